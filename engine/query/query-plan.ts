@@ -1,0 +1,75 @@
+import { EngineError } from "../errors";
+import { MIN_KEY } from "../values/index-key-codec";
+import { isValidTableName } from "../values/table-names";
+import type { IndexInfo, KeyRange, ScanOrder, Store } from "../store/store";
+import { compileFilter, type DocumentJson } from "./filter-expression";
+import { compileIndexRange } from "./index-range";
+import type { SerializedQuery } from "./serialized-query";
+
+/**
+ * A serialized query resolved against the store: which index, which key interval, which
+ * direction, and the operators compiled into closures.
+ */
+
+/** A compiled operator: a predicate, or a cap on how many documents pass this point. */
+export type CompiledOperator =
+  | { kind: "filter"; test: (doc: DocumentJson) => boolean }
+  | { kind: "limit"; count: number };
+
+/** Everything needed to run a query. */
+export interface QueryPlan {
+  query: SerializedQuery;
+  index: IndexInfo;
+  range: KeyRange;
+  order: ScanOrder;
+  operators: CompiledOperator[];
+  /** True when some operator reads document fields (documents must then be parsed). */
+  parsesDocuments: boolean;
+  /**
+   * How many rows the scan can need at most when that is known from a leading `limit`
+   * (no filter before it), else null.
+   */
+  rowCap: number | null;
+}
+
+/** Resolves and compiles a query; throws `EngineError` for unknown indexes or bad ranges. */
+export function planQuery(store: Store, query: SerializedQuery): QueryPlan {
+  const source = query.source;
+  let index: IndexInfo;
+  let range: KeyRange;
+  if (source.type === "FullTableScan") {
+    if (!isValidTableName(source.tableName)) {
+      throw new EngineError("InvalidTableName", `Invalid table name: "${source.tableName}"`);
+    }
+    index = store.resolveIndex(`${source.tableName}.by_creation_time`)!;
+    range = { lo: MIN_KEY, hi: null };
+  } else if (source.type === "IndexRange") {
+    const found = store.resolveIndex(source.indexName);
+    if (found === null) throw new EngineError("IndexNotFound", `Index ${source.indexName} not found.`);
+    index = found;
+    range = compileIndexRange(index, source.range);
+  } else {
+    throw new EngineError(
+      "NotSupported",
+      `Search queries (withSearchIndex on ${source.indexName}) are not supported by this engine.`,
+    );
+  }
+
+  const operators: CompiledOperator[] = query.operators.map((op) =>
+    "filter" in op ? { kind: "filter", test: compileFilter(op.filter) } : { kind: "limit", count: op.limit },
+  );
+  const firstFilter = operators.findIndex((op) => op.kind === "filter");
+  const leadingLimits = operators
+    .slice(0, firstFilter === -1 ? operators.length : firstFilter)
+    .filter((op): op is { kind: "limit"; count: number } => op.kind === "limit");
+  const rowCap = leadingLimits.length === 0 ? null : Math.min(...leadingLimits.map((op) => op.count));
+  return {
+    query,
+    index,
+    range,
+    order: source.order === "desc" ? "desc" : "asc",
+    operators,
+    parsesDocuments: firstFilter !== -1,
+    rowCap,
+  };
+}

@@ -1,0 +1,118 @@
+import { compareKeys, keyAfter } from "../values/index-key-codec";
+import type { DocumentWrite, KeyRange, ScanOrder } from "../store/store";
+
+/**
+ * What an execution read, so the real-time layer can tell whether a commit may change its
+ * result: index key intervals (`hi` exclusive, null = unbounded) and the ids fetched by
+ * `get`. A scan that stopped early covers only up to the last key it examined, inclusive:
+ * documents written beyond that point cannot change what it returned.
+ */
+
+/** One scanned interval of an index. */
+export interface ReadInterval {
+  /** `"<table>.<index>"`. */
+  index: string;
+  lo: Uint8Array;
+  hi: Uint8Array | null;
+}
+
+/** The read set of one execution. */
+export interface ReadSet {
+  intervals: ReadInterval[];
+  ids: string[];
+}
+
+/** Follows one scan as it consumes rows. */
+export interface ScanTracker {
+  /** The scan has examined the row with this key (keys come in scan order). */
+  advance(key: Uint8Array): void;
+  /** The scan reached the end of its range: the whole range counts as read. */
+  finish(): void;
+}
+
+/** Collects the reads of one execution. */
+export interface ReadSetRecorder {
+  /** Records a whole interval as read. */
+  addInterval(index: string, lo: Uint8Array, hi: Uint8Array | null): void;
+  /** Records a `get` of this id (found or not). */
+  addId(id: string): void;
+  /** Starts tracking a scan of `range`; it counts as read only as far as it got. */
+  trackScan(index: string, range: KeyRange, order: ScanOrder): ScanTracker;
+  /** The reads so far, with every open scan cut at its current position. */
+  readSet(): ReadSet;
+}
+
+interface TrackedScan {
+  index: string;
+  range: KeyRange;
+  order: ScanOrder;
+  last: Uint8Array | null;
+  finished: boolean;
+}
+
+/** Creates an empty recorder. */
+export function createReadSetRecorder(): ReadSetRecorder {
+  const intervals: ReadInterval[] = [];
+  const ids = new Set<string>();
+  const scans: TrackedScan[] = [];
+
+  return {
+    addInterval: (index, lo, hi) => void intervals.push({ index, lo, hi }),
+    addId: (id) => void ids.add(id),
+    trackScan(index, range, order) {
+      const scan: TrackedScan = { index, range, order, last: null, finished: false };
+      scans.push(scan);
+      return {
+        advance: (key) => void (scan.last = key),
+        finish: () => void (scan.finished = true),
+      };
+    },
+    readSet() {
+      const out = [...intervals];
+      for (const scan of scans) {
+        const { lo, hi } = scan.range;
+        if (scan.finished) out.push({ index: scan.index, lo, hi });
+        else if (scan.last !== null) {
+          out.push(
+            scan.order === "asc"
+              ? { index: scan.index, lo, hi: keyAfter(scan.last) }
+              : { index: scan.index, lo: scan.last, hi },
+          );
+        }
+      }
+      return { intervals: out, ids: [...ids] };
+    },
+  };
+}
+
+/**
+ * True when a commit's writes may change the result of an execution with this read set:
+ * a written id was fetched, or an old or new key of a written document lies in a scanned
+ * interval of the same index.
+ */
+export function readSetIntersects(readSet: ReadSet, writes: readonly DocumentWrite[]): boolean {
+  if (writes.length === 0) return false;
+  const ids = readSet.ids.length > 0 ? new Set(readSet.ids) : null;
+  const byIndex = new Map<string, ReadInterval[]>();
+  for (const interval of readSet.intervals) {
+    const list = byIndex.get(interval.index);
+    if (list === undefined) byIndex.set(interval.index, [interval]);
+    else list.push(interval);
+  }
+  for (const write of writes) {
+    if (ids !== null && ids.has(write.id)) return true;
+    for (const change of write.keys) {
+      const intervals = byIndex.get(change.index);
+      if (intervals === undefined) continue;
+      for (const interval of intervals) {
+        if (change.oldKey !== null && contains(interval, change.oldKey)) return true;
+        if (change.newKey !== null && contains(interval, change.newKey)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+function contains(interval: ReadInterval, key: Uint8Array): boolean {
+  return compareKeys(key, interval.lo) >= 0 && (interval.hi === null || compareKeys(key, interval.hi) < 0);
+}

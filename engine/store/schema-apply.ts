@@ -1,0 +1,140 @@
+import type Database from "better-sqlite3";
+import type { ValidatorJSON } from "convex/values";
+import { EngineError } from "../errors";
+import { keyAfter, MIN_KEY } from "../values/index-key-codec";
+import { validateValue, type ValidationContext } from "../values/validator";
+import type { Catalog, IndexRecord } from "./catalog";
+import { decodeDocument, documentIndexKey, type DecodedDocument } from "./document-codec";
+import type { SchemaJson } from "./schema-json";
+
+/**
+ * Bringing the catalog in line with a schema, inside a transaction the caller opened and
+ * will roll back if this throws: tables are created, existing documents are validated
+ * (when the schema asks for it), then indexes are dropped and built.
+ */
+
+/** Documents read per batch while validating or backfilling. */
+const BATCH = 500;
+/** Failures spelled out in the refusal message; the rest are counted. */
+const MAX_LISTED_FAILURES = 100;
+
+/** What applying a schema changed. */
+export interface SchemaDiff {
+  createdTables: string[];
+  addedIndexes: string[];
+  droppedIndexes: string[];
+}
+
+/** Applies `schema` (null = none) to the catalog inside the caller's open transaction. */
+export function applySchemaChanges(db: Database.Database, catalog: Catalog, schema: SchemaJson | null): SchemaDiff {
+  const diff: SchemaDiff = { createdTables: [], addedIndexes: [], droppedIndexes: [] };
+  const tables = schema?.tables ?? [];
+  for (const table of tables) {
+    if (catalog.tableNumber(table.tableName) === null) {
+      catalog.createTable(table.tableName);
+      diff.createdTables.push(table.tableName);
+    }
+  }
+
+  if (schema?.schemaValidation) {
+    const context: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) };
+    const failures: string[] = [];
+    for (const table of tables) {
+      const documentType = table.documentType;
+      if (documentType === undefined || documentType.type === "any") continue;
+      forEachDocument(db, catalog, table.tableName, (doc) => {
+        const reason = validateValue(documentType, userFields(doc), context);
+        if (reason !== null) {
+          failures.push(`Document with ID "${String(doc._id)}" in table "${table.tableName}" does not match the schema: ${reason}`);
+        }
+      });
+    }
+    if (failures.length > 0) {
+      const listed = failures.slice(0, MAX_LISTED_FAILURES);
+      if (failures.length > listed.length) listed.push(`… and ${failures.length - listed.length} more documents`);
+      throw new EngineError("SchemaValidationFailed", `Schema validation failed.\n${listed.join("\n\n")}`);
+    }
+  }
+
+  const wanted = new Map<string, { table: string; descriptor: string; fields: string[] }>();
+  for (const table of tables) {
+    for (const index of table.indexes) {
+      wanted.set(`${table.tableName}.${index.indexDescriptor}`, {
+        table: table.tableName,
+        descriptor: index.indexDescriptor,
+        fields: index.fields,
+      });
+    }
+  }
+  for (const { name: table } of catalog.tables()) {
+    for (const index of catalog.indexesOf(table)) {
+      if (isBuiltIn(index)) continue;
+      const target = wanted.get(index.name);
+      const sameFields = target !== undefined && sameList(index.fields, [...target.fields, "_creationTime", "_id"]);
+      if (!sameFields) {
+        catalog.dropIndex(index.name);
+        diff.droppedIndexes.push(index.name);
+      }
+    }
+  }
+  const insertEntry = db.prepare("INSERT INTO index_entries (index_id, key, doc) VALUES (?, ?, ?)");
+  for (const [name, target] of wanted) {
+    if (catalog.index(name) !== undefined) continue;
+    const index = catalog.createIndex(target.table, target.descriptor, target.fields);
+    forEachDocument(db, catalog, target.table, (doc, seq) => {
+      insertEntry.run(index.id, documentIndexKey(doc, index), seq);
+    });
+    diff.addedIndexes.push(name);
+  }
+  return diff;
+}
+
+/** The document without `_id` and `_creationTime`, as schema validators see it. */
+export function userFields(doc: DecodedDocument): DecodedDocument {
+  const { _id, _creationTime, ...fields } = doc;
+  void _id;
+  void _creationTime;
+  return fields;
+}
+
+/** Visits every document of a table in `_id` order, in batches (no open iterator). */
+function forEachDocument(
+  db: Database.Database,
+  catalog: Catalog,
+  table: string,
+  visit: (doc: DecodedDocument, seq: number) => void,
+): void {
+  const byId = catalog.index(`${table}.by_id`);
+  if (byId === undefined) return;
+  const page = db
+    .prepare(
+      "SELECT e.key, e.doc, d.value FROM index_entries e CROSS JOIN documents d ON d.seq = e.doc " +
+        "WHERE e.index_id = ? AND e.key >= ? ORDER BY e.key LIMIT ?",
+    )
+    .raw();
+  let from: Uint8Array = MIN_KEY;
+  for (;;) {
+    const rows = page.all(byId.id, from, BATCH) as [Buffer, number, string][];
+    for (const [, seq, text] of rows) visit(decodeDocument(text), seq);
+    if (rows.length < BATCH) return;
+    from = keyAfter(rows[rows.length - 1][0]);
+  }
+}
+
+function isBuiltIn(index: IndexRecord): boolean {
+  return index.name === `${index.table}.by_id` || index.name === `${index.table}.by_creation_time`;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The validators writes are checked against: only when the schema asks for validation. */
+export function writeValidators(schema: SchemaJson | null): Map<string, ValidatorJSON> {
+  const out = new Map<string, ValidatorJSON>();
+  if (schema === null || !schema.schemaValidation) return out;
+  for (const table of schema.tables) {
+    if (table.documentType !== undefined && table.documentType.type !== "any") out.set(table.tableName, table.documentType);
+  }
+  return out;
+}

@@ -1,0 +1,279 @@
+import type { Value, ValidatorJSON } from "convex/values";
+import { EngineError } from "../errors";
+import { encodeDocumentId, newInternalId, tableNumberOfId } from "../values/document-id";
+import { MAX_KEY } from "../values/index-key-codec";
+import { validateValue, type ValidationContext } from "../values/validator";
+import { createCatalog, BUILT_IN_INDEX_FIELDS } from "./catalog";
+import { nextCommitTs, nextCreationTime } from "./commit-clock";
+import { checkUserFields, decodeDocument, documentIndexKey, encodeDocument, type DecodedDocument } from "./document-codec";
+import { applySchemaChanges, writeValidators } from "./schema-apply";
+import { parseSchemaJson, type SchemaJson } from "./schema-json";
+import { openDatabase } from "./sqlite-layout";
+import { createSqliteStatements } from "./sqlite-statements";
+import type { CommitResult, IndexInfo, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
+import { createWriteLog, type WriteLogMark } from "./write-log";
+
+/**
+ * The store on better-sqlite3 (WAL). One connection, driven by one serial executor: an open
+ * transaction's writes are visible to the reads that follow them and to nobody else.
+ */
+
+const REPLACE_SYSTEM_FIELDS: ReadonlySet<string> = new Set(["_id", "_creationTime"]);
+
+interface SavepointFrame {
+  name: string;
+  log: WriteLogMark;
+  catalogVersion: number;
+}
+
+/** Opens (or creates) a store in the SQLite file `options.path`. */
+export function createSqliteStore(options: StoreOptions): Store {
+  const { now, randomBytes } = options;
+  const db = openDatabase(options.path, options.synchronous ?? "FULL");
+  const sql = createSqliteStatements(db);
+  const catalog = createCatalog(db);
+  const log = createWriteLog();
+  const validation: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) };
+
+  let lastTs = BigInt(sql.getState("last_ts") ?? "0");
+  let lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
+  let schemaText = sql.getState("schema");
+  let schema: SchemaJson | null = schemaText === null ? null : parseSchemaJson(schemaText);
+  let validators = writeValidators(schema);
+  let open = false;
+  let catalogVersionAtBegin = 0;
+  const savepoints: SavepointFrame[] = [];
+  let version = 0;
+
+  function requireTransaction(what: string): void {
+    if (!open) throw new EngineError("NoTransaction", `${what} needs an open transaction`, "fatal");
+  }
+
+  function validateForWrite(table: string, fields: DecodedDocument): void {
+    const validator: ValidatorJSON | undefined = validators.get(table);
+    if (validator === undefined) return;
+    const reason = validateValue(validator, fields, validation);
+    if (reason !== null) {
+      throw new EngineError(
+        "DocumentDoesNotMatchSchema",
+        `Failed to insert or update a document in table "${table}" because it does not match the schema: ${reason}`,
+      );
+    }
+  }
+
+  /** Moves one document in every index of its table and logs the write. */
+  function writeDocument(id: string, table: string, seq: number, oldDoc: DecodedDocument | null, newDoc: DecodedDocument | null, oldText: string | null, newText: string | null): void {
+    const keys: IndexKeyChange[] = [];
+    for (const index of catalog.indexesOf(table)) {
+      const oldKey = oldDoc === null ? null : documentIndexKey(oldDoc, index);
+      const newKey = newDoc === null ? null : documentIndexKey(newDoc, index);
+      const unchanged = oldKey !== null && newKey !== null && oldKey.equals(newKey);
+      if (!unchanged) {
+        if (oldKey !== null) sql.deleteEntry.run(index.id, oldKey);
+        if (newKey !== null) sql.insertEntry.run(index.id, newKey, seq);
+      }
+      keys.push({ index: index.name, oldKey, newKey });
+    }
+    log.addWrite({ id, table, oldText, newText, keys });
+    version++;
+  }
+
+  function loadForWrite(id: string): { seq: number; table: string; text: string; doc: DecodedDocument } {
+    requireTransaction("A write");
+    const tableNumber = tableNumberOfId(id);
+    const table = tableNumber === null ? null : catalog.tableName(tableNumber);
+    const row = table === null ? undefined : sql.getForWrite.get(id);
+    if (table === null || row === undefined) {
+      throw new EngineError("DocumentNotFound", `Document with ID "${id}" does not exist`);
+    }
+    return { seq: row.seq, table, text: row.value, doc: decodeDocument(row.value) };
+  }
+
+  function afterRollback(catalogVersion: number): void {
+    if (catalog.version() !== catalogVersion) catalog.reload();
+    version++;
+  }
+
+  function stampCommit(): bigint {
+    const ts = nextCommitTs(now(), lastTs);
+    sql.setState("last_ts", ts.toString());
+    sql.setState("last_creation_time", String(lastCreationTime));
+    return ts;
+  }
+
+  const store: Store = {
+    tableNumber: (table) => catalog.tableNumber(table),
+    tableName: (tableNumber) => catalog.tableName(tableNumber),
+    listTables: () => catalog.tables(),
+    resolveIndex(name): IndexInfo | null {
+      const record = catalog.index(name);
+      if (record !== undefined) return { name: record.name, table: record.table, fields: record.fields };
+      const dot = name.indexOf(".");
+      const table = name.slice(0, dot);
+      const builtIn = BUILT_IN_INDEX_FIELDS[name.slice(dot + 1)];
+      if (dot <= 0 || builtIn === undefined || !/^_?[A-Za-z][A-Za-z0-9_]*$/.test(table)) return null;
+      return { name, table, fields: builtIn };
+    },
+    listIndexes: (table) => catalog.indexesOf(table).map(({ name, table: t, fields }) => ({ name, table: t, fields })),
+    schema: () => schema,
+
+    applySchema(input) {
+      if (open) throw new EngineError("TransactionOpen", "applySchema cannot run inside a transaction", "fatal");
+      const next = input === null ? null : parseSchemaJson(input);
+      const nextText = next === null ? null : JSON.stringify(next);
+      if (nextText === schemaText) return { ts: lastTs, createdTables: [], addedIndexes: [], droppedIndexes: [] };
+      const catalogVersion = catalog.version();
+      sql.begin.run();
+      try {
+        const diff = applySchemaChanges(db, catalog, next);
+        if (nextText === null) sql.deleteState.run("schema");
+        else sql.setState("schema", nextText);
+        const ts = stampCommit();
+        sql.commit.run();
+        lastTs = ts;
+        schema = next;
+        schemaText = nextText;
+        validators = writeValidators(next);
+        version++;
+        return { ts, ...diff };
+      } catch (e) {
+        if (db.inTransaction) sql.rollback.run();
+        afterRollback(catalogVersion);
+        throw e;
+      }
+    },
+
+    inTransaction: () => open,
+    begin() {
+      if (open) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
+      sql.begin.run();
+      open = true;
+      catalogVersionAtBegin = catalog.version();
+      log.clear();
+    },
+    commit(): CommitResult {
+      requireTransaction("commit()");
+      try {
+        const ts = stampCommit();
+        for (const r of log.pendingResults()) {
+          sql.putResult.run(r.sessionId, r.requestId, r.result, ts.toString(), r.recordedAt);
+        }
+        sql.commit.run();
+        lastTs = ts;
+        const writes = log.writeSet();
+        return { ts, writes };
+      } catch (e) {
+        store.rollback();
+        throw e;
+      } finally {
+        open = false;
+        savepoints.length = 0;
+        log.clear();
+      }
+    },
+    rollback() {
+      if (!open) return;
+      if (db.inTransaction) sql.rollback.run();
+      open = false;
+      savepoints.length = 0;
+      log.clear();
+      afterRollback(catalogVersionAtBegin);
+    },
+    savepoint() {
+      requireTransaction("savepoint()");
+      const name = `sp_${savepoints.length + 1}`;
+      db.exec(`SAVEPOINT ${name}`);
+      savepoints.push({ name, log: log.mark(), catalogVersion: catalog.version() });
+      return savepoints.length as SavepointId;
+    },
+    release(savepoint) {
+      const frame = frameOf(savepoints, savepoint);
+      db.exec(`RELEASE ${frame.name}`);
+      savepoints.length = savepoint - 1;
+    },
+    rollbackTo(savepoint) {
+      const frame = frameOf(savepoints, savepoint);
+      db.exec(`ROLLBACK TO ${frame.name}; RELEASE ${frame.name}`);
+      savepoints.length = savepoint - 1;
+      log.truncate(frame.log);
+      afterRollback(frame.catalogVersion);
+    },
+    lastCommitTs: () => lastTs,
+    writeVersion: () => version,
+
+    get: (id) => sql.getDocument.get(id) ?? null,
+
+    insert(table, fields: Record<string, Value>) {
+      requireTransaction("insert()");
+      checkUserFields(fields);
+      validateForWrite(table, fields);
+      const tableNumber = catalog.tableNumber(table) ?? catalog.createTable(table);
+      const wallClock = now();
+      lastCreationTime = nextCreationTime(wallClock, lastCreationTime);
+      const id = encodeDocumentId(tableNumber, newInternalId(randomBytes, wallClock));
+      const doc: DecodedDocument = { ...fields, _id: id, _creationTime: lastCreationTime };
+      const text = encodeDocument(doc);
+      const seq = Number(sql.insertDocument.run(id, tableNumber, text).lastInsertRowid);
+      writeDocument(id, table, seq, null, doc, null, text);
+      return id;
+    },
+    replace(id, fields) {
+      const old = loadForWrite(id);
+      checkUserFields(fields, REPLACE_SYSTEM_FIELDS);
+      const { _id, _creationTime, ...rest } = fields;
+      if ((_id !== undefined && _id !== id) || (_creationTime !== undefined && _creationTime !== old.doc._creationTime)) {
+        throw new EngineError("InvalidDocument", "_id and _creationTime can only be given with their current values");
+      }
+      validateForWrite(old.table, rest);
+      const doc: DecodedDocument = { ...rest, _id: id, _creationTime: old.doc._creationTime };
+      const text = encodeDocument(doc);
+      sql.updateDocument.run(text, old.seq);
+      writeDocument(id, old.table, old.seq, old.doc, doc, old.text, text);
+      return text;
+    },
+    delete(id) {
+      const old = loadForWrite(id);
+      writeDocument(id, old.table, old.seq, old.doc, null, old.text, null);
+      sql.deleteDocument.run(old.seq);
+      return old.text;
+    },
+    scan(index, range, order, limit): IndexRow[] {
+      const record = catalog.index(index);
+      if (record === undefined || limit <= 0) return [];
+      const statement = order === "desc" ? sql.scanDesc : sql.scanAsc;
+      const rows = statement.all(record.id, range.lo, range.hi ?? MAX_KEY, limit);
+      return rows.map(([key, text]) => ({ key, text }));
+    },
+    count(table) {
+      const byId = catalog.index(`${table}.by_id`);
+      return byId === undefined ? 0 : sql.countEntries.get(byId.id)!;
+    },
+
+    getMeta: (key) => sql.getMeta.get(key) ?? null,
+    setMeta(key, value) {
+      if (value === null) sql.deleteMeta.run(key);
+      else sql.putMeta.run(key, value);
+    },
+    getMutationResult(sessionId, requestId) {
+      const row = sql.getResult.get(sessionId, requestId);
+      return row === undefined ? null : { result: row.result, ts: BigInt(row.ts) };
+    },
+    recordMutationResult(sessionId, requestId, result) {
+      requireTransaction("recordMutationResult()");
+      log.addResult({ sessionId, requestId, result, recordedAt: now() });
+    },
+    pruneMutationResults: (maxAgeMs) => sql.pruneResults.run(now() - maxAgeMs).changes,
+
+    close() {
+      store.rollback();
+      db.close();
+    },
+  };
+  return store;
+}
+
+function frameOf(frames: SavepointFrame[], savepoint: SavepointId): SavepointFrame {
+  const frame = frames[savepoint - 1];
+  if (frame === undefined) throw new EngineError("UnknownSavepoint", `Savepoint ${savepoint} is not open`, "fatal");
+  return frame;
+}

@@ -1,0 +1,205 @@
+import type { Value } from "convex/values";
+import type { SchemaJson } from "./schema-json";
+
+/**
+ * The store: documents, tables, indexes, the commit clock and the small engine state, behind
+ * one interface so another backend could implement it. Documents travel as Convex JSON text
+ * (system fields included); index keys are the byte strings of `values/index-key-codec.ts`.
+ *
+ * Transactions are driven by the caller (one serial executor): `begin()` … `commit()` or
+ * `rollback()`, with savepoints for nested mutations. Reads see the open transaction's own
+ * writes; nobody else sees them before `commit()`.
+ */
+export interface Store {
+  // ---- catalog -----------------------------------------------------------------------
+
+  /** The number of a table, or null when the table does not exist (yet). */
+  tableNumber(table: string): number | null;
+  /** The name of the table with this number, or null. Both system and user tables. */
+  tableName(tableNumber: number): string | null;
+  /** Every existing table with its number, in number order. */
+  listTables(): TableInfo[];
+  /**
+   * The index `"<table>.<index>"`. The built-in `by_id` and `by_creation_time` resolve for
+   * any well-formed table name, even before the table exists (a scan then finds nothing);
+   * other names resolve only when the schema declared them. Null when unknown.
+   */
+  resolveIndex(name: string): IndexInfo | null;
+  /** The indexes of an existing table: the two built-ins first, then schema indexes by name. */
+  listIndexes(table: string): IndexInfo[];
+  /** The schema last applied, or null when none is. */
+  schema(): SchemaJson | null;
+  /**
+   * Applies `schema.export()` JSON (or null for "no schema") in its own transaction: creates
+   * missing tables, builds (backfills) new indexes, drops removed or changed ones, stores the
+   * schema for write validation. When `schemaValidation` is true every existing document of
+   * a schema table is checked first; if any fails, nothing changes and an
+   * `EngineError("SchemaValidationFailed")` lists table, id and reason for each. Throws if a
+   * transaction is open. Applying the schema already in force is a cheap no-op.
+   */
+  applySchema(schema: string | SchemaJson | null): SchemaChange;
+
+  // ---- transactions ------------------------------------------------------------------
+
+  /** True between `begin()` and `commit()`/`rollback()`. */
+  inTransaction(): boolean;
+  /** Opens a write transaction; throws `EngineError("TransactionOpen")` if one is open. */
+  begin(): void;
+  /**
+   * Commits the open transaction under a new commit ts (`max(now, last + 1)` in ns, persisted
+   * in the same SQLite transaction) and returns it with the transaction's write set.
+   */
+  commit(): CommitResult;
+  /** Abandons the open transaction (no-op without one); nothing of it remains. */
+  rollback(): void;
+  /** Marks a point inside the open transaction to return to (nested mutations). */
+  savepoint(): SavepointId;
+  /** Keeps everything since `savepoint` and forgets the mark (and any marks nested in it). */
+  release(savepoint: SavepointId): void;
+  /** Undoes everything since `savepoint` (writes, tables, dedupe rows) and forgets the mark. */
+  rollbackTo(savepoint: SavepointId): void;
+  /** The ts of the latest commit (0n for a new store). Persisted across reopen. */
+  lastCommitTs(): bigint;
+  /**
+   * A counter that changes on every write and rollback. A reader that buffered rows
+   * compares it to decide whether its buffer may be stale (read-your-writes in streams).
+   */
+  writeVersion(): number;
+
+  // ---- documents ---------------------------------------------------------------------
+
+  /** The document's Convex JSON text, or null when no document has this id. */
+  get(id: string): string | null;
+  /**
+   * Inserts a document into `table` (creating the table on first use) and returns its new
+   * `_id`. `fields` must not contain `_id`, `_creationTime` or other `_` fields. Validated
+   * against the schema when it asks for it. Requires an open transaction.
+   */
+  insert(table: string, fields: Record<string, Value>): string;
+  /**
+   * Replaces all user fields of a document, keeping `_id` and `_creationTime` (which may be
+   * present in `fields` only with their current values). Returns the new document text.
+   * Throws `EngineError("DocumentNotFound")` when it does not exist.
+   */
+  replace(id: string, fields: Record<string, Value>): string;
+  /** Deletes a document and returns its last text; throws `DocumentNotFound` if missing. */
+  delete(id: string): string;
+  /**
+   * Up to `limit` entries of `index` with `range.lo <= key < range.hi` in `order`, with their
+   * documents' text. Resume a scan by narrowing the range past the last key seen: no
+   * iterator stays open, so other statements may run between batches.
+   */
+  scan(index: string, range: KeyRange, order: ScanOrder, limit: number): IndexRow[];
+  /** The number of documents in a table (0 when it does not exist). */
+  count(table: string): number;
+
+  // ---- engine state ------------------------------------------------------------------
+
+  /** A value of the persisted key/value `meta` map, or null. */
+  getMeta(key: string): string | null;
+  /** Sets (or with null deletes) a `meta` value; joins the open transaction if there is one. */
+  setMeta(key: string, value: string | null): void;
+  /** The stored result of a mutation request, for exactly-once retries; null if unknown. */
+  getMutationResult(sessionId: string, requestId: number): MutationResult | null;
+  /**
+   * Records a mutation's result text in the open transaction; it is stored with that
+   * transaction's commit ts and disappears with a rollback.
+   */
+  recordMutationResult(sessionId: string, requestId: number, result: string): void;
+  /** Deletes stored mutation results recorded more than `maxAgeMs` ago; returns how many. */
+  pruneMutationResults(maxAgeMs: number): number;
+
+  /** Rolls back any open transaction and closes the database. */
+  close(): void;
+}
+
+/** A table and its number (the number inside its documents' ids). */
+export interface TableInfo {
+  name: string;
+  number: number;
+}
+
+/** An index as queries see it. */
+export interface IndexInfo {
+  /** `"<table>.<index>"`. */
+  name: string;
+  table: string;
+  /** Key fields in order, including the implicit trailing `_creationTime` and `_id`. */
+  fields: readonly string[];
+}
+
+/** A byte interval of index keys: `lo` included, `hi` excluded, null `hi` = no upper limit. */
+export interface KeyRange {
+  lo: Uint8Array;
+  hi: Uint8Array | null;
+}
+
+/** Scan direction over index keys. */
+export type ScanOrder = "asc" | "desc";
+
+/** One index entry and its document. */
+export interface IndexRow {
+  key: Buffer;
+  text: string;
+}
+
+/** How one written document moved in one index; null = not in the index before/after. */
+export interface IndexKeyChange {
+  index: string;
+  oldKey: Buffer | null;
+  newKey: Buffer | null;
+}
+
+/**
+ * One document written by a transaction, coalesced over all its writes: the state before
+ * the transaction (`old…`) and at commit (`new…`); null text = did not exist.
+ */
+export interface DocumentWrite {
+  id: string;
+  table: string;
+  oldText: string | null;
+  newText: string | null;
+  /** One entry per index of the table, built-ins included. */
+  keys: IndexKeyChange[];
+}
+
+/** What a commit returns. */
+export interface CommitResult {
+  /** The commit ts in nanoseconds since the epoch, strictly above every earlier one. */
+  ts: bigint;
+  /** The write set, one entry per written document. */
+  writes: DocumentWrite[];
+}
+
+/** A stored mutation result. */
+export interface MutationResult {
+  result: string;
+  ts: bigint;
+}
+
+/** What `applySchema` changed. */
+export interface SchemaChange {
+  /** The commit ts of the change; `lastCommitTs()` when nothing changed. */
+  ts: bigint;
+  createdTables: string[];
+  addedIndexes: string[];
+  droppedIndexes: string[];
+}
+
+/** An opaque savepoint handle. */
+export type SavepointId = number & { readonly __savepoint: unique symbol };
+
+/** SQLite's `synchronous` levels the store accepts. */
+export type SynchronousMode = "OFF" | "NORMAL" | "FULL" | "EXTRA";
+
+/** Services and settings a store is created with. */
+export interface StoreOptions {
+  /** Path of the SQLite file (created when missing). */
+  path: string;
+  /** Wall clock in milliseconds since the epoch (may be fractional). */
+  now: () => number;
+  /** Cryptographically random bytes, for document ids. */
+  randomBytes: (n: number) => Uint8Array;
+  /** SQLite `synchronous`; FULL by default, see `sqlite-layout.ts` for why. */
+  synchronous?: SynchronousMode;
+}
