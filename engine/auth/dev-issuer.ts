@@ -116,7 +116,8 @@ export async function createDevIssuer(deps: DevIssuerDeps): Promise<DevIssuer> {
       }
       const reserved = RESERVED_CLAIMS.filter((c) => c in extra);
       if (reserved.length > 0) {
-        throw authError("InvalidDevTokenRequest", `The dev issuer sets ${reserved.join(", ")} itself; leave them out of the claims.`);
+        const list = reserved.join(", ");
+        throw authError("InvalidDevTokenRequest", `The dev issuer sets ${list} itself; leave them out of the claims.`);
       }
       if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
         throw authError("InvalidDevTokenRequest", `ttlSeconds must be a positive number, got ${ttlSeconds}.`);
@@ -178,7 +179,8 @@ async function readKey(file: string): Promise<StoredKey | null> {
     throw unreadable(file, "it is not JSON");
   }
   const jwk = parsed.privateJwk;
-  if (parsed.version !== 1 || parsed.alg !== ALGORITHM || typeof parsed.kid !== "string" || jwk?.kty !== "RSA" || typeof jwk.d !== "string") {
+  const usable = parsed.version === 1 && parsed.alg === ALGORITHM && typeof parsed.kid === "string";
+  if (!usable || jwk?.kty !== "RSA" || typeof jwk.d !== "string") {
     throw unreadable(file, `it is not a version-1 ${ALGORITHM} private key`);
   }
   return parsed as StoredKey;

@@ -1,9 +1,11 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from "jose";
-import type { EngineError } from "../errors.js";
 import type { AuthProvider, NormalizedAuthConfig } from "./auth-config.js";
 import { authError } from "./auth-errors.js";
+import { isoTime, showClaim } from "./claim-text.js";
 import type { FetchFn } from "./fetch-json.js";
-import { createKeySetCache, type KeySetCachePolicy, type LoadedKeySet } from "./key-set-cache.js";
+import { fromJoseError } from "./jose-error.js";
+import { createKeySetCache, type KeySetCache, type KeySetCachePolicy, type LoadedKeySet } from "./key-set-cache.js";
+import { selectProvider } from "./select-provider.js";
 import { identityFromCustomJwtClaims, identityFromOidcClaims, type UserIdentity } from "./user-identity.js";
 
 /** A verified token: who it proves, and until when. */
@@ -36,8 +38,10 @@ export interface TokenVerifierDeps {
   clock: () => number;
   /** Tolerated clock skew for `exp`, `nbf` and (custom JWTs) `iat`; default 5 s. */
   leewaySeconds?: number;
-  /** Overrides of {@link DEFAULT_KEY_SET_POLICY}. */
+  /** Overrides of {@link DEFAULT_KEY_SET_POLICY}; ignored when `keySets` is given. */
   keySetPolicy?: Partial<KeySetCachePolicy>;
+  /** A cache to share with other verifiers, e.g. across dev-mode reloads of the app; default: a new one. */
+  keySets?: KeySetCache;
 }
 
 /** Keys are reused for 10 min; unknown `kid`s trigger at most one JWKS fetch per 30 s per issuer. */
@@ -48,41 +52,56 @@ export const DEFAULT_KEY_SET_POLICY: KeySetCachePolicy = {
   fetchTimeoutMs: 10_000,
 };
 
-/** Asymmetric algorithms accepted from OIDC providers; `none` and HMAC never are. */
+/** Asymmetric algorithms accepted from OIDC providers (`Ed25519` is RFC 9864's name for EdDSA); never `none` or HMAC. */
 const OIDC_ALGORITHMS = ["RS256", "ES256", "EdDSA", "Ed25519"];
 
 /** Creates the jose-based verifier for the providers of one app. */
 export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
   const { config, clock } = deps;
   const leeway = deps.leewaySeconds ?? 5;
-  const cache = createKeySetCache({ fetch: deps.fetch, clock, policy: { ...DEFAULT_KEY_SET_POLICY, ...deps.keySetPolicy } });
+  const cache =
+    deps.keySets ?? createKeySetCache({ fetch: deps.fetch, clock, policy: { ...DEFAULT_KEY_SET_POLICY, ...deps.keySetPolicy } });
 
   const authenticate = async (token: string): Promise<VerifiedToken> => {
     const { header, claims } = decodeUnverified(token);
     const provider = selectProvider(config, claims);
     const allowed = provider.kind === "oidc" ? OIDC_ALGORITHMS : [provider.algorithm];
     if (!allowed.includes(header.alg!)) {
-      const where = provider.kind === "oidc" ? "" : ` by the customJwt provider ${provider.issuer}`;
-      throw authError("InvalidAuthHeader", `The token is signed with ${show(header.alg)}, which is not accepted${where}; accepted: ${allowed.join(", ")}.`);
+      const by = provider.kind === "oidc" ? "" : ` by the customJwt provider ${provider.issuer}`;
+      throw authError(
+        "InvalidAuthHeader",
+        `The token is signed with ${showClaim(header.alg)}, which is not accepted${by}; accepted: ${allowed.join(", ")}.`,
+      );
     }
     const payload = await verifySignature(token, header, provider, allowed);
-    const nowSeconds = Math.floor(clock() / 1000);
     if (typeof payload.sub !== "string" || payload.sub === "") {
       throw authError("InvalidAuthHeader", "The token's `sub` (subject) claim is missing or not a non-empty string.");
     }
     if (provider.kind === "oidc" && Array.isArray(payload.aud) && payload.aud.length > 1) {
       // The Convex backend's OIDC verifier refuses extra audiences; doing the same keeps local and cloud in step.
-      throw authError("InvalidTokenClaims", `The token has several audiences (${show(payload.aud)}); an OIDC token must be for ${provider.applicationID} only.`);
+      throw authError(
+        "InvalidTokenClaims",
+        `The token has several audiences (${showClaim(payload.aud)}); an OIDC token must be for ${provider.applicationID} only.`,
+      );
     }
+    const nowSeconds = Math.floor(clock() / 1000);
     if (provider.kind === "customJwt" && typeof payload.iat === "number" && payload.iat > nowSeconds + leeway) {
-      throw authError("TokenNotYetValid", `The token's \`iat\` (${iso(payload.iat)}) is in the future (now ${iso(nowSeconds)}, leeway ${leeway} s).`);
+      throw authError(
+        "TokenNotYetValid",
+        `The token's \`iat\` (${isoTime(payload.iat)}) is in the future (now ${isoTime(nowSeconds)}, leeway ${leeway} s).`,
+      );
     }
     const identity = provider.kind === "oidc" ? identityFromOidcClaims(payload) : identityFromCustomJwtClaims(payload);
     return { identity, expiresAt: (payload.exp as number) * 1000 };
   };
 
-  /** Finds the key (refreshing the JWKS once on an unknown `kid`) and runs jose's signature and claim checks. */
-  const verifySignature = async (token: string, header: ProtectedHeaderParameters, provider: AuthProvider, algorithms: string[]): Promise<JWTPayload> => {
+  /** Finds the key (refreshing the JWKS on an unknown `kid`) and runs jose's signature and claim checks. */
+  const verifySignature = async (
+    token: string,
+    header: ProtectedHeaderParameters,
+    provider: AuthProvider,
+    algorithms: string[],
+  ): Promise<JWTPayload> => {
     let keySet = await cache.get(provider);
     let keys = await candidateKeys(keySet, header, provider);
     if (keys.length === 0) {
@@ -92,11 +111,12 @@ export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
         keys = await candidateKeys(keySet, header, provider);
       }
       if (keys.length === 0) {
-        const why = "notRefreshed" in outcome ? ` It was not refetched: ${outcome.notRefreshed}.` : " It was refetched just now.";
-        const known = keySet.kids.length > 0 ? keySet.kids.map((k) => show(k)).join(", ") : "none";
+        const known = keySet.kids.length > 0 ? keySet.kids.map(showClaim).join(", ") : "none";
+        const why = "notRefreshed" in outcome ? `It was not refetched: ${outcome.notRefreshed}.` : "It was refetched just now.";
         throw authError(
           "UnknownSigningKey",
-          `No key of ${provider.issuer} matches the token's kid ${show(header.kid)} and algorithm ${header.alg} (published kids: ${known}).${why}`,
+          `No key of ${provider.issuer} matches the token's kid ${showClaim(header.kid)} and algorithm ${header.alg} ` +
+            `(published kids: ${known}). ${why}`,
         );
       }
     }
@@ -116,7 +136,10 @@ export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
         if (!(e instanceof errors.JWSSignatureVerificationFailed)) throw fromJoseError(e, provider, leeway, clock());
       }
     }
-    throw authError("InvalidTokenSignature", `The token's signature does not verify with the key of ${provider.issuer}; it was altered or signed by someone else.`);
+    throw authError(
+      "InvalidTokenSignature",
+      `The token's signature does not verify with the key of ${provider.issuer}; it was altered or signed by someone else.`,
+    );
   };
 
   return {
@@ -127,6 +150,7 @@ export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
   };
 }
 
+/** Reads header and claims without trusting them, refusing what no provider could accept (incl. `alg: none`). */
 function decodeUnverified(token: string): { header: ProtectedHeaderParameters; claims: JWTPayload } {
   if (typeof token !== "string" || token.split(".").length !== 3) {
     throw authError("InvalidAuthHeader", "The token is not a JWT (three base64url parts separated by dots).");
@@ -153,26 +177,12 @@ function decodeUnverified(token: string): { header: ProtectedHeaderParameters; c
   return { header, claims };
 }
 
-/** The first provider with the token's issuer whose applicationID (if any) is among its audiences (§6.2). */
-function selectProvider(config: NormalizedAuthConfig, claims: JWTPayload): AuthProvider {
-  const iss = (claims.iss as string).replace(/\/+$/, "");
-  const audiences = typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-  const sameIssuer = config.providers.filter((p) => p.issuer === iss);
-  const match = sameIssuer.find((p) => p.applicationID === null || audiences.includes(p.applicationID));
-  if (match) return match;
-  let reason: string;
-  if (config.providers.length === 0) reason = "convex/auth.config.ts configures no auth provider.";
-  else if (sameIssuer.length > 0) {
-    reason = `Its issuer is configured, but its audience ${show(claims.aud)} does not contain the applicationID ${sameIssuer.map((p) => show(p.applicationID)).join(" or ")}.`;
-  } else {
-    reason = `Its issuer ${show(claims.iss)} is not one of the configured issuers: ${config.providers.map((p) => p.issuer).join(", ")}.`;
-  }
-  const skipped = config.problems.length > 0 ? ` Skipped providers: ${config.problems.map((p) => p.message).join(" ")}` : "";
-  throw authError("NoAuthProvider", `No auth provider found matching the given token. ${reason}${skipped}`);
-}
-
 /** Keys of the set usable for this header: none (unknown kid), one, or several when the token has no `kid`. */
-async function candidateKeys(keySet: LoadedKeySet, header: ProtectedHeaderParameters, provider: AuthProvider): Promise<CryptoKey[]> {
+async function candidateKeys(
+  keySet: LoadedKeySet,
+  header: ProtectedHeaderParameters,
+  provider: AuthProvider,
+): Promise<CryptoKey[]> {
   try {
     return [await keySet.resolve(header)];
   } catch (e) {
@@ -182,38 +192,7 @@ async function candidateKeys(keySet: LoadedKeySet, header: ProtectedHeaderParame
       for await (const key of e) keys.push(key);
       return keys;
     }
-    throw authError("AuthProviderMisconfigured", `A key published by ${provider.issuer} cannot be used: ${(e as Error).message}.`);
+    const reason = e instanceof Error ? e.message : String(e);
+    throw authError("AuthProviderMisconfigured", `A key published by ${provider.issuer} cannot be used: ${reason}.`);
   }
-}
-
-function fromJoseError(e: unknown, provider: AuthProvider, leeway: number, nowMs: number): EngineError {
-  const now = `now ${iso(Math.floor(nowMs / 1000))}, leeway ${leeway} s`;
-  if (e instanceof errors.JWTExpired) {
-    return authError("TokenExpired", `The token expired at ${iso(e.payload.exp)} (${now}); the client should fetch a fresh one.`);
-  }
-  if (e instanceof errors.JWTClaimValidationFailed) {
-    if (e.reason === "missing") return authError("InvalidAuthHeader", `The token has no \`${e.claim}\` claim, which is required.`);
-    if (e.reason === "invalid") return authError("InvalidAuthHeader", `The token's ${e.message}.`);
-    if (e.claim === "nbf") return authError("TokenNotYetValid", `The token is not valid before ${iso(e.payload.nbf)} (${now}).`);
-    if (e.claim === "iss") return authError("InvalidTokenClaims", `The token's issuer ${show(e.payload.iss)} is not exactly ${provider.issuer}.`);
-    if (e.claim === "aud") {
-      return authError("InvalidTokenClaims", `The token's audience ${show(e.payload.aud)} does not contain ${show(provider.applicationID)}.`);
-    }
-    return authError("InvalidTokenClaims", `The token's \`${e.claim}\` claim failed validation: ${e.message}.`);
-  }
-  if (e instanceof errors.JOSEAlgNotAllowed || e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid || e instanceof errors.JOSENotSupported) {
-    return authError("InvalidAuthHeader", `The token is malformed: ${e.message}.`);
-  }
-  // Anything else comes from importing or using the issuer's key (e.g. an RSA key shorter than 2048 bits).
-  return authError("AuthProviderMisconfigured", `The key of ${provider.issuer} could not verify the token: ${e instanceof Error ? e.message : String(e)}.`);
-}
-
-/** A claim value for an error message: JSON, cut short because tokens are attacker-controlled input. */
-function show(value: unknown): string {
-  const text = value === undefined ? "(none)" : JSON.stringify(value);
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-
-function iso(seconds: unknown): string {
-  return typeof seconds === "number" && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : show(seconds);
 }

@@ -97,7 +97,9 @@ export function identityFromOidcClaims(claims: Record<string, unknown>): UserIde
   }
   if (claims.address !== undefined) {
     const address = claims.address;
-    if (typeof address !== "object" || address === null || Array.isArray(address)) throw mistyped("address", "an object", address);
+    if (typeof address !== "object" || address === null || Array.isArray(address)) {
+      throw mistyped("address", "an object", address);
+    }
     const formatted = (address as { formatted?: unknown }).formatted;
     if (typeof formatted === "string") identity.address = formatted;
   }

@@ -5,7 +5,8 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
 import { normalizeAuthConfig } from "../../engine/auth/auth-config.js";
 import type { FetchFn } from "../../engine/auth/fetch-json.js";
-import { createTokenVerifier, type TokenVerifier } from "../../engine/auth/token-verifier.js";
+import { createKeySetCache } from "../../engine/auth/key-set-cache.js";
+import { createTokenVerifier, DEFAULT_KEY_SET_POLICY, type TokenVerifier } from "../../engine/auth/token-verifier.js";
 import { isEngineError, type EngineError } from "../../engine/errors.js";
 import { startTestIssuer, type TestIssuer, type TestIssuerAlgorithm } from "../support/test-issuer.js";
 
@@ -151,6 +152,20 @@ describe("discovery and JWKS caching", () => {
     await expect(verifier.verify(await issuer.mint({ sub: "after-rotation" }))).resolves.toMatchObject({ subject: "after-rotation" });
     expect(issuer.requests).toEqual({ discovery: 1, jwks: 2 });
     await expect(verifier.verify(oldToken)).resolves.toMatchObject({ subject: "user_test" });
+    // Without a kid both published keys qualify: the old one is tried first and fails, the new one verifies.
+    await expect(verifier.verify(await issuer.mintWithoutKid({ sub: "no-kid" }))).resolves.toMatchObject({ subject: "no-kid" });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 2 });
+  });
+
+  it("shares fetched keys between verifiers given the same cache (e.g. across dev reloads)", async () => {
+    const issuer = await issuerFor();
+    const keySets = createKeySetCache({ fetch, clock, policy: DEFAULT_KEY_SET_POLICY });
+    const providers = normalizeAuthConfig({ providers: [{ domain: issuer.issuer, applicationID: "convex" }] });
+    for (let reload = 0; reload < 3; reload++) {
+      const verifier = createTokenVerifier({ config: providers, fetch, clock, keySets });
+      await verifier.verify(await issuer.mint());
+    }
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
   });
 
   it("refreshes for unknown kids at most once per 30 s, so a flood of bad kids cannot hammer the issuer", async () => {

@@ -41,6 +41,8 @@ export interface TestIssuer {
   mintWrongAudience(claims?: TestClaims): Promise<string>;
   /** An unsigned token (`alg: none`, empty signature). */
   mintUnsigned(claims?: TestClaims): Promise<string>;
+  /** A valid token signed by the current key, with no `kid` in its header. */
+  mintWithoutKid(claims?: TestClaims): Promise<string>;
   /** A token signed by a key whose `kid` is not in the JWKS. */
   mintWithUnknownKey(claims?: TestClaims): Promise<string>;
   /** Adds a new key to the JWKS (dropping the old ones if asked); `mint` signs with it from now on. Returns its kid. */
@@ -102,7 +104,8 @@ export async function startTestIssuer(
 
   const claimsWith = (overrides: TestClaims = {}): Record<string, unknown> => {
     const now = Math.floor(clock() / 1000);
-    const merged: Record<string, unknown> = { iss: issuer, aud: audience, sub: "user_test", iat: now, exp: now + 3600, ...overrides };
+    const defaults = { iss: issuer, aud: audience, sub: "user_test", iat: now, exp: now + 3600 };
+    const merged: Record<string, unknown> = { ...defaults, ...overrides };
     return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined));
   };
   const sign = (claims: Record<string, unknown>, key: SigningKey = current()) =>
@@ -135,6 +138,8 @@ export async function startTestIssuer(
       const header = base64url.encode(JSON.stringify({ alg: "none", typ: "JWT" }));
       return `${header}.${base64url.encode(JSON.stringify(claimsWith(claims)))}.`;
     },
+    mintWithoutKid: (claims) =>
+      new SignJWT(claimsWith(claims)).setProtectedHeader({ alg: algorithm, typ: "JWT" }).sign(current().privateKey),
     async mintWithUnknownKey(claims) {
       return sign(claimsWith(claims), await newKey(algorithm));
     },
