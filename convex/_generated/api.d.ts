@@ -1,0 +1,99 @@
+/* eslint-disable */
+/**
+ * Generated `api` utility.
+ *
+ * THIS CODE IS AUTOMATICALLY GENERATED.
+ *
+ * To regenerate, run `npx convex dev`.
+ * @module
+ */
+
+import type * as bookmarks from "../bookmarks.js";
+import type * as cascades from "../cascades.js";
+import type * as clerk from "../clerk.js";
+import type * as comments from "../comments.js";
+import type * as feed from "../feed.js";
+import type * as http from "../http.js";
+import type * as lib_auth from "../lib/auth.js";
+import type * as lib_errors from "../lib/errors.js";
+import type * as lib_input_rules from "../lib/input-rules.js";
+import type * as lib_limits from "../lib/limits.js";
+import type * as lib_pagination from "../lib/pagination.js";
+import type * as lib_validators from "../lib/validators.js";
+import type * as model_accounts from "../model/accounts.js";
+import type * as model_cascade_steps from "../model/cascade-steps.js";
+import type * as model_clerk_payload from "../model/clerk-payload.js";
+import type * as model_counters from "../model/counters.js";
+import type * as model_feed_items from "../model/feed-items.js";
+import type * as model_follow_graph from "../model/follow-graph.js";
+import type * as model_notify from "../model/notify.js";
+import type * as model_post_lifecycle from "../model/post-lifecycle.js";
+import type * as model_upload_tickets from "../model/upload-tickets.js";
+import type * as model_views from "../model/views.js";
+import type * as notifications from "../notifications.js";
+import type * as posts from "../posts.js";
+import type * as uploads from "../uploads.js";
+import type * as users from "../users.js";
+
+import type {
+  ApiFromModules,
+  FilterApi,
+  FunctionReference,
+} from "convex/server";
+
+declare const fullApi: ApiFromModules<{
+  bookmarks: typeof bookmarks;
+  cascades: typeof cascades;
+  clerk: typeof clerk;
+  comments: typeof comments;
+  feed: typeof feed;
+  http: typeof http;
+  "lib/auth": typeof lib_auth;
+  "lib/errors": typeof lib_errors;
+  "lib/input-rules": typeof lib_input_rules;
+  "lib/limits": typeof lib_limits;
+  "lib/pagination": typeof lib_pagination;
+  "lib/validators": typeof lib_validators;
+  "model/accounts": typeof model_accounts;
+  "model/cascade-steps": typeof model_cascade_steps;
+  "model/clerk-payload": typeof model_clerk_payload;
+  "model/counters": typeof model_counters;
+  "model/feed-items": typeof model_feed_items;
+  "model/follow-graph": typeof model_follow_graph;
+  "model/notify": typeof model_notify;
+  "model/post-lifecycle": typeof model_post_lifecycle;
+  "model/upload-tickets": typeof model_upload_tickets;
+  "model/views": typeof model_views;
+  notifications: typeof notifications;
+  posts: typeof posts;
+  uploads: typeof uploads;
+  users: typeof users;
+}>;
+
+/**
+ * A utility for referencing Convex functions in your app's public API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = api.myModule.myFunction;
+ * ```
+ */
+export declare const api: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "public">
+>;
+
+/**
+ * A utility for referencing Convex functions in your app's internal API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = internal.myModule.myFunction;
+ * ```
+ */
+export declare const internal: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "internal">
+>;
+
+export declare const components: {};

@@ -1,0 +1,54 @@
+import { v } from "convex/values";
+import { internalMutation } from "./_generated/server";
+import { userByClerkId } from "./lib/auth";
+import { identityProfile } from "./lib/validators";
+import { beginAccountDeletion, createAccount, syncAccount } from "./model/accounts";
+
+/** What became of one webhook delivery. */
+export const deliveryOutcome = v.union(
+  v.literal("processed"),
+  v.literal("duplicate"),
+  v.literal("ignored"),
+);
+
+/**
+ * Applies one verified Clerk event, already parsed by the HTTP action:
+ * `profile` for user.created/user.updated, `clerkId` for user.deleted.
+ * Recording the svix-id and applying the event happen in this one
+ * transaction, so a redelivery is a no-op and a failed attempt leaves no
+ * trace (Svix retries it).
+ */
+export const processEvent = internalMutation({
+  args: {
+    svixId: v.string(),
+    type: v.string(),
+    profile: v.optional(identityProfile),
+    clerkId: v.optional(v.string()),
+  },
+  returns: deliveryOutcome,
+  handler: async (ctx, { svixId, type, profile, clerkId }) => {
+    const seen = await ctx.db
+      .query("webhookEvents")
+      .withIndex("by_svix_id", (q) => q.eq("svixId", svixId))
+      .first();
+    if (seen !== null) return "duplicate" as const;
+    await ctx.db.insert("webhookEvents", { svixId, type });
+
+    if (type === "user.created" && profile !== undefined) {
+      await createAccount(ctx, profile);
+      return "processed" as const;
+    }
+    if (type === "user.updated" && profile !== undefined) {
+      await syncAccount(ctx, profile);
+      return "processed" as const;
+    }
+    if (type === "user.deleted" && clerkId !== undefined) {
+      const user = await userByClerkId(ctx, clerkId);
+      if (user !== null) await beginAccountDeletion(ctx, user);
+      return "processed" as const;
+    }
+    // Clerk sends many event types (sessions, organizations…); acknowledge
+    // the ones we do not handle so Svix stops retrying them.
+    return "ignored" as const;
+  },
+});

@@ -1,0 +1,81 @@
+import { internal } from "../_generated/api";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { userByClerkId } from "../lib/auth";
+import { usernameFrom } from "../lib/input-rules";
+import { FULLNAME_MAX, USERNAME_MAX } from "../lib/limits";
+import type { IdentityProfile } from "../lib/validators";
+
+
+/**
+ * Creates the account for `profile`, or returns the existing one for that
+ * Clerk id (so a re-sent `user.created` never makes a second account).
+ */
+export async function createAccount(ctx: MutationCtx, profile: IdentityProfile): Promise<Id<"users">> {
+  const existing = await userByClerkId(ctx, profile.clerkId);
+  if (existing !== null) return existing._id;
+  const username = await allocateUsername(ctx, profile.usernameHints);
+  const fullname = truncate(profile.fullname.trim(), FULLNAME_MAX) || username;
+  return await ctx.db.insert("users", {
+    username,
+    fullname,
+    email: profile.email,
+    image: profile.image,
+    followers: 0,
+    following: 0,
+    posts: 0,
+    clerkId: profile.clerkId,
+  });
+}
+
+/**
+ * Applies a `user.updated`: Clerk owns the email and the picture, the app
+ * owns username, full name and bio once the account exists (so a picture
+ * change in Clerk does not undo a name edited in the app). Creates the
+ * account when the update outran its `user.created`.
+ */
+export async function syncAccount(ctx: MutationCtx, profile: IdentityProfile): Promise<Id<"users">> {
+  const existing = await userByClerkId(ctx, profile.clerkId);
+  if (existing === null) return await createAccount(ctx, profile);
+  await ctx.db.patch("users", existing._id, { email: profile.email, image: profile.image });
+  return existing._id;
+}
+
+/**
+ * Deletes an account: the user document goes now (so the account vanishes
+ * from every view and its sign-in no longer acts), everything else follows
+ * in scheduled batches (`cascades.deleteUserBatch`).
+ */
+export async function beginAccountDeletion(ctx: MutationCtx, user: Doc<"users">): Promise<void> {
+  await ctx.db.delete("users", user._id);
+  await ctx.scheduler.runAfter(0, internal.cascades.deleteUserBatch, { userId: user._id });
+}
+
+/** True when no account uses `username`. */
+export async function usernameIsFree(ctx: QueryCtx, username: string): Promise<boolean> {
+  const taken = await ctx.db
+    .query("users")
+    .withIndex("by_username", (q) => q.eq("username", username))
+    .first();
+  return taken === null;
+}
+
+/**
+ * A free, valid username from the first usable hint (or "user"), adding a
+ * random numeric suffix on collision: `ada`, then e.g. `ada4821`, with longer
+ * suffixes if those collide too. Never fails.
+ */
+async function allocateUsername(ctx: QueryCtx, hints: string[]): Promise<string> {
+  const base = hints.map(usernameFrom).find((candidate) => candidate !== "") ?? "user";
+  if (await usernameIsFree(ctx, base)) return base;
+  for (let attempt = 0; ; attempt += 1) {
+    const digits = Math.min(4 + attempt, 12);
+    const suffix = String(Math.floor(Math.random() * 10 ** digits)).padStart(digits, "0");
+    const candidate = base.slice(0, USERNAME_MAX - suffix.length) + suffix;
+    if (await usernameIsFree(ctx, candidate)) return candidate;
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return [...text].slice(0, max).join("");
+}

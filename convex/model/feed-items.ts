@@ -1,0 +1,102 @@
+import { internal } from "../_generated/api";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
+import { BATCH_SIZE } from "../lib/limits";
+
+/**
+ * The following feed is fanned out on write: each user owns one `feedItems`
+ * row per post of theirs and of everyone they follow, sorted by the post's
+ * creation time, so reading it is one indexed, paginated range. Writes that
+ * could be large (a post by someone with many followers, following someone
+ * with many posts, unfollowing) run as scheduled batches; every batch
+ * re-checks the follow it works for, so overlapping follow/unfollow jobs
+ * converge on "items exist exactly for current follows". Until a batch has
+ * run the feed lags behind, never ahead: readers also skip items whose post
+ * is gone.
+ */
+
+/** Puts `post` into `ownerId`'s feed unless it is already there. */
+export async function addToFeed(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  post: Doc<"posts">,
+): Promise<void> {
+  const existing = await ctx.db
+    .query("feedItems")
+    .withIndex("by_owner_and_post", (q) => q.eq("ownerId", ownerId).eq("postId", post._id))
+    .first();
+  if (existing !== null) return;
+  await ctx.db.insert("feedItems", {
+    ownerId,
+    postId: post._id,
+    authorId: post.userId,
+    postedAt: post._creationTime,
+  });
+}
+
+/** A new post: into its author's own feed now, into followers' feeds in batches. */
+export async function publishToFeeds(ctx: MutationCtx, post: Doc<"posts">): Promise<void> {
+  await addToFeed(ctx, post.userId, post);
+  await ctx.scheduler.runAfter(0, internal.feed.fanOutPost, { postId: post._id, cursor: null });
+}
+
+/** One batch of a fan-out: the next followers of the author get the post. */
+export async function fanOutStep(
+  ctx: MutationCtx,
+  postId: Id<"posts">,
+  cursor: string | null,
+): Promise<string | null> {
+  const post = await ctx.db.get("posts", postId);
+  if (post === null) return null;
+  const page = await ctx.db
+    .query("follows")
+    .withIndex("by_following", (q) => q.eq("followingId", post.userId))
+    .paginate({ numItems: BATCH_SIZE, cursor });
+  for (const follow of page.page) await addToFeed(ctx, follow.followerId, post);
+  return page.isDone ? null : page.continueCursor;
+}
+
+/** One batch of a backfill: the next (older) posts of a newly followed author. */
+export async function backfillStep(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  authorId: Id<"users">,
+  cursor: string | null,
+): Promise<string | null> {
+  if (!(await isFollowing(ctx, ownerId, authorId))) return null;
+  const page = await ctx.db
+    .query("posts")
+    .withIndex("by_user", (q) => q.eq("userId", authorId))
+    .order("desc")
+    .paginate({ numItems: BATCH_SIZE, cursor });
+  for (const post of page.page) await addToFeed(ctx, ownerId, post);
+  return page.isDone ? null : page.continueCursor;
+}
+
+/** One batch of a prune: removes an unfollowed author's posts from a feed. */
+export async function pruneStep(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  authorId: Id<"users">,
+): Promise<boolean> {
+  // Followed again before this ran: the items are wanted after all.
+  if (await isFollowing(ctx, ownerId, authorId)) return false;
+  const items = await ctx.db
+    .query("feedItems")
+    .withIndex("by_owner_and_author", (q) => q.eq("ownerId", ownerId).eq("authorId", authorId))
+    .take(BATCH_SIZE);
+  for (const item of items) await ctx.db.delete("feedItems", item._id);
+  return items.length === BATCH_SIZE;
+}
+
+async function isFollowing(
+  ctx: MutationCtx,
+  followerId: Id<"users">,
+  followingId: Id<"users">,
+): Promise<boolean> {
+  const row = await ctx.db
+    .query("follows")
+    .withIndex("by_both", (q) => q.eq("followerId", followerId).eq("followingId", followingId))
+    .first();
+  return row !== null;
+}

@@ -1,0 +1,95 @@
+import { v } from "convex/values";
+import { internal } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+import { internalMutation, mutation, type MutationCtx, query } from "./_generated/server";
+import { requireOwner, requireUser } from "./lib/auth";
+import { BATCH_SIZE, NOTIFICATIONS_LIMIT, UNREAD_COUNT_CAP } from "./lib/limits";
+import { notificationWithDetails } from "./lib/validators";
+import { notificationDetails } from "./model/views";
+
+/**
+ * The caller's newest NOTIFICATIONS_LIMIT (50) notifications, newest first,
+ * each with its sender, its post (null for follows) and, for comments, the
+ * comment's text. Ones whose sender, post or comment is gone are left out.
+ */
+export const getNotifications = query({
+  args: {},
+  returns: v.array(notificationWithDetails),
+  handler: async (ctx) => {
+    const me = await requireUser(ctx);
+    const rows = await ctx.db
+      .query("notifications")
+      .withIndex("by_receiver", (q) => q.eq("receiverId", me._id))
+      .order("desc")
+      .take(NOTIFICATIONS_LIMIT);
+    const detailed = await Promise.all(rows.map((row) => notificationDetails(ctx, row)));
+    return detailed.filter((row) => row !== null);
+  },
+});
+
+/**
+ * How many of the caller's notifications are unread, counted up to
+ * UNREAD_COUNT_CAP (100): a result of 100 means "100 or more" (show "99+").
+ */
+export const getUnreadCount = query({
+  args: {},
+  returns: v.number(),
+  handler: async (ctx) => {
+    const me = await requireUser(ctx);
+    const unread = await ctx.db
+      .query("notifications")
+      .withIndex("by_receiver_and_read", (q) => q.eq("receiverId", me._id).eq("read", false))
+      .take(UNREAD_COUNT_CAP);
+    return unread.length;
+  },
+});
+
+/** Marks one of the caller's notifications read. */
+export const markRead = mutation({
+  args: { notificationId: v.id("notifications") },
+  returns: v.null(),
+  handler: async (ctx, { notificationId }) => {
+    const me = await requireUser(ctx);
+    await requireOwner(ctx, me, "notifications", notificationId, "receiverId", "notification");
+    await ctx.db.patch("notifications", notificationId, { read: true });
+    return null;
+  },
+});
+
+/**
+ * Marks every notification the caller has so far as read: up to BATCH_SIZE
+ * now, the rest (if any) moments later in background batches. Notifications
+ * arriving after the call stay unread.
+ */
+export const markAllRead = mutation({
+  args: {},
+  returns: v.null(),
+  handler: async (ctx) => {
+    const me = await requireUser(ctx);
+    await markReadBatch(ctx, me._id, Date.now());
+    return null;
+  },
+});
+
+/** The background part of `markAllRead`. */
+export const markAllReadBatch = internalMutation({
+  args: { userId: v.id("users"), upTo: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { userId, upTo }) => {
+    await markReadBatch(ctx, userId, upTo);
+    return null;
+  },
+});
+
+async function markReadBatch(ctx: MutationCtx, userId: Id<"users">, upTo: number): Promise<void> {
+  const unread = await ctx.db
+    .query("notifications")
+    .withIndex("by_receiver_and_read", (q) =>
+      q.eq("receiverId", userId).eq("read", false).lte("_creationTime", upTo),
+    )
+    .take(BATCH_SIZE);
+  for (const row of unread) await ctx.db.patch("notifications", row._id, { read: true });
+  if (unread.length === BATCH_SIZE) {
+    await ctx.scheduler.runAfter(0, internal.notifications.markAllReadBatch, { userId, upTo });
+  }
+}

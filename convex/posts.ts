@@ -1,0 +1,189 @@
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { v } from "convex/values";
+import { mutation, query } from "./_generated/server";
+import { getViewer, requireOwner, requireUser } from "./lib/auth";
+import { appError } from "./lib/errors";
+import { normalizeCaption } from "./lib/input-rules";
+import { FEED_LIMIT, USER_POSTS_LIMIT } from "./lib/limits";
+import { boundedPage, mapPage } from "./lib/pagination";
+import { feedPost, postDoc, userSummary } from "./lib/validators";
+import { bumpPost } from "./model/counters";
+import { notify, retractLikeOrFollow } from "./model/notify";
+import { createPost as createPostModel, removePost, requireLivePost } from "./model/post-lifecycle";
+import { issueTicket } from "./model/upload-tickets";
+import { feedPost as toFeedPost, feedPostById, summaryOf } from "./model/views";
+
+/**
+ * A URL to upload one image to (POST the bytes with their Content-Type),
+ * valid for an hour. Records an upload ticket for the caller, which
+ * `createPost` requires; at most 10 open uploads per user (RATE_LIMITED).
+ */
+export const generateUploadUrl = mutation({
+  args: {},
+  returns: v.string(),
+  handler: async (ctx) => {
+    const me = await requireUser(ctx);
+    await issueTicket(ctx, me);
+    return await ctx.storage.generateUploadUrl();
+  },
+});
+
+/**
+ * Publishes an image the caller uploaded (see `model/upload-tickets.ts` for
+ * what is checked) with an optional caption of up to 2,200 characters.
+ */
+export const createPost = mutation({
+  args: { caption: v.optional(v.string()), storageId: v.id("_storage") },
+  returns: v.id("posts"),
+  handler: async (ctx, args) => {
+    const me = await requireUser(ctx);
+    const caption = normalizeCaption(args.caption);
+    return await createPostModel(ctx, me, args.storageId, caption);
+  },
+});
+
+/**
+ * The newest posts of everyone, newest first: the common front ends' home
+ * feed. Bounded to the newest FEED_LIMIT (50); use `getGlobalFeed` or
+ * `getFollowingFeed` to page further.
+ */
+export const getFeedPosts = query({
+  args: {},
+  returns: v.array(feedPost),
+  handler: async (ctx) => {
+    const viewer = await getViewer(ctx);
+    const posts = await ctx.db
+      .query("posts")
+      .withIndex("by_creation_time")
+      .order("desc")
+      .take(FEED_LIMIT);
+    const items = await Promise.all(posts.map((post) => toFeedPost(ctx, post, viewer)));
+    return items.filter((item) => item !== null);
+  },
+});
+
+/** Every post, newest first, paginated. */
+export const getGlobalFeed = query({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(feedPost),
+  handler: async (ctx, { paginationOpts }) => {
+    const viewer = await getViewer(ctx);
+    const rows = await ctx.db
+      .query("posts")
+      .withIndex("by_creation_time")
+      .order("desc")
+      .paginate(boundedPage(paginationOpts));
+    return await mapPage(rows, (post) => toFeedPost(ctx, post, viewer));
+  },
+});
+
+/**
+ * Posts of the people the caller follows and the caller's own, newest first,
+ * paginated. Built by background fan-out, so a new follow's older posts
+ * appear within moments rather than instantly.
+ */
+export const getFollowingFeed = query({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(feedPost),
+  handler: async (ctx, { paginationOpts }) => {
+    const me = await requireUser(ctx);
+    const rows = await ctx.db
+      .query("feedItems")
+      .withIndex("by_owner_and_time", (q) => q.eq("ownerId", me._id))
+      .order("desc")
+      .paginate(boundedPage(paginationOpts));
+    return await mapPage(rows, (item) => feedPostById(ctx, item.postId, me));
+  },
+});
+
+/** One post in feed form, or null if it does not exist (any more). */
+export const getPost = query({
+  args: { postId: v.id("posts") },
+  returns: v.union(feedPost, v.null()),
+  handler: async (ctx, { postId }) => await feedPostById(ctx, postId, await getViewer(ctx)),
+});
+
+/**
+ * A user's posts (default: the caller's), newest first, at most
+ * USER_POSTS_LIMIT (100). NOT_FOUND if the user does not exist.
+ */
+export const getPostsByUser = query({
+  args: { userId: v.optional(v.id("users")) },
+  returns: v.array(postDoc),
+  handler: async (ctx, args) => {
+    const user = args.userId === undefined ? await requireUser(ctx) : await ctx.db.get("users", args.userId);
+    if (user === null) throw appError("NOT_FOUND", "This user does not exist or was deleted.");
+    return await ctx.db
+      .query("posts")
+      .withIndex("by_user", (q) => q.eq("userId", user._id))
+      .order("desc")
+      .take(USER_POSTS_LIMIT);
+  },
+});
+
+/** Likes or unlikes a post; returns whether the caller now likes it. */
+export const toggleLike = mutation({
+  args: { postId: v.id("posts") },
+  returns: v.boolean(),
+  handler: async (ctx, { postId }) => {
+    const me = await requireUser(ctx);
+    const post = await requireLivePost(ctx, postId);
+    const existing = await ctx.db
+      .query("likes")
+      .withIndex("by_user_and_post", (q) => q.eq("userId", me._id).eq("postId", postId))
+      .first();
+    if (existing !== null) {
+      await ctx.db.delete("likes", existing._id);
+      await bumpPost(ctx, postId, "likes", -1);
+      await retractLikeOrFollow(ctx, me._id, post.userId, "like", postId);
+      return false;
+    }
+    await ctx.db.insert("likes", { userId: me._id, postId });
+    await bumpPost(ctx, postId, "likes", 1);
+    await notify(ctx, me._id, post.userId, { type: "like", postId });
+    return true;
+  },
+});
+
+/** Who liked a post, most recent first (paginated). */
+export const getLikers = query({
+  args: { postId: v.id("posts"), paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(userSummary),
+  handler: async (ctx, { postId, paginationOpts }) => {
+    const postExists = (await ctx.db.get("posts", postId)) !== null;
+    const rows = await ctx.db
+      .query("likes")
+      .withIndex("by_post", (q) => q.eq("postId", postId))
+      .order("desc")
+      .paginate(boundedPage(paginationOpts));
+    return await mapPage(rows, (like) => (postExists ? summaryOf(ctx, like.userId) : Promise.resolve(null)));
+  },
+});
+
+/** Replaces the caption of the caller's post (blank removes it). */
+export const updateCaption = mutation({
+  args: { postId: v.id("posts"), caption: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const me = await requireUser(ctx);
+    const caption = normalizeCaption(args.caption);
+    await requireOwner(ctx, me, "posts", args.postId, "userId", "post");
+    await ctx.db.patch("posts", args.postId, { caption });
+    return null;
+  },
+});
+
+/**
+ * Deletes the caller's post and its image now; its likes, comments,
+ * bookmarks and notifications are removed in background batches.
+ */
+export const deletePost = mutation({
+  args: { postId: v.id("posts") },
+  returns: v.null(),
+  handler: async (ctx, { postId }) => {
+    const me = await requireUser(ctx);
+    const post = await requireOwner(ctx, me, "posts", postId, "userId", "post");
+    await removePost(ctx, post);
+    return null;
+  },
+});
