@@ -27,8 +27,10 @@ export const AUTH_ERROR_RECOVERY = {
   AuthProviderMisconfigured: "fatal",
   /** `auth.config.ts` does not export `{ providers: [...] }`. */
   InvalidAuthConfig: "fatal",
-  /** The dev issuer's key file exists but cannot be read or parsed. */
-  DevIssuerKeyUnreadable: "fatal",
+  /** The dev issuer's key file cannot be read, parsed or created. */
+  DevIssuerKeyUnavailable: "fatal",
+  /** `createDevIssuer` was given an issuer URL that is not http(s). */
+  InvalidDevIssuerUrl: "fatal",
   /** `mint()` was called with claims the dev issuer cannot sign (reserved claim, empty subject). */
   InvalidDevTokenRequest: "client",
 } as const satisfies Record<string, Recovery>;

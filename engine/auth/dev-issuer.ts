@@ -3,6 +3,7 @@ import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { normalizeIssuer, type OidcProvider } from "./auth-config.js";
+import type { EngineError } from "../errors.js";
 import { authError } from "./auth-errors.js";
 import type { JsonValue } from "./user-identity.js";
 
@@ -67,6 +68,9 @@ interface StoredKey {
  */
 export async function createDevIssuer(deps: DevIssuerDeps): Promise<DevIssuer> {
   const issuerUrl = normalizeIssuer(deps.issuerUrl);
+  if (!URL.canParse(issuerUrl) || !/^https?:$/.test(new URL(issuerUrl).protocol)) {
+    throw authError("InvalidDevIssuerUrl", `The dev issuer URL ${JSON.stringify(deps.issuerUrl)} is not an http(s) URL.`);
+  }
   const issuerPath = new URL(issuerUrl).pathname.replace(/\/+$/, "");
   const stored = await loadOrCreateKey(deps.dataDir);
   const privateKey = await importJWK(stored.privateJwk, ALGORITHM);
@@ -138,9 +142,10 @@ export async function createDevIssuer(deps: DevIssuerDeps): Promise<DevIssuer> {
 
 async function loadOrCreateKey(dataDir: string): Promise<StoredKey> {
   const file = path.join(dataDir, DEV_ISSUER_KEY_FILE);
-  const existing = await readKey(file);
-  if (existing) return existing;
-  await mkdir(dataDir, { recursive: true });
+  return (await readKey(file)) ?? (await createKey(dataDir, file));
+}
+
+async function createKey(dataDir: string, file: string): Promise<StoredKey> {
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
   const stored: StoredKey = {
     version: 1,
@@ -151,13 +156,22 @@ async function loadOrCreateKey(dataDir: string): Promise<StoredKey> {
   // Write aside, then link into place: link fails if the file exists, so two engines starting on
   // the same directory agree on one key, and a crash never leaves a half-written key behind.
   const temp = path.join(dataDir, `.${DEV_ISSUER_KEY_FILE}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  await writeFile(temp, JSON.stringify(stored, null, 2), { mode: 0o600, flag: "wx" });
+  const unavailable = (e: unknown) =>
+    authError("DevIssuerKeyUnavailable", `The dev issuer could not create its signing key ${file}: ${(e as Error).message}.`);
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(temp, JSON.stringify(stored, null, 2), { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    throw unavailable(e);
+  }
   try {
     await link(temp, file);
     return stored;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    return (await readKey(file))!;
+    // Another instance linked its key first: use that one, so both sign with the same key.
+    const winner = (e as NodeJS.ErrnoException).code === "EEXIST" ? await readKey(file) : null;
+    if (winner) return winner;
+    throw unavailable(e);
   } finally {
     await unlink(temp).catch(() => undefined);
   }
@@ -170,7 +184,7 @@ async function readKey(file: string): Promise<StoredKey | null> {
     text = await readFile(file, "utf8");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw unreadable(file, (e as Error).message);
+    throw authError("DevIssuerKeyUnavailable", `The dev issuer cannot read its signing key ${file}: ${(e as Error).message}.`);
   }
   let parsed: Partial<StoredKey>;
   try {
@@ -186,9 +200,9 @@ async function readKey(file: string): Promise<StoredKey | null> {
   return parsed as StoredKey;
 }
 
-function unreadable(file: string, reason: string) {
+function unreadable(file: string, reason: string): EngineError {
   return authError(
-    "DevIssuerKeyUnreadable",
+    "DevIssuerKeyUnavailable",
     `The dev issuer's signing key ${file} cannot be used: ${reason}. Delete it to create a new key ` +
       "(tokens signed with the old key will stop verifying).",
   );

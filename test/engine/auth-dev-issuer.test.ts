@@ -1,7 +1,7 @@
 // The engine as its own OIDC issuer: its documents are served over loopback
 // HTTP through `handle`, the verifier discovers them like any other issuer,
 // and its key survives a restart on the same data directory.
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -108,9 +108,25 @@ describe("dev issuer", () => {
     const dir = await dataDir();
     await writeFile(path.join(dir, DEV_ISSUER_KEY_FILE), "{ not json");
     const error = await rejection(createDevIssuer({ dataDir: dir, issuerUrl: `${origin}/dev-auth`, clock }));
-    expect([error.code, error.recovery]).toEqual(["DevIssuerKeyUnreadable", "fatal"]);
+    expect([error.code, error.recovery]).toEqual(["DevIssuerKeyUnavailable", "fatal"]);
     expect(error.message).toMatch(/dev-auth-key.json cannot be used: it is not JSON\. Delete it/);
     expect(await readFile(path.join(dir, DEV_ISSUER_KEY_FILE), "utf8")).toBe("{ not json");
+  });
+
+  it("says so when its data directory is unusable or its issuer URL is not http(s)", async () => {
+    const file = path.join(await dataDir(), "a-file");
+    await writeFile(file, "");
+    const error = await rejection(createDevIssuer({ dataDir: file, issuerUrl: `${origin}/dev-auth`, clock }));
+    expect(error.code).toBe("DevIssuerKeyUnavailable");
+    expect(error.message).toMatch(/cannot read its signing key .*a-file\/dev-auth-key.json: ENOTDIR/);
+    // A dangling link where the key belongs: nothing to read, and nothing it may overwrite.
+    const dangling = await dataDir();
+    await symlink(path.join(dangling, "gone.json"), path.join(dangling, DEV_ISSUER_KEY_FILE));
+    const blocked = await rejection(createDevIssuer({ dataDir: dangling, issuerUrl: `${origin}/dev-auth`, clock }));
+    expect(blocked.code).toBe("DevIssuerKeyUnavailable");
+    expect(blocked.message).toMatch(/could not create its signing key .*dev-auth-key.json: EEXIST/);
+    const badUrl = await rejection(createDevIssuer({ dataDir: await dataDir(), issuerUrl: "ftp://x/dev-auth", clock }));
+    expect(badUrl.code).toBe("InvalidDevIssuerUrl");
   });
 
   it("expires its tokens after the requested lifetime", async () => {

@@ -205,6 +205,20 @@ describe("discovery and JWKS caching", () => {
   });
 });
 
+it("refuses keys from a discovery document that names another issuer", async () => {
+  const issuer = await issuerFor();
+  // An in-process stand-in: a mirror at https://mirror.example serving the real issuer's discovery document.
+  const mirror: FetchFn = async (url) => {
+    expect(url).toBe("https://mirror.example/.well-known/openid-configuration");
+    return Response.json({ issuer: issuer.issuer, jwks_uri: issuer.jwksUrl });
+  };
+  const config = normalizeAuthConfig({ providers: [{ domain: "mirror.example", applicationID: "convex" }] });
+  const verifier = createTokenVerifier({ config, fetch: mirror, clock });
+  const error = await rejection(verifier.verify(await issuer.mint({ iss: "https://mirror.example" })));
+  expect(error.code).toBe("AuthProviderMisconfigured");
+  expect(error.message).toMatch(/names issuer "http:\/\/127.0.0.1:\d+", not https:\/\/mirror.example/);
+});
+
 describe("a customJwt provider", () => {
   it("verifies against its JWKS URL without discovery and keeps every non-registered claim, flattened", async () => {
     const issuer = await issuerFor({ algorithm: "ES256", audience: "my-app" });
