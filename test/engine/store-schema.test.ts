@@ -3,6 +3,7 @@ import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { isEngineError, type EngineError } from "../../engine/errors";
 import { MIN_KEY } from "../../engine/values/index-key-codec";
+import { schemaExport } from "./helpers/convex-json";
 import { inTransaction, openTestStore } from "./helpers/temp-store";
 
 const posts = { caption: v.string(), authorId: v.id("users"), draft: v.optional(v.boolean()) };
@@ -24,7 +25,7 @@ function thrown(run: () => unknown): EngineError {
 describe("schema validation of writes", () => {
   test("a write that does not match the schema is refused with Convex's message", () => {
     const { store } = openTestStore();
-    store.applySchema(schemaV1.export());
+    store.applySchema(schemaExport(schemaV1));
     store.begin();
     const ada = store.insert("users", { name: "ada" });
     store.insert("posts", { caption: "hi", authorId: ada });
@@ -46,14 +47,14 @@ describe("schema validation of writes", () => {
   test("schemaValidation: false switches write validation off", () => {
     const { store } = openTestStore();
     const loose = defineSchema({ users: defineTable({ name: v.string() }) }, { schemaValidation: false });
-    store.applySchema(loose.export());
+    store.applySchema(schemaExport(loose));
     inTransaction(store, () => store.insert("users", { nick: 1 }));
     expect(store.count("users")).toBe(1);
   });
 
   test("the applied schema, and so write validation, survives a reopen", () => {
     const first = openTestStore();
-    first.store.applySchema(schemaV1.export());
+    first.store.applySchema(schemaExport(schemaV1));
     first.store.close();
     const { store } = openTestStore({ path: first.path });
     expect(store.schema()?.tables.map((t) => t.tableName)).toEqual(["users", "posts"]);
@@ -71,7 +72,7 @@ describe("schema changes", () => {
       store.insert("posts", { caption: "1", authorId: bob });
       store.insert("posts", { caption: "2", authorId: ada });
     });
-    const change = store.applySchema(schemaV1.export());
+    const change = store.applySchema(schemaExport(schemaV1));
     expect(change.createdTables).toEqual([]);
     expect(change.addedIndexes).toEqual(["posts.by_author"]);
     expect(change.ts).toBe(store.lastCommitTs());
@@ -89,24 +90,24 @@ describe("schema changes", () => {
 
   test("creates missing tables in schema order and applies an unchanged schema as a no-op", () => {
     const { store } = openTestStore();
-    const change = store.applySchema(schemaV1.export());
+    const change = store.applySchema(schemaExport(schemaV1));
     expect(change.createdTables).toEqual(["users", "posts"]);
     expect(store.tableNumber("users")).toBe(10001);
     expect(store.tableNumber("posts")).toBe(10002);
-    const again = store.applySchema(schemaV1.export());
+    const again = store.applySchema(schemaExport(schemaV1));
     expect(again).toEqual({ ts: change.ts, createdTables: [], addedIndexes: [], droppedIndexes: [] });
   });
 
   test("drops removed indexes and rebuilds an index whose fields changed", () => {
     const { store } = openTestStore();
-    store.applySchema(schemaV1.export());
+    store.applySchema(schemaExport(schemaV1));
     const ada = inTransaction(store, () => store.insert("users", { name: "ada" }));
     inTransaction(store, () => store.insert("posts", { caption: "c", authorId: ada }));
     const v2 = defineSchema({
       users: defineTable({ name: v.string() }).index("by_name", ["name"]),
       posts: defineTable(posts).index("by_author", ["authorId", "draft"]),
     });
-    const change = store.applySchema(v2.export());
+    const change = store.applySchema(schemaExport(v2));
     expect(change.droppedIndexes).toEqual(["posts.by_author"]);
     expect(change.addedIndexes.sort()).toEqual(["posts.by_author", "users.by_name"]);
     expect(store.resolveIndex("posts.by_author")?.fields).toEqual(["authorId", "draft", "_creationTime", "_id"]);
@@ -128,7 +129,7 @@ describe("schema changes", () => {
       store.insert("users", { name: "eve", role: "admin" }),
     ]);
     const tsBefore = store.lastCommitTs();
-    const error = thrown(() => store.applySchema(schemaV1.export()));
+    const error = thrown(() => store.applySchema(schemaExport(schemaV1)));
     expect(error.code).toBe("SchemaValidationFailed");
     expect(error.message).toMatch(/^Schema validation failed\./);
     expect(error.message).toContain(`Document with ID "${bad1}" in table "users" does not match the schema: Value does not match validator.\nPath: .name`);
@@ -148,7 +149,7 @@ describe("schema changes", () => {
     const reserved = { tables: [{ tableName: "t", indexes: [{ indexDescriptor: "by_id", fields: ["a"] }] }], schemaValidation: true };
     expect(thrown(() => store.applySchema(JSON.stringify(reserved))).code).toBe("InvalidSchema");
     store.begin();
-    expect(thrown(() => store.applySchema(schemaV1.export())).code).toBe("TransactionOpen");
+    expect(thrown(() => store.applySchema(schemaExport(schemaV1))).code).toBe("TransactionOpen");
     store.rollback();
   });
 });

@@ -1,7 +1,8 @@
-import { v, type Value, type ValidatorJSON } from "convex/values";
+import { v, type Value } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { encodeDocumentId } from "../../engine/values/document-id";
 import { validateValue, type ValidationContext } from "../../engine/values/validator";
+import { validatorJson } from "./helpers/convex-json";
 
 const TABLES: Record<number, string> = { 10001: "users", 10002: "posts", 540: "_storage" };
 const context: ValidationContext = { tableNameOf: (n) => TABLES[n] ?? null };
@@ -12,7 +13,7 @@ const storageId = encodeDocumentId(540, internal);
 const unknownTableId = encodeDocumentId(10099, internal);
 
 // Validators are built with the real `v` so the JSON is exactly what the package exports.
-const check = (validator: { json: unknown }, value: Value) => validateValue(validator.json as ValidatorJSON, value, context);
+const check = (validator: object, value: Value) => validateValue(validatorJson(validator), value, context);
 
 describe("validator", () => {
   test("scalars accept their own type only (int64 and float64 are distinct)", () => {
