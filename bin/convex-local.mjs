@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Entry point of the engine's CLI. The engine is TypeScript; this builds it
+// into dist/ with esbuild when the sources are newer than the build (a few
+// hundred milliseconds), so `npm start` needs no separate build step.
+import { build } from "esbuild";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const entry = path.join(root, "engine", "cli", "main.ts");
+const out = path.join(root, "dist", "cli.mjs");
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    const stat = statSync(full);
+    if (stat.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+
+const stale = !existsSync(out) || statSync(out).mtimeMs < newestSource(path.join(root, "engine"));
+if (stale) {
+  await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    sourcemap: "linked",
+    logLevel: "warning",
+    loader: { ".html": "text", ".css": "text" },
+  });
+}
+const { main } = await import(pathToFileURL(out).href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,130 @@
+import { createTokenVerifier } from "./auth/token-verifier.js";
+import { normalizeAuthConfig } from "./auth/auth-config.js";
+import type { DevIssuer } from "./auth/dev-issuer.js";
+import { EngineError } from "./errors.js";
+import type { EngineLogger } from "./engine.js";
+import { bundleApp, type AppBundle } from "./runtime/app-bundler.js";
+import { evaluateBundle } from "./runtime/app-loader.js";
+import { createRuntimeDatabase } from "./runtime/database-adapter.js";
+import { defineApp, type AppDefinition } from "./runtime/function-registry.js";
+import type { LogLevel } from "./runtime/log-capture.js";
+import { Runtime, type CallRecord } from "./runtime/runtime.js";
+import type { DeploymentInfo, Identity, BlobService } from "./runtime/services.js";
+import type { VerifyToken } from "./http/identity-resolver.js";
+import type { Store } from "./store/store.js";
+import { DeploymentEnv } from "./deployment-env.js";
+import { systemSchemaTables } from "./system-tables.js";
+
+/** Hooks an AppHost reports through. */
+export interface AppHostEvents {
+  onCall?: (record: CallRecord) => void;
+  onFunctionLog?: (path: string, level: LogLevel, line: string) => void;
+  /** The auth providers changed (env var or code): cached identities are stale. */
+  onAuthChange?: () => void;
+}
+
+/** What an AppHost is built from. */
+export interface AppHostDeps extends AppHostEvents {
+  appDir: string;
+  store: Store;
+  deployment: DeploymentInfo;
+  devIssuer: DevIssuer;
+  logger: EngineLogger;
+  blobs?: BlobService | null;
+  onCommit?: ConstructorParameters<typeof Runtime>[0]["onCommit"];
+  onSchedulerChange?: () => void;
+}
+
+/**
+ * Owns the loaded app: builds and evaluates `convex/`, applies its schema,
+ * keeps the deployment env vars, and the token verifier for its
+ * `auth.config.ts`. A reload that fails (build error, schema mismatch) leaves
+ * the previous code serving.
+ */
+export class AppHost {
+  readonly env: DeploymentEnv;
+  readonly runtime: Runtime;
+  private bundle: AppBundle | null = null;
+  private current: AppDefinition | null = null;
+  private verifier: VerifyToken = async () => {
+    throw new EngineError("NoAuthProvider", "No functions are loaded yet.", "transient");
+  };
+
+  constructor(private readonly deps: AppHostDeps) {
+    this.env = new DeploymentEnv(deps.store, deps.deployment);
+    this.runtime = new Runtime({
+      db: createRuntimeDatabase(deps.store),
+      deployment: deps.deployment,
+      blobs: deps.blobs ?? null,
+      onCommit: deps.onCommit,
+      onSchedulerChange: deps.onSchedulerChange,
+      onCall: deps.onCall,
+      onLog: deps.onFunctionLog,
+      logInternal: (e) => deps.logger.error("engine error while running a function", e),
+    });
+  }
+
+  /** Verifies a bearer token with the providers of the loaded app (or the dev issuer). */
+  readonly verifyToken: VerifyToken = (token) => this.verifier(token);
+
+  /** The loaded definition. */
+  get definition(): AppDefinition {
+    if (this.current === null) throw new EngineError("NoFunctions", "No functions are loaded yet.", "transient");
+    return this.current;
+  }
+
+  /** Builds (unless given a bundle), evaluates, pushes the schema and swaps the new code in. */
+  async load(bundle?: AppBundle): Promise<AppDefinition> {
+    const next = bundle ?? (await bundleApp(this.deps.appDir));
+    const definition = this.evaluate(next);
+    this.deps.store.applySchema(withSystemTables(definition));
+    this.bundle = next;
+    this.activate(definition);
+    return definition;
+  }
+
+  /** Sets or removes a deployment env var and re-evaluates the app (auth.config.ts reads env at load). */
+  async setEnv(name: string, value: string | null): Promise<void> {
+    this.env.set(name, value);
+    if (this.bundle !== null) this.activate(this.evaluate(this.bundle));
+  }
+
+  async close(): Promise<void> {
+    // Nothing of its own to release yet; the store is closed by the engine.
+  }
+
+  private evaluate(bundle: AppBundle): AppDefinition {
+    return defineApp(evaluateBundle(bundle, this.deps.appDir, this.env.functionEnv()));
+  }
+
+  private activate(definition: AppDefinition): void {
+    this.current = definition;
+    this.runtime.setApp(definition);
+    const config = normalizeAuthConfig(definition.authConfig);
+    const hasProvider = config.providers.length > 0;
+    if (!hasProvider) config.providers.push(this.deps.devIssuer.provider);
+    const devIssuer = this.deps.devIssuer;
+    const verifier = createTokenVerifier({
+      config,
+      clock: () => Date.now(),
+      // The dev issuer is answered in-process: no socket round trip to ourselves.
+      fetch: async (url, init) => {
+        if (url.startsWith(devIssuer.issuerUrl + "/")) {
+          const response = await devIssuer.handle(new Request(url, init));
+          if (response !== null) return response;
+        }
+        return fetch(url, init);
+      },
+    });
+    this.verifier = async (token) => {
+      const verified = await verifier.authenticate(token);
+      return { identity: verified.identity as unknown as Identity, expiresAt: verified.expiresAt };
+    };
+    this.deps.onAuthChange?.();
+  }
+}
+
+function withSystemTables(definition: AppDefinition) {
+  const schema = definition.schema ?? { tables: [], schemaValidation: false };
+  return { ...schema, tables: [...schema.tables, ...systemSchemaTables()] };
+}

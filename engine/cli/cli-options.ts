@@ -1,0 +1,41 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import path from "node:path";
+import { EngineError } from "../errors.js";
+
+/** Options every command understands. */
+export const COMMON_OPTIONS = {
+  data: { type: "string" },
+  functions: { type: "string" },
+  port: { type: "string" },
+  "site-port": { type: "string" },
+  host: { type: "string" },
+} as const;
+
+/** Parses a command's arguments with node's parseArgs, rejecting unknown flags. */
+export function parseCommand(argv: string[], options: NonNullable<ParseArgsConfig["options"]>): ParsedCommand {
+  try {
+    const parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return { values: parsed.values as ParsedCommand["values"], positionals: parsed.positionals };
+  } catch (e) {
+    throw new EngineError("BadArguments", (e as Error).message);
+  }
+}
+
+/** Parsed flags and positionals. */
+export interface ParsedCommand {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+/** A port option as a number (0 = any free port). */
+export function portOption(raw: unknown, fallback: number, name: string): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new EngineError("BadArguments", `--${name} must be a port number, got ${String(raw)}.`);
+  return n;
+}
+
+/** The data folder option, resolved. */
+export function dataDirOption(raw: unknown): string {
+  return path.resolve(typeof raw === "string" ? raw : "data");
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { DeploymentEnv } from "../deployment-env.js";
+import { EngineError } from "../errors.js";
+import { createSqliteStore } from "../store/sqlite-store.js";
+import { adminRequest, findRunningEngine } from "./running-engine.js";
+import { dataDirOption, parseCommand } from "./cli-options.js";
+
+/**
+ * `env list | set NAME VALUE | remove NAME`: through the running engine's
+ * admin API when one serves the data folder (so it sees the change at once),
+ * else directly in the data folder.
+ */
+export async function envCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, {});
+  const dataDir = dataDirOption(values.data);
+  const [action, name, value] = positionals;
+  const change = parseChange(action, name, value, positionals.length);
+  const running = findRunningEngine(dataDir);
+  let env: Record<string, string>;
+  if (running !== null) {
+    if (change !== null) await adminRequest(running, "POST", "env", change);
+    env = ((await adminRequest(running, "GET", "env")) as { env: Record<string, string> }).env;
+  } else {
+    const store = createSqliteStore({
+      path: path.join(dataDir, "db.sqlite3"),
+      now: () => Date.now(),
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    });
+    try {
+      const deploymentEnv = new DeploymentEnv(store, { name: "local", cloudUrl: "", siteUrl: "" });
+      if (change !== null) deploymentEnv.set(change.name, change.value);
+      env = deploymentEnv.list();
+    } finally {
+      store.close();
+    }
+  }
+  if (change === null) {
+    for (const [k, v] of Object.entries(env).sort()) process.stdout.write(`${k}=${v}\n`);
+  } else {
+    process.stdout.write(change.value === null ? `removed ${change.name}\n` : `set ${change.name}\n`);
+  }
+  return 0;
+}
+
+function parseChange(action: string | undefined, name: string | undefined, value: string | undefined, count: number) {
+  switch (action) {
+    case "list":
+      if (count !== 1) break;
+      return null;
+    case "set":
+      if (count !== 3 || name === undefined || value === undefined) break;
+      return { name, value };
+    case "remove":
+    case "unset":
+      if (count !== 2 || name === undefined) break;
+      return { name, value: null };
+  }
+  throw new EngineError("BadArguments", "Usage: env list | env set NAME VALUE | env remove NAME");
+}

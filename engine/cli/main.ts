@@ -1,0 +1,45 @@
+import { envCommand } from "./env-command.js";
+import { startCommand } from "./start-command.js";
+import { tokenCommand } from "./token-command.js";
+
+const USAGE = `Usage: convex-local <command> [options]
+
+Commands:
+  start     Serve a Convex functions folder (API, WebSocket, HTTP actions)
+              --functions DIR   functions folder (default: ./convex)
+              --data DIR        data folder (default: ./data)
+              --port N          API port (default 3210)
+              --site-port N     HTTP actions port (default 3211)
+              --host ADDR       interface to bind (default 127.0.0.1)
+              --env NAME=VALUE  set a deployment env var (repeatable)
+              --dev             dev mode: enables the dev token endpoint
+  env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
+  token     Mint a dev-issuer token: token --subject ID [--name N] [--email E] [--data DIR] [--port N]
+`;
+
+/** Runs one CLI command; resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "start":
+        return await startCommand(rest);
+      case "env":
+        return await envCommand(rest);
+      case "token":
+        return await tokenCommand(rest);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+        return 1;
+    }
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

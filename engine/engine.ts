@@ -1,0 +1,241 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
+import { EngineError } from "./errors.js";
+import { adminApiRoute } from "./http/admin-api.js";
+import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } from "./http/api-server.js";
+import { handleFunctionCall } from "./http/function-api.js";
+import { httpActionRoute } from "./http/http-action-route.js";
+import { createIdentityResolver } from "./http/identity-resolver.js";
+import { sendJson, sendText, sendError } from "./http/respond.js";
+import { readJsonBody } from "./http/request-body.js";
+import { sendWebResponse, toWebRequest } from "./http/web-bridge.js";
+import { AppHost, type AppHostEvents } from "./app-host.js";
+import type { AppBundle } from "./runtime/app-bundler.js";
+import type { CallRecord } from "./runtime/runtime.js";
+import { createSqliteStore } from "./store/sqlite-store.js";
+import type { Store, SynchronousMode } from "./store/store.js";
+import { encodeTs } from "./values/ts-codec.js";
+
+/** How to start an engine. */
+export interface EngineOptions {
+  /** The Convex functions folder (`convex/`). */
+  appDir: string;
+  /** Where the SQLite file, stored files and engine state live. */
+  dataDir: string;
+  /** Interface to bind; 127.0.0.1 unless told otherwise. */
+  host?: string;
+  /** API + WebSocket port (3210 by convention; 0 = any free port). */
+  port?: number;
+  /** HTTP actions port (3211 by convention; 0 = any free port). */
+  sitePort?: number;
+  /** Deployment env vars to set (persisted like `env set`). */
+  env?: Record<string, string>;
+  /** Dev mode: enables the unauthenticated dev token endpoint. */
+  dev?: boolean;
+  /** SQLite `synchronous` (FULL by default). */
+  synchronous?: SynchronousMode;
+  /** A bundle built earlier for the same folder (tests reuse one). */
+  bundle?: AppBundle;
+  /** Where engine messages go. */
+  logger?: EngineLogger;
+  /** Every function console line (dev mode streams them). */
+  onFunctionLog?: AppHostEvents["onFunctionLog"];
+}
+
+/** Where the engine reports what it does. */
+export interface EngineLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, e?: unknown): void;
+}
+
+/** A running engine. */
+export interface Engine {
+  readonly cloudUrl: string;
+  readonly siteUrl: string;
+  readonly adminKey: string;
+  readonly dataDir: string;
+  readonly store: Store;
+  readonly app: AppHost;
+  readonly devIssuer: DevIssuer;
+  /** Mints a token from the dev issuer for a named user (tests, CLI, dashboard). */
+  mintDevToken(claims: { subject: string; name?: string; email?: string }, ttlSeconds?: number): Promise<string>;
+  /** Registers extra routes on the API port (storage, sync, dashboard). */
+  close(): Promise<void>;
+}
+
+const ADMIN_KEY_META = "admin_key";
+const JSON_BODY_LIMIT = 16 << 20;
+const RECENT_CALLS = 200;
+
+/** Starts an engine: opens the data folder, loads the functions, listens on both ports. */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const logger = options.logger ?? consoleLogger();
+  const dataDir = path.resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = createSqliteStore({
+    path: path.join(dataDir, "db.sqlite3"),
+    now: () => Date.now(),
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+    synchronous: options.synchronous,
+  });
+  try {
+    let adminKey = store.getMeta(ADMIN_KEY_META);
+    if (adminKey === null) {
+      adminKey = `local|${randomBytes(32).toString("hex")}`;
+      store.setMeta(ADMIN_KEY_META, adminKey);
+    }
+    const host = options.host ?? "127.0.0.1";
+    const recentCalls: CallRecord[] = [];
+    let appHost: AppHost | null = null;
+    const identities = createIdentityResolver({
+      verify: () => appHost!.verifyToken,
+      adminKey,
+      now: () => Date.now(),
+    });
+
+    const apiRoutes: Route[] = [];
+    const apiUpgrades: UpgradeRoute[] = [];
+    const siteRoutes: Route[] = [];
+    const api = createRoutedServer(apiRoutes, apiUpgrades, (e) => logger.error("internal error", e));
+    const site = createRoutedServer(siteRoutes, [], (e) => logger.error("internal error", e));
+    const port = await api.listen(options.port ?? 3210, host);
+    const sitePort = await site.listen(options.sitePort ?? 3211, host);
+    const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+    const cloudUrl = `http://${urlHost}:${port}`;
+    const siteUrl = `http://${urlHost}:${sitePort}`;
+
+    const devIssuer = await createDevIssuer({ dataDir, issuerUrl: `${cloudUrl}/dev-auth`, clock: () => Date.now() });
+    appHost = new AppHost({
+      appDir: options.appDir,
+      store,
+      deployment: { name: "local", cloudUrl, siteUrl },
+      devIssuer,
+      logger,
+      onCall: (record) => {
+        recentCalls.push(record);
+        if (recentCalls.length > RECENT_CALLS) recentCalls.shift();
+      },
+      onFunctionLog: options.onFunctionLog,
+      onAuthChange: () => identities.clear(),
+    });
+    if (options.env) {
+      for (const [name, value] of Object.entries(options.env)) appHost.env.set(name, value);
+    }
+    await appHost.load(options.bundle);
+    const runtime = () => appHost!.runtime;
+
+    const mintDevToken = (claims: { subject: string; name?: string; email?: string }, ttl?: number) =>
+      devIssuer.mint(claims, ttl);
+    const functionDeps = () => ({ runtime: runtime(), identities, bodyLimit: JSON_BODY_LIMIT });
+
+    apiRoutes.push(
+      async (req, res, url) => {
+        if (req.method !== "POST") return false;
+        const kinds: Record<string, "query" | "mutation" | "action" | undefined> = {
+          "/api/query": "query",
+          "/api/mutation": "mutation",
+          "/api/action": "action",
+          "/api/function": undefined,
+        };
+        if (url.pathname in kinds) {
+          await handleFunctionCall(req, res, functionDeps(), kinds[url.pathname], null);
+          return true;
+        }
+        if (url.pathname.startsWith("/api/run/")) {
+          const parts = url.pathname.slice("/api/run/".length).split("/").filter(Boolean);
+          if (parts.length < 2) return false;
+          const fn = parts.pop()!;
+          await handleFunctionCall(req, res, functionDeps(), undefined, `${parts.join("/")}:${fn}`);
+          return true;
+        }
+        if (url.pathname === "/api/query_ts") {
+          sendJson(res, 200, { ts: encodeTs(store.lastCommitTs()) });
+          return true;
+        }
+        return false;
+      },
+      (req, res, url) => {
+        if (req.method !== "GET") return false;
+        if (url.pathname === "/version") {
+          sendText(res, 200, "instagram-convex-local engine");
+          return true;
+        }
+        if (url.pathname === "/instance_name") {
+          sendText(res, 200, "local");
+          return true;
+        }
+        return false;
+      },
+      async (req, res, url) => {
+        if (!url.pathname.startsWith("/dev-auth/")) return false;
+        const response = await devIssuer.handle(toWebRequest(req, url));
+        if (response === null) return false;
+        await sendWebResponse(res, response, req.method);
+        return true;
+      },
+      async (req, res, url) => {
+        if (url.pathname !== "/api/dev/token") return false;
+        try {
+          if (!options.dev) {
+            throw new EngineError("Forbidden", "The dev token endpoint exists only in dev mode (`start --dev`).");
+          }
+          if (req.method !== "POST") throw new EngineError("MethodNotAllowed", "POST {\"subject\": \"user id\"}.");
+          const body = (await readJsonBody(req, 1 << 16)) as { subject?: unknown; name?: unknown; email?: unknown } | null;
+          if (!body || typeof body.subject !== "string") throw new EngineError("BadRequest", "Send {\"subject\": \"user id\"}.");
+          const token = await mintDevToken({
+            subject: body.subject,
+            name: typeof body.name === "string" ? body.name : undefined,
+            email: typeof body.email === "string" ? body.email : undefined,
+          });
+          sendJson(res, 200, { token });
+        } catch (e) {
+          sendError(res, e);
+        }
+        return true;
+      },
+      adminApiRoute({
+        runtime,
+        store,
+        identities,
+        listEnv: () => appHost!.env.list(),
+        setEnv: (name, value) => appHost!.setEnv(name, value),
+        recentCalls: () => [...recentCalls],
+        mintToken: (claims) => mintDevToken(claims),
+      }),
+      httpActionRoute({ runtime, identities, prefix: "/http" }),
+    );
+    siteRoutes.push(httpActionRoute({ runtime, identities, prefix: "" }));
+
+    return {
+      cloudUrl,
+      siteUrl,
+      adminKey,
+      dataDir,
+      store,
+      app: appHost,
+      devIssuer,
+      mintDevToken,
+      async close() {
+        await Promise.all([api.close(), site.close()]);
+        await appHost!.close();
+        store.close();
+      },
+    } satisfies Engine;
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+function consoleLogger(): EngineLogger {
+  return {
+    info: (m) => console.log(m),
+    warn: (m) => console.warn(m),
+    error: (m, e) => console.error(m, e ?? ""),
+  };
+}
+
+export type { RoutedServer };

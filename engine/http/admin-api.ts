@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { EngineError } from "../errors.js";
+import type { Store } from "../store/store.js";
+import { keyAfter, MIN_KEY } from "../values/index-key-codec.js";
+import type { CallRecord, Runtime } from "../runtime/runtime.js";
+import { parseAuthorization } from "./auth-header.js";
+import type { IdentityResolver } from "./identity-resolver.js";
+import type { Route } from "./api-server.js";
+import { readJsonBody } from "./request-body.js";
+import { sendError, sendJson } from "./respond.js";
+
+/** What the admin API reads and changes; every request needs the admin key. */
+export interface AdminApiDeps {
+  runtime: () => Runtime;
+  store: Store;
+  identities: IdentityResolver;
+  listEnv(): Record<string, string>;
+  setEnv(name: string, value: string | null): Promise<void>;
+  recentCalls(): CallRecord[];
+  mintToken(claims: { subject: string; name?: string; email?: string }): Promise<string>;
+}
+
+const PREFIX = "/api/admin/";
+
+/**
+ * The admin API behind the dashboard, the CLI and the test harness: tables,
+ * documents, deployment env vars, recent calls, tokens for a named user.
+ */
+export function adminApiRoute(deps: AdminApiDeps): Route {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    if (!url.pathname.startsWith(PREFIX)) return false;
+    try {
+      const credentials = parseAuthorization(req.headers);
+      if (credentials.kind !== "admin" || !deps.identities.isAdminKey(credentials.key)) {
+        throw new EngineError("AdminKeyRequired", "This endpoint needs `Authorization: Convex <admin key>` (printed by `start`).");
+      }
+      const action = `${req.method} ${url.pathname.slice(PREFIX.length)}`;
+      sendJson(res, 200, await handle(action, req, url, deps));
+    } catch (e) {
+      sendError(res, e);
+    }
+    return true;
+  };
+}
+
+async function handle(action: string, req: IncomingMessage, url: URL, deps: AdminApiDeps): Promise<unknown> {
+  switch (action) {
+    case "GET tables":
+      return deps.runtime().lock.run(async () =>
+        deps.store.listTables().map((t) => ({ name: t.name, number: t.number, documents: deps.store.count(t.name) })),
+      );
+    case "GET documents":
+      return listDocuments(deps, url);
+    case "GET env":
+      return { env: deps.listEnv() };
+    case "POST env": {
+      const body = (await readJsonBody(req, 1 << 20)) as { name?: unknown; value?: unknown } | null;
+      if (!body || typeof body.name !== "string" || !(typeof body.value === "string" || body.value === null)) {
+        throw new EngineError("BadRequest", "Send {\"name\": \"X\", \"value\": \"…\"} (value null removes the variable).");
+      }
+      await deps.setEnv(body.name, body.value as string | null);
+      return { env: deps.listEnv() };
+    }
+    case "GET calls":
+      return { calls: deps.recentCalls() };
+    case "POST token": {
+      const body = (await readJsonBody(req, 1 << 16)) as { subject?: unknown; name?: unknown; email?: unknown } | null;
+      if (!body || typeof body.subject !== "string") throw new EngineError("BadRequest", "Send {\"subject\": \"user id\"}.");
+      const token = await deps.mintToken({
+        subject: body.subject,
+        name: typeof body.name === "string" ? body.name : undefined,
+        email: typeof body.email === "string" ? body.email : undefined,
+      });
+      return { token };
+    }
+    default:
+      throw new EngineError("NotFound", `Unknown admin endpoint ${action}.`);
+  }
+}
+
+/** A page of a table's documents in creation order; `cursor` is the last key seen (base64). */
+async function listDocuments(deps: AdminApiDeps, url: URL): Promise<unknown> {
+  const table = url.searchParams.get("table");
+  if (!table) throw new EngineError("BadRequest", "Add ?table=<name>.");
+  const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? "100") || 100, 1), 1000);
+  const cursor = url.searchParams.get("cursor");
+  const order = url.searchParams.get("order") === "desc" ? "desc" : "asc";
+  return deps.runtime().lock.run(async () => {
+    let lo: Uint8Array = MIN_KEY;
+    let hi: Uint8Array | null = null;
+    if (cursor) {
+      const key = Buffer.from(cursor, "base64url");
+      if (order === "asc") lo = keyAfter(key);
+      else hi = key;
+    }
+    const rows = deps.store.scan(`${table}.by_creation_time`, { lo, hi }, order, limit);
+    const last = rows.at(-1);
+    return {
+      documents: rows.map((r) => JSON.parse(r.text)),
+      nextCursor: rows.length === limit && last ? last.key.toString("base64url") : null,
+      total: deps.store.count(table),
+    };
+  });
+}

@@ -1,0 +1,92 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { JSONValue } from "convex/values";
+import { EngineError } from "../errors.js";
+import type { UdfKind } from "../runtime/function-registry.js";
+import type { CallOutcome } from "../runtime/function-outcome.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { parseAuthorization } from "./auth-header.js";
+import { toCleanJson } from "./clean-json.js";
+import type { IdentityResolver } from "./identity-resolver.js";
+import { readJsonBody } from "./request-body.js";
+import { sendError, sendJson } from "./respond.js";
+
+/** What the function endpoints need. */
+export interface FunctionApiDeps {
+  runtime: Runtime;
+  identities: IdentityResolver;
+  /** Largest accepted JSON body (bytes). */
+  bodyLimit: number;
+}
+
+type ResultFormat = "convex" | "json";
+
+/**
+ * `POST /api/query|mutation|action|function` and `/api/run/<module>/<fn>`
+ * exactly as `ConvexHttpClient` uses them (convex-interface.md §7.1): a
+ * function's own failure is a 200 with `status: "error"`; bad requests and
+ * bad credentials are 4xx with `{code, message}`.
+ */
+export async function handleFunctionCall(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: FunctionApiDeps,
+  kind: UdfKind | undefined,
+  runPath: string | null,
+): Promise<void> {
+  try {
+    const caller = await deps.identities.resolve(parseAuthorization(req.headers));
+    const body = (await readJsonBody(req, deps.bodyLimit)) as Record<string, unknown> | null;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new EngineError("BadRequest", "The request body must be a JSON object with `path` and `args`.");
+    }
+    const path = runPath ?? body.path;
+    if (typeof path !== "string" || path.length === 0) {
+      throw new EngineError("BadRequest", "The request body needs a `path` naming the function, e.g. \"posts:list\".");
+    }
+    const args = unwrapArgs(body.args);
+    const format = parseFormat(body.format, runPath !== null);
+    const outcome = await deps.runtime.call({
+      path,
+      args,
+      identity: caller.identity,
+      allowInternal: caller.admin,
+      expectKind: kind,
+      origin: caller.admin ? "admin" : "client",
+    });
+    sendJson(res, 200, outcomeBody(outcome, format));
+  } catch (e) {
+    sendError(res, e);
+  }
+}
+
+/** `args` may be the object itself or a one-element array holding it (both forms are accepted by Convex). */
+function unwrapArgs(raw: unknown): JSONValue {
+  if (raw === undefined || raw === null) return {};
+  if (Array.isArray(raw)) {
+    if (raw.length > 1) throw new EngineError("BadRequest", "`args` must be an object or an array holding one object.");
+    return (raw[0] ?? {}) as JSONValue;
+  }
+  return raw as JSONValue;
+}
+
+function parseFormat(raw: unknown, runEndpoint: boolean): ResultFormat {
+  if (raw === undefined || raw === null) return runEndpoint ? "json" : "convex";
+  if (raw === "convex_encoded_json" || raw === "convex_json") return "convex";
+  if (raw === "json") return "json";
+  throw new EngineError("BadRequest", `Unsupported format ${JSON.stringify(raw)}; use "convex_encoded_json" or "json".`);
+}
+
+function outcomeBody(outcome: CallOutcome, format: ResultFormat): Record<string, unknown> {
+  if (outcome.status === "success") {
+    const value = format === "json" ? toCleanJson(outcome.value) : outcome.value;
+    return outcome.logLines.length > 0
+      ? { status: "success", value, logLines: outcome.logLines }
+      : { status: "success", value };
+  }
+  const body: Record<string, unknown> = { status: "error", errorMessage: outcome.errorMessage };
+  if (outcome.errorData !== undefined) {
+    body.errorData = format === "json" ? toCleanJson(outcome.errorData) : outcome.errorData;
+  }
+  if (outcome.logLines.length > 0) body.logLines = outcome.logLines;
+  return body;
+}

@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { EngineError } from "../errors.js";
+import { runHttpAction, type HttpActionCaller } from "../runtime/http-action-runner.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { parseAuthorization } from "./auth-header.js";
+import type { IdentityResolver } from "./identity-resolver.js";
+import type { Route } from "./api-server.js";
+import { sendWebResponse, toWebRequest } from "./web-bridge.js";
+
+/**
+ * Serves `convex/http.ts` routes: at the root of the site port, and under
+ * `/http/` on the API port (as the Convex backend does, §7.2). The handler
+ * sees the original URL; routing uses the path without the prefix.
+ */
+export function httpActionRoute(deps: { runtime: () => Runtime; identities: IdentityResolver; prefix: string }): Route {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    let routed = url.pathname;
+    if (deps.prefix) {
+      if (routed !== deps.prefix && !routed.startsWith(deps.prefix + "/")) return false;
+      routed = routed.slice(deps.prefix.length) || "/";
+    }
+    const caller = await callerOf(req, deps.identities);
+    const request = toWebRequest(req, url);
+    const response = await runHttpAction(deps.runtime(), request, routed, caller);
+    await sendWebResponse(res, response, req.method);
+    return true;
+  };
+}
+
+async function callerOf(req: IncomingMessage, identities: IdentityResolver): Promise<HttpActionCaller> {
+  try {
+    const resolved = await identities.resolve(parseAuthorization(req.headers));
+    return { identity: resolved.identity };
+  } catch (e) {
+    return { authError: e instanceof EngineError ? e : new EngineError("InvalidAuthHeader", String(e)) };
+  }
+}

@@ -1,0 +1,87 @@
+import * as esbuild from "esbuild";
+import path from "node:path";
+import { EngineError } from "../errors.js";
+import { discoverAppFolder, type AppFolderLayout } from "./module-discovery.js";
+
+/** The app folder compiled into one CommonJS script, ready for the loader. */
+export interface AppBundle {
+  /** CommonJS source; evaluating it yields `{ modules, schema, authConfig }`. */
+  code: string;
+  layout: AppFolderLayout;
+  /** Every file esbuild read, for watch mode. */
+  inputs: string[];
+}
+
+/**
+ * Packages the engine provides itself. User code must share the engine's copy
+ * of `convex` because the function wrappers talk to the engine through the
+ * global `Convex` object and mark errors with shared symbols.
+ */
+export const ENGINE_PROVIDED_PACKAGES = ["convex"];
+
+/**
+ * Bundles every function module, `schema.ts` and `auth.config.ts` of an app
+ * folder into a single script (esbuild). npm packages the app imports are
+ * bundled in, as `npx convex deploy` does; `convex/*` stays external and is
+ * resolved to the engine's copy by the loader.
+ */
+export async function bundleApp(appDir: string): Promise<AppBundle> {
+  const root = path.resolve(appDir);
+  const layout = discoverAppFolder(root);
+  const lines: string[] = [];
+  const entries: string[] = [];
+  layout.modules.forEach((m, i) => {
+    lines.push(`import * as m${i} from ${JSON.stringify("./" + path.relative(root, m.file))};`);
+    entries.push(`${JSON.stringify(m.modulePath)}: m${i}`);
+  });
+  lines.push(`export const modules = { ${entries.join(", ")} };`);
+  if (layout.schemaFile) {
+    lines.push(`export { default as schema } from ${JSON.stringify("./" + path.basename(layout.schemaFile))};`);
+  } else lines.push("export const schema = null;");
+  if (layout.authConfigFile) {
+    lines.push(`export { default as authConfig } from ${JSON.stringify("./" + path.basename(layout.authConfigFile))};`);
+  } else lines.push("export const authConfig = null;");
+
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuild.build({
+      stdin: { contents: lines.join("\n"), resolveDir: root, sourcefile: "convex-entry.js", loader: "js" },
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      external: ENGINE_PROVIDED_PACKAGES.flatMap((p) => [p, `${p}/*`]),
+      logLevel: "silent",
+      sourcemap: "inline",
+      sourcesContent: false,
+      absWorkingDir: path.dirname(root),
+      jsx: "automatic",
+    });
+  } catch (e) {
+    throw buildError(e);
+  }
+  const code = result.outputFiles[0]?.text ?? "";
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((f) => !f.startsWith("<stdin>") && !f.includes("node_modules"))
+    .map((f) => path.resolve(path.dirname(root), f));
+  return { code, layout, inputs };
+}
+
+/** Turns esbuild's failure into an EngineError that lists `file:line:column: message`. */
+function buildError(e: unknown): EngineError {
+  const failure = e as { errors?: esbuild.Message[] };
+  if (!failure.errors) {
+    return new EngineError("BuildFailed", `Could not bundle the functions: ${String(e)}`);
+  }
+  const text = failure.errors
+    .map((m) => {
+      const loc = m.location;
+      const where = loc ? `${loc.file}:${loc.line}:${loc.column + 1}: ` : "";
+      const source = loc?.lineText ? `\n    ${loc.lineText}` : "";
+      return `${where}error: ${m.text}${source}`;
+    })
+    .join("\n");
+  return new EngineError("BuildFailed", `Could not bundle the functions:\n${text}`);
+}

@@ -1,0 +1,53 @@
+import { jsonToConvex, type Value } from "convex/values";
+import { countDocuments, readDocument } from "../query/document-reads.js";
+import { paginateQuery } from "../query/paginate.js";
+import { openQueryStream } from "../query/query-stream.js";
+import { createReadSetRecorder } from "../query/read-set.js";
+import { parseSerializedQuery } from "../query/serialized-query.js";
+import type { SavepointId, Store } from "../store/store.js";
+import { tryDecodeDocumentId } from "../values/document-id.js";
+import type { RuntimeDatabase } from "./runtime-database.js";
+
+/** The runtime's view of the data layer, over a Store and the query engine. */
+export function createRuntimeDatabase(store: Store): RuntimeDatabase {
+  const tableOfId = (id: string): string | null | undefined => {
+    const decoded = typeof id === "string" ? tryDecodeDocumentId(id) : null;
+    if (decoded === null) return undefined;
+    return store.tableName(decoded.tableNumber);
+  };
+  const decode = (text: string | null): Record<string, Value> | null =>
+    text === null ? null : (jsonToConvex(JSON.parse(text)) as Record<string, Value>);
+
+  return {
+    begin: () => store.begin(),
+    commit() {
+      const result = store.commit();
+      return { ts: result.ts, writes: result.writes, documentsWritten: result.writes.length };
+    },
+    rollback: () => store.rollback(),
+    savepoint: () => store.savepoint(),
+    release: (sp) => store.release(sp as SavepointId),
+    rollbackTo: (sp) => store.rollbackTo(sp as SavepointId),
+    get inTransaction() {
+      return store.inTransaction();
+    },
+    tableOfId,
+    tableNameOfNumber: (n) => store.tableName(n),
+    get: (id, reads) => readDocument(store, id, reads),
+    getValue: (id, reads) => decode(readDocument(store, id, reads)),
+    insert: (table, fields) => store.insert(table, fields),
+    replace: (id, fields) => void store.replace(id, fields),
+    remove: (id) => store.delete(id),
+    openStream: (query, reads) => openQueryStream(store, parseSerializedQuery(query), reads),
+    page: (query, options, reads) => paginateQuery(store, parseSerializedQuery(query), options, reads),
+    count: (table, reads) => countDocuments(store, table, reads),
+    normalizeId(table, idString) {
+      const decoded = tryDecodeDocumentId(idString);
+      if (decoded === null) return null;
+      const number = store.tableNumber(table);
+      return number !== null && number === decoded.tableNumber ? idString : null;
+    },
+    newReads: () => createReadSetRecorder(),
+    latestTs: () => store.lastCommitTs(),
+  };
+}

@@ -1,0 +1,152 @@
+import type { JSONValue } from "convex/values";
+import { EngineError } from "../errors.js";
+import type { LogLevel } from "./log-capture.js";
+import type { ReadRecorder, RuntimeDatabase, DocumentStream } from "./runtime-database.js";
+import type { BlobService, DeploymentInfo, Identity } from "./services.js";
+import type { SyscallTarget } from "./syscall-router.js";
+import { ASYNC_OPS, JS_OPS, SYNC_OPS } from "./syscalls/op-table.js";
+
+/** Kinds of running functions; nested calls get their own frame. */
+export type FrameKind = "query" | "mutation" | "action" | "httpAction";
+
+/** State shared by a top-level query or mutation and the functions it calls. */
+export interface TransactionState {
+  writable: boolean;
+  reads: ReadRecorder;
+  /** Side effects that may only happen once the transaction is durable (file deletes). */
+  afterCommit: (() => void)[];
+  /** Set when the transaction scheduled or cancelled a job. */
+  touchedScheduler: boolean;
+  /** The end cursor the previous run of this subscription returned (its journal), if any. */
+  journalIn: string | null;
+  /** The end cursor of this run's paginated query, to keep as the subscription's journal. */
+  journalOut: string | null;
+}
+
+/** An address of a function as the syscalls send it (§3.6). */
+export interface FunctionAddress {
+  name?: string;
+  reference?: string;
+  functionHandle?: string;
+}
+
+/** What syscall handlers need from the runtime that owns the execution. */
+export interface ExecutionHost {
+  readonly db: RuntimeDatabase;
+  readonly blobs: BlobService | null;
+  readonly deployment: DeploymentInfo;
+  now(): number;
+  /** `ctx.runQuery`/`ctx.runMutation` inside a query or mutation: same transaction. */
+  runNested(parent: Execution, udfType: string, address: FunctionAddress, args: JSONValue): Promise<string>;
+  /** `ctx.runQuery/runMutation/runAction` from an action: a new top-level call. */
+  runFromAction(parent: Execution, kind: "query" | "mutation" | "action", address: FunctionAddress, args: JSONValue): Promise<string>;
+  /** Runs `fn` in a transaction of its own, for actions (scheduling, storage deletes); commits it. */
+  transactFromAction<T>(fn: (tx: TransactionState) => T): Promise<T>;
+  /** Runs a read for an action under the lock, so it never sees another mutation's uncommitted writes. */
+  readFromAction<T>(fn: (tx: TransactionState) => T): Promise<T>;
+  /** The kind of the function at a canonical path, or null when there is none. */
+  functionKind(path: string): "query" | "mutation" | "action" | null;
+  /** Records one console line for the engine's own log (dev terminal, dashboard). */
+  onLog(execution: Execution, level: LogLevel, line: string): void;
+}
+
+/**
+ * One running function: answers the syscalls its user code makes. Nested
+ * `runQuery`/`runMutation` get their own Execution sharing the transaction
+ * and the log lines of the top-level call.
+ */
+export class Execution implements SyscallTarget {
+  readonly streams = new Map<number, DocumentStream>();
+  nextStreamId = 0;
+  paginated = false;
+  finished = false;
+  /** Set when the caller's token failed verification: `getUserIdentity()` throws it (HTTP actions). */
+  identityError: Error | null = null;
+
+  constructor(
+    readonly host: ExecutionHost,
+    readonly kind: FrameKind,
+    readonly path: string,
+    readonly identity: Identity | null,
+    readonly requestId: string,
+    readonly logLines: string[],
+    readonly tx: TransactionState | null,
+    /** Set for a scheduled function's own execution (request metadata). */
+    readonly scheduledJobId: string | null = null,
+  ) {}
+
+  readonly log = (level: LogLevel, line: string): void => {
+    this.logLines.push(`[${level}] ${line}`);
+    this.host.onLog(this, level, line);
+  };
+
+  syscall(op: string, argsJson: string): string {
+    this.assertLive(op);
+    const handler = SYNC_OPS[op];
+    if (handler === undefined) throw new Error(`Unknown operation ${op}`);
+    return handler(this, JSON.parse(argsJson)) as string;
+  }
+
+  asyncSyscall(op: string, argsJson: string): Promise<string> {
+    try {
+      this.assertLive(op);
+      const handler = ASYNC_OPS[op];
+      if (handler === undefined) throw new Error(`Unknown async operation ${op}`);
+      // Rejections keep `data` (Convex JSON) so a nested ConvexError surfaces as one (§2.3).
+      return Promise.resolve(handler(this, JSON.parse(argsJson))).catch((e) => Promise.reject(asSyscallRejection(e)));
+    } catch (e) {
+      return Promise.reject(asSyscallRejection(e));
+    }
+  }
+
+  jsSyscall(op: string, args: unknown): unknown {
+    this.assertLive(op);
+    const handler = JS_OPS[op];
+    if (handler === undefined) throw new Error(`Unknown JS operation ${op}`);
+    return handler(this, args as Record<string, unknown>);
+  }
+
+  /** The transaction, or an error naming the operation when there is none (actions). */
+  requireTx(op: string): TransactionState {
+    if (this.tx === null) {
+      throw new EngineError("NotInTransaction", `${op} can only be used in a query or mutation.`);
+    }
+    return this.tx;
+  }
+
+  /** The transaction of a mutation, or an error for queries and actions. */
+  requireWritable(op: string): TransactionState {
+    const tx = this.requireTx(op);
+    if (!tx.writable) {
+      throw new EngineError("ReadOnly", `${op} can only be used in a mutation, not in a query.`);
+    }
+    return tx;
+  }
+
+  /** Ends the execution: later syscalls from stray promises fail instead of touching a finished transaction. */
+  finish(): void {
+    this.finished = true;
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
+  }
+
+  private assertLive(op: string): void {
+    if (this.finished) {
+      throw new EngineError(
+        "ExecutionFinished",
+        `${op} was called after the function ${this.path} had returned; await every promise before returning.`,
+      );
+    }
+  }
+}
+
+/**
+ * Pagination errors reach user code as a ConvexError with the data the
+ * official `usePaginatedQuery` looks for, so it resets itself (§4.4).
+ */
+function asSyscallRejection(e: unknown): unknown {
+  if (e instanceof EngineError && e.code === "InvalidCursor") {
+    return { message: `InvalidCursor: ${e.message}`, data: { isConvexSystemError: true, paginationError: "InvalidCursor" } };
+  }
+  return e;
+}

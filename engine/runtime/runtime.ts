@@ -1,0 +1,448 @@
+import type { JSONValue, Value } from "convex/values";
+import { EngineError } from "../errors.js";
+import { decodeValue } from "../values/maybe-value.js";
+import { Execution, type ExecutionHost, type FrameKind, type FunctionAddress, type TransactionState } from "./execution.js";
+import { resolveAddress } from "./function-address.js";
+import { reportThrown, newRequestId, type CallOutcome } from "./function-outcome.js";
+import type { AppDefinition, RegisteredFunction, UdfKind } from "./function-registry.js";
+import type { LogLevel } from "./log-capture.js";
+import type { CommitSummary, ReadRecorder, RuntimeDatabase } from "./runtime-database.js";
+import { SerialLock } from "./serial-lock.js";
+import type { BlobService, DeploymentInfo, Identity } from "./services.js";
+import { runWithSyscalls } from "./syscall-router.js";
+import { canonicalUdfPath } from "./udf-path.js";
+import { checkArgs, checkReturns } from "./validation.js";
+
+/** A request to run a function by path. */
+export interface CallRequest {
+  /** The path as the caller sent it (`"posts:list"`, `"posts.js:list"`, …). */
+  path: string;
+  /** Convex JSON of the arguments object. */
+  args: JSONValue;
+  identity: Identity | null;
+  /** Internal functions may be called (admin key, actions, the scheduler). */
+  allowInternal: boolean;
+  /** The endpoint's kind (`/api/query` …); undefined accepts any kind. */
+  expectKind?: UdfKind;
+  /** Who asked, for the call log. */
+  origin: "client" | "action" | "scheduler" | "admin";
+  /** Set when the scheduler runs a job, so the job cannot cancel itself. */
+  scheduledJobId?: string;
+  /** A subscription's journal from its previous run (pagination end cursor). */
+  journal?: string | null;
+}
+
+/** A finished call, for the dashboard's list of recent calls and dev-mode logs. */
+export interface CallRecord {
+  path: string;
+  kind: UdfKind | "httpAction";
+  origin: CallRequest["origin"] | "http";
+  status: "success" | "error";
+  startedAt: number;
+  durationMs: number;
+  logLines: string[];
+  error?: string;
+}
+
+/** Settings and services of a runtime. */
+export interface RuntimeOptions {
+  db: RuntimeDatabase;
+  deployment: DeploymentInfo;
+  blobs?: BlobService | null;
+  now?: () => number;
+  random?: () => number;
+  /** A query or mutation that runs longer than this fails and releases the lock (ms). */
+  transactionTimeoutMs?: number;
+  /** After every commit (reactivity). */
+  onCommit?: (commit: CommitSummary) => void;
+  /** After a commit that scheduled or cancelled jobs. */
+  onSchedulerChange?: () => void;
+  /** Every console line of every function. */
+  onLog?: (path: string, level: LogLevel, line: string) => void;
+  /** Every finished top-level call. */
+  onCall?: (record: CallRecord) => void;
+  /** Errors that are the engine's fault, logged in full. */
+  logInternal?: (e: unknown) => void;
+}
+
+/** Result of a query run for a subscription: the outcome, what it read and its new journal. */
+export interface TrackedQueryResult {
+  outcome: CallOutcome;
+  reads: ReadRecorder;
+  journal: string | null;
+}
+
+/**
+ * The executor: runs queries and mutations one at a time under one lock, each
+ * mutation in its own SQLite transaction (nested mutations in savepoints), and
+ * actions concurrently outside the lock (convex-interface.md §8, design.md §4).
+ */
+export class Runtime implements ExecutionHost {
+  readonly lock = new SerialLock();
+  readonly db: RuntimeDatabase;
+  readonly blobs: BlobService | null;
+  readonly deployment: DeploymentInfo;
+  private app: AppDefinition | null = null;
+  private readonly options: RuntimeOptions;
+
+  constructor(options: RuntimeOptions) {
+    this.options = options;
+    this.db = options.db;
+    this.blobs = options.blobs ?? null;
+    this.deployment = options.deployment;
+  }
+
+  /** Swaps in a (re)loaded app; calls that already started finish on the old code. */
+  setApp(app: AppDefinition): void {
+    this.app = app;
+  }
+
+  /** The loaded app, or an error when none is loaded yet. */
+  get definition(): AppDefinition {
+    if (this.app === null) throw new EngineError("NoFunctions", "No functions are loaded yet.", "transient");
+    return this.app;
+  }
+
+  now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  functionKind(path: string): UdfKind | null {
+    return this.app?.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  }
+
+  /** Runs a function by path and reports its outcome; never throws for the function's own errors. */
+  async call(request: CallRequest): Promise<CallOutcome> {
+    const startedAt = this.now();
+    const logLines: string[] = [];
+    let kind: UdfKind | "httpAction" = request.expectKind ?? "query";
+    let outcome: CallOutcome;
+    try {
+      const fn = this.resolve(request.path, request.allowInternal, request.expectKind);
+      kind = fn.kind;
+      const argsJson = this.decodeArgs(fn, request.args);
+      outcome = await this.runResolved(fn, argsJson, request, logLines);
+    } catch (e) {
+      outcome = this.errorOutcome(e, logLines);
+    }
+    this.record(request.path, kind, request.origin, outcome, startedAt);
+    return outcome;
+  }
+
+  /**
+   * Runs a query for a live subscription and returns what it read. The caller
+   * must hold `lock` so that several subscriptions see one snapshot.
+   */
+  async runQueryLocked(request: CallRequest): Promise<TrackedQueryResult> {
+    const startedAt = this.now();
+    const logLines: string[] = [];
+    const reads = this.db.newReads();
+    const tx = this.newTx(false, reads);
+    tx.journalIn = request.journal ?? null;
+    let outcome: CallOutcome;
+    try {
+      const fn = this.resolve(request.path, request.allowInternal, "query");
+      const argsJson = this.decodeArgs(fn, request.args);
+      outcome = await this.executeInTransaction(fn, argsJson, request, logLines, tx);
+    } catch (e) {
+      outcome = this.errorOutcome(e, logLines);
+    }
+    this.record(request.path, "query", request.origin, outcome, startedAt);
+    return { outcome, reads, journal: tx.journalOut };
+  }
+
+  private async runResolved(
+    fn: RegisteredFunction,
+    argsJson: string,
+    request: CallRequest,
+    logLines: string[],
+  ): Promise<CallOutcome> {
+    switch (fn.kind) {
+      case "query":
+        return this.lock.run(() =>
+          this.executeInTransaction(fn, argsJson, request, logLines, this.newTx(false, this.db.newReads())),
+        );
+      case "mutation":
+        return this.lock.run(() => this.runMutationLocked(fn, argsJson, request, logLines));
+      case "action":
+        return this.runAction(fn, argsJson, request, logLines);
+    }
+  }
+
+  private async runMutationLocked(
+    fn: RegisteredFunction,
+    argsJson: string,
+    request: CallRequest,
+    logLines: string[],
+  ): Promise<CallOutcome> {
+    const tx = this.newTx(true, this.db.newReads());
+    this.db.begin();
+    let outcome: CallOutcome;
+    try {
+      outcome = await this.executeInTransaction(fn, argsJson, request, logLines, tx);
+    } catch (e) {
+      this.db.rollback();
+      throw e;
+    }
+    if (outcome.status === "error") {
+      this.db.rollback();
+      return outcome;
+    }
+    const commit = this.commit(tx);
+    return { ...outcome, ts: commit.ts };
+  }
+
+  /** Commits the open transaction and runs what waits for durability. */
+  private commit(tx: TransactionState): CommitSummary {
+    const commit = this.db.commit();
+    for (const effect of tx.afterCommit) {
+      try {
+        effect();
+      } catch (e) {
+        this.options.logInternal?.(e);
+      }
+    }
+    this.options.onCommit?.(commit);
+    if (tx.touchedScheduler) this.options.onSchedulerChange?.();
+    return commit;
+  }
+
+  private async executeInTransaction(
+    fn: RegisteredFunction,
+    argsJson: string,
+    request: CallRequest,
+    logLines: string[],
+    tx: TransactionState,
+  ): Promise<CallOutcome> {
+    const exec = new Execution(
+      this,
+      fn.kind,
+      fn.path,
+      request.identity,
+      "",
+      logLines,
+      tx,
+      request.scheduledJobId ?? null,
+    );
+    try {
+      const value = await this.withTimeout(exec, this.invoke(fn, exec, argsJson));
+      return { status: "success", value, logLines };
+    } catch (e) {
+      return this.errorOutcome(e, logLines);
+    } finally {
+      exec.finish();
+    }
+  }
+
+  private async runAction(
+    fn: RegisteredFunction,
+    argsJson: string,
+    request: CallRequest,
+    logLines: string[],
+  ): Promise<CallOutcome> {
+    const exec = new Execution(this, "action", fn.path, request.identity, newRequestId(this.options.random), logLines, null, request.scheduledJobId ?? null);
+    try {
+      const value = await this.invoke(fn, exec, argsJson);
+      return { status: "success", value, logLines };
+    } catch (e) {
+      return this.errorOutcome(e, logLines);
+    } finally {
+      exec.finish();
+    }
+  }
+
+  /** Calls the wrapper with the syscall target installed, then checks the return value. */
+  private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<JSONValue> {
+    const resultText = await runWithSyscalls(exec, () => fn.invoke(argsJson, exec.requestId));
+    const result = JSON.parse(resultText) as JSONValue;
+    if (fn.returnsValidator !== null) checkReturns(fn, decodeValue(result), this.db);
+    return result;
+  }
+
+  /** `ctx.runQuery`/`ctx.runMutation` inside a transaction (§3.6): same transaction, savepoint for mutations. */
+  async runNested(parent: Execution, udfType: string, address: FunctionAddress, rawArgs: JSONValue): Promise<string> {
+    const tx = parent.requireTx("runQuery/runMutation");
+    const wanted: UdfKind = udfType === "mutation" ? "mutation" : "query";
+    if (wanted === "mutation" && !tx.writable) {
+      throw new EngineError("ReadOnly", "A query cannot call ctx.runMutation.");
+    }
+    const fn = this.resolve(resolveAddress(address), true, wanted);
+    const argsJson = this.decodeArgs(fn, rawArgs);
+    const exec = new Execution(this, fn.kind, fn.path, parent.identity, parent.requestId, parent.logLines, tx, parent.scheduledJobId);
+    const savepoint = wanted === "mutation" ? this.db.savepoint() : null;
+    try {
+      const value = await this.invoke(fn, exec, argsJson);
+      if (savepoint !== null) this.db.release(savepoint);
+      return JSON.stringify(value);
+    } catch (e) {
+      if (savepoint !== null) this.db.rollbackTo(savepoint);
+      throw nestedRejection(e, (err) => this.options.logInternal?.(err));
+    } finally {
+      exec.finish();
+    }
+  }
+
+  /** `ctx.runQuery/runMutation/runAction` from an action: a separate top-level call with the caller's identity. */
+  async runFromAction(parent: Execution, kind: UdfKind, address: FunctionAddress, args: JSONValue): Promise<string> {
+    const outcome = await this.call({
+      path: resolveAddress(address),
+      args,
+      identity: parent.identity,
+      allowInternal: true,
+      expectKind: kind,
+      origin: "action",
+    });
+    if (outcome.status === "success") return JSON.stringify(outcome.value);
+    throw { message: outcome.errorMessage, data: outcome.errorData };
+  }
+
+  async transactFromAction<T>(fn: (tx: TransactionState) => T): Promise<T> {
+    return this.lock.run(async () => {
+      const tx = this.newTx(true, this.db.newReads());
+      this.db.begin();
+      let result: T;
+      try {
+        result = fn(tx);
+      } catch (e) {
+        this.db.rollback();
+        throw e;
+      }
+      this.commit(tx);
+      return result;
+    });
+  }
+
+  async readFromAction<T>(fn: (tx: TransactionState) => T): Promise<T> {
+    return this.lock.run(async () => fn(this.newTx(false, this.db.newReads())));
+  }
+
+  /**
+   * Runs engine code that writes in its own transaction under the lock
+   * (scheduler state changes, uploads, imports) with the same commit path as
+   * a mutation, so subscribers see it.
+   */
+  async transact<T>(fn: (tx: TransactionState) => T | Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      const tx = this.newTx(true, this.db.newReads());
+      this.db.begin();
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (e) {
+        this.db.rollback();
+        throw e;
+      }
+      this.commit(tx);
+      return result;
+    });
+  }
+
+  onLog(execution: Execution, level: LogLevel, line: string): void {
+    this.options.onLog?.(execution.path, level, line);
+  }
+
+  /**
+   * Runs a function in a mutation transaction that the caller controls; used
+   * by the scheduler to flip a job's state in the same transaction as the job.
+   */
+  async runMutationInOpenTransaction(
+    request: CallRequest,
+    tx: TransactionState,
+    logLines: string[],
+  ): Promise<CallOutcome> {
+    const fn = this.resolve(request.path, true, "mutation");
+    const argsJson = this.decodeArgs(fn, request.args);
+    return this.executeInTransaction(fn, argsJson, request, logLines, tx);
+  }
+
+  /** Resolves a path to a function a caller may run, with Convex's messages. */
+  resolve(rawPath: string, allowInternal: boolean, expectKind?: UdfKind): RegisteredFunction {
+    const path = canonicalUdfPath(rawPath);
+    const fn = this.definition.functions.get(path);
+    if (fn === undefined || (fn.visibility === "internal" && !allowInternal)) {
+      const qualifier = allowInternal ? "" : "public ";
+      throw new EngineError("FunctionNotFound", `Could not find ${qualifier}function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`);
+    }
+    if (expectKind !== undefined && fn.kind !== expectKind) {
+      throw new EngineError(
+        "WrongFunctionKind",
+        `Trying to execute ${path} as ${capitalize(expectKind)}, but it is defined as ${capitalize(fn.kind)}.`,
+      );
+    }
+    return fn;
+  }
+
+  /** Decodes and validates arguments; returns the text the wrapper is invoked with. */
+  private decodeArgs(fn: RegisteredFunction, raw: JSONValue): string {
+    const json = raw ?? {};
+    const value = decodeValue(json);
+    if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof ArrayBuffer) {
+      throw new EngineError("InvalidArguments", `ArgumentValidationError: Arguments for ${fn.path} must be an object.`);
+    }
+    checkArgs(fn, value as Record<string, Value>, this.db);
+    return JSON.stringify([json]);
+  }
+
+  private newTx(writable: boolean, reads: ReadRecorder): TransactionState {
+    return { writable, reads, afterCommit: [], touchedScheduler: false, journalIn: null, journalOut: null };
+  }
+
+  private withTimeout<T>(exec: Execution, work: Promise<T>): Promise<T> {
+    const limit = this.options.transactionTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        exec.finish();
+        reject(new EngineError("FunctionTimeout", `${exec.path} ran longer than ${limit / 1000} s and was stopped; its writes were discarded.`));
+      }, limit);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private errorOutcome(e: unknown, logLines: string[]): CallOutcome {
+    const reported = reportThrown(e, (err) => this.options.logInternal?.(err));
+    const outcome: CallOutcome = { status: "error", errorMessage: reported.message, logLines };
+    if (reported.data !== undefined) outcome.errorData = reported.data;
+    return outcome;
+  }
+
+  private record(path: string, kind: CallRecord["kind"], origin: CallRecord["origin"], outcome: CallOutcome, startedAt: number): void {
+    if (!this.options.onCall) return;
+    this.options.onCall({
+      path: canonicalUdfPath(path),
+      kind,
+      origin,
+      status: outcome.status,
+      startedAt,
+      durationMs: this.now() - startedAt,
+      logLines: outcome.logLines,
+      error: outcome.status === "error" ? outcome.errorMessage : undefined,
+    });
+  }
+
+  /** Records an HTTP action's outcome in the call log. */
+  recordHttpAction(path: string, startedAt: number, status: "success" | "error", logLines: string[], error?: string): void {
+    this.options.onCall?.({ path, kind: "httpAction", origin: "http", status, startedAt, durationMs: this.now() - startedAt, logLines, error });
+  }
+
+  /** A fresh execution for an HTTP action (no transaction; concurrent). */
+  newHttpActionExecution(path: string, identity: Identity | null, logLines: string[]): Execution {
+    return new Execution(this, "httpAction" as FrameKind, path, identity, newRequestId(this.options.random), logLines, null);
+  }
+
+  /** Errors of the engine itself. */
+  logInternal(e: unknown): void {
+    this.options.logInternal?.(e);
+  }
+}
+
+/** The rejection a nested call's caller sees: message and ConvexError data (§2.3). */
+function nestedRejection(e: unknown, logInternal: (e: unknown) => void): { message: string; data?: JSONValue } {
+  const reported = reportThrown(e, logInternal);
+  const message = reported.message.replace(/^Uncaught (ConvexError: )?/, "");
+  return reported.data !== undefined ? { message, data: reported.data } : { message };
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

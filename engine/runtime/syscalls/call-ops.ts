@@ -1,0 +1,33 @@
+import type { JSONValue } from "convex/values";
+import { EngineError } from "../../errors.js";
+import type { FunctionAddress } from "../execution.js";
+import { resolveAddress } from "../function-address.js";
+import type { OpHandler } from "./op-types.js";
+
+type CallArgs = FunctionAddress & { args?: JSONValue; udfType?: string };
+
+/** Calling other functions (§3.6). */
+export const CALL_ASYNC_OPS: Record<string, OpHandler> = {
+  "1.0/runUdf": (exec, args: CallArgs) => {
+    if (exec.tx === null) {
+      throw new EngineError("NotInTransaction", "runUdf is only available in queries and mutations.");
+    }
+    return exec.host.runNested(exec, args.udfType ?? "query", args, args.args ?? {});
+  },
+  "1.0/actions/query": (exec, args: CallArgs) => fromAction(exec.kind, "runQuery") ?? exec.host.runFromAction(exec, "query", args, args.args ?? {}),
+  "1.0/actions/mutation": (exec, args: CallArgs) =>
+    fromAction(exec.kind, "runMutation") ?? exec.host.runFromAction(exec, "mutation", args, args.args ?? {}),
+  "1.0/actions/action": (exec, args: CallArgs) =>
+    fromAction(exec.kind, "runAction") ?? exec.host.runFromAction(exec, "action", args, args.args ?? {}),
+  "1.0/createFunctionHandle": (_exec, args: FunctionAddress) => {
+    const path = resolveAddress(args);
+    return JSON.stringify(`function://${path}`);
+  },
+};
+
+function fromAction(kind: string, op: string): null {
+  if (kind !== "action" && kind !== "httpAction") {
+    throw new EngineError("NotInAction", `ctx.${op} from this context is only available in actions.`);
+  }
+  return null;
+}

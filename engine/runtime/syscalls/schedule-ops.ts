@@ -1,0 +1,74 @@
+import { jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { EngineError } from "../../errors.js";
+import type { Execution, FunctionAddress, TransactionState } from "../execution.js";
+import { resolveAddress } from "../function-address.js";
+import { backendUdfPath } from "../udf-path.js";
+import type { OpHandler } from "./op-types.js";
+
+type ScheduleArgs = FunctionAddress & { ts: number; args?: JSONValue };
+
+/** The system table holding scheduled jobs (§4.8). */
+export const SCHEDULED_FUNCTIONS_TABLE = "_scheduled_functions";
+
+/** `ctx.scheduler` (§3.5): jobs are `_scheduled_functions` rows written in the caller's transaction. */
+export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
+  "1.0/schedule": (exec, args: ScheduleArgs) => {
+    const tx = exec.requireWritable("scheduler.runAfter/runAt");
+    return JSON.stringify(insertJob(exec, tx, args));
+  },
+  "1.0/cancel_job": (exec, args: { id: string }) => {
+    const tx = exec.requireWritable("scheduler.cancel");
+    cancelJob(exec, tx, args.id);
+    return "null";
+  },
+  "1.0/actions/schedule": async (exec, args: ScheduleArgs) => {
+    const id = await exec.host.transactFromAction((tx) => insertJob(exec, tx, args));
+    return JSON.stringify(id);
+  },
+  "1.0/actions/cancel_job": async (exec, args: { id: string }) => {
+    await exec.host.transactFromAction((tx) => cancelJob(exec, tx, args.id));
+    return "null";
+  },
+};
+
+function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs): string {
+  const path = resolveAddress(args);
+  const kind = exec.host.functionKind(path);
+  if (kind === null) {
+    throw new EngineError("FunctionNotFound", `Cannot schedule ${path}: no such function.`);
+  }
+  if (kind === "query") {
+    throw new EngineError("InvalidScheduledFunction", `Cannot schedule ${path}: only mutations and actions can be scheduled.`);
+  }
+  if (typeof args.ts !== "number" || !Number.isFinite(args.ts)) {
+    throw new EngineError("InvalidScheduledTime", "The scheduled time must be a finite number.");
+  }
+  const jobArgs = args.args ?? {};
+  if (JSON.stringify(jobArgs).includes('"$commitTs"')) {
+    throw new EngineError("InvalidScheduledArgs", "Scheduled function arguments cannot contain db.vars.commitTs.");
+  }
+  const id = exec.host.db.insert(SCHEDULED_FUNCTIONS_TABLE, {
+    name: backendUdfPath(path),
+    args: [jsonToConvex(jobArgs) as Value],
+    scheduledTime: args.ts * 1000,
+    state: { kind: "pending" },
+  });
+  tx.touchedScheduler = true;
+  return id;
+}
+
+function cancelJob(exec: Execution, tx: TransactionState, id: string): void {
+  if (exec.host.db.tableOfId(id) !== SCHEDULED_FUNCTIONS_TABLE) {
+    throw new EngineError("InvalidId", `"${id}" is not the id of a scheduled function.`);
+  }
+  const job = exec.host.db.getValue(id, tx.reads);
+  if (job === null) throw new EngineError("ScheduledFunctionNotFound", `Scheduled function ${id} not found.`);
+  if (id === exec.scheduledJobId) {
+    throw new EngineError("InvalidCancel", "A scheduled function cannot cancel itself.");
+  }
+  const state = job.state as { kind: string };
+  if (state.kind !== "pending" && state.kind !== "inProgress") return;
+  const { _id, _creationTime, ...fields } = job;
+  exec.host.db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: exec.host.now() });
+  tx.touchedScheduler = true;
+}

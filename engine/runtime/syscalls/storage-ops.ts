@@ -1,0 +1,86 @@
+import { EngineError } from "../../errors.js";
+import type { Execution, TransactionState } from "../execution.js";
+import type { BlobService } from "../services.js";
+import type { OpHandler, JsOpHandler } from "./op-types.js";
+
+/** The system table of stored files (§4.8). */
+export const STORAGE_TABLE = "_storage";
+
+type StorageArgs = { storageId: string };
+
+/** `ctx.storage` (§3.4). `_storage` rows change in the caller's transaction; bytes go only after commit. */
+export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
+  "1.0/storageGenerateUploadUrl": (exec) => {
+    if (exec.kind === "query") {
+      throw new EngineError("ReadOnly", "generateUploadUrl can only be used in mutations and actions.");
+    }
+    const token = blobs(exec).issueUploadToken();
+    return JSON.stringify(`${exec.host.deployment.cloudUrl}/api/storage/upload?token=${encodeURIComponent(token)}`);
+  },
+  "1.0/storageGetUrl": async (exec, args: StorageArgs) => {
+    const id = storageId(exec, args.storageId);
+    const exists = await readDoc(exec, id, (doc) => doc !== null);
+    return JSON.stringify(exists ? blobs(exec).urlFor(id) : null);
+  },
+  "1.0/storageGetMetadata": async (exec, args: StorageArgs) => {
+    const id = storageId(exec, args.storageId);
+    const meta = await readDoc(exec, id, (doc) =>
+      doc === null
+        ? null
+        : {
+            storageId: id,
+            sha256: Buffer.from(String(doc.sha256), "base64").toString("hex"),
+            size: doc.size,
+            contentType: doc.contentType ?? null,
+          },
+    );
+    return JSON.stringify(meta);
+  },
+  "1.0/storageDelete": async (exec, args: StorageArgs) => {
+    const id = storageId(exec, args.storageId);
+    if (exec.kind === "query") throw new EngineError("ReadOnly", "storage.delete can only be used in mutations and actions.");
+    const remove = (tx: TransactionState) => {
+      if (exec.host.db.getValue(id, tx.reads) === null) {
+        throw new EngineError("StorageFileNotFound", `storage id ${id} not found`);
+      }
+      exec.host.db.remove(id);
+      const service = blobs(exec);
+      tx.afterCommit.push(() => service.deleteBlob(id));
+    };
+    if (exec.tx !== null) remove(exec.requireWritable("storage.delete"));
+    else await exec.host.transactFromAction(remove);
+    return "null";
+  },
+};
+
+/** Blob access for actions (§3.4 jsSyscalls): real `Blob` objects in and out. */
+export const STORAGE_JS_OPS: Record<string, JsOpHandler> = {
+  "storage/storeBlob": (exec, args: { blob: Blob; options?: { sha256?: string } }) => {
+    if (exec.tx !== null) throw new EngineError("NotInAction", "storage.store is only available in actions.");
+    if (!(args.blob instanceof Blob)) throw new EngineError("InvalidArgument", "storage.store expects a Blob.");
+    return blobs(exec).storeBlob(args.blob, args.blob.type || null, args.options?.sha256 ?? null);
+  },
+  "storage/getBlob": async (exec, args: StorageArgs) => {
+    if (exec.tx !== null) throw new EngineError("NotInAction", "storage.get is only available in actions.");
+    const id = storageId(exec, args.storageId);
+    return blobs(exec).readBlob(id);
+  },
+};
+
+function blobs(exec: Execution): BlobService {
+  const service = exec.host.blobs;
+  if (service === null) throw new EngineError("StorageUnavailable", "File storage is not configured for this engine.");
+  return service;
+}
+
+function storageId(exec: Execution, raw: unknown): string {
+  if (typeof raw !== "string" || exec.host.db.tableOfId(raw) !== STORAGE_TABLE) {
+    throw new EngineError("InvalidStorageId", `Invalid storage id: ${JSON.stringify(raw)} is not an id of a stored file.`);
+  }
+  return raw;
+}
+
+async function readDoc<T>(exec: Execution, id: string, use: (doc: Record<string, unknown> | null) => T): Promise<T> {
+  if (exec.tx !== null) return use(exec.host.db.getValue(id, exec.tx.reads));
+  return exec.host.readFromAction((tx) => use(exec.host.db.getValue(id, tx.reads)));
+}
