@@ -49,5 +49,7 @@ export function createRuntimeDatabase(store: Store): RuntimeDatabase {
     },
     newReads: () => createReadSetRecorder(),
     latestTs: () => store.lastCommitTs(),
+    storedMutationResult: (sessionId, requestId) => store.getMutationResult(sessionId, requestId),
+    recordMutationResult: (sessionId, requestId, result) => store.recordMutationResult(sessionId, requestId, result),
   };
 }

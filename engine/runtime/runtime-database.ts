@@ -53,6 +53,10 @@ export interface RuntimeDatabase {
   newReads(): ReadRecorder;
   /** The latest committed ts. */
   latestTs(): bigint;
+  /** A mutation result stored for `(sessionId, requestId)`, for exactly-once retries. */
+  storedMutationResult(sessionId: string, requestId: number): { result: string; ts: bigint } | null;
+  /** Stores a mutation's result in the open transaction (kept with its commit, gone with a rollback). */
+  recordMutationResult(sessionId: string, requestId: number, result: string): void;
 }
 
 /** Records what an execution read (index intervals, fetched ids) for reactivity. */

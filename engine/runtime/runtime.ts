@@ -30,6 +30,12 @@ export interface CallRequest {
   scheduledJobId?: string;
   /** A subscription's journal from its previous run (pagination end cursor). */
   journal?: string | null;
+  /**
+   * Makes a mutation exactly-once: a request already committed under this key
+   * returns its stored result and ts without running again, and a new one
+   * stores its result in its own transaction (§5.5).
+   */
+  idempotencyKey?: { sessionId: string; requestId: number };
 }
 
 /** A finished call, for the dashboard's list of recent calls and dev-mode logs. */
@@ -175,6 +181,13 @@ export class Runtime implements ExecutionHost {
     request: CallRequest,
     logLines: string[],
   ): Promise<CallOutcome> {
+    const key = request.idempotencyKey;
+    if (key !== undefined) {
+      const stored = this.db.storedMutationResult(key.sessionId, key.requestId);
+      if (stored !== null) {
+        return { status: "success", value: JSON.parse(stored.result) as JSONValue, logLines: [], ts: stored.ts };
+      }
+    }
     const tx = this.newTx(true, this.db.newReads());
     this.db.begin();
     let outcome: CallOutcome;
@@ -188,6 +201,7 @@ export class Runtime implements ExecutionHost {
       this.db.rollback();
       return outcome;
     }
+    if (key !== undefined) this.db.recordMutationResult(key.sessionId, key.requestId, JSON.stringify(outcome.value));
     const commit = this.commit(tx);
     return { ...outcome, ts: commit.ts };
   }
