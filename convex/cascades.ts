@@ -1,9 +1,10 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalMutation } from "./_generated/server";
-import { postCascadeStep, userCascadeStep } from "./model/cascade-steps";
+import { userCascadeStep } from "./model/account-cleanup";
+import { postCascadeStep } from "./model/post-cleanup";
 
-/** Scheduled batches of large deletions; see `model/cascade-steps.ts`. */
+/** Scheduled batches of large deletions; see `model/batch-phases.ts`. */
 
 /** Removes what pointed at a deleted post, one batch at a time. */
 export const deletePostBatch = internalMutation({

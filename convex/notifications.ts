@@ -66,7 +66,14 @@ export const markAllRead = mutation({
   returns: v.null(),
   handler: async (ctx) => {
     const me = await requireUser(ctx);
-    await markReadBatch(ctx, me._id, Date.now());
+    // "So far" is the newest unread one now, not the clock: creation times
+    // and Date.now() need not agree to the millisecond.
+    const newest = await ctx.db
+      .query("notifications")
+      .withIndex("by_receiver_and_read", (q) => q.eq("receiverId", me._id).eq("read", false))
+      .order("desc")
+      .first();
+    if (newest !== null) await markReadBatch(ctx, me._id, newest._creationTime);
     return null;
   },
 });

@@ -183,7 +183,7 @@ export const deletePost = mutation({
   handler: async (ctx, { postId }) => {
     const me = await requireUser(ctx);
     const post = await requireOwner(ctx, me, "posts", postId, "userId", "post");
-    await removePost(ctx, post);
+    await removePost(ctx, post, { cleanupInline: true });
     return null;
   },
 });

@@ -4,6 +4,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { userByClerkId } from "../lib/auth";
 import { usernameFrom } from "../lib/input-rules";
 import { FULLNAME_MAX, USERNAME_MAX } from "../lib/limits";
+import { userCascadeStep } from "./account-cleanup";
 import type { IdentityProfile } from "../lib/validators";
 
 
@@ -44,11 +45,14 @@ export async function syncAccount(ctx: MutationCtx, profile: IdentityProfile): P
 /**
  * Deletes an account: the user document goes now (so the account vanishes
  * from every view and its sign-in no longer acts), everything else follows
- * in scheduled batches (`cascades.deleteUserBatch`).
+ * in batches, the first one here, the rest scheduled
+ * (`cascades.deleteUserBatch`).
  */
 export async function beginAccountDeletion(ctx: MutationCtx, user: Doc<"users">): Promise<void> {
   await ctx.db.delete("users", user._id);
-  await ctx.scheduler.runAfter(0, internal.cascades.deleteUserBatch, { userId: user._id });
+  if (await userCascadeStep(ctx, user._id)) {
+    await ctx.scheduler.runAfter(0, internal.cascades.deleteUserBatch, { userId: user._id });
+  }
 }
 
 /** True when no account uses `username`. */

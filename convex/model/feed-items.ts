@@ -34,10 +34,39 @@ export async function addToFeed(
   });
 }
 
-/** A new post: into its author's own feed now, into followers' feeds in batches. */
+/**
+ * A new post: into its author's feed and the first batch of followers' feeds
+ * now, into the remaining followers' feeds in scheduled batches.
+ */
 export async function publishToFeeds(ctx: MutationCtx, post: Doc<"posts">): Promise<void> {
   await addToFeed(ctx, post.userId, post);
-  await ctx.scheduler.runAfter(0, internal.feed.fanOutPost, { postId: post._id, cursor: null });
+  const next = await fanOutStep(ctx, post._id, null);
+  if (next !== null) {
+    await ctx.scheduler.runAfter(0, internal.feed.fanOutPost, { postId: post._id, cursor: next });
+  }
+}
+
+/** A new follow: the author's newest posts join the feed now, older ones in batches. */
+export async function startBackfill(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  authorId: Id<"users">,
+): Promise<void> {
+  const next = await backfillStep(ctx, ownerId, authorId, null);
+  if (next !== null) {
+    await ctx.scheduler.runAfter(0, internal.feed.backfillFollow, { ownerId, authorId, cursor: next });
+  }
+}
+
+/** An unfollow: the author's posts leave the feed, a batch now, the rest scheduled. */
+export async function startPrune(
+  ctx: MutationCtx,
+  ownerId: Id<"users">,
+  authorId: Id<"users">,
+): Promise<void> {
+  if (await pruneStep(ctx, ownerId, authorId)) {
+    await ctx.scheduler.runAfter(0, internal.feed.pruneUnfollow, { ownerId, authorId });
+  }
 }
 
 /** One batch of a fan-out: the next followers of the author get the post. */

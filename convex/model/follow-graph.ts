@@ -1,8 +1,8 @@
-import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import { bumpUser } from "./counters";
+import { startBackfill, startPrune } from "./feed-items";
 import { notify, retractLikeOrFollow } from "./notify";
 
 /** The follow row from `followerId` to `followingId`, if any. */
@@ -19,8 +19,8 @@ export async function findFollow(
 
 /**
  * Follows or unfollows `targetId` for `me`. Counters, the follow
- * notification and the feed change with the row; the feed's bulk work is
- * scheduled (see `model/feed-items.ts`).
+ * notification and the feed change with the row; feed work beyond one
+ * batch is scheduled (see `model/feed-items.ts`).
  */
 export async function toggleFollow(
   ctx: MutationCtx,
@@ -37,20 +37,13 @@ export async function toggleFollow(
     await bumpUser(ctx, me._id, "following", -1);
     await bumpUser(ctx, targetId, "followers", -1);
     await retractLikeOrFollow(ctx, me._id, targetId, "follow");
-    await ctx.scheduler.runAfter(0, internal.feed.pruneUnfollow, {
-      ownerId: me._id,
-      authorId: targetId,
-    });
+    await startPrune(ctx, me._id, targetId);
     return false;
   }
   await ctx.db.insert("follows", { followerId: me._id, followingId: targetId });
   await bumpUser(ctx, me._id, "following", 1);
   await bumpUser(ctx, targetId, "followers", 1);
   await notify(ctx, me._id, targetId, { type: "follow" });
-  await ctx.scheduler.runAfter(0, internal.feed.backfillFollow, {
-    ownerId: me._id,
-    authorId: targetId,
-    cursor: null,
-  });
+  await startBackfill(ctx, me._id, targetId);
   return true;
 }

@@ -4,6 +4,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import { bumpUser } from "./counters";
 import { publishToFeeds } from "./feed-items";
+import { postCascadeStep } from "./post-cleanup";
 import { claimUpload } from "./upload-tickets";
 
 /**
@@ -53,14 +54,22 @@ export async function createPost(
 
 /**
  * Deletes a post at once, with its image and its author's count; its likes,
- * comments, bookmarks, notifications and feed entries follow in scheduled
- * batches (readers already skip rows whose post is gone).
+ * comments, bookmarks, notifications and feed entries follow in batches
+ * (readers already skip rows whose post is gone). With `cleanupInline` the
+ * first batch runs in this transaction, so a typical post is fully gone when
+ * the mutation returns; an account deletion removing many posts per batch
+ * passes false and leaves every post's clean-up to the scheduler.
  */
-export async function removePost(ctx: MutationCtx, post: Doc<"posts">): Promise<void> {
+export async function removePost(
+  ctx: MutationCtx,
+  post: Doc<"posts">,
+  options: { cleanupInline: boolean },
+): Promise<void> {
   await ctx.db.delete("posts", post._id);
   if ((await ctx.db.system.get("_storage", post.storageId)) !== null) {
     await ctx.storage.delete(post.storageId);
   }
   await bumpUser(ctx, post.userId, "posts", -1);
-  await ctx.scheduler.runAfter(0, internal.cascades.deletePostBatch, { postId: post._id });
+  const more = options.cleanupInline ? await postCascadeStep(ctx, post._id) : true;
+  if (more) await ctx.scheduler.runAfter(0, internal.cascades.deletePostBatch, { postId: post._id });
 }
