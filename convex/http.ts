@@ -1,6 +1,6 @@
 import { httpRouter } from "convex/server";
 import { ConvexError } from "convex/values";
-import { Webhook } from "svix";
+import { Webhook, WebhookVerificationError } from "svix";
 import { internal } from "./_generated/api";
 import { httpAction } from "./_generated/server";
 import { clerkIdOf, profileFromClerk } from "./model/clerk-payload";
@@ -40,8 +40,11 @@ const clerkWebhook = httpAction(async (ctx, request) => {
       "svix-signature": svixSignature,
     });
   } catch (error) {
-    const detail = error instanceof Error ? error.message : "verification failed";
-    return reply(400, `Invalid webhook signature: ${detail}.`);
+    if (error instanceof WebhookVerificationError) {
+      return reply(400, `Invalid webhook signature: ${error.message}.`);
+    }
+    // The signature matched but the body is not JSON.
+    return reply(400, "The webhook body is not valid JSON.");
   }
   if (typeof event !== "object" || event === null || typeof (event as { type?: unknown }).type !== "string") {
     return reply(400, "The webhook body is not a Clerk event (no `type`).");
