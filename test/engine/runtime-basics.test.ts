@@ -1,10 +1,10 @@
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
-import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
 
-const APP = path.join(__dirname, "fixtures/basic/convex");
+const APP = fileURLToPath(new URL("fixtures/basic/convex", import.meta.url));
 const ref = <K extends "query" | "mutation" | "action">(name: string) => makeFunctionReference<K>(name);
 
 describe("runtime over ConvexHttpClient", () => {

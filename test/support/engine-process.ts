@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
-const BIN = path.resolve(__dirname, "../../bin/convex-local.mjs");
+const BIN = fileURLToPath(new URL("../../bin/convex-local.mjs", import.meta.url));
 
 /** An engine running as its own process (the way `npm start` runs it). */
 export interface EngineProcess {

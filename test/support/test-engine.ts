@@ -1,11 +1,12 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createEngine, type Engine, type EngineOptions } from "../../engine/engine";
 import { bundleApp, type AppBundle } from "../../engine/runtime/app-bundler";
 
 /** The Instagram app's functions folder. */
-export const APP_DIR = path.resolve(__dirname, "../../convex");
+export const APP_DIR = fileURLToPath(new URL("../../convex", import.meta.url));
 
 /** A started engine on a temporary data folder, removed on close. */
 export interface TestEngine {
