@@ -2,8 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 
-/** A Web `Request` for a Node request, with the body streamed (not buffered). */
-export function toWebRequest(req: IncomingMessage, url: URL): Request {
+/**
+ * A Web `Request` for a Node request. The body is streamed unless `body` is
+ * given (already read, e.g. to enforce a size limit first).
+ */
+export function toWebRequest(req: IncomingMessage, url: URL, body?: Buffer): Request {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
@@ -11,7 +14,9 @@ export function toWebRequest(req: IncomingMessage, url: URL): Request {
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD" && method !== "OPTIONS";
   const init: RequestInit & { duplex?: "half" } = { method, headers };
-  if (hasBody) {
+  if (body !== undefined) {
+    if (hasBody) init.body = body as unknown as BodyInit;
+  } else if (hasBody) {
     init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
     init.duplex = "half";
   }

@@ -39,16 +39,9 @@ export function reportThrown(thrown: unknown, logInternal: (e: unknown) => void)
     return { message: thrown.message };
   }
   if (thrown instanceof Error) {
-    return { message: `Uncaught ${thrown.name || "Error"}: ${thrown.message}${userFrames(thrown)}` };
+    return { message: `Uncaught ${thrown.name || "Error"}: ${thrown.message}` };
   }
   return { message: `Uncaught ${String(thrown)}` };
-}
-
-/** Stack lines from the user's code only (the bundle), so errors point at the app's files. */
-function userFrames(e: Error): string {
-  const lines = (e.stack ?? "").split("\n").slice(1);
-  const mine = lines.filter((l) => l.includes("convex-app.bundle.js") || /\/convex\/[^/]+\.(ts|js)/.test(l));
-  return mine.length > 0 ? "\n" + mine.slice(0, 5).join("\n") : "";
 }
 
 /** A random request id in the backend's style (16 hex chars). */
