@@ -9,7 +9,12 @@ import { boundedPage, mapPage } from "./lib/pagination";
 import { feedPost, postDoc, userSummary } from "./lib/validators";
 import { bumpPost } from "./model/counters";
 import { notify, retractLikeOrFollow } from "./model/notify";
-import { createPost as createPostModel, removePost, requireLivePost } from "./model/post-lifecycle";
+import {
+  createPost as createPostModel,
+  livePost,
+  removePost,
+  requireLivePost,
+} from "./model/post-lifecycle";
 import { issueTicket } from "./model/upload-tickets";
 import { feedPost as toFeedPost, feedPostById, summaryOf } from "./model/views";
 
@@ -150,7 +155,7 @@ export const getLikers = query({
   args: { postId: v.id("posts"), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(userSummary),
   handler: async (ctx, { postId, paginationOpts }) => {
-    const postExists = (await ctx.db.get("posts", postId)) !== null;
+    const postExists = (await livePost(ctx, postId)) !== null;
     const rows = await ctx.db
       .query("likes")
       .withIndex("by_post", (q) => q.eq("postId", postId))

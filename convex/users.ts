@@ -8,13 +8,15 @@ import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, USERNAME_PATTERN } from "./lib/
 import { boundedPage, mapPage } from "./lib/pagination";
 import { publicUser, userDoc, userSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
+import { identityProfile } from "./model/clerk-payload";
 import { findFollow, toggleFollow as toggleFollowModel } from "./model/follow-graph";
 import { publicProfile, summary, summaryOf } from "./model/views";
 
 /**
- * Creates an account. Internal: only the Clerk webhook (and operators) make
- * users. Idempotent per clerkId; `username` is a wish, adjusted to be valid
- * and unique. Returns the account's id.
+ * Creates an account. Internal: no client may create users; the Clerk
+ * webhook does (through the same `createAccount`), and so can operators and
+ * tests with an admin key. Idempotent per clerkId; `username` is a wish,
+ * adjusted to be valid and unique. Returns the account's id.
  */
 export const createUser = internalMutation({
   args: {
@@ -25,16 +27,7 @@ export const createUser = internalMutation({
     image: v.optional(v.string()),
   },
   returns: v.id("users"),
-  handler: async (ctx, args) => {
-    const email = args.email ?? "";
-    return await createAccount(ctx, {
-      clerkId: args.clerkId,
-      email,
-      usernameHints: [args.username ?? "", email.split("@")[0] ?? "", args.fullname ?? ""],
-      fullname: args.fullname ?? "",
-      image: args.image ?? "",
-    });
-  },
+  handler: async (ctx, args) => await createAccount(ctx, identityProfile(args)),
 });
 
 /**

@@ -19,19 +19,13 @@ export const USERNAME_PATTERN = /^[a-z0-9._]+$/;
 
 /** Largest accepted image upload, in bytes (10 MiB). */
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+/** A post's file must have an image Content-Type (`image/...`). */
+export const IMAGE_TYPE_PATTERN = /^image\/[a-z0-9.+-]+$/;
 /**
- * Image types a post accepts. SVG is left out on purpose: it can carry
- * script, and storage URLs are served from the deployment's origin.
+ * Image types refused all the same: SVG can carry script, and storage URLs
+ * are served from the deployment's origin.
  */
-export const ALLOWED_IMAGE_TYPES: ReadonlySet<string> = new Set([
-  "image/jpeg",
-  "image/png",
-  "image/gif",
-  "image/webp",
-  "image/heic",
-  "image/heif",
-  "image/avif",
-]);
+export const REFUSED_IMAGE_TYPES: ReadonlySet<string> = new Set(["image/svg+xml"]);
 /**
  * How long an upload URL is good for, and how long an uploaded file may wait
  * to be attached to a post before the orphan sweep may delete it. Matches the

@@ -38,14 +38,36 @@ export function profileFromClerk(data: unknown): IdentityProfile {
   const clerkId = clerkIdOf(data);
   const user = data as Json;
   const email = primaryEmail(user);
-  const first = text(user.first_name).trim();
-  const last = text(user.last_name).trim();
-  const fullname = `${first} ${last}`.trim();
-  return {
+  const fullname = `${text(user.first_name).trim()} ${text(user.last_name).trim()}`.trim();
+  return identityProfile({
     clerkId,
     email,
-    usernameHints: [text(user.username), email.split("@")[0] ?? "", `${first}${last}`],
+    username: text(user.username),
     fullname,
     image: text(user.image_url) || text(user.profile_image_url),
+  });
+}
+
+/**
+ * The profile of a user from plain fields. The webhook and
+ * `users.createUser` both build profiles here, so they name users alike:
+ * the username comes from the wished-for username, else the email's local
+ * part, else the full name, else "user".
+ */
+export function identityProfile(fields: {
+  clerkId: string;
+  email?: string;
+  username?: string;
+  fullname?: string;
+  image?: string;
+}): IdentityProfile {
+  const email = fields.email ?? "";
+  const fullname = fields.fullname ?? "";
+  return {
+    clerkId: fields.clerkId,
+    email,
+    usernameHints: [fields.username ?? "", email.split("@")[0] ?? "", fullname],
+    fullname,
+    image: fields.image ?? "",
   };
 }

@@ -3,10 +3,11 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { appError } from "../lib/errors";
 import {
-  ALLOWED_IMAGE_TYPES,
   BATCH_SIZE,
+  IMAGE_TYPE_PATTERN,
   MAX_IMAGE_BYTES,
   MAX_OPEN_UPLOADS,
+  REFUSED_IMAGE_TYPES,
   UPLOAD_WINDOW_MS,
 } from "../lib/limits";
 
@@ -90,11 +91,9 @@ export async function claimUpload(
     throw appError("INVALID_ARGUMENT", "This upload is more than an hour old. Upload the image again.");
   }
   const type = (file.contentType ?? "").split(";")[0].trim().toLowerCase();
-  if (!ALLOWED_IMAGE_TYPES.has(type)) {
-    throw appError(
-      "INVALID_ARGUMENT",
-      `Only images can be posted (${[...ALLOWED_IMAGE_TYPES].join(", ")}); this file is ${type === "" ? "of unknown type" : type}.`,
-    );
+  if (!IMAGE_TYPE_PATTERN.test(type) || REFUSED_IMAGE_TYPES.has(type)) {
+    const what = type === "" ? "of unknown type" : type;
+    throw appError("INVALID_ARGUMENT", `Only images (not SVG) can be posted; this file is ${what}.`);
   }
   if (file.size > MAX_IMAGE_BYTES) {
     throw appError(

@@ -24,18 +24,24 @@ describeEach(
       await expectAppError(get().client(null).mutation(api.posts.generateUploadUrl), "UNAUTHENTICATED");
     });
 
-    it("accepts PNG and JPEG images", async () => {
+    it("accepts image types (PNG, JPEG, WebP, HEIC)", async () => {
       const ada = await signUp(get());
-      const png = await upload(ada.clerkId, PNG_BYTES, "image/png");
-      const jpeg = await upload(ada.clerkId, JPEG_BYTES, "image/jpeg");
-      await ada.client.mutation(api.posts.createPost, { storageId: png });
-      await ada.client.mutation(api.posts.createPost, { storageId: jpeg });
-      expect((await ada.client.query(api.users.getCurrentUser))?.posts).toBe(2);
+      const files: [Uint8Array, string][] = [
+        [PNG_BYTES, "image/png"],
+        [JPEG_BYTES, "image/jpeg"],
+        [PNG_BYTES, "image/webp"],
+        [JPEG_BYTES, "image/heic"],
+      ];
+      for (const [bytes, type] of files) {
+        const storageId = await upload(ada.clerkId, bytes, type);
+        await ada.client.mutation(api.posts.createPost, { storageId });
+      }
+      expect((await ada.client.query(api.users.getCurrentUser))?.posts).toBe(files.length);
     });
 
     it("refuses files that are not images, and SVG", async () => {
       const ada = await signUp(get());
-      for (const type of ["text/plain", "application/pdf", "image/svg+xml"]) {
+      for (const type of ["text/plain", "application/pdf", "image/svg+xml", "imagey/png", ""]) {
         const storageId = await upload(ada.clerkId, new TextEncoder().encode("<svg/>"), type);
         await expectAppError(ada.client.mutation(api.posts.createPost, { storageId }), "INVALID_ARGUMENT");
       }

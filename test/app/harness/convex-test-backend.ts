@@ -22,6 +22,10 @@ import type { AppBackend, AppClient, BackendFactory, Capability } from "./backen
  * - Time: fake timers (this file only), so `drainScheduled()` can run jobs
  *   due hours ahead (the orphan-upload sweep) by moving the clock forward.
  *   The clock stands still otherwise; nothing scheduled runs before a drain.
+ *   While it stands still, convex-test gives each insert the next 0.001 ms,
+ *   so `_creationTime` runs ahead of `Date.now()`; the app never compares
+ *   the two at less than an hour's scale (markAllRead once did, and failed
+ *   here only).
  * - Environment: deployment env vars are `process.env` entries, stubbed per
  *   test and cleared at create so each deployment starts without any.
  */
