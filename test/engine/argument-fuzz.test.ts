@@ -5,6 +5,7 @@ import { internal } from "../../convex/_generated/api";
 import type { RegisteredFunction } from "../../engine/runtime/function-registry";
 import { randomTools, seededRandom } from "../support/seeded-random";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
+import { adminClient } from "../support/admin-client";
 import { startTestIssuer, type TestIssuer } from "../support/test-issuer";
 
 /**
@@ -26,8 +27,7 @@ describe("argument fuzzing over HTTP", () => {
   beforeAll(async () => {
     issuer = await startTestIssuer();
     running = await startTestEngine({ env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer } });
-    const admin = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
-    admin.setAdminAuth(running.engine.adminKey);
+    const admin = adminClient(running.engine.cloudUrl, running.engine.adminKey);
     await admin.mutation(internal.users.createUser, { clerkId: "user_fuzz", username: "fuzzer" });
     await admin.mutation(internal.users.createUser, { clerkId: "user_other", username: "other" });
     token = await issuer.mint({ sub: "user_fuzz" });

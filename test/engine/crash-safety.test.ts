@@ -7,6 +7,7 @@ import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { spawnEngine, type EngineProcess } from "../support/engine-process";
 import { APP_DIR } from "../support/test-engine";
+import { adminClient } from "../support/admin-client";
 import { startTestIssuer, type TestIssuer } from "../support/test-issuer";
 
 /**
@@ -35,8 +36,7 @@ describe("crash safety", () => {
 
   test("every acknowledged mutation survives SIGKILL, none is partial, counters equal rows", async () => {
     engine = await start();
-    const admin = new ConvexHttpClient(engine.cloudUrl, { logger: false });
-    admin.setAdminAuth(engine.adminKey);
+    const admin = adminClient(engine.cloudUrl, engine.adminKey);
 
     // Twelve users; each will follow every other one, one toggle per pair.
     const clerkIds = Array.from({ length: 12 }, (_, i) => `user_crash${i}`);
@@ -75,8 +75,7 @@ describe("crash safety", () => {
 
     // Restart on the same data folder.
     engine = await start();
-    const after = new ConvexHttpClient(engine.cloudUrl, { logger: false });
-    after.setAdminAuth(engine.adminKey);
+    const after = adminClient(engine.cloudUrl, engine.adminKey);
     const follows = await documents(engine, "follows");
     const users = await documents(engine, "users");
     const edges = new Set(follows.map((f) => `${f.followerId}->${f.followingId}`));
