@@ -44,7 +44,7 @@ describeEach(
       // An upload never posted.
       await get().upload(ada.clerkId, new Uint8Array([1, 2, 3]), "image/png");
       await get().drainScheduled();
-      const adasFile = (await bob.client.query(api.posts.getPost, { postId: bobsPost }))!.storageId;
+      const bobsFile = (await bob.client.query(api.posts.getPost, { postId: bobsPost }))!.storageId;
 
       await ada.client.mutation(api.users.deleteAccount);
 
@@ -70,7 +70,7 @@ describeEach(
       await get().drainScheduled();
       expect(await rowsMentioning(get, ada.id)).toEqual([]);
       const files = (await get().documents("_storage")).map((f) => f._id);
-      expect(files).toEqual([adasFile]);
+      expect(files).toEqual([bobsFile]);
 
       const bobNow = await carl.client.query(api.users.getUserProfile, { id: bob.id });
       expect(bobNow).toMatchObject({ followers: 1, following: 0, posts: 1 });

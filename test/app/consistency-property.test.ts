@@ -49,10 +49,26 @@ class Model {
   }
 }
 
-async function tables(backend: AppBackend) {
-  const names = ["users", "posts", "likes", "comments", "follows", "bookmarks", "notifications", "feedItems", "_storage"];
-  const entries = await Promise.all(names.map(async (name) => [name, await backend.documents(name)] as const));
-  return Object.fromEntries(entries) as Record<string, Row[]>;
+const TABLES = ["users", "posts", "likes", "comments", "follows", "bookmarks", "notifications", "feedItems", "_storage"];
+
+/**
+ * All tables, read table by table. A backend that runs scheduled work in the
+ * background may change rows between two reads, so read until two rounds
+ * agree: a consistent picture, mid-cascade or not.
+ */
+async function tables(backend: AppBackend): Promise<Record<string, Row[]>> {
+  const readAll = async () => {
+    const out: Record<string, Row[]> = {};
+    for (const name of TABLES) out[name] = await backend.documents(name);
+    return out;
+  };
+  let previous = await readAll();
+  for (let round = 0; round < 50; round += 1) {
+    const current = await readAll();
+    if (JSON.stringify(current) === JSON.stringify(previous)) return current;
+    previous = current;
+  }
+  throw new Error("the data kept changing while being read");
 }
 
 const countBy = (rows: Row[], field: string) => {

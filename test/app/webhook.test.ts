@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { USERNAME_MAX } from "../../convex/lib/limits";
-import { describeEach, type AppBackend } from "./harness";
+import { backendNow, describeEach, type AppBackend } from "./harness";
 import { signUp } from "./support/accounts";
 import { postImage } from "./support/content";
 import {
@@ -23,6 +23,8 @@ describeEach(
   "Clerk webhook",
   (get) => {
     let secret = "";
+    /** Signing options stamping the backend's current time. */
+    const at = async () => ({ timestamp: new Date(await backendNow(get())) });
     const setUp = async () => {
       secret = newWebhookSecret();
       await get().setEnv("CLERK_WEBHOOK_SECRET", secret);
@@ -58,7 +60,7 @@ describeEach(
       // Whitespace and key order that JSON.stringify(JSON.parse(body)) would change.
       const body = `{ "type" : "user.created",\n  "object":"event", "data": {"username":"spaced", "id":"user_raw",
         "email_addresses": [] } }`;
-      const response = await postWebhook(get(), body, svixHeaders(secret, body));
+      const response = await postWebhook(get(), body, svixHeaders(secret, body, await at()));
       expect(response.status).toBe(200);
       expect((await accountOf(get(), "user_raw"))?.username).toBe("spaced");
     });
@@ -67,14 +69,14 @@ describeEach(
       await setUp();
       const body = clerkEvent("user.created", clerkUser({ id: "user_evil", email: "e@example.com" }));
       const tampered = body.replace("e@example.com", "admin@example.com");
-      expect((await postWebhook(get(), tampered, svixHeaders(secret, body))).status).toBe(400);
+      expect((await postWebhook(get(), tampered, svixHeaders(secret, body, await at()))).status).toBe(400);
 
       const other = newWebhookSecret();
-      expect((await postWebhook(get(), body, svixHeaders(other, body))).status).toBe(400);
+      expect((await postWebhook(get(), body, svixHeaders(other, body, await at()))).status).toBe(400);
 
-      const stale = new Date(Date.now() - 10 * 60 * 1000);
+      const stale = new Date((await backendNow(get())) - 10 * 60 * 1000);
       expect((await postWebhook(get(), body, svixHeaders(secret, body, { timestamp: stale }))).status).toBe(400);
-      const future = new Date(Date.now() + 10 * 60 * 1000);
+      const future = new Date((await backendNow(get())) + 10 * 60 * 1000);
       expect((await postWebhook(get(), body, svixHeaders(secret, body, { timestamp: future }))).status).toBe(400);
 
       expect(await get().documents("users")).toEqual([]);
@@ -84,7 +86,7 @@ describeEach(
     it("rejects deliveries missing any svix header with 400", async () => {
       await setUp();
       const body = clerkEvent("user.created", clerkUser({ id: "user_nohdr" }));
-      const headers = svixHeaders(secret, body);
+      const headers = svixHeaders(secret, body, await at());
       for (const missing of ["svix-id", "svix-timestamp", "svix-signature"]) {
         const partial = { ...headers };
         delete partial[missing];
@@ -97,7 +99,7 @@ describeEach(
 
     it("answers 500 with a clear message when CLERK_WEBHOOK_SECRET is not set", async () => {
       const body = clerkEvent("user.created", clerkUser({ id: "user_nosecret" }));
-      const response = await postWebhook(get(), body, svixHeaders(newWebhookSecret(), body));
+      const response = await postWebhook(get(), body, svixHeaders(newWebhookSecret(), body, await at()));
       expect(response.status).toBe(500);
       expect((await response.json()).error).toMatch(/CLERK_WEBHOOK_SECRET/);
       expect(await get().documents("users")).toEqual([]);
@@ -106,7 +108,7 @@ describeEach(
     it("a replayed svix-id is acknowledged without doing the work twice", async () => {
       await setUp();
       const body = clerkEvent("user.created", clerkUser({ id: "user_once", username: "once" }));
-      const headers = svixHeaders(secret, body, { msgId: newMessageId() });
+      const headers = svixHeaders(secret, body, { msgId: newMessageId(), ...(await at()) });
       expect(await (await postWebhook(get(), body, headers)).json()).toEqual({ status: "processed" });
       const replay = await postWebhook(get(), body, headers);
       expect(replay.status).toBe(200);
@@ -224,7 +226,7 @@ describeEach(
         [clerkEvent("user.deleted", null), /data\.id/],
       ];
       for (const [body, reason] of cases) {
-        const response = await postWebhook(get(), body, svixHeaders(secret, body));
+        const response = await postWebhook(get(), body, svixHeaders(secret, body, await at()));
         expect(response.status, body).toBe(400);
         expect((await response.json()).error).toMatch(reason);
       }

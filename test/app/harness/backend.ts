@@ -57,6 +57,13 @@ export interface AppBackend {
   drainScheduled(): Promise<void>;
   /** Every document of `table` (system tables such as `_storage` included). */
   documents(table: string): Promise<Record<string, unknown>[]>;
+  /**
+   * The deployment's current time in ms since the epoch, for backends whose
+   * clock can run ahead of the test's (after `drainScheduled()` moved it
+   * forward); anything the backend checks against its clock (webhook
+   * timestamps) uses it. Absent means "the same as the test's clock".
+   */
+  now?(): Promise<number>;
   /** Sets (or, with null, removes) a deployment environment variable. */
   setEnv(name: string, value: string | null): Promise<void>;
   /** Releases the deployment. */

@@ -142,6 +142,11 @@ class ConvexTestBackend implements AppBackend {
     });
   }
 
+  async now(): Promise<number> {
+    // Functions see the same (fake) Date as this process.
+    return Date.now();
+  }
+
   async setEnv(name: string, value: string | null): Promise<void> {
     vi.stubEnv(name, value ?? undefined);
   }

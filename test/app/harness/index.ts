@@ -44,6 +44,11 @@ export function describeEach(
   }
 }
 
+/** The backend's current time (see {@link AppBackend.now}). */
+export async function backendNow(backend: AppBackend): Promise<number> {
+  return backend.now === undefined ? Date.now() : await backend.now();
+}
+
 /** Skips the running test, naming why, when `backend` lacks one of `caps`. */
 export function needs(ctx: TestContext, backend: AppBackend, ...caps: Capability[]): void {
   const missing = caps.filter((cap) => !backend.capabilities.has(cap));

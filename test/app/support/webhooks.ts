@@ -1,5 +1,5 @@
 import { Webhook } from "svix";
-import type { AppBackend } from "../harness";
+import { backendNow, type AppBackend } from "../harness";
 
 /**
  * Clerk webhooks as Clerk sends them: JSON events signed by Svix over the
@@ -50,7 +50,7 @@ export function clerkEvent(type: string, data: unknown): string {
   return JSON.stringify({ data, object: "event", type, timestamp: 1_700_000_000_000 });
 }
 
-/** Svix headers signing `body` with `secret`. */
+/** Svix headers signing `body` with `secret` (at the test's clock unless told). */
 export function svixHeaders(
   secret: string,
   body: string,
@@ -75,7 +75,7 @@ export async function postWebhook(
   return await backend.fetchSite("/clerk-webhook", { method: "POST", headers, body });
 }
 
-/** Signs and delivers a Clerk event; returns the response. */
+/** Signs (at the backend's current time, unless told) and delivers a Clerk event. */
 export async function deliver(
   backend: AppBackend,
   secret: string,
@@ -84,5 +84,6 @@ export async function deliver(
   options: { msgId?: string; timestamp?: Date } = {},
 ): Promise<Response> {
   const body = clerkEvent(type, data);
-  return await postWebhook(backend, body, svixHeaders(secret, body, options));
+  const timestamp = options.timestamp ?? new Date(await backendNow(backend));
+  return await postWebhook(backend, body, svixHeaders(secret, body, { ...options, timestamp }));
 }
