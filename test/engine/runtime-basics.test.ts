@@ -1,5 +1,6 @@
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
+import { ConvexError } from "convex/values";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
@@ -18,6 +19,81 @@ describe("runtime over ConvexHttpClient", () => {
   afterAll(async () => {
     await running?.close();
   });
+
+  test("a thrown error rolls back every write of the mutation", async () => {
+    const before = running.engine.store.lastCommitTs();
+    await expect(client.mutation(ref<"mutation">("messages:failAfterWrite"), { body: "never" })).rejects.toThrow(
+      /boom after write/,
+    );
+    expect(running.engine.store.lastCommitTs()).toBe(before);
+    const list = await client.query(ref<"query">("messages:list"), {});
+    expect(list.some((m: { body: string }) => m.body === "never")).toBe(false);
+  });
+
+  test("a nested mutation that throws rolls back only its own writes (savepoint); the caller may catch", async () => {
+    const result = await client.mutation(ref<"mutation">("messages:nestedRollback"), { body: "outer-kept" });
+    expect(result).toMatch(/caught: .*boom after write/);
+    const bodies = (await client.query(ref<"query">("messages:list"), {})).map((m: { body: string }) => m.body);
+    expect(bodies).toContain("outer-kept");
+    expect(bodies).not.toContain("outer-kept (inner)");
+  });
+
+  test("ConvexError data round-trips: to the client, and from a nested call to its caller", async () => {
+    expect(await client.mutation(ref<"mutation">("messages:like"), { id: await someMessageId() })).toBe(1);
+    const missing = await client
+      .mutation(ref<"mutation">("messages:like"), { id: await deletedMessageId() })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ConvexError);
+    expect((missing as ConvexError<{ code: string }>).data).toEqual({ code: "NOT_FOUND", message: "no such message" });
+    const nested = await client.mutation(ref<"mutation">("messages:convexErrorOuter"), {});
+    expect(nested).toEqual({ rethrownData: { code: "INNER", n: 7n } });
+  });
+
+  test("arguments and return values are validated with Convex-like messages", async () => {
+    await expect(client.mutation(ref<"mutation">("messages:send"), { author: "a" })).rejects.toThrow(
+      /ArgumentValidationError: Object is missing the required field `body`/,
+    );
+    await expect(client.mutation(ref<"mutation">("messages:send"), { author: "a", body: "b", extra: 1 })).rejects.toThrow(
+      /ArgumentValidationError/,
+    );
+    await expect(client.query(ref<"query">("messages:badReturn"), {})).rejects.toThrow(/ReturnsValidationError/);
+  });
+
+  test("internal functions are refused to clients, allowed to the admin key", async () => {
+    await expect(client.mutation(ref<"mutation">("messages:internalOnly"), {})).rejects.toThrow(
+      /Could not find public function for 'messages:internalOnly'/,
+    );
+    const admin = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+    (admin as unknown as { setAdminAuth(k: string): void }).setAdminAuth(running.engine.adminKey);
+    expect(await admin.mutation(ref<"mutation">("messages:internalOnly"), {})).toBe("secret");
+  });
+
+  test("console output comes back as log lines with their level", async () => {
+    const response = await fetch(`${running.engine.cloudUrl}/api/query`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ path: "messages:logs", args: [{}] }),
+    });
+    const body = (await response.json()) as { logLines: string[] };
+    expect(body.logLines).toEqual(["[LOG] plain 1 { a: [ 1, 2 ] }", "[WARN] careful", "[ERROR] bad"]);
+  });
+
+  test("actions run mutations and queries through ctx and see their results", async () => {
+    const result = await client.action(ref<"action">("messages:sendViaAction"), { body: "from action" });
+    expect(result.count).toBeGreaterThanOrEqual(1);
+    const list = await client.query(ref<"query">("messages:byAuthor"), { author: "action" });
+    expect(list.map((m: { _id: string }) => m._id)).toContain(result.id);
+  });
+
+  async function someMessageId(): Promise<string> {
+    return client.mutation(ref<"mutation">("messages:send"), { author: "ids", body: "x" });
+  }
+  async function deletedMessageId(): Promise<string> {
+    // A well-formed id of the messages table that no document has.
+    const id = await someMessageId();
+    await running.engine.app.runtime.transact(() => void running.engine.store.delete(id));
+    return id;
+  }
 
   test("a mutation's insert is visible to a later query", async () => {
     const id = await client.mutation(ref<"mutation">("messages:send"), { author: "ada", body: "hello" });
