@@ -17,6 +17,7 @@ import type { CallRecord } from "./runtime/runtime.js";
 import { createSqliteStore } from "./store/sqlite-store.js";
 import type { Store, SynchronousMode } from "./store/store.js";
 import { encodeTs } from "./values/ts-codec.js";
+import { createSyncServer, type SyncServer, type SyncServerOptions } from "./sync/sync-server.js";
 
 /** How to start an engine. */
 export interface EngineOptions {
@@ -42,6 +43,8 @@ export interface EngineOptions {
   logger?: EngineLogger;
   /** Every function console line (dev mode streams them). */
   onFunctionLog?: AppHostEvents["onFunctionLog"];
+  /** WebSocket sync tunables (tests shorten timers or cut connections). */
+  sync?: SyncServerOptions;
 }
 
 /** Where the engine reports what it does. */
@@ -60,6 +63,8 @@ export interface Engine {
   readonly store: Store;
   readonly app: AppHost;
   readonly devIssuer: DevIssuer;
+  /** The WebSocket sync endpoint (live queries). */
+  readonly sync: SyncServer;
   /** Mints a token from the dev issuer for a named user (tests, CLI, dashboard). */
   mintDevToken(claims: { subject: string; name?: string; email?: string }, ttlSeconds?: number): Promise<string>;
   /** Registers extra routes on the API port (storage, sync, dashboard). */
@@ -107,6 +112,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const cloudUrl = `http://${urlHost}:${port}`;
     const siteUrl = `http://${urlHost}:${sitePort}`;
 
+    // Sync: commits are announced inside the executor lock; the server exists once the app is loaded.
+    let sync: SyncServer | null = null;
     const devIssuer = await createDevIssuer({ dataDir, issuerUrl: `${cloudUrl}/dev-auth`, clock: () => Date.now() });
     appHost = new AppHost({
       appDir: options.appDir,
@@ -120,11 +127,21 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       },
       onFunctionLog: options.onFunctionLog,
       onAuthChange: () => identities.clear(),
+      onCommit: (commit) => sync?.onCommit(commit),
     });
     if (options.env) {
       for (const [name, value] of Object.entries(options.env)) appHost.env.set(name, value);
     }
     await appHost.load(options.bundle);
+    sync = createSyncServer({
+      runtime: appHost.runtime,
+      store,
+      verifyToken: (token) => appHost!.verifyToken(token),
+      identities,
+      logger,
+      options: options.sync,
+    });
+    apiUpgrades.push(sync.upgradeRoute);
     const runtime = () => appHost!.runtime;
 
     const mintDevToken = (claims: { subject: string; name?: string; email?: string }, ttl?: number) =>
@@ -217,8 +234,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       store,
       app: appHost,
       devIssuer,
+      sync,
       mintDevToken,
       async close() {
+        await sync!.close();
         await Promise.all([api.close(), site.close()]);
         await appHost!.close();
         store.close();

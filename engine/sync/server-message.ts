@@ -1,0 +1,131 @@
+import type { JSONValue } from "convex/values";
+import type { CallOutcome } from "../runtime/function-outcome.js";
+import { encodeTs } from "../values/ts-codec.js";
+
+/**
+ * Messages the engine sends over the sync socket (convex-interface.md §5.3)
+ * and their JSON text. Query results are encoded once per subscription and
+ * spliced into each subscriber's Transition as text, so a result shared by
+ * a thousand connections is serialized once, not a thousand times.
+ */
+
+/** Where a connection's view stands: query set, identity and snapshot ts. */
+export interface StateVersion {
+  querySet: number;
+  identity: number;
+  ts: bigint;
+}
+
+/**
+ * A query's latest result as wire text without its `queryId`: the fields of a
+ * `QueryUpdated` or `QueryFailed` modification. Equal text means the client
+ * would see no change.
+ */
+export interface EncodedResult {
+  type: "QueryUpdated" | "QueryFailed";
+  /** `"value":…,"logLines":[…],"journal":…` (or the QueryFailed fields). */
+  body: string;
+}
+
+/** Every server message; Transition modifications are pre-encoded text. */
+export type ServerMessage =
+  | {
+      type: "Transition";
+      startVersion: StateVersion;
+      endVersion: StateVersion;
+      /** Encoded `QueryUpdated`/`QueryFailed`/`QueryRemoved` objects. */
+      modifications: readonly string[];
+      clientClockSkew: number | null;
+    }
+  | { type: "MutationResponse"; requestId: number; outcome: CallOutcome }
+  | { type: "ActionResponse"; requestId: number; outcome: CallOutcome }
+  | { type: "AuthError"; error: string; baseVersion: number; authUpdateAttempted: boolean }
+  | { type: "FatalError"; error: string }
+  | { type: "Ping" };
+
+/** The wire text of a message. */
+export function encodeServerMessage(message: ServerMessage): string {
+  switch (message.type) {
+    case "Transition": {
+      const skew = message.clientClockSkew === null ? "" : `,"clientClockSkew":${message.clientClockSkew}`;
+      return (
+        `{"type":"Transition","startVersion":${encodeVersion(message.startVersion)},` +
+        `"endVersion":${encodeVersion(message.endVersion)},"modifications":[${message.modifications.join(",")}]${skew}}`
+      );
+    }
+    case "MutationResponse":
+    case "ActionResponse": {
+      const { outcome } = message;
+      const fields: Record<string, unknown> = { type: message.type, requestId: message.requestId };
+      if (outcome.status === "success") {
+        fields.success = true;
+        fields.result = outcome.value;
+        if (message.type === "MutationResponse") fields.ts = encodeTs(outcome.ts ?? 0n);
+      } else {
+        fields.success = false;
+        fields.result = outcome.errorMessage;
+        if (outcome.errorData !== undefined) fields.errorData = outcome.errorData;
+        if (message.type === "MutationResponse") fields.ts = null;
+      }
+      // The client loops over logLines unconditionally (§5.3).
+      fields.logLines = outcome.logLines;
+      return JSON.stringify(fields);
+    }
+    case "AuthError":
+      return JSON.stringify({
+        type: "AuthError",
+        error: message.error,
+        baseVersion: message.baseVersion,
+        authUpdateAttempted: message.authUpdateAttempted,
+      });
+    case "FatalError":
+      return JSON.stringify({ type: "FatalError", error: message.error });
+    case "Ping":
+      return '{"type":"Ping"}';
+    default:
+      return assertNever(message);
+  }
+}
+
+/** Encodes a query run's outcome once; `journal` is its new journal. */
+export function encodeResult(outcome: CallOutcome, journal: string | null): EncodedResult {
+  const logLines = JSON.stringify(outcome.logLines);
+  const journalText = JSON.stringify(journal);
+  if (outcome.status === "success") {
+    // `undefined` results travel as null (§5.3).
+    const value = JSON.stringify(outcome.value ?? null);
+    return { type: "QueryUpdated", body: `"value":${value},"logLines":${logLines},"journal":${journalText}` };
+  }
+  const data = outcome.errorData === undefined ? "" : `,"errorData":${JSON.stringify(outcome.errorData as JSONValue)}`;
+  return {
+    type: "QueryFailed",
+    body: `"errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journalText}${data}`,
+  };
+}
+
+/** A `QueryUpdated`/`QueryFailed` modification for one of the connection's query ids. */
+export function encodeQueryModification(queryId: number, result: EncodedResult): string {
+  return `{"type":"${result.type}","queryId":${queryId},${result.body}}`;
+}
+
+/** A `QueryRemoved` modification. */
+export function encodeQueryRemoved(queryId: number): string {
+  return `{"type":"QueryRemoved","queryId":${queryId}}`;
+}
+
+/** Recently encoded timestamps: every connection in an update round shares one snapshot ts. */
+const tsTexts = new Map<bigint, string>();
+
+function encodeVersion(version: StateVersion): string {
+  let ts = tsTexts.get(version.ts);
+  if (ts === undefined) {
+    if (tsTexts.size >= 64) tsTexts.clear();
+    ts = encodeTs(version.ts);
+    tsTexts.set(version.ts, ts);
+  }
+  return `{"querySet":${version.querySet},"identity":${version.identity},"ts":"${ts}"}`;
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unexpected server message ${JSON.stringify(x)}`);
+}
