@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { EngineError } from "../errors.js";
 
@@ -25,21 +25,43 @@ export function findRunningEngine(dataDir: string): RunningEngineInfo | null {
   }
 }
 
+/** This process's claim on a data folder. */
+export interface DataFolderClaim {
+  /** Records where the engine listens, once it does. */
+  publish(info: Omit<RunningEngineInfo, "pid">): void;
+  /** Gives the folder up. */
+  release(): void;
+}
+
 /**
- * Claims the data folder for this process. Two engines on one SQLite file
- * would break the single-writer guarantee every transaction relies on.
+ * Claims the data folder for this process, before anything opens its
+ * database. Two engines on one SQLite file would break the single-writer
+ * guarantee every transaction relies on. The claim file is created with
+ * O_EXCL, so two engines starting at the same moment cannot both win.
  */
-export function claimDataFolder(dataDir: string, info: Omit<RunningEngineInfo, "pid">): () => void {
+export function claimDataFolder(dataDir: string): DataFolderClaim {
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, FILE);
   const other = findRunningEngine(dataDir);
   if (other !== null && other.pid !== process.pid) {
     throw new EngineError(
       "DataFolderInUse",
-      `Another engine (pid ${other.pid}, ${other.cloudUrl}) is using the data folder ${dataDir}. Stop it first.`,
+      `Another engine (pid ${other.pid}, ${other.cloudUrl || "starting"}) is using the data folder ${dataDir}. Stop it first.`,
     );
   }
-  const file = path.join(dataDir, FILE);
-  writeFileSync(file, JSON.stringify({ pid: process.pid, ...info }, null, 2), { mode: 0o600 });
-  return () => rmSync(file, { force: true });
+  // A claim left by a process that no longer exists is stale.
+  rmSync(file, { force: true });
+  const write = (info: Omit<RunningEngineInfo, "pid">, flag: string) =>
+    writeFileSync(file, JSON.stringify({ pid: process.pid, ...info }, null, 2), { mode: 0o600, flag });
+  try {
+    write({ cloudUrl: "", siteUrl: "", adminKey: "" }, "wx");
+  } catch {
+    throw new EngineError("DataFolderInUse", `Another engine is starting on the data folder ${dataDir}. Stop it first.`);
+  }
+  return {
+    publish: (info) => write(info, "w"),
+    release: () => rmSync(file, { force: true }),
+  };
 }
 
 /** Calls the admin API of a running engine. */

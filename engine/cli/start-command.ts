@@ -17,7 +17,10 @@ export async function startCommand(argv: string[]): Promise<number> {
     if (eq <= 0) throw new EngineError("BadArguments", `--env expects NAME=VALUE, got "${pair}".`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const engine = await createEngine({
+  const claim = claimDataFolder(dataDir);
+  let engine: Awaited<ReturnType<typeof createEngine>>;
+  try {
+    engine = await createEngine({
     appDir: path.resolve(typeof values.functions === "string" ? values.functions : "convex"),
     dataDir,
     host: typeof values.host === "string" ? values.host : undefined,
@@ -25,14 +28,12 @@ export async function startCommand(argv: string[]): Promise<number> {
     sitePort: portOption(values["site-port"], 3211, "site-port"),
     env,
     dev: values.dev === true,
-  });
-  let release: () => void;
-  try {
-    release = claimDataFolder(dataDir, { cloudUrl: engine.cloudUrl, siteUrl: engine.siteUrl, adminKey: engine.adminKey });
+    });
   } catch (e) {
-    await engine.close();
+    claim.release();
     throw e;
   }
+  claim.publish({ cloudUrl: engine.cloudUrl, siteUrl: engine.siteUrl, adminKey: engine.adminKey });
   process.stdout.write(
     `ready: API ${engine.cloudUrl}  site ${engine.siteUrl}  dashboard ${engine.cloudUrl}/dashboard  ` +
       `data ${dataDir}${values.dev ? "  (dev mode)" : ""}\n` +
@@ -45,7 +46,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   });
   process.stdout.write("stopping…\n");
   await engine.close();
-  release();
+  claim.release();
   process.stdout.write("stopped\n");
   return 0;
 }
