@@ -20,6 +20,26 @@ interface Bound {
 
 /** Compiles a range over `index`; throws the backend's errors for shapes it rejects. */
 export function compileIndexRange(index: IndexInfo, range: readonly RangeExpression[]): KeyRange {
+  return eqPrefixRange(index, range) ?? generalRange(index, range);
+}
+
+/**
+ * The common shape — only `Eq`s, in index order — without the bookkeeping of the general
+ * case (this runs once per `withIndex(...).first()`). Null for any other shape.
+ */
+function eqPrefixRange(index: IndexInfo, range: readonly RangeExpression[]): KeyRange | null {
+  if (range.length === 0 || range.length > index.fields.length) return null;
+  const values: (Value | undefined)[] = [];
+  for (let i = 0; i < range.length; i++) {
+    const expression = range[i];
+    if (expression.type !== "Eq" || expression.fieldPath !== index.fields[i]) return null;
+    values.push(decodeMaybeValue(expression.value));
+  }
+  const prefix = indexKey(values);
+  return { lo: prefix, hi: successor(prefix) };
+}
+
+function generalRange(index: IndexInfo, range: readonly RangeExpression[]): KeyRange {
   const eqs = new Map<string, Value | undefined>();
   let boundField: string | null = null;
   let lower: Bound | null = null;
@@ -52,16 +72,17 @@ export function compileIndexRange(index: IndexInfo, range: readonly RangeExpress
     throw alreadyDefined("inequality", boundField, "==", eqs.get(boundField));
   }
 
-  const rank = new Map(index.fields.map((f, i) => [f, i]));
+  // Index field lists are short: indexOf beats building a Map on this per-query path.
+  const rank = (field: string) => index.fields.indexOf(field);
   for (const field of [...eqs.keys(), ...(boundField === null ? [] : [boundField])]) {
-    if (!rank.has(field)) {
+    if (rank(field) === -1) {
       throw new EngineError(
         "FieldNotInIndex",
         `The index range included a comparison with ${JSON.stringify(field)}, but ${index.name} with fields ${displayFields(index.fields)} doesn't index this field. For more information see https://docs.convex.dev/using/indexes.`,
       );
     }
   }
-  const eqFields = [...eqs.keys()].sort((a, b) => rank.get(a)! - rank.get(b)!);
+  const eqFields = [...eqs.keys()].sort((a, b) => rank(a) - rank(b));
   const used = boundField === null ? eqFields : [...eqFields, boundField];
   used.forEach((field, i) => {
     if (index.fields[i] !== field) {

@@ -38,12 +38,12 @@ export function createIndexScanner(
   let sourceDone = false;
   let finished = false;
   let batch = Math.max(1, Math.min(firstBatch, MAX_BATCH));
-  let last: Uint8Array | null = null;
+  let last: IndexRow | null = null;
 
   function refill(): void {
     if (last !== null) {
-      if (order === "asc") lo = keyAfter(last);
-      else hi = last;
+      if (order === "asc") lo = keyAfter(last.key);
+      else hi = last.key;
     }
     buffer = store.scan(index, { lo, hi }, order, batch);
     position = 0;
@@ -63,8 +63,8 @@ export function createIndexScanner(
         return null;
       }
       const row = buffer[position++];
-      last = row.key;
-      tracker.advance(row.key);
+      last = row;
+      tracker.advance(row);
       return row;
     },
   };

@@ -1,6 +1,6 @@
 import { EngineError } from "../errors";
 import { compareKeys, keyAfter } from "../values/index-key-codec";
-import type { KeyRange, Store } from "../store/store";
+import type { IndexRow, KeyRange, Store } from "../store/store";
 import { createIndexScanner } from "./index-scanner";
 import { createOperatorPipeline } from "./operator-pipeline";
 import { decodeCursor, encodeCursor, queryFingerprint, type CursorPosition } from "./pagination-cursor";
@@ -76,10 +76,10 @@ export function paginateQuery(
   );
   const pipeline = createOperatorPipeline(plan.operators);
   const page: string[] = [];
-  const pageKeys: Uint8Array[] = [];
+  const pageRows: IndexRow[] = [];
   let rowsRead = 0;
   let bytesRead = 0;
-  let lastKey: Uint8Array | null = null;
+  let lastRow: IndexRow | null = null;
   let exhausted = false;
   let pageStatus: PageResult["pageStatus"] = null;
 
@@ -96,23 +96,23 @@ export function paginateQuery(
     }
     rowsRead++;
     bytesRead += row.text.length;
-    lastKey = row.key;
+    lastRow = row;
     if (pipeline.accept(row.text)) {
       page.push(row.text);
-      pageKeys.push(row.key);
+      pageRows.push(row);
     }
   }
 
   let continueCursor: string;
   if (end !== null) continueCursor = endCursor!;
   else if (exhausted) continueCursor = encode({ kind: "end" });
-  else if (lastKey !== null) continueCursor = encode({ kind: "after", key: lastKey });
+  else if (lastRow !== null) continueCursor = encode({ kind: "after", key: lastRow.key });
   else continueCursor = encode(start);
 
   if (pageStatus === null && page.length > SOFT_MAX_PAGE_LENGTH) pageStatus = "SplitRecommended";
   const splitCursor =
     pageStatus !== null && page.length > 0
-      ? encode({ kind: "after", key: pageKeys[Math.floor((page.length - 1) / 2)] })
+      ? encode({ kind: "after", key: pageRows[Math.floor((page.length - 1) / 2)].key })
       : null;
   const isDone = end !== null ? end.kind === "end" : exhausted;
   return { page, isDone, continueCursor, splitCursor, pageStatus };

@@ -55,21 +55,18 @@ export function planQuery(store: Store, query: SerializedQuery): QueryPlan {
     );
   }
 
-  const operators: CompiledOperator[] = query.operators.map((op) =>
-    "filter" in op ? { kind: "filter", test: compileFilter(op.filter) } : { kind: "limit", count: op.limit },
-  );
-  const firstFilter = operators.findIndex((op) => op.kind === "filter");
-  const leadingLimits = operators
-    .slice(0, firstFilter === -1 ? operators.length : firstFilter)
-    .filter((op): op is { kind: "limit"; count: number } => op.kind === "limit");
-  const rowCap = leadingLimits.length === 0 ? null : Math.min(...leadingLimits.map((op) => op.count));
-  return {
-    query,
-    index,
-    range,
-    order: source.order === "desc" ? "desc" : "asc",
-    operators,
-    parsesDocuments: firstFilter !== -1,
-    rowCap,
-  };
+  const operators: CompiledOperator[] = [];
+  let parsesDocuments = false;
+  let rowCap: number | null = null;
+  for (const op of query.operators) {
+    if ("filter" in op) {
+      operators.push({ kind: "filter", test: compileFilter(op.filter) });
+      parsesDocuments = true;
+    } else {
+      operators.push({ kind: "limit", count: op.limit });
+      // Only a limit before every filter bounds the rows the scan must read.
+      if (!parsesDocuments) rowCap = rowCap === null ? op.limit : Math.min(rowCap, op.limit);
+    }
+  }
+  return { query, index, range, order: source.order === "desc" ? "desc" : "asc", operators, parsesDocuments, rowCap };
 }

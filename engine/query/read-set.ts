@@ -24,8 +24,11 @@ export interface ReadSet {
 
 /** Follows one scan as it consumes rows. */
 export interface ScanTracker {
-  /** The scan has examined the row with this key (keys come in scan order). */
-  advance(key: Uint8Array): void;
+  /**
+   * The scan has examined this row (rows come in scan order). Only the last row's key is
+   * ever read, and only when the read set is taken.
+   */
+  advance(row: { readonly key: Uint8Array }): void;
   /** The scan reached the end of its range: the whole range counts as read. */
   finish(): void;
 }
@@ -46,7 +49,7 @@ interface TrackedScan {
   index: string;
   range: KeyRange;
   order: ScanOrder;
-  last: Uint8Array | null;
+  last: { readonly key: Uint8Array } | null;
   finished: boolean;
 }
 
@@ -63,7 +66,7 @@ export function createReadSetRecorder(): ReadSetRecorder {
       const scan: TrackedScan = { index, range, order, last: null, finished: false };
       scans.push(scan);
       return {
-        advance: (key) => void (scan.last = key),
+        advance: (row) => void (scan.last = row),
         finish: () => void (scan.finished = true),
       };
     },
@@ -75,8 +78,8 @@ export function createReadSetRecorder(): ReadSetRecorder {
         else if (scan.last !== null) {
           out.push(
             scan.order === "asc"
-              ? { index: scan.index, lo, hi: keyAfter(scan.last) }
-              : { index: scan.index, lo: scan.last, hi },
+              ? { index: scan.index, lo, hi: keyAfter(scan.last.key) }
+              : { index: scan.index, lo: scan.last.key, hi },
           );
         }
       }

@@ -106,8 +106,9 @@ export function createSqliteStore(options: StoreOptions): Store {
     tableName: (tableNumber) => catalog.tableName(tableNumber),
     listTables: () => catalog.tables(),
     resolveIndex(name): IndexInfo | null {
+      // The record itself is an IndexInfo: no copy on this hot path (callers only read it).
       const record = catalog.index(name);
-      if (record !== undefined) return { name: record.name, table: record.table, fields: record.fields };
+      if (record !== undefined) return record;
       const dot = name.indexOf(".");
       const table = name.slice(0, dot);
       const builtIn = BUILT_IN_INDEX_FIELDS[name.slice(dot + 1)];
@@ -240,9 +241,13 @@ export function createSqliteStore(options: StoreOptions): Store {
     scan(index, range, order, limit): IndexRow[] {
       const record = catalog.index(index);
       if (record === undefined || limit <= 0) return [];
-      const statement = order === "desc" ? sql.scanDesc : sql.scanAsc;
-      const rows = statement.all(record.id, range.lo, range.hi ?? MAX_KEY, limit);
-      return rows.map(([key, text]) => ({ key, text }));
+      const hi = range.hi ?? MAX_KEY;
+      if (limit === 1) {
+        const row = (order === "desc" ? sql.scanFirstDesc : sql.scanFirstAsc).get(record.id, range.lo, hi);
+        return row === undefined ? [] : [new HexKeyedRow(row[0], row[1])];
+      }
+      const rows = (order === "desc" ? sql.scanDesc : sql.scanAsc).all(record.id, range.lo, hi, limit);
+      return rows.map(([keyHex, text]) => new HexKeyedRow(keyHex, text));
     },
     count(table) {
       const byId = catalog.index(`${table}.by_id`);
@@ -270,6 +275,23 @@ export function createSqliteStore(options: StoreOptions): Store {
     },
   };
   return store;
+}
+
+/**
+ * A scanned row whose key stays hex text until someone reads `key`: a stream that hands out
+ * twenty rows needs the bytes of one of them (where it stopped), not of all twenty.
+ */
+class HexKeyedRow implements IndexRow {
+  private bytes: Buffer | null = null;
+
+  constructor(
+    private readonly keyHex: string,
+    readonly text: string,
+  ) {}
+
+  get key(): Buffer {
+    return (this.bytes ??= Buffer.from(this.keyHex, "hex"));
+  }
 }
 
 function frameOf(frames: SavepointFrame[], savepoint: SavepointId): SavepointFrame {

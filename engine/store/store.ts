@@ -137,10 +137,10 @@ export interface KeyRange {
 /** Scan direction over index keys. */
 export type ScanOrder = "asc" | "desc";
 
-/** One index entry and its document. */
+/** One index entry and its document. `key` may be computed on first access: read it only when needed. */
 export interface IndexRow {
-  key: Buffer;
-  text: string;
+  readonly key: Buffer;
+  readonly text: string;
 }
 
 /** How one written document moved in one index; null = not in the index before/after. */
