@@ -1,3 +1,4 @@
+import { codegenCommand } from "./codegen-command.js";
 import { envCommand } from "./env-command.js";
 import { startCommand } from "./start-command.js";
 import { tokenCommand } from "./token-command.js";
@@ -14,6 +15,7 @@ Commands:
               --env NAME=VALUE  set a deployment env var (repeatable)
               --dev             dev mode: enables the dev token endpoint
   env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
+  codegen   Write <functions>/_generated/ (api, server, dataModel) [--functions DIR]
   token     Mint a dev-issuer token: token --subject ID [--name N] [--email E] [--data DIR] [--port N]
 `;
 
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
         return await envCommand(rest);
       case "token":
         return await tokenCommand(rest);
+      case "codegen":
+        return await codegenCommand(rest);
       case undefined:
       case "help":
       case "--help":

@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { discoverAppFolder } from "../runtime/module-discovery.js";
+import {
+  API_DTS_FOOTER,
+  API_DTS_HEADER,
+  API_JS,
+  DATA_MODEL_DTS,
+  SERVER_DTS,
+  SERVER_JS,
+} from "./generated-templates.js";
+
+/** The folder name Convex reserves for generated code. */
+export const GENERATED_DIR = "_generated";
+
+/**
+ * The files of `convex/_generated/` for an app folder: the module list comes
+ * from the same entry-point rules the bundler uses, so every module the
+ * engine serves is typed in `api`, and nothing else is.
+ */
+export function generateCode(appDir: string): Map<string, string> {
+  const layout = discoverAppFolder(appDir);
+  const modules = layout.modules.map((m) => m.modulePath);
+  return new Map([
+    ["api.d.ts", apiDts(modules)],
+    ["api.js", API_JS],
+    ["dataModel.d.ts", layout.schemaFile ? DATA_MODEL_DTS : NO_SCHEMA_DATA_MODEL_DTS],
+    ["server.d.ts", SERVER_DTS],
+    ["server.js", SERVER_JS],
+  ]);
+}
+
+/**
+ * Writes `_generated/`, touching only files whose content changed (a watcher
+ * on the app folder must not see its own output as a change). Returns the
+ * names of the files written.
+ */
+export function writeGeneratedCode(appDir: string): string[] {
+  const dir = path.join(appDir, GENERATED_DIR);
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  for (const [name, content] of generateCode(appDir)) {
+    const file = path.join(dir, name);
+    if (existsSync(file) && readFileSync(file, "utf8") === content) continue;
+    writeFileSync(file, content);
+    written.push(name);
+  }
+  return written;
+}
+
+function apiDts(modules: string[]): string {
+  const sorted = [...modules].sort();
+  const imports = sorted.map((m) => `import type * as ${identifier(m)} from "../${m}.js";`).join("\n");
+  const entries = sorted.map((m) => `  ${propertyKey(m)}: typeof ${identifier(m)};`).join("\n");
+  return (
+    API_DTS_HEADER +
+    `${imports}\n\n` +
+    `import type {\n  ApiFromModules,\n  FilterApi,\n  FunctionReference,\n} from "convex/server";\n\n` +
+    `declare const fullApi: ApiFromModules<{\n${entries}\n}>;\n\n` +
+    API_DTS_FOOTER
+  );
+}
+
+/** `lib/input-rules` → `lib_input_rules`: a module path as a TypeScript identifier. */
+function identifier(modulePath: string): string {
+  return modulePath.replace(/[^A-Za-z0-9_$]/g, "_");
+}
+
+/** Plain identifiers stay bare, paths are quoted (`"lib/auth"`). */
+function propertyKey(modulePath: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(modulePath) ? modulePath : JSON.stringify(modulePath);
+}
+
+/** `dataModel.d.ts` without `schema.ts`: permissive types, like Convex's own. */
+const NO_SCHEMA_DATA_MODEL_DTS = `/* eslint-disable */
+/**
+ * Generated data model types.
+ *
+ * THIS CODE IS AUTOMATICALLY GENERATED.
+ *
+ * To regenerate, run \`npx convex dev\`.
+ * @module
+ */
+
+import { AnyDataModel } from "convex/server";
+import type { GenericId } from "convex/values";
+
+/**
+ * There is no \`schema.ts\` in this app, so documents are typed loosely
+ * (\`Doc = any\`). Add a schema (https://docs.convex.dev/using/schemas) for
+ * precise types, then run codegen again.
+ */
+
+/** The names of the tables. */
+export type TableNames = string;
+
+/** A document of any table. */
+export type Doc = any;
+
+/** A document id; ids are strings at runtime, typed per table. */
+export type Id<TableName extends TableNames = TableNames> = GenericId<TableName>;
+
+/** The data model, without a schema. */
+export type DataModel = AnyDataModel;
+`;

@@ -1,0 +1,93 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { generateCode, writeGeneratedCode } from "../../engine/codegen/generate-code";
+import { APP_DIR } from "../support/test-engine";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TSC = path.join(ROOT, "node_modules", ".bin", "tsc");
+const run = promisify(execFile);
+
+/** `npm run codegen`: `_generated/` as `npx convex codegen` writes it, and typed calls against it. */
+describe("codegen", () => {
+  test("regenerates the app's committed _generated/ byte for byte", () => {
+    for (const [name, content] of generateCode(APP_DIR)) {
+      expect(content, name).toBe(readFileSync(path.join(APP_DIR, "_generated", name), "utf8"));
+    }
+  });
+
+  describe("on a new app", () => {
+    let project: string;
+    beforeAll(() => {
+      project = mkdtempSync(path.join(tmpdir(), "codegen-"));
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+      cpSync(path.join(APP_DIR, "tsconfig.json"), path.join(project, "convex", "tsconfig.json"), { recursive: true });
+      writeFileSync(
+        path.join(project, "convex", "schema.ts"),
+        `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+export default defineSchema({ pets: defineTable({ name: v.string(), age: v.number() }) });
+`,
+      );
+      writeFileSync(
+        path.join(project, "convex", "pets.ts"),
+        `import { v } from "convex/values";
+import { mutation, query } from "./_generated/server";
+export const add = mutation({
+  args: { name: v.string(), age: v.number() },
+  handler: async (ctx, args) => ctx.db.insert("pets", args),
+});
+export const byName = query({
+  args: { name: v.string() },
+  handler: async (ctx, { name }) => (await ctx.db.query("pets").collect()).filter((p) => p.name === name),
+});
+`,
+      );
+      expect(writeGeneratedCode(path.join(project, "convex")).sort()).toEqual(
+        ["api.d.ts", "api.js", "dataModel.d.ts", "server.d.ts", "server.js"],
+      );
+      // A second run has nothing to write (watch mode relies on this).
+      expect(writeGeneratedCode(path.join(project, "convex"))).toEqual([]);
+      writeFileSync(
+        path.join(project, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: { strict: true, noEmit: true, module: "ESNext", moduleResolution: "Bundler", target: "ES2022", skipLibCheck: true, lib: ["ES2022", "DOM"] },
+          include: ["client.ts", "convex"],
+        }),
+      );
+    });
+    afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+    const typecheck = async (client: string) => {
+      writeFileSync(path.join(project, "client.ts"), client);
+      try {
+        await run(TSC, ["-p", path.join(project, "tsconfig.json")], { cwd: project });
+        return "";
+      } catch (e) {
+        return (e as { stdout: string }).stdout;
+      }
+    };
+
+    test("a typed call through the generated api type-checks, and a wrong one does not", async () => {
+      const good = `import { ConvexHttpClient } from "convex/browser";
+import { api } from "./convex/_generated/api";
+import type { Id } from "./convex/_generated/dataModel";
+const client = new ConvexHttpClient("http://127.0.0.1:3210");
+export async function demo(): Promise<string> {
+  const id: Id<"pets"> = await client.mutation(api.pets.add, { name: "Rex", age: 3 });
+  const pets = await client.query(api.pets.byName, { name: "Rex" });
+  return id + pets[0]!.name.toUpperCase() + pets[0]!.age.toFixed(0);
+}
+`;
+      expect(await typecheck(good)).toBe("");
+      const bad = good.replace('{ name: "Rex", age: 3 }', '{ name: "Rex", age: "three" }');
+      expect(await typecheck(bad)).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
+      const missing = good.replace("api.pets.byName", "api.pets.nope");
+      expect(await typecheck(missing)).toMatch(/Property 'nope' does not exist/);
+    }, 60_000);
+  });
+});
