@@ -33,6 +33,8 @@ export interface AppHostDeps extends AppHostEvents {
   blobs?: BlobService | null;
   onCommit?: ConstructorParameters<typeof Runtime>[0]["onCommit"];
   onSchedulerChange?: () => void;
+  /** The deployment clock (ms) the runtime stamps and schedules with; default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -58,6 +60,7 @@ export class AppHost {
       blobs: deps.blobs ?? null,
       onCommit: deps.onCommit,
       onSchedulerChange: deps.onSchedulerChange,
+      now: deps.now,
       onCall: deps.onCall,
       onLog: deps.onFunctionLog,
       logInternal: (e) => deps.logger.error("engine error while running a function", e),

@@ -14,6 +14,13 @@ import { sendWebResponse, toWebRequest } from "./http/web-bridge.js";
 import { AppHost, type AppHostEvents } from "./app-host.js";
 import type { AppBundle } from "./runtime/app-bundler.js";
 import type { CallRecord } from "./runtime/runtime.js";
+import { createDeploymentClock } from "./scheduler/deployment-clock.js";
+import { enableFunctionClocks, registerFunctionClock, wallClock } from "./scheduler/function-clock.js";
+import { createScheduler, type SchedulerDeps } from "./scheduler/job-scheduler.js";
+import type { Scheduler } from "./scheduler/scheduler.js";
+import { createLocalStorage, type StorageOptions } from "./storage/local-storage.js";
+import type { StorageService } from "./storage/storage-service.js";
+import { storageRoute } from "./storage/storage-routes.js";
 import { createSqliteStore } from "./store/sqlite-store.js";
 import type { Store, SynchronousMode } from "./store/store.js";
 import { encodeTs } from "./values/ts-codec.js";
@@ -43,6 +50,10 @@ export interface EngineOptions {
   logger?: EngineLogger;
   /** Every function console line (dev mode streams them). */
   onFunctionLog?: AppHostEvents["onFunctionLog"];
+  /** File storage settings (upload size limit). */
+  storage?: StorageOptions;
+  /** Scheduler settings (concurrent jobs). */
+  scheduler?: Pick<SchedulerDeps, "maxConcurrentJobs">;
   /** WebSocket sync tunables (tests shorten timers or cut connections). */
   sync?: SyncServerOptions;
 }
@@ -80,12 +91,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? consoleLogger();
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // One clock for data, jobs and functions; a scheduler drain may move it forward.
+  const clock = createDeploymentClock(wallClock);
   const store = createSqliteStore({
     path: path.join(dataDir, "db.sqlite3"),
-    now: () => Date.now(),
+    now: () => clock.now(),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     synchronous: options.synchronous,
   });
+  let storage: StorageService | null = null;
   try {
     let adminKey = store.getMeta(ADMIN_KEY_META);
     if (adminKey === null) {
@@ -115,6 +129,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     // Sync: commits are announced inside the executor lock; the server exists once the app is loaded.
     let sync: SyncServer | null = null;
     const devIssuer = await createDevIssuer({ dataDir, issuerUrl: `${cloudUrl}/dev-auth`, clock: () => Date.now() });
+    storage = createLocalStorage({ dataDir, cloudUrl, now: () => clock.now(), runtime: () => appHost!.runtime, logger, options: options.storage });
+    const scheduler: Scheduler = createScheduler({ runtime: () => appHost!.runtime, store, clock, logger, ...options.scheduler });
     appHost = new AppHost({
       appDir: options.appDir,
       store,
@@ -127,12 +143,19 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       },
       onFunctionLog: options.onFunctionLog,
       onAuthChange: () => identities.clear(),
+      blobs: storage,
+      now: () => clock.now(),
+      onSchedulerChange: () => scheduler.wake(),
       onCommit: (commit) => sync?.onCommit(commit),
     });
+    registerFunctionClock(appHost.runtime, () => clock.now());
+    clock.onAdvance(() => enableFunctionClocks());
     if (options.env) {
       for (const [name, value] of Object.entries(options.env)) appHost.env.set(name, value);
     }
     await appHost.load(options.bundle);
+    await storage.start();
+    await scheduler.start();
     sync = createSyncServer({
       runtime: appHost.runtime,
       store,
@@ -221,7 +244,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         setEnv: (name, value) => appHost!.setEnv(name, value),
         recentCalls: () => [...recentCalls],
         mintToken: (claims) => mintDevToken(claims),
+        drainScheduler: (drainOptions) => scheduler.drain(drainOptions),
       }),
+      storageRoute(storage),
       httpActionRoute({ runtime, identities, prefix: "/http" }),
     );
     siteRoutes.push(httpActionRoute({ runtime, identities, prefix: "" }));
@@ -237,13 +262,16 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       sync,
       mintDevToken,
       async close() {
+        await scheduler.stop();
         await sync!.close();
         await Promise.all([api.close(), site.close()]);
         await appHost!.close();
+        storage!.close();
         store.close();
       },
     } satisfies Engine;
   } catch (e) {
+    storage?.close();
     store.close();
     throw e;
   }

@@ -3,6 +3,7 @@ import { EngineError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec.js";
 import type { CallRecord, Runtime } from "../runtime/runtime.js";
+import type { DrainOptions, DrainResult } from "../scheduler/scheduler.js";
 import { parseAuthorization } from "./auth-header.js";
 import type { IdentityResolver } from "./identity-resolver.js";
 import type { Route } from "./api-server.js";
@@ -18,6 +19,8 @@ export interface AdminApiDeps {
   setEnv(name: string, value: string | null): Promise<void>;
   recentCalls(): CallRecord[];
   mintToken(claims: { subject: string; name?: string; email?: string }): Promise<string>;
+  /** Runs scheduled jobs now (`POST scheduler/drain`); absent when the engine has no scheduler. */
+  drainScheduler?(options: DrainOptions): Promise<DrainResult>;
 }
 
 const PREFIX = "/api/admin/";
@@ -73,6 +76,8 @@ async function handle(action: string, req: IncomingMessage, url: URL, deps: Admi
       });
       return { token };
     }
+    case "POST scheduler/drain":
+      return drainScheduler(req, deps);
     default:
       throw new EngineError("NotFound", `Unknown admin endpoint ${action}.`);
   }
@@ -101,4 +106,20 @@ async function listDocuments(deps: AdminApiDeps, url: URL): Promise<unknown> {
       total: deps.store.count(table),
     };
   });
+}
+
+/**
+ * `POST scheduler/drain` — a test and operator tool: runs scheduled jobs until
+ * none is pending, moving the deployment clock forward to jobs due later
+ * (body `{"advanceClock": false}` runs only what is due now; `maxJobs` bounds
+ * the run). Answers `{ran, pending, clockOffsetMs}`. The clock never moves
+ * back, so on a deployment with real users prefer `advanceClock: false`.
+ */
+async function drainScheduler(req: IncomingMessage, deps: AdminApiDeps): Promise<DrainResult> {
+  if (deps.drainScheduler === undefined) throw new EngineError("NotFound", "This engine runs no scheduler.");
+  const body = (await readJsonBody(req, 1 << 16)) as { advanceClock?: unknown; maxJobs?: unknown } | null;
+  const options: DrainOptions = {};
+  if (typeof body?.advanceClock === "boolean") options.advanceClock = body.advanceClock;
+  if (typeof body?.maxJobs === "number" && body.maxJobs > 0) options.maxJobs = body.maxJobs;
+  return deps.drainScheduler(options);
 }

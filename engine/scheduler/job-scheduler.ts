@@ -1,0 +1,214 @@
+import type { EngineLogger } from "../engine.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { Store } from "../store/store.js";
+import type { DeploymentClock } from "./deployment-clock.js";
+import { JobQueue } from "./job-queue.js";
+import { runJob, type JobRun } from "./job-runner.js";
+import { INTERRUPTED_ACTION_ERROR, type JobEntry } from "./job-state.js";
+import { readJobsAfter } from "./job-table.js";
+import type { DrainOptions, DrainResult, Scheduler } from "./scheduler.js";
+
+/** What the scheduler is built from. */
+export interface SchedulerDeps {
+  runtime: () => Runtime;
+  store: Store;
+  clock: DeploymentClock;
+  logger: EngineLogger;
+  /** Jobs running at once (actions overlap; mutations queue on the runtime lock anyway). Default 8. */
+  maxConcurrentJobs?: number;
+  /** Timers, replaceable in tests. */
+  timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+}
+
+/** The meta key of the persisted clock offset. */
+export const CLOCK_OFFSET_META = "deployment_clock_offset_ms";
+/** Wait before retrying a job whose transaction failed for an engine reason (ms). */
+const RETRY_DELAY_MS = 1000;
+/** setTimeout's largest delay; later jobs are re-checked when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const DEFAULT_MAX_DRAIN = 100_000;
+
+/**
+ * The scheduler loop. Pending jobs live in an in-memory queue fed by reading
+ * the tail of `_scheduled_functions` (see `job-table.ts`) at start and on
+ * every wake-up. One timer is armed for the first due job (no polling); when
+ * it fires, due jobs start up to the concurrency bound, and each finished job
+ * starts the next. Every job re-checks its state inside its own transaction,
+ * so the queue may hold stale (cancelled) entries without harm, and a job
+ * can never run twice even if two paths (timer and drain) reach it.
+ */
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  const timers = deps.timers ?? { setTimeout, clearTimeout };
+  const maxConcurrent = Math.max(1, deps.maxConcurrentJobs ?? 8);
+  const queue = new JobQueue();
+  const running = new Map<string, { kind: "mutation" | "action" | null; done: Promise<void> }>();
+  let lastKey: Buffer | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let started = false;
+  let stopped = false;
+  let ranCount = 0;
+  let refreshing: Promise<void> | null = null;
+  let refreshAgain = false;
+
+  const runnerDeps = { runtime: deps.runtime, now: () => deps.clock.now(), stopped: () => stopped };
+
+  /** Reads jobs created since the last read (coalescing concurrent calls). */
+  function refresh(): Promise<void> {
+    if (refreshing !== null) {
+      refreshAgain = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        refreshAgain = false;
+        const { jobs, lastKey: next } = await deps.runtime().lock.run(async () => readJobsAfter(deps.store, lastKey));
+        lastKey = next;
+        for (const job of jobs) if (job.state === "pending") queue.push(job);
+      } while (refreshAgain);
+    })().finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  }
+
+  /** Starts due jobs up to the bound and re-arms the timer. */
+  function pump(): void {
+    if (stopped || !started) return;
+    const now = deps.clock.now();
+    while (running.size < maxConcurrent) {
+      const next = queue.peek();
+      if (next === undefined || next.scheduledTime > now) break;
+      queue.pop();
+      if (!running.has(next.id)) launch(next);
+    }
+    arm();
+  }
+
+  function launch(job: JobEntry): void {
+    const kind = deps.runtime().functionKind(job.name);
+    const done = runJob(runnerDeps, job)
+      .then((result: JobRun) => {
+        if (result === "ran") ranCount += 1;
+      })
+      .catch((e: unknown) => {
+        if (stopped) return;
+        deps.logger.error(`scheduler: job ${job.id} (${job.name}) could not be run; retrying`, e);
+        queue.push({ ...job, scheduledTime: deps.clock.now() + RETRY_DELAY_MS });
+      })
+      .finally(() => {
+        running.delete(job.id);
+        pump();
+      });
+    running.set(job.id, { kind: kind === "action" ? "action" : kind === "mutation" ? "mutation" : null, done });
+  }
+
+  function arm(): void {
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = null;
+    const next = queue.peek();
+    if (next === undefined || stopped || running.size >= maxConcurrent) return;
+    const delay = Math.min(Math.max(next.scheduledTime - deps.clock.now(), 0), MAX_TIMER_MS);
+    timer = timers.setTimeout(() => {
+      timer = null;
+      pump();
+    }, delay);
+    // The servers keep the process alive; a far-off job must not.
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Fails actions a previous run left `inProgress`; they must not run twice. */
+  async function recover(interrupted: string[]): Promise<void> {
+    if (interrupted.length === 0) return;
+    const runtime = deps.runtime();
+    await runtime.transact((tx) => {
+      for (const id of interrupted) {
+        const doc = runtime.db.getValue(id, tx.reads);
+        if (doc === null || (doc.state as { kind?: string } | null)?.kind !== "inProgress") continue;
+        const { _id, _creationTime, ...fields } = doc;
+        void _id;
+        void _creationTime;
+        runtime.db.replace(id, {
+          ...fields,
+          state: { kind: "failed", error: INTERRUPTED_ACTION_ERROR },
+          completedTime: deps.clock.now(),
+        });
+      }
+    });
+    deps.logger.warn(`scheduler: ${interrupted.length} action(s) were running when the engine stopped; marked failed`);
+  }
+
+  /** The first queued job that is still pending (drops stale heads). */
+  async function livePendingHead(): Promise<JobEntry | undefined> {
+    const runtime = deps.runtime();
+    for (;;) {
+      const head = queue.peek();
+      if (head === undefined) return undefined;
+      const pending = await runtime.lock.run(async () => {
+        const text = deps.store.get(head.id);
+        return text !== null && (JSON.parse(text) as { state?: { kind?: string } }).state?.kind === "pending";
+      });
+      if (pending || queue.peek() !== head) return queue.peek();
+      queue.pop();
+    }
+  }
+
+  async function advanceClockTo(ms: number): Promise<void> {
+    const offset = deps.clock.advanceTo(ms);
+    await deps.runtime().lock.run(async () => deps.store.setMeta(CLOCK_OFFSET_META, String(offset)));
+  }
+
+  return {
+    async start() {
+      if (started) return;
+      const saved = Number(deps.store.getMeta(CLOCK_OFFSET_META) ?? "0");
+      if (saved > 0) deps.clock.restore(saved);
+      const { jobs, lastKey: next } = await deps.runtime().lock.run(async () => readJobsAfter(deps.store, null));
+      lastKey = next;
+      const interrupted: string[] = [];
+      for (const job of jobs) {
+        if (job.state === "pending") queue.push(job);
+        else if (job.state === "inProgress") interrupted.push(job.id);
+      }
+      await recover(interrupted);
+      started = true;
+      pump();
+    },
+
+    wake() {
+      if (!started || stopped) return;
+      refresh()
+        .then(pump)
+        .catch((e: unknown) => {
+          if (!stopped) deps.logger.error("scheduler: could not read new jobs", e);
+        });
+    },
+
+    async drain(options: DrainOptions = {}): Promise<DrainResult> {
+      const advance = options.advanceClock !== false;
+      const limit = options.maxJobs ?? DEFAULT_MAX_DRAIN;
+      const ranBefore = ranCount;
+      while (!stopped && ranCount - ranBefore < limit) {
+        await refresh();
+        pump();
+        if (running.size > 0) {
+          await Promise.race([...running.values()].map((r) => r.done));
+          continue;
+        }
+        const head = await livePendingHead();
+        if (head === undefined) break;
+        if (head.scheduledTime <= deps.clock.now()) continue;
+        if (!advance) break;
+        await advanceClockTo(head.scheduledTime);
+      }
+      return { ran: ranCount - ranBefore, pending: queue.size, clockOffsetMs: deps.clock.offsetMs() };
+    },
+
+    async stop() {
+      stopped = true;
+      if (timer !== null) timers.clearTimeout(timer);
+      timer = null;
+      // Mutations hold the store's transaction; let them commit before the store closes.
+      await Promise.all([...running.values()].filter((r) => r.kind !== "action").map((r) => r.done));
+    },
+  };
+}
