@@ -1,5 +1,5 @@
 import { v } from "convex/values";
-import { internalMutation } from "./_generated/server";
+import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server";
 import { userByClerkId } from "./lib/auth";
 import { identityProfile } from "./lib/validators";
 import { beginAccountDeletion, createAccount, syncAccount } from "./model/accounts";
@@ -10,6 +10,24 @@ export const deliveryOutcome = v.union(
   v.literal("duplicate"),
   v.literal("ignored"),
 );
+
+/**
+ * Whether the delivery `svixId` was handled already. The HTTP action asks
+ * first so a redelivery costs one read and writes nothing; `processEvent`
+ * checks again, atomically, for deliveries that race.
+ */
+export const wasProcessed = internalQuery({
+  args: { svixId: v.string() },
+  returns: v.boolean(),
+  handler: async (ctx, { svixId }) => (await findDelivery(ctx, svixId)) !== null,
+});
+
+async function findDelivery(ctx: QueryCtx, svixId: string) {
+  return await ctx.db
+    .query("webhookEvents")
+    .withIndex("by_svix_id", (q) => q.eq("svixId", svixId))
+    .first();
+}
 
 /**
  * Applies one verified Clerk event, already parsed by the HTTP action:
@@ -27,11 +45,7 @@ export const processEvent = internalMutation({
   },
   returns: deliveryOutcome,
   handler: async (ctx, { svixId, type, profile, clerkId }) => {
-    const seen = await ctx.db
-      .query("webhookEvents")
-      .withIndex("by_svix_id", (q) => q.eq("svixId", svixId))
-      .first();
-    if (seen !== null) return "duplicate" as const;
+    if ((await findDelivery(ctx, svixId)) !== null) return "duplicate" as const;
     await ctx.db.insert("webhookEvents", { svixId, type });
 
     if (type === "user.created" && profile !== undefined) {

@@ -50,6 +50,7 @@ const clerkWebhook = httpAction(async (ctx, request) => {
     return reply(400, "The webhook body is not a Clerk event (no `type`).");
   }
   const { type, data } = event as { type: string; data?: unknown };
+  if (await ctx.runQuery(internal.clerk.wasProcessed, { svixId })) return reply(200, "duplicate");
 
   try {
     const outcome = await ctx.runMutation(internal.clerk.processEvent, {

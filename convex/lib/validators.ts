@@ -24,6 +24,12 @@ export const userFields = {
   following: v.number(),
   posts: v.number(),
   clerkId: v.string(),
+  /**
+   * The full name Clerk last sent. `user.updated` applies Clerk's name only
+   * when it differs from this, so a name edited in the app survives Clerk
+   * updates that did not touch the name (the latest edit wins).
+   */
+  clerkFullname: v.optional(v.string()),
 };
 
 export const postFields = {

@@ -16,30 +16,43 @@ export async function createAccount(ctx: MutationCtx, profile: IdentityProfile):
   const existing = await userByClerkId(ctx, profile.clerkId);
   if (existing !== null) return existing._id;
   const username = await allocateUsername(ctx, profile.usernameHints);
-  const fullname = truncate(profile.fullname.trim(), FULLNAME_MAX) || username;
+  const clerkFullname = clerkName(profile);
   return await ctx.db.insert("users", {
     username,
-    fullname,
+    fullname: clerkFullname || username,
     email: profile.email,
     image: profile.image,
     followers: 0,
     following: 0,
     posts: 0,
     clerkId: profile.clerkId,
+    clerkFullname: clerkFullname || undefined,
   });
 }
 
 /**
- * Applies a `user.updated`: Clerk owns the email and the picture, the app
- * owns username, full name and bio once the account exists (so a picture
- * change in Clerk does not undo a name edited in the app). Creates the
- * account when the update outran its `user.created`.
+ * Applies a `user.updated`. Clerk owns the email and the picture. The full
+ * name can be edited in both places, so Clerk's is applied only when it
+ * changed in Clerk (a picture change in Clerk does not undo a name edited in
+ * the app). Username and bio belong to the app. Creates the account when
+ * the update outran its `user.created`.
  */
 export async function syncAccount(ctx: MutationCtx, profile: IdentityProfile): Promise<Id<"users">> {
   const existing = await userByClerkId(ctx, profile.clerkId);
   if (existing === null) return await createAccount(ctx, profile);
-  await ctx.db.patch("users", existing._id, { email: profile.email, image: profile.image });
+  const changes: Partial<Doc<"users">> = { email: profile.email, image: profile.image };
+  const name = clerkName(profile);
+  if (name !== "" && name !== existing.clerkFullname) {
+    changes.fullname = name;
+    changes.clerkFullname = name;
+  }
+  await ctx.db.patch("users", existing._id, changes);
   return existing._id;
+}
+
+/** Clerk's full name for `profile`, trimmed and cut to FULLNAME_MAX, or "". */
+function clerkName(profile: IdentityProfile): string {
+  return truncate(profile.fullname.trim(), FULLNAME_MAX);
 }
 
 /**

@@ -125,20 +125,16 @@ describeEach(
       expect(await get().documents("users")).toHaveLength(1);
     });
 
-    it("user.updated syncs email and picture but keeps what the user edited in the app", async () => {
+    it("user.updated syncs email and picture, and the name only when it changed in Clerk", async () => {
       await setUp();
-      await deliver(get(), secret, "user.created", clerkUser({ id: "user_upd", email: "old@example.com", username: "upd", firstName: "Old" }));
+      const created = { id: "user_upd", email: "old@example.com", username: "upd", firstName: "Old", lastName: "Name" };
+      await deliver(get(), secret, "user.created", clerkUser(created));
       const client = get().client("user_upd");
       await client.mutation(api.users.updateProfile, { fullname: "Chosen Name", bio: "hello" });
 
-      const updated = clerkUser({
-        id: "user_upd",
-        email: "new@example.com",
-        username: "renamed_in_clerk",
-        firstName: "Other",
-        imageUrl: "https://img.clerk.com/new.png",
-      });
-      expect((await deliver(get(), secret, "user.updated", updated)).status).toBe(200);
+      // A new picture and email in Clerk; the name there is unchanged.
+      const picture = { ...created, email: "new@example.com", imageUrl: "https://img.clerk.com/new.png" };
+      expect((await deliver(get(), secret, "user.updated", clerkUser(picture))).status).toBe(200);
       expect(await accountOf(get(), "user_upd")).toMatchObject({
         email: "new@example.com",
         image: "https://img.clerk.com/new.png",
@@ -146,6 +142,11 @@ describeEach(
         fullname: "Chosen Name",
         bio: "hello",
       });
+
+      // The name changes in Clerk: the latest edit wins. Username and bio stay the app's.
+      const renamed = { ...picture, firstName: "Augusta", lastName: "King", username: "renamed_in_clerk" };
+      await deliver(get(), secret, "user.updated", clerkUser(renamed));
+      expect(await accountOf(get(), "user_upd")).toMatchObject({ fullname: "Augusta King", username: "upd", bio: "hello" });
     });
 
     it("user.updated for an unknown user creates the account (it outran user.created)", async () => {
