@@ -11,6 +11,7 @@ import { parseSchemaJson, type SchemaJson } from "./schema-json";
 import { openDatabase } from "./sqlite-layout";
 import { createSqliteStatements } from "./sqlite-statements";
 import type { CommitResult, IndexInfo, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
+import { createDocumentCache } from "./document-cache";
 import { createWriteLog, type WriteLogMark } from "./write-log";
 
 /**
@@ -19,6 +20,7 @@ import { createWriteLog, type WriteLogMark } from "./write-log";
  */
 
 const REPLACE_SYSTEM_FIELDS: ReadonlySet<string> = new Set(["_id", "_creationTime"]);
+const DEFAULT_DOCUMENT_CACHE_SIZE = 10_000;
 
 interface SavepointFrame {
   name: string;
@@ -34,6 +36,9 @@ export function createSqliteStore(options: StoreOptions): Store {
   const catalog = createCatalog(db);
   const log = createWriteLog();
   const validation: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) };
+  const cache = createDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
+  /** Ids written by the open transaction: their uncommitted text must never be cached. */
+  const writtenInTransaction = new Set<string>();
 
   let lastTs = BigInt(sql.getState("last_ts") ?? "0");
   let lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
@@ -75,6 +80,8 @@ export function createSqliteStore(options: StoreOptions): Store {
       keys.push({ index: index.name, oldKey, newKey });
     }
     log.addWrite({ id, table, oldText, newText, keys });
+    cache.delete(id);
+    writtenInTransaction.add(id);
     version++;
   }
 
@@ -87,6 +94,13 @@ export function createSqliteStore(options: StoreOptions): Store {
       throw new EngineError("DocumentNotFound", `Document with ID "${id}" does not exist`);
     }
     return { seq: row.seq, table, text: row.value, doc: decodeDocument(row.value) };
+  }
+
+  function endTransaction(): void {
+    open = false;
+    savepoints.length = 0;
+    log.clear();
+    writtenInTransaction.clear();
   }
 
   function afterRollback(catalogVersion: number): void {
@@ -167,17 +181,13 @@ export function createSqliteStore(options: StoreOptions): Store {
         store.rollback();
         throw e;
       } finally {
-        open = false;
-        savepoints.length = 0;
-        log.clear();
+        endTransaction();
       }
     },
     rollback() {
       if (!open) return;
       if (db.inTransaction) sql.rollback.run();
-      open = false;
-      savepoints.length = 0;
-      log.clear();
+      endTransaction();
       afterRollback(catalogVersionAtBegin);
     },
     savepoint() {
@@ -202,7 +212,16 @@ export function createSqliteStore(options: StoreOptions): Store {
     lastCommitTs: () => lastTs,
     writeVersion: () => version,
 
-    get: (id) => sql.getDocument.get(id) ?? null,
+    get(id) {
+      const written = writtenInTransaction.has(id);
+      if (!written) {
+        const cached = cache.get(id);
+        if (cached !== undefined) return cached;
+      }
+      const text = sql.getDocument.get(id) ?? null;
+      if (!written) cache.set(id, text);
+      return text;
+    },
 
     insert(table, fields: Record<string, Value>) {
       requireTransaction("insert()");

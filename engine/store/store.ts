@@ -202,4 +202,9 @@ export interface StoreOptions {
   randomBytes: (n: number) => Uint8Array;
   /** SQLite `synchronous`; FULL by default, see `sqlite-layout.ts` for why. */
   synchronous?: SynchronousMode;
+  /**
+   * How many committed documents `get` keeps in memory (default 10 000; 0 turns it off).
+   * The cache assumes no other process writes the file while the store is open.
+   */
+  documentCacheSize?: number;
 }

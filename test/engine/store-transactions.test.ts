@@ -82,6 +82,30 @@ describe("store transactions", () => {
     expect(store.count("posts")).toBe(2);
   });
 
+  test("the document cache never serves uncommitted or rolled-back text", () => {
+    const { store } = openTestStore({ documentCacheSize: 2 });
+    const id = inTransaction(store, () => store.insert("posts", { v: 1 }));
+    const v = () => JSON.parse(store.get(id)!).v;
+    expect(v()).toBe(1);
+    store.begin();
+    store.replace(id, { v: 2 });
+    expect(v()).toBe(2);
+    const sp = store.savepoint();
+    store.replace(id, { v: 3 });
+    expect(v()).toBe(3);
+    store.rollbackTo(sp);
+    expect(v()).toBe(2);
+    store.rollback();
+    expect(v()).toBe(1);
+    inTransaction(store, () => store.replace(id, { v: 4 }));
+    expect(v()).toBe(4);
+    inTransaction(store, () => store.delete(id));
+    expect(store.get(id)).toBeNull();
+    // Eviction: more documents than the cache holds still read correctly.
+    const many = inTransaction(store, () => [1, 2, 3, 4].map((n) => store.insert("posts", { v: n })));
+    for (const [n, other] of many.entries()) expect(JSON.parse(store.get(other)!).v).toBe(n + 1);
+  });
+
   test("writes need an open transaction", () => {
     const { store } = openTestStore();
     expectEngineError(() => store.insert("posts", {}), "NoTransaction");
