@@ -40,6 +40,8 @@ export interface Catalog {
   tableName(number: number): string | null;
   tables(): TableInfo[];
   index(name: string): IndexRecord | undefined;
+  /** `Store.resolveIndex`: an existing index, or a built-in one of a table not created yet. */
+  resolve(name: string): IndexInfo | null;
   indexesOf(table: string): IndexRecord[];
   /** Creates a table with its built-in indexes and returns its number. */
   createTable(name: string): number;
@@ -113,6 +115,16 @@ export function createCatalog(db: Database.Database): Catalog {
     tableName: (number) => byNumber.get(number) ?? null,
     tables: () => [...byNumber.entries()].sort((a, b) => a[0] - b[0]).map(([number, name]) => ({ name, number })),
     index: (name) => indexes.get(name),
+    resolve(name) {
+      // The record itself is an IndexInfo: no copy on this hot path (callers only read it).
+      const record = indexes.get(name);
+      if (record !== undefined) return record;
+      const dot = name.indexOf(".");
+      const table = name.slice(0, dot);
+      const descriptor = name.slice(dot + 1);
+      if (dot <= 0 || !Object.hasOwn(BUILT_IN_INDEX_FIELDS, descriptor) || !isValidTableName(table)) return null;
+      return { name, table, fields: BUILT_IN_INDEX_FIELDS[descriptor] };
+    },
     indexesOf: (table) => indexesByTable.get(table) ?? [],
 
     createTable(name) {

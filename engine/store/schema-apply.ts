@@ -1,5 +1,4 @@
 import type Database from "better-sqlite3";
-import type { ValidatorJSON } from "convex/values";
 import { EngineError } from "../errors";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec";
 import { validateValue, type ValidationContext } from "../values/validator";
@@ -90,7 +89,7 @@ export function applySchemaChanges(db: Database.Database, catalog: Catalog, sche
 }
 
 /** The document without `_id` and `_creationTime`, as schema validators see it. */
-export function userFields(doc: DecodedDocument): DecodedDocument {
+function userFields(doc: DecodedDocument): DecodedDocument {
   const { _id, _creationTime, ...fields } = doc;
   void _id;
   void _creationTime;
@@ -127,14 +126,4 @@ function isBuiltIn(index: IndexRecord): boolean {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** The validators writes are checked against: only when the schema asks for validation. */
-export function writeValidators(schema: SchemaJson | null): Map<string, ValidatorJSON> {
-  const out = new Map<string, ValidatorJSON>();
-  if (schema === null || !schema.schemaValidation) return out;
-  for (const table of schema.tables) {
-    if (table.documentType !== undefined && table.documentType.type !== "any") out.set(table.tableName, table.documentType);
-  }
-  return out;
 }

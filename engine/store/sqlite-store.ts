@@ -1,17 +1,18 @@
-import type { Value, ValidatorJSON } from "convex/values";
+import type { Value } from "convex/values";
 import { EngineError } from "../errors";
 import { encodeDocumentId, newInternalId, tableNumberOfId } from "../values/document-id";
 import { MAX_KEY } from "../values/index-key-codec";
-import { validateValue, type ValidationContext } from "../values/validator";
-import { createCatalog, BUILT_IN_INDEX_FIELDS } from "./catalog";
+import { createCatalog } from "./catalog";
 import { nextCommitTs, nextCreationTime } from "./commit-clock";
 import { checkUserFields, decodeDocument, documentIndexKey, encodeDocument, type DecodedDocument } from "./document-codec";
-import { applySchemaChanges, writeValidators } from "./schema-apply";
+import { createDocumentValidation } from "./document-validation";
+import { applySchemaChanges } from "./schema-apply";
 import { parseSchemaJson, type SchemaJson } from "./schema-json";
 import { openDatabase } from "./sqlite-layout";
 import { createSqliteStatements } from "./sqlite-statements";
-import type { CommitResult, IndexInfo, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
+import type { CommitResult, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
 import { createDocumentCache } from "./document-cache";
+import { HexKeyedRow } from "./hex-keyed-row";
 import { createWriteLog, type WriteLogMark } from "./write-log";
 
 /**
@@ -35,7 +36,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const log = createWriteLog();
-  const validation: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) };
+  const validation = createDocumentValidation({ tableNameOf: (n) => catalog.tableName(n) });
   const cache = createDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
   /** Ids written by the open transaction: their uncommitted text must never be cached. */
   const writtenInTransaction = new Set<string>();
@@ -44,7 +45,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   let lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
   let schemaText = sql.getState("schema");
   let schema: SchemaJson | null = schemaText === null ? null : parseSchemaJson(schemaText);
-  let validators = writeValidators(schema);
+  validation.setSchema(schema);
   let open = false;
   let catalogVersionAtBegin = 0;
   const savepoints: SavepointFrame[] = [];
@@ -54,20 +55,16 @@ export function createSqliteStore(options: StoreOptions): Store {
     if (!open) throw new EngineError("NoTransaction", `${what} needs an open transaction`, "fatal");
   }
 
-  function validateForWrite(table: string, fields: DecodedDocument): void {
-    const validator: ValidatorJSON | undefined = validators.get(table);
-    if (validator === undefined) return;
-    const reason = validateValue(validator, fields, validation);
-    if (reason !== null) {
-      throw new EngineError(
-        "DocumentDoesNotMatchSchema",
-        `Failed to insert or update a document in table "${table}" because it does not match the schema: ${reason}`,
-      );
-    }
-  }
-
   /** Moves one document in every index of its table and logs the write. */
-  function writeDocument(id: string, table: string, seq: number, oldDoc: DecodedDocument | null, newDoc: DecodedDocument | null, oldText: string | null, newText: string | null): void {
+  function writeDocument(
+    id: string,
+    table: string,
+    seq: number,
+    oldDoc: DecodedDocument | null,
+    newDoc: DecodedDocument | null,
+    oldText: string | null,
+    newText: string | null,
+  ): void {
     const keys: IndexKeyChange[] = [];
     for (const index of catalog.indexesOf(table)) {
       const oldKey = oldDoc === null ? null : documentIndexKey(oldDoc, index);
@@ -119,16 +116,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     tableNumber: (table) => catalog.tableNumber(table),
     tableName: (tableNumber) => catalog.tableName(tableNumber),
     listTables: () => catalog.tables(),
-    resolveIndex(name): IndexInfo | null {
-      // The record itself is an IndexInfo: no copy on this hot path (callers only read it).
-      const record = catalog.index(name);
-      if (record !== undefined) return record;
-      const dot = name.indexOf(".");
-      const table = name.slice(0, dot);
-      const builtIn = BUILT_IN_INDEX_FIELDS[name.slice(dot + 1)];
-      if (dot <= 0 || builtIn === undefined || !/^_?[A-Za-z][A-Za-z0-9_]*$/.test(table)) return null;
-      return { name, table, fields: builtIn };
-    },
+    resolveIndex: (name) => catalog.resolve(name),
     listIndexes: (table) => catalog.indexesOf(table).map(({ name, table: t, fields }) => ({ name, table: t, fields })),
     schema: () => schema,
 
@@ -148,7 +136,7 @@ export function createSqliteStore(options: StoreOptions): Store {
         lastTs = ts;
         schema = next;
         schemaText = nextText;
-        validators = writeValidators(next);
+        validation.setSchema(next);
         version++;
         return { ts, ...diff };
       } catch (e) {
@@ -226,8 +214,14 @@ export function createSqliteStore(options: StoreOptions): Store {
     insert(table, fields: Record<string, Value>) {
       requireTransaction("insert()");
       checkUserFields(fields);
-      validateForWrite(table, fields);
-      const tableNumber = catalog.tableNumber(table) ?? catalog.createTable(table);
+      validation.check(table, fields);
+      let tableNumber = catalog.tableNumber(table);
+      if (tableNumber === null) {
+        // Encode once before creating the table, so a value error cannot leave behind an
+        // empty table when user code catches the error and the mutation goes on.
+        encodeDocument(fields);
+        tableNumber = catalog.createTable(table);
+      }
       const wallClock = now();
       lastCreationTime = nextCreationTime(wallClock, lastCreationTime);
       const id = encodeDocumentId(tableNumber, newInternalId(randomBytes, wallClock));
@@ -244,7 +238,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       if ((_id !== undefined && _id !== id) || (_creationTime !== undefined && _creationTime !== old.doc._creationTime)) {
         throw new EngineError("InvalidDocument", "_id and _creationTime can only be given with their current values");
       }
-      validateForWrite(old.table, rest);
+      validation.check(old.table, rest);
       const doc: DecodedDocument = { ...rest, _id: id, _creationTime: old.doc._creationTime };
       const text = encodeDocument(doc);
       sql.updateDocument.run(text, old.seq);
@@ -294,23 +288,6 @@ export function createSqliteStore(options: StoreOptions): Store {
     },
   };
   return store;
-}
-
-/**
- * A scanned row whose key stays hex text until someone reads `key`: a stream that hands out
- * twenty rows needs the bytes of one of them (where it stopped), not of all twenty.
- */
-class HexKeyedRow implements IndexRow {
-  private bytes: Buffer | null = null;
-
-  constructor(
-    private readonly keyHex: string,
-    readonly text: string,
-  ) {}
-
-  get key(): Buffer {
-    return (this.bytes ??= Buffer.from(this.keyHex, "hex"));
-  }
 }
 
 function frameOf(frames: SavepointFrame[], savepoint: SavepointId): SavepointFrame {

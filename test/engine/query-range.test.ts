@@ -114,6 +114,7 @@ describe("index ranges", () => {
     const unknown = errorOf(indexRange("items.by_nothing", []));
     expect(unknown.code).toBe("IndexNotFound");
     expect(unknown.message).toContain("items.by_nothing");
+    expect(errorOf(indexRange("items.toString", [])).code).toBe("IndexNotFound");
     const search: SerializedQuery = {
       source: { type: "Search", indexName: "items.search_tag", filters: [{ type: "Search", fieldPath: "tag", value: "a" }] },
       operators: [],
