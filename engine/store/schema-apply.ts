@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { EngineError } from "../errors";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec";
+import { systemTableNameOf } from "../values/table-names";
 import { validateValue, type ValidationContext } from "../values/validator";
 import type { Catalog, IndexRecord } from "./catalog";
 import { decodeDocument, documentIndexKey, type DecodedDocument } from "./document-codec";
@@ -36,7 +37,7 @@ export function applySchemaChanges(db: Database.Database, catalog: Catalog, sche
   }
 
   if (schema?.schemaValidation) {
-    const context: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) };
+    const context: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) ?? systemTableNameOf(n) };
     const failures: string[] = [];
     for (const table of tables) {
       const documentType = table.documentType;

@@ -1,6 +1,7 @@
 import type { Value } from "convex/values";
 import { EngineError } from "../errors";
 import { encodeDocumentId, newInternalId, tableNumberOfId } from "../values/document-id";
+import { systemTableNameOf } from "../values/table-names";
 import { MAX_KEY } from "../values/index-key-codec";
 import { createCatalog } from "./catalog";
 import { nextCommitTs, nextCreationTime } from "./commit-clock";
@@ -36,7 +37,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const log = createWriteLog();
-  const validation = createDocumentValidation({ tableNameOf: (n) => catalog.tableName(n) });
+  const validation = createDocumentValidation({ tableNameOf: (n) => catalog.tableName(n) ?? systemTableNameOf(n) });
   const cache = createDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
   /** Ids written by the open transaction: their uncommitted text must never be cached. */
   const writtenInTransaction = new Set<string>();

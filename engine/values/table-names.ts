@@ -12,6 +12,15 @@ export const SYSTEM_TABLE_NUMBERS: Readonly<Record<string, number>> = Object.fre
   _storage: 540,
 });
 
+/**
+ * The system table with this reserved number, or null. Ids of system tables resolve even
+ * before the engine first writes such a table (the backend treats them as always present).
+ */
+export function systemTableNameOf(tableNumber: number): string | null {
+  for (const [name, number] of Object.entries(SYSTEM_TABLE_NUMBERS)) if (number === tableNumber) return name;
+  return null;
+}
+
 const TABLE_NAME = /^_?[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** True for names starting with `_`, which only the engine itself may write. */

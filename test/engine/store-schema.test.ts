@@ -2,6 +2,7 @@ import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { isEngineError, type EngineError } from "../../engine/errors";
+import { encodeDocumentId } from "../../engine/values/document-id";
 import { MIN_KEY } from "../../engine/values/index-key-codec";
 import { schemaExport } from "./helpers/convex-json";
 import { inTransaction, openTestStore } from "./helpers/temp-store";
@@ -42,6 +43,16 @@ describe("schema validation of writes", () => {
     // Tables the schema does not mention are not validated.
     store.insert("scratch", { anything: [1n, "x"] });
     store.commit();
+  });
+
+  test("ids of system tables validate before the engine has created those tables", () => {
+    const { store } = openTestStore();
+    store.applySchema(schemaExport(defineSchema({ files: defineTable({ storageId: v.id("_storage") }) })));
+    store.begin();
+    store.insert("files", { storageId: encodeDocumentId(540, new Uint8Array(16).fill(1)) });
+    const wrong = thrown(() => store.insert("files", { storageId: encodeDocumentId(539, new Uint8Array(16).fill(1)) }));
+    expect(wrong.message).toContain("from a system table");
+    store.rollback();
   });
 
   test("schemaValidation: false switches write validation off", () => {
