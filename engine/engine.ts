@@ -13,6 +13,7 @@ import { readJsonBody } from "./http/request-body.js";
 import { sendWebResponse, toWebRequest } from "./http/web-bridge.js";
 import { AppHost, type AppHostEvents } from "./app-host.js";
 import type { AppBundle } from "./runtime/app-bundler.js";
+import type { AppDefinition } from "./runtime/function-registry.js";
 import type { CallRecord } from "./runtime/runtime.js";
 import { createDeploymentClock } from "./scheduler/deployment-clock.js";
 import { enableFunctionClocks, registerFunctionClock, wallClock } from "./scheduler/function-clock.js";
@@ -78,7 +79,13 @@ export interface Engine {
   readonly sync: SyncServer;
   /** Mints a token from the dev issuer for a named user (tests, CLI, dashboard). */
   mintDevToken(claims: { subject: string; name?: string; email?: string }, ttlSeconds?: number): Promise<string>;
-  /** Registers extra routes on the API port (storage, sync, dashboard). */
+  /**
+   * Rebuilds (or takes `bundle`), pushes the schema and swaps the functions in
+   * without dropping clients. Throws (and keeps the old code) on a build
+   * error or a schema the existing documents do not match.
+   */
+  reload(bundle?: AppBundle): Promise<AppDefinition>;
+  /** Stops everything and closes the data folder. */
   close(): Promise<void>;
 }
 
@@ -261,6 +268,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       devIssuer,
       sync,
       mintDevToken,
+      async reload(bundle?: AppBundle) {
+        const definition = await appHost!.load(bundle);
+        // Live queries re-run on the new code; connections stay open.
+        sync!.invalidateAll();
+        scheduler.wake();
+        return definition;
+      },
       async close() {
         await scheduler.stop();
         await sync!.close();

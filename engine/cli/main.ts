@@ -1,6 +1,6 @@
 import { codegenCommand } from "./codegen-command.js";
 import { envCommand } from "./env-command.js";
-import { startCommand } from "./start-command.js";
+import { devCommand, startCommand } from "./start-command.js";
 import { tokenCommand } from "./token-command.js";
 
 const USAGE = `Usage: convex-local <command> [options]
@@ -14,6 +14,8 @@ Commands:
               --host ADDR       interface to bind (default 127.0.0.1)
               --env NAME=VALUE  set a deployment env var (repeatable)
               --dev             dev mode: enables the dev token endpoint
+  dev       start --dev, plus watch: codegen, rebuild and push on every change, function logs
+              (same options as start; --typecheck disable skips the type check)
   env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
   codegen   Write <functions>/_generated/ (api, server, dataModel) [--functions DIR]
   token     Mint a dev-issuer token: token --subject ID [--name N] [--email E] [--data DIR] [--port N]
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "start":
         return await startCommand(rest);
+      case "dev":
+        return await devCommand(rest);
       case "env":
         return await envCommand(rest);
       case "token":
