@@ -52,6 +52,9 @@ export function paginateQuery(
   if (typeof pageSize !== "number" || !(pageSize > 0)) {
     throw new EngineError("NoDocumentsForPagination", "Must request at least 1 document while paginating");
   }
+  if (!Number.isInteger(pageSize)) {
+    throw new EngineError("InvalidPageSize", `The page size must be a whole number, not ${pageSize}`);
+  }
   if (maximumRowsRead === 0 || maximumBytesRead === 0) {
     throw new EngineError("InvalidPaginationLimit", "maximumRowsRead and maximumBytesRead must be greater than 0");
   }

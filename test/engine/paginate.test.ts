@@ -95,9 +95,10 @@ describe("paginate", () => {
     expect(page(byN, { pageSize: 5, endCursor: split.splitCursor }).ns).toEqual([1]);
   });
 
-  test("refuses page sizes below one and zero read limits", () => {
+  test("refuses page sizes below one or fractional, and zero read limits", () => {
     expect(errorCode(() => page(byN, { pageSize: 0 }))).toMatch(/^NoDocumentsForPagination/);
     expect(errorCode(() => page(byN, { pageSize: -1 }))).toMatch(/^NoDocumentsForPagination/);
+    expect(errorCode(() => page(byN, { pageSize: 2.5 }))).toMatch(/^InvalidPageSize/);
     expect(errorCode(() => page(byN, { maximumRowsRead: 0 }))).toMatch(/^InvalidPaginationLimit/);
   });
 
