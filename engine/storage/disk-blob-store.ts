@@ -71,7 +71,7 @@ export function createDiskBlobStore(dir: string): BlobStore {
       return {
         size,
         stream: (range) =>
-          file.createReadStream(range === undefined ? {} : { start: range.start, end: range.end, autoClose: true }),
+          file.createReadStream({ highWaterMark: READ_CHUNK, ...(range === undefined ? {} : { start: range.start, end: range.end }) }),
         async readAll() {
           try {
             return await file.readFile();
@@ -108,6 +108,9 @@ export function createDiskBlobStore(dir: string): BlobStore {
     },
   };
 }
+
+/** Read size when serving: fewer, larger reads than the 64 KiB default keep up with loopback HTTP. */
+const READ_CHUNK = 512 * 1024;
 
 const NAME = /^[0-9a-z]{31,37}$/;
 
