@@ -7,7 +7,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Store } from "../store/store.js";
 import { createSessionAuth } from "./session-auth.js";
 import { SyncSession } from "./sync-session.js";
-import { UpdateRounds } from "./update-rounds.js";
+import { UpdateRounds, type RoundTiming } from "./update-rounds.js";
 
 /** Tunables of the sync server; the defaults follow the backend. */
 export interface SyncServerOptions {
@@ -39,6 +39,8 @@ export interface SyncStats {
   /** Subscription executions, total and per canonical function path. */
   queryRuns: number;
   queryRunsByPath: Record<string, number>;
+  /** Where the last update round's time went. */
+  lastRound: RoundTiming | null;
 }
 
 /** The WebSocket sync endpoint of one engine. */
@@ -143,6 +145,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       rounds: rounds.stats.rounds,
       queryRuns: rounds.stats.queryRuns,
       queryRunsByPath: Object.fromEntries(rounds.stats.queryRunsByPath),
+      lastRound: rounds.stats.lastRound,
     }),
     idle: () => rounds.idle(),
     async close() {

@@ -35,6 +35,24 @@ export interface RoundStats {
   /** Subscription executions, total and per canonical function path. */
   queryRuns: number;
   queryRunsByPath: Map<string, number>;
+  /** Where the last round's time went (ms), for benchmarks. */
+  lastRound: RoundTiming | null;
+}
+
+/** Time spent in one update round, by phase. */
+export interface RoundTiming {
+  /** Waiting for the executor lock after the round was due. */
+  lockWaitMs: number;
+  /** Executing subscriptions (the function, its reads, result encoding). */
+  executeMs: number;
+  /** Building Transitions and handing them to the sockets. */
+  emitMs: number;
+  /** Yields to I/O in between, so early Transitions leave. */
+  yieldMs: number;
+  /** From taking the lock to the end of the round. */
+  totalMs: number;
+  subscriptionsRun: number;
+  transitionsSent: number;
 }
 
 /** What rounds need from the engine. */
@@ -52,7 +70,8 @@ export interface UpdateRoundsDeps {
 /** Schedules and runs update rounds for every connection of a sync server. */
 export class UpdateRounds {
   readonly registry = new SubscriptionRegistry<ConnectionQuery>();
-  readonly stats: RoundStats = { rounds: 0, queryRuns: 0, queryRunsByPath: new Map() };
+  readonly stats: RoundStats = { rounds: 0, queryRuns: 0, queryRunsByPath: new Map(), lastRound: null };
+  private timing: RoundTiming = emptyTiming();
   private readonly targets = new Map<ConnectionView, RoundTarget>();
   private touched = new Set<RoundTarget>();
   private detached: RoundTarget[] = [];
@@ -110,8 +129,9 @@ export class UpdateRounds {
     // One macrotask of delay lets a burst of messages and commits join one round.
     setImmediate(() => {
       this.scheduled = false;
+      const due = this.deps.now();
       this.running = this.deps.runtime.lock
-        .run(() => this.round())
+        .run(() => this.round(due))
         .catch((e) => this.deps.logInternal(e))
         .finally(() => {
           this.running = null;
@@ -123,8 +143,11 @@ export class UpdateRounds {
     });
   }
 
-  private async round(): Promise<void> {
+  private async round(due: number): Promise<void> {
     this.stats.rounds += 1;
+    const started = this.deps.now();
+    this.timing = emptyTiming();
+    this.timing.lockWaitMs = started - due;
     const ts = this.deps.lastCommitTs();
     for (const target of this.detached) {
       target.view.detachAll(this.registry);
@@ -148,7 +171,10 @@ export class UpdateRounds {
     const yieldEvery = this.deps.yieldEveryMs ?? 8;
     let sliceStart = this.deps.now();
     for (const sub of toRun) {
+      const runStart = this.deps.now();
       await this.run(sub);
+      const runEnd = this.deps.now();
+      this.timing.executeMs += runEnd - runStart;
       for (const query of sub.watchers) {
         const left = waiting.get(query.view)! - 1;
         if (left > 0) {
@@ -159,11 +185,17 @@ export class UpdateRounds {
         const target = this.targets.get(query.view);
         if (target !== undefined) this.emit(target, ts);
       }
-      if (this.deps.now() - sliceStart >= yieldEvery) {
+      const emitEnd = this.deps.now();
+      this.timing.emitMs += emitEnd - runEnd;
+      if (emitEnd - sliceStart >= yieldEvery) {
         await new Promise((resolve) => setImmediate(resolve));
         sliceStart = this.deps.now();
+        this.timing.yieldMs += sliceStart - emitEnd;
       }
     }
+    this.timing.subscriptionsRun = toRun.length;
+    this.timing.totalMs = this.deps.now() - started;
+    this.stats.lastRound = this.timing;
   }
 
   private emit(target: RoundTarget, ts: bigint): void {
@@ -173,6 +205,7 @@ export class UpdateRounds {
     if (transition === null) return;
     target.deliverTransition(transition.start, transition.end, transition.modifications);
     target.view.markSent(transition.end);
+    this.timing.transitionsSent += 1;
   }
 
   private async run(sub: Subscription<ConnectionQuery>): Promise<void> {
@@ -199,4 +232,8 @@ export class UpdateRounds {
       this.registry.invalidateAll();
     }
   }
+}
+
+function emptyTiming(): RoundTiming {
+  return { lockWaitMs: 0, executeMs: 0, emitMs: 0, yieldMs: 0, totalMs: 0, subscriptionsRun: 0, transitionsSent: 0 };
 }

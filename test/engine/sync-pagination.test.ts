@@ -43,7 +43,14 @@ function paginatedFeed(client: ConvexClient) {
   const states: FeedPage[] = [];
   const problems: string[] = [];
   let waiters: { test: (s: FeedPage) => boolean; resolve: (s: FeedPage) => void }[] = [];
-  client.onPaginatedUpdate_experimental(api.posts.getGlobalFeed, {}, { initialNumItems: 3 }, (state: FeedPage) => {
+  // The experimental API's types ask for the page arguments too; at run time it adds `paginationOpts` itself.
+  const subscribe = client.onPaginatedUpdate_experimental as unknown as (
+    query: typeof api.posts.getGlobalFeed,
+    args: Record<string, never>,
+    options: { initialNumItems: number },
+    callback: (state: FeedPage) => void,
+  ) => void;
+  subscribe.call(client, api.posts.getGlobalFeed, {}, { initialNumItems: 3 }, (state: FeedPage) => {
     states.push(state);
     const ids = state.results.map((p) => p._id);
     if (new Set(ids).size !== ids.length) problems.push(`duplicates in ${ids.join(",")}`);
