@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < UPLOADS; i += 1) {
       const url = await client.mutation(api.posts.generateUploadUrl, {});
       const start = performance.now();
-      const response = await fetch(url, { method: "POST", headers: { "Content-Type": "image/png" }, body: bytes });
+      const response = await fetch(url, { method: "POST", headers: { "Content-Type": "image/png" }, body: bytes as unknown as BodyInit });
       const { storageId } = (await response.json()) as { storageId: string };
       uploads.push(performance.now() - start);
       const postId = await client.mutation(api.posts.createPost, { storageId: storageId as never });

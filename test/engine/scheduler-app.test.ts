@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
 import { drainScheduler } from "./scheduler-support/scheduler-helpers";
 import { filesIn, storageDirs } from "./storage-support/storage-helpers";
 import { pngBytes, startInstagram, type InstagramDeployment } from "./storage-support/instagram";
@@ -23,7 +24,7 @@ describe("account deletion through the scheduler", () => {
     const [ada, bob, carl] = [await app.signUp("ada"), await app.signUp("bob"), await app.signUp("carl")];
     // More posts than one batch of the account clean-up takes (32).
     const POSTS = 40;
-    const adaPosts = [];
+    const adaPosts: Id<"posts">[] = [];
     for (let i = 0; i < POSTS; i += 1) {
       const storageId = await app.upload(ada.client, pngBytes(200, 100 + i), "image/png");
       adaPosts.push(await ada.client.mutation(api.posts.createPost, { storageId }));
@@ -58,7 +59,7 @@ describe("account deletion through the scheduler", () => {
     expect((await app.documents("_storage")).map((f) => f._id)).toEqual([bobsFile]);
     for (const table of ["posts", "likes", "comments", "follows", "feedItems", "notifications", "bookmarks", "uploadTickets"]) {
       const rows = await app.documents(table);
-      const mentions = rows.filter((r) => Object.values(r).includes(ada.id) || adaPosts.includes(r.postId as never));
+      const mentions = rows.filter((r) => Object.values(r).includes(ada.id) || adaPosts.includes(r.postId as Id<"posts">));
       expect(mentions, table).toEqual([]);
     }
     expect((await app.documents("posts")).map((p) => p._id)).toEqual([bobsPost]);
