@@ -26,30 +26,43 @@ const OUTSIDE =
   "The Convex database and auth objects are being used outside of a Convex function execution " +
   "(for example from a promise left running after the function returned).";
 
+type ConvexGlobal = typeof globalThis.Convex;
+
+let ours: ConvexGlobal | undefined;
+/** Another implementation that was installed before ours (convex-test in a shared test process). */
+let previous: ConvexGlobal | undefined;
+
 /**
- * Installs the process-wide `Convex` global once. Every engine in the process
- * shares it; each call finds the function it belongs to through
- * AsyncLocalStorage, because functions run concurrently in one thread.
+ * Installs the process-wide `Convex` global (again, if something replaced
+ * it). Every engine in the process shares it; each call finds the function
+ * it belongs to through AsyncLocalStorage, because functions run
+ * concurrently in one thread. Calls from outside our executions go to the
+ * implementation that was there before, so convex-test can share a process.
  */
 function installGlobal(): void {
-  if (globalThis.Convex !== undefined) return;
-  globalThis.Convex = {
+  if (ours !== undefined && globalThis.Convex === ours) return;
+  if (globalThis.Convex !== undefined && globalThis.Convex !== ours) previous = globalThis.Convex;
+  ours ??= {
     syscall(op, argsJson) {
       const target = current.getStore();
-      if (!target) throw new Error(OUTSIDE);
-      return target.syscall(op, argsJson);
+      if (target) return target.syscall(op, argsJson);
+      if (previous) return previous.syscall(op, argsJson);
+      throw new Error(OUTSIDE);
     },
     asyncSyscall(op, argsJson) {
       const target = current.getStore();
-      if (!target) return Promise.reject(new Error(OUTSIDE));
-      return target.asyncSyscall(op, argsJson);
+      if (target) return target.asyncSyscall(op, argsJson);
+      if (previous) return previous.asyncSyscall(op, argsJson);
+      return Promise.reject(new Error(OUTSIDE));
     },
     jsSyscall(op, args) {
       const target = current.getStore();
-      if (!target) throw new Error(OUTSIDE);
-      return target.jsSyscall(op, args);
+      if (target) return target.jsSyscall(op, args);
+      if (previous) return previous.jsSyscall(op, args);
+      throw new Error(OUTSIDE);
     },
   };
+  globalThis.Convex = ours;
   installConsoleCapture(() => current.getStore()?.log);
 }
 

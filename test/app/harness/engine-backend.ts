@@ -27,6 +27,7 @@ class EngineBackend implements AppBackend {
   readonly name = "engine";
   readonly capabilities = CAPABILITIES;
   private readonly clients = new Map<string, AppClient>();
+  private clockOffsetMs = 0;
 
   constructor(
     private readonly running: TestEngine,
@@ -74,7 +75,13 @@ class EngineBackend implements AppBackend {
   }
 
   async drainScheduled(): Promise<void> {
-    await this.adminApi("POST", "scheduler/drain", {});
+    const result = (await this.adminApi("POST", "scheduler/drain", {})) as { clockOffsetMs: number };
+    this.clockOffsetMs = result.clockOffsetMs;
+  }
+
+  /** The deployment clock runs ahead of ours by what the last drain moved it. */
+  async now(): Promise<number> {
+    return Date.now() + this.clockOffsetMs;
   }
 
   async documents(table: string): Promise<Record<string, unknown>[]> {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, type TestContext } from "vitest";
 import type { AppBackend, BackendFactory, Capability } from "./backend";
 import { convexTestBackend } from "./convex-test-backend";
+import { engineBackend } from "./engine-backend";
 
 export type { AppBackend, AppClient, BackendFactory, Capability } from "./backend";
 
@@ -8,7 +9,7 @@ export type { AppBackend, AppClient, BackendFactory, Capability } from "./backen
  * The backends every app suite runs on. The engine joins with one line here
  * once it exists.
  */
-export const BACKENDS: BackendFactory[] = [convexTestBackend];
+export const BACKENDS: BackendFactory[] = [convexTestBackend, engineBackend];
 
 /**
  * Declares suite `title` once per backend in {@link BACKENDS}. `body`
