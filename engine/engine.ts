@@ -149,7 +149,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         if (recentCalls.length > RECENT_CALLS) recentCalls.shift();
       },
       onFunctionLog: options.onFunctionLog,
-      onAuthChange: () => identities.clear(),
+      // Called on every activation (new code, env change): live queries re-run on the new code too.
+      onAuthChange: () => {
+        identities.clear();
+        sync?.invalidateAll();
+      },
       blobs: storage,
       now: () => clock.now(),
       onSchedulerChange: () => scheduler.wake(),
