@@ -5,6 +5,7 @@ import type { DeploymentClock } from "./deployment-clock.js";
 import { JobQueue } from "./job-queue.js";
 import { runJob, type JobRun } from "./job-runner.js";
 import { INTERRUPTED_ACTION_ERROR, type JobEntry } from "./job-state.js";
+import { pruneFinishedJobs } from "./job-retention.js";
 import { readJobsAfter } from "./job-table.js";
 import type { DrainOptions, DrainResult, Scheduler } from "./scheduler.js";
 
@@ -27,6 +28,8 @@ const RETRY_DELAY_MS = 1000;
 /** setTimeout's largest delay; later jobs are re-checked when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_MAX_DRAIN = 100_000;
+/** How often finished jobs past their retention are deleted (ms, wall time). */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * The scheduler loop. Pending jobs live in an in-memory queue fed by reading
@@ -49,6 +52,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let ranCount = 0;
   let refreshing: Promise<void> | null = null;
   let refreshAgain = false;
+  let pruneTimer: ReturnType<typeof setInterval> | null = null;
+  let pruning: Promise<void> = Promise.resolve();
 
   const runnerDeps = { runtime: deps.runtime, now: () => deps.clock.now(), stopped: () => stopped };
 
@@ -152,6 +157,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     }
   }
 
+  /** Deletes jobs finished longer ago than the retention (one pass at a time). */
+  function prune(): Promise<void> {
+    pruning = pruning.then(async () => {
+      if (stopped) return;
+      try {
+        const deleted = await pruneFinishedJobs(deps.runtime(), deps.store, deps.clock.now());
+        if (deleted > 0) deps.logger.info(`scheduler: deleted ${deleted} finished job(s) past their retention`);
+      } catch (e) {
+        if (!stopped) deps.logger.error("scheduler: could not delete old finished jobs", e);
+      }
+    });
+    return pruning;
+  }
+
   async function advanceClockTo(ms: number): Promise<void> {
     const offset = deps.clock.advanceTo(ms);
     await deps.runtime().lock.run(async () => deps.store.setMeta(CLOCK_OFFSET_META, String(offset)));
@@ -170,6 +189,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         else if (job.state === "inProgress") interrupted.push(job.id);
       }
       await recover(interrupted);
+      await prune();
+      pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS);
+      pruneTimer.unref();
       started = true;
       pump();
     },
@@ -207,6 +229,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       stopped = true;
       if (timer !== null) timers.clearTimeout(timer);
       timer = null;
+      if (pruneTimer !== null) clearInterval(pruneTimer);
+      await pruning;
       // Mutations hold the store's transaction; let them commit before the store closes.
       await Promise.all([...running.values()].filter((r) => r.kind !== "action").map((r) => r.done));
     },

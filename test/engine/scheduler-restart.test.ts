@@ -110,4 +110,23 @@ describe("scheduler across restarts", () => {
     // A second drain finds nothing left to run.
     expect((await drainScheduler(running.engine)).ran).toBe(0);
   });
+
+  test("finished jobs are deleted a week after they finished; pending ones are kept however old", async () => {
+    const { dataDir } = await setUp();
+    const first = await startTestEngine({ appDir: APP, dataDir });
+    const before = helpers(new ConvexHttpClient(first.engine.cloudUrl, { logger: false }));
+    const old = await before.schedule("record", { label: "old" });
+    await eventually(async () => ((await before.job(old))?.state.kind === "success" ? true : undefined), "the first job");
+    const far = await before.schedule("record", { label: "far" }, 30 * 24 * 60 * 60 * 1000);
+    const week = await before.schedule("record", { label: "week" }, 8 * 24 * 60 * 60 * 1000);
+    // Moves the deployment clock 8 days on and runs only the job due then.
+    expect((await drainScheduler(first.engine, { maxJobs: 1 })).ran).toBe(1);
+    await first.close();
+
+    const { client } = await restarted(dataDir);
+    const after = helpers(client);
+    expect(await after.job(old)).toBeNull();
+    expect((await after.job(week))?.state.kind).toBe("success");
+    expect((await after.job(far))?.state.kind).toBe("pending");
+  });
 });
