@@ -86,7 +86,8 @@ export function defineApp(app: EvaluatedApp): AppDefinition {
         continue;
       }
       if (modulePath === "crons" && exportName === "default" && (value as { isCrons?: boolean }).isCrons) {
-        crons = JSON.parse((value as { export(): string }).export()).crons ?? {};
+        // `export()` is the map itself (identifier → job), not wrapped in `{crons}`.
+        crons = JSON.parse((value as { export(): string }).export()) as Record<string, CronJobJson>;
         continue;
       }
       const kind: UdfKind | null = w.isQuery ? "query" : w.isMutation ? "mutation" : w.isAction ? "action" : null;

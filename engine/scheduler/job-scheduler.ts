@@ -1,6 +1,7 @@
 import type { EngineLogger } from "../engine.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Store } from "../store/store.js";
+import { createCronRunner } from "./cron-runner.js";
 import type { DeploymentClock } from "./deployment-clock.js";
 import { JobQueue } from "./job-queue.js";
 import { runJob, type JobRun } from "./job-runner.js";
@@ -56,6 +57,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let pruning: Promise<void> = Promise.resolve();
 
   const runnerDeps = { runtime: deps.runtime, now: () => deps.clock.now(), stopped: () => stopped };
+  // Crons become ordinary jobs when due; the runner only inserts them.
+  const crons = createCronRunner(deps);
 
   /** Reads jobs created since the last read (coalescing concurrent calls). */
   function refresh(): Promise<void> {
@@ -194,6 +197,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       pruneTimer.unref();
       started = true;
       pump();
+      await crons.start();
     },
 
     wake() {
@@ -227,6 +231,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
     async stop() {
       stopped = true;
+      await crons.stop();
       if (timer !== null) timers.clearTimeout(timer);
       timer = null;
       if (pruneTimer !== null) clearInterval(pruneTimer);

@@ -1,7 +1,8 @@
 /**
  * The scheduler: runs due `_scheduled_functions` jobs (convex-interface.md
- * §3.5, §4.8). Jobs are written by the `1.0/schedule` syscalls in their
- * caller's transaction; the scheduler only finds and runs them.
+ * §3.5, §4.8) and the app's `crons.ts` (§2.1, §8). Jobs are written by the
+ * `1.0/schedule` syscalls in their caller's transaction (and by the cron
+ * runner when a cron is due); the scheduler finds and runs them.
  */
 export interface Scheduler {
   /**
