@@ -257,7 +257,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         mintToken: (claims) => mintDevToken(claims),
         drainScheduler: (drainOptions) => scheduler.drain(drainOptions),
       }),
-      storageRoute(storage),
+      storageRoute(storage, (e) => logger.error("file storage error", e)),
       httpActionRoute({ runtime, identities, prefix: "/http" }),
     );
     siteRoutes.push(httpActionRoute({ runtime, identities, prefix: "" }));

@@ -18,7 +18,7 @@ const CACHE_CONTROL = "private, max-age=2592000";
  * `GET|HEAD /api/storage/<storage id>` serves a file, with single ranges.
  * The file URL is a capability: it needs no credentials, and ids are random.
  */
-export function storageRoute(service: StorageService): Route {
+export function storageRoute(service: StorageService, onInternalError: (e: unknown) => void): Route {
   return async (req, res, url) => {
     if (!url.pathname.startsWith(PREFIX)) return false;
     const rest = url.pathname.slice(PREFIX.length);
@@ -26,6 +26,8 @@ export function storageRoute(service: StorageService): Route {
       if (rest === "upload") await upload(service, req, res, url);
       else await serve(service, req, res, rest);
     } catch (e) {
+      // Refusals are the client's business; anything else (a full disk) is ours to log.
+      if (!(e instanceof EngineError)) onInternalError(e);
       refuse(req, res, e);
     }
     return true;
