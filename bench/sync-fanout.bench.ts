@@ -1,0 +1,348 @@
+/**
+ * Real-time fan-out benchmark (issue #4).
+ *
+ * 1, 100 and 1,000 official `ConvexClient`s in a separate process, each
+ * subscribed to `posts.getFeedPosts` (20 posts). In the "distinct" runs every
+ * client is signed in as a different user who has liked one of the posts, so
+ * every subscription is its own (isLiked differs per user) and the engine
+ * re-executes the feed once per client; in the "same user" runs all clients
+ * share one identity, so it executes once and fans out. A like is committed
+ * and the time from the commit (the engine's onCommit) until each client's
+ * callback sees the new count is recorded: p50, p99, max over all clients and
+ * trials. Baseline in the same run: a plain `ws` server broadcasting the same
+ * Transition text to the same number of sockets in the same client process
+ * (each parsed with JSON.parse). Also: engine memory per idle session, with
+ * 1,000 subscribed official clients and with 10,000 idle sync sessions.
+ * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
+ */
+import { ConvexHttpClient } from "convex/browser";
+import { build } from "esbuild";
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { WebSocketServer, type WebSocket } from "ws";
+import { api } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import type { SyncServer } from "../engine/sync/sync-server";
+import type { RoundTiming } from "../engine/sync/update-rounds";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createEngine } from "../engine/engine";
+import { startTestIssuer } from "../test/support/test-issuer";
+import { instagramSeeding } from "../test/engine/sync-support/instagram-seeding";
+
+const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000").split(",").map(Number);
+const FEED_POSTS = 20;
+const TRIALS = 6;
+const IDLE_SESSIONS = 10_000;
+
+const epochNow = () => performance.timeOrigin + performance.now();
+/** `npm run bench` runs from the repository root. */
+const root = process.cwd();
+/** The Instagram app plus `testing:seedPost` (posts without uploads). */
+const FIXTURE = path.join(root, "test/engine/sync-support/instagram");
+const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+
+interface Row {
+  clients: number;
+  mode: string;
+  p50: number;
+  p99: number;
+  max: number;
+  rawP50: number;
+  rawP99: number;
+  /** CPU the client process spent per like (parsing, applying, callbacks), median ms. */
+  clientCpu: number;
+  rawClientCpu: number;
+  /** The plain server's send loop per broadcast, median ms. */
+  rawSendMs: number;
+  rounds: RoundTiming[];
+  transitionBytes: number;
+}
+
+async function main(): Promise<void> {
+  const childFile = await buildClientProcess();
+  const issuer = await startTestIssuer();
+  let captureNext = false;
+  let payload = "";
+  const dataDir = mkdtempSync(path.join(tmpdir(), "sync-bench-"));
+  const engine = await createEngine({
+    appDir: FIXTURE,
+    dataDir,
+    port: 0,
+    sitePort: 0,
+    logger: quiet,
+    env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
+    sync: {
+      beforeSend(text) {
+        if (captureNext && text.startsWith('{"type":"Transition"')) {
+          payload = text;
+          captureNext = false;
+        }
+      },
+    },
+  });
+  const app = await instagramSeeding(engine, issuer);
+  // Commit instants, in the same clock as the client process's receive times.
+  let commitAt = 0;
+  const sync = engine.sync as { onCommit: SyncServer["onCommit"] };
+  const announce = sync.onCommit;
+  sync.onCommit = (commit) => {
+    commitAt = epochNow();
+    announce(commit);
+  };
+
+  console.log("seeding: users, posts, one like per user …");
+  const users: string[] = [];
+  for (let i = 0; i < SIZES[SIZES.length - 1]!; i += 50) {
+    users.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => app.createUser(`user${String(i + k).padStart(4, "0")}`)))));
+  }
+  const liker = await app.createUser("liker");
+  const posts: string[] = [];
+  for (let i = 0; i < FEED_POSTS; i++) posts.push(await app.seedPost(users[i % users.length]!, `post ${i}`));
+  const tokens = await Promise.all(users.map((_, i) => app.token(`user${String(i).padStart(4, "0")}`)));
+  // Each user likes one post (never the measured one), so feeds differ per user.
+  for (let i = 0; i < users.length; i += 50) {
+    await Promise.all(
+      tokens.slice(i, i + 50).map((token, k) => {
+        const http = new ConvexHttpClient(engine.cloudUrl, { logger: false });
+        http.setAuth(token);
+        return http.mutation(api.posts.toggleLike, { postId: posts[1 + ((i + k) % (FEED_POSTS - 1))] as Id<"posts"> });
+      }),
+    );
+  }
+  const measured = posts[0] as Id<"posts">;
+  const likerClient = new ConvexHttpClient(engine.cloudUrl, { logger: false });
+  likerClient.setAuth(await app.token("liker"));
+  void liker;
+
+  const rawServer = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+  const rawSockets: WebSocket[] = [];
+  rawServer.on("connection", (ws) => rawSockets.push(ws));
+  await new Promise((resolve) => rawServer.once("listening", resolve));
+  const rawUrl = `ws://127.0.0.1:${(rawServer.address() as { port: number }).port}`;
+
+  const rows: Row[] = [];
+  const memory: { label: string; sessions: number; heapPerSession: number; rssPerSession: number }[] = [];
+  let likes = 0;
+  for (const clients of SIZES) {
+    for (const mode of clients === 1 ? ["distinct"] : ["distinct", "same user"]) {
+      const child = await startChild(childFile);
+      const before = measureMemory();
+      await child.request({ kind: "official", cloudUrl: engine.cloudUrl, tokens: mode === "distinct" ? tokens.slice(0, clients) : tokens.slice(0, 1).concat(Array(clients - 1).fill(tokens[0])), postId: measured }, "ready");
+      await engine.sync.idle();
+      if (clients === 1_000) {
+        const after = measureMemory();
+        memory.push({
+          label: `${clients} official clients, signed in, feed subscribed (${mode})`,
+          sessions: clients,
+          heapPerSession: (after.heap - before.heap) / clients,
+          rssPerSession: (after.rss - before.rss) / clients,
+        });
+      }
+      const latencies: number[] = [];
+      const rounds: RoundTiming[] = [];
+      const clientCpu: number[] = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        likes = likes === 0 ? 1 : 0;
+        await child.request({ kind: "expect", likes }, "armed");
+        captureNext = true;
+        const seen = child.next("seen");
+        await likerClient.mutation(api.posts.toggleLike, { postId: measured });
+        const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
+        rounds.push(engine.sync.stats().lastRound!);
+        clientCpu.push(cpuMs);
+        latencies.push(...times.map((t) => t - commitAt));
+        await engine.sync.idle();
+      }
+      await child.stop();
+
+      // The baseline: the same text to the same number of sockets, from a plain ws server.
+      const rawChild = await startChild(childFile);
+      rawSockets.length = 0;
+      await rawChild.request({ kind: "raw", url: rawUrl, count: clients }, "ready");
+      const rawLatencies: number[] = [];
+      const rawClientCpu: number[] = [];
+      const rawSend: number[] = [];
+      for (let trial = 0; trial < TRIALS; trial++) {
+        await rawChild.request({ kind: "raw-expect" }, "armed");
+        const seen = rawChild.next("seen");
+        const sentAt = epochNow();
+        for (const ws of rawSockets) ws.send(payload);
+        rawSend.push(epochNow() - sentAt);
+        const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
+        rawLatencies.push(...times.map((t) => t - sentAt));
+        rawClientCpu.push(cpuMs);
+      }
+      await rawChild.stop();
+
+      const row: Row = {
+        clients,
+        mode,
+        ...percentiles(latencies),
+        rawP50: percentile(rawLatencies, 0.5),
+        rawP99: percentile(rawLatencies, 0.99),
+        clientCpu: percentile(clientCpu, 0.5),
+        rawClientCpu: percentile(rawClientCpu, 0.5),
+        rawSendMs: percentile(rawSend, 0.5),
+        rounds,
+        transitionBytes: Buffer.byteLength(payload),
+      };
+      rows.push(row);
+      console.log(`  ${clients} clients (${mode}): p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`);
+    }
+  }
+
+  const idleChild = await startChild(childFile);
+  const before = measureMemory();
+  await idleChild.request({ kind: "idle", cloudUrl: engine.cloudUrl, count: IDLE_SESSIONS }, "ready");
+  await engine.sync.idle();
+  const after = measureMemory();
+  memory.push({
+    label: `${IDLE_SESSIONS.toLocaleString("en")} idle sync sessions (connected, empty query set)`,
+    sessions: IDLE_SESSIONS,
+    heapPerSession: (after.heap - before.heap) / IDLE_SESSIONS,
+    rssPerSession: (after.rss - before.rss) / IDLE_SESSIONS,
+  });
+  const idleTotal = { heap: after.heap - before.heap, rss: after.rss - before.rss };
+  await idleChild.stop();
+
+  printLatency(rows);
+  printRounds(rows);
+  console.log("\nEngine memory (V8 heap after GC, and RSS)");
+  console.table(
+    memory.map((m) => ({
+      sessions: m.label,
+      "heap KB / session": (m.heapPerSession / 1024).toFixed(1),
+      "RSS KB / session": (m.rssPerSession / 1024).toFixed(1),
+    })),
+  );
+  console.log(`10,000 idle sessions in total: heap +${(idleTotal.heap / 2 ** 20).toFixed(1)} MB, RSS +${(idleTotal.rss / 2 ** 20).toFixed(1)} MB`);
+
+  rawServer.close();
+  await engine.close();
+  await issuer.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+function printLatency(rows: Row[]): void {
+  console.log(`\nLike → every subscriber sees the new count (ms, ${TRIALS} likes per row, all clients pooled)`);
+  console.table(
+    rows.map((r) => ({
+      clients: r.clients,
+      subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
+      p50: r.p50.toFixed(1),
+      p99: r.p99.toFixed(1),
+      max: r.max.toFixed(1),
+      "raw ws p50": r.rawP50.toFixed(1),
+      "raw ws p99": r.rawP99.toFixed(1),
+      "ratio p50": (r.p50 / r.rawP50).toFixed(1),
+      "ratio p99": (r.p99 / r.rawP99).toFixed(1),
+      "frame bytes": r.transitionBytes,
+    })),
+  );
+}
+
+function printRounds(rows: Row[]): void {
+  console.log("\nWhere the engine's time goes per like (median over the likes of a row, ms)");
+  console.table(
+    rows.map((r) => {
+      const med = (pick: (t: RoundTiming) => number) => percentile(r.rounds.map(pick), 0.5).toFixed(1);
+      return {
+        clients: r.clients,
+        subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
+        "lock wait": med((t) => t.lockWaitMs),
+        "re-execution": med((t) => t.executeMs),
+        "per execution": (percentile(r.rounds.map((t) => t.executeMs / Math.max(1, t.subscriptionsRun)), 0.5)).toFixed(3),
+        "build + send": med((t) => t.emitMs),
+        "yields to I/O": med((t) => t.yieldMs),
+        "round total": med((t) => t.totalMs),
+        transitions: r.rounds[0]?.transitionsSent ?? 0,
+        "raw send loop": r.rawSendMs.toFixed(1),
+        "client CPU": r.clientCpu.toFixed(1),
+        "raw client CPU": r.rawClientCpu.toFixed(1),
+      };
+    }),
+  );
+}
+
+function measureMemory(): { heap: number; rss: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) gc?.();
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed, rss: usage.rss };
+}
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function percentiles(values: number[]): { p50: number; p99: number; max: number } {
+  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: Math.max(...values) };
+}
+
+/** The client process, bundled next to this benchmark's own bundle. */
+async function buildClientProcess(): Promise<string> {
+  const out = path.join(root, "dist", "bench", "sync-fanout-clients.mjs");
+  await build({
+    entryPoints: [path.join(root, "bench", "sync-fanout-clients.ts")],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  return out;
+}
+
+interface Child {
+  request(message: Record<string, unknown>, reply: string): Promise<Record<string, unknown>>;
+  next(reply: string): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+async function startChild(file: string): Promise<Child> {
+  const child: ChildProcess = fork(file, [], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const inbox: Record<string, unknown>[] = [];
+  let waiters: (() => void)[] = [];
+  child.on("message", (m) => {
+    inbox.push(m as Record<string, unknown>);
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const next = async (kind: string) => {
+    for (;;) {
+      const index = inbox.findIndex((m) => m.kind === kind);
+      if (index !== -1) return inbox.splice(index, 1)[0]!;
+      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), exited.then(() => {
+        throw new Error(`client process exited while waiting for ${kind}`);
+      })]);
+    }
+  };
+  await next("started");
+  return {
+    next,
+    async request(message, reply) {
+      child.send(message);
+      return next(reply);
+    },
+    async stop() {
+      child.send({ kind: "stop" });
+      await exited;
+    },
+  };
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
