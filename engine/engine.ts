@@ -4,6 +4,8 @@ import path from "node:path";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
 import { EngineError } from "./errors.js";
 import { adminApiRoute } from "./http/admin-api.js";
+import { snapshotRoutes } from "./http/snapshot-routes.js";
+import { createDiskBlobStore } from "./storage/disk-blob-store.js";
 import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } from "./http/api-server.js";
 import { handleFunctionCall } from "./http/function-api.js";
 import { httpActionRoute } from "./http/http-action-route.js";
@@ -247,6 +249,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         }
         return true;
       },
+      snapshotRoutes({ runtime, store, blobs: createDiskBlobStore(path.join(dataDir, "storage")), identities }),
       adminApiRoute({
         runtime,
         store,

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DeploymentEnv } from "../deployment-env.js";
 import { EngineError } from "../errors.js";
@@ -22,6 +23,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     if (change !== null) await adminRequest(running, "POST", "env", change);
     env = ((await adminRequest(running, "GET", "env")) as { env: Record<string, string> }).env;
   } else {
+    mkdirSync(dataDir, { recursive: true });
     const store = createSqliteStore({
       path: path.join(dataDir, "db.sqlite3"),
       now: () => Date.now(),

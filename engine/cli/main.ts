@@ -1,5 +1,6 @@
 import { codegenCommand } from "./codegen-command.js";
 import { envCommand } from "./env-command.js";
+import { exportCommand, importCommand } from "./snapshot-commands.js";
 import { devCommand, startCommand } from "./start-command.js";
 import { tokenCommand } from "./token-command.js";
 
@@ -18,6 +19,8 @@ Commands:
               (same options as start; --typecheck disable skips the type check)
   env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
   codegen   Write <functions>/_generated/ (api, server, dataModel) [--functions DIR]
+  export    Snapshot ZIP as \`npx convex export\` writes it: --path FILE.zip [--include-file-storage] [--data DIR]
+  import    Read such a ZIP (ids kept): --path FILE.zip [--replace | --append] [--data DIR]
   token     Mint a dev-issuer token: token --subject ID [--name N] [--email E] [--data DIR] [--port N]
 `;
 
@@ -36,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
         return await tokenCommand(rest);
       case "codegen":
         return await codegenCommand(rest);
+      case "export":
+        return await exportCommand(rest);
+      case "import":
+        return await importCommand(rest);
       case undefined:
       case "help":
       case "--help":

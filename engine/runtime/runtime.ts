@@ -284,12 +284,17 @@ export class Runtime implements ExecutionHost {
     const argsJson = this.decodeArgs(fn, rawArgs);
     const exec = new Execution(this, fn.kind, fn.path, parent.identity, parent.requestId, parent.logLines, tx, parent.scheduledJobId);
     const savepoint = wanted === "mutation" ? this.db.savepoint() : null;
+    const effectsBefore = tx.afterCommit.length;
     try {
       const value = await this.invoke(fn, exec, argsJson);
       if (savepoint !== null) this.db.release(savepoint);
       return JSON.stringify(value);
     } catch (e) {
-      if (savepoint !== null) this.db.rollbackTo(savepoint);
+      if (savepoint !== null) {
+        this.db.rollbackTo(savepoint);
+        // Effects the failed nested mutation queued (file deletions) go with its writes.
+        tx.afterCommit.length = effectsBefore;
+      }
       throw nestedRejection(e, (err) => this.options.logInternal?.(err));
     } finally {
       exec.finish();

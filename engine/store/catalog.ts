@@ -43,8 +43,17 @@ export interface Catalog {
   /** `Store.resolveIndex`: an existing index, or a built-in one of a table not created yet. */
   resolve(name: string): IndexInfo | null;
   indexesOf(table: string): IndexRecord[];
-  /** Creates a table with its built-in indexes and returns its number. */
-  createTable(name: string): number;
+  /**
+   * Creates a table with its built-in indexes and returns its number: the
+   * next free user number unless `number` is given (imports keep the numbers
+   * their ids embed).
+   */
+  createTable(name: string, number?: number): number;
+  /**
+   * Gives an existing, empty user table another number (an import into a
+   * deployment whose schema push numbered its tables differently).
+   */
+  renumberTable(name: string, number: number): void;
   /** Creates an empty user index `table.descriptor` over `declaredFields`. */
   createIndex(table: string, descriptor: string, declaredFields: readonly string[]): IndexRecord;
   /** Drops an index and its entries. */
@@ -127,12 +136,22 @@ export function createCatalog(db: Database.Database): Catalog {
     },
     indexesOf: (table) => indexesByTable.get(table) ?? [],
 
-    createTable(name) {
+    createTable(name, requested) {
       if (!isValidTableName(name)) {
         throw new EngineError("InvalidTableName", `Invalid table name: "${name}"`);
       }
       let number: number;
-      if (isSystemTableName(name)) {
+      if (requested !== undefined && !isSystemTableName(name)) {
+        const holder = byNumber.get(requested);
+        const reserved = Object.values(SYSTEM_TABLE_NUMBERS).includes(requested);
+        if (!Number.isInteger(requested) || requested <= 0 || reserved || holder !== undefined) {
+          throw new EngineError(
+            "TableNumberTaken",
+            `Cannot create table "${name}" with number ${requested}: ${holder !== undefined ? `table "${holder}" has it` : "it is reserved or invalid"}.`,
+          );
+        }
+        number = requested;
+      } else if (isSystemTableName(name)) {
         const reserved = SYSTEM_TABLE_NUMBERS[name];
         if (reserved === undefined) throw new EngineError("UnknownSystemTable", `Unknown system table "${name}"`);
         number = reserved;
@@ -148,6 +167,23 @@ export function createCatalog(db: Database.Database): Catalog {
         insertIndexRow(name, number, descriptor, [...fields]);
       }
       return number;
+    },
+
+    renumberTable(name, number) {
+      const current = byName.get(name);
+      if (current === undefined) throw new EngineError("TableNotFound", `Table "${name}" does not exist`, "fatal");
+      const holder = byNumber.get(number);
+      const reserved = Object.values(SYSTEM_TABLE_NUMBERS).includes(number);
+      if (isSystemTableName(name) || reserved || holder !== undefined || !Number.isInteger(number) || number <= 0) {
+        throw new EngineError(
+          "TableNumberTaken",
+          `Cannot give table "${name}" the number ${number}: ${holder !== undefined ? `table "${holder}" has it` : "it is reserved or invalid"}.`,
+        );
+      }
+      db.prepare("UPDATE tables SET number = ? WHERE name = ?").run(number, name);
+      db.prepare("UPDATE indexes SET table_number = ? WHERE table_number = ?").run(number, current);
+      changes++;
+      reload();
     },
 
     createIndex(table, descriptor, declaredFields) {

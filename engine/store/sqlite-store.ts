@@ -1,6 +1,6 @@
 import type { Value } from "convex/values";
 import { EngineError } from "../errors";
-import { encodeDocumentId, newInternalId, tableNumberOfId } from "../values/document-id";
+import { encodeDocumentId, newInternalId, tableNumberOfId, tryDecodeDocumentId } from "../values/document-id";
 import { systemTableNameOf } from "../values/table-names";
 import { MAX_KEY } from "../values/index-key-codec";
 import { createCatalog } from "./catalog";
@@ -231,6 +231,45 @@ export function createSqliteStore(options: StoreOptions): Store {
       const seq = Number(sql.insertDocument.run(id, tableNumber, text).lastInsertRowid);
       writeDocument(id, table, seq, null, doc, null, text);
       return id;
+    },
+    ensureTable(table, tableNumber) {
+      requireTransaction("ensureTable()");
+      const current = catalog.tableNumber(table);
+      if (current === tableNumber) return;
+      if (current === null) {
+        catalog.createTable(table, tableNumber);
+        return;
+      }
+      // Ids embed the table number, so an empty table can take the imported
+      // number; a table with documents cannot change its number.
+      if (store.count(table) > 0) {
+        throw new EngineError(
+          "TableNumberTaken",
+          `Table "${table}" has number ${current} here but ${tableNumber} in the import, and already holds documents; import with --replace.`,
+        );
+      }
+      catalog.renumberTable(table, tableNumber);
+    },
+    insertWithId(table, doc) {
+      requireTransaction("insertWithId()");
+      const { _id: id, _creationTime: creationTime, ...fields } = doc;
+      const tableNumber = catalog.tableNumber(table);
+      if (typeof id !== "string" || tryDecodeDocumentId(id)?.tableNumber !== tableNumber || tableNumber === null) {
+        throw new EngineError("InvalidId", `Document id ${JSON.stringify(id)} is not an id of table "${table}".`);
+      }
+      if (typeof creationTime !== "number" || !Number.isFinite(creationTime)) {
+        throw new EngineError("InvalidDocument", `Document ${id} has no valid _creationTime.`);
+      }
+      if (sql.getDocument.get(id) !== undefined) {
+        throw new EngineError("DocumentExists", `A document with id ${id} already exists.`);
+      }
+      checkUserFields(fields);
+      validation.check(table, fields);
+      const full: DecodedDocument = { ...fields, _id: id, _creationTime: creationTime };
+      const text = encodeDocument(full);
+      const seq = Number(sql.insertDocument.run(id, tableNumber, text).lastInsertRowid);
+      writeDocument(id, table, seq, null, full, null, text);
+      lastCreationTime = Math.max(lastCreationTime, creationTime);
     },
     replace(id, fields) {
       const old = loadForWrite(id);

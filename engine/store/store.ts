@@ -82,6 +82,21 @@ export interface Store {
    * Throws `EngineError("DocumentNotFound")` when it does not exist.
    */
   replace(id: string, fields: Record<string, Value>): string;
+  /**
+   * Creates `table` with a given table number, for imports (document ids
+   * embed table numbers, so keeping ids means keeping numbers). A no-op when
+   * the table already has that number; an empty table is renumbered;
+   * `EngineError("TableNumberTaken")` when a table with documents has another
+   * number or another table holds the number.
+   */
+  ensureTable(table: string, tableNumber: number): void;
+  /**
+   * Inserts a document that already has its `_id` and `_creationTime` (an
+   * import). The id must be a valid id of `table`'s number and unused; the
+   * document is validated like `insert`. Later inserts still get strictly
+   * larger creation times. Requires an open transaction.
+   */
+  insertWithId(table: string, doc: Record<string, Value>): void;
   /** Deletes a document and returns its last text; throws `DocumentNotFound` if missing. */
   delete(id: string): string;
   /**
