@@ -3,7 +3,7 @@
 // into dist/ with esbuild when the sources are newer than the build (a few
 // hundred milliseconds), so `npm start` needs no separate build step.
 import { build } from "esbuild";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -24,18 +24,22 @@ function newestSource(dir) {
 
 const stale = !existsSync(out) || statSync(out).mtimeMs < newestSource(path.join(root, "engine"));
 if (stale) {
+  // Built under a temporary name and renamed: several processes starting at
+  // once (tests) never import a half-written file.
+  const tmp = `${out}.${process.pid}.tmp.mjs`;
   await build({
     entryPoints: [entry],
-    outfile: out,
+    outfile: tmp,
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
     packages: "external",
-    sourcemap: "linked",
+    sourcemap: "inline",
     logLevel: "warning",
     loader: { ".html": "text", ".css": "text" },
   });
+  renameSync(tmp, out);
 }
 const { main } = await import(pathToFileURL(out).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -58,5 +58,9 @@ console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
 
 function preSteps() {
-  return [{ name: "typecheck (tsc --noEmit)", cmd: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] }];
+  return [
+    { name: "typecheck (tsc --noEmit)", cmd: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
+    // Builds dist/cli.mjs once, before tests spawn engine processes in parallel.
+    { name: "build the engine CLI", cmd: process.execPath, args: [path.join(root, "bin", "convex-local.mjs"), "help"] },
+  ];
 }
