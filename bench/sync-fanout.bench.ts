@@ -255,7 +255,7 @@ function printRounds(rows: Row[]): void {
         "re-execution": med((t) => t.executeMs),
         "per execution": (percentile(r.rounds.map((t) => t.executeMs / Math.max(1, t.subscriptionsRun)), 0.5)).toFixed(3),
         "build + send": med((t) => t.emitMs),
-        "yields to I/O": med((t) => t.yieldMs),
+        slices: med((t) => t.slices),
         "round total": med((t) => t.totalMs),
         transitions: r.rounds[0]?.transitionsSent ?? 0,
         "raw send loop": r.rawSendMs.toFixed(1),

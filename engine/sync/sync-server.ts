@@ -17,6 +17,8 @@ export interface SyncServerOptions {
   mutationResultTtlMs?: number;
   /** How often old mutation results are deleted (ms). */
   pruneEveryMs?: number;
+  /** How long an update round may hold the executor lock before queued mutations get a turn (ms). */
+  sliceMs?: number;
   /** Sees every frame before it is sent; tests use it to cut a connection at an exact point. */
   beforeSend?: (text: string, connection: { terminate(): void }) => void;
 }
@@ -76,6 +78,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     lastCommitTs: () => deps.store.lastCommitTs(),
     logInternal,
     now: () => performance.now(),
+    sliceMs: options.sliceMs,
   });
   const authenticate = createSessionAuth({ verifyToken: deps.verifyToken, identities: deps.identities });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME });

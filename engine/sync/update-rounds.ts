@@ -9,14 +9,19 @@ import { SubscriptionRegistry, type Subscription } from "./subscription-registry
  * Update rounds: the one place where subscriptions run and Transitions are
  * built (convex-interface.md §5.6, "an update").
  *
- * A round holds the executor lock from start to end, so every result it
- * produces, and every result it reuses, is valid at one snapshot: the latest
- * commit ts when it took the lock. Commits, query-set changes and identity
- * changes only queue work and ask for a round; whatever piles up while a
- * round runs (a burst of likes, say) is handled by the next one together.
- * Within a round a connection gets its Transition as soon as the
- * subscriptions it watches have run, so the first subscribers hear of a
- * change before the last subscription has been re-executed.
+ * Commits, query-set changes and identity changes only queue work and ask
+ * for a round; whatever piles up meanwhile (a burst of likes, say) is
+ * handled together. A round works in slices: each slice takes the executor
+ * lock, reads the latest commit ts, marks what the commits since the last
+ * slice invalidated, and runs stale subscriptions for a few milliseconds
+ * before letting queued mutations in. The invariant that keeps every
+ * Transition at one snapshot: a subscription's result stays valid from the
+ * snapshot it ran at until a commit writes into its read set (then it is
+ * dirty), so a connection whose subscriptions are all clean can be sent a
+ * Transition at the current slice's snapshot, whichever slice ran them.
+ * Connections get their Transition as soon as their own subscriptions are
+ * clean, so the first subscribers hear of a change before the last
+ * subscription has been re-executed.
  */
 
 /** A connection as rounds see it. */
@@ -41,16 +46,16 @@ export interface RoundStats {
 
 /** Time spent in one update round, by phase. */
 export interface RoundTiming {
-  /** Waiting for the executor lock after the round was due. */
+  /** Waiting for the executor lock: before the first slice, and between slices while mutations ran. */
   lockWaitMs: number;
   /** Executing subscriptions (the function, its reads, result encoding). */
   executeMs: number;
   /** Building Transitions and handing them to the sockets. */
   emitMs: number;
-  /** Yields to I/O in between, so early Transitions leave. */
-  yieldMs: number;
-  /** From taking the lock to the end of the round. */
+  /** From the round being due to its end. */
   totalMs: number;
+  /** Lock acquisitions the round took. */
+  slices: number;
   subscriptionsRun: number;
   transitionsSent: number;
 }
@@ -63,8 +68,8 @@ export interface UpdateRoundsDeps {
   logInternal: (e: unknown) => void;
   /** Monotonic ms clock. */
   now: () => number;
-  /** Yield to I/O after this much continuous query execution, so finished Transitions leave (ms). */
-  yieldEveryMs?: number;
+  /** How long one slice may hold the executor lock running subscriptions (ms). */
+  sliceMs?: number;
 }
 
 /** Schedules and runs update rounds for every connection of a sync server. */
@@ -76,6 +81,9 @@ export class UpdateRounds {
   private touched = new Set<RoundTarget>();
   private detached: RoundTarget[] = [];
   private commits: (readonly DocumentWrite[])[] = [];
+  /** Subscriptions waiting to run in this round, oldest first. */
+  private queue: Subscription<ConnectionQuery>[] = [];
+  private queued = new Set<Subscription<ConnectionQuery>>();
   private scheduled = false;
   private running: Promise<void> | null = null;
   private again = false;
@@ -129,25 +137,39 @@ export class UpdateRounds {
     // One macrotask of delay lets a burst of messages and commits join one round.
     setImmediate(() => {
       this.scheduled = false;
-      const due = this.deps.now();
-      this.running = this.deps.runtime.lock
-        .run(() => this.round(due))
+      this.again = false;
+      this.running = this.round()
         .catch((e) => this.deps.logInternal(e))
         .finally(() => {
           this.running = null;
-          if (this.again) {
-            this.again = false;
-            this.request();
-          }
+          if (this.again) this.request();
         });
     });
   }
 
-  private async round(due: number): Promise<void> {
+  private async round(): Promise<void> {
     this.stats.rounds += 1;
-    const started = this.deps.now();
+    const due = this.deps.now();
     this.timing = emptyTiming();
-    this.timing.lockWaitMs = started - due;
+    for (;;) {
+      const asked = this.deps.now();
+      const more = await this.deps.runtime.lock.run(async () => {
+        this.timing.lockWaitMs += this.deps.now() - asked;
+        this.timing.slices += 1;
+        return this.slice();
+      });
+      // Work that arrived during the slice (commits, new queries) joins this round.
+      if (!more && !this.again) break;
+      this.again = false;
+      // A macrotask turn lets requests parse and queue for the lock ahead of the next slice.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.timing.totalMs = this.deps.now() - due;
+    this.stats.lastRound = this.timing;
+  }
+
+  /** One turn under the lock; true when subscriptions are left to run. */
+  private async slice(): Promise<boolean> {
     const ts = this.deps.lastCommitTs();
     for (const target of this.detached) {
       target.view.detachAll(this.registry);
@@ -160,42 +182,36 @@ export class UpdateRounds {
     const touched = this.touched;
     this.touched = new Set();
     for (const target of touched) if (!target.closed) target.view.applyPending(this.registry);
-
-    const toRun = this.registry.takeDirty();
-    const waiting = new Map<ConnectionView, number>();
-    for (const sub of toRun) {
-      for (const query of sub.watchers) waiting.set(query.view, (waiting.get(query.view) ?? 0) + 1);
+    for (const sub of this.registry.takeDirty()) {
+      if (this.queued.has(sub)) continue;
+      this.queued.add(sub);
+      this.queue.push(sub);
     }
-    for (const target of touched) if (!waiting.has(target.view)) this.emit(target, ts);
+    // Connections that changed but wait for no query can be answered now.
+    for (const target of touched) if (isClean(target.view)) this.emit(target, ts);
 
-    const yieldEvery = this.deps.yieldEveryMs ?? 8;
-    let sliceStart = this.deps.now();
-    for (const sub of toRun) {
+    const deadline = this.deps.now() + (this.deps.sliceMs ?? 8);
+    let next = 0;
+    while (next < this.queue.length) {
+      const sub = this.queue[next++]!;
+      this.queued.delete(sub);
+      if (!sub.dirty || sub.watchers.size === 0) continue;
       const runStart = this.deps.now();
       await this.run(sub);
       const runEnd = this.deps.now();
       this.timing.executeMs += runEnd - runStart;
+      this.timing.subscriptionsRun += 1;
       for (const query of sub.watchers) {
-        const left = waiting.get(query.view)! - 1;
-        if (left > 0) {
-          waiting.set(query.view, left);
-          continue;
-        }
-        waiting.delete(query.view);
+        if (!isClean(query.view)) continue;
         const target = this.targets.get(query.view);
         if (target !== undefined) this.emit(target, ts);
       }
       const emitEnd = this.deps.now();
       this.timing.emitMs += emitEnd - runEnd;
-      if (emitEnd - sliceStart >= yieldEvery) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStart = this.deps.now();
-        this.timing.yieldMs += sliceStart - emitEnd;
-      }
+      if (emitEnd >= deadline) break;
     }
-    this.timing.subscriptionsRun = toRun.length;
-    this.timing.totalMs = this.deps.now() - started;
-    this.stats.lastRound = this.timing;
+    this.queue = this.queue.slice(next);
+    return this.queue.length > 0;
   }
 
   private emit(target: RoundTarget, ts: bigint): void {
@@ -234,6 +250,12 @@ export class UpdateRounds {
   }
 }
 
+/** True when every subscription of the connection holds a result valid at the current snapshot. */
+function isClean(view: ConnectionView): boolean {
+  for (const query of view.queries.values()) if (query.sub.dirty) return false;
+  return true;
+}
+
 function emptyTiming(): RoundTiming {
-  return { lockWaitMs: 0, executeMs: 0, emitMs: 0, yieldMs: 0, totalMs: 0, subscriptionsRun: 0, transitionsSent: 0 };
+  return { lockWaitMs: 0, executeMs: 0, emitMs: 0, totalMs: 0, slices: 0, subscriptionsRun: 0, transitionsSent: 0 };
 }
