@@ -1,15 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench [name…]`: builds each bench/*.bench.ts with esbuild and runs
-// them one after another in their own process, so one benchmark's heap and
-// timers never skew the next. Benchmarks are not tests: they print tables.
-import { build } from "esbuild";
-import { spawnSync } from "node:child_process";
+// `npm run bench [name…]`: runs each bench/*.bench.ts (built with esbuild) one
+// after another in its own process, so one benchmark's heap and timers never
+// skew the next. Benchmarks are not tests: they print tables.
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runTs } from "../scripts/run-ts.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "..");
 const filters = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((f) => f.endsWith(".bench.ts"))
@@ -21,24 +19,11 @@ if (files.length === 0) {
 }
 let failed = 0;
 for (const file of files) {
-  const out = path.join(root, "dist", "bench", file.replace(/\.ts$/, ".mjs"));
-  await build({
-    entryPoints: [path.join(here, file)],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    sourcemap: "inline",
-    logLevel: "warning",
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
   console.log(`\n=== ${file} ===`);
-  const result = spawnSync(process.execPath, ["--expose-gc", out], { cwd: root, stdio: "inherit" });
-  if (result.status !== 0) {
+  const status = await runTs(path.join("bench", file), [], ["--expose-gc"]);
+  if (status !== 0) {
     failed += 1;
-    console.error(`${file} failed (exit ${result.status})`);
+    console.error(`${file} failed (exit ${status})`);
   }
 }
 process.exit(failed === 0 ? 0 : 1);
