@@ -81,9 +81,9 @@ export class UpdateRounds {
   private touched = new Set<RoundTarget>();
   private detached: RoundTarget[] = [];
   private commits: (readonly DocumentWrite[])[] = [];
-  /** Subscriptions waiting to run in this round, oldest first. */
-  private queue: Subscription<ConnectionQuery>[] = [];
-  private queued = new Set<Subscription<ConnectionQuery>>();
+  /** Connections with stale subscriptions, in the order they went stale. */
+  private queue: ConnectionView[] = [];
+  private readonly queued = new Set<ConnectionView>();
   private scheduled = false;
   private running: Promise<void> | null = null;
   private again = false;
@@ -168,7 +168,7 @@ export class UpdateRounds {
     this.stats.lastRound = this.timing;
   }
 
-  /** One turn under the lock; true when subscriptions are left to run. */
+  /** One turn under the lock; true when connections are left whose subscriptions must run. */
   private async slice(): Promise<boolean> {
     const ts = this.deps.lastCommitTs();
     for (const target of this.detached) {
@@ -183,35 +183,51 @@ export class UpdateRounds {
     this.touched = new Set();
     for (const target of touched) if (!target.closed) target.view.applyPending(this.registry);
     for (const sub of this.registry.takeDirty()) {
-      if (this.queued.has(sub)) continue;
-      this.queued.add(sub);
-      this.queue.push(sub);
+      for (const query of sub.watchers) this.enqueue(query.view);
     }
+    const emitted = new Set<ConnectionView>();
+    const emit = (view: ConnectionView) => {
+      const target = this.targets.get(view);
+      if (target === undefined || emitted.has(view)) return;
+      emitted.add(view);
+      this.emit(target, ts);
+    };
     // Connections that changed but wait for no query can be answered now.
-    for (const target of touched) if (isClean(target.view)) this.emit(target, ts);
+    for (const target of touched) if (isClean(target.view)) emit(target.view);
 
+    // A connection's stale subscriptions all run in the same slice, so under a steady stream
+    // of commits every connection still reaches a state where all of them are clean.
     const deadline = this.deps.now() + (this.deps.sliceMs ?? 8);
     let next = 0;
     while (next < this.queue.length) {
-      const sub = this.queue[next++]!;
-      this.queued.delete(sub);
-      if (!sub.dirty || sub.watchers.size === 0) continue;
-      const runStart = this.deps.now();
-      await this.run(sub);
-      const runEnd = this.deps.now();
-      this.timing.executeMs += runEnd - runStart;
-      this.timing.subscriptionsRun += 1;
-      for (const query of sub.watchers) {
-        if (!isClean(query.view)) continue;
-        const target = this.targets.get(query.view);
-        if (target !== undefined) this.emit(target, ts);
+      const view = this.queue[next++]!;
+      this.queued.delete(view);
+      if (!this.targets.has(view)) continue;
+      for (const query of view.queries.values()) {
+        const sub = query.sub;
+        if (!sub.dirty) continue;
+        const runStart = this.deps.now();
+        await this.run(sub);
+        const runEnd = this.deps.now();
+        this.timing.executeMs += runEnd - runStart;
+        this.timing.subscriptionsRun += 1;
+        // Everyone else holding this subscription may be complete now.
+        for (const watcher of sub.watchers) if (watcher.view !== view && isClean(watcher.view)) emit(watcher.view);
+        this.timing.emitMs += this.deps.now() - runEnd;
       }
-      const emitEnd = this.deps.now();
-      this.timing.emitMs += emitEnd - runEnd;
-      if (emitEnd >= deadline) break;
+      const emitStart = this.deps.now();
+      emit(view);
+      this.timing.emitMs += this.deps.now() - emitStart;
+      if (this.deps.now() >= deadline) break;
     }
     this.queue = this.queue.slice(next);
     return this.queue.length > 0;
+  }
+
+  private enqueue(view: ConnectionView): void {
+    if (this.queued.has(view)) return;
+    this.queued.add(view);
+    this.queue.push(view);
   }
 
   private emit(target: RoundTarget, ts: bigint): void {
