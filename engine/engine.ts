@@ -7,7 +7,7 @@ import { adminApiRoute } from "./http/admin-api.js";
 import { snapshotRoutes } from "./http/snapshot-routes.js";
 import { createDiskBlobStore } from "./storage/disk-blob-store.js";
 import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } from "./http/api-server.js";
-import { handleFunctionCall } from "./http/function-api.js";
+import { functionApiRoute } from "./http/function-api.js";
 import { httpActionRoute } from "./http/http-action-route.js";
 import { createIdentityResolver } from "./http/identity-resolver.js";
 import { sendJson, sendText, sendError } from "./http/respond.js";
@@ -26,7 +26,6 @@ import type { StorageService } from "./storage/storage-service.js";
 import { storageRoute } from "./storage/storage-routes.js";
 import { createSqliteStore } from "./store/sqlite-store.js";
 import type { Store, SynchronousMode } from "./store/store.js";
-import { encodeTs } from "./values/ts-codec.js";
 import { createSyncServer, type SyncServer, type SyncServerOptions } from "./sync/sync-server.js";
 
 /** How to start an engine. */
@@ -182,34 +181,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
     const mintDevToken = (claims: { subject: string; name?: string; email?: string }, ttl?: number) =>
       devIssuer.mint(claims, ttl);
-    const functionDeps = () => ({ runtime: runtime(), identities, bodyLimit: JSON_BODY_LIMIT });
 
     apiRoutes.push(
-      async (req, res, url) => {
-        if (req.method !== "POST") return false;
-        const kinds: Record<string, "query" | "mutation" | "action" | undefined> = {
-          "/api/query": "query",
-          "/api/mutation": "mutation",
-          "/api/action": "action",
-          "/api/function": undefined,
-        };
-        if (url.pathname in kinds) {
-          await handleFunctionCall(req, res, functionDeps(), kinds[url.pathname], null);
-          return true;
-        }
-        if (url.pathname.startsWith("/api/run/")) {
-          const parts = url.pathname.slice("/api/run/".length).split("/").filter(Boolean);
-          if (parts.length < 2) return false;
-          const fn = parts.pop()!;
-          await handleFunctionCall(req, res, functionDeps(), undefined, `${parts.join("/")}:${fn}`);
-          return true;
-        }
-        if (url.pathname === "/api/query_ts") {
-          sendJson(res, 200, { ts: encodeTs(store.lastCommitTs()) });
-          return true;
-        }
-        return false;
-      },
+      functionApiRoute({ runtime, identities, bodyLimit: JSON_BODY_LIMIT, latestTs: () => store.lastCommitTs() }),
       (req, res, url) => {
         if (req.method !== "GET") return false;
         if (url.pathname === "/version") {

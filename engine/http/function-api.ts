@@ -9,6 +9,8 @@ import { toCleanJson } from "./clean-json.js";
 import type { IdentityResolver } from "./identity-resolver.js";
 import { readJsonBody } from "./request-body.js";
 import { sendError, sendJson } from "./respond.js";
+import type { Route } from "./api-server.js";
+import { decodeTs, encodeTs } from "../values/ts-codec.js";
 
 /** What the function endpoints need. */
 export interface FunctionApiDeps {
@@ -16,6 +18,84 @@ export interface FunctionApiDeps {
   identities: IdentityResolver;
   /** Largest accepted JSON body (bytes). */
   bodyLimit: number;
+}
+
+const ENDPOINT_KINDS: Record<string, UdfKind | undefined> = {
+  "/api/query": "query",
+  "/api/mutation": "mutation",
+  "/api/action": "action",
+  "/api/function": undefined,
+};
+
+/**
+ * The function endpoints as a route: `/api/query|mutation|action|function`,
+ * `/api/run/<module>/<fn>`, `/api/query_ts` and `/api/query_at_ts`.
+ */
+export function functionApiRoute(deps: {
+  runtime: () => Runtime;
+  identities: IdentityResolver;
+  bodyLimit: number;
+  latestTs: () => bigint;
+}): Route {
+  return async (req, res, url) => {
+    if (req.method !== "POST") return false;
+    const call = { runtime: deps.runtime(), identities: deps.identities, bodyLimit: deps.bodyLimit };
+    if (url.pathname in ENDPOINT_KINDS) {
+      await handleFunctionCall(req, res, call, ENDPOINT_KINDS[url.pathname], null);
+      return true;
+    }
+    if (url.pathname.startsWith("/api/run/")) {
+      const parts = url.pathname.slice("/api/run/".length).split("/").filter(Boolean);
+      if (parts.length < 2) return false;
+      const fn = parts.pop()!;
+      await handleFunctionCall(req, res, call, undefined, `${parts.join("/")}:${fn}`);
+      return true;
+    }
+    if (url.pathname === "/api/query_ts") {
+      sendJson(res, 200, { ts: encodeTs(deps.latestTs()) });
+      return true;
+    }
+    if (url.pathname === "/api/query_at_ts") {
+      await handleQueryAtTs(req, res, call, deps.latestTs);
+      return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * `consistentQuery`: a query at a given snapshot. The engine keeps only the
+ * latest snapshot, so a ts that is no longer the latest is refused (the
+ * client then starts over with a fresh `query_ts`).
+ */
+async function handleQueryAtTs(req: IncomingMessage, res: ServerResponse, deps: FunctionApiDeps, latestTs: () => bigint): Promise<void> {
+  try {
+    const caller = await deps.identities.resolve(parseAuthorization(req.headers));
+    const body = (await readJsonBody(req, deps.bodyLimit)) as Record<string, unknown> | null;
+    if (body === null || typeof body.path !== "string") throw new EngineError("BadRequest", "The body needs `path`, `args` and `ts`.");
+    const ts = decodeTs(body.ts);
+    const format = parseFormat(body.format, false);
+    const outcome = await deps.runtime.lock.run(async () => {
+      if (latestTs() !== ts) {
+        throw new EngineError(
+          "SnapshotUnavailable",
+          "This engine serves only its latest snapshot, and data changed since that ts; ask /api/query_ts again.",
+          "conflict",
+        );
+      }
+      const result = await deps.runtime.runQueryLocked({
+        path: body.path as string,
+        args: unwrapArgs(body.args),
+        identity: caller.identity,
+        allowInternal: caller.admin,
+        origin: caller.admin ? "admin" : "client",
+      });
+      return result.outcome;
+    });
+    sendJson(res, 200, outcomeBody(outcome, format));
+  } catch (e) {
+    sendError(res, e);
+  }
 }
 
 type ResultFormat = "convex" | "json";

@@ -102,3 +102,30 @@ describe("runtime over ConvexHttpClient", () => {
     expect(list.map((m: { body: string }) => m.body)).toContain("hello");
   });
 });
+
+describe("consistent queries (query_ts / query_at_ts)", () => {
+  let running: TestEngine;
+  beforeAll(async () => {
+    running = await startTestEngine({ appDir: APP });
+  });
+  afterAll(async () => running?.close());
+
+  test("consistentQuery reads the latest snapshot; a stale ts is refused", async () => {
+    const client = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "one" });
+    const list = await (client as unknown as { consistentQuery(r: unknown, a: unknown): Promise<unknown[]> }).consistentQuery(
+      ref<"query">("messages:byAuthor"),
+      { author: "c" },
+    );
+    expect(list).toHaveLength(1);
+    const ts = ((await (await fetch(`${running.engine.cloudUrl}/api/query_ts`, { method: "POST" })).json()) as { ts: string }).ts;
+    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "two" });
+    const stale = await fetch(`${running.engine.cloudUrl}/api/query_at_ts`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ path: "messages:byAuthor", args: [{ author: "c" }], ts }),
+    });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toMatch(/latest snapshot/);
+  });
+});
