@@ -50,6 +50,8 @@ export interface EngineOptions {
   bundle?: AppBundle;
   /** Where engine messages go. */
   logger?: EngineLogger;
+  /** Every finished function call (dev mode prints failures with their source frames). */
+  onCall?: (record: CallRecord) => void;
   /** Every function console line (dev mode streams them). */
   onFunctionLog?: AppHostEvents["onFunctionLog"];
   /** File storage settings (upload size limit). */
@@ -148,6 +150,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       onCall: (record) => {
         recentCalls.push(record);
         if (recentCalls.length > RECENT_CALLS) recentCalls.shift();
+        options.onCall?.(record);
       },
       onFunctionLog: options.onFunctionLog,
       // Called on every activation (new code, env change): live queries re-run on the new code too.

@@ -3,6 +3,7 @@ import { writeGeneratedCode } from "../codegen/generate-code.js";
 import { startDevSession, type DevSession } from "../dev/dev-session.js";
 import { createEngine, type Engine } from "../engine.js";
 import { EngineError } from "../errors.js";
+import type { CallRecord } from "../runtime/runtime.js";
 import { claimDataFolder } from "./running-engine.js";
 import { dataDirOption, parseCommand, portOption } from "./cli-options.js";
 
@@ -47,6 +48,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
       env,
       dev,
       onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
+      onCall: watch ? printFailure : undefined,
     });
   } catch (e) {
     claim.release();
@@ -82,6 +84,13 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
   claim.release();
   process.stdout.write("stopped\n");
   return 0;
+}
+
+/** In dev mode a failing call is printed with where in the app's source it threw. */
+function printFailure(record: CallRecord): void {
+  if (record.status !== "error") return;
+  const frames = record.errorFrames?.length ? `\n${record.errorFrames.join("\n")}` : "";
+  process.stdout.write(`${timestamp()} ✖ ${record.path} failed: ${record.error}${frames}\n`);
 }
 
 function timestamp(): string {

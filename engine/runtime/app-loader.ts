@@ -6,6 +6,7 @@ import * as convexServer from "convex/server";
 import * as convexValues from "convex/values";
 import { EngineError } from "../errors.js";
 import type { AppBundle } from "./app-bundler.js";
+import { registerBundle } from "./stack-mapper.js";
 
 /** The evaluated app: every module's exports, the schema and the auth config objects. */
 export interface EvaluatedApp {
@@ -38,10 +39,11 @@ export function evaluateBundle(bundle: AppBundle, appDir: string, env: Record<st
   const appProcess = Object.create(process, {
     env: { value: env, enumerable: true, configurable: true, writable: true },
   });
+  const filename = registerBundle(bundle.code, path.resolve(appDir));
   const wrapped = `(function (exports, require, module, __filename, __dirname, process) {${bundle.code}\n})`;
   const module = { exports: {} as Record<string, unknown> };
   try {
-    const fn = new vm.Script(wrapped, { filename: path.join(path.resolve(appDir), "convex-app.bundle.js") })
+    const fn = new vm.Script(wrapped, { filename })
       .runInThisContext() as (...a: unknown[]) => void;
     fn(module.exports, appRequire, module, "convex-app.bundle.js", path.resolve(appDir), appProcess);
   } catch (e) {

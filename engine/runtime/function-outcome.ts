@@ -1,16 +1,26 @@
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../errors.js";
+import { appFrames } from "./stack-mapper.js";
 
 /** The result of calling a function, as every transport reports it. */
 export type CallOutcome =
   | { status: "success"; value: JSONValue; logLines: string[]; ts?: bigint }
-  | { status: "error"; errorMessage: string; errorData?: JSONValue; logLines: string[] };
+  | {
+      status: "error";
+      errorMessage: string;
+      errorData?: JSONValue;
+      logLines: string[];
+      /** Where in the app's source it was thrown; for the engine's own log, never sent to clients. */
+      appFrames?: string[];
+    };
 
 /** A thrown value reduced to what a client may see. */
 export interface ReportedError {
   message: string;
   /** Convex JSON of a `ConvexError`'s data; absent for other errors. */
   data?: JSONValue;
+  /** Stack frames in the app's source files (for logs only). */
+  appFrames?: string[];
 }
 
 const CONVEX_ERROR = Symbol.for("ConvexError");
@@ -32,14 +42,14 @@ export function reportThrown(thrown: unknown, logInternal: (e: unknown) => void)
         data = e.data;
       }
     }
-    return { message: `Uncaught ConvexError: ${e.message ?? ""}`, data };
+    return { message: `Uncaught ConvexError: ${e.message ?? ""}`, data, appFrames: appFrames((thrown as { stack?: string }).stack) };
   }
   if (thrown instanceof EngineError) {
     if (thrown.recovery === "fatal") logInternal(thrown);
     return { message: thrown.message };
   }
   if (thrown instanceof Error) {
-    return { message: `Uncaught ${thrown.name || "Error"}: ${thrown.message}` };
+    return { message: `Uncaught ${thrown.name || "Error"}: ${thrown.message}`, appFrames: appFrames(thrown.stack) };
   }
   return { message: `Uncaught ${String(thrown)}` };
 }

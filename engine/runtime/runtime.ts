@@ -48,6 +48,8 @@ export interface CallRecord {
   durationMs: number;
   logLines: string[];
   error?: string;
+  /** Where the error was thrown, in the app's source files. */
+  errorFrames?: string[];
 }
 
 /** Settings and services of a runtime. */
@@ -422,6 +424,7 @@ export class Runtime implements ExecutionHost {
     const reported = reportThrown(e, (err) => this.options.logInternal?.(err));
     const outcome: CallOutcome = { status: "error", errorMessage: reported.message, logLines };
     if (reported.data !== undefined) outcome.errorData = reported.data;
+    if (reported.appFrames && reported.appFrames.length > 0) outcome.appFrames = reported.appFrames;
     return outcome;
   }
 
@@ -436,6 +439,7 @@ export class Runtime implements ExecutionHost {
       durationMs: this.now() - startedAt,
       logLines: outcome.logLines,
       error: outcome.status === "error" ? outcome.errorMessage : undefined,
+      errorFrames: outcome.status === "error" ? outcome.appFrames : undefined,
     });
   }
 

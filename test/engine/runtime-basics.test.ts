@@ -30,6 +30,16 @@ describe("runtime over ConvexHttpClient", () => {
     expect(list.some((m: { body: string }) => m.body === "never")).toBe(false);
   });
 
+  test("a failing call is logged with where it threw in the app's source (source-mapped)", async () => {
+    await client.mutation(ref<"mutation">("messages:failAfterWrite"), { body: "trace" }).catch(() => undefined);
+    const response = await fetch(`${running.engine.cloudUrl}/api/admin/calls`, {
+      headers: { Authorization: `Convex ${running.engine.adminKey}` },
+    });
+    const { calls } = (await response.json()) as { calls: { path: string; errorFrames?: string[] }[] };
+    const failed = calls.filter((c) => c.path === "messages:failAfterWrite").at(-1)!;
+    expect(failed.errorFrames?.[0]).toMatch(/fixtures\/basic\/convex\/messages\.ts:43:\d+/);
+  });
+
   test("a nested mutation that throws rolls back only its own writes (savepoint); the caller may catch", async () => {
     const result = await client.mutation(ref<"mutation">("messages:nestedRollback"), { body: "outer-kept" });
     expect(result).toMatch(/caught: .*boom after write/);
