@@ -96,6 +96,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         close(code, reason) {
           if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
         },
+        bufferedAmount: () => ws.bufferedAmount,
       },
       {
         rounds,
@@ -157,7 +158,9 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       // 1001 "going away": the clients reconnect (to this address, once the engine is back).
       for (const session of sessions.keys()) session.close(1001, "ServerShutdown");
       sessions.clear();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      // Not waiting for close handshakes: a client that stopped reading would hold shutdown for
+      // ws's 30 s timeout. The HTTP server destroys the sockets right after this.
+      wss.close();
       await rounds.idle();
     },
   };

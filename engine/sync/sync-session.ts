@@ -20,6 +20,8 @@ import type { RoundTarget, UpdateRounds } from "./update-rounds.js";
 export interface SessionSocket {
   send(text: string): void;
   close(code: number, reason: string): void;
+  /** Bytes handed to the socket but not yet written out. */
+  bufferedAmount(): number;
 }
 
 /** What a session needs from the server. */
@@ -42,6 +44,10 @@ const CLOSE_PROTOCOL_ERROR = 1008;
 const CLOSE_INTERNAL_ERROR = 1011;
 /** `setTimeout` cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Above this many unsent bytes a connection gets no new Transition until it catches up. */
+const BACKLOG_LIMIT = 4 << 20;
+/** How often a backlogged socket is checked. */
+const DRAIN_POLL_MS = 20;
 
 /**
  * One WebSocket connection's state machine (convex-interface.md §5.6).
@@ -65,6 +71,7 @@ export class SyncSession implements RoundTarget {
   private identity: Identity | null = null;
   private admin = false;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private drainWaiters: (() => void)[] = [];
   private inbox: Promise<void> = Promise.resolve();
   private mutations: Promise<void> = Promise.resolve();
 
@@ -82,6 +89,25 @@ export class SyncSession implements RoundTarget {
 
   get owedTs(): bigint | null {
     return this.outbox.owed;
+  }
+
+  get backlogged(): boolean {
+    return this.socket.bufferedAmount() > BACKLOG_LIMIT;
+  }
+
+  whenDrained(callback: () => void): void {
+    this.drainWaiters.push(callback);
+    if (this.drainWaiters.length > 1) return;
+    const check = () => {
+      if (!this.isClosed && this.socket.bufferedAmount() > BACKLOG_LIMIT / 2) {
+        setTimeout(check, DRAIN_POLL_MS).unref();
+        return;
+      }
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const waiter of waiters) waiter();
+    };
+    setTimeout(check, DRAIN_POLL_MS).unref();
   }
 
   /** A text frame arrived. */

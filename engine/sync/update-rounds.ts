@@ -30,6 +30,10 @@ export interface RoundTarget {
   readonly closed: boolean;
   /** A successful mutation's commit ts that no Transition sent after its response covers yet. */
   readonly owedTs: bigint | null;
+  /** True while the client is not reading fast enough: its next Transition waits (and absorbs later changes). */
+  readonly backlogged: boolean;
+  /** Calls `callback` once the backlog has drained (or the connection closed). */
+  whenDrained(callback: () => void): void;
   /** Sends (or holds) a Transition built by the round. */
   deliverTransition(start: StateVersion, end: StateVersion, modifications: string[]): void;
 }
@@ -232,6 +236,11 @@ export class UpdateRounds {
 
   private emit(target: RoundTarget, ts: bigint): void {
     if (target.closed) return;
+    if (target.backlogged) {
+      // A Transition is a diff from what was sent: skipping one loses nothing, the next covers both.
+      target.whenDrained(() => this.touch(target));
+      return;
+    }
     const owed = target.owedTs;
     const transition = target.view.buildTransition(ts, owed !== null && owed <= ts);
     if (transition === null) return;

@@ -209,4 +209,42 @@ describe("large results", () => {
       await client.close();
     }
   });
+
+  test("a client that stops reading gets one Transition for many changes once it catches up", async () => {
+    // Only this connection may watch the messages: frames are counted engine-wide.
+    const earlier = raws.splice(0);
+    for (const r of earlier) r.close();
+    await Promise.all(earlier.map((r) => r.closed));
+    const c = await raw();
+    c.send({ type: "ModifyQuerySet", baseVersion: 0, newVersion: 1, modifications: [addList(0)] });
+    c.pause();
+    const http = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+    const chunksBefore = sentTypes.filter((t) => t === "TransitionChunk").length;
+    // Enough to overflow the kernel's socket buffers (tens of MB on loopback) several times.
+    const CHANGES = 16;
+    for (let i = 0; i < CHANGES; i++) {
+      await http.mutation(send, { author: "backlog", body: `change ${i}` });
+      await running.engine.sync.idle();
+    }
+    // Each full result is ~5.4 MB in six parts. Once the socket backs up, changes stop producing
+    // Transitions: they are absorbed by the one sent when the client reads again.
+    const transitionsSent = (sentTypes.filter((t) => t === "TransitionChunk").length - chunksBefore) / 6;
+    expect(transitionsSent).toBeLessThanOrEqual(CHANGES - 4);
+
+    c.resume();
+    // Reassembled in order, the Transitions chain without a gap and end with every change.
+    let version: unknown = { querySet: 0, identity: 0, ts: "AAAAAAAAAAA=" };
+    let parts: string[] = [];
+    let latest: Message[] = [];
+    while (latest.filter((m) => m.author === "backlog").length < CHANGES) {
+      const chunk = await c.next("TransitionChunk");
+      parts.push(chunk.chunk as string);
+      if (parts.length < (chunk.totalParts as number)) continue;
+      const transition = JSON.parse(parts.join("")) as { startVersion: unknown; endVersion: unknown; modifications: { value: Message[] }[] };
+      parts = [];
+      expect(transition.startVersion).toEqual(version);
+      version = transition.endVersion;
+      latest = transition.modifications[0]!.value;
+    }
+  });
 });

@@ -15,6 +15,9 @@ export interface RawSyncClient {
   next(type: string): Promise<Record<string, unknown>>;
   /** Resolves when the server closes the socket. */
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Stops reading from the socket (the server's sends back up), and starts again. */
+  pause(): void;
+  resume(): void;
   close(): void;
 }
 
@@ -61,6 +64,8 @@ export async function openRawSync(cloudUrl: string, version = "1.48.0"): Promise
       }
     },
     closed,
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
     close: () => ws.close(),
   };
 }
