@@ -7,6 +7,7 @@ import { reportThrown, newRequestId, type CallOutcome } from "./function-outcome
 import type { AppDefinition, RegisteredFunction, UdfKind } from "./function-registry.js";
 import type { LogLevel } from "./log-capture.js";
 import type { CommitSummary, ReadRecorder, RuntimeDatabase } from "./runtime-database.js";
+import { MutationBatcher } from "./mutation-batch.js";
 import { SerialLock } from "./serial-lock.js";
 import type { BlobService, DeploymentInfo, Identity } from "./services.js";
 import { runWithSyscalls } from "./syscall-router.js";
@@ -81,9 +82,11 @@ export interface TrackedQueryResult {
 }
 
 /**
- * The executor: runs queries and mutations one at a time under one lock, each
- * mutation in its own SQLite transaction (nested mutations in savepoints), and
- * actions concurrently outside the lock (convex-interface.md §8, design.md §4).
+ * The executor: runs queries and mutations one at a time under one lock,
+ * mutations group-committed (`mutation-batch.ts`: each in a savepoint of a
+ * shared transaction, one fsync per batch; nested mutations in savepoints of
+ * their own), and actions concurrently outside the lock (convex-interface.md
+ * §8, design.md §4).
  */
 export class Runtime implements ExecutionHost {
   readonly lock = new SerialLock();
@@ -92,10 +95,19 @@ export class Runtime implements ExecutionHost {
   readonly deployment: DeploymentInfo;
   private app: AppDefinition | null = null;
   private readonly options: RuntimeOptions;
+  private readonly mutations: MutationBatcher;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
     this.db = options.db;
+    this.mutations = new MutationBatcher({
+      lock: this.lock,
+      db: this.db,
+      newTx: () => this.newTx(true, this.db.newReads()),
+      committed: (commit, txs) => this.committed(commit, txs),
+      errorOutcome: (e, logLines) => this.errorOutcome(e, logLines),
+      logInternal: (e) => this.logInternal(e),
+    });
     this.blobs = options.blobs ?? null;
     this.deployment = options.deployment;
   }
@@ -171,56 +183,38 @@ export class Runtime implements ExecutionHost {
           this.executeInTransaction(fn, argsJson, request, logLines, this.newTx(false, this.db.newReads())),
         );
       case "mutation":
-        return this.lock.run(() => this.runMutationLocked(fn, argsJson, request, logLines));
+        return this.mutations.submit({
+          run: (tx) => this.executeInTransaction(fn, argsJson, request, logLines, tx),
+          idempotencyKey: request.idempotencyKey,
+          logLines,
+        });
       case "action":
         return this.runAction(fn, argsJson, request, logLines);
     }
   }
 
-  private async runMutationLocked(
-    fn: RegisteredFunction,
-    argsJson: string,
-    request: CallRequest,
-    logLines: string[],
-  ): Promise<CallOutcome> {
-    const key = request.idempotencyKey;
-    if (key !== undefined) {
-      const stored = this.db.storedMutationResult(key.sessionId, key.requestId);
-      if (stored !== null) {
-        return { status: "success", value: JSON.parse(stored.result) as JSONValue, logLines: [], ts: stored.ts };
-      }
-    }
-    const tx = this.newTx(true, this.db.newReads());
-    this.db.begin();
-    let outcome: CallOutcome;
-    try {
-      outcome = await this.executeInTransaction(fn, argsJson, request, logLines, tx);
-    } catch (e) {
-      this.db.rollback();
-      throw e;
-    }
-    if (outcome.status === "error") {
-      this.db.rollback();
-      return outcome;
-    }
-    if (key !== undefined) this.db.recordMutationResult(key.sessionId, key.requestId, JSON.stringify(outcome.value));
-    const commit = this.commit(tx);
-    return { ...outcome, ts: commit.ts };
-  }
-
   /** Commits the open transaction and runs what waits for durability. */
   private commit(tx: TransactionState): CommitSummary {
     const commit = this.db.commit();
-    for (const effect of tx.afterCommit) {
-      try {
-        effect();
-      } catch (e) {
-        this.options.logInternal?.(e);
+    this.committed(commit, [tx]);
+    return commit;
+  }
+
+  /** After a commit of these transactions: their after-commit effects, subscribers, the scheduler. */
+  private committed(commit: CommitSummary, txs: readonly TransactionState[]): void {
+    let touchedScheduler = false;
+    for (const tx of txs) {
+      touchedScheduler ||= tx.touchedScheduler;
+      for (const effect of tx.afterCommit) {
+        try {
+          effect();
+        } catch (e) {
+          this.options.logInternal?.(e);
+        }
       }
     }
     this.options.onCommit?.(commit);
-    if (tx.touchedScheduler) this.options.onSchedulerChange?.();
-    return commit;
+    if (touchedScheduler) this.options.onSchedulerChange?.();
   }
 
   private async executeInTransaction(

@@ -1,0 +1,192 @@
+import type { JSONValue } from "convex/values";
+import type { TransactionState } from "./execution.js";
+import type { CallOutcome } from "./function-outcome.js";
+import type { CommitSummary, RuntimeDatabase } from "./runtime-database.js";
+import type { SerialLock } from "./serial-lock.js";
+
+/**
+ * Group commit (design.md §4): mutations waiting for the executor run back to
+ * back in ONE SQLite transaction, each isolated by a savepoint, and the batch
+ * ends with one COMMIT, i.e. one fsync. Nothing is answered before that
+ * commit returns, so "acknowledged ⇒ durable" holds for every mutation.
+ *
+ * - A mutation that fails is rolled back to its savepoint, alone; the others
+ *   in the batch commit. (The first one needs no savepoint: with nothing
+ *   before it, its failure rolls back the whole transaction.)
+ * - Order is arrival order, so one client's mutations keep their order.
+ * - Every mutation of a batch gets the batch's commit ts; subscribers see the
+ *   batch as one commit.
+ * - Exactly-once: a request whose idempotency key is stored answers its
+ *   stored result; a second copy of a key inside the same batch answers the
+ *   first copy's result once the batch commits.
+ * - Batches are bounded in count and time so queued queries are not starved:
+ *   a batch takes what was queued when it started (up to MAX_BATCH_SIZE) and
+ *   what arrives while it is younger than MAX_BATCH_MS.
+ */
+
+/** Most mutations in one batch. */
+const MAX_BATCH_SIZE = 256;
+/** A batch stops taking mutations that arrived after it started once it has run this long (ms). */
+const MAX_BATCH_MS = 10;
+
+/** One mutation waiting for a batch. */
+export interface QueuedMutation {
+  /** Runs the mutation in the open transaction; never throws (failures are outcomes). */
+  run(tx: TransactionState): Promise<CallOutcome>;
+  idempotencyKey?: { sessionId: string; requestId: number };
+  /** Log lines of this call (an error outcome of the batch commit carries them). */
+  logLines: string[];
+  resolve(outcome: CallOutcome): void;
+}
+
+/** What the batcher needs from the runtime. */
+export interface MutationBatchHost {
+  readonly lock: SerialLock;
+  readonly db: RuntimeDatabase;
+  newTx(): TransactionState;
+  /** After a commit: after-commit effects of the given transactions, subscribers, scheduler wake-up. */
+  committed(commit: CommitSummary, txs: readonly TransactionState[]): void;
+  /** The outcome clients see for an error that is not the function's own (a failed commit). */
+  errorOutcome(e: unknown, logLines: string[]): CallOutcome;
+  /** Errors of the engine itself. */
+  logInternal(e: unknown): void;
+}
+
+interface Ran {
+  item: QueuedMutation;
+  outcome: CallOutcome;
+  tx: TransactionState | null;
+  /** Set when this request repeats an earlier one of the same batch: its outcome is that one's. */
+  sameAs: Ran | null;
+}
+
+/** Queues mutations and runs them in group-committed batches under the executor lock. */
+export class MutationBatcher {
+  private readonly queue: QueuedMutation[] = [];
+  private scheduled = false;
+
+  constructor(private readonly host: MutationBatchHost) {}
+
+  /** Runs a mutation in the next batch; resolves once its batch is durable (or it failed). */
+  submit(item: Omit<QueuedMutation, "resolve">): Promise<CallOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ ...item, resolve });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // One event-loop turn first: requests that arrived in the same I/O phase
+    // are parsed and queued by then and join this batch instead of each
+    // paying its own fsync.
+    setImmediate(() => {
+      void this.host.lock.run(() => this.runBatch());
+    });
+  }
+
+  private async runBatch(): Promise<void> {
+    const ran: Ran[] = [];
+    let commit: CommitSummary | null = null;
+    try {
+      commit = await this.runAndCommit(ran);
+    } catch (e) {
+      // A store operation or the commit failed: nothing of the batch is durable.
+      if (this.host.db.inTransaction) this.host.db.rollback();
+      for (const r of ran) {
+        const durable = r.outcome.status === "success" && r.outcome.ts !== undefined;
+        if (r.outcome === NOT_RUN || r.sameAs !== null || (r.outcome.status === "success" && !durable)) {
+          r.outcome = this.host.errorOutcome(e, r.item.logLines);
+          r.sameAs = null;
+        }
+      }
+    }
+    if (commit !== null) {
+      try {
+        this.host.committed(commit, ran.filter((r) => r.tx !== null).map((r) => r.tx!));
+      } catch (e) {
+        this.host.logInternal(e);
+      }
+    }
+    for (const r of ran) r.item.resolve(answer(r, commit));
+    this.scheduled = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  /**
+   * Runs queued mutations until the queue is empty or a bound is reached, then
+   * commits. Every mutation taken from the queue is in `ran` (even when this
+   * throws), so each gets an answer. Null when nothing was left to commit.
+   */
+  private async runAndCommit(ran: Ran[]): Promise<CommitSummary | null> {
+    const { db } = this.host;
+    const byKey = new Map<string, Ran>();
+    const started = performance.now();
+    // Everything queued when the batch starts runs in it (up to the size bound); later
+    // arrivals join only while the batch is young, so queued queries are not held up long.
+    const waiting = this.queue.length;
+    let open = false;
+    /** Mutations of the open transaction that succeeded: a later failure needs a savepoint to keep them. */
+    let kept = 0;
+    while (
+      this.queue.length > 0 &&
+      ran.length < MAX_BATCH_SIZE &&
+      (ran.length < waiting || performance.now() - started < MAX_BATCH_MS)
+    ) {
+      const item = this.queue.shift()!;
+      const key = item.idempotencyKey;
+      const keyText = key === undefined ? null : `${key.requestId}:${key.sessionId}`;
+      const entry: Ran = { item, outcome: NOT_RUN, tx: null, sameAs: null };
+      ran.push(entry);
+      if (key !== undefined) {
+        const stored = db.storedMutationResult(key.sessionId, key.requestId);
+        if (stored !== null) {
+          // Committed by an earlier batch, hence durable.
+          entry.outcome = { status: "success", value: JSON.parse(stored.result) as JSONValue, logLines: [], ts: stored.ts };
+          continue;
+        }
+        const earlier = byKey.get(keyText!);
+        if (earlier !== undefined) {
+          entry.sameAs = earlier;
+          continue;
+        }
+      }
+      if (!open) {
+        db.begin();
+        open = true;
+        kept = 0;
+      }
+      const savepoint = kept > 0 ? db.savepoint() : null;
+      const tx = this.host.newTx();
+      try {
+        entry.outcome = await item.run(tx);
+      } catch (e) {
+        entry.outcome = this.host.errorOutcome(e, item.logLines);
+      }
+      if (entry.outcome.status === "success") {
+        if (key !== undefined) db.recordMutationResult(key.sessionId, key.requestId, JSON.stringify(entry.outcome.value));
+        if (savepoint !== null) db.release(savepoint);
+        kept += 1;
+        entry.tx = tx;
+        if (keyText !== null) byKey.set(keyText, entry);
+      } else if (savepoint !== null) {
+        db.rollbackTo(savepoint);
+      } else {
+        db.rollback();
+        open = false;
+      }
+    }
+    return open ? db.commit() : null;
+  }
+}
+
+const NOT_RUN: CallOutcome = { status: "error", errorMessage: "The mutation did not run.", logLines: [] };
+
+/** What one queued request is answered: its outcome (or its twin's), stamped with the commit ts. */
+function answer(r: Ran, commit: CommitSummary | null): CallOutcome {
+  const outcome = r.sameAs === null ? r.outcome : { ...r.sameAs.outcome, logLines: [] };
+  if (outcome.status !== "success" || outcome.ts !== undefined) return outcome;
+  // A success without a ts ran in this batch; it exists only if the batch committed.
+  return commit === null ? NOT_RUN : { ...outcome, ts: commit.ts };
+}
