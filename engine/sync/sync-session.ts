@@ -237,13 +237,15 @@ export class SyncSession implements RoundTarget {
       const response = encodeServerMessage({ type: "MutationResponse", requestId: message.requestId, outcome });
       const commitTs = outcome.status === "success" ? (outcome.ts ?? null) : null;
       if (this.outbox.endMutation(response, commitTs)) this.deps.rounds.touch(this);
-    });
+    }).catch((e: unknown) => this.fail(e));
   }
 
   private startAction(message: RequestMessage): void {
-    void this.call(message, "action", this.identity, this.admin, null).then((outcome) => {
-      if (!this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
-    });
+    void this.call(message, "action", this.identity, this.admin, null)
+      .then((outcome) => {
+        if (!this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
+      })
+      .catch((e: unknown) => this.fail(e));
   }
 
   private async call(

@@ -196,8 +196,12 @@ export class UpdateRounds {
       emitted.add(view);
       this.emit(target, ts);
     };
-    // Connections that changed but wait for no query can be answered now.
-    for (const target of touched) if (isClean(target.view)) emit(target.view);
+    // Connections that changed but wait for no query can be answered now; the others queue
+    // (also when they joined a subscription that is already waiting to run for someone else).
+    for (const target of touched) {
+      if (isClean(target.view)) emit(target.view);
+      else this.enqueue(target.view);
+    }
 
     // A connection's stale subscriptions all run in the same slice, so under a steady stream
     // of commits every connection still reaches a state where all of them are clean.
@@ -266,11 +270,11 @@ export class UpdateRounds {
       const nextJournal = outcome.status === "success" ? journal : (journal ?? sub.journal);
       this.registry.recordRun(sub, encodeResult(outcome, nextJournal), nextJournal, reads.readSet());
     } catch (e) {
+      // runQueryLocked reports the function's own errors as outcomes; this is an engine fault.
+      // The query fails for its subscribers until it is subscribed again or new code is loaded.
       this.deps.logInternal(e);
       const outcome = { status: "error" as const, errorMessage: "Server error while running the query", logLines: [] };
-      // Nothing was recorded as read: run again on the next commit of any kind.
       this.registry.recordRun(sub, encodeResult(outcome, sub.journal), sub.journal, { intervals: [], ids: [] });
-      this.registry.invalidateAll();
     }
   }
 }
