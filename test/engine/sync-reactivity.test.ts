@@ -91,16 +91,29 @@ describe("reactive invalidation", () => {
     const runsBefore = await runsOf("messages:list");
     const valuesBefore = feed.values.length;
 
-    // Hold the executor while twenty likes queue up behind it, then let them all commit.
-    const { lock } = running.engine.app.runtime;
+    // Hold the executor while twenty likes are submitted (straight to the runtime, so they are
+    // all queued before it is free again), then let them all commit.
+    const runtime = running.engine.app.runtime;
     let release!: () => void;
-    const held = lock.run(() => new Promise<void>((resolve) => (release = resolve)));
-    // skipQueue: the HTTP client otherwise sends its mutations one at a time.
-    const likes = Array.from({ length: 20 }, () => http.mutation(like, { id }, { skipQueue: true }));
-    while (lock.queueLength < 20) await new Promise((resolve) => setImmediate(resolve));
+    let held!: Promise<void>;
+    await new Promise<void>((holding) => {
+      held = runtime.lock.run(
+        () =>
+          new Promise<void>((resolve) => {
+            release = resolve;
+            holding();
+          }),
+      );
+    });
+    const likes = Array.from({ length: 20 }, () =>
+      runtime.call({ path: "messages:like", args: { id }, identity: null, allowInternal: false, origin: "client" }),
+    );
     release();
     await held;
-    expect((await Promise.all(likes)).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const outcomes = await Promise.all(likes);
+    expect(outcomes.map((o) => (o.status === "success" ? o.value : o.errorMessage)).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1).sort(),
+    );
 
     const final = await feed.until((messages) => messages.find((m) => m._id === id)?.likes === 20);
     expect(final.find((m) => m._id === id)?.likes).toBe(20);
