@@ -2,10 +2,10 @@
 // Entry point of the engine's CLI. The engine is TypeScript; this builds it
 // into dist/ with esbuild when the sources are newer than the build (a few
 // hundred milliseconds), so `npm start` needs no separate build step.
-import { build } from "esbuild";
 import { existsSync, readdirSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildTs } from "../scripts/build-ts.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const entry = path.join(root, "engine", "cli", "main.ts");
@@ -27,18 +27,7 @@ if (stale) {
   // Built under a temporary name and renamed: several processes starting at
   // once (tests) never import a half-written file.
   const tmp = `${out}.${process.pid}.tmp.mjs`;
-  await build({
-    entryPoints: [entry],
-    outfile: tmp,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    sourcemap: "inline",
-    logLevel: "warning",
-    loader: { ".html": "text", ".css": "text" },
-  });
+  await buildTs(entry, tmp);
   renameSync(tmp, out);
 }
 const { main } = await import(pathToFileURL(out).href);

@@ -1,28 +1,17 @@
 // Builds a TypeScript entry point with esbuild (packages stay external) into
 // dist/ and runs it in its own Node process. Used by `npm run seed` and the
 // benchmark runner; the engine's CLI has its own builder in bin/.
-import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildTs } from "./build-ts.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Bundles `entry` (a path relative to the repository) and runs it with `args`; returns the exit code. */
 export async function runTs(entry, args = [], nodeArgs = []) {
   const out = path.join(root, "dist", entry.replace(/\.ts$/, ".mjs"));
-  await build({
-    entryPoints: [path.join(root, entry)],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    sourcemap: "inline",
-    logLevel: "warning",
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  await buildTs(path.join(root, entry), out);
   const result = spawnSync(process.execPath, [...nodeArgs, out, ...args], { cwd: process.cwd(), stdio: "inherit" });
   return result.status ?? 1;
 }

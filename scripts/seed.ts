@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { Webhook } from "svix";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { pick as pickFrom, seededRandom } from "../test/support/seeded-random";
 import { generatePhoto } from "./seed/generated-photo";
 import { CAPTIONS, COMMENTS, FIRST_NAMES, LAST_NAMES } from "./seed/demo-text";
 
@@ -27,14 +28,9 @@ const { values } = parseArgs({
 });
 const USERS = Number(values.users);
 const POSTS = Number(values.posts);
-let state = Number(values.seed) >>> 0;
-const random = () => {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = Math.imul(state ^ (state >>> 15), state | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const SEED = Number(values.seed) >>> 0;
+const random = seededRandom(SEED);
+const pick = <T>(items: readonly T[]): T => pickFrom(random, items);
 
 async function main(): Promise<void> {
   const engine = runningEngine(path.resolve(values.data!));
@@ -76,7 +72,7 @@ async function main(): Promise<void> {
         last_name: last,
         username: `${first}.${last}${i}`.toLowerCase(),
         // A small generated picture inline: demo data must not depend on a network.
-        image_url: `data:image/png;base64,${generatePhoto(state + 1000 + i, 64).toString("base64")}`,
+        image_url: `data:image/png;base64,${generatePhoto(SEED * 7919 + 1000 + i, 64).toString("base64")}`,
         primary_email_address_id: "idn_1",
         email_addresses: [{ id: "idn_1", email_address: `${first}.${last}${i}@example.com`.toLowerCase() }],
       },
@@ -110,7 +106,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < POSTS; i++) {
     const author = pick(users);
     const url = await author.client.mutation(api.posts.generateUploadUrl, {});
-    const upload = await fetch(url, { method: "POST", headers: { "Content-Type": "image/png" }, body: generatePhoto(state + i) as unknown as BodyInit });
+    const upload = await fetch(url, { method: "POST", headers: { "Content-Type": "image/png" }, body: generatePhoto(SEED * 7919 + i) as unknown as BodyInit });
     if (!upload.ok) throw new Error(`upload failed: ${upload.status} ${await upload.text()}`);
     const { storageId } = (await upload.json()) as { storageId: Id<"_storage"> };
     posts.push(await author.client.mutation(api.posts.createPost, { storageId, caption: pick(CAPTIONS) }));

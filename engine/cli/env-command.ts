@@ -1,9 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { DeploymentEnv } from "../deployment-env.js";
 import { EngineError } from "../errors.js";
-import { createSqliteStore } from "../store/sqlite-store.js";
+import { withOfflineStore } from "./offline-store.js";
 import { adminRequest, findRunningEngine } from "./running-engine.js";
 import { dataDirOption, parseCommand } from "./cli-options.js";
 
@@ -23,19 +20,11 @@ export async function envCommand(argv: string[]): Promise<number> {
     if (change !== null) await adminRequest(running, "POST", "env", change);
     env = ((await adminRequest(running, "GET", "env")) as { env: Record<string, string> }).env;
   } else {
-    mkdirSync(dataDir, { recursive: true });
-    const store = createSqliteStore({
-      path: path.join(dataDir, "db.sqlite3"),
-      now: () => Date.now(),
-      randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    });
-    try {
+    env = await withOfflineStore(dataDir, (store) => {
       const deploymentEnv = new DeploymentEnv(store, { name: "local", cloudUrl: "", siteUrl: "" });
       if (change !== null) deploymentEnv.set(change.name, change.value);
-      env = deploymentEnv.list();
-    } finally {
-      store.close();
-    }
+      return deploymentEnv.list();
+    });
   }
   if (change === null) {
     for (const [k, v] of Object.entries(env).sort()) process.stdout.write(`${k}=${v}\n`);

@@ -1,12 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { EngineError } from "../errors.js";
 import { exportSnapshot } from "../snapshot/snapshot-export.js";
 import { importSnapshot, type ImportMode } from "../snapshot/snapshot-import.js";
 import { createDiskBlobStore } from "../storage/disk-blob-store.js";
-import { createSqliteStore } from "../store/sqlite-store.js";
-import type { Store } from "../store/store.js";
+import { withOfflineStore } from "./offline-store.js";
 import { findRunningEngine } from "./running-engine.js";
 import { dataDirOption, parseCommand } from "./cli-options.js";
 
@@ -93,18 +91,4 @@ export async function importCommand(argv: string[]): Promise<number> {
 function requirePath(raw: unknown, command: string): string {
   if (typeof raw !== "string" || raw === "") throw new EngineError("BadArguments", `${command} needs --path FILE.zip`);
   return path.resolve(raw);
-}
-
-async function withOfflineStore<T>(dataDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  mkdirSync(dataDir, { recursive: true });
-  const store = createSqliteStore({
-    path: path.join(dataDir, "db.sqlite3"),
-    now: () => Date.now(),
-    randomBytes: (n) => new Uint8Array(randomBytes(n)),
-  });
-  try {
-    return await fn(store);
-  } finally {
-    store.close();
-  }
 }

@@ -1,4 +1,5 @@
 import { PNG } from "pngjs";
+import { seededRandom } from "../../test/support/seeded-random";
 
 /**
  * A photo-like PNG drawn from a seed: a sky gradient, a sun and rolling
@@ -6,7 +7,7 @@ import { PNG } from "pngjs";
  * no two pictures are the same.
  */
 export function generatePhoto(seed: number, size = 360): Buffer {
-  const random = mulberry(seed);
+  const random = seededRandom(seed);
   const palette = PALETTES[Math.floor(random() * PALETTES.length)]!;
   const png = new PNG({ width: size, height: size });
   const sun = { x: size * (0.2 + random() * 0.6), y: size * (0.15 + random() * 0.3), r: size * (0.06 + random() * 0.08) };
@@ -50,14 +51,4 @@ const PALETTES: { skyTop: Rgb; skyBottom: Rgb; sun: Rgb; hills: Rgb[] }[] = [
 function mix(a: Rgb, b: Rgb, t: number): Rgb {
   const k = Math.max(0, Math.min(1, t));
   return [a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k, a[2] + (b[2] - a[2]) * k].map(Math.round) as Rgb;
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

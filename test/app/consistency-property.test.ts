@@ -5,7 +5,7 @@ import { describeEach, type AppBackend } from "./harness";
 import { signUp, type TestUser } from "./support/accounts";
 import { postImage } from "./support/content";
 import { expectAppError } from "./support/errors";
-import { pick, seededRandom } from "./support/random";
+import { pick, seededRandom } from "../support/seeded-random";
 
 /**
  * A seeded random run of several hundred user actions. Throughout, every

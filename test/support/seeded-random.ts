@@ -1,6 +1,6 @@
 /**
- * A small seeded PRNG (mulberry32) so randomized tests replay exactly from
- * their seed. Not for anything security-related.
+ * A small seeded PRNG (mulberry32) so randomized tests (and the demo seed)
+ * replay exactly from their seed. Not for anything security-related.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -13,10 +13,14 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A random element of `items` (which must not be empty). */
+export function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)]!;
+}
+
 /** Helpers over a seeded source. */
 export function randomTools(random: () => number) {
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)]!;
   const chance = (p: number) => random() < p;
-  return { random, int, pick, chance };
+  return { random, int, pick: <T>(items: readonly T[]) => pick(random, items), chance };
 }
