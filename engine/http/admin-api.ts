@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EngineError } from "../errors.js";
 import type { Store } from "../store/store.js";
-import { keyAfter, MIN_KEY } from "../values/index-key-codec.js";
 import type { CallRecord, Runtime } from "../runtime/runtime.js";
 import type { DrainOptions, DrainResult } from "../scheduler/scheduler.js";
+import { listFiles } from "./admin-files.js";
+import { listFunctions } from "./admin-functions.js";
 import { parseAuthorization } from "./auth-header.js";
+import { findDocument } from "./document-lookup.js";
+import { pageRequestFrom, readDocumentPage } from "./document-page.js";
 import type { IdentityResolver } from "./identity-resolver.js";
 import type { Route } from "./api-server.js";
 import { readJsonBody } from "./request-body.js";
@@ -21,13 +24,19 @@ export interface AdminApiDeps {
   mintToken(claims: { subject: string; name?: string; email?: string }): Promise<string>;
   /** Runs scheduled jobs now (`POST scheduler/drain`); absent when the engine has no scheduler. */
   drainScheduler?(options: DrainOptions): Promise<DrainResult>;
+  /** The issuers of the app's auth providers (the dev issuer when none is configured), for acting as a user. */
+  authIssuers(): string[];
+  /** Whether a stored file's bytes are on disk. */
+  fileExists(storageId: string): Promise<boolean>;
 }
 
 const PREFIX = "/api/admin/";
 
 /**
  * The admin API behind the dashboard, the CLI and the test harness: tables,
- * documents, deployment env vars, recent calls, tokens for a named user.
+ * documents, files, functions, deployment env vars, recent calls, tokens for
+ * a named user. Functions themselves are run through `/api/function` with the
+ * admin key (and an acting-as identity), as `ConvexHttpClient.setAdminAuth` does.
  */
 export function adminApiRoute(deps: AdminApiDeps): Route {
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
@@ -54,6 +63,17 @@ async function handle(action: string, req: IncomingMessage, url: URL, deps: Admi
       );
     case "GET documents":
       return listDocuments(deps, url);
+    case "GET document": {
+      const id = url.searchParams.get("id");
+      if (!id) throw new EngineError("BadRequest", "Add ?id=<document id>.");
+      return deps.runtime().lock.run(async () => findDocument(deps.store, id));
+    }
+    case "GET files":
+      return listFiles({ runtime: deps.runtime(), store: deps.store, fileExists: deps.fileExists }, pageRequestFrom(url, 50, "desc"));
+    case "GET functions":
+      return { functions: listFunctions(deps.runtime()) };
+    case "GET auth/issuers":
+      return { issuers: deps.authIssuers() };
     case "GET env":
       return { env: deps.listEnv() };
     case "POST env": {
@@ -83,28 +103,14 @@ async function handle(action: string, req: IncomingMessage, url: URL, deps: Admi
   }
 }
 
-/** A page of a table's documents in creation order; `cursor` is the last key seen (base64). */
+/** A page of a table's documents in creation order; `cursor` is the last key seen (base64url). */
 async function listDocuments(deps: AdminApiDeps, url: URL): Promise<unknown> {
   const table = url.searchParams.get("table");
   if (!table) throw new EngineError("BadRequest", "Add ?table=<name>.");
-  const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? "100") || 100, 1), 1000);
-  const cursor = url.searchParams.get("cursor");
-  const order = url.searchParams.get("order") === "desc" ? "desc" : "asc";
+  const page = pageRequestFrom(url, 100);
   return deps.runtime().lock.run(async () => {
-    let lo: Uint8Array = MIN_KEY;
-    let hi: Uint8Array | null = null;
-    if (cursor) {
-      const key = Buffer.from(cursor, "base64url");
-      if (order === "asc") lo = keyAfter(key);
-      else hi = key;
-    }
-    const rows = deps.store.scan(`${table}.by_creation_time`, { lo, hi }, order, limit);
-    const last = rows.at(-1);
-    return {
-      documents: rows.map((r) => JSON.parse(r.text)),
-      nextCursor: rows.length === limit && last ? last.key.toString("base64url") : null,
-      total: deps.store.count(table),
-    };
+    const { rows, nextCursor } = readDocumentPage(deps.store, table, page);
+    return { documents: rows.map((r) => JSON.parse(r.text)), nextCursor, total: deps.store.count(table) };
   });
 }
 
