@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { normalizeAuthConfig } from "./auth/auth-config.js";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
+import { dashboardRoute } from "./dashboard/dashboard-route.js";
 import { EngineError } from "./errors.js";
 import { adminApiRoute } from "./http/admin-api.js";
 import { snapshotRoutes } from "./http/snapshot-routes.js";
@@ -236,7 +238,17 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         recentCalls: () => [...recentCalls],
         mintToken: (claims) => mintDevToken(claims),
         drainScheduler: (drainOptions) => scheduler.drain(drainOptions),
+        authIssuers: () => {
+          const configured = normalizeAuthConfig(appHost!.definition.authConfig).providers.map((p) => p.issuer);
+          return configured.length > 0 ? configured : [devIssuer.issuerUrl];
+        },
+        fileExists: async (storageId) => {
+          const file = await storage!.openFile(storageId);
+          await file?.blob.close();
+          return file !== null;
+        },
       }),
+      dashboardRoute({ onBuildError: (e) => logger.error("dashboard build failed", e) }),
       storageRoute(storage, (e) => logger.error("file storage error", e)),
       httpActionRoute({ runtime, identities, prefix: "/http" }),
     );
