@@ -145,6 +145,20 @@ describe("authentication", () => {
     expect((await c.closed).reason).toBe("AuthError");
   });
 
+  test("the official client given a bad token reports it signed out and carries on anonymously", async () => {
+    const client = new ConvexClient(running.engine.cloudUrl, { logger: false });
+    try {
+      const signedIn = new Promise<boolean>((resolve) => client.setAuth(async () => "not-a-jwt", resolve));
+      // The engine refuses the token (AuthError) and closes; the client retries with a fresh
+      // token, gets the same one back, and gives up.
+      expect(await signedIn).toBe(false);
+      const me = liveQuery(client, whoAmI, {});
+      expect(await me.until(() => true)).toBeNull();
+    } finally {
+      await client.close();
+    }
+  });
+
   test("a token that expires later ends the session with AuthError (authUpdateAttempted: false)", async () => {
     const c = await raw();
     const token = await running.engine.mintDevToken({ subject: "short-lived" }, 1);
