@@ -3,6 +3,7 @@ import { makeFunctionReference } from "convex/server";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api } from "../../convex/_generated/api";
+import { encodeDocumentId } from "../../engine/values/document-id";
 import { adminClient } from "../support/admin-client";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
 import { launchChromium, type TestBrowser } from "./support/chromium";
@@ -47,6 +48,28 @@ describe("the dashboard on the Instagram app", () => {
       expect(response.status).toBe(403);
       expect(await response.json()).toMatchObject({ code: "AdminKeyRequired" });
     }
+  });
+
+  test("the admin endpoints the dashboard uses answer clear JSON errors", async () => {
+    const get = async (endpoint: string) => {
+      const response = await fetch(`${running.engine.cloudUrl}/api/admin/${endpoint}`, { headers: { Authorization: `Convex ${running.engine.adminKey}` } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await get("document")).toEqual({ status: 400, body: { code: "BadRequest", message: "Add ?id=<document id>." } });
+    expect(await get("document?id=not-an-id")).toMatchObject({ status: 400, body: { code: "BadRequest" } });
+    // A well-formed id of the users table that no document has.
+    const unused = encodeDocumentId(running.engine.store.tableNumber("users")!, new Uint8Array(16));
+    expect(await get(`document?id=${unused}`)).toEqual({ status: 404, body: { code: "NotFound", message: `No document has the id ${unused}.` } });
+    expect(await get(`document?id=${seeded.storedPhoto}`)).toMatchObject({ status: 200, body: { table: "_storage", document: { _id: seeded.storedPhoto } } });
+    expect(await get("auth/issuers")).toEqual({ status: 200, body: { issuers: [running.engine.devIssuer.issuerUrl] } });
+    const functions = (await get("functions")).body.functions as { path: string; kind: string; visibility: string }[];
+    expect(functions).toContainEqual(expect.objectContaining({ path: "users:createUser", kind: "mutation", visibility: "internal" }));
+    const files = (await get("files?limit=2")).body as { files: { _id: string; missing: boolean }[]; nextCursor: string | null; total: number };
+    expect(files.files.map((f) => f._id)).toEqual([seeded.orphanUpload, seeded.missingPhoto]);
+    expect(files.files.map((f) => f.missing)).toEqual([false, true]);
+    expect(files.total).toBe(3);
+    const rest = (await get(`files?limit=2&cursor=${files.nextCursor}`)).body as { files: { _id: string }[]; nextCursor: string | null };
+    expect(rest).toMatchObject({ files: [{ _id: seeded.storedPhoto }], nextCursor: null });
   });
 
   test("signs in with the admin key and browses tables, newest first, and a document in full", async () => {
@@ -195,6 +218,12 @@ describe("the dashboard on the Instagram app", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to the dashboard" }).waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+
+    // A remembered key that the engine no longer accepts (another data folder) is dropped and asked for again.
+    await page.evaluate(() => localStorage.setItem("convex-local-dashboard.adminKey", "local|from-another-data-folder"));
+    await page.reload();
+    await page.getByText("The engine refused the saved admin key").waitFor();
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
   });
 });
 
@@ -202,8 +231,17 @@ describe("the dashboard on values and logs", () => {
   let running: TestEngine;
   let browser: TestBrowser;
 
+  const insert = makeFunctionReference<"mutation", { label: string; value: unknown }, string>("samples:insert");
+
   beforeAll(async () => {
     running = await startTestEngine({ appDir: fileURLToPath(new URL("./fixtures/values-and-logs/convex", import.meta.url)) });
+    const admin = adminClient(running.engine.cloudUrl, running.engine.adminKey);
+    // 54 plain samples, then the one with every kind of value: newest, so first in the default order.
+    for (let i = 1; i <= 54; i++) await admin.mutation(insert, { label: `sample ${i}`, value: i });
+    await admin.mutation(insert, {
+      label: "kinds",
+      value: { big: 2n ** 40n, bytes: new Uint8Array([1, 2, 254]).buffer, nan: NaN, list: [1, "two", null] },
+    });
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -212,11 +250,6 @@ describe("the dashboard on values and logs", () => {
   });
 
   test("renders int64s, bytes and special floats readably, and shows a run's log lines here and in Logs", async () => {
-    const insert = makeFunctionReference<"mutation", { label: string; value: unknown }, string>("samples:insert");
-    await adminClient(running.engine.cloudUrl, running.engine.adminKey).mutation(insert, {
-      label: "kinds",
-      value: { big: 2n ** 40n, bytes: new Uint8Array([1, 2, 254]).buffer, nan: NaN, list: [1, "two", null] },
-    });
     const { page } = browser;
     await page.goto(`${running.engine.cloudUrl}/dashboard#/data/samples`);
     await page.getByLabel("Admin key").fill(running.engine.adminKey);
@@ -229,6 +262,10 @@ describe("the dashboard on values and logs", () => {
     expect(value).toContain("nan: NaN");
     expect(value).toMatch(/list: \[\s*1,\s*"two",\s*null\s*\]/);
     await browser.screenshot("10-values");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await browser.screenshot("12-values-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.keyboard.press("Escape");
 
     await page.goto(`${running.engine.cloudUrl}/dashboard#/functions/${encodeURIComponent("samples:noisy")}`);
     await page.getByRole("heading", { name: "samples:noisy" }).waitFor();
@@ -248,5 +285,28 @@ describe("the dashboard on values and logs", () => {
     await row.waitFor();
     await row.press("Enter");
     await page.locator(".detail-row .log-lines", { hasText: "careful: this query is noisy" }).waitFor();
+  });
+
+  test("pages through a table fifty at a time, in either order", async () => {
+    const { page } = browser;
+    await page.goto(`${running.engine.cloudUrl}/dashboard#/data/samples`);
+    const grid = page.getByRole("table", { name: "Documents" });
+    const range = page.locator(".page-range");
+    await page.getByText("1–50 of 55").waitFor();
+    expect(await grid.locator("tbody tr").count()).toBe(50);
+    expect(await grid.locator("tbody tr").first().textContent()).toContain("kinds");
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByText("51–55 of 55").waitFor();
+    expect(await grid.locator("tbody tr").count()).toBe(5);
+    expect(await grid.locator("tbody tr").last().textContent()).toContain("sample 1");
+    expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await page.getByText("1–50 of 55").waitFor();
+
+    await page.getByRole("button", { name: "Newest first ↓" }).click();
+    await page.getByRole("button", { name: "Oldest first ↑" }).waitFor();
+    await expect.poll(() => grid.locator("tbody tr").first().textContent()).toContain("sample 1");
+    expect(await range.textContent()).toBe("1–50 of 55");
+    await browser.screenshot("13-paging");
   });
 });
