@@ -5,15 +5,15 @@ import { openQueryStream } from "../query/query-stream.js";
 import { createReadSetRecorder } from "../query/read-set.js";
 import { parseSerializedQuery } from "../query/serialized-query.js";
 import type { SavepointId, Store } from "../store/store.js";
-import { tryDecodeDocumentId } from "../values/document-id.js";
+import { tableNumberOfId } from "../values/document-id.js";
 import type { RuntimeDatabase } from "./runtime-database.js";
 
 /** The runtime's view of the data layer, over a Store and the query engine. */
 export function createRuntimeDatabase(store: Store): RuntimeDatabase {
   const tableOfId = (id: string): string | null | undefined => {
-    const decoded = typeof id === "string" ? tryDecodeDocumentId(id) : null;
-    if (decoded === null) return undefined;
-    return store.tableName(decoded.tableNumber);
+    const tableNumber = typeof id === "string" ? tableNumberOfId(id) : null;
+    if (tableNumber === null) return undefined;
+    return store.tableName(tableNumber);
   };
   const decode = (text: string | null): Record<string, Value> | null =>
     text === null ? null : (jsonToConvex(JSON.parse(text)) as Record<string, Value>);
@@ -42,10 +42,10 @@ export function createRuntimeDatabase(store: Store): RuntimeDatabase {
     page: (query, options, reads) => paginateQuery(store, parseSerializedQuery(query), options, reads),
     count: (table, reads) => countDocuments(store, table, reads),
     normalizeId(table, idString) {
-      const decoded = tryDecodeDocumentId(idString);
-      if (decoded === null) return null;
+      const tableNumber = tableNumberOfId(idString);
+      if (tableNumber === null) return null;
       const number = store.tableNumber(table);
-      return number !== null && number === decoded.tableNumber ? idString : null;
+      return number !== null && number === tableNumber ? idString : null;
     },
     newReads: () => createReadSetRecorder(),
     latestTs: () => store.lastCommitTs(),

@@ -1,6 +1,5 @@
-import type { JSONValue, Value } from "convex/values";
+import type { JSONValue } from "convex/values";
 import { EngineError } from "../errors.js";
-import { decodeValue } from "../values/maybe-value.js";
 import { Execution, type ExecutionHost, type FrameKind, type FunctionAddress, type TransactionState } from "./execution.js";
 import { resolveAddress } from "./function-address.js";
 import { reportThrown, newRequestId, type CallOutcome } from "./function-outcome.js";
@@ -13,6 +12,7 @@ import type { BlobService, DeploymentInfo, Identity } from "./services.js";
 import { runWithSyscalls } from "./syscall-router.js";
 import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
+import type { ValidationContext } from "../values/validator.js";
 
 /** A request to run a function by path. */
 export interface CallRequest {
@@ -96,10 +96,13 @@ export class Runtime implements ExecutionHost {
   private app: AppDefinition | null = null;
   private readonly options: RuntimeOptions;
   private readonly mutations: MutationBatcher;
+  /** How validators resolve `v.id(table)`; one object, so compiled validators are cached per runtime. */
+  private readonly validation: ValidationContext;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
     this.db = options.db;
+    this.validation = { tableNameOf: (n) => this.db.tableNameOfNumber(n) };
     this.mutations = new MutationBatcher({
       lock: this.lock,
       db: this.db,
@@ -265,7 +268,7 @@ export class Runtime implements ExecutionHost {
   private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<JSONValue> {
     const resultText = await runWithSyscalls(exec, () => fn.invoke(argsJson, exec.requestId));
     const result = JSON.parse(resultText) as JSONValue;
-    if (fn.returnsValidator !== null) checkReturns(fn, decodeValue(result), this.db);
+    checkReturns(fn, result, this.validation);
     return result;
   }
 
@@ -390,11 +393,7 @@ export class Runtime implements ExecutionHost {
   /** Decodes and validates arguments; returns the text the wrapper is invoked with. */
   private decodeArgs(fn: RegisteredFunction, raw: JSONValue): string {
     const json = raw ?? {};
-    const value = decodeValue(json);
-    if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof ArrayBuffer) {
-      throw new EngineError("InvalidArguments", `ArgumentValidationError: Arguments for ${fn.path} must be an object.`);
-    }
-    checkArgs(fn, value as Record<string, Value>, this.db);
+    checkArgs(fn, json, this.validation);
     return JSON.stringify([json]);
   }
 

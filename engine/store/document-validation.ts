@@ -1,6 +1,7 @@
 import type { ValidatorJSON } from "convex/values";
 import { EngineError } from "../errors";
 import { validateValue, type ValidationContext } from "../values/validator";
+import { valueCheck } from "../values/validator-check";
 import type { DecodedDocument } from "./document-codec";
 import type { SchemaJson } from "./schema-json";
 
@@ -16,7 +17,7 @@ export interface DocumentValidation {
   check(table: string, fields: DecodedDocument): void;
 }
 
-/** Creates the write validation; ids are resolved through `context`. */
+/** Creates the write validation; ids are resolved through `context` (keep it: compiled checks are cached per context). */
 export function createDocumentValidation(context: ValidationContext): DocumentValidation {
   let validators = new Map<string, ValidatorJSON>();
   return {
@@ -31,7 +32,7 @@ export function createDocumentValidation(context: ValidationContext): DocumentVa
     },
     check(table, fields) {
       const validator = validators.get(table);
-      if (validator === undefined) return;
+      if (validator === undefined || valueCheck(validator, context)(fields)) return;
       const reason = validateValue(validator, fields, context);
       if (reason !== null) {
         throw new EngineError(

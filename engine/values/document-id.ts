@@ -87,9 +87,24 @@ export function decodeDocumentId(id: string): DecodedDocumentId {
   return decoded;
 }
 
+/**
+ * Table numbers of recently seen valid ids. Decoding (base32, checksum and
+ * the canonical re-encoding) costs microseconds, and the same ids come back
+ * all the time: every `db.get`, every `v.id()` check, the authors on each
+ * feed page. Oldest first out.
+ */
+const ID_CACHE_SIZE = 20_000;
+const tableNumbers = new Map<string, number>();
+
 /** The table number of an id, or null when the id does not decode. */
 export function tableNumberOfId(id: string): number | null {
-  return tryDecodeDocumentId(id)?.tableNumber ?? null;
+  const cached = tableNumbers.get(id);
+  if (cached !== undefined) return cached;
+  const decoded = tryDecodeDocumentId(id);
+  if (decoded === null) return null;
+  if (tableNumbers.size >= ID_CACHE_SIZE) tableNumbers.delete(tableNumbers.keys().next().value as string);
+  tableNumbers.set(id, decoded.tableNumber);
+  return decoded.tableNumber;
 }
 
 function encodeVInt(value: number): Uint8Array {

@@ -1,5 +1,5 @@
 import { CommitTsPlaceholder, compareValues, type JSONValue, type Value, type ValidatorJSON } from "convex/values";
-import { tryDecodeDocumentId } from "./document-id";
+import { tableNumberOfId } from "./document-id";
 import { isSystemTableName } from "./table-names";
 import { decodeMaybeValue } from "./maybe-value";
 import { displayValidator, displayValue } from "./value-display";
@@ -123,8 +123,8 @@ function checkId(
   context: ValidationContext,
 ): string | null {
   if (typeof value !== "string") return noMatch(validator, value, path);
-  const decoded = tryDecodeDocumentId(value);
-  const found = decoded === null ? null : context.tableNameOf(decoded.tableNumber);
+  const tableNumber = tableNumberOfId(value);
+  const found = tableNumber === null ? null : context.tableNameOf(tableNumber);
   if (found === null) return noMatch(validator, value, path);
   if (found === validator.tableName) return null;
   const expected = `\`v.id(${JSON.stringify(validator.tableName)})\``;
