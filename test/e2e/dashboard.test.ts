@@ -79,15 +79,15 @@ describe("the dashboard on the Instagram app", () => {
     await tables.getByRole("link", { name: /users\s*3/ }).click();
     await expect.poll(() => page.url()).toMatch(/#\/data\/users$/);
     const grid = page.getByRole("table", { name: "Documents" });
-    await grid.locator("tbody tr").nth(2).waitFor();
+    await grid.locator("tbody tr[data-key]").nth(2).waitFor();
     // Newest first: cleo signed up last.
-    expect(await grid.locator("tbody tr").first().textContent()).toContain("user_cleo");
+    expect(await grid.locator("tbody tr[data-key]").first().textContent()).toContain("user_cleo");
     expect(await tables.getByRole("link", { name: /_storage\s*3/ }).count()).toBe(1);
     expect(await page.getByText("3 documents").count()).toBe(1);
     await browser.screenshot("02-tables");
 
     // The keyboard walks the rows and Enter opens one.
-    await grid.locator("tbody tr").first().focus();
+    await grid.locator("tbody tr[data-key]").first().focus();
     await page.keyboard.press("j");
     await page.keyboard.press("j");
     await page.keyboard.press("Enter");
@@ -104,8 +104,8 @@ describe("the dashboard on the Instagram app", () => {
     await page.keyboard.press("Escape");
     await expect.poll(() => page.url()).toMatch(/#\/data\/users$/);
     await tables.getByRole("link", { name: /posts\s*2/ }).click();
-    await grid.locator("tbody tr").nth(1).waitFor();
-    await grid.locator("tbody tr").filter({ hasText: "Sunset over the hills" }).getByRole("link", { name: ada.id }).click();
+    await grid.locator("tbody tr[data-key]").nth(1).waitFor();
+    await grid.locator("tbody tr[data-key]").filter({ hasText: "Sunset over the hills" }).getByRole("link", { name: ada.id }).click();
     await page.getByRole("complementary", { name: `users ${ada.id}` }).waitFor();
     expect(page.url()).toContain(`#/data/users/${ada.id}`);
   });
@@ -113,7 +113,7 @@ describe("the dashboard on the Instagram app", () => {
   test("lists stored files with size, type and a preview, and says when a file's bytes are missing", async () => {
     await page.keyboard.press("2");
     const grid = page.getByRole("table", { name: "Stored files" });
-    await grid.locator("tbody tr").nth(2).waitFor();
+    await grid.locator("tbody tr[data-key]").nth(2).waitFor();
     const row = (id: string) => grid.locator(`tr[data-key="${id}"]`);
     expect(await row(seeded.storedPhoto).textContent()).toMatch(/image\/png.*\d+(\.\d)? KB.*stored/);
     expect(await row(seeded.missingPhoto).textContent()).toContain("file missing");
@@ -185,7 +185,7 @@ describe("the dashboard on the Instagram app", () => {
   test("lists scheduled functions with their state", async () => {
     await page.keyboard.press("5");
     const grid = page.getByRole("table", { name: "Scheduled functions" });
-    const job = grid.locator("tbody tr", { hasText: "uploads.js:expireTicket" }).first();
+    const job = grid.locator("tbody tr[data-key]", { hasText: "uploads.js:expireTicket" }).first();
     await job.waitFor();
     expect(await job.textContent()).toContain("pending");
     await browser.screenshot("08-schedules");
@@ -255,7 +255,7 @@ describe("the dashboard on values and logs", () => {
     await page.getByLabel("Admin key").fill(running.engine.adminKey);
     await page.getByRole("button", { name: "Sign in" }).click();
     const grid = page.getByRole("table", { name: "Documents" });
-    await grid.locator("tbody tr").first().click();
+    await grid.locator("tbody tr[data-key]").first().click();
     const value = await page.locator(".side-panel .value-view").textContent();
     expect(value).toContain("big: 1099511627776n");
     expect(value).toContain("bytes: Bytes(3) <01 02 fe>");
@@ -293,19 +293,19 @@ describe("the dashboard on values and logs", () => {
     const grid = page.getByRole("table", { name: "Documents" });
     const range = page.locator(".page-range");
     await page.getByText("1–50 of 55").waitFor();
-    expect(await grid.locator("tbody tr").count()).toBe(50);
-    expect(await grid.locator("tbody tr").first().textContent()).toContain("kinds");
+    expect(await grid.locator("tbody tr[data-key]").count()).toBe(50);
+    expect(await grid.locator("tbody tr[data-key]").first().textContent()).toContain("kinds");
     await page.getByRole("button", { name: "Next page" }).click();
     await page.getByText("51–55 of 55").waitFor();
-    expect(await grid.locator("tbody tr").count()).toBe(5);
-    expect(await grid.locator("tbody tr").last().textContent()).toContain("sample 1");
+    expect(await grid.locator("tbody tr[data-key]").count()).toBe(5);
+    expect(await grid.locator("tbody tr[data-key]").last().textContent()).toContain("sample 1");
     expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
     await page.getByRole("button", { name: "Previous page" }).click();
     await page.getByText("1–50 of 55").waitFor();
 
     await page.getByRole("button", { name: "Newest first ↓" }).click();
     await page.getByRole("button", { name: "Oldest first ↑" }).waitFor();
-    await expect.poll(() => grid.locator("tbody tr").first().textContent()).toContain("sample 1");
+    await expect.poll(() => grid.locator("tbody tr[data-key]").first().textContent()).toContain("sample 1");
     expect(await range.textContent()).toBe("1–50 of 55");
     await browser.screenshot("13-paging");
   });

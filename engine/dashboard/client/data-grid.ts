@@ -37,6 +37,8 @@ export function createDataGrid<T>(options: GridOptions<T>): DataGrid<T> {
   let columns = options.columns;
   let rows: T[] = [];
   let selected: string | null = null;
+  // Until the first rows arrive the grid says so, rather than claiming the table is empty.
+  let loaded = false;
   const head = h("thead");
   const body = h("tbody");
   const table = h("table", { class: "grid", "aria-label": options.label }, head, body);
@@ -47,7 +49,7 @@ export function createDataGrid<T>(options: GridOptions<T>): DataGrid<T> {
   function render(): void {
     setChildren(head, h("tr", null, columns.map((c) => h("th", { class: c.className, scope: "col" }, c.title))));
     if (rows.length === 0) {
-      setChildren(body, h("tr", null, h("td", { class: "grid-empty", colspan: columns.length }, options.emptyText)));
+      setChildren(body, h("tr", null, h("td", { class: "grid-empty", colspan: Math.max(columns.length, 1) }, loaded ? options.emptyText : "Loading…")));
       return;
     }
     setChildren(
@@ -122,6 +124,7 @@ export function createDataGrid<T>(options: GridOptions<T>): DataGrid<T> {
   return {
     element,
     setRows(next, nextColumns) {
+      loaded = true;
       rows = next;
       if (nextColumns) columns = nextColumns;
       render();
