@@ -73,7 +73,8 @@ describe("the dashboard on the Instagram app", () => {
   });
 
   test("signs in with the admin key and browses tables, newest first, and a document in full", async () => {
-    await page.getByLabel("Admin key").fill(running.engine.adminKey);
+    // The whole line `start` printed, pasted as is.
+    await page.getByLabel("Admin key").fill(`admin key: ${running.engine.adminKey}`);
     await page.getByRole("button", { name: "Sign in" }).click();
     const tables = page.getByRole("navigation", { name: "Tables" });
     await tables.getByRole("link", { name: /users\s*3/ }).click();

@@ -23,7 +23,8 @@ export function createLoginView(submit: SubmitKey, message: string | null): HTML
       class: "login-card",
       onSubmit: async (event: SubmitEvent) => {
         event.preventDefault();
-        const key = input.value.trim();
+        // Pasting the whole line `start` printed works too.
+        const key = input.value.trim().replace(/^admin key:\s*/i, "");
         if (key === "") return;
         button.disabled = true;
         setChildren(button, "Checking…");
