@@ -60,6 +60,8 @@ process.exit(failed === 0 ? 0 : 1);
 function preSteps() {
   return [
     { name: "typecheck (tsc --noEmit)", cmd: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"] },
+    // The dashboard's end-to-end tests drive Debian's Chromium (never a downloaded browser).
+    { name: "ensure chromium", cmd: "bash", args: [path.join(root, "scripts", "ensure-chromium.sh")] },
     // Builds dist/cli.mjs once, before tests spawn engine processes in parallel.
     { name: "build the engine CLI", cmd: process.execPath, args: [path.join(root, "bin", "convex-local.mjs"), "help"] },
   ];
