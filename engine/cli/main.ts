@@ -1,4 +1,5 @@
 import { codegenCommand } from "./codegen-command.js";
+import { dashboardCommand } from "./dashboard-command.js";
 import { envCommand } from "./env-command.js";
 import { exportCommand, importCommand } from "./snapshot-commands.js";
 import { devCommand, startCommand } from "./start-command.js";
@@ -18,6 +19,7 @@ Commands:
   dev       start --dev, plus watch: codegen, rebuild and push on every change, function logs
               (same options as start; --typecheck disable skips the type check)
   env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
+  dashboard Print the running engine's dashboard URL and admin key [--data DIR]
   codegen   Write <functions>/_generated/ (api, server, dataModel) [--functions DIR]
   export    Snapshot ZIP as \`npx convex export\` writes it: --path FILE.zip [--include-file-storage] [--data DIR]
   import    Read such a ZIP (ids kept): --path FILE.zip [--replace | --append] [--data DIR]
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
         return await tokenCommand(rest);
       case "codegen":
         return await codegenCommand(rest);
+      case "dashboard":
+        return await dashboardCommand(rest);
       case "export":
         return await exportCommand(rest);
       case "import":

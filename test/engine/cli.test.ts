@@ -77,6 +77,13 @@ describe("CLI", () => {
       expect(await viaHttp.query(api.users.getCurrentUser, {})).toMatchObject({ username: "cli" });
     });
 
+    test("`dashboard` prints the running engine's dashboard URL and admin key", async () => {
+      const { stdout } = await run("dashboard", "--data", dataDir);
+      expect(stdout).toBe(`dashboard: ${engine.cloudUrl}/dashboard\nadmin key: ${engine.adminKey}\n`);
+      const page = await fetch(`${engine.cloudUrl}/dashboard`);
+      expect(page.status).toBe(200);
+    });
+
     test("SIGTERM stops it cleanly", async () => {
       const code = await engine.stop("SIGTERM");
       expect(code).toBe(0);
