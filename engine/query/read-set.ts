@@ -53,6 +53,20 @@ interface TrackedScan {
   finished: boolean;
 }
 
+const NO_TRACKING: ScanTracker = { advance() {}, finish() {} };
+
+/**
+ * A recorder that keeps nothing, for executions whose read set nobody asks
+ * for (a one-off query, a mutation): tracking every scan and id costs
+ * allocations on the hottest paths. Its read set is always empty.
+ */
+export const DISCARDED_READS: ReadSetRecorder = {
+  addInterval() {},
+  addId() {},
+  trackScan: () => NO_TRACKING,
+  readSet: () => ({ intervals: [], ids: [] }),
+};
+
 /** Creates an empty recorder. */
 export function createReadSetRecorder(): ReadSetRecorder {
   const intervals: ReadInterval[] = [];

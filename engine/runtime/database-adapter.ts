@@ -2,7 +2,7 @@ import { jsonToConvex, type Value } from "convex/values";
 import { countDocuments, readDocument } from "../query/document-reads.js";
 import { paginateQuery } from "../query/paginate.js";
 import { openQueryStream } from "../query/query-stream.js";
-import { createReadSetRecorder } from "../query/read-set.js";
+import { createReadSetRecorder, DISCARDED_READS } from "../query/read-set.js";
 import { parseSerializedQuery } from "../query/serialized-query.js";
 import type { SavepointId, Store } from "../store/store.js";
 import { tableNumberOfId } from "../values/document-id.js";
@@ -25,6 +25,8 @@ export function createRuntimeDatabase(store: Store): RuntimeDatabase {
       return { ts: result.ts, writes: result.writes, documentsWritten: result.writes.length };
     },
     rollback: () => store.rollback(),
+    beginRead: () => store.beginRead(),
+    endRead: () => store.endRead(),
     savepoint: () => store.savepoint(),
     release: (sp) => store.release(sp as SavepointId),
     rollbackTo: (sp) => store.rollbackTo(sp as SavepointId),
@@ -48,6 +50,7 @@ export function createRuntimeDatabase(store: Store): RuntimeDatabase {
       return number !== null && number === tableNumber ? idString : null;
     },
     newReads: () => createReadSetRecorder(),
+    discardedReads: DISCARDED_READS,
     latestTs: () => store.lastCommitTs(),
     storedMutationResult: (sessionId, requestId) => store.getMutationResult(sessionId, requestId),
     recordMutationResult: (sessionId, requestId, result) => store.recordMutationResult(sessionId, requestId, result),

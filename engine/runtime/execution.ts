@@ -92,8 +92,11 @@ export class Execution implements SyscallTarget {
       this.assertLive(op);
       const handler = ASYNC_OPS[op];
       if (handler === undefined) throw new Error(`Unknown async operation ${op}`);
+      const result = handler(this, JSON.parse(argsJson));
+      // Most handlers answer at once; only the others need a rejection handler.
+      if (typeof result === "string") return Promise.resolve(result);
       // Rejections keep `data` (Convex JSON) so a nested ConvexError surfaces as one (§2.3).
-      return Promise.resolve(handler(this, JSON.parse(argsJson))).catch((e) => Promise.reject(asSyscallRejection(e)));
+      return result.catch((e: unknown) => Promise.reject(asSyscallRejection(e)));
     } catch (e) {
       return Promise.reject(asSyscallRejection(e));
     }

@@ -20,6 +20,10 @@ export interface RuntimeDatabase {
   release(savepoint: number): void;
   /** Discards the nested mutation's writes. */
   rollbackTo(savepoint: number): void;
+  /** Opens a read transaction: one snapshot for a query, and cheaper point reads. */
+  beginRead(): void;
+  /** Ends the read transaction. */
+  endRead(): void;
   /** True while a write transaction is open. */
   readonly inTransaction: boolean;
 
@@ -51,6 +55,8 @@ export interface RuntimeDatabase {
   normalizeId(table: string, idString: string): string | null;
   /** A fresh read-set recorder for one execution. */
   newReads(): ReadRecorder;
+  /** A recorder that keeps nothing, for executions whose reads nobody looks at. */
+  readonly discardedReads: ReadRecorder;
   /** The latest committed ts. */
   latestTs(): bigint;
   /** A mutation result stored for `(sessionId, requestId)`, for exactly-once retries. */

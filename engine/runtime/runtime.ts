@@ -12,7 +12,11 @@ import type { BlobService, DeploymentInfo, Identity } from "./services.js";
 import { runWithSyscalls } from "./syscall-router.js";
 import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
+import { Watchdog } from "./watchdog.js";
 import type { ValidationContext } from "../values/validator.js";
+
+/** How long a query or mutation may run unless `transactionTimeoutMs` says otherwise. */
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A request to run a function by path. */
 export interface CallRequest {
@@ -96,6 +100,7 @@ export class Runtime implements ExecutionHost {
   private app: AppDefinition | null = null;
   private readonly options: RuntimeOptions;
   private readonly mutations: MutationBatcher;
+  private readonly watchdog: Watchdog;
   /** How validators resolve `v.id(table)`; one object, so compiled validators are cached per runtime. */
   private readonly validation: ValidationContext;
 
@@ -103,10 +108,12 @@ export class Runtime implements ExecutionHost {
     this.options = options;
     this.db = options.db;
     this.validation = { tableNameOf: (n) => this.db.tableNameOfNumber(n) };
+    this.watchdog = new Watchdog(options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.mutations = new MutationBatcher({
       lock: this.lock,
       db: this.db,
-      newTx: () => this.newTx(true, this.db.newReads()),
+      // Mutations take no read set: with one writer there is nothing to validate it against.
+      newTx: () => this.newTx(true, this.db.discardedReads),
       committed: (commit, txs) => this.committed(commit, txs),
       errorOutcome: (e, logLines) => this.errorOutcome(e, logLines),
       logInternal: (e) => this.logInternal(e),
@@ -166,7 +173,7 @@ export class Runtime implements ExecutionHost {
     try {
       const fn = this.resolve(request.path, request.allowInternal, "query");
       const argsJson = this.decodeArgs(fn, request.args);
-      outcome = await this.executeInTransaction(fn, argsJson, request, logLines, tx);
+      outcome = await this.readTransaction(() => this.executeInTransaction(fn, argsJson, request, logLines, tx));
     } catch (e) {
       outcome = this.errorOutcome(e, logLines);
     }
@@ -183,7 +190,8 @@ export class Runtime implements ExecutionHost {
     switch (fn.kind) {
       case "query":
         return this.lock.run(() =>
-          this.executeInTransaction(fn, argsJson, request, logLines, this.newTx(false, this.db.newReads())),
+          // A one-off query: nobody subscribes to what it read.
+          this.readTransaction(() => this.executeInTransaction(fn, argsJson, request, logLines, this.newTx(false, this.db.discardedReads))),
         );
       case "mutation":
         return this.mutations.submit({
@@ -244,6 +252,16 @@ export class Runtime implements ExecutionHost {
       return this.errorOutcome(e, logLines);
     } finally {
       exec.finish();
+    }
+  }
+
+  /** Runs a query's execution in a read transaction (one snapshot, cheaper point reads). */
+  private async readTransaction<T>(work: () => Promise<T>): Promise<T> {
+    this.db.beginRead();
+    try {
+      return await work();
+    } finally {
+      this.db.endRead();
     }
   }
 
@@ -316,7 +334,7 @@ export class Runtime implements ExecutionHost {
 
   async transactFromAction<T>(fn: (tx: TransactionState) => T): Promise<T> {
     return this.lock.run(async () => {
-      const tx = this.newTx(true, this.db.newReads());
+      const tx = this.newTx(true, this.db.discardedReads);
       this.db.begin();
       let result: T;
       try {
@@ -331,7 +349,7 @@ export class Runtime implements ExecutionHost {
   }
 
   async readFromAction<T>(fn: (tx: TransactionState) => T): Promise<T> {
-    return this.lock.run(async () => fn(this.newTx(false, this.db.newReads())));
+    return this.lock.run(async () => fn(this.newTx(false, this.db.discardedReads)));
   }
 
   /**
@@ -341,7 +359,7 @@ export class Runtime implements ExecutionHost {
    */
   async transact<T>(fn: (tx: TransactionState) => T | Promise<T>): Promise<T> {
     return this.lock.run(async () => {
-      const tx = this.newTx(true, this.db.newReads());
+      const tx = this.newTx(true, this.db.discardedReads);
       this.db.begin();
       let result: T;
       try {
@@ -402,15 +420,11 @@ export class Runtime implements ExecutionHost {
   }
 
   private withTimeout<T>(exec: Execution, work: Promise<T>): Promise<T> {
-    const limit = this.options.transactionTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        exec.finish();
-        reject(new EngineError("FunctionTimeout", `${exec.path} ran longer than ${limit / 1000} s and was stopped; its writes were discarded.`));
-      }, limit);
+    return this.watchdog.guard(work, () => {
+      exec.finish();
+      const limit = this.options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+      return new EngineError("FunctionTimeout", `${exec.path} ran longer than ${limit / 1000} s and was stopped; its writes were discarded.`);
     });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
   private errorOutcome(e: unknown, logLines: string[]): CallOutcome {

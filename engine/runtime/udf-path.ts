@@ -4,8 +4,22 @@
  * `"posts:default"`; all of them name the same function.
  */
 
+/** Canonical forms of paths seen lately: every call resolves its path (and logs it) again. */
+const canonical = new Map<string, string>();
+const CACHE_SIZE = 1_000;
+
 /** A function's canonical path, `"<module>:<export>"` without any `.js`. */
 export function canonicalUdfPath(raw: string): string {
+  let path = canonical.get(raw);
+  if (path === undefined) {
+    path = canonicalize(raw);
+    if (canonical.size >= CACHE_SIZE) canonical.clear();
+    canonical.set(raw, path);
+  }
+  return path;
+}
+
+function canonicalize(raw: string): string {
   let path = raw.trim();
   // Leading slashes and repeated slashes come from hand-built URLs.
   path = path.replace(/^\/+/, "").replace(/\/+/g, "/");

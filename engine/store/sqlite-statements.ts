@@ -32,6 +32,7 @@ export function createSqliteStatements(db: Database.Database) {
 
   return {
     begin: db.prepare("BEGIN IMMEDIATE"),
+    beginRead: db.prepare("BEGIN DEFERRED"),
     commit: db.prepare("COMMIT"),
     rollback: db.prepare("ROLLBACK"),
 

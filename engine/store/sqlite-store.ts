@@ -48,9 +48,20 @@ export function createSqliteStore(options: StoreOptions): Store {
   let schema: SchemaJson | null = schemaText === null ? null : parseSchemaJson(schemaText);
   validation.setSchema(schema);
   let open = false;
+  /** A read transaction (`beginRead`) is open; `readOpen` once SQLite's part of it has begun. */
+  let reading = false;
+  let readOpen = false;
   let catalogVersionAtBegin = 0;
   const savepoints: SavepointFrame[] = [];
   let version = 0;
+
+  /** Called before every SQLite read: starts the read transaction's SQLite part on first use. */
+  function readFromSqlite(): void {
+    if (reading && !readOpen) {
+      sql.beginRead.run();
+      readOpen = true;
+    }
+  }
 
   function requireTransaction(what: string): void {
     if (!open) throw new EngineError("NoTransaction", `${what} needs an open transaction`, "fatal");
@@ -122,7 +133,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     schema: () => schema,
 
     applySchema(input) {
-      if (open) throw new EngineError("TransactionOpen", "applySchema cannot run inside a transaction", "fatal");
+      if (open || reading) throw new EngineError("TransactionOpen", "applySchema cannot run inside a transaction", "fatal");
       const next = input === null ? null : parseSchemaJson(input);
       const nextText = next === null ? null : JSON.stringify(next);
       if (nextText === schemaText) return { ts: lastTs, createdTables: [], addedIndexes: [], droppedIndexes: [] };
@@ -148,8 +159,22 @@ export function createSqliteStore(options: StoreOptions): Store {
     },
 
     inTransaction: () => open,
+    beginRead() {
+      if (open || reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
+      // SQLite's transaction starts with the first read (see `readFromSqlite`): a query
+      // answered from the document cache alone costs no statement at all.
+      reading = true;
+    },
+    endRead() {
+      if (!reading) return;
+      reading = false;
+      if (readOpen) {
+        readOpen = false;
+        if (db.inTransaction) sql.commit.run();
+      }
+    },
     begin() {
-      if (open) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
+      if (open || reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
       sql.begin.run();
       open = true;
       catalogVersionAtBegin = catalog.version();
@@ -207,6 +232,7 @@ export function createSqliteStore(options: StoreOptions): Store {
         const cached = cache.get(id);
         if (cached !== undefined) return cached;
       }
+      readFromSqlite();
       const text = sql.getDocument.get(id) ?? null;
       if (!written) cache.set(id, text);
       return text;
@@ -294,6 +320,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     scan(index, range, order, limit): IndexRow[] {
       const record = catalog.index(index);
       if (record === undefined || limit <= 0) return [];
+      readFromSqlite();
       const hi = range.hi ?? MAX_KEY;
       if (limit === 1) {
         const row = (order === "desc" ? sql.scanFirstDesc : sql.scanFirstAsc).get(record.id, range.lo, hi);
@@ -304,7 +331,9 @@ export function createSqliteStore(options: StoreOptions): Store {
     },
     count(table) {
       const byId = catalog.index(`${table}.by_id`);
-      return byId === undefined ? 0 : sql.countEntries.get(byId.id)!;
+      if (byId === undefined) return 0;
+      readFromSqlite();
+      return sql.countEntries.get(byId.id)!;
     },
 
     getMeta: (key) => sql.getMeta.get(key) ?? null,
@@ -323,6 +352,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     pruneMutationResults: (maxAgeMs) => sql.pruneResults.run(now() - maxAgeMs).changes,
 
     close() {
+      store.endRead();
       store.rollback();
       db.close();
     },

@@ -52,6 +52,14 @@ export interface Store {
   commit(): CommitResult;
   /** Abandons the open transaction (no-op without one); nothing of it remains. */
   rollback(): void;
+  /**
+   * Opens a read transaction: every read until `endRead()` sees one snapshot, and SQLite
+   * skips taking and dropping its locks around each statement (most of the cost of a point
+   * read). Throws `EngineError("TransactionOpen")` while any transaction is open.
+   */
+  beginRead(): void;
+  /** Ends the read transaction (no-op without one). */
+  endRead(): void;
   /** Marks a point inside the open transaction to return to (nested mutations). */
   savepoint(): SavepointId;
   /** Keeps everything since `savepoint` and forgets the mark (and any marks nested in it). */

@@ -106,6 +106,28 @@ describe("store transactions", () => {
     for (const [n, other] of many.entries()) expect(JSON.parse(store.get(other)!).v).toBe(n + 1);
   });
 
+  test("a read transaction sees one snapshot from its first read to endRead, and excludes writes", () => {
+    const { store, path } = openTestStore();
+    const id = inTransaction(store, () => store.insert("posts", { v: 1 }));
+    const scanned = () => store.scan("posts.by_creation_time", { lo: new Uint8Array([0]), hi: null }, "asc", 10).map((r) => JSON.parse(r.text).v);
+    const outside = new Database(path);
+    const bump = (v: number) => outside.prepare("UPDATE documents SET value = json_set(value, '$.v', ?) WHERE id = ?").run(v, id);
+    store.beginRead();
+    bump(2); // before the first read: the snapshot does not exist yet
+    expect(scanned()).toEqual([2]);
+    bump(3); // after it: not seen until the read transaction ends
+    expect(scanned()).toEqual([2]);
+    expectEngineError(() => store.begin(), "TransactionOpen");
+    expectEngineError(() => store.beginRead(), "TransactionOpen");
+    store.endRead();
+    store.endRead(); // a second end is a no-op
+    expect(scanned()).toEqual([3]);
+    outside.close();
+    // Writes work again once it has ended.
+    inTransaction(store, () => store.insert("posts", { v: 4 }));
+    expect(store.count("posts")).toBe(2);
+  });
+
   test("writes need an open transaction", () => {
     const { store } = openTestStore();
     expectEngineError(() => store.insert("posts", {}), "NoTransaction");
