@@ -39,8 +39,8 @@ export function evaluateBundle(bundle: AppBundle, appDir: string, env: Record<st
   const appProcess = Object.create(process, {
     env: { value: env, enumerable: true, configurable: true, writable: true },
   });
-  const filename = registerBundle(bundle.code, path.resolve(appDir));
-  const wrapped = `(function (exports, require, module, __filename, __dirname, process) {${bundle.code}\n})`;
+  const { filename, code } = registerBundle(bundle.code, path.resolve(appDir));
+  const wrapped = `(function (exports, require, module, __filename, __dirname, process) {${code}\n})`;
   const module = { exports: {} as Record<string, unknown> };
   try {
     const fn = new vm.Script(wrapped, { filename })

@@ -3,30 +3,28 @@ import path from "node:path";
 
 /**
  * Maps stack frames of evaluated app bundles back to the app's source files,
- * so a dev sees `convex/posts.ts:42:11`, not a line of the bundle. Node does
- * not apply source maps to `vm.Script` code, so the bundle's inline map is
- * read with Node's own SourceMap class. Only the latest few bundles are kept.
+ * so a dev sees `convex/posts.ts:42:11`, not a line of the bundle. The map is
+ * read with Node's own SourceMap class and kept here, one per app folder (the
+ * latest bundle's): the evaluated code carries no `sourceMappingURL`, because
+ * Node, when source maps are enabled, would cache every evaluated copy's map
+ * for good, and dev mode evaluates a copy on every save.
  */
 const maps = new Map<string, { map: SourceMap; base: string }>();
-const KEEP = 8;
-let counter = 0;
+const MAP_COMMENT = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
 
-/** A unique file name for one evaluation of a bundle, registered with its source map. */
-export function registerBundle(code: string, appDir: string): string {
-  counter += 1;
-  const filename = path.join(appDir, `convex-app-${counter}.bundle.js`);
-  const match = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
-  if (match) {
-    try {
-      // esbuild writes sources relative to its working directory, the app folder's parent.
-      const map = new SourceMap(JSON.parse(Buffer.from(match[1]!, "base64").toString("utf8")));
-      maps.set(filename, { map, base: path.dirname(appDir) });
-      if (maps.size > KEEP) maps.delete(maps.keys().next().value as string);
-    } catch {
-      // A stack without mapping is still useful.
-    }
+/** Registers a bundle's source map; returns its file name and its code without the map comment. */
+export function registerBundle(code: string, appDir: string): { filename: string; code: string } {
+  const filename = path.join(appDir, "convex-app.bundle.js");
+  const match = MAP_COMMENT.exec(code);
+  if (match === null) return { filename, code };
+  try {
+    // esbuild writes sources relative to its working directory, the app folder's parent.
+    const map = new SourceMap(JSON.parse(Buffer.from(match[1]!, "base64").toString("utf8")));
+    maps.set(filename, { map, base: path.dirname(appDir) });
+  } catch {
+    // A stack without mapping is still useful.
   }
-  return filename;
+  return { filename, code: code.slice(0, match.index) };
 }
 
 /**
