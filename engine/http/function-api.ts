@@ -8,7 +8,7 @@ import { parseAuthorization } from "./auth-header.js";
 import { toCleanJson } from "./clean-json.js";
 import type { IdentityResolver } from "./identity-resolver.js";
 import { readJsonBody } from "./request-body.js";
-import { sendError, sendJson } from "./respond.js";
+import { sendError, sendJson, sendJsonText } from "./respond.js";
 import type { Route } from "./api-server.js";
 import { decodeTs, encodeTs } from "../values/ts-codec.js";
 
@@ -92,7 +92,7 @@ async function handleQueryAtTs(req: IncomingMessage, res: ServerResponse, deps: 
       });
       return result.outcome;
     });
-    sendJson(res, 200, outcomeBody(outcome, format));
+    sendJsonText(res, 200, outcomeText(outcome, format));
   } catch (e) {
     sendError(res, e);
   }
@@ -133,7 +133,7 @@ export async function handleFunctionCall(
       expectKind: kind,
       origin: caller.admin ? "admin" : "client",
     });
-    sendJson(res, 200, outcomeBody(outcome, format));
+    sendJsonText(res, 200, outcomeText(outcome, format));
   } catch (e) {
     sendError(res, e);
   }
@@ -154,6 +154,19 @@ function parseFormat(raw: unknown, runEndpoint: boolean): ResultFormat {
   if (raw === "convex_encoded_json" || raw === "convex_json") return "convex";
   if (raw === "json") return "json";
   throw new EngineError("BadRequest", `Unsupported format ${JSON.stringify(raw)}; use "convex_encoded_json" or "json".`);
+}
+
+/**
+ * The response body as text. A success in Convex JSON takes the result text
+ * the runtime already has: a feed page is kilobytes, and encoding it again
+ * would cost more than the rest of the response.
+ */
+function outcomeText(outcome: CallOutcome, format: ResultFormat): string {
+  if (outcome.status === "success" && format === "convex" && outcome.valueText !== undefined) {
+    const logLines = outcome.logLines.length > 0 ? `,"logLines":${JSON.stringify(outcome.logLines)}` : "";
+    return `{"status":"success","value":${outcome.valueText}${logLines}}`;
+  }
+  return JSON.stringify(outcomeBody(outcome, format));
 }
 
 function outcomeBody(outcome: CallOutcome, format: ResultFormat): Record<string, unknown> {

@@ -4,7 +4,14 @@ import { appFrames } from "./stack-mapper.js";
 
 /** The result of calling a function, as every transport reports it. */
 export type CallOutcome =
-  | { status: "success"; value: JSONValue; logLines: string[]; ts?: bigint }
+  | {
+      status: "success";
+      value: JSONValue;
+      /** `value` as Convex JSON text when the runtime has it, so transports need not encode it again. */
+      valueText?: string;
+      logLines: string[];
+      ts?: bigint;
+    }
   | {
       status: "error";
       errorMessage: string;

@@ -143,7 +143,7 @@ export class MutationBatcher {
         const stored = db.storedMutationResult(key.sessionId, key.requestId);
         if (stored !== null) {
           // Committed by an earlier batch, hence durable.
-          entry.outcome = { status: "success", value: JSON.parse(stored.result) as JSONValue, logLines: [], ts: stored.ts };
+          entry.outcome = { status: "success", value: JSON.parse(stored.result) as JSONValue, valueText: stored.result, logLines: [], ts: stored.ts };
           continue;
         }
         const earlier = byKey.get(keyText!);
@@ -165,7 +165,9 @@ export class MutationBatcher {
         entry.outcome = this.host.errorOutcome(e, item.logLines);
       }
       if (entry.outcome.status === "success") {
-        if (key !== undefined) db.recordMutationResult(key.sessionId, key.requestId, JSON.stringify(entry.outcome.value));
+        if (key !== undefined) {
+          db.recordMutationResult(key.sessionId, key.requestId, entry.outcome.valueText ?? JSON.stringify(entry.outcome.value));
+        }
         if (savepoint !== null) db.release(savepoint);
         kept += 1;
         entry.tx = tx;

@@ -246,8 +246,8 @@ export class Runtime implements ExecutionHost {
       request.scheduledJobId ?? null,
     );
     try {
-      const value = await this.withTimeout(exec, this.invoke(fn, exec, argsJson));
-      return { status: "success", value, logLines };
+      const result = await this.withTimeout(exec, this.invoke(fn, exec, argsJson));
+      return { status: "success", value: result.value, valueText: result.text, logLines };
     } catch (e) {
       return this.errorOutcome(e, logLines);
     } finally {
@@ -273,8 +273,8 @@ export class Runtime implements ExecutionHost {
   ): Promise<CallOutcome> {
     const exec = new Execution(this, "action", fn.path, request.identity, newRequestId(this.options.random), logLines, null, request.scheduledJobId ?? null);
     try {
-      const value = await this.invoke(fn, exec, argsJson);
-      return { status: "success", value, logLines };
+      const result = await this.invoke(fn, exec, argsJson);
+      return { status: "success", value: result.value, valueText: result.text, logLines };
     } catch (e) {
       return this.errorOutcome(e, logLines);
     } finally {
@@ -283,11 +283,11 @@ export class Runtime implements ExecutionHost {
   }
 
   /** Calls the wrapper with the syscall target installed, then checks the return value. */
-  private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<JSONValue> {
-    const resultText = await runWithSyscalls(exec, () => fn.invoke(argsJson, exec.requestId));
-    const result = JSON.parse(resultText) as JSONValue;
-    checkReturns(fn, result, this.validation);
-    return result;
+  private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<{ value: JSONValue; text: string }> {
+    const text = await runWithSyscalls(exec, () => fn.invoke(argsJson, exec.requestId));
+    const value = JSON.parse(text) as JSONValue;
+    checkReturns(fn, value, this.validation);
+    return { value, text };
   }
 
   /** `ctx.runQuery`/`ctx.runMutation` inside a transaction (§3.6): same transaction, savepoint for mutations. */
@@ -303,9 +303,9 @@ export class Runtime implements ExecutionHost {
     const savepoint = wanted === "mutation" ? this.db.savepoint() : null;
     const effectsBefore = tx.afterCommit.length;
     try {
-      const value = await this.invoke(fn, exec, argsJson);
+      const { text } = await this.invoke(fn, exec, argsJson);
       if (savepoint !== null) this.db.release(savepoint);
-      return JSON.stringify(value);
+      return text;
     } catch (e) {
       if (savepoint !== null) {
         this.db.rollbackTo(savepoint);
@@ -328,7 +328,7 @@ export class Runtime implements ExecutionHost {
       expectKind: kind,
       origin: "action",
     });
-    if (outcome.status === "success") return JSON.stringify(outcome.value);
+    if (outcome.status === "success") return outcome.valueText ?? JSON.stringify(outcome.value);
     throw { message: outcome.errorMessage, data: outcome.errorData };
   }
 
