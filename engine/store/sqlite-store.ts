@@ -14,6 +14,7 @@ import { createSqliteStatements } from "./sqlite-statements";
 import type { CommitResult, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
 import { createDocumentCache } from "./document-cache";
 import { HexKeyedRow } from "./hex-keyed-row";
+import { createWalCheckpointer } from "./wal-checkpointer";
 import { createWriteLog, type WriteLogMark } from "./write-log";
 
 /**
@@ -34,6 +35,7 @@ interface SavepointFrame {
 export function createSqliteStore(options: StoreOptions): Store {
   const { now, randomBytes } = options;
   const db = openDatabase(options.path, options.synchronous ?? "FULL");
+  const checkpointer = createWalCheckpointer(db, options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const log = createWriteLog();
@@ -189,6 +191,7 @@ export function createSqliteStore(options: StoreOptions): Store {
         }
         sql.commit.run();
         lastTs = ts;
+        checkpointer.committed();
         const writes = log.writeSet();
         return { ts, writes };
       } catch (e) {
@@ -354,6 +357,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     close() {
       store.endRead();
       store.rollback();
+      checkpointer.close();
       db.close();
     },
   };
