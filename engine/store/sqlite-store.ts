@@ -33,7 +33,8 @@ interface SavepointFrame {
 
 /** Opens (or creates) a store in the SQLite file `options.path`. */
 export function createSqliteStore(options: StoreOptions): Store {
-  const { now, randomBytes } = options;
+  const { now } = options;
+  const randomBytes = pooledRandomBytes(options.randomBytes);
   const db = openDatabase(options.path, options.synchronous ?? "FULL");
   const checkpointer = createWalCheckpointer(db, options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
@@ -362,6 +363,22 @@ export function createSqliteStore(options: StoreOptions): Store {
     },
   };
   return store;
+}
+
+/** Random bytes come from `source` a few kilobytes at a time: one call per id costs more than the id. */
+function pooledRandomBytes(source: (n: number) => Uint8Array): (n: number) => Uint8Array {
+  const POOL_BYTES = 4096;
+  let pool: Uint8Array = new Uint8Array(0);
+  let used = 0;
+  return (n) => {
+    if (used + n > pool.length) {
+      pool = source(Math.max(POOL_BYTES, n));
+      used = 0;
+    }
+    const bytes = pool.subarray(used, used + n);
+    used += n;
+    return bytes;
+  };
 }
 
 function frameOf(frames: SavepointFrame[], savepoint: SavepointId): SavepointFrame {
