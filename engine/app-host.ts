@@ -35,6 +35,8 @@ export interface AppHostDeps extends AppHostEvents {
   onSchedulerChange?: () => void;
   /** The deployment clock (ms) the runtime stamps and schedules with; default `Date.now`. */
   now?: () => number;
+  /** False turns the query cache off (see `runtime/query-cache.ts`). */
+  queryCache?: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export class AppHost {
       onCall: deps.onCall,
       onLog: deps.onFunctionLog,
       logInternal: (e) => deps.logger.error("engine error while running a function", e),
+      queryCache: deps.queryCache === false ? false : undefined,
     });
   }
 

@@ -62,6 +62,11 @@ export interface EngineOptions {
   scheduler?: Pick<SchedulerDeps, "maxConcurrentJobs">;
   /** WebSocket sync tunables (tests shorten timers or cut connections). */
   sync?: SyncServerOptions;
+  /**
+   * Reuse results of one-off query calls until a commit touches what they read
+   * (on by default, as on Convex; see `runtime/query-cache.ts`).
+   */
+  queryCache?: boolean;
 }
 
 /** Where the engine reports what it does. */
@@ -164,9 +169,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       now: () => clock.now(),
       onSchedulerChange: () => scheduler.wake(),
       onCommit: (commit) => sync?.onCommit(commit),
+      queryCache: options.queryCache,
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
-    clock.onAdvance(() => enableFunctionClocks());
+    clock.onAdvance(() => {
+      enableFunctionClocks();
+      // Cached query results may depend on the time that just jumped.
+      appHost!.runtime.clearQueryCache();
+    });
     if (options.env) {
       for (const [name, value] of Object.entries(options.env)) appHost.env.set(name, value);
     }

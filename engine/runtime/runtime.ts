@@ -7,6 +7,7 @@ import type { AppDefinition, RegisteredFunction, UdfKind } from "./function-regi
 import type { LogLevel } from "./log-capture.js";
 import type { CommitSummary, ReadRecorder, RuntimeDatabase } from "./runtime-database.js";
 import { MutationBatcher } from "./mutation-batch.js";
+import { QueryCache, type QueryCacheOptions } from "./query-cache.js";
 import { SerialLock } from "./serial-lock.js";
 import type { BlobService, DeploymentInfo, Identity } from "./services.js";
 import { runWithSyscalls } from "./syscall-router.js";
@@ -14,6 +15,9 @@ import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
 import { Watchdog } from "./watchdog.js";
 import type { ValidationContext } from "../values/validator.js";
+
+/** Query cache bounds: results by count and by (approximate) bytes, and their age (Convex's own limit for time-dependent results). */
+const QUERY_CACHE_DEFAULTS: QueryCacheOptions = { maxEntries: 1_000, maxBytes: 64 << 20, maxAgeMs: 5_000, now: () => performance.now() };
 
 /** How long a query or mutation may run unless `transactionTimeoutMs` says otherwise. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -76,6 +80,8 @@ export interface RuntimeOptions {
   onCall?: (record: CallRecord) => void;
   /** Errors that are the engine's fault, logged in full. */
   logInternal?: (e: unknown) => void;
+  /** The query cache's bounds, or false to run every query call (default: on, see `query-cache.ts`). */
+  queryCache?: Partial<QueryCacheOptions> | false;
 }
 
 /** Result of a query run for a subscription: the outcome, what it read and its new journal. */
@@ -101,6 +107,7 @@ export class Runtime implements ExecutionHost {
   private readonly options: RuntimeOptions;
   private readonly mutations: MutationBatcher;
   private readonly watchdog: Watchdog;
+  private readonly queryCache: QueryCache | null;
   /** How validators resolve `v.id(table)`; one object, so compiled validators are cached per runtime. */
   private readonly validation: ValidationContext;
 
@@ -109,6 +116,7 @@ export class Runtime implements ExecutionHost {
     this.db = options.db;
     this.validation = { tableNameOf: (n) => this.db.tableNameOfNumber(n) };
     this.watchdog = new Watchdog(options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.queryCache = options.queryCache === false ? null : new QueryCache({ ...QUERY_CACHE_DEFAULTS, ...options.queryCache });
     this.mutations = new MutationBatcher({
       lock: this.lock,
       db: this.db,
@@ -125,6 +133,8 @@ export class Runtime implements ExecutionHost {
   /** Swaps in a (re)loaded app; calls that already started finish on the old code. */
   setApp(app: AppDefinition): void {
     this.app = app;
+    // New code or new env vars: cached results may no longer be what the functions return.
+    this.queryCache?.clear();
   }
 
   /** The loaded app, or an error when none is loaded yet. */
@@ -189,10 +199,7 @@ export class Runtime implements ExecutionHost {
   ): Promise<CallOutcome> {
     switch (fn.kind) {
       case "query":
-        return this.lock.run(() =>
-          // A one-off query: nobody subscribes to what it read.
-          this.readTransaction(() => this.executeInTransaction(fn, argsJson, request, logLines, this.newTx(false, this.db.discardedReads))),
-        );
+        return this.runQuery(fn, argsJson, request, logLines);
       case "mutation":
         return this.mutations.submit({
           run: (tx) => this.executeInTransaction(fn, argsJson, request, logLines, tx),
@@ -213,6 +220,8 @@ export class Runtime implements ExecutionHost {
 
   /** After a commit of these transactions: their after-commit effects, subscribers, the scheduler. */
   private committed(commit: CommitSummary, txs: readonly TransactionState[]): void {
+    // Before anyone hears of the commit: a client that saw its mutation succeed must not get a stale cached query.
+    this.queryCache?.invalidate(commit.writes);
     let touchedScheduler = false;
     for (const tx of txs) {
       touchedScheduler ||= tx.touchedScheduler;
@@ -253,6 +262,30 @@ export class Runtime implements ExecutionHost {
     } finally {
       exec.finish();
     }
+  }
+
+  /** A one-off query (HTTP, an action's runQuery): from the query cache, or run and cached. */
+  private async runQuery(fn: RegisteredFunction, argsJson: string, request: CallRequest, logLines: string[]): Promise<CallOutcome> {
+    const cache = this.queryCache;
+    const key = cache === null ? null : `${fn.path}\u0000${request.allowInternal ? 1 : 0}\u0000${identityKey(request.identity)}\u0000${argsJson}`;
+    const cached = key === null ? null : cache!.get(key);
+    if (cached !== null) return cached;
+    return this.lock.run(async () => {
+      // An identical call that held the lock before this one may have just cached its result.
+      const filled = key === null ? null : cache!.get(key);
+      if (filled !== null) return filled;
+      // Without a cache nobody looks at what a one-off query read.
+      const reads = key === null ? this.db.discardedReads : this.db.newReads();
+      const outcome = await this.readTransaction(() => this.executeInTransaction(fn, argsJson, request, logLines, this.newTx(false, reads)));
+      // Still under the lock: no commit can come between the run and its caching.
+      if (key !== null && outcome.status === "success") cache!.set(key, outcome, reads.readSet());
+      return outcome;
+    });
+  }
+
+  /** Drops every cached query result (the deployment clock moved). */
+  clearQueryCache(): void {
+    this.queryCache?.clear();
   }
 
   /** Runs a query's execution in a read transaction (one snapshot, cheaper point reads). */
@@ -471,6 +504,19 @@ function nestedRejection(e: unknown, logInternal: (e: unknown) => void): { messa
   const reported = reportThrown(e, logInternal);
   const message = reported.message.replace(/^Uncaught (ConvexError: )?/, "");
   return reported.data !== undefined ? { message, data: reported.data } : { message };
+}
+
+/** Identities as cache-key text, once per identity object (the token cache hands out the same object). */
+const identityKeys = new WeakMap<Identity, string>();
+
+function identityKey(identity: Identity | null): string {
+  if (identity === null) return "";
+  let key = identityKeys.get(identity);
+  if (key === undefined) {
+    key = JSON.stringify(identity);
+    identityKeys.set(identity, key);
+  }
+  return key;
 }
 
 function capitalize(s: string): string {
