@@ -26,10 +26,12 @@ export function nextCreationTime(nowMs: number, last: number): number {
   return nowMs > last ? nowMs : nextUp(last);
 }
 
+/** Scratch space of `nextUp` (it runs for every insert within one millisecond of the last). */
+const view = new DataView(new ArrayBuffer(8));
+
 /** The smallest double greater than `x` (for finite non-negative `x`). */
 export function nextUp(x: number): number {
   if (x === 0) return Number.MIN_VALUE;
-  const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, x);
   view.setBigUint64(0, view.getBigUint64(0) + 1n);
   return view.getFloat64(0);

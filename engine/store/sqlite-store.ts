@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3";
 import type { Value } from "convex/values";
 import { EngineError } from "../errors";
 import { encodeDocumentId, newInternalId, tableNumberOfId, tryDecodeDocumentId } from "../values/document-id";
@@ -57,6 +58,22 @@ export function createSqliteStore(options: StoreOptions): Store {
   let catalogVersionAtBegin = 0;
   const savepoints: SavepointFrame[] = [];
   let version = 0;
+
+  /** Prepared SAVEPOINT statements by nesting depth: every mutation of a group commit opens one. */
+  const savepointStatements: { open: Database.Statement; release: Database.Statement; rollbackTo: Database.Statement }[] = [];
+  function savepointSql(depth: number) {
+    let statements = savepointStatements[depth];
+    if (statements === undefined) {
+      const name = `sp_${depth}`;
+      statements = {
+        open: db.prepare(`SAVEPOINT ${name}`),
+        release: db.prepare(`RELEASE ${name}`),
+        rollbackTo: db.prepare(`ROLLBACK TO ${name}`),
+      };
+      savepointStatements[depth] = statements;
+    }
+    return statements;
+  }
 
   /** Called before every SQLite read: starts the read transaction's SQLite part on first use. */
   function readFromSqlite(): void {
@@ -210,19 +227,21 @@ export function createSqliteStore(options: StoreOptions): Store {
     },
     savepoint() {
       requireTransaction("savepoint()");
-      const name = `sp_${savepoints.length + 1}`;
-      db.exec(`SAVEPOINT ${name}`);
-      savepoints.push({ name, log: log.mark(), catalogVersion: catalog.version() });
-      return savepoints.length as SavepointId;
+      const depth = savepoints.length + 1;
+      savepointSql(depth).open.run();
+      savepoints.push({ name: `sp_${depth}`, log: log.mark(), catalogVersion: catalog.version() });
+      return depth as SavepointId;
     },
     release(savepoint) {
-      const frame = frameOf(savepoints, savepoint);
-      db.exec(`RELEASE ${frame.name}`);
+      frameOf(savepoints, savepoint);
+      savepointSql(savepoint).release.run();
       savepoints.length = savepoint - 1;
     },
     rollbackTo(savepoint) {
       const frame = frameOf(savepoints, savepoint);
-      db.exec(`ROLLBACK TO ${frame.name}; RELEASE ${frame.name}`);
+      const statements = savepointSql(savepoint);
+      statements.rollbackTo.run();
+      statements.release.run();
       savepoints.length = savepoint - 1;
       log.truncate(frame.log);
       afterRollback(frame.catalogVersion);
