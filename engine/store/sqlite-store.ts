@@ -37,7 +37,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   const { now } = options;
   const randomBytes = pooledRandomBytes(options.randomBytes);
   const db = openDatabase(options.path, options.synchronous ?? "FULL");
-  const checkpointer = createWalCheckpointer(db, options.path, options.synchronous ?? "FULL");
+  const checkpointer = createWalCheckpointer(options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const log = createWriteLog();

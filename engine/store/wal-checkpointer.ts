@@ -1,29 +1,27 @@
-import type Database from "better-sqlite3";
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type { SynchronousMode } from "./store";
 
 /**
- * WAL checkpoints on a worker thread. SQLite's automatic checkpoint runs
- * inside the COMMIT that crosses its threshold: on the one thread that also
- * runs every function, it copies the WAL into the database file and fsyncs
- * it (measured: ~15% of durable mutation throughput). A PASSIVE checkpoint
- * from a second connection does the same work without blocking the writer
- * or any reader, so it moves to a worker with its own connection.
+ * WAL checkpoints, mostly on a worker thread. SQLite's automatic checkpoint
+ * runs inside the COMMIT that crosses its threshold (1000 pages): on the one
+ * thread that also runs every function, it copies the WAL's pages into the
+ * database file and fsyncs it. A PASSIVE checkpoint from a second connection
+ * does that copying without blocking the writer or any reader, so a worker
+ * with its own connection copies frames as they come; when the writer's own
+ * checkpoint comes due it finds (almost) nothing left to copy, and it still
+ * restarts the WAL from its beginning, which only the writer can do (a WAL
+ * left to grow makes every commit slower; measured).
  *
  * The worker starts only once the WAL has grown to megabytes (short-lived
- * stores, tests among them, never pay for a thread). The writer's own
- * automatic checkpoint stays as a backstop, at a threshold the worker keeps
- * the WAL well below.
+ * stores, tests among them, never pay for a thread).
  */
 
 /** The worker starts once the WAL file has grown this big (bytes; SQLite checkpoints itself at ~4 MiB). */
 const START_AT_WAL_BYTES = 2 << 20;
 /** How many commits pass between looks at the WAL file's size before the worker runs. */
 const SIZE_CHECK_EVERY = 16;
-/** The writer's own checkpoint threshold once the worker runs (pages): a backstop only. */
-const BACKSTOP_PAGES = 16_000;
 /** The worker checkpoints at most this often while commits keep coming (ms). */
 const CHECKPOINT_EVERY_MS = 20;
 
@@ -35,10 +33,12 @@ export interface WalCheckpointer {
   checkpointNow(): Promise<{ walFrames: number; checkpointed: number }>;
   /** Stops the worker (its connection is closed by the worker). */
   close(): void;
+  /** True once the worker thread runs. */
+  readonly started: boolean;
 }
 
-/** Creates the checkpointer for the writer connection `writer` on the file `path`. */
-export function createWalCheckpointer(writer: Database.Database, path: string, synchronous: SynchronousMode): WalCheckpointer {
+/** Creates the checkpointer for the database file `path` (the writer keeps its own automatic checkpoint). */
+export function createWalCheckpointer(path: string, synchronous: SynchronousMode): WalCheckpointer {
   let commits = 0;
   let lastPost = 0;
   let worker: Worker | null = null;
@@ -63,12 +63,10 @@ export function createWalCheckpointer(writer: Database.Database, path: string, s
       waiting.get(message.id)?.(message);
       waiting.delete(message.id);
     });
-    // A failed worker only means checkpoints fall back to the writer's own.
+    // A failed worker only means the writer's own checkpoints do all the work again.
     worker.on("error", () => {
-      writer.pragma("wal_autocheckpoint = 1000");
       worker = null;
     });
-    writer.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     return worker;
   }
 
@@ -94,6 +92,9 @@ export function createWalCheckpointer(writer: Database.Database, path: string, s
       closed = true;
       worker?.postMessage({ kind: "close" });
       worker = null;
+    },
+    get started() {
+      return worker !== null;
     },
   };
 }
