@@ -12,7 +12,7 @@ export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
     const tx = exec.requireTx("db.query");
     const id = exec.nextStreamId++;
     exec.streams.set(id, exec.host.db.openStream(args.query, tx.reads));
-    return JSON.stringify({ queryId: id });
+    return `{"queryId":${id}}`;
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
     const stream = exec.streams.get(args.queryId);
