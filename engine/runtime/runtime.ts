@@ -506,17 +506,23 @@ function nestedRejection(e: unknown, logInternal: (e: unknown) => void): { messa
   return reported.data !== undefined ? { message, data: reported.data } : { message };
 }
 
-/** Identities as cache-key text, once per identity object (the token cache hands out the same object). */
-const identityKeys = new WeakMap<Identity, string>();
+/**
+ * Identities in cache keys: a number per identity object, which the token
+ * cache hands out again for every request with the same token. Another
+ * object with equal claims only misses the cache; it never shares a result
+ * with a different identity.
+ */
+const identityNumbers = new WeakMap<Identity, number>();
+let lastIdentityNumber = 0;
 
 function identityKey(identity: Identity | null): string {
-  if (identity === null) return "";
-  let key = identityKeys.get(identity);
-  if (key === undefined) {
-    key = JSON.stringify(identity);
-    identityKeys.set(identity, key);
+  if (identity === null) return "-";
+  let number = identityNumbers.get(identity);
+  if (number === undefined) {
+    number = ++lastIdentityNumber;
+    identityNumbers.set(identity, number);
   }
-  return key;
+  return String(number);
 }
 
 function capitalize(s: string): string {
