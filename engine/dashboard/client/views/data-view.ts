@@ -4,6 +4,7 @@ import { formatCount } from "../display-format.js";
 import { createDocumentPanel, placeholderPanel } from "../document-panel.js";
 import { h, setChildren } from "../element-builder.js";
 import { createPageControls } from "../page-controls.js";
+import { listKeys } from "../table-pane.js";
 import { renderCompact } from "../value-view.js";
 import { errorText, type ViewFactory } from "../view.js";
 
@@ -168,17 +169,7 @@ export const dataView: ViewFactory = (context, initial) => {
     element,
     update,
     refresh: () => void reload(),
-    onKey(event) {
-      if (event.key === "Escape" && openId !== null) {
-        context.navigate(`#/data/${encodeURIComponent(table!)}`);
-        return true;
-      }
-      if (event.key === "j" || event.key === "k" || event.key === "ArrowDown" || event.key === "ArrowUp") {
-        grid.focus();
-        return true;
-      }
-      return false;
-    },
+    onKey: listKeys(() => openId !== null, () => context.navigate(`#/data/${encodeURIComponent(table!)}`), grid),
   };
 };
 

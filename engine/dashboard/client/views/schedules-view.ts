@@ -5,6 +5,7 @@ import { createDocumentPanel, placeholderPanel } from "../document-panel.js";
 import { h, setChildren } from "../element-builder.js";
 import { createPageControls } from "../page-controls.js";
 import { renderCompact } from "../value-view.js";
+import { listKeys, tablePane } from "../table-pane.js";
 import { errorText, type ViewFactory } from "../view.js";
 
 const PAGE_SIZE = 50;
@@ -35,24 +36,14 @@ export const schedulesView: ViewFactory = (context, initial) => {
     ],
   });
   const pager = createPageControls(PAGE_SIZE, () => void loadPage());
-  const panelSlot = h("div", { class: "panel-slot" });
-  const element = h(
-    "div",
-    { class: "view schedules-view" },
-    h(
-      "section",
-      { class: "table-pane" },
-      h(
-        "header",
-        { class: "view-header" },
-        h("div", { class: "view-heading" }, h("h1", null, "Scheduled functions"), subtitle),
-        h("div", { class: "view-actions" }, h("button", { class: "button", type: "button", title: "Reload (r)", onClick: () => void loadPage() }, "Refresh")),
-      ),
-      grid.element,
-      pager.element,
-    ),
-    panelSlot,
-  );
+  const { element, panelSlot } = tablePane({
+    className: "schedules-view",
+    title: "Scheduled functions",
+    subtitle,
+    grid,
+    pager,
+    onRefresh: () => void loadPage(),
+  });
 
   async function loadPage(): Promise<void> {
     const load = ++loads;
@@ -92,17 +83,7 @@ export const schedulesView: ViewFactory = (context, initial) => {
     element,
     update: (params) => void showJob(params[0] ?? null),
     refresh: () => void loadPage(),
-    onKey(event) {
-      if (event.key === "Escape" && openId !== null) {
-        context.navigate("#/schedules");
-        return true;
-      }
-      if (event.key === "j" || event.key === "k" || event.key === "ArrowDown" || event.key === "ArrowUp") {
-        grid.focus();
-        return true;
-      }
-      return false;
-    },
+    onKey: listKeys(() => openId !== null, () => context.navigate("#/schedules"), grid),
   };
 };
 
