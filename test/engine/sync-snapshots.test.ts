@@ -34,6 +34,8 @@ test("every state a client is shown comes from one snapshot while rounds and com
 
   const observations: string[] = [];
   const done: Promise<void>[] = [];
+  const lastSeen: string[] = Array.from({ length: VIEWERS }, () => "nothing yet");
+  let likesDone = 0;
   for (let i = 0; i < VIEWERS; i++) {
     const client = await app.client(`viewer${i}`);
     let finish!: () => void;
@@ -47,6 +49,7 @@ test("every state a client is shown comes from one snapshot while rounds and com
       if (!postP || !postQ || !feed) return;
       const inFeed = (id: string) => feed.find((f) => f._id === id)?.likes;
       const state = `${postP.likes}/${postQ.likes} feed ${inFeed(p)}/${inFeed(q)}`;
+      lastSeen[i] = state;
       const consistent = postP.likes - postQ.likes >= 0 && postP.likes - postQ.likes <= 1 && inFeed(p) === postP.likes && inFeed(q) === postQ.likes;
       if (!consistent) observations.push(`viewer${i} saw ${state}`);
       if (postQ.likes === LIKERS && inFeed(q) === LIKERS) finish();
@@ -56,13 +59,32 @@ test("every state a client is shown comes from one snapshot while rounds and com
     const watchFeed = client.onUpdate(api.posts.getFeedPosts, {}, check);
   }
 
-  for (let i = 0; i < LIKERS; i++) {
-    const liker = new ConvexHttpClient(app.cloudUrl, { logger: false });
-    liker.setAuth(await app.token(`liker${i}`));
-    await liker.mutation(api.posts.toggleLike, { postId: p });
-    await liker.mutation(api.posts.toggleLike, { postId: q });
-  }
-  await Promise.all(done);
+  // If a like or a viewer never gets there, say where everything stood instead of timing out blind.
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const { lock } = app.running.engine.app.runtime;
+      reject(
+        new Error(
+          `viewers did not all see ${LIKERS}/${LIKERS}: last seen ${JSON.stringify(lastSeen)}; ` +
+            `${likesDone} likes acknowledged; sync ${JSON.stringify(app.running.engine.sync.stats())}; ` +
+            `lock held ${lock.isHeld}, ${lock.queueLength} waiting`,
+        ),
+      );
+    }, 20_000);
+  });
+  const work = async () => {
+    for (let i = 0; i < LIKERS; i++) {
+      const liker = new ConvexHttpClient(app.cloudUrl, { logger: false });
+      liker.setAuth(await app.token(`liker${i}`));
+      await liker.mutation(api.posts.toggleLike, { postId: p });
+      likesDone += 1;
+      await liker.mutation(api.posts.toggleLike, { postId: q });
+      likesDone += 1;
+    }
+    await Promise.all(done);
+  };
+  await Promise.race([work(), stuck]).finally(() => clearTimeout(timer));
   expect(observations).toEqual([]);
   await app.running.engine.sync.idle();
   // The last round ran every viewer's three subscriptions, one per turn of the lock.
