@@ -1,6 +1,6 @@
-/**
- * A small deterministic PRNG (mulberry32) so randomized tests replay exactly.
- */
+import { seededRandom } from "../../support/seeded-random";
+
+/** The data layer tests' view of the shared seeded PRNG (test/support/seeded-random.ts). */
 export interface SeededRandom {
   /** A float in [0, 1). */
   next(): number;
@@ -14,19 +14,12 @@ export interface SeededRandom {
 
 /** Creates a PRNG from a 32-bit seed. */
 export function createSeededRandom(seed: number): SeededRandom {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number) => Math.floor(next() * n);
   return {
     next,
     int,
-    pick: (items) => items[int(items.length)],
+    pick: <T>(items: readonly T[]) => items[int(items.length)]!,
     bytes: (n) => Uint8Array.from({ length: n }, () => int(256)),
   };
 }

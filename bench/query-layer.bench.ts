@@ -2,21 +2,19 @@
  * Benchmark: one feed page — 20 newest posts, each with its author, isLiked and
  * isBookmarked for the viewer — through the engine's store + query layer, against the
  * same reads as hand-written SQL on plain tables. Fixed seed and sizes; prints a table.
- * Not part of the test suite. Run:
- *   npx esbuild test/engine/perf/feed-page-bench.ts --bundle --platform=node --format=esm \
- *     --packages=external --outfile=/tmp/feed-page-bench.mjs && node /tmp/feed-page-bench.mjs
+ * Not part of the test suite: `npm run bench -- query-layer`.
  */
 import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readDocument } from "../../../engine/query/document-reads";
-import { paginateQuery } from "../../../engine/query/paginate";
-import { openQueryStream } from "../../../engine/query/query-stream";
-import { createReadSetRecorder } from "../../../engine/query/read-set";
-import type { SerializedQuery } from "../../../engine/query/serialized-query";
-import { createSqliteStore } from "../../../engine/store/sqlite-store";
-import { createSeededRandom } from "../helpers/seeded-random";
+import { readDocument } from "../engine/query/document-reads";
+import { paginateQuery } from "../engine/query/paginate";
+import { openQueryStream } from "../engine/query/query-stream";
+import { createReadSetRecorder } from "../engine/query/read-set";
+import type { SerializedQuery } from "../engine/query/serialized-query";
+import { createSqliteStore } from "../engine/store/sqlite-store";
+import { createSeededRandom } from "../test/engine/helpers/seeded-random";
 
 const USERS = 1_000;
 const POSTS = 10_000;
