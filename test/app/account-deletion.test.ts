@@ -120,5 +120,4 @@ describeEach(
       await expectAppError(get().client(null).mutation(api.users.deleteAccount), "UNAUTHENTICATED");
     });
   },
-  { needs: ["storage", "scheduler"] },
 );

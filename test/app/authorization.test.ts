@@ -133,5 +133,4 @@ describeEach(
       expect(seen).not.toContain(ada.clerkId);
     });
   },
-  { needs: ["storage"] },
 );

@@ -54,5 +54,4 @@ describeEach(
       expect(saved.map((p) => p._id)).toEqual(ids.slice(1).reverse());
     });
   },
-  { needs: ["storage"] },
 );

@@ -88,5 +88,4 @@ describeEach(
       expect(await bob.client.query(api.comments.getComments, { postId })).toEqual([]);
     });
   },
-  { needs: ["storage"] },
 );

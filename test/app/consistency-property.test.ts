@@ -228,5 +228,4 @@ describeEach(
       }
     });
   },
-  { needs: ["storage", "scheduler"] },
 );

@@ -99,5 +99,4 @@ describeEach(
       expect(feed.map((p) => p._id)).toEqual(ids.reverse());
     });
   },
-  { needs: ["storage", "scheduler"] },
 );

@@ -82,5 +82,4 @@ describeEach(
       expect((await ada.client.query(api.users.getCurrentUser))?.username).toBe(atLimit);
     });
   },
-  { needs: ["storage"] },
 );

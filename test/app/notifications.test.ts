@@ -132,5 +132,4 @@ describeEach(
       await expectAppError(anonymous.mutation(api.notifications.markAllRead), "UNAUTHENTICATED");
     });
   },
-  { needs: ["storage", "scheduler"] },
 );

@@ -94,5 +94,4 @@ describeEach(
       expect(seen).toEqual([...ids].reverse());
     });
   },
-  { needs: ["storage", "scheduler"] },
 );

@@ -200,5 +200,4 @@ describeEach(
       expect(batches.length).toBeGreaterThanOrEqual(4);
     });
   },
-  { needs: ["storage", "scheduler"] },
 );

@@ -146,5 +146,4 @@ describeEach(
       await expectAppError(ada.client.mutation(api.posts.createPost, { storageId: orphan }), "NOT_FOUND");
     });
   },
-  { needs: ["storage", "scheduler"] },
 );

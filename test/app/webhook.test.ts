@@ -234,5 +234,4 @@ describeEach(
       expect(await get().documents("users")).toEqual([]);
     });
   },
-  { needs: ["httpActions", "storage", "scheduler"] },
 );

@@ -6,9 +6,6 @@ import type { FunctionReference, FunctionReturnType, OptionalRestArgs } from "co
  * bodies talk only to these interfaces, never to a backend's internals.
  */
 
-/** Optional abilities; a suite that needs one skips, naming why, where it is missing. */
-export type Capability = "httpActions" | "storage" | "scheduler";
-
 /** Calls functions the way a front end (or an operator) does. */
 export interface AppClient {
   /** Runs a query; rejects with the function's error (a `ConvexError` keeps its `data`). */
@@ -32,7 +29,6 @@ export interface AppClient {
 export interface AppBackend {
   /** Shown in test titles, e.g. "convex-test". */
   readonly name: string;
-  readonly capabilities: ReadonlySet<Capability>;
   /**
    * A client signed in as Clerk user `clerkId` (the JWT subject), or an
    * anonymous one for null. Like a real client it can call public functions
@@ -73,7 +69,6 @@ export interface AppBackend {
 /** Makes fresh, empty deployments of one kind. */
 export interface BackendFactory {
   name: string;
-  capabilities: ReadonlySet<Capability>;
   /** A fresh, empty deployment. */
   create(): Promise<AppBackend>;
 }

@@ -4,7 +4,7 @@ import { getFunctionName, type FunctionReference } from "convex/server";
 import { vi } from "vitest";
 import { api } from "../../../convex/_generated/api";
 import schema from "../../../convex/schema";
-import type { AppBackend, AppClient, BackendFactory, Capability } from "./backend";
+import type { AppBackend, AppClient, BackendFactory } from "./backend";
 
 /**
  * The app on convex-test, Convex's in-memory mock backend. Where the app
@@ -81,7 +81,6 @@ function makeClient(accessor: ConvexTest, publicOnly: boolean): AppClient {
 
 class ConvexTestBackend implements AppBackend {
   readonly name = "convex-test";
-  readonly capabilities = CAPABILITIES;
 
   constructor(private readonly t: ConvexTest) {}
 
@@ -162,12 +161,10 @@ type PatchAny = { patch(id: string, value: Record<string, unknown>): Promise<voi
 type Collectable = { collect(): Promise<Record<string, unknown>[]> };
 type ReadAny = { query(table: string): Collectable; system: { query(table: string): Collectable } };
 
-const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(["httpActions", "storage", "scheduler"]);
 
 /** Fresh convex-test deployments of the app. */
 export const convexTestBackend: BackendFactory = {
   name: "convex-test",
-  capabilities: CAPABILITIES,
   async create() {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
     for (const name of APP_ENV_VARS) vi.stubEnv(name, undefined);

@@ -3,7 +3,7 @@ import { jsonToConvex, type JSONValue } from "convex/values";
 import { api } from "../../../convex/_generated/api";
 import { startTestEngine, type TestEngine } from "../../support/test-engine";
 import { startTestIssuer, type TestIssuer } from "../../support/test-issuer";
-import type { AppBackend, AppClient, BackendFactory, Capability } from "./backend";
+import type { AppBackend, AppClient, BackendFactory } from "./backend";
 
 /**
  * The app on our own engine, reached the way a front end reaches it: the
@@ -13,7 +13,6 @@ import type { AppBackend, AppClient, BackendFactory, Capability } from "./backen
  * operator actions (env vars, draining the scheduler) use the admin API.
  */
 
-const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>(["httpActions", "storage", "scheduler"]);
 
 let issuer: Promise<TestIssuer> | null = null;
 
@@ -25,7 +24,6 @@ function sharedIssuer(): Promise<TestIssuer> {
 
 class EngineBackend implements AppBackend {
   readonly name = "engine";
-  readonly capabilities = CAPABILITIES;
   private readonly clients = new Map<string, AppClient>();
   private clockOffsetMs = 0;
 
@@ -140,7 +138,6 @@ function decodeDocument(doc: Record<string, unknown>): Record<string, unknown> {
 /** Fresh engine deployments of the app. */
 export const engineBackend: BackendFactory = {
   name: "engine",
-  capabilities: CAPABILITIES,
   async create() {
     const testIssuer = await sharedIssuer();
     const running = await startTestEngine({ env: { CLERK_JWT_ISSUER_DOMAIN: testIssuer.issuer } });
