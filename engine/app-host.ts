@@ -1,4 +1,6 @@
-import { createTokenVerifier } from "./auth/token-verifier.js";
+import { createKeySetCache, type KeySetCache } from "./auth/key-set-cache.js";
+import type { FetchFn } from "./auth/fetch-json.js";
+import { createTokenVerifier, DEFAULT_KEY_SET_POLICY } from "./auth/token-verifier.js";
 import { normalizeAuthConfig } from "./auth/auth-config.js";
 import type { DevIssuer } from "./auth/dev-issuer.js";
 import { EngineError } from "./errors.js";
@@ -19,8 +21,8 @@ import { systemSchemaTables } from "./system-tables.js";
 export interface AppHostEvents {
   onCall?: (record: CallRecord) => void;
   onFunctionLog?: (path: string, level: LogLevel, line: string) => void;
-  /** The auth providers changed (env var or code): cached identities are stale. */
-  onAuthChange?: () => void;
+  /** New code or env vars are active: cached identities and live query results are stale. */
+  onActivate?: () => void;
 }
 
 /** What an AppHost is built from. */
@@ -54,7 +56,23 @@ export class AppHost {
     throw new EngineError("NoAuthProvider", "No functions are loaded yet.", "transient");
   };
 
+  /**
+   * Discovery documents and key sets, kept across reloads and env changes so
+   * a dev-mode save does not refetch every issuer's keys.
+   */
+  private readonly keySets: KeySetCache;
+  /** Fetches for the verifier; the dev issuer is answered in-process, with no socket round trip to ourselves. */
+  private readonly keyFetch: FetchFn = async (url, init) => {
+    const devIssuer = this.deps.devIssuer;
+    if (url.startsWith(devIssuer.issuerUrl + "/")) {
+      const response = await devIssuer.handle(new Request(url, init));
+      if (response !== null) return response;
+    }
+    return fetch(url, init);
+  };
+
   constructor(private readonly deps: AppHostDeps) {
+    this.keySets = createKeySetCache({ fetch: this.keyFetch, clock: () => Date.now(), policy: DEFAULT_KEY_SET_POLICY });
     this.env = new DeploymentEnv(deps.store, deps.deployment);
     this.runtime = new Runtime({
       db: createRuntimeDatabase(deps.store),
@@ -95,10 +113,6 @@ export class AppHost {
     if (this.bundle !== null) this.activate(this.evaluate(this.bundle));
   }
 
-  async close(): Promise<void> {
-    // Nothing of its own to release yet; the store is closed by the engine.
-  }
-
   private evaluate(bundle: AppBundle): AppDefinition {
     return defineApp(evaluateBundle(bundle, this.deps.appDir, this.env.functionEnv()));
   }
@@ -109,24 +123,12 @@ export class AppHost {
     const config = normalizeAuthConfig(definition.authConfig);
     const hasProvider = config.providers.length > 0;
     if (!hasProvider) config.providers.push(this.deps.devIssuer.provider);
-    const devIssuer = this.deps.devIssuer;
-    const verifier = createTokenVerifier({
-      config,
-      clock: () => Date.now(),
-      // The dev issuer is answered in-process: no socket round trip to ourselves.
-      fetch: async (url, init) => {
-        if (url.startsWith(devIssuer.issuerUrl + "/")) {
-          const response = await devIssuer.handle(new Request(url, init));
-          if (response !== null) return response;
-        }
-        return fetch(url, init);
-      },
-    });
+    const verifier = createTokenVerifier({ config, clock: () => Date.now(), fetch: this.keyFetch, keySets: this.keySets });
     this.verifier = async (token) => {
       const verified = await verifier.authenticate(token);
       return { identity: verified.identity as unknown as Identity, expiresAt: verified.expiresAt };
     };
-    this.deps.onAuthChange?.();
+    this.deps.onActivate?.();
   }
 }
 

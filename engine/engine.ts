@@ -117,6 +117,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     synchronous: options.synchronous,
   });
   let storage: StorageService | null = null;
+  const servers: RoutedServer[] = [];
   try {
     let adminKey = store.getMeta(ADMIN_KEY_META);
     if (adminKey === null) {
@@ -137,6 +138,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const siteRoutes: Route[] = [];
     const api = createRoutedServer(apiRoutes, apiUpgrades, (e) => logger.error("internal error", e));
     const site = createRoutedServer(siteRoutes, [], (e) => logger.error("internal error", e));
+    servers.push(api, site);
     const port = await api.listen(options.port ?? 3210, host);
     const sitePort = await site.listen(options.sitePort ?? 3211, host);
     const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
@@ -160,8 +162,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         options.onCall?.(record);
       },
       onFunctionLog: options.onFunctionLog,
-      // Called on every activation (new code, env change): live queries re-run on the new code too.
-      onAuthChange: () => {
+      // Every activation (new code, env change): tokens verify again and live queries re-run.
+      onActivate: () => {
         identities.clear();
         sync?.invalidateAll();
       },
@@ -275,9 +277,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       sync,
       mintDevToken,
       async reload(bundle?: AppBundle) {
+        // Activation re-runs live queries on the new code (onActivate); connections stay open.
         const definition = await appHost!.load(bundle);
-        // Live queries re-run on the new code; connections stay open.
-        sync!.invalidateAll();
         scheduler.wake();
         return definition;
       },
@@ -285,12 +286,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await scheduler.stop();
         await sync!.close();
         await Promise.all([api.close(), site.close()]);
-        await appHost!.close();
         storage!.close();
         store.close();
       },
     } satisfies Engine;
   } catch (e) {
+    // A failed start (build error, refused schema) releases the ports it took.
+    await Promise.all(servers.map((server) => server.close()));
     storage?.close();
     store.close();
     throw e;
@@ -305,4 +307,3 @@ function consoleLogger(): EngineLogger {
   };
 }
 
-export type { RoutedServer };

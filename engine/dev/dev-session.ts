@@ -14,10 +14,6 @@ export interface DevOutput {
 
 /** A running `dev`: watching, rebuilding, pushing. */
 export interface DevSession {
-  /** Resolves after the reload triggered by the latest change has finished (tests). */
-  settled(): Promise<void>;
-  /** How many pushes succeeded so far. */
-  readonly pushes: number;
   close(): void;
 }
 
@@ -31,8 +27,6 @@ export interface DevSession {
 export function startDevSession(options: { engine: Engine; appDir: string; out: DevOutput; typecheck?: boolean }): DevSession {
   const { engine, appDir, out } = options;
   const typechecker = options.typecheck === false ? null : createTypechecker(appDir);
-  let chain: Promise<void> = Promise.resolve();
-  let pushes = 0;
   let dirty = false;
   let running = false;
 
@@ -52,7 +46,6 @@ export function startDevSession(options: { engine: Engine; appDir: string; out: 
     }
     try {
       const definition = await engine.reload(bundle);
-      pushes += 1;
       const ms = Math.round(performance.now() - started);
       out.info(`✔ ${reason}: ${definition.functions.size} functions ready in ${ms} ms`);
     } catch (e) {
@@ -76,7 +69,7 @@ export function startDevSession(options: { engine: Engine; appDir: string; out: 
       return;
     }
     running = true;
-    chain = chain.then(async () => {
+    void (async () => {
       let why = reason;
       do {
         dirty = false;
@@ -84,15 +77,11 @@ export function startDevSession(options: { engine: Engine; appDir: string; out: 
         why = "changes while rebuilding";
       } while (dirty);
       running = false;
-    });
+    })();
   };
 
   const watcher = watchFolder(appDir, (files) => schedule(files.length === 1 ? `${files[0]} changed` : `${files.length} files changed`));
   return {
-    settled: () => chain,
-    get pushes() {
-      return pushes;
-    },
     close() {
       watcher.close();
       typechecker?.stop();

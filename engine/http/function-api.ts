@@ -70,11 +70,8 @@ export function functionApiRoute(deps: {
  */
 async function handleQueryAtTs(req: IncomingMessage, res: ServerResponse, deps: FunctionApiDeps, latestTs: () => bigint): Promise<void> {
   try {
-    const caller = await deps.identities.resolve(parseAuthorization(req.headers));
-    const body = (await readJsonBody(req, deps.bodyLimit)) as Record<string, unknown> | null;
-    if (body === null || typeof body.path !== "string") throw new EngineError("BadRequest", "The body needs `path`, `args` and `ts`.");
+    const { caller, path, args, format, body } = await readCall(req, deps, null);
     const ts = decodeTs(body.ts);
-    const format = parseFormat(body.format, false);
     const outcome = await deps.runtime.lock.run(async () => {
       if (latestTs() !== ts) {
         throw new EngineError(
@@ -84,8 +81,8 @@ async function handleQueryAtTs(req: IncomingMessage, res: ServerResponse, deps: 
         );
       }
       const result = await deps.runtime.runQueryLocked({
-        path: body.path as string,
-        args: unwrapArgs(body.args),
+        path,
+        args,
         identity: caller.identity,
         allowInternal: caller.admin,
         origin: caller.admin ? "admin" : "client",
@@ -106,7 +103,7 @@ type ResultFormat = "convex" | "json";
  * function's own failure is a 200 with `status: "error"`; bad requests and
  * bad credentials are 4xx with `{code, message}`.
  */
-export async function handleFunctionCall(
+async function handleFunctionCall(
   req: IncomingMessage,
   res: ServerResponse,
   deps: FunctionApiDeps,
@@ -114,17 +111,7 @@ export async function handleFunctionCall(
   runPath: string | null,
 ): Promise<void> {
   try {
-    const caller = await deps.identities.resolve(parseAuthorization(req.headers));
-    const body = (await readJsonBody(req, deps.bodyLimit)) as Record<string, unknown> | null;
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      throw new EngineError("BadRequest", "The request body must be a JSON object with `path` and `args`.");
-    }
-    const path = runPath ?? body.path;
-    if (typeof path !== "string" || path.length === 0) {
-      throw new EngineError("BadRequest", "The request body needs a `path` naming the function, e.g. \"posts:list\".");
-    }
-    const args = unwrapArgs(body.args);
-    const format = parseFormat(body.format, runPath !== null);
+    const { caller, path, args, format } = await readCall(req, deps, runPath);
     const outcome = await deps.runtime.call({
       path,
       args,
@@ -137,6 +124,24 @@ export async function handleFunctionCall(
   } catch (e) {
     sendError(res, e);
   }
+}
+
+/**
+ * What every function endpoint reads first: the caller (from its
+ * credentials), then a JSON body with `path` (or the path from the URL),
+ * `args` and `format`.
+ */
+async function readCall(req: IncomingMessage, deps: FunctionApiDeps, runPath: string | null) {
+  const caller = await deps.identities.resolve(parseAuthorization(req.headers));
+  const body = (await readJsonBody(req, deps.bodyLimit)) as Record<string, unknown> | null;
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new EngineError("BadRequest", "The request body must be a JSON object with `path` and `args`.");
+  }
+  const path = runPath ?? body.path;
+  if (typeof path !== "string" || path.length === 0) {
+    throw new EngineError("BadRequest", "The request body needs a `path` naming the function, e.g. \"posts:list\".");
+  }
+  return { caller, body, path, args: unwrapArgs(body.args), format: parseFormat(body.format, runPath !== null) };
 }
 
 /** `args` may be the object itself or a one-element array holding it (both forms are accepted by Convex). */

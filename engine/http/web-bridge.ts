@@ -3,8 +3,8 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 
 /**
- * A Web `Request` for a Node request. The body is streamed unless `body` is
- * given (already read, e.g. to enforce a size limit first).
+ * A Web `Request` for a Node request whose body, if any, was already read
+ * (callers read it first to enforce a size limit).
  */
 export function toWebRequest(req: IncomingMessage, url: URL, body?: Buffer): Request {
   const headers = new Headers();
@@ -13,13 +13,8 @@ export function toWebRequest(req: IncomingMessage, url: URL, body?: Buffer): Req
   }
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD" && method !== "OPTIONS";
-  const init: RequestInit & { duplex?: "half" } = { method, headers };
-  if (body !== undefined) {
-    if (hasBody) init.body = body as unknown as BodyInit;
-  } else if (hasBody) {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
-    init.duplex = "half";
-  }
+  const init: RequestInit = { method, headers };
+  if (body !== undefined && hasBody) init.body = body as unknown as BodyInit;
   return new Request(url, init);
 }
 

@@ -20,10 +20,7 @@ export function createRuntimeDatabase(store: Store): RuntimeDatabase {
 
   return {
     begin: () => store.begin(),
-    commit() {
-      const result = store.commit();
-      return { ts: result.ts, writes: result.writes, documentsWritten: result.writes.length };
-    },
+    commit: () => store.commit(),
     rollback: () => store.rollback(),
     beginRead: () => store.beginRead(),
     endRead: () => store.endRead(),

@@ -41,7 +41,7 @@ export interface ExecutionHost {
   /** `ctx.runQuery/runMutation/runAction` from an action: a new top-level call. */
   runFromAction(parent: Execution, kind: "query" | "mutation" | "action", address: FunctionAddress, args: JSONValue): Promise<string>;
   /** Runs `fn` in a transaction of its own, for actions (scheduling, storage deletes); commits it. */
-  transactFromAction<T>(fn: (tx: TransactionState) => T): Promise<T>;
+  transact<T>(fn: (tx: TransactionState) => T | Promise<T>): Promise<T>;
   /** Runs a read for an action under the lock, so it never sees another mutation's uncommitted writes. */
   readFromAction<T>(fn: (tx: TransactionState) => T): Promise<T>;
   /** The kind of the function at a canonical path, or null when there is none. */

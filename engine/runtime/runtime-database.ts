@@ -72,8 +72,6 @@ export type ReadRecorder = ReadSetRecorder;
 export interface CommitSummary {
   ts: bigint;
   writes: readonly DocumentWrite[];
-  /** Number of documents written. */
-  documentsWritten: number;
 }
 
 /** A query stream: documents as JSON text, in order. */

@@ -1,6 +1,6 @@
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../errors.js";
-import { Execution, type ExecutionHost, type FrameKind, type FunctionAddress, type TransactionState } from "./execution.js";
+import { Execution, type ExecutionHost, type FunctionAddress, type TransactionState } from "./execution.js";
 import { resolveAddress } from "./function-address.js";
 import { reportThrown, newRequestId, type CallOutcome } from "./function-outcome.js";
 import type { AppDefinition, RegisteredFunction, UdfKind } from "./function-registry.js";
@@ -365,30 +365,15 @@ export class Runtime implements ExecutionHost {
     throw { message: outcome.errorMessage, data: outcome.errorData };
   }
 
-  async transactFromAction<T>(fn: (tx: TransactionState) => T): Promise<T> {
-    return this.lock.run(async () => {
-      const tx = this.newTx(true, this.db.discardedReads);
-      this.db.begin();
-      let result: T;
-      try {
-        result = fn(tx);
-      } catch (e) {
-        this.db.rollback();
-        throw e;
-      }
-      this.commit(tx);
-      return result;
-    });
-  }
-
+  /** A read under the lock, so it never sees a mutation's uncommitted writes (actions, engine services). */
   async readFromAction<T>(fn: (tx: TransactionState) => T): Promise<T> {
     return this.lock.run(async () => fn(this.newTx(false, this.db.discardedReads)));
   }
 
   /**
-   * Runs engine code that writes in its own transaction under the lock
-   * (scheduler state changes, uploads, imports) with the same commit path as
-   * a mutation, so subscribers see it.
+   * Runs writes in a transaction of their own under the lock (an action's
+   * scheduling or storage delete, scheduler state changes, uploads, imports)
+   * with the same commit path as a mutation, so subscribers see them.
    */
   async transact<T>(fn: (tx: TransactionState) => T | Promise<T>): Promise<T> {
     return this.lock.run(async () => {
@@ -490,7 +475,7 @@ export class Runtime implements ExecutionHost {
 
   /** A fresh execution for an HTTP action (no transaction; concurrent). */
   newHttpActionExecution(path: string, identity: Identity | null, logLines: string[]): Execution {
-    return new Execution(this, "httpAction" as FrameKind, path, identity, newRequestId(this.options.random), logLines, null);
+    return new Execution(this, "httpAction", path, identity, newRequestId(this.options.random), logLines, null);
   }
 
   /** Errors of the engine itself. */

@@ -35,9 +35,3 @@ export function backendUdfPath(canonical: string): string {
   const colon = canonical.lastIndexOf(":");
   return `${canonical.slice(0, colon)}.js${canonical.slice(colon)}`;
 }
-
-/** Splits a canonical path into module path and export name. */
-export function splitUdfPath(canonical: string): { modulePath: string; exportName: string } {
-  const colon = canonical.lastIndexOf(":");
-  return { modulePath: canonical.slice(0, colon), exportName: canonical.slice(colon + 1) };
-}

@@ -1,5 +1,5 @@
 import type { JSONValue, Value } from "convex/values";
-import { EngineError } from "../../errors.js";
+import { EngineError, isEngineError } from "../../errors.js";
 import { decodePatchValue, decodeValue } from "../../values/maybe-value.js";
 import type { Execution } from "../execution.js";
 import type { OpHandler } from "./op-types.js";
@@ -141,13 +141,16 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     return "null";
   },
   "1.0/remove": (exec, args: { id: unknown; table?: string }) => {
-    const tx = exec.requireWritable("db.delete");
+    exec.requireWritable("db.delete");
     const id = expectId(args.id, "db.delete");
     writableTable(exec, id, "delete", args.table);
-    if (exec.host.db.getValue(id, tx.reads) === null) {
-      throw new EngineError("DocumentNotFound", `Delete on nonexistent document ID ${id}`);
+    try {
+      exec.host.db.remove(id);
+    } catch (e) {
+      // The store checks existence anyway; reading the document first would decode it for nothing.
+      if (isEngineError(e, "DocumentNotFound")) throw new EngineError("DocumentNotFound", `Delete on nonexistent document ID ${id}`);
+      throw e;
     }
-    exec.host.db.remove(id);
     return "null";
   },
 };

@@ -22,11 +22,11 @@ export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
     return "null";
   },
   "1.0/actions/schedule": async (exec, args: ScheduleArgs) => {
-    const id = await exec.host.transactFromAction((tx) => insertJob(exec, tx, args));
+    const id = await exec.host.transact((tx) => insertJob(exec, tx, args));
     return JSON.stringify(id);
   },
   "1.0/actions/cancel_job": async (exec, args: { id: string }) => {
-    await exec.host.transactFromAction((tx) => cancelJob(exec, tx, args.id));
+    await exec.host.transact((tx) => cancelJob(exec, tx, args.id));
     return "null";
   },
 };

@@ -48,7 +48,7 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
       tx.afterCommit.push(() => service.deleteBlob(id));
     };
     if (exec.tx !== null) remove(exec.requireWritable("storage.delete"));
-    else await exec.host.transactFromAction(remove);
+    else await exec.host.transact(remove);
     return "null";
   },
 };
