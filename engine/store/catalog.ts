@@ -182,7 +182,6 @@ export function createCatalog(db: Database.Database): Catalog {
       }
       db.prepare("UPDATE tables SET number = ? WHERE name = ?").run(number, name);
       db.prepare("UPDATE indexes SET table_number = ? WHERE table_number = ?").run(number, current);
-      changes++;
       reload();
     },
 

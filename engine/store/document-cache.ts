@@ -12,8 +12,6 @@ export interface DocumentCache {
   set(id: string, text: string | null): void;
   /** Forgets `id`. */
   delete(id: string): void;
-  /** Forgets everything. */
-  clear(): void;
 }
 
 /** Creates a least-recently-used cache of at most `capacity` documents (0 disables it). */
@@ -36,6 +34,5 @@ export function createDocumentCache(capacity: number): DocumentCache {
       if (entries.size > capacity) entries.delete(entries.keys().next().value as string);
     },
     delete: (id) => void entries.delete(id),
-    clear: () => entries.clear(),
   };
 }

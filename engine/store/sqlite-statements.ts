@@ -19,7 +19,7 @@ export function createSqliteStatements(db: Database.Database) {
   // which makes every new binding expire the statement and re-prepare it (measured: 13 µs
   // instead of 5 µs per point lookup).
   // Keys come back as hex text: a JS string is much cheaper to make (and collect) than a
-  // native Buffer, and most keys are never looked at (see `IndexRow` in sqlite-store.ts).
+  // native Buffer, and most keys are never looked at (see `HexKeyedRow` in hex-keyed-row.ts).
   const scanSql = (direction: "ASC" | "DESC", limit: string) =>
     "SELECT hex(e.key), d.value FROM index_entries e CROSS JOIN documents d ON d.seq = e.doc " +
     `WHERE e.index_id = ? AND e.key >= ? AND e.key < ? ORDER BY e.key ${direction} LIMIT ${limit}`;

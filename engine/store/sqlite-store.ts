@@ -27,7 +27,6 @@ const REPLACE_SYSTEM_FIELDS: ReadonlySet<string> = new Set(["_id", "_creationTim
 const DEFAULT_DOCUMENT_CACHE_SIZE = 10_000;
 
 interface SavepointFrame {
-  name: string;
   log: WriteLogMark;
   catalogVersion: number;
 }
@@ -229,7 +228,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       requireTransaction("savepoint()");
       const depth = savepoints.length + 1;
       savepointSql(depth).open.run();
-      savepoints.push({ name: `sp_${depth}`, log: log.mark(), catalogVersion: catalog.version() });
+      savepoints.push({ log: log.mark(), catalogVersion: catalog.version() });
       return depth as SavepointId;
     },
     release(savepoint) {
