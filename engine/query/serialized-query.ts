@@ -35,7 +35,7 @@ export interface SerializedQuery {
 }
 
 /** The backend's cap on operators per query (the package checks it too). */
-export const MAX_QUERY_OPERATORS = 256;
+const MAX_QUERY_OPERATORS = 256;
 
 const RANGE_TYPES = new Set(["Eq", "Gt", "Gte", "Lt", "Lte"]);
 

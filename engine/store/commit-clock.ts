@@ -8,7 +8,7 @@ import { EngineError } from "../errors";
  */
 
 /** The largest commit ts handed out (2^63 - 1). */
-export const MAX_COMMIT_TS = (1n << 63n) - 1n;
+const MAX_COMMIT_TS = (1n << 63n) - 1n;
 
 /** The next commit ts: `max(now in ns, last + 1)`. Throws fatally past `MAX_COMMIT_TS`. */
 export function nextCommitTs(nowMs: number, last: bigint): bigint {
@@ -30,7 +30,7 @@ export function nextCreationTime(nowMs: number, last: number): number {
 const view = new DataView(new ArrayBuffer(8));
 
 /** The smallest double greater than `x` (for finite non-negative `x`). */
-export function nextUp(x: number): number {
+function nextUp(x: number): number {
   if (x === 0) return Number.MIN_VALUE;
   view.setFloat64(0, x);
   view.setBigUint64(0, view.getBigUint64(0) + 1n);

@@ -20,7 +20,7 @@ import type { SynchronousMode } from "./store";
  */
 
 /** Bumped when the layout changes incompatibly; a file from another version is refused. */
-export const LAYOUT_VERSION = "1";
+const LAYOUT_VERSION = "1";
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS tables (

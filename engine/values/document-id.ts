@@ -8,7 +8,7 @@ import { decodeBase32, encodeBase32 } from "./base32";
  */
 
 /** Length in bytes of the table-independent part of an id. */
-export const INTERNAL_ID_LENGTH = 16;
+const INTERNAL_ID_LENGTH = 16;
 
 const RANDOM_BYTES = 14;
 const MS_PER_DAY = 86_400_000;

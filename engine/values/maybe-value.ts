@@ -7,7 +7,7 @@ import { EngineError } from "../errors";
  */
 
 /** True for the exact JSON `{"$undefined": null}`. */
-export function isUndefinedMarker(json: unknown): boolean {
+function isUndefinedMarker(json: unknown): boolean {
   if (json === null || typeof json !== "object" || Array.isArray(json)) return false;
   const keys = Object.keys(json);
   return keys.length === 1 && keys[0] === "$undefined" && (json as Record<string, unknown>).$undefined === null;
