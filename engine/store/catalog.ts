@@ -24,11 +24,21 @@ export interface IndexRecord extends IndexInfo {
   paths: string[][];
 }
 
-/** Key fields of the built-in indexes; user indexes get `_creationTime`, `_id` appended. */
+/** Key fields of the built-in indexes, which every table has. */
 export const BUILT_IN_INDEX_FIELDS: Readonly<Record<string, readonly string[]>> = {
   by_id: ["_id"],
   by_creation_time: ["_creationTime", "_id"],
 };
+
+/** True for a table's `by_id` and `by_creation_time`. */
+export function isBuiltInIndex(index: IndexInfo): boolean {
+  return Object.hasOwn(BUILT_IN_INDEX_FIELDS, descriptorOf(index));
+}
+
+/** The key fields of a user index: the declared ones, then the implicit `_creationTime`, `_id`. */
+export function userIndexFields(declaredFields: readonly string[]): string[] {
+  return [...declaredFields, "_creationTime", "_id"];
+}
 
 /** The in-memory catalog over the store's SQLite file. */
 export interface Catalog {
@@ -188,7 +198,7 @@ export function createCatalog(db: Database.Database): Catalog {
     createIndex(table, descriptor, declaredFields) {
       const number = byName.get(table);
       if (number === undefined) throw new EngineError("TableNotFound", `Table "${table}" does not exist`, "fatal");
-      return insertIndexRow(table, number, descriptor, [...declaredFields, "_creationTime", "_id"]);
+      return insertIndexRow(table, number, descriptor, userIndexFields(declaredFields));
     },
 
     dropIndex(name) {
@@ -205,6 +215,11 @@ export function createCatalog(db: Database.Database): Catalog {
 }
 
 function rank(record: IndexRecord): number {
-  const descriptor = record.name.slice(record.table.length + 1);
+  const descriptor = descriptorOf(record);
   return descriptor === "by_id" ? 0 : descriptor === "by_creation_time" ? 1 : 2;
+}
+
+/** `"posts.by_author"` → `"by_author"`. */
+function descriptorOf(index: IndexInfo): string {
+  return index.name.slice(index.table.length + 1);
 }

@@ -3,7 +3,7 @@ import { EngineError } from "../errors";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec";
 import { systemTableNameOf } from "../values/table-names";
 import { validateValue, type ValidationContext } from "../values/validator";
-import type { Catalog, IndexRecord } from "./catalog";
+import { isBuiltInIndex, userIndexFields, type Catalog } from "./catalog";
 import { decodeDocument, documentIndexKey, type DecodedDocument } from "./document-codec";
 import type { SchemaJson } from "./schema-json";
 
@@ -68,9 +68,9 @@ export function applySchemaChanges(db: Database.Database, catalog: Catalog, sche
   }
   for (const { name: table } of catalog.tables()) {
     for (const index of catalog.indexesOf(table)) {
-      if (isBuiltIn(index)) continue;
+      if (isBuiltInIndex(index)) continue;
       const target = wanted.get(index.name);
-      const sameFields = target !== undefined && sameList(index.fields, [...target.fields, "_creationTime", "_id"]);
+      const sameFields = target !== undefined && sameList(index.fields, userIndexFields(target.fields));
       if (!sameFields) {
         catalog.dropIndex(index.name);
         diff.droppedIndexes.push(index.name);
@@ -119,10 +119,6 @@ function forEachDocument(
     if (rows.length < BATCH) return;
     from = keyAfter(rows[rows.length - 1][0]);
   }
-}
-
-function isBuiltIn(index: IndexRecord): boolean {
-  return index.name === `${index.table}.by_id` || index.name === `${index.table}.by_creation_time`;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

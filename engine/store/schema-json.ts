@@ -1,6 +1,7 @@
 import type { ValidatorJSON } from "convex/values";
 import { EngineError } from "../errors";
 import { isSystemTableName, isValidTableName } from "../values/table-names";
+import { BUILT_IN_INDEX_FIELDS } from "./catalog";
 
 /**
  * The JSON of `schema.export()` (docs/convex-interface.md §4.7), checked and reduced to
@@ -30,9 +31,6 @@ export interface SchemaJson {
   tables: TableDefinitionJson[];
   schemaValidation: boolean;
 }
-
-/** Index descriptors every table has; a schema may not declare them. */
-export const BUILT_IN_INDEXES = ["by_id", "by_creation_time"] as const;
 
 const INDEX_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
@@ -85,7 +83,8 @@ function parseIndexes(tableName: string, raw: unknown): IndexDefinitionJson[] {
       throw invalid(`table "${tableName}" has a malformed index`);
     }
     const name = `${tableName}.${index.indexDescriptor}`;
-    if (!INDEX_NAME.test(index.indexDescriptor) || (BUILT_IN_INDEXES as readonly string[]).includes(index.indexDescriptor)) {
+    // The built-in descriptors every table has are reserved.
+    if (!INDEX_NAME.test(index.indexDescriptor) || Object.hasOwn(BUILT_IN_INDEX_FIELDS, index.indexDescriptor)) {
       throw invalid(`index name "${name}" is reserved or not a valid identifier`);
     }
     const fields = index.fields as unknown[];
