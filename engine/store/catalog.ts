@@ -6,6 +6,7 @@ import {
   isSystemTableName,
   isValidTableName,
   SYSTEM_TABLE_NUMBERS,
+  systemTableNameOf,
 } from "../values/table-names";
 import type { IndexInfo, TableInfo } from "./store";
 
@@ -125,6 +126,17 @@ export function createCatalog(db: Database.Database): Catalog {
     return record;
   }
 
+  /** Throws `TableNumberTaken` (`refusal: why`) unless `number` is a free, unreserved user table number. */
+  function requireFreeNumber(number: number, refused: boolean, refusal: string): void {
+    const holder = byNumber.get(number);
+    if (refused || !Number.isInteger(number) || number <= 0 || systemTableNameOf(number) !== null || holder !== undefined) {
+      throw new EngineError(
+        "TableNumberTaken",
+        `${refusal}: ${holder !== undefined ? `table "${holder}" has it` : "it is reserved or invalid"}.`,
+      );
+    }
+  }
+
   reload();
 
   return {
@@ -152,14 +164,7 @@ export function createCatalog(db: Database.Database): Catalog {
       }
       let number: number;
       if (requested !== undefined && !isSystemTableName(name)) {
-        const holder = byNumber.get(requested);
-        const reserved = Object.values(SYSTEM_TABLE_NUMBERS).includes(requested);
-        if (!Number.isInteger(requested) || requested <= 0 || reserved || holder !== undefined) {
-          throw new EngineError(
-            "TableNumberTaken",
-            `Cannot create table "${name}" with number ${requested}: ${holder !== undefined ? `table "${holder}" has it` : "it is reserved or invalid"}.`,
-          );
-        }
+        requireFreeNumber(requested, false, `Cannot create table "${name}" with number ${requested}`);
         number = requested;
       } else if (isSystemTableName(name)) {
         const reserved = SYSTEM_TABLE_NUMBERS[name];
@@ -182,14 +187,7 @@ export function createCatalog(db: Database.Database): Catalog {
     renumberTable(name, number) {
       const current = byName.get(name);
       if (current === undefined) throw new EngineError("TableNotFound", `Table "${name}" does not exist`, "fatal");
-      const holder = byNumber.get(number);
-      const reserved = Object.values(SYSTEM_TABLE_NUMBERS).includes(number);
-      if (isSystemTableName(name) || reserved || holder !== undefined || !Number.isInteger(number) || number <= 0) {
-        throw new EngineError(
-          "TableNumberTaken",
-          `Cannot give table "${name}" the number ${number}: ${holder !== undefined ? `table "${holder}" has it` : "it is reserved or invalid"}.`,
-        );
-      }
+      requireFreeNumber(number, isSystemTableName(name), `Cannot give table "${name}" the number ${number}`);
       db.prepare("UPDATE tables SET number = ? WHERE name = ?").run(number, name);
       db.prepare("UPDATE indexes SET table_number = ? WHERE table_number = ?").run(number, current);
       reload();
