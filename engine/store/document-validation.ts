@@ -32,8 +32,8 @@ export function createDocumentValidation(context: ValidationContext): DocumentVa
     },
     check(table, fields) {
       const validator = validators.get(table);
-      if (validator === undefined || valueCheck(validator, context)(fields)) return;
-      const reason = validateValue(validator, fields, context);
+      if (validator === undefined) return;
+      const reason = schemaMismatch(validator, fields, context);
       if (reason !== null) {
         throw new EngineError(
           "DocumentDoesNotMatchSchema",
@@ -42,4 +42,13 @@ export function createDocumentValidation(context: ValidationContext): DocumentVa
       }
     },
   };
+}
+
+/**
+ * Why `fields` (a document without its system fields) do not match `validator`, or null when
+ * they do. The compiled check answers the common case; the full validator only runs to
+ * decide and word a mismatch.
+ */
+export function schemaMismatch(validator: ValidatorJSON, fields: DecodedDocument, context: ValidationContext): string | null {
+  return valueCheck(validator, context)(fields) ? null : validateValue(validator, fields, context);
 }

@@ -1,10 +1,10 @@
 import type Database from "better-sqlite3";
 import { EngineError } from "../errors";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec";
-import { systemTableNameOf } from "../values/table-names";
-import { validateValue, type ValidationContext } from "../values/validator";
+import type { ValidationContext } from "../values/validator";
 import { isBuiltInIndex, userIndexFields, type Catalog } from "./catalog";
 import { decodeDocument, documentIndexKey, type DecodedDocument } from "./document-codec";
+import { schemaMismatch } from "./document-validation";
 import type { SchemaJson } from "./schema-json";
 
 /**
@@ -25,8 +25,16 @@ export interface SchemaDiff {
   droppedIndexes: string[];
 }
 
-/** Applies `schema` (null = none) to the catalog inside the caller's open transaction. */
-export function applySchemaChanges(db: Database.Database, catalog: Catalog, schema: SchemaJson | null): SchemaDiff {
+/**
+ * Applies `schema` (null = none) to the catalog inside the caller's open transaction; ids in
+ * existing documents are resolved through `context` (the store's, whose compiled checks are cached).
+ */
+export function applySchemaChanges(
+  db: Database.Database,
+  catalog: Catalog,
+  schema: SchemaJson | null,
+  context: ValidationContext,
+): SchemaDiff {
   const diff: SchemaDiff = { createdTables: [], addedIndexes: [], droppedIndexes: [] };
   const tables = schema?.tables ?? [];
   for (const table of tables) {
@@ -37,13 +45,12 @@ export function applySchemaChanges(db: Database.Database, catalog: Catalog, sche
   }
 
   if (schema?.schemaValidation) {
-    const context: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) ?? systemTableNameOf(n) };
     const failures: string[] = [];
     for (const table of tables) {
       const documentType = table.documentType;
       if (documentType === undefined || documentType.type === "any") continue;
       forEachDocument(db, catalog, table.tableName, (doc) => {
-        const reason = validateValue(documentType, userFields(doc), context);
+        const reason = schemaMismatch(documentType, userFields(doc), context);
         if (reason !== null) {
           failures.push(`Document with ID "${String(doc._id)}" in table "${table.tableName}" does not match the schema: ${reason}`);
         }

@@ -3,6 +3,7 @@ import type { Value } from "convex/values";
 import { EngineError } from "../errors";
 import { encodeDocumentId, newInternalId, tableNumberOfId, tryDecodeDocumentId } from "../values/document-id";
 import { systemTableNameOf } from "../values/table-names";
+import type { ValidationContext } from "../values/validator";
 import { MAX_KEY } from "../values/index-key-codec";
 import { createCatalog } from "./catalog";
 import { nextCommitTs, nextCreationTime } from "./commit-clock";
@@ -40,7 +41,8 @@ export function createSqliteStore(options: StoreOptions): Store {
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const log = createWriteLog();
-  const validation = createDocumentValidation({ tableNameOf: (n) => catalog.tableName(n) ?? systemTableNameOf(n) });
+  const validationContext: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) ?? systemTableNameOf(n) };
+  const validation = createDocumentValidation(validationContext);
   const cache = createDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
   /** Ids written by the open transaction: their uncommitted text must never be cached. */
   const writtenInTransaction = new Set<string>();
@@ -159,7 +161,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       const catalogVersion = catalog.version();
       sql.begin.run();
       try {
-        const diff = applySchemaChanges(db, catalog, next);
+        const diff = applySchemaChanges(db, catalog, next, validationContext);
         if (nextText === null) sql.deleteState.run("schema");
         else sql.setState("schema", nextText);
         const ts = stampCommit();
