@@ -12,6 +12,9 @@ import type { ScanTracker } from "./read-set";
 /** Rows per batch grow up to this, trading memory for fewer statement runs. */
 const MAX_BATCH = 1024;
 
+/** A first batch for when nothing says how many rows are needed. */
+export const DEFAULT_FIRST_BATCH = 32;
+
 /** Hands out the rows of one range in order. */
 export interface IndexScanner {
   /** The next row, or null at the end of the range. */
@@ -20,7 +23,7 @@ export interface IndexScanner {
 
 /**
  * Creates a scanner. `firstBatch` is how many rows to fetch first: the exact need when it is
- * known (`first()` wants one row), a guess otherwise.
+ * known (`first()` wants one row), a guess otherwise; it is clamped to 1..MAX_BATCH.
  */
 export function createIndexScanner(
   store: Store,

@@ -1,7 +1,7 @@
 import { EngineError } from "../errors";
 import { compareKeys, keyAfter } from "../values/index-key-codec";
 import type { IndexRow, KeyRange, Store } from "../store/store";
-import { createIndexScanner } from "./index-scanner";
+import { createIndexScanner, DEFAULT_FIRST_BATCH } from "./index-scanner";
 import { createOperatorPipeline } from "./operator-pipeline";
 import { decodeCursor, encodeCursor, queryFingerprint, type CursorPosition } from "./pagination-cursor";
 import { planQuery, type QueryPlan } from "./query-plan";
@@ -18,7 +18,6 @@ import type { SerializedQuery } from "./serialized-query";
 
 /** Above this many documents a page is marked `SplitRecommended` (75% of 8192). */
 const SOFT_MAX_PAGE_LENGTH = 6144;
-const DEFAULT_FIRST_BATCH = 32;
 
 /** The pagination arguments of `1.0/queryPage`. */
 export interface PaginateOptions {
@@ -75,7 +74,8 @@ export function paginateQuery(
     range,
     plan.order,
     recorder.trackScan(plan.index.name, range, plan.order),
-    end !== null || plan.parsesDocuments ? Math.max(DEFAULT_FIRST_BATCH, Math.min(pageSize, 1024)) : Math.min(pageSize, plan.rowCap ?? pageSize),
+    // With filters or an end cursor the number of rows needed is unknown: start with at least a page.
+    end !== null || plan.parsesDocuments ? Math.max(DEFAULT_FIRST_BATCH, pageSize) : Math.min(pageSize, plan.rowCap ?? pageSize),
   );
   const pipeline = createOperatorPipeline(plan.operators);
   const page: string[] = [];

@@ -1,5 +1,5 @@
 import type { Store } from "../store/store";
-import { createIndexScanner, type IndexScanner } from "./index-scanner";
+import { createIndexScanner, DEFAULT_FIRST_BATCH, type IndexScanner } from "./index-scanner";
 import { createOperatorPipeline } from "./operator-pipeline";
 import { planQuery } from "./query-plan";
 import type { ReadSetRecorder } from "./read-set";
@@ -10,9 +10,6 @@ import type { SerializedQuery } from "./serialized-query";
  * index order after the operators, ending after a limit (the package does not enforce
  * `take(n)` itself). Documents come back as their stored text, untouched.
  */
-
-/** Rows fetched first when no leading limit says how many are needed. */
-const DEFAULT_FIRST_BATCH = 32;
 
 /** An open query stream. */
 export interface QueryStream {
