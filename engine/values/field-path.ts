@@ -14,7 +14,7 @@ export function splitFieldPath(path: string): string[] {
 export function getFieldValue(doc: Value | undefined, path: readonly string[]): Value | undefined {
   let current: Value | undefined = doc;
   for (const segment of path) {
-    if (!isPlainObject(current)) return undefined;
+    if (!isObjectValue(current)) return undefined;
     if (!Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
     current = current[segment];
   }
@@ -35,7 +35,8 @@ export function getFieldJson(doc: JSONValue | undefined, path: readonly string[]
   return current;
 }
 
-function isPlainObject(v: Value | undefined): v is { [key: string]: Value } {
+/** True for a Convex object: not null, an array, bytes or the commit-ts placeholder. */
+export function isObjectValue(v: Value | undefined): v is { [key: string]: Value } {
   return (
     v !== null &&
     typeof v === "object" &&

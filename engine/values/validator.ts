@@ -1,5 +1,6 @@
 import { CommitTsPlaceholder, compareValues, type JSONValue, type Value, type ValidatorJSON } from "convex/values";
 import { tableNumberOfId } from "./document-id";
+import { isObjectValue } from "./field-path";
 import { isSystemTableName } from "./table-names";
 import { decodeMaybeValue } from "./maybe-value";
 import { displayValidator, displayValue } from "./value-display";
@@ -59,7 +60,7 @@ function check(validator: ValidatorJSON, value: Value, path: string, context: Va
       return null;
     }
     case "record": {
-      if (!isObject(value)) return noMatch(validator, value, path);
+      if (!isObjectValue(value)) return noMatch(validator, value, path);
       for (const key of Object.keys(value)) {
         const keyError = check(validator.keys as ValidatorJSON, key, `${path}.keys()`, context);
         if (keyError !== null) return keyError;
@@ -90,7 +91,7 @@ function checkObject(
   path: string,
   context: ValidationContext,
 ): string | null {
-  if (!isObject(value)) return noMatch(validator, value, path);
+  if (!isObjectValue(value)) return noMatch(validator, value, path);
   const names = Object.keys(validator.value).sort();
   for (const name of names) {
     const field = validator.value[name];
@@ -150,14 +151,4 @@ function withDetails(message: string, path: string, value: Value, validator: Val
 
 function withPath(message: string, path: string): string {
   return path === "" ? message : `${message}\nPath: ${path}`;
-}
-
-function isObject(value: Value): value is { [key: string]: Value } {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    !Array.isArray(value) &&
-    !(value instanceof ArrayBuffer) &&
-    !(value instanceof CommitTsPlaceholder)
-  );
 }
