@@ -41,7 +41,8 @@ export function createSqliteStore(options: StoreOptions): Store {
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const log = createWriteLog();
-  const validationContext: ValidationContext = { tableNameOf: (n) => catalog.tableName(n) ?? systemTableNameOf(n) };
+  const tableName = (n: number) => catalog.tableName(n) ?? systemTableNameOf(n);
+  const validationContext: ValidationContext = { tableNameOf: tableName };
   const validation = createDocumentValidation(validationContext);
   const cache = createDocumentCache(options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
   /** Ids written by the open transaction: their uncommitted text must never be cached. */
@@ -147,7 +148,7 @@ export function createSqliteStore(options: StoreOptions): Store {
 
   const store: Store = {
     tableNumber: (table) => catalog.tableNumber(table),
-    tableName: (tableNumber) => catalog.tableName(tableNumber),
+    tableName,
     listTables: () => catalog.tables(),
     resolveIndex: (name) => catalog.resolve(name),
     listIndexes: (table) => catalog.indexesOf(table).map(({ name, table: t, fields }) => ({ name, table: t, fields })),

@@ -15,7 +15,11 @@ export interface Store {
 
   /** The number of a table, or null when the table does not exist (yet). */
   tableNumber(table: string): number | null;
-  /** The name of the table with this number, or null. Both system and user tables. */
+  /**
+   * The name of the table with this number, or null. System tables
+   * (`_storage`, `_scheduled_functions`) are named even before their first
+   * document: their numbers are fixed, so their ids are always theirs.
+   */
   tableName(tableNumber: number): string | null;
   /** Every existing table with its number, in number order. */
   listTables(): TableInfo[];
