@@ -22,7 +22,7 @@ export const addComment = mutation({
       postId: post._id,
       content,
     });
-    await bumpPost(ctx, post._id, "comments", 1);
+    await bumpPost(ctx, post, "comments", 1);
     await notify(ctx, me._id, post.userId, { type: "comment", postId: post._id, commentId });
     return commentId;
   },

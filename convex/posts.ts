@@ -139,12 +139,12 @@ export const toggleLike = mutation({
       .first();
     if (existing !== null) {
       await ctx.db.delete("likes", existing._id);
-      await bumpPost(ctx, postId, "likes", -1);
+      await bumpPost(ctx, post, "likes", -1);
       await retractLikeOrFollow(ctx, me._id, post.userId, "like", postId);
       return false;
     }
     await ctx.db.insert("likes", { userId: me._id, postId });
-    await bumpPost(ctx, postId, "likes", 1);
+    await bumpPost(ctx, post, "likes", 1);
     await notify(ctx, me._id, post.userId, { type: "like", postId });
     return true;
   },

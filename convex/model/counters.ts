@@ -1,4 +1,4 @@
-import type { Id } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 
 /**
@@ -6,31 +6,35 @@ import type { MutationCtx } from "../_generated/server";
  * count, so each always equals its rows. A missing document means its own
  * deletion is under way and its counters no longer matter. The floor at zero
  * is a last guard; with exact bookkeeping it never engages.
+ *
+ * Callers that already loaded the document in this transaction (and have not
+ * changed it since) pass it, so the hot toggles read it once; the others pass
+ * its id.
  */
 
 type UserCounter = "followers" | "following" | "posts";
 type PostCounter = "likes" | "comments";
 
-/** Adds `delta` to one of user `id`'s counters, if the user still exists. */
+/** Adds `delta` to one of a user's counters, if the user still exists. */
 export async function bumpUser(
   ctx: MutationCtx,
-  id: Id<"users">,
+  user: Doc<"users"> | Id<"users">,
   field: UserCounter,
   delta: number,
 ): Promise<void> {
-  const user = await ctx.db.get("users", id);
-  if (user === null) return;
-  await ctx.db.patch("users", id, { [field]: Math.max(0, user[field] + delta) });
+  const doc = typeof user === "string" ? await ctx.db.get("users", user) : user;
+  if (doc === null) return;
+  await ctx.db.patch("users", doc._id, { [field]: Math.max(0, doc[field] + delta) });
 }
 
-/** Adds `delta` to one of post `id`'s counters, if the post still exists. */
+/** Adds `delta` to one of a post's counters, if the post still exists. */
 export async function bumpPost(
   ctx: MutationCtx,
-  id: Id<"posts">,
+  post: Doc<"posts"> | Id<"posts">,
   field: PostCounter,
   delta: number,
 ): Promise<void> {
-  const post = await ctx.db.get("posts", id);
-  if (post === null) return;
-  await ctx.db.patch("posts", id, { [field]: Math.max(0, post[field] + delta) });
+  const doc = typeof post === "string" ? await ctx.db.get("posts", post) : post;
+  if (doc === null) return;
+  await ctx.db.patch("posts", doc._id, { [field]: Math.max(0, doc[field] + delta) });
 }

@@ -34,15 +34,15 @@ export async function toggleFollow(
   const existing = await findFollow(ctx, me._id, targetId);
   if (existing !== null) {
     await ctx.db.delete("follows", existing._id);
-    await bumpUser(ctx, me._id, "following", -1);
-    await bumpUser(ctx, targetId, "followers", -1);
+    await bumpUser(ctx, me, "following", -1);
+    await bumpUser(ctx, target, "followers", -1);
     await retractLikeOrFollow(ctx, me._id, targetId, "follow");
     await startPrune(ctx, me._id, targetId);
     return false;
   }
   await ctx.db.insert("follows", { followerId: me._id, followingId: targetId });
-  await bumpUser(ctx, me._id, "following", 1);
-  await bumpUser(ctx, targetId, "followers", 1);
+  await bumpUser(ctx, me, "following", 1);
+  await bumpUser(ctx, target, "followers", 1);
   await notify(ctx, me._id, targetId, { type: "follow" });
   await startBackfill(ctx, me._id, targetId);
   return true;

@@ -46,7 +46,7 @@ export async function createPost(
     likes: 0,
     comments: 0,
   });
-  await bumpUser(ctx, user._id, "posts", 1);
+  await bumpUser(ctx, user, "posts", 1);
   const post = await ctx.db.get("posts", postId);
   if (post !== null) await publishToFeeds(ctx, post);
   return postId;
