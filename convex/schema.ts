@@ -48,8 +48,8 @@ export default defineSchema({
     .index("by_post", ["postId"])
     // Unread count and mark-all-read; `read` is always written (false).
     .index("by_receiver_and_read", ["receiverId", "read"])
-    // Finds "the" like/follow notification so re-likes never duplicate and
-    // unlikes/unfollows remove it; its prefix also serves account deletion.
+    // Finds "the" like/follow notification so unlikes/unfollows remove it;
+    // its prefix also serves account deletion.
     .index("by_sender_and_target", ["senderId", "receiverId", "type", "postId"])
     .index("by_comment", ["commentId"]),
 

@@ -12,7 +12,13 @@ type Target =
   | { type: "follow" }
   | { type: "comment"; postId: Id<"posts">; commentId: Id<"comments"> };
 
-/** Records that `senderId` did something `receiverId` should hear about. */
+/**
+ * Records that `senderId` did something `receiverId` should hear about. The
+ * caller has just created the like, follow or comment (a like or follow only
+ * when none existed, and its notification lives and dies with it, so there is
+ * none to duplicate) and has loaded the receiver in this transaction (the
+ * post's live author, the followed user), so nothing is read here.
+ */
 export async function notify(
   ctx: MutationCtx,
   senderId: Id<"users">,
@@ -20,20 +26,7 @@ export async function notify(
   target: Target,
 ): Promise<void> {
   if (senderId === receiverId) return;
-  if ((await ctx.db.get("users", receiverId)) === null) return;
-  const postId = target.type === "follow" ? undefined : target.postId;
-  if (target.type !== "comment") {
-    const existing = await findLikeOrFollow(ctx, senderId, receiverId, target.type, postId);
-    if (existing !== null) return;
-  }
-  await ctx.db.insert("notifications", {
-    receiverId,
-    senderId,
-    type: target.type,
-    postId,
-    commentId: target.type === "comment" ? target.commentId : undefined,
-    read: false,
-  });
+  await ctx.db.insert("notifications", { receiverId, senderId, ...target, read: false });
 }
 
 /** Removes the notification of a like or follow that was just undone. */
@@ -44,8 +37,13 @@ export async function retractLikeOrFollow(
   type: "like" | "follow",
   postId?: Id<"posts">,
 ): Promise<void> {
-  const existing = await findLikeOrFollow(ctx, senderId, receiverId, type, postId);
-  if (existing !== null) await ctx.db.delete("notifications", existing);
+  const existing = await ctx.db
+    .query("notifications")
+    .withIndex("by_sender_and_target", (q) =>
+      q.eq("senderId", senderId).eq("receiverId", receiverId).eq("type", type).eq("postId", postId),
+    )
+    .first();
+  if (existing !== null) await ctx.db.delete("notifications", existing._id);
 }
 
 /** Removes the notification of a deleted comment. */
@@ -55,20 +53,4 @@ export async function retractComment(ctx: MutationCtx, commentId: Id<"comments">
     .withIndex("by_comment", (q) => q.eq("commentId", commentId))
     .take(10);
   for (const row of rows) await ctx.db.delete("notifications", row._id);
-}
-
-async function findLikeOrFollow(
-  ctx: MutationCtx,
-  senderId: Id<"users">,
-  receiverId: Id<"users">,
-  type: "like" | "follow",
-  postId: Id<"posts"> | undefined,
-): Promise<Id<"notifications"> | null> {
-  const row = await ctx.db
-    .query("notifications")
-    .withIndex("by_sender_and_target", (q) =>
-      q.eq("senderId", senderId).eq("receiverId", receiverId).eq("type", type).eq("postId", postId),
-    )
-    .first();
-  return row?._id ?? null;
 }
