@@ -16,16 +16,15 @@ import { BATCH_SIZE } from "../lib/limits";
  */
 
 /** Puts `post` into `ownerId`'s feed unless it is already there. */
-export async function addToFeed(
-  ctx: MutationCtx,
-  ownerId: Id<"users">,
-  post: Doc<"posts">,
-): Promise<void> {
+async function addToFeed(ctx: MutationCtx, ownerId: Id<"users">, post: Doc<"posts">): Promise<void> {
   const existing = await ctx.db
     .query("feedItems")
     .withIndex("by_owner_and_post", (q) => q.eq("ownerId", ownerId).eq("postId", post._id))
     .first();
-  if (existing !== null) return;
+  if (existing === null) await insertItem(ctx, ownerId, post);
+}
+
+async function insertItem(ctx: MutationCtx, ownerId: Id<"users">, post: Doc<"posts">): Promise<void> {
   await ctx.db.insert("feedItems", {
     ownerId,
     postId: post._id,
@@ -39,8 +38,11 @@ export async function addToFeed(
  * now, into the remaining followers' feeds in scheduled batches.
  */
 export async function publishToFeeds(ctx: MutationCtx, post: Doc<"posts">): Promise<void> {
-  await addToFeed(ctx, post.userId, post);
-  const next = await fanOutStep(ctx, post._id, null);
+  // The post was made in this transaction, so no feed holds it yet: its
+  // first items go in without looking for existing ones.
+  const insert = (ownerId: Id<"users">) => insertItem(ctx, ownerId, post);
+  await insert(post.userId);
+  const next = await fanOutBatch(ctx, post, null, insert);
   if (next !== null) {
     await ctx.scheduler.runAfter(0, internal.feed.fanOutPost, { postId: post._id, cursor: next });
   }
@@ -69,7 +71,7 @@ export async function startPrune(
   }
 }
 
-/** One batch of a fan-out: the next followers of the author get the post. */
+/** One scheduled batch of a fan-out: the next followers of the author get the post. */
 export async function fanOutStep(
   ctx: MutationCtx,
   postId: Id<"posts">,
@@ -77,11 +79,21 @@ export async function fanOutStep(
 ): Promise<string | null> {
   const post = await ctx.db.get("posts", postId);
   if (post === null) return null;
+  // A follower who followed since the post was made got it by backfill.
+  return await fanOutBatch(ctx, post, cursor, (ownerId) => addToFeed(ctx, ownerId, post));
+}
+
+async function fanOutBatch(
+  ctx: MutationCtx,
+  post: Doc<"posts">,
+  cursor: string | null,
+  add: (ownerId: Id<"users">) => Promise<void>,
+): Promise<string | null> {
   const page = await ctx.db
     .query("follows")
     .withIndex("by_following", (q) => q.eq("followingId", post.userId))
     .paginate({ numItems: BATCH_SIZE, cursor });
-  for (const follow of page.page) await addToFeed(ctx, follow.followerId, post);
+  for (const follow of page.page) await add(follow.followerId);
   return page.isDone ? null : page.continueCursor;
 }
 
