@@ -7,14 +7,16 @@ import { FULLNAME_MAX, USERNAME_MAX } from "../lib/limits";
 import { userCascadeStep } from "./account-cleanup";
 import type { IdentityProfile } from "../lib/validators";
 
-
 /**
  * Creates the account for `profile`, or returns the existing one for that
  * Clerk id (so a re-sent `user.created` never makes a second account).
  */
 export async function createAccount(ctx: MutationCtx, profile: IdentityProfile): Promise<Id<"users">> {
   const existing = await userByClerkId(ctx, profile.clerkId);
-  if (existing !== null) return existing._id;
+  return existing === null ? await insertAccount(ctx, profile) : existing._id;
+}
+
+async function insertAccount(ctx: MutationCtx, profile: IdentityProfile): Promise<Id<"users">> {
   const username = await allocateUsername(ctx, profile.usernameHints);
   const clerkFullname = clerkName(profile);
   return await ctx.db.insert("users", {
@@ -39,7 +41,7 @@ export async function createAccount(ctx: MutationCtx, profile: IdentityProfile):
  */
 export async function syncAccount(ctx: MutationCtx, profile: IdentityProfile): Promise<Id<"users">> {
   const existing = await userByClerkId(ctx, profile.clerkId);
-  if (existing === null) return await createAccount(ctx, profile);
+  if (existing === null) return await insertAccount(ctx, profile);
   const changes: Partial<Doc<"users">> = { email: profile.email, image: profile.image };
   const name = clerkName(profile);
   if (name !== "" && name !== existing.clerkFullname) {
