@@ -5,7 +5,7 @@ import { identityProfile } from "./lib/validators";
 import { beginAccountDeletion, createAccount, syncAccount } from "./model/accounts";
 
 /** What became of one webhook delivery. */
-export const deliveryOutcome = v.union(
+const deliveryOutcome = v.union(
   v.literal("processed"),
   v.literal("duplicate"),
   v.literal("ignored"),

@@ -9,7 +9,7 @@ import {
 } from "./limits";
 
 /** Length in Unicode code points, so an emoji counts as one character. */
-export function charCount(text: string): number {
+function charCount(text: string): number {
   let n = 0;
   for (const _ of text) n += 1;
   return n;

@@ -7,12 +7,11 @@ import { v, type Infer } from "convex/values";
  */
 
 /** The kinds of notification. */
-export const notificationType = v.union(
+const notificationType = v.union(
   v.literal("like"),
   v.literal("comment"),
   v.literal("follow"),
 );
-export type NotificationType = Infer<typeof notificationType>;
 
 export const userFields = {
   username: v.string(),

@@ -14,7 +14,7 @@ export type TestUser = {
 let counter = 0;
 
 /** A Clerk-style user id no other test user has. */
-export function newClerkId(): string {
+function newClerkId(): string {
   counter += 1;
   return `user_test${counter}`;
 }
