@@ -8,7 +8,7 @@ import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, USERNAME_PATTERN } from "./lib/
 import { boundedPage, mapPage } from "./lib/pagination";
 import { publicUser, userDoc, userSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
-import { identityProfile } from "./model/clerk-payload";
+import { profileFromFields } from "./model/clerk-payload";
 import { findFollow, toggleFollow as toggleFollowModel } from "./model/follow-graph";
 import { publicProfile, summary, summaryOf } from "./model/views";
 
@@ -27,7 +27,7 @@ export const createUser = internalMutation({
     image: v.optional(v.string()),
   },
   returns: v.id("users"),
-  handler: async (ctx, args) => await createAccount(ctx, identityProfile(args)),
+  handler: async (ctx, args) => await createAccount(ctx, profileFromFields(args)),
 });
 
 /**

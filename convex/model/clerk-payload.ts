@@ -39,7 +39,7 @@ export function profileFromClerk(data: unknown): IdentityProfile {
   const user = data as Json;
   const email = primaryEmail(user);
   const fullname = `${text(user.first_name).trim()} ${text(user.last_name).trim()}`.trim();
-  return identityProfile({
+  return profileFromFields({
     clerkId,
     email,
     username: text(user.username),
@@ -54,7 +54,7 @@ export function profileFromClerk(data: unknown): IdentityProfile {
  * the username comes from the wished-for username, else the email's local
  * part, else the full name, else "user".
  */
-export function identityProfile(fields: {
+export function profileFromFields(fields: {
   clerkId: string;
   email?: string;
   username?: string;
