@@ -90,11 +90,12 @@ export class ConnectionView {
           this.identity = change.identity;
           this.identityKey = stableJson(change.identity);
           this.admin = change.admin;
-          // Attach before detaching, so a token refresh for the same user keeps its subscriptions warm.
+          // Attach before detaching, so a token refresh for the same user keeps its subscriptions warm:
+          // then `acquire` hands back the subscription the query already holds, which stays attached.
           for (const query of this.queries.values()) {
             const previous = query.sub;
             query.sub = registry.acquire(this.spec(query, previous.journal), query);
-            registry.release(previous, query);
+            if (query.sub !== previous) registry.release(previous, query);
           }
           break;
         }

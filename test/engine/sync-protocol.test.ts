@@ -159,6 +159,29 @@ describe("authentication", () => {
     }
   });
 
+  test("a refreshed token for the same user keeps the connection's queries live", async () => {
+    const c = await raw();
+    c.send({ type: "Authenticate", baseVersion: 0, tokenType: "User", value: await running.engine.mintDevToken({ subject: "refresher" }) });
+    await c.next("Transition");
+    c.send({ type: "ModifyQuerySet", baseVersion: 0, newVersion: 1, modifications: [addList(0)] });
+    await c.next("Transition");
+    await running.engine.sync.idle();
+    const subscriptions = running.engine.sync.stats().subscriptions;
+
+    // What the official client does before a token expires: the same user, a new token (another `exp`).
+    const refreshed = await running.engine.mintDevToken({ subject: "refresher" }, 7200);
+    c.send({ type: "Authenticate", baseVersion: 1, tokenType: "User", value: refreshed });
+    expect(await c.next("Transition")).toMatchObject({ endVersion: { identity: 2 }, modifications: [] });
+    await running.engine.sync.idle();
+    expect(running.engine.sync.stats().subscriptions).toBe(subscriptions);
+
+    const id = await new ConvexHttpClient(running.engine.cloudUrl, { logger: false }).mutation(send, { author: "refresher", body: "after the refresh" });
+    for (;;) {
+      const update = (await c.next("Transition")).modifications as { value: Message[] }[];
+      if (update[0]?.value.some((m) => m._id === id)) break;
+    }
+  });
+
   test("a token that expires later ends the session with AuthError (authUpdateAttempted: false)", async () => {
     const c = await raw();
     const token = await running.engine.mintDevToken({ subject: "short-lived" }, 1);
