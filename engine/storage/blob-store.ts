@@ -50,7 +50,6 @@ export interface ReceivedBlob {
  * file is deleted meanwhile, so a response never mixes two states.
  */
 export interface OpenBlob {
-  readonly size: number;
   /** Streams bytes `start..end` inclusive (default: the whole file) and then closes the file. */
   stream(range?: { start: number; end: number }): Readable;
   /** Reads every byte and closes the file. */

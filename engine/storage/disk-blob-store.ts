@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { EngineError } from "../errors.js";
 import type { BlobStore, OpenBlob, ReceivedBlob } from "./blob-store.js";
@@ -59,17 +59,15 @@ export function createDiskBlobStore(dir: string): BlobStore {
     },
 
     async open(storageId): Promise<OpenBlob | null> {
-      let handle;
+      let file: FileHandle;
       try {
-        handle = await open(blobPath(storageId), "r");
+        file = await open(blobPath(storageId), "r");
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw e;
       }
-      const { size } = await handle.stat();
-      const file = handle;
+      // Sizes come from the `_storage` row; serving needs no fstat.
       return {
-        size,
         stream: (range) =>
           file.createReadStream({ highWaterMark: READ_CHUNK, ...(range === undefined ? {} : { start: range.start, end: range.end }) }),
         async readAll() {
