@@ -4,6 +4,7 @@ import { requireUser } from "./lib/auth";
 import { BOOKMARKS_LIMIT } from "./lib/limits";
 import { postDoc } from "./lib/validators";
 import { livePost, requireLivePost } from "./model/post-lifecycle";
+import { docLoader } from "./model/views";
 
 /** Bookmarks or un-bookmarks a post; returns whether it is now bookmarked. */
 export const toggleBookmark = mutation({
@@ -40,7 +41,8 @@ export const getBookmarkedPosts = query({
       .withIndex("by_user", (q) => q.eq("userId", me._id))
       .order("desc")
       .take(BOOKMARKS_LIMIT);
-    const posts = await Promise.all(bookmarks.map((bookmark) => livePost(ctx, bookmark.postId)));
+    const load = docLoader(ctx);
+    const posts = await Promise.all(bookmarks.map((bookmark) => livePost(ctx, bookmark.postId, load)));
     return posts.filter((post) => post !== null);
   },
 });

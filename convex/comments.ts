@@ -7,7 +7,7 @@ import { commentWithUser } from "./lib/validators";
 import { bumpPost } from "./model/counters";
 import { notify, retractComment } from "./model/notify";
 import { livePost, requireLivePost } from "./model/post-lifecycle";
-import { commentWithUser as withUser } from "./model/views";
+import { commentWithUser as withUser, docLoader } from "./model/views";
 
 /** Comments on a post; returns the new comment's id. 1–2,200 characters. */
 export const addComment = mutation({
@@ -37,13 +37,14 @@ export const getComments = query({
   args: { postId: v.id("posts") },
   returns: v.array(commentWithUser),
   handler: async (ctx, { postId }) => {
-    if ((await livePost(ctx, postId)) === null) return [];
+    const load = docLoader(ctx);
+    if ((await livePost(ctx, postId, load)) === null) return [];
     const newest = await ctx.db
       .query("comments")
       .withIndex("by_post", (q) => q.eq("postId", postId))
       .order("desc")
       .take(COMMENTS_LIMIT);
-    const joined = await Promise.all(newest.reverse().map((comment) => withUser(ctx, comment)));
+    const joined = await Promise.all(newest.reverse().map((comment) => withUser(ctx, comment, load)));
     return joined.filter((comment) => comment !== null);
   },
 });

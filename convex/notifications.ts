@@ -5,7 +5,7 @@ import { internalMutation, mutation, type MutationCtx, query } from "./_generate
 import { requireOwner, requireUser } from "./lib/auth";
 import { BATCH_SIZE, NOTIFICATIONS_LIMIT, UNREAD_COUNT_CAP } from "./lib/limits";
 import { notificationWithDetails } from "./lib/validators";
-import { notificationDetails } from "./model/views";
+import { docLoader, notificationDetails } from "./model/views";
 
 /**
  * The caller's newest NOTIFICATIONS_LIMIT (50) notifications, newest first,
@@ -22,7 +22,8 @@ export const getNotifications = query({
       .withIndex("by_receiver", (q) => q.eq("receiverId", me._id))
       .order("desc")
       .take(NOTIFICATIONS_LIMIT);
-    const detailed = await Promise.all(rows.map((row) => notificationDetails(ctx, row)));
+    const load = docLoader(ctx);
+    const detailed = await Promise.all(rows.map((row) => notificationDetails(ctx, row, load)));
     return detailed.filter((row) => row !== null);
   },
 });

@@ -16,7 +16,7 @@ import {
   requireLivePost,
 } from "./model/post-lifecycle";
 import { issueTicket } from "./model/upload-tickets";
-import { feedPost as toFeedPost, feedPostById, summaryOf } from "./model/views";
+import { docLoader, feedPost as toFeedPost, feedPostById, summaryOf } from "./model/views";
 
 /**
  * A URL to upload one image to (POST the bytes with their Content-Type),
@@ -62,7 +62,8 @@ export const getFeedPosts = query({
       .withIndex("by_creation_time")
       .order("desc")
       .take(FEED_LIMIT);
-    const items = await Promise.all(posts.map((post) => toFeedPost(ctx, post, viewer)));
+    const load = docLoader(ctx);
+    const items = await Promise.all(posts.map((post) => toFeedPost(ctx, post, viewer, load)));
     return items.filter((item) => item !== null);
   },
 });
@@ -78,7 +79,8 @@ export const getGlobalFeed = query({
       .withIndex("by_creation_time")
       .order("desc")
       .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, (post) => toFeedPost(ctx, post, viewer));
+    const load = docLoader(ctx);
+    return await mapPage(rows, (post) => toFeedPost(ctx, post, viewer, load));
   },
 });
 
@@ -97,7 +99,8 @@ export const getFollowingFeed = query({
       .withIndex("by_owner_and_time", (q) => q.eq("ownerId", me._id))
       .order("desc")
       .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, (item) => feedPostById(ctx, item.postId, me));
+    const load = docLoader(ctx);
+    return await mapPage(rows, (item) => feedPostById(ctx, item.postId, me, load));
   },
 });
 

@@ -6,16 +6,21 @@ import { bumpUser } from "./counters";
 import { publishToFeeds } from "./feed-items";
 import { postCascadeStep } from "./post-cleanup";
 import { claimUpload } from "./upload-tickets";
+import { docLoader, type DocLoader } from "./views";
 
 /**
  * A post someone may interact with: it exists and so does its author (an
  * author being deleted still has posts until the clean-up reaches them;
  * those are hidden and refuse likes, comments and bookmarks).
  */
-export async function livePost(ctx: QueryCtx, postId: Id<"posts">): Promise<Doc<"posts"> | null> {
-  const post = await ctx.db.get("posts", postId);
+export async function livePost(
+  ctx: QueryCtx,
+  postId: Id<"posts">,
+  load: DocLoader = docLoader(ctx),
+): Promise<Doc<"posts"> | null> {
+  const post = await load("posts", postId);
   if (post === null) return null;
-  const author = await ctx.db.get("users", post.userId);
+  const author = await load("users", post.userId);
   return author === null ? null : post;
 }
 

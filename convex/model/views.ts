@@ -1,4 +1,4 @@
-import type { Doc, Id } from "../_generated/dataModel";
+import type { Doc, Id, TableNames } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import type {
   CommentWithUser,
@@ -14,6 +14,27 @@ import type {
  * running in the background), so callers drop the row instead of showing a
  * dangling one.
  */
+
+/** Reads a document by id; see {@link docLoader}. */
+export type DocLoader = <T extends TableNames>(table: T, id: Id<T>) => Promise<Doc<T> | null>;
+
+/**
+ * `ctx.db.get` that reads each document at most once. A list query makes one
+ * and hands it to every join, because one page often names the same author,
+ * post or comment many times (a feed of few authors, a thread, many
+ * notifications about one post).
+ */
+export function docLoader(ctx: QueryCtx): DocLoader {
+  const loaded = new Map<string, Promise<unknown>>();
+  return <T extends TableNames>(table: T, id: Id<T>) => {
+    let doc = loaded.get(id);
+    if (doc === undefined) {
+      doc = ctx.db.get(table, id);
+      loaded.set(id, doc);
+    }
+    return doc as Promise<Doc<T> | null>;
+  };
+}
 
 /** A user's public profile: everything except email and clerkId. */
 export function publicProfile(user: Doc<"users">): PublicUser {
@@ -46,8 +67,9 @@ export async function feedPost(
   ctx: QueryCtx,
   post: Doc<"posts">,
   viewer: Doc<"users"> | null,
+  load: DocLoader = docLoader(ctx),
 ): Promise<FeedPost | null> {
-  const author = await ctx.db.get("users", post.userId);
+  const author = await load("users", post.userId);
   if (author === null) return null;
   let isLiked = false;
   let isBookmarked = false;
@@ -78,17 +100,19 @@ export async function feedPostById(
   ctx: QueryCtx,
   postId: Id<"posts">,
   viewer: Doc<"users"> | null,
+  load: DocLoader = docLoader(ctx),
 ): Promise<FeedPost | null> {
-  const post = await ctx.db.get("posts", postId);
-  return post === null ? null : await feedPost(ctx, post, viewer);
+  const post = await load("posts", postId);
+  return post === null ? null : await feedPost(ctx, post, viewer, load);
 }
 
 /** A comment with its author's name and picture. */
 export async function commentWithUser(
   ctx: QueryCtx,
   comment: Doc<"comments">,
+  load: DocLoader = docLoader(ctx),
 ): Promise<CommentWithUser | null> {
-  const user = await ctx.db.get("users", comment.userId);
+  const user = await load("users", comment.userId);
   if (user === null) return null;
   return {
     ...comment,
@@ -103,18 +127,19 @@ export async function commentWithUser(
 export async function notificationDetails(
   ctx: QueryCtx,
   notification: Doc<"notifications">,
+  load: DocLoader = docLoader(ctx),
 ): Promise<NotificationWithDetails | null> {
-  const sender = await ctx.db.get("users", notification.senderId);
+  const sender = await load("users", notification.senderId);
   if (sender === null) return null;
   let post: Doc<"posts"> | null = null;
   if (notification.postId !== undefined) {
-    post = await ctx.db.get("posts", notification.postId);
+    post = await load("posts", notification.postId);
     if (post === null) return null;
   }
   let comment: string | undefined;
   if (notification.type === "comment") {
     if (notification.commentId === undefined) return null;
-    const row = await ctx.db.get("comments", notification.commentId);
+    const row = await load("comments", notification.commentId);
     if (row === null) return null;
     comment = row.content;
   }
