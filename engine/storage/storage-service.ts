@@ -1,4 +1,3 @@
-import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { EngineError } from "../errors.js";
 import type { EngineLogger } from "../engine.js";
@@ -141,7 +140,8 @@ export function createStorageService(deps: StorageServiceDeps): StorageService {
     },
 
     async storeBlob(blob, contentType, expectedSha256) {
-      const source = Readable.fromWeb(blob.stream() as unknown as NodeReadableStream<Uint8Array>);
+      // A web stream is async-iterable in Node: no Readable wrapper needed.
+      const source = blob.stream() as unknown as NodeReadableStream<Uint8Array>;
       const received = await blobs.receive(source, deps.maxUploadBytes);
       if (expectedSha256 !== null && !digestMatches(expectedSha256, received.sha256)) {
         blobs.discard(received);
