@@ -2,7 +2,6 @@ import { convexToJson, type JSONValue, type Value } from "convex/values";
 import type { TransactionState } from "../runtime/execution.js";
 import type { CallOutcome } from "../runtime/function-outcome.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { canonicalUdfPath } from "../runtime/udf-path.js";
 import type { JobEntry, JobState } from "./job-state.js";
 
 /** What running one job needs. */
@@ -17,7 +16,7 @@ export interface JobRunnerDeps {
 /** How a job attempt ended, for the scheduler's counters. */
 export type JobRun = "ran" | "skipped";
 
-type JobDoc = Record<string, Value> & { name: string; args: Value[]; state: JobState };
+export type JobDoc = Record<string, Value> & { name: string; args: Value[]; state: JobState };
 
 /**
  * Runs one due job with Convex's guarantees (convex-interface.md §3.5):
@@ -33,9 +32,7 @@ type JobDoc = Record<string, Value> & { name: string; args: Value[]; state: JobS
  * Scheduled functions run without an identity and may be internal.
  */
 export async function runJob(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
-  const runtime = deps.runtime();
-  const kind = runtime.functionKind(canonicalUdfPath(job.name));
-  if (kind === "action") return runAction(deps, job);
+  if (deps.runtime().functionKind(job.name) === "action") return runAction(deps, job);
   // Missing functions and queries fail inside the same transaction path (resolve refuses them).
   return runMutation(deps, job);
 }
@@ -43,7 +40,7 @@ export async function runJob(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun
 async function runMutation(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   const runtime = deps.runtime();
   return runtime.transact(async (tx) => {
-    const doc = pendingJob(runtime, tx, job.id, "pending");
+    const doc = jobInState(runtime, tx, job.id, "pending");
     if (doc === null) return "skipped";
     const savepoint = runtime.db.savepoint();
     // Effects queued by the job (file deletions) must not run if its writes are rolled back.
@@ -68,8 +65,8 @@ async function runMutation(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> 
 async function runAction(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   const runtime = deps.runtime();
   const claimed = await runtime.transact((tx) => {
-    const doc = pendingJob(runtime, tx, job.id, "pending");
-    if (doc !== null) replaceState(runtime, job.id, doc, { state: { kind: "inProgress" } });
+    const doc = jobInState(runtime, tx, job.id, "pending");
+    if (doc !== null) replaceJob(runtime, job.id, doc, { state: { kind: "inProgress" } });
     return doc;
   });
   if (claimed === null) return "skipped";
@@ -77,7 +74,7 @@ async function runAction(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   if (deps.stopped()) return "ran";
   await runtime.transact((tx) => {
     // A job cancelled while running keeps `canceled` (Convex lets the action finish).
-    const doc = pendingJob(runtime, tx, job.id, "inProgress");
+    const doc = jobInState(runtime, tx, job.id, "inProgress");
     if (doc !== null) finish(runtime, deps, job.id, doc, stateOf(outcome));
   });
   return "ran";
@@ -96,16 +93,17 @@ function callRequest(job: JobEntry, doc: JobDoc) {
 }
 
 /** The job's document if it is in state `kind`, else null. */
-function pendingJob(runtime: Runtime, tx: TransactionState, id: string, kind: JobState["kind"]): JobDoc | null {
+export function jobInState(runtime: Runtime, tx: TransactionState, id: string, kind: JobState["kind"]): JobDoc | null {
   const doc = runtime.db.getValue(id, tx.reads) as JobDoc | null;
   return doc !== null && doc.state?.kind === kind ? doc : null;
 }
 
 function finish(runtime: Runtime, deps: JobRunnerDeps, id: string, doc: JobDoc, state: JobState): void {
-  replaceState(runtime, id, doc, { state, completedTime: deps.now() });
+  replaceJob(runtime, id, doc, { state, completedTime: deps.now() });
 }
 
-function replaceState(runtime: Runtime, id: string, doc: JobDoc, change: Record<string, Value>): void {
+/** Writes the job back with `change` applied (its system fields stay as they are). */
+export function replaceJob(runtime: Runtime, id: string, doc: JobDoc, change: Record<string, Value>): void {
   const { _id, _creationTime, ...fields } = doc;
   void _id;
   void _creationTime;

@@ -4,7 +4,7 @@ import type { Store } from "../store/store.js";
 import { createCronRunner } from "./cron-runner.js";
 import type { DeploymentClock } from "./deployment-clock.js";
 import { JobQueue } from "./job-queue.js";
-import { runJob, type JobRun } from "./job-runner.js";
+import { jobInState, replaceJob, runJob, type JobRun } from "./job-runner.js";
 import { INTERRUPTED_ACTION_ERROR, type JobEntry } from "./job-state.js";
 import { pruneFinishedJobs } from "./job-retention.js";
 import { readJobsAfter } from "./job-table.js";
@@ -18,8 +18,6 @@ export interface SchedulerDeps {
   logger: EngineLogger;
   /** Jobs running at once (actions overlap; mutations queue on the runtime lock anyway). Default 8. */
   maxConcurrentJobs?: number;
-  /** Timers, replaceable in tests. */
-  timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
 }
 
 /** The meta key of the persisted clock offset. */
@@ -42,10 +40,9 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
  * can never run twice even if two paths (timer and drain) reach it.
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
-  const timers = deps.timers ?? { setTimeout, clearTimeout };
   const maxConcurrent = Math.max(1, deps.maxConcurrentJobs ?? 8);
   const queue = new JobQueue();
-  const running = new Map<string, { kind: "mutation" | "action" | null; done: Promise<void> }>();
+  const running = new Map<string, { action: boolean; done: Promise<void> }>();
   let lastKey: Buffer | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let started = false;
@@ -93,7 +90,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function launch(job: JobEntry): void {
-    const kind = deps.runtime().functionKind(job.name);
+    const action = deps.runtime().functionKind(job.name) === "action";
     const done = runJob(runnerDeps, job)
       .then((result: JobRun) => {
         if (result === "ran") ranCount += 1;
@@ -107,21 +104,21 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         running.delete(job.id);
         pump();
       });
-    running.set(job.id, { kind: kind === "action" ? "action" : kind === "mutation" ? "mutation" : null, done });
+    running.set(job.id, { action, done });
   }
 
   function arm(): void {
-    if (timer !== null) timers.clearTimeout(timer);
+    if (timer !== null) clearTimeout(timer);
     timer = null;
     const next = queue.peek();
     if (next === undefined || stopped || running.size >= maxConcurrent) return;
     const delay = Math.min(Math.max(next.scheduledTime - deps.clock.now(), 0), MAX_TIMER_MS);
-    timer = timers.setTimeout(() => {
+    timer = setTimeout(() => {
       timer = null;
       pump();
     }, delay);
     // The servers keep the process alive; a far-off job must not.
-    (timer as { unref?: () => void }).unref?.();
+    timer.unref();
   }
 
   /** Fails actions a previous run left `inProgress`; they must not run twice. */
@@ -130,16 +127,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const runtime = deps.runtime();
     await runtime.transact((tx) => {
       for (const id of interrupted) {
-        const doc = runtime.db.getValue(id, tx.reads);
-        if (doc === null || (doc.state as { kind?: string } | null)?.kind !== "inProgress") continue;
-        const { _id, _creationTime, ...fields } = doc;
-        void _id;
-        void _creationTime;
-        runtime.db.replace(id, {
-          ...fields,
-          state: { kind: "failed", error: INTERRUPTED_ACTION_ERROR },
-          completedTime: deps.clock.now(),
-        });
+        const doc = jobInState(runtime, tx, id, "inProgress");
+        if (doc === null) continue;
+        replaceJob(runtime, id, doc, { state: { kind: "failed", error: INTERRUPTED_ACTION_ERROR }, completedTime: deps.clock.now() });
       }
     });
     deps.logger.warn(`scheduler: ${interrupted.length} action(s) were running when the engine stopped; marked failed`);
@@ -232,12 +222,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     async stop() {
       stopped = true;
       await crons.stop();
-      if (timer !== null) timers.clearTimeout(timer);
+      if (timer !== null) clearTimeout(timer);
       timer = null;
       if (pruneTimer !== null) clearInterval(pruneTimer);
       await pruning;
       // Mutations hold the store's transaction; let them commit before the store closes.
-      await Promise.all([...running.values()].filter((r) => r.kind !== "action").map((r) => r.done));
+      await Promise.all([...running.values()].filter((r) => !r.action).map((r) => r.done));
     },
   };
 }
