@@ -1,13 +1,12 @@
 import type { Runtime } from "../runtime/runtime.js";
-import { SCHEDULED_FUNCTIONS_TABLE } from "../runtime/syscalls/schedule-ops.js";
 import type { Store } from "../store/store.js";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec.js";
 import { isFinished, type JobState } from "./job-state.js";
+import { JOBS_BY_CREATION } from "./job-table.js";
 
 /** Finished jobs are kept this long after they finish, as on Convex (7 days). */
-export const FINISHED_JOB_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const FINISHED_JOB_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-const CREATION_INDEX = `${SCHEDULED_FUNCTIONS_TABLE}.by_creation_time`;
 /** Jobs looked at per transaction, so a large clean-up never holds the lock long. */
 const BATCH = 500;
 
@@ -25,7 +24,7 @@ export async function pruneFinishedJobs(runtime: Runtime, store: Store, now: num
   let deleted = 0;
   for (;;) {
     const step = await runtime.transact(() => {
-      const rows = store.scan(CREATION_INDEX, { lo: from, hi: null }, "asc", BATCH);
+      const rows = store.scan(JOBS_BY_CREATION, { lo: from, hi: null }, "asc", BATCH);
       let removed = 0;
       let reachedCutoff = rows.length < BATCH;
       for (const row of rows) {

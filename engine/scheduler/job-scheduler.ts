@@ -21,7 +21,7 @@ export interface SchedulerDeps {
 }
 
 /** The meta key of the persisted clock offset. */
-export const CLOCK_OFFSET_META = "deployment_clock_offset_ms";
+const CLOCK_OFFSET_META = "deployment_clock_offset_ms";
 /** Wait before retrying a job whose transaction failed for an engine reason (ms). */
 const RETRY_DELAY_MS = 1000;
 /** setTimeout's largest delay; later jobs are re-checked when it fires. */

@@ -13,7 +13,8 @@ import type { JobEntry, JobState } from "./job-state.js";
  * hold the runtime lock, so no uncommitted write is visible.
  */
 
-const CREATION_INDEX = `${SCHEDULED_FUNCTIONS_TABLE}.by_creation_time`;
+/** `_scheduled_functions` in creation order; the retention pass walks it too. */
+export const JOBS_BY_CREATION = `${SCHEDULED_FUNCTIONS_TABLE}.by_creation_time`;
 const BATCH = 500;
 
 /** Jobs created after `after` (null: from the start), in creation order, and the last key seen. */
@@ -22,7 +23,7 @@ export function readJobsAfter(store: Store, after: Buffer | null): { jobs: JobEn
   let lastKey = after;
   for (;;) {
     const lo = lastKey === null ? MIN_KEY : keyAfter(lastKey);
-    const rows = store.scan(CREATION_INDEX, { lo, hi: null }, "asc", BATCH);
+    const rows = store.scan(JOBS_BY_CREATION, { lo, hi: null }, "asc", BATCH);
     for (const row of rows) jobs.push(decodeJob(row.key, row.text));
     if (rows.length > 0) lastKey = rows[rows.length - 1].key;
     if (rows.length < BATCH) return { jobs, lastKey };
