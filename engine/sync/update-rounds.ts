@@ -85,8 +85,9 @@ export class UpdateRounds {
   private touched = new Set<RoundTarget>();
   private detached: RoundTarget[] = [];
   private commits: (readonly DocumentWrite[])[] = [];
-  /** Connections with stale subscriptions, in the order they went stale. */
+  /** Connections with stale subscriptions, in the order they went stale (a place is skipped once its connection was answered). */
   private queue: ConnectionView[] = [];
+  /** The connections in `queue` still waiting for their Transition. */
   private readonly queued = new Set<ConnectionView>();
   private scheduled = false;
   private running: Promise<void> | null = null;
@@ -194,6 +195,8 @@ export class UpdateRounds {
       const target = this.targets.get(view);
       if (target === undefined || emitted.has(view)) return;
       emitted.add(view);
+      // Answered at this snapshot: a place it still holds in the queue has nothing left to run.
+      this.queued.delete(view);
       this.emit(target, ts);
     };
     // Connections that changed but wait for no query can be answered now; the others queue
@@ -209,8 +212,7 @@ export class UpdateRounds {
     let next = 0;
     while (next < this.queue.length) {
       const view = this.queue[next++]!;
-      this.queued.delete(view);
-      if (!this.targets.has(view)) continue;
+      if (!this.queued.delete(view) || !this.targets.has(view)) continue;
       for (const query of view.queries.values()) {
         const sub = query.sub;
         if (!sub.dirty) continue;
@@ -228,7 +230,8 @@ export class UpdateRounds {
       this.timing.emitMs += this.deps.now() - emitStart;
       if (this.deps.now() >= deadline) break;
     }
-    this.queue = this.queue.slice(next);
+    // Only places left whose connection was not answered meanwhile still count.
+    this.queue = this.queued.size > 0 ? this.queue.slice(next) : [];
     return this.queue.length > 0;
   }
 
