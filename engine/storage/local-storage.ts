@@ -12,9 +12,9 @@ export interface StorageOptions {
 }
 
 /** Default upload limit: 20 MiB. */
-export const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 /** Upload URLs are good for an hour, as Convex's. */
-export const UPLOAD_TOKEN_TTL_MS = 60 * 60 * 1000;
+const UPLOAD_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 /**
  * File storage in `<dataDir>/storage/`: `blobs/` (files by `_storage` id),
