@@ -1,4 +1,5 @@
 import type { Runtime } from "../runtime/runtime.js";
+import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
 import type { Store } from "../store/store.js";
 import { readDocumentPage, type PageRequest } from "./document-page.js";
 
@@ -22,8 +23,6 @@ export interface FileListDeps {
   /** Whether a stored file's bytes are present. */
   fileExists(storageId: string): Promise<boolean>;
 }
-
-const STORAGE_TABLE = "_storage";
 
 /**
  * A page of `_storage` rows, each with its URL and whether its bytes are on
