@@ -51,11 +51,6 @@ export class ConnectionView {
     this.pendingVersions = versions;
   }
 
-  /** True when changes wait for a round. */
-  get hasPending(): boolean {
-    return this.pending.length > 0 || this.pendingVersions.querySet !== this.applied.querySet || this.pendingVersions.identity !== this.applied.identity;
-  }
-
   /** Applies the queued changes: attaches and detaches subscriptions. */
   applyPending(registry: SubscriptionRegistry<ConnectionQuery>): void {
     const changes = this.pending;
@@ -145,7 +140,7 @@ export class ConnectionView {
 }
 
 /** JSON with object keys sorted, so equal identities give equal text. */
-export function stableJson(value: unknown): string {
+function stableJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
   const entries = Object.entries(value as Record<string, unknown>)

@@ -12,9 +12,9 @@ import { randomBytes } from "node:crypto";
  */
 
 /** Transitions above this many characters travel as TransitionChunks (the backend splits above ~5 MB). */
-export const CHUNK_THRESHOLD = 5_000_000;
+const CHUNK_THRESHOLD = 5_000_000;
 /** Characters per TransitionChunk. */
-export const CHUNK_SIZE = 1_000_000;
+const CHUNK_SIZE = 1_000_000;
 
 /** Where an outbox writes frames. */
 export interface FrameSink {
@@ -105,7 +105,7 @@ export class SessionOutbox {
 }
 
 /** Splits text into pieces of at most `size` characters without cutting a surrogate pair. */
-export function splitText(text: string, size: number): string[] {
+function splitText(text: string, size: number): string[] {
   const parts: string[] = [];
   let start = 0;
   while (start < text.length) {
