@@ -16,6 +16,13 @@ export interface FileEntry {
   missing: boolean;
 }
 
+/** A page of files, the cursor of the next page (null on the last one), and how many files there are. */
+export interface FilePage {
+  files: FileEntry[];
+  nextCursor: string | null;
+  total: number;
+}
+
 /** What listing files reads. */
 export interface FileListDeps {
   runtime: Runtime;
@@ -29,7 +36,7 @@ export interface FileListDeps {
  * disk. Rows are read under the lock; the disk is checked after it is
  * released, because opening a file takes the lock again.
  */
-export async function listFiles(deps: FileListDeps, page: PageRequest): Promise<{ files: FileEntry[]; nextCursor: string | null; total: number }> {
+export async function listFiles(deps: FileListDeps, page: PageRequest): Promise<FilePage> {
   const { rows, nextCursor, total } = await deps.runtime.lock.run(async () => ({
     ...readDocumentPage(deps.store, STORAGE_TABLE, page),
     total: deps.store.count(STORAGE_TABLE),

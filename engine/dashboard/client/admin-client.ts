@@ -1,8 +1,10 @@
 import type { JSONValue } from "convex/values";
-import type { FileEntry } from "../../http/admin-files.js";
+import type { FileEntry, FilePage } from "../../http/admin-files.js";
 import type { FunctionEntry } from "../../http/admin-functions.js";
+import type { PageRequest } from "../../http/document-page.js";
+import type { CallRecord } from "../../runtime/runtime.js";
 
-export type { FileEntry, FunctionEntry };
+export type { CallRecord, FileEntry, FunctionEntry };
 
 /** A table and how many documents it holds. */
 export interface TableSummary {
@@ -20,25 +22,6 @@ export interface DocumentPage {
 
 /** A document as Convex JSON, system fields included. */
 export type ConvexDocument = Record<string, JSONValue> & { _id: string; _creationTime: number };
-
-/** Which page to read. */
-export interface PageQuery {
-  cursor: string | null;
-  order: "asc" | "desc";
-  limit: number;
-}
-
-/** A finished function call, as the engine's call log keeps it. */
-export interface CallEntry {
-  path: string;
-  kind: "query" | "mutation" | "action" | "httpAction";
-  origin: string;
-  status: "success" | "error";
-  startedAt: number;
-  durationMs: number;
-  logLines: string[];
-  error?: string;
-}
 
 /** The identity a function runs as: what `ctx.auth.getUserIdentity()` returns. */
 export interface ActingIdentity {
@@ -73,12 +56,12 @@ export class AdminApiError extends Error {
 /** The admin API, as the dashboard calls it; every request carries the key in `Authorization`. */
 export interface AdminClient {
   tables(): Promise<TableSummary[]>;
-  documents(table: string, page: PageQuery): Promise<DocumentPage>;
+  documents(table: string, page: PageRequest): Promise<DocumentPage>;
   document(id: string): Promise<{ table: string; document: ConvexDocument }>;
-  files(page: PageQuery): Promise<{ files: FileEntry[]; nextCursor: string | null; total: number }>;
+  files(page: PageRequest): Promise<FilePage>;
   functions(): Promise<FunctionEntry[]>;
   authIssuers(): Promise<string[]>;
-  calls(): Promise<CallEntry[]>;
+  calls(): Promise<CallRecord[]>;
   env(): Promise<Record<string, string>>;
   /** Sets a variable, or removes it with null; answers the new set. */
   setEnv(name: string, value: string | null): Promise<Record<string, string>>;
@@ -125,16 +108,16 @@ export function createAdminClient(adminKey: string, onKeyRefused: () => void): A
     const suffix = query.toString() === "" ? "" : `?${query}`;
     return request<T>("GET", `/api/admin/${path}${suffix}`);
   };
-  const pageParams = (page: PageQuery) => ({ cursor: page.cursor, order: page.order, limit: page.limit });
+  const pageParams = (page: PageRequest) => ({ cursor: page.cursor, order: page.order, limit: page.limit });
 
   return {
     tables: () => get<TableSummary[]>("tables"),
     documents: (table, page) => get<DocumentPage>("documents", { table, ...pageParams(page) }),
     document: (id) => get<{ table: string; document: ConvexDocument }>("document", { id }),
-    files: (page) => get<{ files: FileEntry[]; nextCursor: string | null; total: number }>("files", pageParams(page)),
+    files: (page) => get<FilePage>("files", pageParams(page)),
     functions: async () => (await get<{ functions: FunctionEntry[] }>("functions")).functions,
     authIssuers: async () => (await get<{ issuers: string[] }>("auth/issuers")).issuers,
-    calls: async () => (await get<{ calls: CallEntry[] }>("calls")).calls,
+    calls: async () => (await get<{ calls: CallRecord[] }>("calls")).calls,
     env: async () => (await get<{ env: Record<string, string> }>("env")).env,
     setEnv: async (name, value) => (await request<{ env: Record<string, string> }>("POST", "/api/admin/env", { name, value })).env,
     async run(path, args, actingAs) {

@@ -1,4 +1,4 @@
-import type { CallEntry } from "../admin-client.js";
+import type { CallRecord } from "../admin-client.js";
 import { formatClock, formatDuration, formatTimestamp } from "../display-format.js";
 import { h, setChildren } from "../element-builder.js";
 import { errorText, type ViewFactory } from "../view.js";
@@ -12,7 +12,7 @@ const POLL_MS = 2000;
  */
 export const callsView: ViewFactory = (context) => {
   const { api } = context;
-  let calls: CallEntry[] = [];
+  let calls: CallRecord[] = [];
   let shownSignature = "";
   const expanded = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -62,7 +62,7 @@ export const callsView: ViewFactory = (context) => {
     ),
   );
 
-  function keyOf(call: CallEntry, index: number): string {
+  function keyOf(call: CallRecord, index: number): string {
     return `${call.startedAt}|${call.path}|${calls.length - index}`;
   }
 
