@@ -1,9 +1,10 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { createHash } from "node:crypto";
+import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import type { Store } from "../store/store.js";
-import { keyAfter, MIN_KEY } from "../values/index-key-codec.js";
 import { toExportJson } from "./export-json.js";
+import { rowsInCreationOrder } from "./table-rows.js";
 import { ZipFileWriter } from "./zip-writer.js";
 import { extensionFor } from "./content-types.js";
 
@@ -23,8 +24,6 @@ export interface ExportSummary {
   tables: { name: string; documents: number }[];
   files: number;
 }
-
-const BATCH = 1000;
 
 /**
  * Writes a snapshot in the ZIP layout of `npx convex export` (§8.1): README,
@@ -51,9 +50,9 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportSumm
     summary.tables.push({ name: table.name, documents: count });
   }
   if (options.includeStorage) {
-    const push = zip.entry("_storage/documents.jsonl");
+    const push = zip.entry(`${STORAGE_TABLE}/documents.jsonl`);
     const files: { id: string; contentType: string | null }[] = [];
-    for (const doc of documentsOf(store, "_storage")) {
+    for (const doc of documentsOf(store, STORAGE_TABLE)) {
       const id = doc._id as string;
       const contentType = typeof doc.contentType === "string" ? doc.contentType : null;
       const row = {
@@ -71,7 +70,7 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportSumm
     for (const file of files) {
       const blob = await options.blobs?.open(file.id);
       if (!blob) continue;
-      zip.add(`_storage/${file.id}${extensionFor(file.contentType)}`, await blob.readAll());
+      zip.add(`${STORAGE_TABLE}/${file.id}${extensionFor(file.contentType)}`, await blob.readAll());
       summary.files += 1;
     }
   }
@@ -79,15 +78,9 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportSumm
   return summary;
 }
 
-/** Every document of a table in creation order, read in batches. */
+/** Every document of a table in creation order. */
 function* documentsOf(store: Store, table: string): Generator<Record<string, Value>> {
-  let lo: Uint8Array = MIN_KEY;
-  for (;;) {
-    const rows = store.scan(`${table}.by_creation_time`, { lo, hi: null }, "asc", BATCH);
-    for (const row of rows) yield jsonToConvex(JSON.parse(row.text) as JSONValue) as Record<string, Value>;
-    if (rows.length < BATCH) return;
-    lo = keyAfter(rows[rows.length - 1]!.key);
-  }
+  for (const row of rowsInCreationOrder(store, table)) yield jsonToConvex(JSON.parse(row.text) as JSONValue) as Record<string, Value>;
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { Value } from "convex/values";
 import { unzipSync } from "fflate";
 import { EngineError } from "../errors.js";
+import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
 import type { BlobStore, ReceivedBlob } from "../storage/blob-store.js";
 import type { Store } from "../store/store.js";
-import { keyAfter, MIN_KEY } from "../values/index-key-codec.js";
 import { SYSTEM_TABLE_NUMBERS } from "../values/table-names.js";
 import { parseExportJsonLine } from "./export-json.js";
+import { rowsInCreationOrder } from "./table-rows.js";
 
 /** What to do with tables that already hold documents. */
 export type ImportMode = "requireEmpty" | "replace" | "append";
@@ -39,8 +40,6 @@ interface TableData {
   documents: Record<string, Value>[];
 }
 
-const SYSTEM_STORAGE = "_storage";
-
 /**
  * Reads a ZIP in the layout of `npx convex export` (§8.1) into the store in
  * one transaction: ids and `_creationTime` are kept (tables get the numbers
@@ -60,8 +59,8 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportSumm
     for (const doc of documents) checkSystemFields(doc, name);
     tables.push({ name, number, documents });
   }
-  const storageRows = entries.has(`${SYSTEM_STORAGE}/documents.jsonl`)
-    ? parseLines(decodeText(entries.get(`${SYSTEM_STORAGE}/documents.jsonl`)), true, "_storage/documents.jsonl")
+  const storageRows = entries.has(`${STORAGE_TABLE}/documents.jsonl`)
+    ? parseLines(decodeText(entries.get(`${STORAGE_TABLE}/documents.jsonl`)), true, "_storage/documents.jsonl")
     : null;
 
   // File bytes go to temporary files first; they are placed under their ids
@@ -73,7 +72,7 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportSumm
       if (storageRows.length > 0 && blobs === null) throw new EngineError("InvalidImport", "This engine has no file storage.");
       const files = storageFiles(entries);
       for (const row of storageRows) {
-        checkSystemFields(row, SYSTEM_STORAGE);
+        checkSystemFields(row, STORAGE_TABLE);
         const id = row._id as string;
         const bytes = files.get(id);
         if (bytes === undefined) throw new EngineError("InvalidImport", `The ZIP has no file for stored file ${id}.`);
@@ -87,16 +86,16 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportSumm
     const removedFiles: string[] = [];
     const summary = await options.transact(() => {
       for (const table of tables) prepareTable(store, table.name, options.mode, removedFiles);
-      if (storageRows !== null) prepareTable(store, SYSTEM_STORAGE, options.mode, removedFiles);
+      if (storageRows !== null) prepareTable(store, STORAGE_TABLE, options.mode, removedFiles);
       assignTableNumbers(store, tables);
       for (const table of tables) {
         for (const doc of table.documents) store.insertWithId(table.name, doc);
       }
       if (storageRows !== null) {
-        store.ensureTable(SYSTEM_STORAGE, SYSTEM_TABLE_NUMBERS[SYSTEM_STORAGE]!);
+        store.ensureTable(STORAGE_TABLE, SYSTEM_TABLE_NUMBERS[STORAGE_TABLE]!);
         for (const row of storageRows) {
           const size = typeof row.size === "bigint" ? Number(row.size) : row.size;
-          store.insertWithId(SYSTEM_STORAGE, {
+          store.insertWithId(STORAGE_TABLE, {
             _id: row._id!,
             _creationTime: row._creationTime!,
             sha256: row.sha256 ?? "",
@@ -112,8 +111,9 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportSumm
         removedFiles,
       };
     });
+    const reimported = new Set(received.map((r) => r.id));
     for (const id of summary.removedFiles) {
-      if (!received.some((r) => r.id === id)) blobs?.remove(id);
+      if (!reimported.has(id)) blobs?.remove(id);
     }
     return summary;
   } catch (e) {
@@ -152,16 +152,10 @@ function prepareTable(store: Store, table: string, mode: ImportMode, removedFile
       `Table "${table}" already has ${existing} documents. Import with --replace to replace them, or --append to add to them.`,
     );
   }
-  let lo: Uint8Array = MIN_KEY;
-  for (;;) {
-    const rows = store.scan(`${table}.by_creation_time`, { lo, hi: null }, "asc", 1000);
-    for (const row of rows) {
-      const id = (JSON.parse(row.text) as { _id: string })._id;
-      store.delete(id);
-      if (table === SYSTEM_STORAGE) removedFiles.push(id);
-    }
-    if (rows.length < 1000) return;
-    lo = keyAfter(rows[rows.length - 1]!.key);
+  for (const row of rowsInCreationOrder(store, table)) {
+    const id = (JSON.parse(row.text) as { _id: string })._id;
+    store.delete(id);
+    if (table === STORAGE_TABLE) removedFiles.push(id);
   }
 }
 
@@ -202,8 +196,8 @@ function parseTablesList(entries: Map<string, Uint8Array>): Map<string, number> 
 function storageFiles(entries: Map<string, Uint8Array>): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const [name, bytes] of entries) {
-    if (!name.startsWith(`${SYSTEM_STORAGE}/`) || name.endsWith(".jsonl")) continue;
-    const file = name.slice(SYSTEM_STORAGE.length + 1);
+    if (!name.startsWith(`${STORAGE_TABLE}/`) || name.endsWith(".jsonl")) continue;
+    const file = name.slice(STORAGE_TABLE.length + 1);
     if (file.includes("/")) continue;
     out.set(file.replace(/\..*$/, ""), bytes);
   }
