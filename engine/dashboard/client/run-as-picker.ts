@@ -1,6 +1,7 @@
 import type { ActingIdentity, AdminClient, ConvexDocument } from "./admin-client.js";
 import { h, setChildren } from "./element-builder.js";
 import { formField } from "./form-field.js";
+import { errorText } from "./view.js";
 
 /** Chooses who a function runs as: nobody, a user of the `users` table, or any subject. */
 export interface RunAsPicker {
@@ -38,11 +39,16 @@ export function createRunAsPicker(api: AdminClient, onError: (message: string) =
     fields,
   );
 
+  /** The user of the `users` table chosen in the select, if one is. */
+  function chosenUser(): { doc: ConvexDocument; subject: string } | undefined {
+    return select.value.startsWith("user:") ? users[Number(select.value.slice(5))] : undefined;
+  }
+
   function syncFields(): void {
-    const choice = select.value;
-    fields.hidden = choice === "none";
-    if (choice.startsWith("user:")) subject.value = users[Number(choice.slice(5))]!.subject;
-    if (choice === "custom") subject.focus();
+    fields.hidden = select.value === "none";
+    const user = chosenUser();
+    if (user !== undefined) subject.value = user.subject;
+    if (select.value === "custom") subject.focus();
   }
 
   async function load(): Promise<void> {
@@ -68,7 +74,7 @@ export function createRunAsPicker(api: AdminClient, onError: (message: string) =
       );
       select.value = chosen;
     } catch (e) {
-      onError(e instanceof Error ? e.message : String(e));
+      onError(errorText(e));
     }
   }
 
@@ -80,17 +86,17 @@ export function createRunAsPicker(api: AdminClient, onError: (message: string) =
       if (subject.value.trim() === "") return { error: "Type the subject (the user's id at the identity provider) to run as." };
       if (issuer.value.trim() === "") return { error: "Type the issuer (the identity provider's URL) to run as." };
       const identity: ActingIdentity = { subject: subject.value.trim(), issuer: issuer.value.trim() };
-      const user = select.value.startsWith("user:") ? users[Number(select.value.slice(5))]?.doc : undefined;
+      const user = chosenUser();
       if (user !== undefined) {
-        if (typeof user.fullname === "string") identity.name = user.fullname;
-        if (typeof user.email === "string") identity.email = user.email;
+        if (typeof user.doc.fullname === "string") identity.name = user.doc.fullname;
+        if (typeof user.doc.email === "string") identity.email = user.doc.email;
       }
       return identity;
     },
     describe() {
       if (select.value === "none") return "with no identity";
-      const user = select.value.startsWith("user:") ? users[Number(select.value.slice(5))]?.doc : undefined;
-      return user !== undefined && typeof user.username === "string" ? `as @${user.username}` : `as ${subject.value.trim()}`;
+      const user = chosenUser();
+      return user !== undefined && typeof user.doc.username === "string" ? `as @${user.doc.username}` : `as ${subject.value.trim()}`;
     },
   };
 }
