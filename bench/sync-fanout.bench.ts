@@ -16,18 +16,16 @@
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  */
 import { ConvexHttpClient } from "convex/browser";
-import { build } from "esbuild";
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { SyncServer } from "../engine/sync/sync-server";
 import type { RoundTiming } from "../engine/sync/update-rounds";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { createEngine } from "../engine/engine";
+import { startTestEngine } from "../test/support/test-engine";
 import { startTestIssuer } from "../test/support/test-issuer";
 import { instagramSeeding } from "../test/engine/sync-support/instagram-seeding";
 
@@ -41,7 +39,6 @@ const epochNow = () => performance.timeOrigin + performance.now();
 const root = process.cwd();
 /** The Instagram app plus `testing:seedPost` (posts without uploads). */
 const FIXTURE = path.join(root, "test/engine/sync-support/instagram");
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
 
 interface Row {
   clients: number;
@@ -65,13 +62,8 @@ async function main(): Promise<void> {
   const issuer = await startTestIssuer();
   let captureNext = false;
   let payload = "";
-  const dataDir = mkdtempSync(path.join(tmpdir(), "sync-bench-"));
-  const engine = await createEngine({
+  const running = await startTestEngine({
     appDir: FIXTURE,
-    dataDir,
-    port: 0,
-    sitePort: 0,
-    logger: quiet,
     env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
     sync: {
       beforeSend(text) {
@@ -82,6 +74,7 @@ async function main(): Promise<void> {
       },
     },
   });
+  const { engine } = running;
   const app = await instagramSeeding(engine, issuer);
   // Commit instants, in the same clock as the client process's receive times.
   let commitAt = 0;
@@ -220,9 +213,8 @@ async function main(): Promise<void> {
   console.log(`10,000 idle sessions in total: heap +${(idleTotal.heap / 2 ** 20).toFixed(1)} MB, RSS +${(idleTotal.rss / 2 ** 20).toFixed(1)} MB`);
 
   rawServer.close();
-  await engine.close();
+  await running.close();
   await issuer.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 function printLatency(rows: Row[]): void {
@@ -283,19 +275,14 @@ function percentiles(values: number[]): { p50: number; p99: number; max: number 
   return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: Math.max(...values) };
 }
 
-/** The client process, bundled next to this benchmark's own bundle. */
+/** The client process, bundled next to this benchmark's own bundle by the repository's one esbuild setup. */
 async function buildClientProcess(): Promise<string> {
+  // Loaded at run time from the repository (`npm run bench` runs from its root): a plain .mjs without type declarations.
+  const { buildTs } = (await import(pathToFileURL(path.join(root, "scripts", "build-ts.mjs")).href)) as {
+    buildTs(entry: string, outfile: string): Promise<void>;
+  };
   const out = path.join(root, "dist", "bench", "sync-fanout-clients.mjs");
-  await build({
-    entryPoints: [path.join(root, "bench", "sync-fanout-clients.ts")],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    logLevel: "warning",
-  });
+  await buildTs(path.join(root, "bench", "sync-fanout-clients.ts"), out);
   return out;
 }
 
