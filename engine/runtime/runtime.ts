@@ -15,6 +15,7 @@ import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
 import { Watchdog } from "./watchdog.js";
 import type { ValidationContext } from "../values/validator.js";
+import type { ReadSet } from "../query/read-set.js";
 
 /** Query cache bounds: results by count and by (approximate) bytes, and their age (Convex's own limit for time-dependent results). */
 const QUERY_CACHE_DEFAULTS: QueryCacheOptions = { maxEntries: 1_000, maxBytes: 64 << 20, maxAgeMs: 5_000, now: () => performance.now() };
@@ -89,6 +90,18 @@ export interface TrackedQueryResult {
   outcome: CallOutcome;
   reads: ReadRecorder;
   journal: string | null;
+}
+
+/**
+ * A subscription query run at some snapshot, as the real-time layer receives it: the
+ * outcome, what it read, its new journal and `ts`, the commit ts of the snapshot it read.
+ * The result is valid at `ts` and stays valid until a later commit writes into `readSet`.
+ */
+export interface SnapshotQueryResult {
+  outcome: CallOutcome;
+  readSet: ReadSet;
+  journal: string | null;
+  ts: bigint;
 }
 
 /**
@@ -189,6 +202,20 @@ export class Runtime implements ExecutionHost {
     }
     this.record(request.path, "query", request.origin, outcome, startedAt);
     return { outcome, reads, journal: tx.journalOut };
+  }
+
+  /**
+   * Runs a query for a live subscription at the latest snapshot the executor can read and
+   * says which one (`ts`). The caller holds no lock: runs may overlap each other and
+   * commits. Contract for the real-time layer: every commit with ts <= the result's `ts`
+   * has been announced through `onCommit` before the returned promise resolves.
+   */
+  async runTracked(request: CallRequest): Promise<SnapshotQueryResult> {
+    return this.lock.run(async () => {
+      const ts = this.db.latestTs();
+      const { outcome, reads, journal } = await this.runQueryLocked(request);
+      return { outcome, readSet: reads.readSet(), journal, ts };
+    });
   }
 
   private async runResolved(
