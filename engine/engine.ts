@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import path from "node:path";
 import { normalizeAuthConfig } from "./auth/auth-config.js";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
@@ -16,6 +17,7 @@ import { sendJson, sendText, sendError } from "./http/respond.js";
 import { readJsonBody } from "./http/request-body.js";
 import { sendWebResponse, toWebRequest } from "./http/web-bridge.js";
 import { AppHost, type AppHostEvents } from "./app-host.js";
+import { resolvePublicUrls } from "./public-urls.js";
 import type { AppBundle } from "./runtime/app-bundler.js";
 import type { AppDefinition } from "./runtime/function-registry.js";
 import type { CallRecord } from "./runtime/runtime.js";
@@ -42,6 +44,13 @@ export interface EngineOptions {
   port?: number;
   /** HTTP actions port (3211 by convention; 0 = any free port). */
   sitePort?: number;
+  /**
+   * The API origin clients use (`--public-url`), when it is not where the
+   * engine listens: upload and file URLs and CONVEX_CLOUD_URL carry it.
+   */
+  publicUrl?: string;
+  /** The HTTP actions origin clients use; default: the public URL's host on the site port. */
+  publicSiteUrl?: string;
   /** Deployment env vars to set (persisted like `env set`). */
   env?: Record<string, string>;
   /** Dev mode: enables the unauthenticated dev token endpoint. */
@@ -78,8 +87,16 @@ export interface EngineLogger {
 
 /** A running engine. */
 export interface Engine {
+  /** The API origin clients are told (upload and file URLs, CONVEX_CLOUD_URL); see `public-urls.ts`. */
   readonly cloudUrl: string;
+  /** The HTTP actions origin clients are told (CONVEX_SITE_URL). */
   readonly siteUrl: string;
+  /** Where this machine reaches the API (equal to `cloudUrl` unless a public URL is set or guessed). */
+  readonly localCloudUrl: string;
+  /** Where this machine reaches the HTTP actions. */
+  readonly localSiteUrl: string;
+  /** Host names that name this deployment (public, loopback, LAN when bound to every interface). */
+  readonly hostnames: readonly string[];
   readonly adminKey: string;
   readonly dataDir: string;
   readonly store: Store;
@@ -141,13 +158,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     servers.push(api, site);
     const port = await api.listen(options.port ?? 3210, host);
     const sitePort = await site.listen(options.sitePort ?? 3211, host);
-    const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
-    const cloudUrl = `http://${urlHost}:${port}`;
-    const siteUrl = `http://${urlHost}:${sitePort}`;
+    const urls = resolvePublicUrls({
+      host,
+      port,
+      sitePort,
+      publicUrl: options.publicUrl,
+      publicSiteUrl: options.publicSiteUrl,
+      interfaces: networkInterfaces(),
+    });
+    if (urls.warning !== null) logger.warn(urls.warning);
+    const { cloudUrl, siteUrl } = urls;
 
     // Sync: commits are announced inside the executor lock; the server exists once the app is loaded.
     let sync: SyncServer | null = null;
-    const devIssuer = await createDevIssuer({ dataDir, issuerUrl: `${cloudUrl}/dev-auth`, clock: () => Date.now() });
+    const devIssuer = await createDevIssuer({ dataDir, issuerUrl: `${urls.localCloudUrl}/dev-auth`, clock: () => Date.now() });
     storage = createLocalStorage({ dataDir, cloudUrl, now: () => clock.now(), runtime: () => appHost!.runtime, logger, options: options.storage });
     const scheduler: Scheduler = createScheduler({ runtime: () => appHost!.runtime, store, clock, logger, ...options.scheduler });
     appHost = new AppHost({
@@ -269,6 +293,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return {
       cloudUrl,
       siteUrl,
+      localCloudUrl: urls.localCloudUrl,
+      localSiteUrl: urls.localSiteUrl,
+      hostnames: urls.hostnames,
       adminKey,
       dataDir,
       store,

@@ -13,7 +13,12 @@ Commands:
               --data DIR        data folder (default: ./data)
               --port N          API port (default 3210)
               --site-port N     HTTP actions port (default 3211)
-              --host ADDR       interface to bind (default 127.0.0.1)
+              --host ADDR       interface to bind (default 127.0.0.1; 0.0.0.0 for phones on the LAN)
+              --public-url URL  API origin clients use, in upload and file URLs and CONVEX_CLOUD_URL
+                                (env CONVEX_CLOUD_ORIGIN; default: the bound address, or the LAN
+                                address with --host 0.0.0.0)
+              --public-site-url URL  HTTP actions origin (env CONVEX_SITE_ORIGIN; default: the
+                                public URL's host on the site port)
               --env NAME=VALUE  set a deployment env var (repeatable)
               --dev             dev mode: enables the dev token endpoint
   dev       start --dev, plus watch: codegen, rebuild and push on every change, function logs

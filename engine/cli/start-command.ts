@@ -25,6 +25,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     env: { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "public-url": { type: "string" },
+    "public-site-url": { type: "string" },
   });
   const dataDir = dataDirOption(values.data);
   const appDir = path.resolve(typeof values.functions === "string" ? values.functions : "convex");
@@ -45,6 +47,10 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
       host: typeof values.host === "string" ? values.host : undefined,
       port: portOption(values.port, 3210, "port"),
       sitePort: portOption(values["site-port"], 3211, "site-port"),
+      // The self-hosted Convex backend reads the same two variables.
+      publicUrl: stringOption(values["public-url"]) ?? nonEmpty(process.env.CONVEX_CLOUD_ORIGIN),
+      publicSiteUrl: stringOption(values["public-site-url"]) ?? nonEmpty(process.env.CONVEX_SITE_ORIGIN),
+      logger: cliLogger(),
       env,
       dev,
       onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
@@ -54,10 +60,16 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     claim.release();
     throw e;
   }
-  claim.publish({ cloudUrl: engine.cloudUrl, siteUrl: engine.siteUrl, adminKey: engine.adminKey });
+  // Other commands on this machine (env, export, dashboard) reach the engine locally.
+  claim.publish({ cloudUrl: engine.localCloudUrl, siteUrl: engine.localSiteUrl, adminKey: engine.adminKey });
+  const local =
+    engine.localCloudUrl === engine.cloudUrl && engine.localSiteUrl === engine.siteUrl
+      ? ""
+      : `local: API ${engine.localCloudUrl}  site ${engine.localSiteUrl}\n`;
   process.stdout.write(
     `ready: API ${engine.cloudUrl}  site ${engine.siteUrl}  dashboard ${engine.cloudUrl}/dashboard  ` +
       `data ${dataDir}${dev ? "  (dev mode)" : ""}\n` +
+      local +
       `admin key: ${engine.adminKey}\n`,
   );
   let session: DevSession | null = null;
@@ -91,6 +103,23 @@ function printFailure(record: CallRecord): void {
   if (record.status !== "error") return;
   const frames = record.errorFrames?.length ? `\n${record.errorFrames.join("\n")}` : "";
   process.stdout.write(`${timestamp()} ✖ ${record.path} failed: ${record.error}${frames}\n`);
+}
+
+function stringOption(raw: unknown): string | undefined {
+  return typeof raw === "string" ? raw : undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** Engine messages on the terminal; warnings (a guessed public URL) go to stderr. */
+function cliLogger() {
+  return {
+    info: (m: string) => process.stdout.write(`${m}\n`),
+    warn: (m: string) => process.stderr.write(`warning: ${m}\n`),
+    error: (m: string, e?: unknown) => console.error(m, e ?? ""),
+  };
 }
 
 function timestamp(): string {

@@ -46,6 +46,9 @@ export function spawnEngine(options: {
       output += line + "\n";
       const ready = /^ready: API (\S+)\s+site (\S+)/.exec(line);
       if (ready) urls = { cloudUrl: ready[1]!, siteUrl: ready[2]! };
+      // With a public URL the engine also says where this machine reaches it.
+      const local = /^local: API (\S+)\s+site (\S+)/.exec(line);
+      if (local) urls = { cloudUrl: local[1]!, siteUrl: local[2]! };
       const key = /^admin key: (\S+)/.exec(line);
       if (key) adminKey = key[1]!;
       if (urls !== null && adminKey !== "") {
