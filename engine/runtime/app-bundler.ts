@@ -1,4 +1,5 @@
 import * as esbuild from "esbuild";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { EngineError } from "../errors.js";
 import { discoverAppFolder, type AppFolderLayout } from "./module-discovery.js";
@@ -35,6 +36,8 @@ export async function bundleApp(appDir: string): Promise<AppBundle> {
     entries.push(`${JSON.stringify(m.modulePath)}: m${i}`);
   });
   lines.push(`export const modules = { ${entries.join(", ")} };`);
+  lines.push(`export const nodeModules = ${JSON.stringify(layout.modules.filter((m) => m.useNode).map((m) => m.modulePath))};`);
+  const nodeExternals = nodeExternalPackages(path.dirname(root));
   if (layout.schemaFile) {
     lines.push(`export { default as schema } from ${JSON.stringify("./" + path.basename(layout.schemaFile))};`);
   } else lines.push("export const schema = null;");
@@ -52,7 +55,9 @@ export async function bundleApp(appDir: string): Promise<AppBundle> {
       format: "cjs",
       platform: "node",
       target: "node20",
-      external: ENGINE_PROVIDED_PACKAGES.flatMap((p) => [p, `${p}/*`]),
+      external: [...ENGINE_PROVIDED_PACKAGES, ...(nodeExternals === "all" ? [] : nodeExternals)].flatMap((p) => [p, `${p}/*`]),
+      // Left to node's require at load time, resolved from the project's node_modules.
+      packages: nodeExternals === "all" ? "external" : undefined,
       logLevel: "silent",
       sourcemap: "inline",
       sourcesContent: false,
@@ -67,6 +72,29 @@ export async function bundleApp(appDir: string): Promise<AppBundle> {
     .filter((f) => !f.startsWith("<stdin>") && !f.includes("node_modules"))
     .map((f) => path.resolve(path.dirname(root), f));
   return { code, layout, inputs };
+}
+
+/**
+ * The packages `convex.json` (beside the functions folder, as the Convex CLI
+ * reads it) keeps out of the bundle: `node.externalPackages`, which Convex
+ * installs from npm for its Node.js runtime instead of bundling. Packages with
+ * native binaries (sharp) work only this way. The engine leaves them to
+ * node's `require`, so they resolve from the project's `node_modules`.
+ */
+function nodeExternalPackages(projectDir: string): string[] | "all" {
+  const file = path.join(projectDir, "convex.json");
+  if (!existsSync(file)) return [];
+  let config: { node?: { externalPackages?: unknown } };
+  try {
+    config = JSON.parse(readFileSync(file, "utf8")) as typeof config;
+  } catch (e) {
+    throw new EngineError("BuildFailed", `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const list = config.node?.externalPackages ?? [];
+  if (!Array.isArray(list) || !list.every((p) => typeof p === "string")) {
+    throw new EngineError("BuildFailed", `${file}: node.externalPackages must be a list of package names.`);
+  }
+  return list.includes("*") ? "all" : (list as string[]);
 }
 
 /** Turns esbuild's failure into an EngineError that lists `file:line:column: message`. */

@@ -11,6 +11,8 @@ import { registerBundle } from "./stack-mapper.js";
 /** The evaluated app: every module's exports, the schema and the auth config objects. */
 export interface EvaluatedApp {
   modules: Record<string, Record<string, unknown>>;
+  /** Modules with the `"use node"` directive (they may define only actions). */
+  nodeModules: string[];
   schema: unknown;
   authConfig: unknown;
 }
@@ -55,6 +57,7 @@ export function evaluateBundle(bundle: AppBundle, appDir: string, env: Record<st
   const exports = module.exports as Partial<EvaluatedApp>;
   return {
     modules: (exports.modules ?? {}) as EvaluatedApp["modules"],
+    nodeModules: exports.nodeModules ?? [],
     schema: exports.schema ?? null,
     authConfig: exports.authConfig ?? null,
   };

@@ -76,6 +76,10 @@ export function defineApp(app: EvaluatedApp): AppDefinition {
   const problems: string[] = [];
   let httpRouter: HttpRouterLike | null = null;
   let crons: AppDefinition["crons"] = null;
+  const nodeModules = new Set(app.nodeModules);
+  for (const special of ["http", "crons"]) {
+    if (nodeModules.has(special)) problems.push(`${special}: the "use node" directive is not allowed in ${special}.ts.`);
+  }
 
   for (const [modulePath, exports] of Object.entries(app.modules)) {
     for (const [exportName, value] of Object.entries(exports)) {
@@ -93,6 +97,11 @@ export function defineApp(app: EvaluatedApp): AppDefinition {
       const kind: UdfKind | null = w.isQuery ? "query" : w.isMutation ? "mutation" : w.isAction ? "action" : null;
       if (kind === null) continue;
       const path = canonicalUdfPath(`${modulePath}:${exportName}`);
+      // Convex's Node.js runtime runs actions only; a deploy with anything else there fails.
+      if (kind !== "action" && nodeModules.has(modulePath)) {
+        problems.push(`${path}: a ${kind} in a "use node" module; only actions can run in Node.js. Move it to a module without "use node".`);
+        continue;
+      }
       let argsValidator: ValidatorJson | null = null;
       let returnsValidator: ValidatorJson | null = null;
       try {

@@ -7,6 +7,12 @@ export interface AppModuleFile {
   modulePath: string;
   /** Absolute file path. */
   file: string;
+  /**
+   * Whether the file starts with the `"use node"` directive: on Convex it runs
+   * in the Node.js runtime, may define only actions, and its npm packages can
+   * be left unbundled (`node.externalPackages` in `convex.json`).
+   */
+  useNode: boolean;
 }
 
 /** What the app folder contains besides function modules. */
@@ -53,9 +59,28 @@ function walk(root: string, rel: string, out: AppModuleFile[]): void {
     const base = name.slice(0, -ext.length);
     if (base.includes(".")) continue; // auth.config.ts, foo.test.ts, x.d.ts
     if (rel === "" && base === "schema") continue;
-    if (ext === ".ts" && !/\b(import|export)\b/.test(readFileSync(full, "utf8"))) continue;
-    out.push({ modulePath: rel ? `${rel}/${base}` : base, file: full });
+    const text = readFileSync(full, "utf8");
+    if (ext === ".ts" && !/\b(import|export)\b/.test(text)) continue;
+    out.push({ modulePath: rel ? `${rel}/${base}` : base, file: full, useNode: hasUseNodeDirective(text) });
   }
+}
+
+/**
+ * The directive prologue: string statements before any other code, after
+ * comments. The Convex CLI parses the file for it; a line test over the
+ * prologue gives the same answer for files that parse.
+ */
+function hasUseNodeDirective(text: string): boolean {
+  if (!text.includes("use node")) return false;
+  const withoutComments = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  for (const line of withoutComments.split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed === "") continue;
+    const directive = /^(["'])([^"']*)\1;?$/.exec(trimmed);
+    if (directive === null) return false;
+    if (directive[2] === "use node") return true;
+  }
+  return false;
 }
 
 function firstExisting(appDir: string, base: string): string | null {

@@ -106,7 +106,9 @@ export function createWalCheckpointer(path: string, synchronous: SynchronousMode
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const db = new Database(workerData.path);
+// fileMustExist: a worker that starts as the store closes (and its folder is
+// removed) must fail, not create an empty database file in its place.
+const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma("busy_timeout = 5000");
 db.pragma("synchronous = " + workerData.synchronous);
 let timer = null;
