@@ -2,9 +2,9 @@ import { v } from "convex/values";
 import { mutation, query } from "./_generated/server";
 import { requireUser } from "./lib/auth";
 import { BOOKMARKS_LIMIT } from "./lib/limits";
-import { postDoc } from "./lib/validators";
-import { livePost, requireLivePost } from "./model/post-lifecycle";
-import { docLoader } from "./model/views";
+import { postView } from "./lib/validators";
+import { requireVisiblePost } from "./model/post-lifecycle";
+import { docLoader, visiblePostView } from "./model/views";
 
 /** Bookmarks or un-bookmarks a post; returns whether it is now bookmarked. */
 export const toggleBookmark = mutation({
@@ -12,7 +12,7 @@ export const toggleBookmark = mutation({
   returns: v.boolean(),
   handler: async (ctx, { postId }) => {
     const me = await requireUser(ctx);
-    await requireLivePost(ctx, postId);
+    await requireVisiblePost(ctx, me, postId);
     const existing = await ctx.db
       .query("bookmarks")
       .withIndex("by_user_and_post", (q) => q.eq("userId", me._id).eq("postId", postId))
@@ -33,7 +33,7 @@ export const toggleBookmark = mutation({
  */
 export const getBookmarkedPosts = query({
   args: {},
-  returns: v.array(postDoc),
+  returns: v.array(postView),
   handler: async (ctx) => {
     const me = await requireUser(ctx);
     const bookmarks = await ctx.db
@@ -42,7 +42,12 @@ export const getBookmarkedPosts = query({
       .order("desc")
       .take(BOOKMARKS_LIMIT);
     const load = docLoader(ctx);
-    const posts = await Promise.all(bookmarks.map((bookmark) => livePost(ctx, bookmark.postId, load)));
+    const posts = await Promise.all(
+      bookmarks.map(async (bookmark) => {
+        const post = await load("posts", bookmark.postId);
+        return post === null ? null : await visiblePostView(ctx, post, me, load);
+      }),
+    );
     return posts.filter((post) => post !== null);
   },
 });

@@ -1,12 +1,12 @@
 import { v } from "convex/values";
 import { mutation, query } from "./_generated/server";
-import { requireOwner, requireUser } from "./lib/auth";
+import { getViewer, requireOwner, requireUser } from "./lib/auth";
 import { checkComment } from "./lib/input-rules";
 import { COMMENTS_LIMIT } from "./lib/limits";
 import { commentWithUser } from "./lib/validators";
 import { bumpPost } from "./model/counters";
 import { notify, retractComment } from "./model/notify";
-import { livePost, requireLivePost } from "./model/post-lifecycle";
+import { requireVisiblePost, visiblePost } from "./model/post-lifecycle";
 import { commentWithUser as withUser, docLoader } from "./model/views";
 
 /** Comments on a post; returns the new comment's id. 1–2,200 characters. */
@@ -16,7 +16,7 @@ export const addComment = mutation({
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
     const content = checkComment(args.content);
-    const post = await requireLivePost(ctx, args.postId);
+    const post = await requireVisiblePost(ctx, me, args.postId);
     const commentId = await ctx.db.insert("comments", {
       userId: me._id,
       postId: post._id,
@@ -38,7 +38,7 @@ export const getComments = query({
   returns: v.array(commentWithUser),
   handler: async (ctx, { postId }) => {
     const load = docLoader(ctx);
-    if ((await livePost(ctx, postId, load)) === null) return [];
+    if ((await visiblePost(ctx, await getViewer(ctx), postId, load)) === null) return [];
     const newest = await ctx.db
       .query("comments")
       .withIndex("by_post", (q) => q.eq("postId", postId))

@@ -23,7 +23,7 @@ export const getNotifications = query({
       .order("desc")
       .take(NOTIFICATIONS_LIMIT);
     const load = docLoader(ctx);
-    const detailed = await Promise.all(rows.map((row) => notificationDetails(ctx, row, load)));
+    const detailed = await Promise.all(rows.map((row) => notificationDetails(ctx, me, row, load)));
     return detailed.filter((row) => row !== null);
   },
 });

@@ -6,17 +6,17 @@ import { appError } from "./lib/errors";
 import { normalizeCaption } from "./lib/input-rules";
 import { FEED_LIMIT, USER_POSTS_LIMIT } from "./lib/limits";
 import { boundedPage, mapPage } from "./lib/pagination";
-import { feedPost, postDoc, userSummary } from "./lib/validators";
+import { feedPost, postView, userSummary } from "./lib/validators";
 import { bumpPost } from "./model/counters";
 import { notify, retractLikeOrFollow } from "./model/notify";
 import {
   createPost as createPostModel,
-  livePost,
   removePost,
-  requireLivePost,
+  requireVisiblePost,
+  visiblePost,
 } from "./model/post-lifecycle";
 import { issueTicket } from "./model/upload-tickets";
-import { docLoader, feedPost as toFeedPost, feedPostById, summaryOf } from "./model/views";
+import { docLoader, feedPost as toFeedPost, feedPostById, summaryOf, visiblePostView } from "./model/views";
 
 /**
  * A URL to upload one image to (POST the bytes with their Content-Type),
@@ -35,7 +35,11 @@ export const generateUploadUrl = mutation({
 
 /**
  * Publishes an image the caller uploaded (see `model/upload-tickets.ts` for
- * what is checked) with an optional caption of up to 2,200 characters.
+ * what is checked) with an optional caption of up to 2,200 characters. The
+ * photo is processed in the background (display sizes, placeholder, metadata
+ * removed; `imaging.ts`); the post is shown to others once that is done, and
+ * a photo that cannot be decoded removes the post again and tells the author
+ * (a `post_rejected` notification).
  */
 export const createPost = mutation({
   args: { caption: v.optional(v.string()), storageId: v.id("_storage") },
@@ -117,15 +121,19 @@ export const getPost = query({
  */
 export const getPostsByUser = query({
   args: { userId: v.optional(v.id("users")) },
-  returns: v.array(postDoc),
+  returns: v.array(postView),
   handler: async (ctx, args) => {
-    const user = args.userId === undefined ? await requireUser(ctx) : await ctx.db.get("users", args.userId);
+    const viewer = args.userId === undefined ? await requireUser(ctx) : await getViewer(ctx);
+    const user = args.userId === undefined ? viewer : await ctx.db.get("users", args.userId);
     if (user === null) throw appError("NOT_FOUND", "This user does not exist or was deleted.");
-    return await ctx.db
+    const posts = await ctx.db
       .query("posts")
       .withIndex("by_user", (q) => q.eq("userId", user._id))
       .order("desc")
       .take(USER_POSTS_LIMIT);
+    const load = docLoader(ctx);
+    const views = await Promise.all(posts.map((post) => visiblePostView(ctx, post, viewer, load)));
+    return views.filter((view) => view !== null);
   },
 });
 
@@ -135,7 +143,7 @@ export const toggleLike = mutation({
   returns: v.boolean(),
   handler: async (ctx, { postId }) => {
     const me = await requireUser(ctx);
-    const post = await requireLivePost(ctx, postId);
+    const post = await requireVisiblePost(ctx, me, postId);
     const existing = await ctx.db
       .query("likes")
       .withIndex("by_user_and_post", (q) => q.eq("userId", me._id).eq("postId", postId))
@@ -158,7 +166,7 @@ export const getLikers = query({
   args: { postId: v.id("posts"), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(userSummary),
   handler: async (ctx, { postId, paginationOpts }) => {
-    const postExists = (await livePost(ctx, postId)) !== null;
+    const postExists = (await visiblePost(ctx, await getViewer(ctx), postId)) !== null;
     const rows = await ctx.db
       .query("likes")
       .withIndex("by_post", (q) => q.eq("postId", postId))

@@ -26,8 +26,11 @@ export default defineSchema({
 
   posts: defineTable(postFields)
     .index("by_user", ["userId"])
-    // One file backs at most one post; the sweep asks "is this file used?".
-    .index("by_storage", ["storageId"]),
+    // One file backs at most one post; the sweep asks "is this file used?",
+    // also of the processed variants.
+    .index("by_storage", ["storageId"])
+    .index("by_display", ["displayId"])
+    .index("by_thumbnail", ["thumbnailId"]),
 
   likes: defineTable(likeFields)
     .index("by_post", ["postId"])

@@ -32,6 +32,20 @@ export const REFUSED_IMAGE_TYPES: ReadonlySet<string> = new Set(["image/svg+xml"
  * one-hour lifetime of Convex's upload URLs.
  */
 export const UPLOAD_WINDOW_MS = 60 * 60 * 1000;
+/**
+ * Largest photo, in pixels, that processing decodes (a 12 MP phone photo is
+ * far below; decoding costs about 4 bytes a pixel of memory).
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+/** Longest side of a post's display variant (a feed at full phone width). */
+export const DISPLAY_MAX_SIDE = 1080;
+/** Longest side of a post's thumbnail (profile grids, notifications). */
+export const THUMBNAIL_MAX_SIDE = 320;
+/** Longest side of the image a placeholder is computed from (ThumbHash allows at most 100). */
+export const PLACEHOLDER_SOURCE_SIDE = 100;
+/** Posts per batch of the image migration (each may schedule one processing action). */
+export const MIGRATION_BATCH_SIZE = 64;
+
 /** Open (unused, unexpired) upload URLs one user may hold at once. */
 export const MAX_OPEN_UPLOADS = 10;
 

@@ -1,4 +1,4 @@
-import { v, type Infer } from "convex/values";
+import { v, type Infer, type Validator } from "convex/values";
 
 /**
  * Validators defined once: `schema.ts` builds its tables from the field sets
@@ -6,11 +6,15 @@ import { v, type Infer } from "convex/values";
  * same pieces, so a field cannot drift between storage and the API.
  */
 
-/** The kinds of notification. */
+/**
+ * The kinds of notification. `post_rejected` tells an author that their
+ * photo could not be processed (the post was removed; `message` says why).
+ */
 const notificationType = v.union(
   v.literal("like"),
   v.literal("comment"),
   v.literal("follow"),
+  v.literal("post_rejected"),
 );
 
 export const userFields = {
@@ -31,13 +35,38 @@ export const userFields = {
   clerkFullname: v.optional(v.string()),
 };
 
+/**
+ * Where a post's photo is in its processing (`imaging.ts`): "processing"
+ * from `createPost` until its variants exist, "ready" after. Posts made
+ * before processing existed have neither until `migrations.derivePostImages`
+ * processes them.
+ */
+const imageState = v.union(v.literal("processing"), v.literal("ready"));
+
 export const postFields = {
   userId: v.id("users"),
-  imageUrl: v.string(),
+  /**
+   * Legacy: the absolute file URL earlier versions stored, which broke when
+   * the data moved to another deployment. Never read; results derive
+   * `imageUrl` from `storageId` at read time, and
+   * `migrations.derivePostImages` removes this field.
+   */
+  imageUrl: v.optional(v.string()),
+  /** The photo at full resolution; once processed, a metadata-free copy. */
   storageId: v.id("_storage"),
   caption: v.optional(v.string()),
   likes: v.number(),
   comments: v.number(),
+  imageState: v.optional(imageState),
+  /** Display variant, longest side DISPLAY_MAX_SIDE (set when processed). */
+  displayId: v.optional(v.id("_storage")),
+  /** Thumbnail, longest side THUMBNAIL_MAX_SIDE (set when processed). */
+  thumbnailId: v.optional(v.id("_storage")),
+  /** Pixel size of the photo as shown (orientation applied). */
+  width: v.optional(v.number()),
+  height: v.optional(v.number()),
+  /** A ThumbHash of the photo (base64): a blurred preview in ~25 bytes. */
+  placeholder: v.optional(v.string()),
 };
 
 export const likeFields = { userId: v.id("users"), postId: v.id("posts") };
@@ -60,6 +89,8 @@ export const notificationFields = {
   postId: v.optional(v.id("posts")),
   commentId: v.optional(v.id("comments")),
   read: v.optional(v.boolean()),
+  /** Why a post was rejected (`post_rejected` only). */
+  message: v.optional(v.string()),
 };
 
 export const bookmarkFields = { userId: v.id("users"), postId: v.id("posts") };
@@ -99,8 +130,31 @@ const system = <T extends string>(table: T) => ({
   _creationTime: v.number(),
 });
 
-/** A post document as stored. */
-export const postDoc = v.object({ ...system("posts"), ...postFields });
+const nullable = <T extends Validator<string | number, "required", string>>(validator: T) =>
+  v.union(validator, v.null());
+
+/**
+ * A post as clients see it: the common front ends' fields, with `imageUrl`
+ * made from `storageId` at read time (so it follows the data to another
+ * deployment), plus the processed sizes. `displayUrl`, `thumbnailUrl`,
+ * `placeholder`, `width` and `height` are null until the photo is processed.
+ */
+const postViewFields = {
+  ...system("posts"),
+  userId: postFields.userId,
+  storageId: postFields.storageId,
+  caption: postFields.caption,
+  likes: postFields.likes,
+  comments: postFields.comments,
+  imageUrl: v.string(),
+  displayUrl: nullable(v.string()),
+  thumbnailUrl: nullable(v.string()),
+  placeholder: nullable(v.string()),
+  width: nullable(v.number()),
+  height: nullable(v.number()),
+};
+export const postView = v.object(postViewFields);
+export type PostView = Infer<typeof postView>;
 
 /** The caller's own user record, private fields included. */
 export const userDoc = v.object({ ...system("users"), ...userFields });
@@ -129,8 +183,7 @@ export type UserSummary = Infer<typeof userSummary>;
 
 /** A post as feeds show it (the common front ends' shape). */
 export const feedPost = v.object({
-  ...system("posts"),
-  ...postFields,
+  ...postViewFields,
   author: v.object({ _id: v.id("users"), username: v.string(), image: v.string() }),
   isLiked: v.boolean(),
   isBookmarked: v.boolean(),
@@ -155,7 +208,7 @@ export const notificationWithDetails = v.object({
   ...system("notifications"),
   ...notificationFields,
   sender: v.object({ _id: v.id("users"), username: v.string(), image: v.string() }),
-  post: v.union(postDoc, v.null()),
+  post: v.union(postView, v.null()),
   comment: v.optional(v.string()),
 });
 export type NotificationWithDetails = Infer<typeof notificationWithDetails>;

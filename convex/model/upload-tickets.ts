@@ -104,6 +104,16 @@ export async function claimUpload(
   await ctx.db.delete("uploadTickets", ticket._id);
 }
 
+/** Whether some post uses `storageId`, as its photo or as one of the photo's variants. */
+async function isPostFile(ctx: MutationCtx, storageId: Id<"_storage">): Promise<boolean> {
+  const [asPhoto, asDisplay, asThumbnail] = await Promise.all([
+    ctx.db.query("posts").withIndex("by_storage", (q) => q.eq("storageId", storageId)).first(),
+    ctx.db.query("posts").withIndex("by_display", (q) => q.eq("displayId", storageId)).first(),
+    ctx.db.query("posts").withIndex("by_thumbnail", (q) => q.eq("thumbnailId", storageId)).first(),
+  ]);
+  return asPhoto !== null || asDisplay !== null || asThumbnail !== null;
+}
+
 /** Drops a ticket that was never used (a no-op if a post consumed it). */
 export async function dropTicket(ctx: MutationCtx, ticketId: Id<"uploadTickets">): Promise<void> {
   if ((await ctx.db.get("uploadTickets", ticketId)) !== null) {
@@ -127,11 +137,7 @@ export async function sweepStep(ctx: MutationCtx): Promise<boolean> {
     .withIndex("by_creation_time", (q) => q.gt("_creationTime", cursor).lt("_creationTime", horizon))
     .take(BATCH_SIZE);
   for (const file of files) {
-    const used = await ctx.db
-      .query("posts")
-      .withIndex("by_storage", (q) => q.eq("storageId", file._id))
-      .first();
-    if (used === null) await ctx.storage.delete(file._id);
+    if (!(await isPostFile(ctx, file._id))) await ctx.storage.delete(file._id);
   }
   if (files.length > 0) {
     const last = files[files.length - 1]._creationTime;

@@ -4,9 +4,11 @@ import type {
   CommentWithUser,
   FeedPost,
   NotificationWithDetails,
+  PostView,
   PublicUser,
   UserSummary,
 } from "../lib/validators";
+import { canSeePost } from "./visibility";
 
 /**
  * The shapes clients see. Every join lives here, and every join returns null
@@ -62,6 +64,52 @@ export async function summaryOf(ctx: QueryCtx, id: Id<"users">): Promise<UserSum
   return user === null ? null : summary(user);
 }
 
+/**
+ * A post as clients see it. File URLs are made now from the storage ids, so
+ * they always name the deployment that serves the request, also after the
+ * data moved (an exported and imported snapshot, a move to Convex's cloud).
+ * Null when the photo's file is gone (its post is being deleted).
+ */
+export async function postView(ctx: QueryCtx, post: Doc<"posts">): Promise<PostView | null> {
+  const urlOf = (id: Id<"_storage"> | undefined) => (id === undefined ? null : ctx.storage.getUrl(id));
+  const [imageUrl, displayUrl, thumbnailUrl] = await Promise.all([
+    ctx.storage.getUrl(post.storageId),
+    urlOf(post.displayId),
+    urlOf(post.thumbnailId),
+  ]);
+  if (imageUrl === null) return null;
+  return {
+    _id: post._id,
+    _creationTime: post._creationTime,
+    userId: post.userId,
+    storageId: post.storageId,
+    caption: post.caption,
+    likes: post.likes,
+    comments: post.comments,
+    imageUrl,
+    displayUrl,
+    thumbnailUrl,
+    placeholder: post.placeholder ?? null,
+    width: post.width ?? null,
+    height: post.height ?? null,
+  };
+}
+
+/**
+ * {@link postView} of a post `viewer` may see (see `visibility.ts`), or null
+ * when its author is gone or the viewer may not see it.
+ */
+export async function visiblePostView(
+  ctx: QueryCtx,
+  post: Doc<"posts">,
+  viewer: Doc<"users"> | null,
+  load: DocLoader = docLoader(ctx),
+): Promise<PostView | null> {
+  const author = await load("users", post.userId);
+  if (author === null || !(await canSeePost(ctx, viewer, post, author, load))) return null;
+  return await postView(ctx, post);
+}
+
 /** A post with its author and the viewer's like/bookmark state. */
 export async function feedPost(
   ctx: QueryCtx,
@@ -70,7 +118,9 @@ export async function feedPost(
   load: DocLoader = docLoader(ctx),
 ): Promise<FeedPost | null> {
   const author = await load("users", post.userId);
-  if (author === null) return null;
+  if (author === null || !(await canSeePost(ctx, viewer, post, author, load))) return null;
+  const view = await postView(ctx, post);
+  if (view === null) return null;
   let isLiked = false;
   let isBookmarked = false;
   if (viewer !== null) {
@@ -88,7 +138,7 @@ export async function feedPost(
     isBookmarked = bookmark !== null;
   }
   return {
-    ...post,
+    ...view,
     author: { _id: author._id, username: author.username, image: author.image },
     isLiked,
     isBookmarked,
@@ -121,19 +171,22 @@ export async function commentWithUser(
 }
 
 /**
- * A notification with its sender, its post (null for follows) and, for
- * comment notifications, the comment's text. Null when any of those is gone.
+ * A notification for `receiver` with its sender, its post (null for follows)
+ * and, for comment notifications, the comment's text. Null when any of those
+ * is gone.
  */
 export async function notificationDetails(
   ctx: QueryCtx,
+  receiver: Doc<"users">,
   notification: Doc<"notifications">,
   load: DocLoader = docLoader(ctx),
 ): Promise<NotificationWithDetails | null> {
   const sender = await load("users", notification.senderId);
   if (sender === null) return null;
-  let post: Doc<"posts"> | null = null;
+  let post: PostView | null = null;
   if (notification.postId !== undefined) {
-    post = await load("posts", notification.postId);
+    const row = await load("posts", notification.postId);
+    post = row === null ? null : await visiblePostView(ctx, row, receiver, load);
     if (post === null) return null;
   }
   let comment: string | undefined;

@@ -27,6 +27,12 @@ function sourceFiles(dir = convexDir): string[] {
   return files.sort();
 }
 
+/** Packages only Node.js modules (`"use node"`) may import. */
+const NODE_ONLY = ["sharp", "thumbhash"];
+const isNodeModule = (text: string) => /^"use node";$/m.test(text.split("\n").find((line) => line.trim() !== "") ?? "");
+const importsOf = (text: string) =>
+  [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)";/gms)].map((match) => match[1]);
+
 const relative = (file: string) => path.relative(convexDir, file).replace(/\\/g, "/");
 const sources = sourceFiles().map((file) => ({ file: relative(file), text: readFileSync(file, "utf8") }));
 
@@ -64,16 +70,33 @@ function registered(): [string, Registered][] {
 }
 
 describe("convex/ source", () => {
-  it("imports only convex/server, convex/values, svix and its own files", () => {
+  it("imports only convex/server, convex/values, svix, its own files and, in Node.js modules, sharp and thumbhash", () => {
     const seen = new Set<string>();
     for (const { file, text } of sources) {
-      for (const [, spec] of text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)";/gms)) {
+      for (const spec of importsOf(text)) {
         seen.add(spec.startsWith(".") ? "(relative)" : spec);
-        const ok = spec.startsWith(".") || ["convex/server", "convex/values", "svix"].includes(spec);
-        expect(ok, `${file} imports ${spec}`).toBe(true);
+        const allowed = ["convex/server", "convex/values", "svix", ...(isNodeModule(text) ? NODE_ONLY : [])];
+        expect(spec.startsWith(".") || allowed.includes(spec), `${file} imports ${spec}`).toBe(true);
       }
     }
-    expect([...seen].sort()).toEqual(["(relative)", "convex/server", "convex/values", "svix"]);
+    expect([...seen].sort()).toEqual(["(relative)", "convex/server", "convex/values", "sharp", "svix", "thumbhash"]);
+  });
+
+  it('keeps "use node" modules to actions, imported by no other module, and their native packages external', () => {
+    const nodeModules = sources.filter((s) => isNodeModule(s.text)).map((s) => s.file);
+    expect(nodeModules).toEqual(["imaging.ts"]);
+    for (const [name, fn] of registered()) {
+      if (nodeModules.includes(`${name.split(":")[0]}.ts`)) expect(fn.isAction, `${name} is an action`).toBe(true);
+    }
+    // Convex bundles the other modules for its JavaScript runtime, where sharp cannot load.
+    for (const { file, text } of sources) {
+      for (const spec of importsOf(text).filter((s) => s.startsWith("."))) {
+        const target = path.relative(convexDir, path.resolve(convexDir, path.dirname(file), spec)) + ".ts";
+        expect(nodeModules.includes(target), `${file} imports the Node.js module ${target}`).toBe(false);
+      }
+    }
+    const config = JSON.parse(readFileSync(path.join(convexDir, "..", "convex.json"), "utf8"));
+    expect(config.node.externalPackages).toEqual(["sharp"]);
   });
 
   it("reads every table through an index, and always a bounded amount", () => {

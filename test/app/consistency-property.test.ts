@@ -144,8 +144,9 @@ async function checkAgainstModel(backend: AppBackend, model: Model): Promise<voi
   }
   expect(sorted(t.feedItems.map((f) => key(f.ownerId, f.postId)))).toEqual(sorted(feeds));
 
-  // Files: exactly the posts' images.
-  expect(sorted(t._storage.map((f) => String(f._id)))).toEqual(sorted(t.posts.map((p) => String(p.storageId))));
+  // Files: exactly the posts' photos and their processed variants.
+  const postFiles = t.posts.flatMap((p) => [p.storageId, p.displayId, p.thumbnailId].filter((id) => id !== undefined));
+  expect(sorted(t._storage.map((f) => String(f._id)))).toEqual(sorted(postFiles.map(String)));
 }
 
 describeEach(

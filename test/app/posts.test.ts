@@ -15,19 +15,35 @@ describeEach(
       const storageId = await uploadImage(get(), ada);
       const postId = await ada.client.mutation(api.posts.createPost, { storageId, caption: "Sunset" });
 
+      // Until its photo is processed, only the author sees the post, without variants.
+      expect(await ada.client.query(api.posts.getPost, { postId })).toMatchObject({
+        _id: postId,
+        displayUrl: null,
+        thumbnailUrl: null,
+        placeholder: null,
+        width: null,
+        height: null,
+      });
+      expect(await get().client(null).query(api.posts.getPost, { postId })).toBeNull();
+      await get().settle();
+
       const post = await get().client(null).query(api.posts.getPost, { postId });
       expect(post).toMatchObject({
         _id: postId,
         userId: ada.id,
-        storageId,
         caption: "Sunset",
+        width: 2,
+        height: 2,
         likes: 0,
         comments: 0,
         author: { _id: ada.id, username: "ada", image: expect.any(String) },
         isLiked: false,
         isBookmarked: false,
       });
-      expect(post?.imageUrl).toMatch(/^https?:\/\//);
+      for (const url of [post?.imageUrl, post?.displayUrl, post?.thumbnailUrl]) expect(url).toMatch(/^https?:\/\//);
+      expect(post?.placeholder).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      // The upload was replaced by its metadata-free copy.
+      expect(post?.storageId).not.toBe(storageId);
       expect((await ada.client.query(api.users.getCurrentUser))?.posts).toBe(1);
     });
 
@@ -169,7 +185,10 @@ describeEach(
       }
       const feedItems = await get().documents("feedItems");
       expect(feedItems.map((item) => item.postId)).toEqual([kept]);
-      expect(await get().documents("_storage")).toHaveLength(1);
+      // What remains is the kept post's photo and its two variants.
+      const [keptPost] = (await get().documents("posts")).filter((p) => p._id === kept);
+      const keptFiles = [keptPost.storageId, keptPost.displayId, keptPost.thumbnailId];
+      expect((await get().documents("_storage")).map((f) => f._id).sort()).toEqual(keptFiles.sort());
     });
 
     it("only the author can delete a post", async () => {

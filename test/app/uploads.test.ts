@@ -1,10 +1,11 @@
+import sharp from "sharp";
 import { expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { MAX_IMAGE_BYTES, MAX_OPEN_UPLOADS } from "../../convex/lib/limits";
 import { describeEach } from "./harness";
 import { signUp, signUpMany } from "./support/accounts";
-import { postImage, uploadImage } from "./support/content";
+import { filesOfPost, postImage, uploadImage } from "./support/content";
 import { expectAppError } from "./support/errors";
 import { JPEG_BYTES, PNG_BYTES } from "./support/images";
 
@@ -113,19 +114,26 @@ describeEach(
       await ada.client.mutation(api.posts.generateUploadUrl);
     });
 
-    it("the post's image is served at its imageUrl and deleted with the post", async () => {
+    it("the post's photo and its variants are served at their URLs and deleted with the post", async () => {
       const ada = await signUp(get());
       const storageId = await upload(ada.clerkId, JPEG_BYTES, "image/jpeg");
       const postId = await ada.client.mutation(api.posts.createPost, { storageId });
-      const { imageUrl } = (await ada.client.query(api.posts.getPost, { postId }))!;
-      const served = await get().fetchUrl(imageUrl);
-      expect(served.status).toBe(200);
-      expect(served.headers.get("content-type")).toBe("image/jpeg");
-      expect(new Uint8Array(await served.arrayBuffer())).toEqual(JPEG_BYTES);
+      await get().settle();
+      const post = (await ada.client.query(api.posts.getPost, { postId }))!;
+      const urls = [post.imageUrl, post.displayUrl!, post.thumbnailUrl!];
+      const types = [];
+      for (const url of urls) {
+        const served = await get().fetchUrl(url);
+        expect(served.status).toBe(200);
+        types.push(served.headers.get("content-type"));
+        // Each is the 8×8 grey photo, re-encoded.
+        expect(await sharp(Buffer.from(await served.arrayBuffer())).metadata()).toMatchObject({ width: 8, height: 8 });
+      }
+      expect(types).toEqual(["image/jpeg", "image/webp", "image/webp"]);
 
       await ada.client.mutation(api.posts.deletePost, { postId });
       expect(await get().documents("_storage")).toEqual([]);
-      expect((await get().fetchUrl(imageUrl)).status).toBe(404);
+      for (const url of urls) expect((await get().fetchUrl(url)).status).toBe(404);
     });
 
     it("uploads never attached to a post are swept; attached ones stay", async () => {
@@ -134,11 +142,12 @@ describeEach(
       const refused = await upload(bob.clerkId, new TextEncoder().encode("hello"), "text/plain");
       await expectAppError(bob.client.mutation(api.posts.createPost, { storageId: refused }), "INVALID_ARGUMENT");
       const postId = await postImage(get(), bob);
-      const { storageId: used } = (await bob.client.query(api.posts.getPost, { postId }))!;
+      const used = await filesOfPost(get(), postId);
+      expect(used).toHaveLength(3);
 
       await get().drainScheduled();
       const remaining = (await get().documents("_storage")).map((file) => file._id);
-      expect(remaining).toEqual([used]);
+      expect(remaining.sort()).toEqual(used.sort());
       expect(remaining).not.toContain(orphan);
       expect(await get().documents("uploadTickets")).toEqual([]);
       // The swept upload cannot be posted any more.

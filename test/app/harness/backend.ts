@@ -51,6 +51,17 @@ export interface AppBackend {
    * the future (the backend's clock moves forward as far as needed).
    */
   drainScheduled(): Promise<void>;
+  /**
+   * Waits until every scheduled function that is due now has run (the
+   * photo processing `createPost` starts, a cascade's next batch), without
+   * moving the clock: jobs due later stay pending.
+   */
+  settle(): Promise<void>;
+  /**
+   * Writes documents as an import of older data would, bypassing the app's
+   * functions (for migrations of data earlier versions wrote). Returns their ids.
+   */
+  insertDocuments(table: string, documents: Record<string, unknown>[]): Promise<string[]>;
   /** Every document of `table` (system tables such as `_storage` included). */
   documents(table: string): Promise<Record<string, unknown>[]>;
   /**

@@ -77,6 +77,16 @@ class EngineBackend implements AppBackend {
     this.clockOffsetMs = result.clockOffsetMs;
   }
 
+  async settle(): Promise<void> {
+    await this.adminApi("POST", "scheduler/drain", { advanceClock: false });
+  }
+
+  async insertDocuments(table: string, documents: Record<string, unknown>[]): Promise<string[]> {
+    // An operator's import: straight into the store, in one transaction.
+    const { engine } = this.running;
+    return await engine.app.runtime.transact(() => documents.map((doc) => engine.store.insert(table, doc as never)));
+  }
+
   /** The deployment clock runs ahead of ours by what the last drain moved it. */
   async now(): Promise<number> {
     return Date.now() + this.clockOffsetMs;
