@@ -1,13 +1,17 @@
 /**
- * File storage benchmark (issue #6): a 2 MiB image uploaded through the URL
- * `posts.generateUploadUrl` returns (raw bytes, streamed to disk, hashed,
- * fsynced, `_storage` row committed) and served back from its `imageUrl`,
+ * File storage benchmark (issue #6): a 2 MiB file uploaded through the URL
+ * `storage.generateUploadUrl` returns (raw bytes, streamed to disk, hashed,
+ * fsynced, `_storage` row committed) and served back from its
+ * `storage.getUrl` URL,
  * next to baselines on the same bytes in the same run: a plain file copy,
  * a copy that also fsyncs (what an upload must do to be durable), and the
  * file streamed by a bare `node:http` server over the same loopback.
  *
  * Uploads run one at a time (each also needs a mutation for its URL, not
  * timed); serving is measured one at a time and with 8 requests in flight.
+ * The app is the bare file-storage fixture: the Instagram app would process
+ * every photo (`bench/photo-processing.bench.ts` measures that), so its
+ * files would not stay the bytes uploaded.
  */
 import { ConvexHttpClient } from "convex/browser";
 import { copyFileSync, createReadStream, mkdtempSync, openSync, fsyncSync, closeSync, rmSync, writeFileSync, readFileSync } from "node:fs";
@@ -15,11 +19,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { api, internal } from "../convex/_generated/api";
+import { makeFunctionReference } from "convex/server";
 import { createEngine } from "../engine/engine";
-import { adminClient } from "../test/support/admin-client";
 import { seededRandom } from "../test/support/seeded-random";
-import { startTestIssuer } from "../test/support/test-issuer";
 
 const SIZE = 2 * 1024 * 1024;
 const UPLOADS = 40;
@@ -27,6 +29,9 @@ const SERVES = 100;
 const COPIES = 40;
 const CONCURRENCY = 8;
 const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const FILES_APP = path.resolve("test/engine/fixtures/files/convex");
+const generateUploadUrl = makeFunctionReference<"mutation", Record<string, never>, string>("files:generateUploadUrl");
+const describeFile = makeFunctionReference<"query", { storageId: string }, { url: string | null }>("files:describe");
 
 /** Fixed-seed bytes behind a PNG signature: the same image every run. */
 function image(): Buffer {
@@ -78,15 +83,7 @@ async function main(): Promise<void> {
   const bytes = image();
   const dataDir = mkdtempSync(path.join(tmpdir(), "bench-storage-"));
   const scratch = mkdtempSync(path.join(tmpdir(), "bench-storage-copy-"));
-  const issuer = await startTestIssuer();
-  const engine = await createEngine({
-    appDir: path.resolve("convex"),
-    dataDir,
-    port: 0,
-    sitePort: 0,
-    env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
-    logger: quiet,
-  });
+  const engine = await createEngine({ appDir: FILES_APP, dataDir, port: 0, sitePort: 0, logger: quiet });
   const plain = createServer((_req, res) => {
     res.writeHead(200, { "Content-Type": "image/png", "Content-Length": SIZE });
     createReadStream(source).pipe(res);
@@ -94,25 +91,18 @@ async function main(): Promise<void> {
   const source = path.join(scratch, "source.png");
   writeFileSync(source, bytes);
   try {
-    await adminClient(engine.cloudUrl, engine.adminKey).mutation(internal.users.createUser, {
-      clerkId: "user_bench",
-      email: "bench@example.com",
-      username: "bench",
-    });
     const client = new ConvexHttpClient(engine.cloudUrl, { logger: false });
-    client.setAuth(await issuer.mint({ sub: "user_bench" }));
 
-    // Upload: only the POST is timed; each upload becomes a post so the app's open-upload limit never bites.
+    // Upload: only the POST is timed.
     const imageUrls: string[] = [];
     const uploads: number[] = [];
     for (let i = 0; i < UPLOADS; i += 1) {
-      const url = await client.mutation(api.posts.generateUploadUrl, {});
+      const url = await client.mutation(generateUploadUrl, {});
       const start = performance.now();
       const response = await fetch(url, { method: "POST", headers: { "Content-Type": "image/png" }, body: bytes as unknown as BodyInit });
       const { storageId } = (await response.json()) as { storageId: string };
       uploads.push(performance.now() - start);
-      const postId = await client.mutation(api.posts.createPost, { storageId: storageId as never });
-      imageUrls.push((await client.query(api.posts.getPost, { postId }))!.imageUrl);
+      imageUrls.push((await client.query(describeFile, { storageId })).url!);
     }
     const first = Buffer.from(await (await fetch(imageUrls[0]!)).arrayBuffer());
     if (!first.equals(bytes)) throw new Error("served bytes differ from the uploaded ones");
@@ -140,8 +130,8 @@ async function main(): Promise<void> {
     console.log(`\n2 MiB image (${SIZE} bytes); MB = 10^6 bytes; one request at a time unless noted`);
     console.table([
       row("upload: POST to generateUploadUrl's URL", uploads),
-      row("serve: GET imageUrl", serves),
-      row(`serve: GET imageUrl, ${CONCURRENCY} in flight`, serves, serveWall),
+      row("serve: GET storage.getUrl's URL", serves),
+      row(`serve: GET storage.getUrl's URL, ${CONCURRENCY} in flight`, serves, serveWall),
       row("baseline: node:http streaming the file", plainServes),
       row("baseline: plain file copy (copyFile)", copies),
       row("baseline: file copy + fsync", syncedCopies),
@@ -149,7 +139,6 @@ async function main(): Promise<void> {
   } finally {
     plain.close();
     await engine.close();
-    await issuer.close();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -112,6 +112,13 @@ async function main(): Promise<void> {
     posts.push(await author.client.mutation(api.posts.createPost, { storageId, caption: pick(CAPTIONS) }));
     progress.tick(`post ${i + 1}/${POSTS}`);
   }
+  // Others see a post once its photo is processed (a scheduled action): wait for those that are due.
+  const drained = await fetch(`${engine.cloudUrl}/api/admin/scheduler/drain`, {
+    method: "POST",
+    headers: { Authorization: `Convex ${engine.adminKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ advanceClock: false }),
+  });
+  if (!drained.ok) throw new Error(`waiting for photo processing failed: ${drained.status} ${await drained.text()}`);
 
   // 3. Follows, likes, comments and bookmarks (the app writes the notifications).
   for (const user of users) {

@@ -67,9 +67,13 @@ describe("the dashboard on the Instagram app", () => {
     const files = (await get("files?limit=2")).body as { files: { _id: string; missing: boolean }[]; nextCursor: string | null; total: number };
     expect(files.files.map((f) => f._id)).toEqual([seeded.orphanUpload, seeded.missingPhoto]);
     expect(files.files.map((f) => f.missing)).toEqual([false, true]);
-    expect(files.total).toBe(3);
-    const rest = (await get(`files?limit=2&cursor=${files.nextCursor}`)).body as { files: { _id: string }[]; nextCursor: string | null };
-    expect(rest).toMatchObject({ files: [{ _id: seeded.storedPhoto }], nextCursor: null });
+    // Two posts of three files each (original, display, thumbnail) and the orphan.
+    expect(files.total).toBe(7);
+    const rest = (await get(`files?limit=10&cursor=${files.nextCursor}`)).body as { files: { _id: string }[]; nextCursor: string | null };
+    expect(rest.nextCursor).toBeNull();
+    expect(rest.files).toHaveLength(5);
+    // Oldest last: Ada's post came first, its original first of all.
+    expect(rest.files.at(-1)?._id).toBe(seeded.storedPhoto);
   });
 
   test("signs in with the admin key and browses tables, newest first, and a document in full", async () => {
@@ -83,7 +87,7 @@ describe("the dashboard on the Instagram app", () => {
     await grid.locator("tbody tr[data-key]").nth(2).waitFor();
     // Newest first: cleo signed up last.
     expect(await grid.locator("tbody tr[data-key]").first().textContent()).toContain("user_cleo");
-    expect(await tables.getByRole("link", { name: /_storage\s*3/ }).count()).toBe(1);
+    expect(await tables.getByRole("link", { name: /_storage\s*7/ }).count()).toBe(1);
     expect(await page.getByText("3 documents").count()).toBe(1);
     await browser.screenshot("02-tables");
 

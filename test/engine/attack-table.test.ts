@@ -8,6 +8,7 @@ import { clerkEvent, clerkUser, newWebhookSecret, svixHeaders } from "../app/sup
 import { adminClient } from "../support/admin-client";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
 import { startTestIssuer, type TestIssuer } from "../support/test-issuer";
+import { drainScheduler } from "./scheduler-support/scheduler-helpers";
 
 /**
  * The attack table: each attempt against the running engine is refused with a
@@ -36,6 +37,8 @@ describe("attack table", () => {
     const upload = await fetch(url, { method: "POST", headers: { "Content-Type": "image/png" }, body: uniquePng() as unknown as BodyInit });
     const { storageId } = (await upload.json()) as { storageId: Id<"_storage"> };
     alicePost = await alice.mutation(api.posts.createPost, { storageId, caption: "mine" });
+    // Bob sees (and can like) the post once its photo is processed.
+    await drainScheduler(running.engine, { advanceClock: false });
     aliceComment = await alice.mutation(api.comments.addComment, { postId: alicePost, content: "my comment" });
     await bob.mutation(api.posts.toggleLike, { postId: alicePost });
     await alice.mutation(api.bookmarks.toggleBookmark, { postId: alicePost });

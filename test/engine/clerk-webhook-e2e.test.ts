@@ -74,6 +74,8 @@ describe("Clerk sign-up end to end on the engine", () => {
     const upload = await fetch(uploadUrl, { method: "POST", headers: { "Content-Type": "image/png" }, body: uniquePng() as unknown as BodyInit });
     const { storageId } = (await upload.json()) as { storageId: Id<"_storage"> };
     const postId = await ada.mutation(api.posts.createPost, { storageId, caption: "first light" });
+    // Others see the post once its photo is processed (a scheduled action).
+    await drain(engine, { advanceClock: false });
     const staysMe = (await stays.query(api.users.getCurrentUser, {}))!;
     await stays.mutation(api.users.toggleFollow, { followingId: me!._id });
     await stays.mutation(api.posts.toggleLike, { postId });
@@ -112,10 +114,11 @@ async function documents(engine: EngineProcess, table: string): Promise<Record<s
   return ((await response.json()) as { documents: Record<string, unknown>[] }).documents;
 }
 
-async function drain(engine: EngineProcess): Promise<void> {
+async function drain(engine: EngineProcess, body: Record<string, unknown> = {}): Promise<void> {
   const response = await fetch(`${engine.cloudUrl}/api/admin/scheduler/drain`, {
     method: "POST",
-    headers: { Authorization: `Convex ${engine.adminKey}` },
+    headers: { Authorization: `Convex ${engine.adminKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
   });
   expect(response.status).toBe(200);
 }

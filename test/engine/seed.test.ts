@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { ConvexHttpClient } from "convex/browser";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { api } from "../../convex/_generated/api";
 import { spawnEngine, type EngineProcess } from "../support/engine-process";
 import { APP_DIR } from "../support/test-engine";
 
@@ -40,13 +42,17 @@ test("npm run seed fills a running engine with users, photos, follows, likes, co
   expect(users).toHaveLength(5);
   expect(events).toHaveLength(5); // every user came through the webhook
   expect(posts).toHaveLength(8);
-  expect(files).toHaveLength(8);
+  // Each photo: its metadata-free original, a display variant and a thumbnail.
+  expect(files).toHaveLength(3 * 8);
   expect(likes.length + follows.length).toBeGreaterThan(0);
   expect(notifications.length).toBeGreaterThan(0);
   // Counters equal the rows they count.
   for (const post of posts) expect(post.likes).toBe(likes.filter((l) => l.postId === post._id).length);
-  // Every post's photo is a real PNG served at its imageUrl.
-  const photo = await fetch(posts[0]!.imageUrl as string);
+  // Every post's photo is a real PNG served at its imageUrl, and processed.
+  const feed = await new ConvexHttpClient(engine.cloudUrl, { logger: false }).query(api.posts.getFeedPosts, {});
+  expect(feed).toHaveLength(8);
+  for (const post of feed) expect(post.thumbnailUrl).not.toBeNull();
+  const photo = await fetch(feed[0]!.imageUrl);
   expect(photo.headers.get("content-type")).toBe("image/png");
   expect(Buffer.from(await photo.arrayBuffer()).subarray(1, 4).toString()).toBe("PNG");
 }, 60_000);

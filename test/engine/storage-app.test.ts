@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import sharp from "sharp";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { api } from "../../convex/_generated/api";
@@ -23,45 +24,55 @@ describe("the Instagram app's files on the engine", () => {
     await app?.close();
   });
 
-  test("upload → createPost → the feed's imageUrl serves the same bytes; deletePost removes the file from disk", async () => {
+  test("upload → createPost → the feed's imageUrl serves the same picture; deletePost removes every file from disk", async () => {
     const ada = await app.signUp("ada");
     const image = pngBytes(300_000, 1);
     const storageId = await app.upload(ada.client, image, "image/png");
     const postId = await ada.client.mutation(api.posts.createPost, { storageId, caption: "first" });
+    expect(existsSync(path.join(blobs, storageId))).toBe(true);
+    await app.settle();
 
     const [item] = await ada.client.query(api.posts.getFeedPosts, {});
-    expect(item).toMatchObject({ _id: postId, storageId, caption: "first" });
-    expect(item.imageUrl).toBe(`${app.running.engine.cloudUrl}/api/storage/${storageId}`);
+    expect(item).toMatchObject({ _id: postId, caption: "first" });
+    // Processing replaced the upload with a metadata-free copy; a PNG stays lossless.
+    expect(item.storageId).not.toBe(storageId);
+    expect(existsSync(path.join(blobs, storageId))).toBe(false);
+    expect(item.imageUrl).toBe(`${app.running.engine.cloudUrl}/api/storage/${item.storageId}`);
     const served = await fetch(item.imageUrl);
     expect(served.status).toBe(200);
     expect(served.headers.get("content-type")).toBe("image/png");
-    expect(new Uint8Array(await served.arrayBuffer())).toEqual(image);
-    expect(existsSync(path.join(blobs, storageId))).toBe(true);
+    const pixels = (bytes: Uint8Array) => sharp(bytes).removeAlpha().raw().toBuffer();
+    expect(await pixels(new Uint8Array(await served.arrayBuffer()))).toEqual(await pixels(image));
+    const files = await app.filesOfPost(postId);
+    expect(files).toHaveLength(3);
+    expect(new Set(filesIn(blobs))).toEqual(new Set(files));
 
     await ada.client.mutation(api.posts.deletePost, { postId });
-    expect(existsSync(path.join(blobs, storageId))).toBe(false);
-    expect((await fetch(item.imageUrl)).status).toBe(404);
+    expect(filesIn(blobs)).toEqual([]);
+    for (const url of [item.imageUrl, item.displayUrl!, item.thumbnailUrl!]) expect((await fetch(url)).status).toBe(404);
     expect(await app.documents("_storage")).toEqual([]);
   });
 
   test("an upload never used by a post is removed by the app's scheduled clean-up; a posted one stays", async () => {
     const [ada, bob] = [await app.signUp("ada"), await app.signUp("bob")];
     const orphan = await app.upload(ada.client, pngBytes(1000, 2), "image/png");
-    const used = await app.upload(bob.client, pngBytes(1000, 3), "image/jpeg");
-    await bob.client.mutation(api.posts.createPost, { storageId: used });
-    expect(new Set(filesIn(blobs))).toEqual(new Set([orphan, used]));
+    const upload = await app.upload(bob.client, pngBytes(1000, 3), "image/jpeg");
+    const postId = await bob.client.mutation(api.posts.createPost, { storageId: upload });
+    await app.settle();
+    const used = await app.filesOfPost(postId);
+    expect(new Set(filesIn(blobs))).toEqual(new Set([orphan, ...used]));
 
     // The sweep is scheduled two upload windows ahead; the drain moves the deployment clock there.
     const drained = await drainScheduler(app.running.engine);
     expect(drained.clockOffsetMs).toBeGreaterThan(2 * 60 * 60 * 1000);
-    expect(filesIn(blobs)).toEqual([used]);
-    expect((await app.documents("_storage")).map((f) => f._id)).toEqual([used]);
+    expect(new Set(filesIn(blobs))).toEqual(new Set(used));
+    expect(new Set((await app.documents("_storage")).map((f) => f._id))).toEqual(new Set(used));
     const jobs = await app.documents("_scheduled_functions");
     expect(jobs.filter((j) => j.name === "uploads.js:expireTicket").map((j) => (j.state as { kind: string }).kind)).toEqual([
       "success",
       "success",
     ]);
-    expect((await fetch(`${app.running.engine.cloudUrl}/api/storage/${used}`)).status).toBe(200);
+    for (const id of used) expect((await fetch(`${app.running.engine.cloudUrl}/api/storage/${id}`)).status).toBe(200);
   });
 
   test("createPost refuses a file that is not an image, and an SVG", async () => {

@@ -113,6 +113,8 @@ class EngineBackend implements AppBackend {
   }
 
   async close(): Promise<void> {
+    // Photo processing may still run; let it finish before the data folder goes.
+    await this.settle();
     await this.running.close();
   }
 

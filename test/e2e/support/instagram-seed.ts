@@ -2,7 +2,7 @@ import { rmSync, existsSync } from "node:fs";
 import path from "node:path";
 import { ConvexHttpClient } from "convex/browser";
 import { api, internal } from "../../../convex/_generated/api";
-import type { Id } from "../../../convex/_generated/dataModel";
+import type { Doc, Id } from "../../../convex/_generated/dataModel";
 import type { Engine } from "../../../engine/engine";
 import { generatePhoto } from "../../../scripts/seed/generated-photo";
 import { adminClient } from "../../support/admin-client";
@@ -10,9 +10,9 @@ import { adminClient } from "../../support/admin-client";
 /** What the seed made, for the test to look for in the dashboard. */
 export interface SeededApp {
   users: { name: string; clerkId: string; id: Id<"users"> }[];
-  /** A posted photo whose bytes are on disk. */
+  /** A posted photo (its processed original, a 160 px PNG) whose bytes are on disk. */
   storedPhoto: Id<"_storage">;
-  /** A posted photo whose bytes were removed from disk behind the engine's back. */
+  /** A posted photo's file (its thumbnail, the newest file of the post) whose bytes were removed from disk behind the engine's back. */
   missingPhoto: Id<"_storage">;
   /** An upload no post uses; its clean-up job is pending. */
   orphanUpload: Id<"_storage">;
@@ -51,10 +51,15 @@ export async function seedInstagram(engine: Engine, dataDir: string): Promise<Se
     if (response.status !== 200) throw new Error(`upload failed: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { storageId: Id<"_storage"> }).storageId;
   };
-  const storedPhoto = await upload(ada, 7);
-  const postId = await ada.mutation(api.posts.createPost, { storageId: storedPhoto, caption: "Sunset over the hills" });
-  const missingPhoto = await upload(ben, 11);
-  await ben.mutation(api.posts.createPost, { storageId: missingPhoto, caption: "Morning light" });
+  // Each post's photo is processed (a scheduled action) before the next file
+  // is uploaded, so files are created in a known order: upload, then the
+  // post's original, display variant and thumbnail.
+  const postId = await ada.mutation(api.posts.createPost, { storageId: await upload(ada, 7), caption: "Sunset over the hills" });
+  await settle(engine);
+  const bensPost = await ben.mutation(api.posts.createPost, { storageId: await upload(ben, 11), caption: "Morning light" });
+  await settle(engine);
+  const storedPhoto = (await postDocument(engine, postId)).storageId;
+  const missingPhoto = (await postDocument(engine, bensPost)).thumbnailId!;
   const orphanUpload = await upload(ben, 3);
   await ben.mutation(api.posts.toggleLike, { postId });
   await ben.mutation(api.comments.addComment, { postId, content: "Beautiful colours!" });
@@ -63,4 +68,23 @@ export async function seedInstagram(engine: Engine, dataDir: string): Promise<Se
   if (!existsSync(blob)) throw new Error(`expected the stored file at ${blob}`);
   rmSync(blob);
   return { users, storedPhoto, missingPhoto, orphanUpload };
+}
+
+/** Waits for the scheduled work that is due now (photo processing). */
+async function settle(engine: Engine): Promise<void> {
+  const response = await fetch(`${engine.cloudUrl}/api/admin/scheduler/drain`, {
+    method: "POST",
+    headers: { Authorization: `Convex ${engine.adminKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ advanceClock: false }),
+  });
+  if (!response.ok) throw new Error(`drain failed: ${response.status} ${await response.text()}`);
+}
+
+/** A post as stored, through the admin API. */
+async function postDocument(engine: Engine, postId: Id<"posts">): Promise<Doc<"posts">> {
+  const response = await fetch(`${engine.cloudUrl}/api/admin/document?id=${postId}`, {
+    headers: { Authorization: `Convex ${engine.adminKey}` },
+  });
+  if (!response.ok) throw new Error(`post ${postId}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { document: Doc<"posts"> }).document;
 }

@@ -1,5 +1,6 @@
 import { ConvexHttpClient } from "convex/browser";
 import { ConvexError } from "convex/values";
+import { PNG } from "pngjs";
 import { expect } from "vitest";
 import { api, internal } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
@@ -22,6 +23,10 @@ export interface InstagramDeployment {
   upload(client: ConvexHttpClient, bytes: Uint8Array, contentType: string): Promise<Id<"_storage">>;
   /** Every document of a table, through the admin API. */
   documents(table: string): Promise<Record<string, unknown>[]>;
+  /** Waits for the scheduled work that is due now (photo processing after `createPost`). */
+  settle(): Promise<void>;
+  /** The storage ids of a post's photo and its processed variants. */
+  filesOfPost(postId: Id<"posts">): Promise<Id<"_storage">[]>;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,12 @@ export async function startInstagram(): Promise<InstagramDeployment> {
   const running = await startTestEngine({ env: { CLERK_JWT_ISSUER_DOMAIN: testIssuer.issuer } });
   const { cloudUrl, adminKey } = running.engine;
   const admin = adminClient(cloudUrl, adminKey);
+  const documents = async (table: string) => {
+    const response = await fetch(`${cloudUrl}/api/admin/documents?table=${table}&limit=1000`, {
+      headers: { Authorization: `Convex ${adminKey}` },
+    });
+    return ((await response.json()) as { documents: Record<string, unknown>[] }).documents;
+  };
   return {
     running,
     admin,
@@ -56,14 +67,28 @@ export async function startInstagram(): Promise<InstagramDeployment> {
       expect(response.status).toBe(200);
       return ((await response.json()) as { storageId: Id<"_storage"> }).storageId;
     },
-    async documents(table) {
-      const response = await fetch(`${cloudUrl}/api/admin/documents?table=${table}&limit=1000`, {
-        headers: { Authorization: `Convex ${adminKey}` },
-      });
-      return ((await response.json()) as { documents: Record<string, unknown>[] }).documents;
+    documents,
+    settle: () => settle(running),
+    async filesOfPost(postId) {
+      const post = (await documents("posts")).find((row) => row._id === postId);
+      if (post === undefined) throw new Error(`post ${postId} does not exist`);
+      return [post.storageId, post.displayId, post.thumbnailId].filter((id) => id !== undefined) as Id<"_storage">[];
     },
-    close: () => running.close(),
+    async close() {
+      // Photo processing may still run; let it finish before the data folder goes.
+      await settle(running);
+      await running.close();
+    },
   };
+}
+
+async function settle(running: TestEngine): Promise<void> {
+  const response = await fetch(`${running.engine.cloudUrl}/api/admin/scheduler/drain`, {
+    method: "POST",
+    headers: { Authorization: `Convex ${running.engine.adminKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ advanceClock: false }),
+  });
+  if (!response.ok) throw new Error(`drain failed with ${response.status}: ${await response.text()}`);
 }
 
 /** Expects `promise` to reject with the app's ConvexError `code`. */
@@ -76,14 +101,17 @@ export async function expectAppError(promise: Promise<unknown>, code: string): P
   expect((error as ConvexError<{ code: string }>).data.code).toBe(code);
 }
 
-/** A PNG signature followed by deterministic bytes: `n` bytes in all. */
+/**
+ * A valid PNG of deterministic noise, about `n` bytes (noise does not
+ * compress, so its size follows its pixel count), different for every seed.
+ */
 export function pngBytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const side = Math.max(1, Math.round(Math.sqrt(n / 3)));
+  const png = new PNG({ width: side, height: side, colorType: 2 });
   let x = seed;
-  for (let i = 8; i < n; i += 1) {
+  for (let i = 0; i < png.data.length; i += 1) {
     x = (x * 1664525 + 1013904223) >>> 0;
-    out[i] = x >>> 24;
+    png.data[i] = (i & 3) === 3 ? 255 : x >>> 24;
   }
-  return out;
+  return new Uint8Array(PNG.sync.write(png, { colorType: 2 }));
 }
