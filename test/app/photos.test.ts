@@ -57,17 +57,17 @@ describeEach("photos", (get) => {
 
   it("variants have their stated sizes, orientation applied; the placeholder decodes", async () => {
     const ada = await signUp(get());
-    // Stored 2400×1800 with EXIF orientation 6: the camera was held upright, so it shows 1800×2400.
-    const { postId } = await post(get(), ada, await makePhoto({ width: 2400, height: 1800, exif: { orientation: 6 } }));
+    // Stored 1600×1200 with EXIF orientation 6: the camera was held upright, so it shows 1200×1600.
+    const { postId } = await post(get(), ada, await makePhoto({ width: 1600, height: 1200, exif: { orientation: 6 } }));
     await get().settle();
     const seen = (await ada.client.query(api.posts.getPost, { postId }))!;
-    expect([seen.width, seen.height]).toEqual([1800, 2400]);
+    expect([seen.width, seen.height]).toEqual([1200, 1600]);
 
     const sizes = async (url: string) => {
       const meta = await fileMetadata(await download(get(), url));
       return [meta.format, meta.width, meta.height, meta.orientation ?? 1];
     };
-    expect(await sizes(seen.imageUrl)).toEqual(["jpeg", 1800, 2400, 1]);
+    expect(await sizes(seen.imageUrl)).toEqual(["jpeg", 1200, 1600, 1]);
     expect(await sizes(seen.displayUrl!)).toEqual(["webp", (DISPLAY_MAX_SIDE * 3) / 4, DISPLAY_MAX_SIDE, 1]);
     expect(await sizes(seen.thumbnailUrl!)).toEqual(["webp", (THUMBNAIL_MAX_SIDE * 3) / 4, THUMBNAIL_MAX_SIDE, 1]);
 

@@ -27,12 +27,14 @@ export function spawnEngine(options: {
   env?: Record<string, string>;
   dev?: boolean;
   extraArgs?: string[];
+  /** Extra environment variables of the engine process itself. */
+  processEnv?: Record<string, string>;
 }): Promise<EngineProcess> {
   const args = [BIN, "start", "--functions", options.appDir, "--data", options.dataDir, "--port", "0", "--site-port", "0"];
   for (const [k, v] of Object.entries(options.env ?? {})) args.push("--env", `${k}=${v}`);
   if (options.dev) args.push("--dev");
   args.push(...(options.extraArgs ?? []));
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.processEnv } });
   let output = "";
   child.stderr!.on("data", (d) => (output += String(d)));
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>

@@ -24,8 +24,21 @@ export type PhotoOptions = {
   quality?: number;
 };
 
+/** Made photos by their options: the suites ask for the same ones on each backend. */
+const made = new Map<string, Promise<Buffer>>();
+
 /** A photo of `width`×`height` pixels as stored on disk (not yet rotated by its orientation). */
-export async function makePhoto(options: PhotoOptions): Promise<Buffer> {
+export function makePhoto(options: PhotoOptions): Promise<Buffer> {
+  const key = JSON.stringify(options);
+  let photo = made.get(key);
+  if (photo === undefined) {
+    photo = encodePhoto(options);
+    made.set(key, photo);
+  }
+  return photo;
+}
+
+async function encodePhoto(options: PhotoOptions): Promise<Buffer> {
   const { width, height } = options;
   const pixels = picture(width, height, options.seed ?? 1);
   let image = sharp(pixels, { raw: { width, height, channels: 3 } });
@@ -77,29 +90,62 @@ export async function fileMetadata(bytes: Uint8Array): Promise<FileMetadata> {
 }
 
 /**
- * RGB pixels: two overlapping colour gradients and seeded grain. A pure-noise
- * picture would compress to several times a real photo's size; a flat one
- * to almost nothing.
+ * RGB pixels: colour gradients, texture at several scales (smooth value
+ * noise, as in foliage or fabric) and fine grain. A pure-noise picture would
+ * compress to several times a real photo's size, a smooth one to almost
+ * nothing, and one without mid-sized detail would shrink unrealistically
+ * well when scaled down.
  */
 function picture(width: number, height: number, seed: number): Buffer {
   const pixels = Buffer.alloc(width * height * 3);
-  let x32 = (seed * 2654435761) >>> 0 || 1;
   const phase = (seed % 97) / 97;
+  const octaves = [
+    { cell: 6, weight: 28 },
+    { cell: 24, weight: 40 },
+    { cell: 96, weight: 50 },
+  ];
+  let grain = (seed * 2654435761) >>> 0 || 1;
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
-      x32 ^= x32 << 13;
-      x32 ^= x32 >>> 17;
-      x32 ^= x32 << 5;
-      const grain = ((x32 >>> 0) % 24) - 12;
+      let texture = 0;
+      for (const { cell, weight } of octaves) texture += weight * (valueNoise(x / cell, y / cell, seed + cell) - 0.5);
+      grain ^= grain << 13;
+      grain ^= grain >>> 17;
+      grain ^= grain << 5;
+      const fine = ((grain >>> 0) % 16) - 8;
       const u = x / width;
       const v = y / height;
       const i = (y * width + x) * 3;
-      pixels[i] = clamp(255 * (0.5 + 0.5 * Math.sin(6 * u + phase * 6)) + grain);
-      pixels[i + 1] = clamp(255 * v + grain);
-      pixels[i + 2] = clamp(255 * (0.5 + 0.5 * Math.cos(4 * (u + v) + phase)) + grain);
+      pixels[i] = clamp(255 * (0.5 + 0.4 * Math.sin(6 * u + phase * 6)) + texture + fine);
+      pixels[i + 1] = clamp(40 + 175 * v + texture * 0.8 + fine);
+      pixels[i + 2] = clamp(255 * (0.5 + 0.4 * Math.cos(4 * (u + v) + phase)) - texture * 0.6 + fine);
     }
   }
   return pixels;
+}
+
+/** Smooth noise in [0, 1): random values on an integer grid, interpolated (smoothstep). */
+function valueNoise(x: number, y: number, seed: number): number {
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const fx = x - x0;
+  const fy = y - y0;
+  const sx = fx * fx * (3 - 2 * fx);
+  const sy = fy * fy * (3 - 2 * fy);
+  const top = lerp(lattice(x0, y0, seed), lattice(x0 + 1, y0, seed), sx);
+  const bottom = lerp(lattice(x0, y0 + 1, seed), lattice(x0 + 1, y0 + 1, seed), sx);
+  return lerp(top, bottom, sy);
+}
+
+/** A fixed pseudo-random value in [0, 1) for a grid point. */
+function lattice(x: number, y: number, seed: number): number {
+  let h = Math.imul(x, 374761393) ^ Math.imul(y, 668265263) ^ Math.imul(seed, 2246822519);
+  h = Math.imul(h ^ (h >>> 13), 1274126177);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
+function lerp(a: number, b: number, t: number): number {
+  return a + (b - a) * t;
 }
 
 function clamp(value: number): number {

@@ -22,7 +22,7 @@ import type { AppBackend, AppClient, BackendFactory } from "./backend";
  * - Time: fake timers (this file only), so `drainScheduled()` can run jobs
  *   due hours ahead (the orphan-upload sweep) by moving the clock forward.
  *   The clock stands still otherwise; nothing scheduled runs before a drain
- *   or a `settle()` (which runs what is due now, the clock unmoved). Both
+ *   or a `settle()` (which runs what is due now, the clock moving a millisecond a job at most). Both
  *   run jobs one at a time (see `runJobs`).
  *   While it stands still, convex-test gives each insert the next 0.001 ms,
  *   so `_creationTime` runs ahead of `Date.now()`; the app never compares
@@ -84,7 +84,10 @@ function makeClient(accessor: ConvexTest, publicOnly: boolean): AppClient {
 class ConvexTestBackend implements AppBackend {
   readonly name = "convex-test";
 
-  constructor(private readonly t: ConvexTest) {}
+  constructor(
+    private readonly t: ConvexTest,
+    private readonly restoreTimers: () => void,
+  ) {}
 
   client(clerkId: string | null): AppClient {
     if (clerkId === null) return makeClient(this.t, true);
@@ -145,7 +148,8 @@ class ConvexTestBackend implements AppBackend {
    * One at a time because convex-test tracks "inside a transaction" for the
    * whole deployment, so an action's `storage.store` that overlaps another
    * function's transaction writes outside of any (a mock limitation; a real
-   * deployment runs them concurrently).
+   * deployment runs them concurrently). `oneTimerPerMoment` makes "the next
+   * timer" a single job.
    */
   private async runJobs(includeFuture: boolean): Promise<void> {
     // Batched clean-ups reschedule themselves many times; allow plenty.
@@ -193,6 +197,7 @@ class ConvexTestBackend implements AppBackend {
   async close(): Promise<void> {
     await this.t.finishInProgressScheduledFunctions();
     vi.unstubAllEnvs();
+    this.restoreTimers();
     vi.useRealTimers();
   }
 }
@@ -202,12 +207,34 @@ type Collectable = { collect(): Promise<Record<string, unknown>[]> };
 type ReadAny = { query(table: string): Collectable; system: { query(table: string): Collectable } };
 
 
+/**
+ * Gives every fake timer a moment of its own (a later millisecond when its
+ * moment is taken), so advancing to the next timer fires exactly one
+ * scheduled function: vitest fires every timer due at the moment it
+ * advances to. Only convex-test's scheduler sets timers here (app code may
+ * not), and the fake clock moves by at most a millisecond per job.
+ */
+function oneTimerPerMoment(): () => void {
+  const fakeSetTimeout = globalThis.setTimeout;
+  const taken = new Set<number>();
+  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms = 0, ...rest: unknown[]) => {
+    let at = Date.now() + Math.max(0, Math.floor(ms));
+    while (taken.has(at)) at += 1;
+    taken.add(at);
+    return fakeSetTimeout(callback, at - Date.now(), ...rest);
+  }) as typeof setTimeout;
+  return () => {
+    globalThis.setTimeout = fakeSetTimeout;
+  };
+}
+
 /** Fresh convex-test deployments of the app. */
 export const convexTestBackend: BackendFactory = {
   name: "convex-test",
   async create() {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    const restoreTimers = oneTimerPerMoment();
     for (const name of APP_ENV_VARS) vi.stubEnv(name, undefined);
-    return new ConvexTestBackend(convexTest(schema, modules));
+    return new ConvexTestBackend(convexTest(schema, modules), restoreTimers);
   },
 };
