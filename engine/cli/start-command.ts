@@ -4,7 +4,7 @@ import { startDevSession, type DevSession } from "../dev/dev-session.js";
 import { createEngine, type Engine } from "../engine.js";
 import { EngineError } from "../errors.js";
 import type { CallRecord } from "../runtime/runtime.js";
-import { claimDataFolder } from "./running-engine.js";
+import { publishRunningEngine } from "./running-engine.js";
 import { dataDirOption, parseCommand, portOption } from "./cli-options.js";
 
 /** `start`: serves a functions folder until SIGINT/SIGTERM. */
@@ -38,27 +38,21 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   if (watch) writeGeneratedCode(appDir);
-  const claim = claimDataFolder(dataDir);
-  let engine: Engine;
-  try {
-    engine = await createEngine({
-      appDir,
-      dataDir,
-      host: typeof values.host === "string" ? values.host : undefined,
-      port: portOption(values.port, 3210, "port"),
-      sitePort: portOption(values["site-port"], 3211, "site-port"),
-      env,
-      dev,
-      allowedHosts: allowedHostsOption(values["allowed-host"]),
-      remoteDevToken: values["allow-remote-dev-token"] === true,
-      onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
-      onCall: watch ? printFailure : undefined,
-    });
-  } catch (e) {
-    claim.release();
-    throw e;
-  }
-  claim.publish({ cloudUrl: engine.cloudUrl, siteUrl: engine.siteUrl, adminKey: engine.adminKey });
+  // createEngine takes the data folder's lock; a second engine is refused there.
+  const engine: Engine = await createEngine({
+    appDir,
+    dataDir,
+    host: typeof values.host === "string" ? values.host : undefined,
+    port: portOption(values.port, 3210, "port"),
+    sitePort: portOption(values["site-port"], 3211, "site-port"),
+    env,
+    dev,
+    allowedHosts: allowedHostsOption(values["allowed-host"]),
+    remoteDevToken: values["allow-remote-dev-token"] === true,
+    onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
+    onCall: watch ? printFailure : undefined,
+  });
+  const unpublish = publishRunningEngine(dataDir, { cloudUrl: engine.cloudUrl, siteUrl: engine.siteUrl, adminKey: engine.adminKey });
   process.stdout.write(
     `ready: API ${engine.cloudUrl}  site ${engine.siteUrl}  dashboard ${engine.cloudUrl}/dashboard  ` +
       `data ${dataDir}${dev ? "  (dev mode)" : ""}\n` +
@@ -84,8 +78,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
   });
   process.stdout.write("stopping…\n");
   session?.close();
+  unpublish();
   await engine.close();
-  claim.release();
   process.stdout.write("stopped\n");
   return 0;
 }
