@@ -192,6 +192,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       onSchedulerChange: () => scheduler.wake(),
       onCommit: (commit) => sync?.onCommit(commit),
       queryCache: options.queryCache,
+      clientErrors: {
+        redact: options.dev !== true,
+        log: (requestId, fn, message) => logger.error(`[Request ID: ${requestId}] ${fn} failed: ${message}`),
+      },
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
     clock.onAdvance(() => {
