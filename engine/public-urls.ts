@@ -36,18 +36,11 @@ export interface PublicUrls {
   /** Where this machine reaches the API (the CLI, tests): loopback when bound to every interface. */
   localCloudUrl: string;
   localSiteUrl: string;
-  /**
-   * Host names (lower case, without port) that name this deployment: the
-   * public ones, loopback and, when bound to every interface, the LAN
-   * addresses. A Host-header allowlist accepts exactly these.
-   */
-  hostnames: string[];
   /** Set when the engine had to guess the public address; the caller logs it. */
   warning: string | null;
 }
 
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
-const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
 
 /** Works out the public and local URLs of a deployment. */
 export function resolvePublicUrls(input: PublicUrlInput): PublicUrls {
@@ -80,12 +73,7 @@ export function resolvePublicUrls(input: PublicUrlInput): PublicUrls {
       : cloudUrl === localCloudUrl
         ? localSiteUrl
         : withPort(cloudUrl, input.sitePort, input.publicUrl !== undefined);
-
-  const hostnames = new Set<string>(LOOPBACK_NAMES);
-  if (!wildcard) hostnames.add(boundHost.toLowerCase());
-  for (const address of lan) hostnames.add(address);
-  for (const url of [cloudUrl, siteUrl]) hostnames.add(new URL(url).hostname.toLowerCase());
-  return { cloudUrl, siteUrl, localCloudUrl, localSiteUrl, hostnames: [...hostnames], warning };
+  return { cloudUrl, siteUrl, localCloudUrl, localSiteUrl, warning };
 }
 
 /**
