@@ -117,10 +117,10 @@ export async function feedPost(
   viewer: Doc<"users"> | null,
   load: DocLoader = docLoader(ctx),
 ): Promise<FeedPost | null> {
-  const author = await load("users", post.userId);
-  if (author === null || !(await canSeePost(ctx, viewer, post, author, load))) return null;
-  const view = await postView(ctx, post);
-  if (view === null) return null;
+  const view = await visiblePostView(ctx, post, viewer, load);
+  // The loader read the author for the visibility check already.
+  const author = view === null ? null : await load("users", post.userId);
+  if (view === null || author === null) return null;
   let isLiked = false;
   let isBookmarked = false;
   if (viewer !== null) {
