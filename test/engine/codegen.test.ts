@@ -14,15 +14,15 @@ const run = promisify(execFile);
 
 /** `npm run codegen`: `_generated/` as `npx convex codegen` writes it, and typed calls against it. */
 describe("codegen", () => {
-  test("regenerates the app's committed _generated/ byte for byte", () => {
-    for (const [name, content] of generateCode(APP_DIR)) {
+  test("regenerates the app's committed _generated/ byte for byte", async () => {
+    for (const [name, content] of await generateCode(APP_DIR)) {
       expect(content, name).toBe(readFileSync(path.join(APP_DIR, "_generated", name), "utf8"));
     }
   });
 
   describe("on a new app", () => {
     let project: string;
-    beforeAll(() => {
+    beforeAll(async () => {
       project = mkdtempSync(path.join(tmpdir(), "codegen-"));
       symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
       cpSync(path.join(APP_DIR, "tsconfig.json"), path.join(project, "convex", "tsconfig.json"), { recursive: true });
@@ -47,11 +47,11 @@ export const byName = query({
 });
 `,
       );
-      expect(writeGeneratedCode(path.join(project, "convex")).sort()).toEqual(
+      expect((await writeGeneratedCode(path.join(project, "convex"))).sort()).toEqual(
         ["api.d.ts", "api.js", "dataModel.d.ts", "server.d.ts", "server.js"],
       );
       // A second run has nothing to write (watch mode relies on this).
-      expect(writeGeneratedCode(path.join(project, "convex"))).toEqual([]);
+      expect(await writeGeneratedCode(path.join(project, "convex"))).toEqual([]);
       writeFileSync(
         path.join(project, "tsconfig.json"),
         JSON.stringify({

@@ -11,7 +11,7 @@ export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
   "1.0/queryStream": (exec, args: { query: unknown }) => {
     const tx = exec.requireTx("db.query");
     const id = exec.nextStreamId++;
-    exec.streams.set(id, exec.host.db.openStream(args.query, tx.reads));
+    exec.streams.set(id, exec.db.openStream(args.query, tx.reads));
     return `{"queryId":${id}}`;
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
@@ -23,13 +23,13 @@ export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
   },
   "1.0/db/normalizeId": (exec, args: { table: string; idString: string }) => {
     exec.requireTx("db.normalizeId");
-    const id = exec.host.db.normalizeId(args.table, args.idString);
+    const id = exec.db.normalizeId(args.table, args.idString);
     return JSON.stringify({ id });
   },
   "1.0/getSnapshotTs": (exec) => {
     exec.requireTx("getSnapshotTs");
     const bytes = new DataView(new ArrayBuffer(8));
-    bytes.setBigUint64(0, exec.host.db.latestTs(), true);
+    bytes.setBigUint64(0, exec.db.latestTs(), true);
     return JSON.stringify({ $integer: Buffer.from(bytes.buffer).toString("base64") });
   },
 };
@@ -40,7 +40,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     const id = expectId(args.id, "db.get");
     const table = tableOfAccessibleId(exec, id, "get", args.isSystem === true, args.table);
     if (table === null) return "null";
-    return exec.host.db.get(id, tx.reads) ?? "null";
+    return exec.db.get(id, tx.reads) ?? "null";
   },
   "1.0/queryStreamNext": (exec, args: { queryId: number }) => {
     exec.requireTx("db.query");
@@ -63,7 +63,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       );
     }
     exec.paginated = true;
-    const result = exec.host.db.page(
+    const result = exec.db.page(
       args.query,
       {
         cursor: args.cursor ?? null,
@@ -84,7 +84,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
   },
   "1.0/count": (exec, args: { table: string }) => {
     const tx = exec.requireTx("count");
-    return JSON.stringify(exec.host.db.count(args.table, tx.reads));
+    return JSON.stringify(exec.db.count(args.table, tx.reads));
   },
   "1.0/insert": (exec, args: { table: string; value: JSONValue }) => {
     exec.requireWritable("db.insert");
@@ -97,14 +97,14 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       }
     }
     checkUserFieldNames(fields, "db.insert");
-    const id = exec.host.db.insert(table, fields);
+    const id = exec.db.insert(table, fields);
     return JSON.stringify({ _id: id });
   },
   "1.0/shallowMerge": (exec, args: { id: unknown; value: Record<string, JSONValue>; table?: string }) => {
     const tx = exec.requireWritable("db.patch");
     const id = expectId(args.id, "db.patch");
     writableTable(exec, id, "patch", args.table);
-    const current = exec.host.db.getValue(id, tx.reads);
+    const current = exec.db.getValue(id, tx.reads);
     if (current === null) throw new EngineError("DocumentNotFound", `Patch on nonexistent document ID ${id}`);
     if (typeof args.value !== "object" || args.value === null || Array.isArray(args.value)) {
       throw new EngineError("InvalidDocument", "db.patch expects an object of fields.");
@@ -121,14 +121,14 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       else next[key] = value;
     }
     checkUserFieldNames(withoutSystemFields(next), "db.patch");
-    exec.host.db.replace(id, withoutSystemFields(next));
+    exec.db.replace(id, withoutSystemFields(next));
     return "null";
   },
   "1.0/replace": (exec, args: { id: unknown; value: JSONValue; table?: string }) => {
     const tx = exec.requireWritable("db.replace");
     const id = expectId(args.id, "db.replace");
     writableTable(exec, id, "replace", args.table);
-    const current = exec.host.db.getValue(id, tx.reads);
+    const current = exec.db.getValue(id, tx.reads);
     if (current === null) throw new EngineError("DocumentNotFound", `Replace on nonexistent document ID ${id}`);
     const fields = decodeObject(args.value, "db.replace");
     for (const f of SYSTEM_FIELDS) {
@@ -137,7 +137,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       }
     }
     checkUserFieldNames(withoutSystemFields(fields), "db.replace");
-    exec.host.db.replace(id, withoutSystemFields(fields));
+    exec.db.replace(id, withoutSystemFields(fields));
     return "null";
   },
   "1.0/remove": (exec, args: { id: unknown; table?: string }) => {
@@ -145,7 +145,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     const id = expectId(args.id, "db.delete");
     writableTable(exec, id, "delete", args.table);
     try {
-      exec.host.db.remove(id);
+      exec.db.remove(id);
     } catch (e) {
       // The store checks existence anyway; reading the document first would decode it for nothing.
       if (isEngineError(e, "DocumentNotFound")) throw new EngineError("DocumentNotFound", `Delete on nonexistent document ID ${id}`);
@@ -182,7 +182,7 @@ function tableOfAccessibleId(
   isSystem: boolean,
   expectedTable: string | undefined,
 ): string | null {
-  const resolved = exec.host.db.tableOfId(id);
+  const resolved = exec.db.tableOfId(id);
   if (resolved === undefined) {
     throw new EngineError("InvalidId", `Invalid argument \`id\` for \`db.${op}\`: "${id}" is not a valid document id.`);
   }
