@@ -9,6 +9,7 @@ import { generateCode, writeGeneratedCode } from "../../engine/codegen/generate-
 import { APP_DIR } from "../support/test-engine";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const COMPONENTS_APP = fileURLToPath(new URL("./fixtures/components/convex", import.meta.url));
 const TSC = path.join(ROOT, "node_modules", ".bin", "tsc");
 const run = promisify(execFile);
 
@@ -18,6 +19,18 @@ describe("codegen", () => {
     for (const [name, content] of await generateCode(APP_DIR)) {
       expect(content, name).toBe(readFileSync(path.join(APP_DIR, "_generated", name), "utf8"));
     }
+  });
+
+  test("regenerates the components fixture's _generated/ byte for byte, with one ComponentApi per installed component", async () => {
+    const files = await generateCode(COMPONENTS_APP);
+    for (const [name, content] of files) {
+      expect(content, name).toBe(readFileSync(path.join(COMPONENTS_APP, "_generated", name), "utf8"));
+    }
+    // Packages are named by their import specifier, a folder by its path from `_generated/`.
+    expect(files.get("api.d.ts")).toContain(
+      'export declare const components: {\n  rateLimiter: import("@convex-dev/rate-limiter/_generated/component.js").ComponentApi<"rateLimiter">;\n',
+    );
+    expect(files.get("api.d.ts")).toContain('  probe: import("../../../probe-component/_generated/component.js").ComponentApi<"probe">;\n};\n');
   });
 
   describe("on a new app", () => {
@@ -88,6 +101,38 @@ export async function demo(): Promise<string> {
       expect(await typecheck(bad)).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
       const missing = good.replace("api.pets.byName", "api.pets.nope");
       expect(await typecheck(missing)).toMatch(/Property 'nope' does not exist/);
+    }, 60_000);
+
+    test("with a convex.config.ts, typed references to an installed component type-check, and wrong ones do not", async () => {
+      const appDir = path.join(project, "convex");
+      writeFileSync(
+        path.join(appDir, "convex.config.ts"),
+        `import { defineApp } from "convex/server";
+import rateLimiter from "@convex-dev/rate-limiter/convex.config.js";
+const app = defineApp();
+app.use(rateLimiter, { name: "limits" });
+export default app;
+`,
+      );
+      expect(await writeGeneratedCode(appDir)).toEqual(["api.d.ts"]);
+      const good = `import { components } from "./convex/_generated/api";
+import { mutation } from "./convex/_generated/server";
+export const take = mutation({
+  args: {},
+  handler: async (ctx): Promise<boolean> => {
+    const status = await ctx.runMutation(components.limits.lib.rateLimit, {
+      name: "demo",
+      config: { kind: "token bucket", rate: 1, period: 1000 },
+    });
+    return status.ok;
+  },
+});
+`;
+      expect(await typecheck(good)).toBe("");
+      const wrongArgs = good.replace('kind: "token bucket"', 'kind: "leaky bucket"');
+      expect(await typecheck(wrongArgs)).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
+      const wrongName = good.replace("components.limits", "components.rateLimiter");
+      expect(await typecheck(wrongName)).toMatch(/Property 'rateLimiter' does not exist/);
     }, 60_000);
   });
 });
