@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api } from "./fixtures/components/convex/_generated/api";
 import { eventually } from "./scheduler-support/scheduler-helpers";
+import { liveQuery } from "./sync-support/live-query";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
 
 const APP = fileURLToPath(new URL("./fixtures/components/convex", import.meta.url));
@@ -70,29 +71,17 @@ describe("official Convex components on the engine", () => {
     test("count, sum and rank follow inserts and deletes, live", async () => {
       const live = new ConvexClient(running.engine.cloudUrl, { logger: false });
       try {
-        const standings: { count: number; total: number; rank: number }[] = [];
-        let notify = () => {};
-        live.onUpdate(api.scores.standing, { points: 25 }, (s) => {
-          standings.push(s);
-          notify();
-        });
-        const until = (check: (s: { count: number; total: number; rank: number }) => boolean) =>
-          new Promise<void>((resolve) => {
-            notify = () => standings.length > 0 && check(standings.at(-1)!) && resolve();
-            notify();
-          });
-        await until((s) => s.count === 0);
+        const standing = liveQuery(live, api.scores.standing, { points: 25 });
+        await standing.until((s) => s.count === 0);
         const ada = await client.mutation(api.scores.add, { player: "ada", points: 30 });
         await client.mutation(api.scores.add, { player: "bob", points: 10 });
         await client.mutation(api.scores.add, { player: "cyd", points: 20 });
         // 25 points would come second: only ada's 30 is higher.
-        await until((s) => s.count === 3);
-        expect(standings.at(-1)).toEqual({ count: 3, total: 60, rank: 1 });
+        expect(await standing.until((s) => s.count === 3)).toEqual({ count: 3, total: 60, rank: 1 });
         expect(await client.query(api.scores.atRank, { rank: 0 })).toBe("ada");
         expect(await client.query(api.scores.atRank, { rank: 2 })).toBe("bob");
         await client.mutation(api.scores.remove, { id: ada });
-        await until((s) => s.count === 2);
-        expect(standings.at(-1)).toEqual({ count: 2, total: 30, rank: 0 });
+        expect(await standing.until((s) => s.count === 2)).toEqual({ count: 2, total: 30, rank: 0 });
         expect(await client.query(api.scores.atRank, { rank: 0 })).toBe("cyd");
       } finally {
         await live.close();

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api } from "./fixtures/components/convex/_generated/api";
 import { drainScheduler } from "./scheduler-support/scheduler-helpers";
+import { liveQuery } from "./sync-support/live-query";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
 
 const APP = fileURLToPath(new URL("./fixtures/components/convex", import.meta.url));
@@ -114,20 +115,10 @@ describe("a component's scope", () => {
   test("a live query of the app that reads a component's table updates when that table changes", async () => {
     const live = new ConvexClient(running.engine.cloudUrl, { logger: false });
     try {
-      const updates: string[][] = [];
-      let notify = () => {};
-      live.onUpdate(api.probe.items, {}, (items) => {
-        updates.push(items);
-        notify();
-      });
-      const until = (check: () => boolean) =>
-        new Promise<void>((resolve) => {
-          notify = () => check() && resolve();
-          notify();
-        });
-      await until(() => updates.length >= 1);
+      const items = liveQuery(live, api.probe.items, {});
+      await items.until(() => true);
       await client.mutation(api.probe.viaProbeHandle, { text: "seen live" });
-      await until(() => updates.at(-1)!.includes("seen live"));
+      await items.until((texts) => texts.includes("seen live"));
     } finally {
       await live.close();
     }
