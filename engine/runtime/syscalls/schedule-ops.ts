@@ -5,6 +5,8 @@ import { resolveAddress } from "../function-address.js";
 import { displayFunctionName } from "../../components/function-references.js";
 import { backendUdfPath } from "../udf-path.js";
 import type { OpHandler } from "./op-types.js";
+import { measureValue } from "../../values/value-limits.js";
+import { budgetOf, type TransactionBudget } from "../transaction-budget.js";
 
 type ScheduleArgs = FunctionAddress & { ts: number; args?: JSONValue };
 
@@ -15,7 +17,8 @@ export const SCHEDULED_FUNCTIONS_TABLE = "_scheduled_functions";
 export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
   "1.0/schedule": (exec, args: ScheduleArgs) => {
     const tx = exec.requireWritable("scheduler.runAfter/runAt");
-    return JSON.stringify(insertJob(exec, tx, args));
+    // Counted for mutations only: an action's jobs each get a transaction of their own, as on Convex.
+    return JSON.stringify(insertJob(exec, tx, args, budgetOf(tx)));
   },
   "1.0/cancel_job": (exec, args: { id: string }) => {
     const tx = exec.requireWritable("scheduler.cancel");
@@ -38,7 +41,7 @@ export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
  * child's export) records that component in a `component` field, as Convex
  * keeps it beside the job; the function path stays relative to it.
  */
-function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs): string {
+function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs, budget?: TransactionBudget): string {
   const target = resolveAddress(args, exec.component);
   const path = displayFunctionName(target.component, target.path);
   const kind = exec.host.findFunction(target)?.kind ?? null;
@@ -52,6 +55,9 @@ function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs): s
     throw new EngineError("InvalidScheduledTime", "The scheduled time must be a finite number.");
   }
   const jobArgs = args.args ?? {};
+  // Convex measures the arguments array `[args]`: nesting and arrays here, the mutation's total below.
+  const { size } = measureValue([jobArgs]);
+  budget?.functionScheduled(size);
   if (JSON.stringify(jobArgs).includes('"$commitTs"')) {
     throw new EngineError("InvalidScheduledArgs", "Scheduled function arguments cannot contain db.vars.commitTs.");
   }
