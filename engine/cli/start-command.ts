@@ -5,7 +5,7 @@ import { createEngine, type Engine } from "../engine.js";
 import { EngineError } from "../errors.js";
 import type { CallRecord } from "../runtime/runtime.js";
 import { claimDataFolder } from "./running-engine.js";
-import { dataDirOption, parseCommand, portOption } from "./cli-options.js";
+import { dataDirOption, parseCommand, portOption, sizeOption } from "./cli-options.js";
 
 /** `start`: serves a functions folder until SIGINT/SIGTERM. */
 export function startCommand(argv: string[]): Promise<number> {
@@ -25,6 +25,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     env: { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "max-upload-size": { type: "string" },
   });
   const dataDir = dataDirOption(values.data);
   const appDir = path.resolve(typeof values.functions === "string" ? values.functions : "convex");
@@ -47,6 +48,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
       sitePort: portOption(values["site-port"], 3211, "site-port"),
       env,
       dev,
+      storage: { maxUploadBytes: sizeOption(values["max-upload-size"], "max-upload-size") },
       onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
       onCall: watch ? printFailure : undefined,
     });
