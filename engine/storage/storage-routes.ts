@@ -44,7 +44,8 @@ async function upload(service: StorageService, req: IncomingMessage, res: Server
     contentType: type === undefined || type === "" ? null : type,
     contentLength: length === undefined ? null : Number(length),
     expectedSha256: sha256FromDigestHeader(req.headers.digest),
-    body: req,
+    // Not destroyed when the upload is refused midway, so the client still gets its 413.
+    body: req.iterator({ destroyOnReturn: false }),
   });
   sendJson(res, 200, { storageId });
 }
