@@ -1,6 +1,6 @@
 import { parse } from "csv-parse";
 import type { Value } from "convex/values";
-import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { EngineError } from "../errors.js";
 
 /** One CSV data row as a document, with its 1-based row number (the header not counted). */
@@ -23,9 +23,9 @@ export async function* readCsv(
   options: { maxRecordBytes: number; optionalFields: ReadonlySet<string> },
   where: string,
 ): AsyncGenerator<CsvRow> {
-  const parser = Readable.from(source).pipe(
-    parse({ bom: true, skip_empty_lines: true, relax_column_count: true, max_record_size: options.maxRecordBytes }),
-  );
+  const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, max_record_size: options.maxRecordBytes });
+  // Errors of either side surface through the parser's iterator below; the pipeline's own promise only cleans up.
+  pipeline(source, parser).catch(() => {});
   let header: string[] | null = null;
   let row = 0;
   try {
