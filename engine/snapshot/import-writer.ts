@@ -218,7 +218,7 @@ function insert(store: Store, table: string, doc: Record<string, Value>, where: 
       if (creationTime > now + MAX_CREATION_TIME_AHEAD_MS) {
         throw new EngineError(
           "InvalidImport",
-          `_creationTime ${creationTime} is ${new Date(creationTime).toISOString()}, more than a day ahead of this machine's clock.`,
+          `_creationTime ${creationTime} (milliseconds since 1970) is more than a day ahead of this machine's clock.`,
         );
       }
     }
