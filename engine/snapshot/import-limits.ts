@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH } from "../values/value-limits.js";
+
 /**
  * Bounds on what an import may make the engine read, so that a hostile or
  * broken file (a 300 MB JSONL line, a zip bomb, `[[[[…` a million levels deep)
@@ -28,14 +30,15 @@ export const RATIO_FREE_BYTES = 1 << 20;
 
 /**
  * The defaults: a Convex document is at most 1 MiB, whose JSON text may be
- * longer (escapes, base64 bytes), hence 16 MiB per line. Convex values nest at
- * most 16 levels; 64 here only guards the parser's stack, the value checks of
- * the write path apply Convex's own figure. Entries and totals are sized for
- * one machine's data and its disk.
+ * longer (escapes, base64 bytes), hence 16 MiB per line. JSON depth is the
+ * engine's one bound for all JSON it parses (`MAX_JSON_DEPTH`), checked here on
+ * the text so the recursive parser never sees more; each document is then held
+ * to Convex's document limits (16 levels, 1 MiB) by the writer. Entries and
+ * totals are sized for one machine's data and its disk.
  */
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = Object.freeze({
   maxLineBytes: 16 * 1024 * 1024,
-  maxDepth: 64,
+  maxDepth: MAX_JSON_DEPTH,
   maxEntryBytes: 4 * 1024 ** 3,
   maxTotalBytes: 16 * 1024 ** 3,
   maxEntries: 1_000_000,

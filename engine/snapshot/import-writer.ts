@@ -5,6 +5,7 @@ import type { BlobStore, ReceivedBlob } from "../storage/blob-store.js";
 import type { Store } from "../store/store.js";
 import { tryDecodeDocumentId } from "../values/document-id.js";
 import { SYSTEM_TABLE_NUMBERS } from "../values/table-names.js";
+import { checkDocumentLimits, systemFieldsSize } from "../values/value-limits.js";
 import type { ImportUnit, TablesUnit } from "./import-units.js";
 import { rowsInCreationOrder } from "./table-rows.js";
 
@@ -29,6 +30,9 @@ export interface WriteImportOptions {
   /** Wall clock (ms): `_creationTime` may not lie further ahead of it than a clock's skew. */
   now: () => number;
 }
+
+/** The length of a generated id of a user table (32 characters), for the size of a document still without one. */
+const ID_LENGTH = 32;
 
 /** How far ahead of this machine's clock an imported `_creationTime` may be (another machine's skew). */
 const MAX_CREATION_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
@@ -222,6 +226,9 @@ function insert(store: Store, table: string, doc: Record<string, Value>, where: 
         );
       }
     }
+    // Convex's document limits, so what is imported here also imports into Convex's cloud.
+    const { _id, _creationTime, ...fields } = doc;
+    checkDocumentLimits(fields, systemFieldsSize(typeof _id === "string" ? _id.length : ID_LENGTH));
     store.insertWithId(table, doc);
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;

@@ -130,9 +130,9 @@ describe("attack table: imports", () => {
   test("JSON nested 100,000 levels deep is refused before parsing (no stack overflow)", async () => {
     const deep = `{"name":"x","v":${"[".repeat(100_000)}${"]".repeat(100_000)}}\n`;
     const jsonl = writeFile("deep.jsonl", deep);
-    await refused(await postFile(jsonl, { format: "jsonLines", table: "people", mode: "replace" }), 400, /row 1 .*nested more than 64 levels/);
+    await refused(await postFile(jsonl, { format: "jsonLines", table: "people", mode: "replace" }), 400, /row 1 .*nested more than 80 levels/);
     const array = writeFile("deep.json", `[${deep}]`);
-    await refused(await postFile(array, { format: "jsonArray", table: "people", mode: "replace" }), 400, /element 1 is nested more than 64 levels/);
+    await refused(await postFile(array, { format: "jsonArray", table: "people", mode: "replace" }), 400, /element 1 is nested more than 80 levels/);
   });
 
   test("system fields out of range: _creationTime far ahead, negative or an integer; an _id of another table", async () => {
