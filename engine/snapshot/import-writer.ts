@@ -4,7 +4,7 @@ import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
 import type { BlobStore, ReceivedBlob } from "../storage/blob-store.js";
 import type { Store } from "../store/store.js";
 import { tryDecodeDocumentId } from "../values/document-id.js";
-import { SYSTEM_TABLE_NUMBERS } from "../values/table-names.js";
+import { isSystemTableName, SYSTEM_TABLE_NUMBERS } from "../values/table-names.js";
 import { checkDocumentLimits, systemFieldsSize } from "../values/value-limits.js";
 import type { ImportUnit, TablesUnit } from "./import-units.js";
 import { rowsInCreationOrder } from "./table-rows.js";
@@ -176,7 +176,7 @@ function assignTableNumbers(store: Store, tables: { name: string; number: number
   const wanted = new Map(tables.map((t) => [t.number, t.name]));
   let spare = Math.max(0, ...store.listTables().map((t) => t.number), ...tables.map((t) => t.number)) + 1;
   for (const existing of store.listTables()) {
-    if (existing.name.startsWith("_")) continue;
+    if (isSystemTableName(existing.name)) continue;
     const target = tables.find((t) => t.name === existing.name)?.number;
     const blocks = wanted.has(existing.number) && wanted.get(existing.number) !== existing.name;
     if ((target !== undefined && target !== existing.number) || blocks) {

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
 import { EngineError } from "../errors.js";
+import { tableInComponent } from "../values/table-names.js";
 import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
 import { RATIO_FREE_BYTES, type ImportLimits } from "./import-limits.js";
 import type { ImportUnit } from "./import-units.js";
@@ -11,8 +12,9 @@ const TABLES = "_tables/documents.jsonl";
 
 /**
  * Reads a snapshot ZIP in the layout of `npx convex export` (convex-interface.md
- * §8.1) from a file, as a stream of import units: the table list, each user
- * table's documents, the `_storage` rows, then each stored file's bytes.
+ * §8.1) from a file, as a stream of import units: the table list (the app's
+ * and its components', `_components/<name>/…`), each user table's documents,
+ * the `_storage` rows, then each stored file's bytes.
  *
  * yauzl reads the central directory and opens each entry on demand from the
  * file, so the ZIP is never in memory. Before anything is decompressed every
@@ -26,28 +28,20 @@ export async function* readSnapshotZip(file: string, limits: ImportLimits): Asyn
   const wanted = await surveyEntries(file, limits);
   const zip = wanted.zip;
   try {
-    const tables = new Map<string, number>();
-    for await (const { text, line } of entryLines(zip, wanted.entries.get(TABLES)!, TABLES, limits)) {
-      const row = parseDocumentText(text, false, limits.maxDepth, `${TABLES} line ${line}`) as { name?: unknown; id?: unknown };
-      if (typeof row.name !== "string" || typeof row.id !== "number" || !Number.isInteger(row.id) || row.id <= 0) {
-        throw new EngineError("InvalidImport", `${TABLES} line ${line} needs a table name and id: ${text.slice(0, 200)}`);
-      }
-      // Other system tables and components' tables are not imported (as Convex skips them).
-      if (!row.name.startsWith("_")) tables.set(row.name, row.id);
-    }
+    const tables = await readTablesLists(zip, wanted.entries, limits);
     const storageRows = wanted.entries.get(`${STORAGE_TABLE}/documents.jsonl`);
-    yield { kind: "tables", tables: [...tables].map(([name, number]) => ({ name, number })), storage: storageRows !== undefined };
+    yield { kind: "tables", tables: tables.map(({ name, number }) => ({ name, number })), storage: storageRows !== undefined };
 
-    for (const table of tables.keys()) {
-      const schemaEntry = wanted.entries.get(`${table}/generated_schema.jsonl`);
+    for (const { name: table, folder } of tables) {
+      const schemaEntry = wanted.entries.get(`${folder}/generated_schema.jsonl`);
       let uniform = false;
       if (schemaEntry !== undefined) {
-        for await (const { text } of entryLines(zip, schemaEntry, `${table}/generated_schema.jsonl`, limits)) {
+        for await (const { text } of entryLines(zip, schemaEntry, `${folder}/generated_schema.jsonl`, limits)) {
           uniform = text.trim() === '"uniform"';
           break;
         }
       }
-      const name = `${table}/documents.jsonl`;
+      const name = `${folder}/documents.jsonl`;
       const entry = wanted.entries.get(name);
       if (entry === undefined) continue;
       for await (const { text, line } of entryLines(zip, entry, name, limits)) {
@@ -115,8 +109,9 @@ async function surveyEntries(file: string, limits: ImportLimits): Promise<Survey
     zip.close();
     throw asImportError(e);
   }
-  // A snapshot zipped from its folder has every entry under one directory.
-  const tablesEntry = [...all.keys()].find((n) => n === TABLES || n.endsWith(`/${TABLES}`));
+  // A snapshot zipped from its folder has every entry under one directory. The
+  // app's own `_tables`, not a component's (`…/_components/<name>/_tables/…`).
+  const tablesEntry = [...all.keys()].find((n) => (n === TABLES || n.endsWith(`/${TABLES}`)) && !n.includes("_components/"));
   if (tablesEntry === undefined) {
     zip.close();
     throw new EngineError("InvalidImport", `Not a Convex snapshot ZIP: it has no ${TABLES}.`);
@@ -157,6 +152,54 @@ async function* entriesOf(zip: ZipFile, prefix: string): AsyncGenerator<{ zip: Z
   } finally {
     zip.close();
   }
+}
+
+/** A `_tables` list: the app's (`_tables/`), or a component's (`_components/<a>/_components/<b>/_tables/`). */
+const TABLES_LIST = /^((?:_components\/[A-Za-z][A-Za-z0-9_]*\/)*)_tables\/documents\.jsonl$/;
+
+/** A user table of the snapshot: its store name, the number its ids embed, and its folder in the ZIP. */
+interface SnapshotTable {
+  name: string;
+  number: number;
+  folder: string;
+}
+
+/**
+ * User tables with their numbers and folders, from the app's `_tables` list
+ * and every component's; a component's tables get that component's store
+ * names (`pool/work`). System tables are skipped, as Convex skips them. Ids
+ * embed table numbers and this engine numbers every component's tables in one
+ * space, so a snapshot giving two tables one number (Convex numbers each
+ * component's tables on their own) cannot keep its ids here and is refused.
+ */
+async function readTablesLists(zip: ZipFile, entries: Map<string, Entry>, limits: ImportLimits): Promise<SnapshotTable[]> {
+  const out: SnapshotTable[] = [];
+  const byNumber = new Map<number, string>();
+  // The app's list first, then components by path.
+  const lists = [...entries.keys()].filter((e) => TABLES_LIST.test(e)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  for (const list of lists) {
+    const prefix = TABLES_LIST.exec(list)![1]!;
+    const component = prefix.split("/").filter((part, i) => i % 2 === 1 && part !== "").join("/");
+    for await (const { text, line } of entryLines(zip, entries.get(list)!, list, limits)) {
+      if (text.trim() === "") continue;
+      const row = parseDocumentText(text, false, limits.maxDepth, `${list} line ${line}`) as { name?: unknown; id?: unknown };
+      if (typeof row.name !== "string" || typeof row.id !== "number" || !Number.isInteger(row.id) || row.id <= 0) {
+        throw new EngineError("InvalidImport", `${list} line ${line} needs a table name and id: ${text.slice(0, 200)}`);
+      }
+      if (row.name.startsWith("_")) continue;
+      const name = tableInComponent(component, row.name);
+      const taken = byNumber.get(row.id);
+      if (taken !== undefined) {
+        throw new EngineError(
+          "InvalidImport",
+          `Tables "${taken}" and "${name}" both have number ${row.id} in this snapshot; this engine numbers all components' tables in one space, so their ids cannot be kept.`,
+        );
+      }
+      byNumber.set(row.id, name);
+      out.push({ name, number: row.id, folder: `${prefix}${row.name}` });
+    }
+  }
+  return out;
 }
 
 /** `_storage/<id>[.<ext>]` → the id; anything else → null. */
