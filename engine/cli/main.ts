@@ -16,8 +16,10 @@ Commands:
               --host ADDR       interface to bind (default 127.0.0.1)
               --env NAME=VALUE  set a deployment env var (repeatable)
               --dev             dev mode: enables the dev token endpoint
-  dev       start --dev, plus watch: codegen, rebuild and push on every change, function logs
-              (same options as start; --typecheck disable skips the type check)
+  dev       start --dev, plus watch: codegen, rebuild, type-check and push on every change, function logs
+              (same options as start)
+              --typecheck MODE  enable | try | disable (default try): a type error is never pushed;
+                                try pushes unchecked when there is nothing to check with
   env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
   dashboard Print the running engine's dashboard URL and admin key [--data DIR]
   codegen   Write <functions>/_generated/ (api, server, dataModel) [--functions DIR]
