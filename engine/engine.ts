@@ -6,6 +6,8 @@ import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
 import { dashboardRoute } from "./dashboard/dashboard-route.js";
 import { EngineError } from "./errors.js";
 import { adminApiRoute } from "./http/admin-api.js";
+import { createAdminEvents } from "./http/admin-events.js";
+import { createCallLog } from "./http/call-log.js";
 import { snapshotRoutes } from "./http/snapshot-routes.js";
 import { createDiskBlobStore } from "./storage/disk-blob-store.js";
 import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } from "./http/api-server.js";
@@ -101,7 +103,8 @@ export interface Engine {
 
 const ADMIN_KEY_META = "admin_key";
 const JSON_BODY_LIMIT = 16 << 20;
-const RECENT_CALLS = 200;
+/** Calls the dashboard's Logs keep (a ring buffer; each record holds its log lines). */
+const RECENT_CALLS = 1000;
 
 /** Starts an engine: opens the data folder, loads the functions, listens on both ports. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
@@ -125,7 +128,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       store.setMeta(ADMIN_KEY_META, adminKey);
     }
     const host = options.host ?? "127.0.0.1";
-    const recentCalls: CallRecord[] = [];
+    const calls = createCallLog(RECENT_CALLS);
+    const adminEvents = createAdminEvents({ calls, latestTs: () => store.lastCommitTs() });
     let appHost: AppHost | null = null;
     const identities = createIdentityResolver({
       verify: () => appHost!.verifyToken,
@@ -157,8 +161,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       devIssuer,
       logger,
       onCall: (record) => {
-        recentCalls.push(record);
-        if (recentCalls.length > RECENT_CALLS) recentCalls.shift();
+        calls.add(record);
         options.onCall?.(record);
       },
       onFunctionLog: options.onFunctionLog,
@@ -166,11 +169,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       onActivate: () => {
         identities.clear();
         sync?.invalidateAll();
+        adminEvents.onActivate();
       },
       blobs: storage,
       now: () => clock.now(),
       onSchedulerChange: () => scheduler.wake(),
-      onCommit: (commit) => sync?.onCommit(commit),
+      onCommit: (commit) => {
+        sync?.onCommit(commit);
+        adminEvents.onCommit(commit);
+      },
       queryCache: options.queryCache,
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
@@ -247,7 +254,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         identities,
         listEnv: () => appHost!.env.list(),
         setEnv: (name, value) => appHost!.setEnv(name, value),
-        recentCalls: () => [...recentCalls],
+        calls,
+        events: adminEvents,
         mintToken: (claims) => mintDevToken(claims),
         drainScheduler: (drainOptions) => scheduler.drain(drainOptions),
         authIssuers: () => {
@@ -283,6 +291,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return definition;
       },
       async close() {
+        adminEvents.close();
         await scheduler.stop();
         await sync!.close();
         await Promise.all([api.close(), site.close()]);

@@ -1,6 +1,6 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { EngineError } from "../../errors.js";
-import type { Execution, FunctionAddress, TransactionState } from "../execution.js";
+import type { Execution, ExecutionHost, FunctionAddress, TransactionState } from "../execution.js";
 import { resolveAddress } from "../function-address.js";
 import { backendUdfPath } from "../udf-path.js";
 import type { OpHandler } from "./op-types.js";
@@ -58,17 +58,28 @@ function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs): s
 }
 
 function cancelJob(exec: Execution, tx: TransactionState, id: string): void {
-  if (exec.host.db.tableOfId(id) !== SCHEDULED_FUNCTIONS_TABLE) {
+  cancelScheduledJob(exec.host, tx, id, exec.scheduledJobId);
+}
+
+/**
+ * Cancels a pending or running job in the open transaction `tx` (a finished
+ * one is left as it is); answers the job's state afterwards. `selfId` is the
+ * job the caller runs as, which may not cancel itself. Shared by
+ * `ctx.scheduler.cancel` and the dashboard.
+ */
+export function cancelScheduledJob(host: Pick<ExecutionHost, "db" | "now">, tx: TransactionState, id: string, selfId: string | null): string {
+  if (host.db.tableOfId(id) !== SCHEDULED_FUNCTIONS_TABLE) {
     throw new EngineError("InvalidId", `"${id}" is not the id of a scheduled function.`);
   }
-  const job = exec.host.db.getValue(id, tx.reads);
+  const job = host.db.getValue(id, tx.reads);
   if (job === null) throw new EngineError("ScheduledFunctionNotFound", `Scheduled function ${id} not found.`);
-  if (id === exec.scheduledJobId) {
+  if (id === selfId) {
     throw new EngineError("InvalidCancel", "A scheduled function cannot cancel itself.");
   }
   const state = job.state as { kind: string };
-  if (state.kind !== "pending" && state.kind !== "inProgress") return;
+  if (state.kind !== "pending" && state.kind !== "inProgress") return state.kind;
   const { _id, _creationTime, ...fields } = job;
-  exec.host.db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: exec.host.now() });
+  host.db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: host.now() });
   tx.touchedScheduler = true;
+  return "canceled";
 }
