@@ -1,11 +1,12 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { startDevSession, type DevSession } from "../dev/dev-session.js";
 import { TYPECHECK_MODES, type TypecheckMode } from "../dev/typecheck.js";
 import { createEngine, type Engine, type EngineOptions } from "../engine.js";
 import { EngineError } from "../errors.js";
 import type { AppBundle } from "../runtime/app-bundler.js";
 import type { CallRecord } from "../runtime/runtime.js";
-import { claimDataFolder } from "./running-engine.js";
+import { publishRunningEngine } from "./running-engine.js";
 import { dataDirOption, functionsDirOption, parseCommand, portOption } from "./cli-options.js";
 
 /** `start`: serves a functions folder until SIGINT/SIGTERM. */
@@ -25,8 +26,11 @@ export function devCommand(argv: string[]): Promise<number> {
 async function serve(argv: string[], watch: boolean): Promise<number> {
   const { values } = parseCommand(argv, {
     env: { type: "string", multiple: true },
+    "env-file": { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "allowed-host": { type: "string", multiple: true },
+    "allow-remote-dev-token": { type: "boolean" },
   });
   const typecheck = typecheckOption(values.typecheck, watch);
   const appDir = functionsDirOption(values.functions);
@@ -34,7 +38,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
   const port = portOption(values.port, 3210, "port");
   const sitePort = portOption(values["site-port"], 3211, "site-port");
   const dev = watch || values.dev === true;
-  const env: Record<string, string> = {};
+  // Files first, so --env NAME=VALUE on the command line wins.
+  const env: Record<string, string> = envFiles((values["env-file"] as string[] | undefined) ?? []);
   for (const pair of (values.env as string[] | undefined) ?? []) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new EngineError("BadArguments", `--env expects NAME=VALUE, got "${pair}".`);
@@ -49,21 +54,23 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     env,
     dev,
     bundle,
+    allowedHosts: allowedHostsOption(values["allowed-host"]),
+    remoteDevToken: values["allow-remote-dev-token"] === true,
     onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
     onCall: watch ? printFailure : undefined,
   });
 
   // A data folder that start creates is removed again if start fails: a typo in --data leaves nothing behind.
+  // createEngine takes the folder's lock; a second engine is refused there.
   const createdDataDir = !existsSync(dataDir);
-  const claim = claimDataFolder(dataDir);
   let engine: Engine | null = null;
+  let unpublish: () => void = () => {};
   const giveUp = (e: unknown): never => {
-    claim.release();
     if (createdDataDir && engine === null) rmSync(dataDir, { recursive: true, force: true });
     throw startFailure(e, port, sitePort);
   };
   const announce = (started: Engine) => {
-    claim.publish({ cloudUrl: started.cloudUrl, siteUrl: started.siteUrl, adminKey: started.adminKey });
+    unpublish = publishRunningEngine(dataDir, { cloudUrl: started.cloudUrl, siteUrl: started.siteUrl, adminKey: started.adminKey });
     process.stdout.write(
       `ready: API ${started.cloudUrl}  site ${started.siteUrl}  dashboard ${started.cloudUrl}/dashboard  ` +
         `data ${dataDir}${dev ? "  (dev mode)" : ""}\n` +
@@ -116,9 +123,9 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
   await stopped;
   process.stdout.write("stopping…\n");
   await (session as DevSession | null)?.close();
+  unpublish();
   await (engine as Engine | null)?.close();
   if (fatal !== null) giveUp(fatal);
-  claim.release();
   if (createdDataDir && engine === null) rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write("stopped\n");
   return 0;
@@ -147,6 +154,35 @@ function startFailure(e: unknown, port: number, sitePort: number): unknown {
     );
   }
   return e;
+}
+
+/**
+ * `--env-file FILE` (dotenv format, parsed by node's `util.parseEnv`): the
+ * way to pass secrets such as `CLERK_WEBHOOK_SECRET` without putting them on
+ * the command line, where other users see them in the process list.
+ */
+function envFiles(files: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+      if ((statSync(file).mode & 0o077) !== 0) {
+        process.stderr.write(`warning: --env-file ${file} is readable by other users; chmod 600 it if it holds secrets.\n`);
+      }
+    } catch (e) {
+      throw new EngineError("BadArguments", `Cannot read --env-file ${file}: ${(e as Error).message}`);
+    }
+    Object.assign(env, parseEnv(text));
+  }
+  return env;
+}
+
+/** `--allowed-host NAME` (repeatable; `.NAME` for subdomains too, `all` for any Host). */
+function allowedHostsOption(raw: unknown): string[] | true | undefined {
+  const names = (raw as string[] | undefined) ?? [];
+  if (names.includes("all")) return true;
+  return names.length === 0 ? undefined : names;
 }
 
 /** In dev mode a failing call is printed with where in the app's source it threw. */

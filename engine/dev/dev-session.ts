@@ -142,9 +142,9 @@ export function startDevSession(options: DevSessionOptions): DevSession {
 
 const KEEP_SERVING = "  (not pushed: the previous functions keep serving)";
 
-/** Errors in the app's code or schema, which a save can fix; anything else (a port in use) ends the session. */
+/** Errors in the app's code or schema, which a save can fix; anything else (a port in use, a locked data folder) ends the session. */
 function isCodeProblem(e: unknown): boolean {
-  return isEngineError(e) && e.recovery !== "fatal";
+  return isEngineError(e) && e.recovery !== "fatal" && e.code !== "DataFolderInUse";
 }
 
 /** The terminal report of a failed type check, as `npx convex dev` words it. */
