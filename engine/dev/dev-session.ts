@@ -51,6 +51,9 @@ export function startDevSession(options: DevSessionOptions): DevSession {
   let running = false;
   let closed = false;
   let warnedUnchecked = false;
+  // Until a first push succeeds there is no previous code to keep serving.
+  let pushedOnce = false;
+  const notPushed = () => (pushedOnce ? "not pushed, the previous functions keep serving" : "not pushed, nothing is served until this is fixed");
 
   const rebuild = async (reason: string): Promise<void> => {
     const started = performance.now();
@@ -63,7 +66,7 @@ export function startDevSession(options: DevSessionOptions): DevSession {
     try {
       bundle = await bundleApp(appDir);
     } catch (e) {
-      out.error(`✖ ${reason}: ${(e as Error).message}\n${KEEP_SERVING}`);
+      out.error(`✖ ${reason}: ${(e as Error).message}\n  (${notPushed()})`);
       return;
     }
     watcher.add(bundle.inputs);
@@ -73,7 +76,7 @@ export function startDevSession(options: DevSessionOptions): DevSession {
       const result = await typechecker.check();
       if (result.kind === "superseded") return;
       if (result.kind === "failed") {
-        out.error(typeErrorReport(result.errors, result.output));
+        out.error(typeErrorReport(result.errors, result.output, notPushed()));
         return;
       }
       if (result.kind === "unavailable") {
@@ -96,9 +99,10 @@ export function startDevSession(options: DevSessionOptions): DevSession {
         return;
       }
       const what = isEngineError(e, "SchemaValidationFailed") ? "schema push refused" : "push failed";
-      out.error(`✖ ${what}: ${(e as Error).message}\n${KEEP_SERVING}`);
+      out.error(`✖ ${what}: ${(e as Error).message}\n  (${notPushed()})`);
       return;
     }
+    pushedOnce = true;
     const ms = Math.round(performance.now() - started);
     out.info(`✔ ${reason}: ${definition.functions.size} functions ready in ${ms} ms${checked}`);
   };
@@ -140,22 +144,20 @@ export function startDevSession(options: DevSessionOptions): DevSession {
   };
 }
 
-const KEEP_SERVING = "  (not pushed: the previous functions keep serving)";
-
 /** Errors in the app's code or schema, which a save can fix; anything else (a port in use, a locked data folder) ends the session. */
 function isCodeProblem(e: unknown): boolean {
   return isEngineError(e) && e.recovery !== "fatal" && e.code !== "DataFolderInUse";
 }
 
 /** The terminal report of a failed type check, as `npx convex dev` words it. */
-function typeErrorReport(errors: TypeError[], output: string): string {
+function typeErrorReport(errors: TypeError[], output: string, notPushed: string): string {
   const lines = errors.map((e) => {
     const where = e.file === "" ? "" : `${path.relative(process.cwd(), e.file)}:${e.line}:${e.column}: `;
     return `  ${where}type error ${e.message.replace(/\n/g, "\n  ")}`;
   });
   if (lines.length === 0) lines.push(output.split("\n").map((l) => `  ${l}`).join("\n"));
   return [
-    `✖ TypeScript typecheck via \`tsc\` failed (${errors.length === 1 ? "1 error" : `${errors.length} errors`}): not pushed, the previous functions keep serving.`,
+    `✖ TypeScript typecheck via \`tsc\` failed (${errors.length === 1 ? "1 error" : `${errors.length} errors`}): ${notPushed}.`,
     ...lines,
     "  To ignore failing typecheck, use `--typecheck=disable`.",
   ].join("\n");
