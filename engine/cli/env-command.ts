@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { isDataFolderLocked } from "../data-folder.js";
 import { DeploymentEnv } from "../deployment-env.js";
 import { EngineError } from "../errors.js";
 import { withOfflineStore } from "./offline-store.js";
@@ -19,7 +20,7 @@ export async function envCommand(argv: string[]): Promise<number> {
   const running = findRunningEngine(dataDir);
   let env: Record<string, string>;
   // Only `set` may start a data folder (before the first start); a mistyped --data must not create one.
-  if (running === null && change?.value == null && !existsSync(path.join(dataDir, "db.sqlite3"))) {
+  if (running === null && change?.value == null && !existsSync(path.join(dataDir, "db.sqlite3")) && !isDataFolderLocked(dataDir)) {
     throw new EngineError("NoDataFolder", `No engine data at ${dataDir} (--data): it has no db.sqlite3, so no env vars are set there.`);
   }
   const unknown = (names: Record<string, string>) =>

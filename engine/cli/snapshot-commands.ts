@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { EngineError, isEngineError } from "../errors.js";
+import { isDataFolderLocked } from "../data-folder.js";
 import { exportSnapshot } from "../snapshot/snapshot-export.js";
 import { importSnapshot, type ImportMode } from "../snapshot/snapshot-import.js";
 import { createDiskBlobStore } from "../storage/disk-blob-store.js";
@@ -114,7 +115,8 @@ function exportTarget(target: string, force: boolean): string {
 /** The data folder of a command that only reads it: a mistyped --data must not create an empty deployment. */
 function existingDataDir(raw: unknown): string {
   const dataDir = dataDirOption(raw);
-  if (!existsSync(path.join(dataDir, "db.sqlite3"))) {
+  // A folder another process holds is reported as in use further on, not as empty.
+  if (!existsSync(path.join(dataDir, "db.sqlite3")) && !isDataFolderLocked(dataDir)) {
     throw new EngineError("NoDataFolder", `No engine data at ${dataDir} (--data): it has no db.sqlite3. Start the engine there first, or pass the folder \`start\` used.`);
   }
   return dataDir;
