@@ -3,6 +3,7 @@ import { EngineError } from "../errors.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { cancelScheduledJob, SCHEDULED_FUNCTIONS_TABLE } from "../runtime/syscalls/schedule-ops.js";
 import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
+import { checkDocumentLimits, systemFieldsSize } from "../values/value-limits.js";
 
 /**
  * The dashboard's writes: add, edit and delete documents, cancel a scheduled
@@ -102,5 +103,10 @@ function userFields(fields: unknown): Record<string, Value> {
   } catch (e) {
     throw new EngineError("BadRequest", `The document is not valid Convex JSON: ${(e as Error).message}`);
   }
+  // The limits a mutation's writes meet (1 MiB, nesting, field counts), with the same messages.
+  checkDocumentLimits(decoded as Record<string, Value>, systemFieldsSize(LONGEST_ID));
   return decoded as Record<string, Value>;
 }
+
+/** Ids are at most this long; the system fields' size is counted with it, as for a mutation's insert. */
+const LONGEST_ID = 37;
