@@ -28,6 +28,8 @@ export const dataView: ViewFactory = (context, initial) => {
   let table: string | null = null;
   let openId: string | null = null;
   let editing: "new" | "edit" | null = null;
+  // While a delete waits for confirmation, live updates leave the panel alone (a re-render would drop the question).
+  let confirming = false;
   let order: "asc" | "desc" = "desc";
   let loads = 0;
 
@@ -156,6 +158,7 @@ export const dataView: ViewFactory = (context, initial) => {
   const closePanel = () => context.navigate(`#/data/${encodeURIComponent(table!)}`);
 
   async function showDocument(id: string | null): Promise<void> {
+    if (id !== openId) confirming = false;
     openId = id;
     editing = null;
     grid.select(id);
@@ -220,6 +223,7 @@ export const dataView: ViewFactory = (context, initial) => {
   }
 
   function confirmDelete(id: string): void {
+    confirming = true;
     const bar = h(
       "div",
       { class: "confirm-bar", role: "alertdialog", "aria-label": "Delete this document?" },
@@ -241,7 +245,7 @@ export const dataView: ViewFactory = (context, initial) => {
         },
         "Delete document",
       ),
-      h("button", { class: "button", type: "button", onClick: () => bar.remove() }, "Cancel"),
+      h("button", { class: "button", type: "button", onClick: () => ((confirming = false), bar.remove()) }, "Cancel"),
     );
     panelSlot.querySelector(".panel-header")?.after(bar);
   }
@@ -287,7 +291,7 @@ export const dataView: ViewFactory = (context, initial) => {
     if (touches(changed, "*")) void api.schema().then((s) => (schemas = s.tables), () => undefined);
     if (table !== null && touches(changed, table)) {
       void loadPage();
-      if (openId !== null && editing === null) void showDocument(openId);
+      if (openId !== null && editing === null && !confirming) void showDocument(openId);
     }
   });
 
