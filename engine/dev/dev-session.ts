@@ -58,7 +58,7 @@ export function startDevSession(options: DevSessionOptions): DevSession {
   const rebuild = async (reason: string): Promise<void> => {
     const started = performance.now();
     try {
-      writeGeneratedCode(appDir);
+      await writeGeneratedCode(appDir);
     } catch (e) {
       out.error(`✖ codegen failed: ${(e as Error).message}`);
     }

@@ -49,7 +49,7 @@ export async function deleteDocuments(runtime: Runtime, ids: unknown): Promise<{
 /** Cancels a pending or running scheduled job, as `ctx.scheduler.cancel` does. */
 export async function cancelJob(runtime: Runtime, id: unknown): Promise<{ state: string }> {
   if (typeof id !== "string") throw new EngineError("BadRequest", 'Send {"id": "<scheduled function id>"}.');
-  return runtime.transact((tx) => ({ state: cancelScheduledJob(runtime, tx, id, null) }));
+  return runtime.transact((tx) => ({ state: cancelScheduledJob(runtime.db, () => runtime.now(), tx, id, null) }));
 }
 
 /** Stores uploaded bytes as a new file (the path of an action's `ctx.storage.store`); answers its id. */

@@ -1,7 +1,8 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { EngineError } from "../../errors.js";
-import type { Execution, ExecutionHost, FunctionAddress, TransactionState } from "../execution.js";
+import type { Execution, FunctionAddress, TransactionState } from "../execution.js";
 import { resolveAddress } from "../function-address.js";
+import { displayFunctionName } from "../../components/function-references.js";
 import { backendUdfPath } from "../udf-path.js";
 import type { OpHandler } from "./op-types.js";
 import { measureValue } from "../../values/value-limits.js";
@@ -34,9 +35,16 @@ export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
   },
 };
 
+/**
+ * Inserts the job into the `_scheduled_functions` of the scheduling
+ * component. A job that runs a function of another component (a handle or a
+ * child's export) records that component in a `component` field, as Convex
+ * keeps it beside the job; the function path stays relative to it.
+ */
 function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs, budget?: TransactionBudget): string {
-  const path = resolveAddress(args);
-  const kind = exec.host.functionKind(path);
+  const target = resolveAddress(args, exec.component);
+  const path = displayFunctionName(target.component, target.path);
+  const kind = exec.host.findFunction(target)?.kind ?? null;
   if (kind === null) {
     throw new EngineError("FunctionNotFound", `Cannot schedule ${path}: no such function.`);
   }
@@ -53,31 +61,42 @@ function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs, bu
   if (JSON.stringify(jobArgs).includes('"$commitTs"')) {
     throw new EngineError("InvalidScheduledArgs", "Scheduled function arguments cannot contain db.vars.commitTs.");
   }
-  const id = exec.host.db.insert(SCHEDULED_FUNCTIONS_TABLE, {
-    name: backendUdfPath(path),
+  const id = exec.db.insert(SCHEDULED_FUNCTIONS_TABLE, {
+    name: backendUdfPath(target.path),
     args: [jsonToConvex(jobArgs) as Value],
     scheduledTime: args.ts * 1000,
     state: { kind: "pending" },
+    ...(target.component === exec.component ? {} : { component: target.component }),
   });
   tx.touchedScheduler = true;
   return id;
 }
 
 function cancelJob(exec: Execution, tx: TransactionState, id: string): void {
-  cancelScheduledJob(exec.host, tx, id, exec.scheduledJobId);
+  cancelScheduledJob(exec.db, () => exec.host.now(), tx, id, exec.scheduledJobId);
 }
 
 /**
  * Cancels a pending or running job in the open transaction `tx` (a finished
- * one is left as it is); answers the job's state afterwards. `selfId` is the
- * job the caller runs as, which may not cancel itself. Shared by
- * `ctx.scheduler.cancel` and the dashboard.
+ * one is left as it is); answers the job's state afterwards. `db` names
+ * tables as the caller sees them: an execution's own component, or the
+ * store's names for the dashboard (a component's jobs live in
+ * `<component>/_scheduled_functions`). `selfId` is the job the caller runs
+ * as, which may not cancel itself. Shared by `ctx.scheduler.cancel` and the
+ * dashboard.
  */
-export function cancelScheduledJob(host: Pick<ExecutionHost, "db" | "now">, tx: TransactionState, id: string, selfId: string | null): string {
-  if (host.db.tableOfId(id) !== SCHEDULED_FUNCTIONS_TABLE) {
+export function cancelScheduledJob(
+  db: Pick<Execution["db"], "tableOfId" | "getValue" | "replace">,
+  now: () => number,
+  tx: TransactionState,
+  id: string,
+  selfId: string | null,
+): string {
+  const table = db.tableOfId(id);
+  if (typeof table !== "string" || (table !== SCHEDULED_FUNCTIONS_TABLE && !table.endsWith(`/${SCHEDULED_FUNCTIONS_TABLE}`))) {
     throw new EngineError("InvalidId", `"${id}" is not the id of a scheduled function.`);
   }
-  const job = host.db.getValue(id, tx.reads);
+  const job = db.getValue(id, tx.reads);
   if (job === null) throw new EngineError("ScheduledFunctionNotFound", `Scheduled function ${id} not found.`);
   if (id === selfId) {
     throw new EngineError("InvalidCancel", "A scheduled function cannot cancel itself.");
@@ -85,7 +104,7 @@ export function cancelScheduledJob(host: Pick<ExecutionHost, "db" | "now">, tx: 
   const state = job.state as { kind: string };
   if (state.kind !== "pending" && state.kind !== "inProgress") return state.kind;
   const { _id, _creationTime, ...fields } = job;
-  host.db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: host.now() });
+  db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: now() });
   tx.touchedScheduler = true;
   return "canceled";
 }
