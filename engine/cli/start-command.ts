@@ -7,7 +7,7 @@ import { EngineError } from "../errors.js";
 import type { AppBundle } from "../runtime/app-bundler.js";
 import type { CallRecord } from "../runtime/runtime.js";
 import { publishRunningEngine } from "./running-engine.js";
-import { dataDirOption, functionsDirOption, parseCommand, portOption } from "./cli-options.js";
+import { dataDirOption, functionsDirOption, parseCommand, portOption, sizeOption } from "./cli-options.js";
 
 /** `start`: serves a functions folder until SIGINT/SIGTERM. */
 export function startCommand(argv: string[]): Promise<number> {
@@ -29,6 +29,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     "env-file": { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "max-upload-size": { type: "string" },
     "allowed-host": { type: "string", multiple: true },
     "allow-remote-dev-token": { type: "boolean" },
   });
@@ -37,6 +38,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
   const dataDir = dataDirOption(values.data);
   const port = portOption(values.port, 3210, "port");
   const sitePort = portOption(values["site-port"], 3211, "site-port");
+  const maxUploadBytes = sizeOption(values["max-upload-size"], "max-upload-size");
   const dev = watch || values.dev === true;
   // Files first, so --env NAME=VALUE on the command line wins.
   const env: Record<string, string> = envFiles((values["env-file"] as string[] | undefined) ?? []);
@@ -54,6 +56,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     env,
     dev,
     bundle,
+    storage: { maxUploadBytes },
     allowedHosts: allowedHostsOption(values["allowed-host"]),
     remoteDevToken: values["allow-remote-dev-token"] === true,
     onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
