@@ -67,7 +67,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   const format = importFormatOf(file, typeof values.format === "string" ? values.format : null);
   const table = typeof values.table === "string" ? values.table : null;
   checkTableOption(format, table);
-  if (!existsSync(file)) throw new EngineError("BadArguments", `No file at ${file}: give the snapshot ZIP that \`export\` or \`npx convex export\` wrote, or a table's CSV / JSON Lines / JSON array file.`);
+  if (!existsSync(file)) throw new EngineError("BadArguments", `No file at ${file} (--path): give the snapshot ZIP that \`export\` or \`npx convex export\` wrote, or a table's CSV / JSON Lines / JSON array file.`);
   const dataDir = dataDirOption(values.data);
   const running = findRunningEngine(dataDir);
   let summary: { tables: { name: string; documents: number }[]; files: number };
