@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { thumbHashToRGBA } from "thumbhash";
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { DISPLAY_MAX_SIDE, MAX_IMAGE_PIXELS, THUMBNAIL_MAX_SIDE } from "../../convex/lib/limits";
@@ -27,6 +27,9 @@ async function download(backend: AppBackend, url: string): Promise<Uint8Array> {
   expect(response.status, url).toBe(200);
   return new Uint8Array(await response.arrayBuffer());
 }
+
+// Real photos are decoded and encoded several times per test: on a busy machine that takes a while.
+vi.setConfig({ testTimeout: 120_000 });
 
 describeEach("photos", (get) => {
   it("a phone photo's GPS position is at no URL of its post, the original's included", async () => {

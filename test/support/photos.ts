@@ -40,7 +40,7 @@ export function makePhoto(options: PhotoOptions): Promise<Buffer> {
 
 async function encodePhoto(options: PhotoOptions): Promise<Buffer> {
   const { width, height } = options;
-  const pixels = picture(width, height, options.seed ?? 1);
+  const pixels = pictureOf(width, height, options.seed ?? 1);
   let image = sharp(pixels, { raw: { width, height, channels: 3 } });
   const quality = options.quality ?? 85;
   if (options.format === "png") image = image.png();
@@ -87,6 +87,19 @@ export async function fileMetadata(bytes: Uint8Array): Promise<FileMetadata> {
     hasIcc: meta.icc !== undefined,
     orientation: meta.orientation,
   };
+}
+
+/** Pictures by size and seed: photos that differ only in format or EXIF share theirs. */
+const pictures = new Map<string, Buffer>();
+
+function pictureOf(width: number, height: number, seed: number): Buffer {
+  const key = `${width}x${height}#${seed}`;
+  let pixels = pictures.get(key);
+  if (pixels === undefined) {
+    pixels = picture(width, height, seed);
+    pictures.set(key, pixels);
+  }
+  return pixels;
 }
 
 /**
