@@ -39,6 +39,13 @@ export interface AppHostDeps extends AppHostEvents {
   now?: () => number;
   /** False turns the query cache off (see `runtime/query-cache.ts`). */
   queryCache?: boolean;
+  /** Query worker threads (0 runs queries on the main thread), and the store file they read. */
+  queryWorkers?: number;
+  dbPath?: string;
+  /** How far the deployment clock is ahead of the wall clock (ms). */
+  clockOffsetMs?: () => number;
+  /** Time limit of a query or mutation (ms). */
+  transactionTimeoutMs?: number;
 }
 
 /**
@@ -85,6 +92,10 @@ export class AppHost {
       onLog: deps.onFunctionLog,
       logInternal: (e) => deps.logger.error("engine error while running a function", e),
       queryCache: deps.queryCache === false ? false : undefined,
+      queryWorkers: deps.queryWorkers,
+      dbPath: deps.dbPath,
+      clockOffsetMs: deps.clockOffsetMs,
+      transactionTimeoutMs: deps.transactionTimeoutMs,
     });
   }
 
@@ -100,26 +111,31 @@ export class AppHost {
   /** Builds (unless given a bundle), evaluates, pushes the schema and swaps the new code in. */
   async load(bundle?: AppBundle): Promise<AppDefinition> {
     const next = bundle ?? (await bundleApp(this.deps.appDir));
-    const definition = this.evaluate(next);
+    const env = this.env.functionEnv();
+    const definition = this.evaluate(next, env);
     this.deps.store.applySchema(withSystemTables(definition));
     this.bundle = next;
-    this.activate(definition);
+    this.activate(definition, next, env);
     return definition;
   }
 
   /** Sets or removes a deployment env var and re-evaluates the app (auth.config.ts reads env at load). */
   async setEnv(name: string, value: string | null): Promise<void> {
     this.env.set(name, value);
-    if (this.bundle !== null) this.activate(this.evaluate(this.bundle));
+    if (this.bundle !== null) {
+      const env = this.env.functionEnv();
+      this.activate(this.evaluate(this.bundle, env), this.bundle, env);
+    }
   }
 
-  private evaluate(bundle: AppBundle): AppDefinition {
-    return defineApp(evaluateBundle(bundle, this.deps.appDir, this.env.functionEnv()));
+  private evaluate(bundle: AppBundle, env: Record<string, string>): AppDefinition {
+    return defineApp(evaluateBundle(bundle, this.deps.appDir, env));
   }
 
-  private activate(definition: AppDefinition): void {
+  /** Swaps the code in here and (the same bundle and env) in the query workers. */
+  private activate(definition: AppDefinition, bundle: AppBundle, env: Record<string, string>): void {
     this.current = definition;
-    this.runtime.setApp(definition);
+    this.runtime.setApp(definition, { code: bundle.code, appDir: this.deps.appDir, env });
     const config = normalizeAuthConfig(definition.authConfig);
     const hasProvider = config.providers.length > 0;
     if (!hasProvider) config.providers.push(this.deps.devIssuer.provider);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { normalizeAuthConfig } from "./auth/auth-config.js";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
@@ -67,6 +68,14 @@ export interface EngineOptions {
    * (on by default, as on Convex; see `runtime/query-cache.ts`).
    */
   queryCache?: boolean;
+  /**
+   * Query executor threads (default: one per core). Each has its own read-only SQLite
+   * connection and copy of the app; they start as queries come. 0 runs queries on the main
+   * thread under the executor lock (and a runaway query cannot be stopped).
+   */
+  queryWorkers?: number;
+  /** How long a query or mutation may run (ms; default 30 000). */
+  transactionTimeoutMs?: number;
 }
 
 /** Where the engine reports what it does. */
@@ -110,8 +119,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   mkdirSync(dataDir, { recursive: true });
   // One clock for data, jobs and functions; a scheduler drain may move it forward.
   const clock = createDeploymentClock(wallClock);
+  const dbPath = path.join(dataDir, "db.sqlite3");
   const store = createSqliteStore({
-    path: path.join(dataDir, "db.sqlite3"),
+    path: dbPath,
     now: () => clock.now(),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
     synchronous: options.synchronous,
@@ -172,6 +182,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       onSchedulerChange: () => scheduler.wake(),
       onCommit: (commit) => sync?.onCommit(commit),
       queryCache: options.queryCache,
+      queryWorkers: options.queryWorkers ?? availableParallelism(),
+      dbPath,
+      clockOffsetMs: () => clock.offsetMs(),
+      transactionTimeoutMs: options.transactionTimeoutMs,
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
     clock.onAdvance(() => {
@@ -286,6 +300,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await scheduler.stop();
         await sync!.close();
         await Promise.all([api.close(), site.close()]);
+        await appHost!.runtime.close();
         storage!.close();
         store.close();
       },

@@ -25,6 +25,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     env: { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "query-workers": { type: "string" },
+    "function-timeout": { type: "string" },
   });
   const dataDir = dataDirOption(values.data);
   const appDir = path.resolve(typeof values.functions === "string" ? values.functions : "convex");
@@ -47,6 +49,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
       sitePort: portOption(values["site-port"], 3211, "site-port"),
       env,
       dev,
+      queryWorkers: countOption(values["query-workers"], "query-workers"),
+      transactionTimeoutMs: secondsOption(values["function-timeout"], "function-timeout"),
       onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
       onCall: watch ? printFailure : undefined,
     });
@@ -91,6 +95,22 @@ function printFailure(record: CallRecord): void {
   if (record.status !== "error") return;
   const frames = record.errorFrames?.length ? `\n${record.errorFrames.join("\n")}` : "";
   process.stdout.write(`${timestamp()} ✖ ${record.path} failed: ${record.error}${frames}\n`);
+}
+
+/** A non-negative whole number flag, or undefined when not given. */
+function countOption(raw: unknown, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new EngineError("BadArguments", `--${name} must be a whole number from 0 to 256, got ${String(raw)}.`);
+  return n;
+}
+
+/** A positive number of seconds, as milliseconds, or undefined when not given. */
+function secondsOption(raw: unknown, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new EngineError("BadArguments", `--${name} must be a positive number of seconds, got ${String(raw)}.`);
+  return n * 1000;
 }
 
 function timestamp(): string {

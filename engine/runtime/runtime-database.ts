@@ -71,6 +71,8 @@ export type ReadRecorder = ReadSetRecorder;
 /** One commit's result; `writes` is consumed by the real-time layer. */
 export interface CommitSummary {
   ts: bigint;
+  /** The commit before this one, when known (query workers chain their cache invalidations on it). */
+  previousTs?: bigint;
   writes: readonly DocumentWrite[];
 }
 

@@ -14,11 +14,17 @@ import { runWithSyscalls } from "./syscall-router.js";
 import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
 import { Watchdog } from "./watchdog.js";
+import { QueryWorkerPool, type WorkerQueryResult } from "./query-workers/query-pool.js";
+import type { AppSource } from "./query-workers/worker-protocol.js";
+import { RecentCommits } from "./recent-commits.js";
 import type { ValidationContext } from "../values/validator.js";
 import type { ReadSet } from "../query/read-set.js";
 
 /** Query cache bounds: results by count and by (approximate) bytes, and their age (Convex's own limit for time-dependent results). */
 const QUERY_CACHE_DEFAULTS: QueryCacheOptions = { maxEntries: 1_000, maxBytes: 64 << 20, maxAgeMs: 5_000, now: () => performance.now() };
+
+/** How long a snapshot handed out by `/api/query_ts` stays readable (ms). */
+const SNAPSHOT_WINDOW_MS = 30_000;
 
 /** How long a query or mutation may run unless `transactionTimeoutMs` says otherwise. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -83,6 +89,16 @@ export interface RuntimeOptions {
   logInternal?: (e: unknown) => void;
   /** The query cache's bounds, or false to run every query call (default: on, see `query-cache.ts`). */
   queryCache?: Partial<QueryCacheOptions> | false;
+  /**
+   * Query executors on worker threads: how many at most, each with its own read-only
+   * connection to `dbPath` and its own copy of the app. 0 (or no `dbPath`) runs queries on
+   * this thread, under the lock.
+   */
+  queryWorkers?: number;
+  /** The store's SQLite file, for the query workers' connections. */
+  dbPath?: string;
+  /** How far the deployment clock is ahead of the wall clock (ms), for functions on workers. */
+  clockOffsetMs?: () => number;
 }
 
 /** Result of a query run for a subscription: the outcome, what it read and its new journal. */
@@ -121,6 +137,12 @@ export class Runtime implements ExecutionHost {
   private readonly mutations: MutationBatcher;
   private readonly watchdog: Watchdog;
   private readonly queryCache: QueryCache | null;
+  /** Query executors on worker threads, or null to run queries on this thread. */
+  private readonly pool: QueryWorkerPool | null;
+  /** True while the pool has the loaded app's code (an app set without its source runs queries here). */
+  private poolHasApp = false;
+  /** Write sets of the latest commits, to serve a query at an older snapshot (`queryAtTs`). */
+  private readonly recentCommits = new RecentCommits();
   /** How validators resolve `v.id(table)`; one object, so compiled validators are cached per runtime. */
   private readonly validation: ValidationContext;
 
@@ -141,11 +163,29 @@ export class Runtime implements ExecutionHost {
     });
     this.blobs = options.blobs ?? null;
     this.deployment = options.deployment;
+    const workers = options.queryWorkers ?? 0;
+    this.pool =
+      workers > 0 && options.dbPath !== undefined
+        ? new QueryWorkerPool({
+            size: workers,
+            dbPath: options.dbPath,
+            deployment: options.deployment,
+            timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+            onLog: (path, level, line) => this.options.onLog?.(path, level, line),
+            logInternal: (e) => this.logInternal(e),
+          })
+        : null;
   }
 
-  /** Swaps in a (re)loaded app; calls that already started finish on the old code. */
-  setApp(app: AppDefinition): void {
+  /**
+   * Swaps in a (re)loaded app; calls that already started finish on the old code. With
+   * `source` (the bundle it was evaluated from) query workers load it too; without, queries
+   * run on this thread.
+   */
+  setApp(app: AppDefinition, source?: Omit<AppSource, "version">): void {
     this.app = app;
+    this.poolHasApp = this.pool !== null && source !== undefined;
+    if (this.poolHasApp) this.pool!.setApp(source!);
     // New code or new env vars: cached results may no longer be what the functions return.
     this.queryCache?.clear();
   }
@@ -187,6 +227,10 @@ export class Runtime implements ExecutionHost {
    * must hold `lock` so that several subscriptions see one snapshot.
    */
   async runQueryLocked(request: CallRequest): Promise<TrackedQueryResult> {
+    if (this.poolHasApp) {
+      const { outcome, readSet, journal } = await this.queryOnWorker(request, true);
+      return { outcome, reads: recordedReads(readSet), journal };
+    }
     const startedAt = this.now();
     const logLines: string[] = [];
     const reads = this.db.newReads();
@@ -211,6 +255,13 @@ export class Runtime implements ExecutionHost {
    * has been announced through `onCommit` before the returned promise resolves.
    */
   async runTracked(request: CallRequest): Promise<SnapshotQueryResult> {
+    if (this.poolHasApp) {
+      // A worker reads at the latest snapshot when it starts; commits are announced on this
+      // thread in the same turn as they happen, so any commit <= ts was announced before
+      // the worker's answer (a later event) is handled here.
+      const { outcome, readSet, journal, ts } = await this.queryOnWorker(request, true);
+      return { outcome, readSet: readSet ?? { intervals: [], ids: [] }, journal, ts };
+    }
     return this.lock.run(async () => {
       const ts = this.db.latestTs();
       const { outcome, reads, journal } = await this.runQueryLocked(request);
@@ -260,8 +311,15 @@ export class Runtime implements ExecutionHost {
         }
       }
     }
+    this.recentCommits.add(commit);
     this.options.onCommit?.(commit);
+    this.pool?.committed(commit);
     if (touchedScheduler) this.options.onSchedulerChange?.();
+  }
+
+  /** Stops the query workers. */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   private async executeInTransaction(
@@ -291,12 +349,50 @@ export class Runtime implements ExecutionHost {
     }
   }
 
+  /**
+   * Runs a query on a worker at its latest snapshot (resolved and argument-checked here,
+   * so the worker only runs it); records the call. Never throws for the function's errors.
+   */
+  private async queryOnWorker(request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
+    const startedAt = this.now();
+    let result: WorkerQueryResult;
+    try {
+      const fn = this.resolve(request.path, request.allowInternal, "query");
+      result = await this.poolRun(fn, this.decodeArgs(fn, request.args), request, tracked);
+    } catch (e) {
+      result = { outcome: this.errorOutcome(e, []), ts: this.db.latestTs(), journal: null, readSet: null };
+    }
+    this.record(request.path, "query", request.origin, result.outcome, startedAt);
+    return result;
+  }
+
+  private poolRun(fn: RegisteredFunction, argsJson: string, request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
+    return this.pool!.run({ path: fn.path, argsJson, identity: request.identity, journal: request.journal ?? null, tracked, clockOffsetMs: this.clockOffset() });
+  }
+
+  /** A worker job for a request: resolved and argument-checked here (throws like `call`). */
+  private jobFields(request: CallRequest) {
+    const fn = this.resolve(request.path, request.allowInternal, "query");
+    return { path: fn.path, argsJson: this.decodeArgs(fn, request.args), identity: request.identity, journal: null, clockOffsetMs: this.clockOffset() };
+  }
+
+  private clockOffset(): number {
+    return this.options.clockOffsetMs?.() ?? 0;
+  }
+
   /** A one-off query (HTTP, an action's runQuery): from the query cache, or run and cached. */
   private async runQuery(fn: RegisteredFunction, argsJson: string, request: CallRequest, logLines: string[]): Promise<CallOutcome> {
     const cache = this.queryCache;
     const key = cache === null ? null : `${fn.path}\u0000${request.allowInternal ? 1 : 0}\u0000${identityKey(request.identity)}\u0000${argsJson}`;
     const cached = key === null ? null : cache!.get(key);
     if (cached !== null) return cached;
+    if (this.poolHasApp) {
+      const { outcome, ts, readSet } = await this.poolRun(fn, argsJson, request, key !== null);
+      // Cached only when nothing committed since its snapshot: the cache is invalidated at
+      // each commit, so a result read before the latest commit may already be stale.
+      if (key !== null && outcome.status === "success" && readSet !== null && ts === this.db.latestTs()) cache!.set(key, outcome, readSet);
+      return outcome;
+    }
     return this.lock.run(async () => {
       // An identical call that held the lock before this one may have just cached its result.
       const filled = key === null ? null : cache!.get(key);
@@ -308,6 +404,44 @@ export class Runtime implements ExecutionHost {
       if (key !== null && outcome.status === "success") cache!.set(key, outcome, reads.readSet());
       return outcome;
     });
+  }
+
+  /**
+   * A snapshot for `/api/query_ts`: with query workers, the latest one pinned on a worker
+   * for SNAPSHOT_WINDOW_MS so `queryAtTs` can read it after later commits.
+   */
+  async snapshotTs(): Promise<bigint> {
+    if (this.pool === null) return this.db.latestTs();
+    return this.pool.pin(SNAPSHOT_WINDOW_MS);
+  }
+
+  /**
+   * A one-off query at snapshot `ts` (`/api/query_at_ts`, `consistentQuery`): on the worker
+   * that pinned it; otherwise at the latest snapshot, when no commit since `ts` wrote into
+   * what the query read (then its result at `ts` is the same). Else `SnapshotUnavailable`.
+   */
+  async queryAtTs(request: CallRequest, ts: bigint): Promise<CallOutcome> {
+    if (ts > this.db.latestTs()) {
+      throw new EngineError("SnapshotUnavailable", "That ts is newer than the latest commit; ask /api/query_ts for a snapshot.", "conflict");
+    }
+    if (this.poolHasApp) {
+      const pinned = await this.pool!.run({ ...this.jobFields(request), atTs: ts, tracked: false });
+      if (pinned !== null) return pinned.outcome;
+    }
+    const latest = this.poolHasApp
+      ? await this.queryOnWorker(request, true)
+      : await this.lock.run(async () => {
+          const at = this.db.latestTs();
+          const { outcome, reads } = await this.runQueryLocked(request);
+          return { outcome, ts: at, readSet: reads.readSet() };
+        });
+    const changed = latest.readSet === null ? null : this.recentCommits.changedSince(ts, latest.ts, latest.readSet);
+    if (changed === false || latest.outcome.status === "error" && latest.readSet === null) return latest.outcome;
+    throw new EngineError(
+      "SnapshotUnavailable",
+      "The data this query reads changed since that ts, and that snapshot is no longer held; ask /api/query_ts again.",
+      "conflict",
+    );
   }
 
   /** Drops every cached query result (the deployment clock moved). */
@@ -535,6 +669,12 @@ function identityKey(identity: Identity | null): string {
     identityNumbers.set(identity, number);
   }
   return String(number);
+}
+
+/** A read set that came back from a worker, as the recorder the lock-holding callers take. */
+function recordedReads(readSet: ReadSet | null): ReadRecorder {
+  const recorded = readSet ?? { intervals: [], ids: [] };
+  return { addInterval() {}, addId() {}, trackScan: () => ({ advance() {}, finish() {} }), readSet: () => recorded };
 }
 
 function capitalize(s: string): string {

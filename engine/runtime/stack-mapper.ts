@@ -9,7 +9,7 @@ import path from "node:path";
  * Node, when source maps are enabled, would cache every evaluated copy's map
  * for good, and dev mode evaluates a copy on every save.
  */
-const maps = new Map<string, { map: SourceMap; base: string }>();
+const maps = new Map<string, { encoded: string; map: SourceMap | null; base: string }>();
 const MAP_COMMENT = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
 
 /** Registers a bundle's source map; returns its file name and its code without the map comment. */
@@ -17,14 +17,26 @@ export function registerBundle(code: string, appDir: string): { filename: string
   const filename = path.join(appDir, "convex-app.bundle.js");
   const match = MAP_COMMENT.exec(code);
   if (match === null) return { filename, code };
-  try {
-    // esbuild writes sources relative to its working directory, the app folder's parent.
-    const map = new SourceMap(JSON.parse(Buffer.from(match[1]!, "base64").toString("utf8")));
-    maps.set(filename, { map, base: path.dirname(appDir) });
-  } catch {
-    // A stack without mapping is still useful.
-  }
+  // Decoded on the first stack that needs it: every load (and every query worker) would
+  // otherwise pay for parsing a map that most runs never read.
+  // esbuild writes sources relative to its working directory, the app folder's parent.
+  maps.set(filename, { encoded: match[1]!, map: null, base: path.dirname(appDir) });
   return { filename, code: code.slice(0, match.index) };
+}
+
+function sourceMapOf(filename: string): { map: SourceMap; base: string } | undefined {
+  const known = maps.get(filename);
+  if (known === undefined) return undefined;
+  if (known.map === null) {
+    try {
+      known.map = new SourceMap(JSON.parse(Buffer.from(known.encoded, "base64").toString("utf8")));
+    } catch {
+      // A stack without mapping is still useful.
+      maps.delete(filename);
+      return undefined;
+    }
+  }
+  return { map: known.map, base: known.base };
 }
 
 /**
@@ -38,7 +50,7 @@ export function appFrames(stack: string | undefined): string[] {
   for (const line of stack.split("\n").slice(1)) {
     const m = /^\s*at (?:(.*?) \()?(.+?\.bundle\.js):(\d+):(\d+)\)?$/.exec(line);
     if (!m) continue;
-    const known = maps.get(m[2]!);
+    const known = sourceMapOf(m[2]!);
     const entry = known?.map.findEntry(Number(m[3]) - 1, Number(m[4]) - 1) as
       | { originalSource?: string; originalLine?: number; originalColumn?: number }
       | undefined;

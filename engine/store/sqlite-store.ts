@@ -36,8 +36,10 @@ interface SavepointFrame {
 export function createSqliteStore(options: StoreOptions): Store {
   const { now } = options;
   const randomBytes = pooledRandomBytes(options.randomBytes);
-  const db = openDatabase(options.path, options.synchronous ?? "FULL");
-  const checkpointer = createWalCheckpointer(options.path, options.synchronous ?? "FULL");
+  const readOnly = options.readOnly === true;
+  const db = openDatabase(options.path, options.synchronous ?? "FULL", readOnly);
+  // A reader never writes WAL frames, so it has nothing to checkpoint.
+  const checkpointer = readOnly ? null : createWalCheckpointer(options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const log = createWriteLog();
@@ -50,6 +52,8 @@ export function createSqliteStore(options: StoreOptions): Store {
 
   let lastTs = BigInt(sql.getState("last_ts") ?? "0");
   let lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
+  /** The catalog generation this connection loaded (readers reload when the writer moved it). */
+  let catalogGeneration = sql.getState("catalog_version");
   let schemaText = sql.getState("schema");
   let schema: SchemaJson | null = schemaText === null ? null : parseSchemaJson(schemaText);
   validation.setSchema(schema);
@@ -139,10 +143,16 @@ export function createSqliteStore(options: StoreOptions): Store {
     version++;
   }
 
-  function stampCommit(): bigint {
+  function stampCommit(catalogChanged: boolean): bigint {
     const ts = nextCommitTs(now(), lastTs);
     sql.setState("last_ts", ts.toString());
     sql.setState("last_creation_time", String(lastCreationTime));
+    // Readers on other connections (query workers) mirror the catalog too: a new
+    // generation in the same commit tells them to reload it at that snapshot.
+    if (catalogChanged) {
+      catalogGeneration = ts.toString();
+      sql.setState("catalog_version", catalogGeneration);
+    }
     return ts;
   }
 
@@ -165,7 +175,7 @@ export function createSqliteStore(options: StoreOptions): Store {
         const diff = applySchemaChanges(db, catalog, next, validationContext);
         if (nextText === null) sql.deleteState.run("schema");
         else sql.setState("schema", nextText);
-        const ts = stampCommit();
+        const ts = stampCommit(true);
         sql.commit.run();
         lastTs = ts;
         schema = next;
@@ -187,6 +197,24 @@ export function createSqliteStore(options: StoreOptions): Store {
       // answered from the document cache alone costs no statement at all.
       reading = true;
     },
+    beginSnapshot() {
+      if (open || reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
+      sql.beginRead.run();
+      reading = true;
+      readOpen = true;
+      // The first read fixes the snapshot: the ts and catalog generation are the ones it sees.
+      lastTs = BigInt(sql.getState("last_ts") ?? "0");
+      const generation = sql.getState("catalog_version");
+      if (generation !== catalogGeneration) {
+        catalogGeneration = generation;
+        catalog.reload();
+      }
+      return lastTs;
+    },
+    forgetCachedDocuments(ids) {
+      if (ids === null) cache.clear();
+      else for (const id of ids) cache.delete(id);
+    },
     endRead() {
       if (!reading) return;
       reading = false;
@@ -205,15 +233,16 @@ export function createSqliteStore(options: StoreOptions): Store {
     commit(): CommitResult {
       requireTransaction("commit()");
       try {
-        const ts = stampCommit();
+        const ts = stampCommit(catalog.version() !== catalogVersionAtBegin);
         for (const r of log.pendingResults()) {
           sql.putResult.run(r.sessionId, r.requestId, r.result, ts.toString(), r.recordedAt);
         }
         sql.commit.run();
+        const previousTs = lastTs;
         lastTs = ts;
-        checkpointer.committed();
+        checkpointer?.committed();
         const writes = log.writeSet();
-        return { ts, writes };
+        return { ts, previousTs, writes };
       } catch (e) {
         store.rollback();
         throw e;
@@ -379,7 +408,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     close() {
       store.endRead();
       store.rollback();
-      checkpointer.close();
+      checkpointer?.close();
       db.close();
     },
   };
