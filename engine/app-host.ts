@@ -13,7 +13,7 @@ import type { LogLevel } from "./runtime/log-capture.js";
 import { Runtime, type CallRecord } from "./runtime/runtime.js";
 import type { DeploymentInfo, Identity, BlobService } from "./runtime/services.js";
 import type { VerifyToken } from "./http/identity-resolver.js";
-import type { Store } from "./store/store.js";
+import type { Store, SynchronousMode } from "./store/store.js";
 import { DeploymentEnv } from "./deployment-env.js";
 import { systemSchemaTables } from "./system-tables.js";
 
@@ -46,6 +46,9 @@ export interface AppHostDeps extends AppHostEvents {
   clockOffsetMs?: () => number;
   /** Time limit of a query or mutation (ms). */
   transactionTimeoutMs?: number;
+  /** Mutations on a writer thread (default: with query workers), and its `synchronous`. */
+  writerThread?: boolean;
+  synchronous?: SynchronousMode;
 }
 
 /**
@@ -96,6 +99,8 @@ export class AppHost {
       dbPath: deps.dbPath,
       clockOffsetMs: deps.clockOffsetMs,
       transactionTimeoutMs: deps.transactionTimeoutMs,
+      writerThread: deps.writerThread,
+      synchronous: deps.synchronous,
     });
   }
 
@@ -113,7 +118,8 @@ export class AppHost {
     const next = bundle ?? (await bundleApp(this.deps.appDir));
     const env = this.env.functionEnv();
     const definition = this.evaluate(next, env);
-    this.deps.store.applySchema(withSystemTables(definition));
+    // Under the lock: the writer thread's batches write through another connection.
+    await this.runtime.lock.run(async () => this.deps.store.applySchema(withSystemTables(definition)));
     this.bundle = next;
     this.activate(definition, next, env);
     return definition;
@@ -121,7 +127,7 @@ export class AppHost {
 
   /** Sets or removes a deployment env var and re-evaluates the app (auth.config.ts reads env at load). */
   async setEnv(name: string, value: string | null): Promise<void> {
-    this.env.set(name, value);
+    await this.runtime.lock.run(async () => this.env.set(name, value));
     if (this.bundle !== null) {
       const env = this.env.functionEnv();
       this.activate(this.evaluate(this.bundle, env), this.bundle, env);

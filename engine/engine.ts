@@ -87,6 +87,12 @@ export interface EngineOptions {
   queryWorkers?: number;
   /** How long a query or mutation may run (ms; default 30 000). */
   transactionTimeoutMs?: number;
+  /**
+   * Run mutations on a writer thread with its own connection (default: whenever there are
+   * query workers), so a runaway mutation can be stopped and no user code runs on the
+   * thread that serves sockets.
+   */
+  writerThread?: boolean;
 }
 
 /** Where the engine reports what it does. */
@@ -198,6 +204,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       dbPath,
       clockOffsetMs: () => clock.offsetMs(),
       transactionTimeoutMs: options.transactionTimeoutMs,
+      writerThread: options.writerThread,
+      synchronous: options.synchronous,
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
     clock.onAdvance(() => {

@@ -17,6 +17,8 @@ import { Watchdog } from "./watchdog.js";
 import { QueryWorkerPool, type WorkerQueryResult } from "./query-workers/query-pool.js";
 import type { AppSource } from "./query-workers/worker-protocol.js";
 import { RecentCommits } from "./recent-commits.js";
+import { WriterClient, type RemoteMutation, type WriterCommit } from "./writer/writer-client.js";
+import type { SynchronousMode } from "../store/store.js";
 import type { ValidationContext } from "../values/validator.js";
 import type { ReadSet } from "../query/read-set.js";
 
@@ -99,6 +101,16 @@ export interface RuntimeOptions {
   dbPath?: string;
   /** How far the deployment clock is ahead of the wall clock (ms), for functions on workers. */
   clockOffsetMs?: () => number;
+  /**
+   * Mutations on a writer thread with its own write connection to `dbPath` (default: with
+   * query workers). Engine writes (`transact`) stay on `db`, serialized with the writer's
+   * batches by the lock.
+   */
+  writerThread?: boolean;
+  /** SQLite `synchronous` of the writer thread's connection. */
+  synchronous?: SynchronousMode;
+  /** Called as each top-level mutation starts running (the writer thread's control word). */
+  onMutationStart?: (request: CallRequest) => void;
 }
 
 /** Result of a query run for a subscription: the outcome, what it read and its new journal. */
@@ -141,6 +153,13 @@ export class Runtime implements ExecutionHost {
   private readonly pool: QueryWorkerPool | null;
   /** True while the pool has the loaded app's code (an app set without its source runs queries here). */
   private poolHasApp = false;
+  /** The loaded app came with its source (workers can load it). */
+  private hasSource = false;
+  private sourceVersion = 0;
+  /** Mutations on a worker thread, or null to run them on this one. */
+  private readonly writer: WriterClient | null;
+  /** Callers waiting until a commit ts has been announced here (worker results read at a later snapshot). */
+  private announcedWaiters: { ts: bigint; resolve(): void }[] = [];
   /** Write sets of the latest commits, to serve a query at an older snapshot (`queryAtTs`). */
   private readonly recentCommits = new RecentCommits();
   /** How validators resolve `v.id(table)`; one object, so compiled validators are cached per runtime. */
@@ -152,15 +171,18 @@ export class Runtime implements ExecutionHost {
     this.validation = { tableNameOf: (n) => this.db.tableNameOfNumber(n) };
     this.watchdog = new Watchdog(options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.queryCache = options.queryCache === false ? null : new QueryCache({ ...QUERY_CACHE_DEFAULTS, ...options.queryCache });
-    this.mutations = new MutationBatcher({
-      lock: this.lock,
+    this.mutations = new MutationBatcher(
+      this.lock,
+      {
       db: this.db,
       // Mutations take no read set: with one writer there is nothing to validate it against.
       newTx: () => this.newTx(true, this.db.discardedReads),
       committed: (commit, txs) => this.committed(commit, txs),
       errorOutcome: (e, logLines) => this.errorOutcome(e, logLines),
       logInternal: (e) => this.logInternal(e),
-    });
+      },
+      () => (this.runsMutationsOnWriter ? (items) => this.writer!.runBatch(items as RemoteMutation[], this.clockOffset()) : null),
+    );
     this.blobs = options.blobs ?? null;
     this.deployment = options.deployment;
     const workers = options.queryWorkers ?? 0;
@@ -175,6 +197,61 @@ export class Runtime implements ExecutionHost {
             logInternal: (e) => this.logInternal(e),
           })
         : null;
+    this.writer =
+      (options.writerThread ?? workers > 0) && options.dbPath !== undefined
+        ? new WriterClient({
+            dbPath: options.dbPath,
+            synchronous: options.synchronous,
+            deployment: options.deployment,
+            timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+            onCommit: (commit) => this.writerCommitted(commit),
+            issueUploadToken: () => {
+              const token = this.blobs?.issueUploadToken();
+              if (typeof token !== "string") throw new EngineError("StorageUnavailable", "File storage is not configured for this engine.");
+              return token;
+            },
+            onLog: (path, level, line) => this.options.onLog?.(path, level, line),
+            logInternal: (e) => this.logInternal(e),
+          })
+        : null;
+  }
+
+  /** True when mutations run on the writer thread (it has the loaded app's code). */
+  get runsMutationsOnWriter(): boolean {
+    return this.writer !== null && this.hasSource;
+  }
+
+  /** A due scheduled mutation with its state flip, on the writer thread (see `runMutationJob`). */
+  runScheduledMutation(jobId: string, name: string): Promise<"ran" | "skipped"> {
+    return this.lock.run(() => this.writer!.runScheduled(jobId, name, this.clockOffset()));
+  }
+
+  /**
+   * A commit of the writer thread (in ts order, before the answers that depend on it):
+   * this thread's connection learns of it, then everyone who listens to commits here.
+   */
+  private writerCommitted(commit: WriterCommit): void {
+    const ids: string[] = [];
+    const writes = commit.writes.map((w) => {
+      ids.push(w.id);
+      // Keys crossed the thread boundary as plain Uint8Arrays; readers of write sets use Buffer methods.
+      return { ...w, keys: w.keys.map((k) => ({ index: k.index, oldKey: asBuffer(k.oldKey), newKey: asBuffer(k.newKey) })) };
+    });
+    this.db.observeCommit(commit.ts, commit.previousTs, ids);
+    for (const id of commit.deletedBlobs) {
+      try {
+        this.blobs?.deleteBlob(id);
+      } catch (e) {
+        this.logInternal(e);
+      }
+    }
+    this.announce({ ts: commit.ts, previousTs: commit.previousTs, writes }, commit.touchedScheduler, false);
+  }
+
+  /** Resolves once every commit up to `ts` has been announced on this thread. */
+  private announced(ts: bigint): Promise<void> | null {
+    if (ts <= this.db.latestTs()) return null;
+    return new Promise((resolve) => this.announcedWaiters.push({ ts, resolve }));
   }
 
   /**
@@ -184,8 +261,10 @@ export class Runtime implements ExecutionHost {
    */
   setApp(app: AppDefinition, source?: Omit<AppSource, "version">): void {
     this.app = app;
+    this.hasSource = source !== undefined;
     this.poolHasApp = this.pool !== null && source !== undefined;
     if (this.poolHasApp) this.pool!.setApp(source!);
+    if (this.writer !== null && source !== undefined) this.writer.setApp({ ...source, version: ++this.sourceVersion });
     // New code or new env vars: cached results may no longer be what the functions return.
     this.queryCache?.clear();
   }
@@ -280,10 +359,14 @@ export class Runtime implements ExecutionHost {
         return this.runQuery(fn, argsJson, request, logLines);
       case "mutation":
         return this.mutations.submit({
-          run: (tx) => this.executeInTransaction(fn, argsJson, request, logLines, tx),
+          run: (tx) => {
+            this.options.onMutationStart?.(request);
+            return this.executeInTransaction(fn, argsJson, request, logLines, tx);
+          },
           idempotencyKey: request.idempotencyKey,
           logLines,
-        });
+          remote: { path: fn.path, args: request.args ?? {}, identity: request.identity, idempotencyKey: request.idempotencyKey, origin: request.origin },
+        } as Omit<RemoteMutation, "resolve">);
       case "action":
         return this.runAction(fn, argsJson, request, logLines);
     }
@@ -296,10 +379,8 @@ export class Runtime implements ExecutionHost {
     return commit;
   }
 
-  /** After a commit of these transactions: their after-commit effects, subscribers, the scheduler. */
+  /** After a commit of these transactions on this thread: their after-commit effects, then the announcement. */
   private committed(commit: CommitSummary, txs: readonly TransactionState[]): void {
-    // Before anyone hears of the commit: a client that saw its mutation succeed must not get a stale cached query.
-    this.queryCache?.invalidate(commit.writes);
     let touchedScheduler = false;
     for (const tx of txs) {
       touchedScheduler ||= tx.touchedScheduler;
@@ -311,15 +392,32 @@ export class Runtime implements ExecutionHost {
         }
       }
     }
+    this.announce(commit, touchedScheduler, true);
+  }
+
+  /** Tells everyone on this thread who follows commits, in ts order. */
+  private announce(commit: CommitSummary, touchedScheduler: boolean, ownConnection: boolean): void {
+    // Before anyone hears of the commit: a client that saw its mutation succeed must not get a stale cached query.
+    this.queryCache?.invalidate(commit.writes);
     this.recentCommits.add(commit);
+    // The scheduler only sets a timer here; before onCommit so a writer thread can report both together.
+    if (touchedScheduler) this.options.onSchedulerChange?.();
     this.options.onCommit?.(commit);
     this.pool?.committed(commit);
-    if (touchedScheduler) this.options.onSchedulerChange?.();
+    if (ownConnection) this.writer?.committed(commit.ts, commit.previousTs, commit.writes.map((w) => w.id));
+    if (this.announcedWaiters.length > 0) {
+      const ready = this.announcedWaiters.filter((w) => w.ts <= commit.ts);
+      this.announcedWaiters = this.announcedWaiters.filter((w) => w.ts > commit.ts);
+      for (const waiter of ready) waiter.resolve();
+    }
   }
 
   /** Stops the query workers. */
   async close(): Promise<void> {
     await this.pool?.close();
+    // After the batch in flight: its caller holds the lock.
+    await this.lock.run(async () => this.writer?.close());
+    for (const waiter of this.announcedWaiters.splice(0)) waiter.resolve();
   }
 
   private async executeInTransaction(
@@ -359,6 +457,8 @@ export class Runtime implements ExecutionHost {
     try {
       const fn = this.resolve(request.path, request.allowInternal, "query");
       result = await this.poolRun(fn, this.decodeArgs(fn, request.args), request, tracked);
+      // The writer's commit may reach a query worker's snapshot before its announcement reaches this thread.
+      await this.announced(result.ts);
     } catch (e) {
       result = { outcome: this.errorOutcome(e, []), ts: this.db.latestTs(), journal: null, readSet: null };
     }
@@ -388,6 +488,7 @@ export class Runtime implements ExecutionHost {
     if (cached !== null) return cached;
     if (this.poolHasApp) {
       const { outcome, ts, readSet } = await this.poolRun(fn, argsJson, request, key !== null);
+      await this.announced(ts);
       // Cached only when nothing committed since its snapshot: the cache is invalidated at
       // each commit, so a result read before the latest commit may already be stale.
       if (key !== null && outcome.status === "success" && readSet !== null && ts === this.db.latestTs()) cache!.set(key, outcome, readSet);
@@ -412,7 +513,9 @@ export class Runtime implements ExecutionHost {
    */
   async snapshotTs(): Promise<bigint> {
     if (this.pool === null) return this.db.latestTs();
-    return this.pool.pin(SNAPSHOT_WINDOW_MS);
+    const ts = await this.pool.pin(SNAPSHOT_WINDOW_MS);
+    await this.announced(ts);
+    return ts;
   }
 
   /**
@@ -669,6 +772,10 @@ function identityKey(identity: Identity | null): string {
     identityNumbers.set(identity, number);
   }
   return String(number);
+}
+
+function asBuffer(key: Uint8Array | null): Buffer | null {
+  return key === null || Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 }
 
 /** A read set that came back from a worker, as the recorder the lock-holding callers take. */

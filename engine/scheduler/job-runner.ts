@@ -34,11 +34,17 @@ export type JobDoc = Record<string, Value> & { name: string; args: Value[]; stat
 export async function runJob(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   if (deps.runtime().functionKind(job.name) === "action") return runAction(deps, job);
   // Missing functions and queries fail inside the same transaction path (resolve refuses them).
-  return runMutation(deps, job);
+  const runtime = deps.runtime();
+  // With a writer thread the job runs there, as a named operation (user code stays off this thread).
+  return runtime.runsMutationsOnWriter ? runtime.runScheduledMutation(job.id, job.name) : runMutationJob(runtime, deps.now, job);
 }
 
-async function runMutation(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
-  const runtime = deps.runtime();
+/**
+ * A due mutation job in one transaction with its state flip (on whichever thread owns the
+ * runtime's write connection: the main thread, or the writer worker).
+ */
+export async function runMutationJob(runtime: Runtime, now: () => number, job: Pick<JobEntry, "id" | "name">): Promise<JobRun> {
+  const deps = { now };
   return runtime.transact(async (tx) => {
     const doc = jobInState(runtime, tx, job.id, "pending");
     if (doc === null) return "skipped";
@@ -80,7 +86,7 @@ async function runAction(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   return "ran";
 }
 
-function callRequest(job: JobEntry, doc: JobDoc) {
+function callRequest(job: Pick<JobEntry, "id" | "name">, doc: JobDoc) {
   const args = (Array.isArray(doc.args) ? doc.args[0] : undefined) ?? {};
   return {
     path: job.name,
@@ -98,7 +104,7 @@ export function jobInState(runtime: Runtime, tx: TransactionState, id: string, k
   return doc !== null && doc.state?.kind === kind ? doc : null;
 }
 
-function finish(runtime: Runtime, deps: JobRunnerDeps, id: string, doc: JobDoc, state: JobState): void {
+function finish(runtime: Runtime, deps: Pick<JobRunnerDeps, "now">, id: string, doc: JobDoc, state: JobState): void {
   replaceJob(runtime, id, doc, { state, completedTime: deps.now() });
 }
 

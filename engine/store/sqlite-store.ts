@@ -51,6 +51,12 @@ export function createSqliteStore(options: StoreOptions): Store {
   const writtenInTransaction = new Set<string>();
 
   let lastTs = BigInt(sql.getState("last_ts") ?? "0");
+  /**
+   * The commit whose state (creation-time clock, catalog, schema) this connection mirrors.
+   * Another connection may commit too (the writer worker beside the main thread's engine
+   * writes, serialized by the runtime's lock): `catchUp` reloads what it changed.
+   */
+  let syncedTs = lastTs;
   let lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
   /** The catalog generation this connection loaded (readers reload when the writer moved it). */
   let catalogGeneration = sql.getState("catalog_version");
@@ -143,6 +149,24 @@ export function createSqliteStore(options: StoreOptions): Store {
     version++;
   }
 
+  /** Right after BEGIN: takes over what other connections committed since this one's last look. */
+  function catchUp(): void {
+    const diskTs = BigInt(sql.getState("last_ts") ?? "0");
+    if (diskTs === syncedTs) return;
+    // Commits nobody announced (`observeCommit`): any cached document may be stale.
+    if (diskTs !== lastTs) cache.clear();
+    lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
+    const generation = sql.getState("catalog_version");
+    if (generation !== catalogGeneration) {
+      catalogGeneration = generation;
+      catalog.reload();
+      schemaText = sql.getState("schema");
+      schema = schemaText === null ? null : parseSchemaJson(schemaText);
+      validation.setSchema(schema);
+    }
+    lastTs = syncedTs = diskTs;
+  }
+
   function stampCommit(catalogChanged: boolean): bigint {
     const ts = nextCommitTs(now(), lastTs);
     sql.setState("last_ts", ts.toString());
@@ -172,12 +196,13 @@ export function createSqliteStore(options: StoreOptions): Store {
       const catalogVersion = catalog.version();
       sql.begin.run();
       try {
+        catchUp();
         const diff = applySchemaChanges(db, catalog, next, validationContext);
         if (nextText === null) sql.deleteState.run("schema");
         else sql.setState("schema", nextText);
         const ts = stampCommit(true);
         sql.commit.run();
-        lastTs = ts;
+        lastTs = syncedTs = ts;
         schema = next;
         schemaText = nextText;
         validation.setSchema(next);
@@ -211,6 +236,24 @@ export function createSqliteStore(options: StoreOptions): Store {
       }
       return lastTs;
     },
+    observeCommit(ts, previousTs, ids) {
+      if (ts <= lastTs) return;
+      if (previousTs === lastTs) for (const id of ids) cache.delete(id);
+      else cache.clear();
+      lastTs = ts;
+      // Reads outside a transaction (the scheduler's, the admin API's) need tables the
+      // other connection created; the rest of the state waits for the next begin().
+      if (!open && !reading) {
+        const generation = sql.getState("catalog_version");
+        if (generation !== catalogGeneration) {
+          catalogGeneration = generation;
+          catalog.reload();
+          schemaText = sql.getState("schema");
+          schema = schemaText === null ? null : parseSchemaJson(schemaText);
+          validation.setSchema(schema);
+        }
+      }
+    },
     forgetCachedDocuments(ids) {
       if (ids === null) cache.clear();
       else for (const id of ids) cache.delete(id);
@@ -226,6 +269,12 @@ export function createSqliteStore(options: StoreOptions): Store {
     begin() {
       if (open || reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
       sql.begin.run();
+      try {
+        catchUp();
+      } catch (e) {
+        sql.rollback.run();
+        throw e;
+      }
       open = true;
       catalogVersionAtBegin = catalog.version();
       log.clear();
@@ -239,7 +288,7 @@ export function createSqliteStore(options: StoreOptions): Store {
         }
         sql.commit.run();
         const previousTs = lastTs;
-        lastTs = ts;
+        lastTs = syncedTs = ts;
         checkpointer?.committed();
         const writes = log.writeSet();
         return { ts, previousTs, writes };

@@ -73,6 +73,12 @@ export interface Store {
    * with the ids other connections committed, since it cannot see their writes itself.
    */
   forgetCachedDocuments(ids: readonly string[] | null): void;
+  /**
+   * Another connection to the same file committed `ts` (after `previousTs`), writing
+   * `ids`: `lastCommitTs()` moves to it and those documents leave the cache. The
+   * connection's other state (catalog, schema, clocks) catches up at its next `begin()`.
+   */
+  observeCommit(ts: bigint, previousTs: bigint, ids: readonly string[]): void;
   /** Ends the read transaction (no-op without one). */
   endRead(): void;
   /** Marks a point inside the open transaction to return to (nested mutations). */

@@ -6,7 +6,7 @@ import type { LogLevel } from "../log-capture.js";
 import type { CommitSummary } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
 import { unpackReadSet } from "./packed-read-set.js";
-import { queryWorkerScript } from "./worker-script.js";
+import { queryWorkerScript } from "../worker-script.js";
 import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type ToWorker, type WireOutcome, type WorkerStart } from "./worker-protocol.js";
 
 /** Settings of a query worker pool. */

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 /**
- * The query worker's JavaScript entry. Worker threads need a JavaScript file, while the
+ * The worker threads' JavaScript entries (query workers, the writer). Worker threads need a JavaScript file, while the
  * engine is TypeScript run by vitest (tests) or bundled into `dist/cli.mjs` (the CLI), so
  * both find the TypeScript entry in the repository and bundle it with esbuild once,
  * into `node_modules/.cache/convex-local/`, named by a digest of the engine's source
@@ -14,32 +14,46 @@ import * as esbuild from "esbuild";
  * the repository's `node_modules` (the file lives below it).
  */
 
-const ENTRY = path.join("engine", "runtime", "query-workers", "query-worker-main.ts");
+const ENTRIES = {
+  query: path.join("engine", "runtime", "query-workers", "query-worker-main.ts"),
+  writer: path.join("engine", "runtime", "writer", "writer-main.ts"),
+};
+const ENTRY = ENTRIES.query;
+
+/** The worker programs. */
+export type WorkerProgram = keyof typeof ENTRIES;
 
 let built: Promise<string> | null = null;
 
-/** The path of the built worker entry (built on first use in this process). */
-export function queryWorkerScript(): Promise<string> {
+/** The path of a built worker entry (both are built on first use in this process). */
+export async function workerScript(program: WorkerProgram): Promise<string> {
   built ??= build().catch((e: unknown) => {
     built = null;
     throw e;
   });
-  return built;
+  return path.join(await built, `${program}.mjs`);
 }
 
+/** The query worker's entry. */
+export function queryWorkerScript(): Promise<string> {
+  return workerScript("query");
+}
+
+/** Builds both entries into one folder named by the sources' digest; returns the folder. */
 async function build(): Promise<string> {
   const root = repositoryRoot();
   const digest = createHash("sha256").update(process.version);
   sourceDigest(path.join(root, "engine"), digest);
   const outDir = path.join(root, "node_modules", ".cache", "convex-local");
-  const outfile = path.join(outDir, `query-worker-${digest.digest("hex").slice(0, 16)}.mjs`);
+  const outfile = path.join(outDir, `workers-${digest.digest("hex").slice(0, 16)}`);
   if (existsSync(outfile)) return outfile;
   mkdirSync(outDir, { recursive: true });
-  // Built under a temporary name and renamed: processes starting at once never load half a file.
-  const tmp = `${outfile}.${process.pid}.${Date.now()}.tmp.mjs`;
+  // Built under a temporary name and renamed: processes starting at once never load half a build.
+  const tmp = `${outfile}.${process.pid}.${Date.now()}.tmp`;
   await esbuild.build({
-    entryPoints: [path.join(root, ENTRY)],
-    outfile: tmp,
+    entryPoints: Object.entries(ENTRIES).map(([out, entry]) => ({ in: path.join(root, entry), out })),
+    outdir: tmp,
+    outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "node",
     format: "esm",
@@ -50,7 +64,13 @@ async function build(): Promise<string> {
     logLevel: "warning",
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
-  renameSync(tmp, outfile);
+  try {
+    renameSync(tmp, outfile);
+  } catch (e) {
+    // Another process renamed its identical build into place first.
+    if (!existsSync(outfile)) throw e;
+    rmSync(tmp, { recursive: true, force: true });
+  }
   removeStaleBuilds(outDir, outfile);
   return outfile;
 }
@@ -60,9 +80,9 @@ function removeStaleBuilds(outDir: string, keep: string): void {
   const dayAgo = Date.now() - 24 * 3600_000;
   for (const name of readdirSync(outDir)) {
     const full = path.join(outDir, name);
-    if (full === keep || !name.startsWith("query-worker-")) continue;
+    if (full === keep || !name.startsWith("workers-")) continue;
     try {
-      if (statSync(full).mtimeMs < dayAgo) unlinkSync(full);
+      if (statSync(full).mtimeMs < dayAgo) rmSync(full, { recursive: true, force: true });
     } catch {
       // Another process removed it first.
     }
