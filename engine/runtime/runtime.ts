@@ -415,8 +415,7 @@ export class Runtime implements ExecutionHost {
   /** Stops the query workers. */
   async close(): Promise<void> {
     await this.pool?.close();
-    // After the batch in flight: its caller holds the lock.
-    await this.lock.run(async () => this.writer?.close());
+    await this.writer?.close();
     for (const waiter of this.announcedWaiters.splice(0)) waiter.resolve();
   }
 

@@ -102,13 +102,24 @@ export class WriterClient {
     return done?.kind === "scheduledDone" ? done.result : "ran";
   }
 
-  /** Stops the writer (after the batch in flight, whose caller holds the lock). */
+  /**
+   * Stops the writer at once, even in the middle of a runaway mutation (SIGTERM must stop
+   * the engine): a COMMIT in progress is let finish, user code is cut off, and a batch
+   * that had not committed is answered with an error (nothing of it was written).
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.watchdog !== null) clearInterval(this.watchdog);
+    const deadline = performance.now() + 10_000;
+    // User code is cut off at once; a COMMIT in progress, or answers already on their way, are waited for.
+    while (this.worker !== null && this.running !== null && performance.now() < deadline) {
+      if (this.control.state() === WriterState.RUNNING && this.control.claimKill()) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     const worker = this.worker;
     this.worker = null;
     await worker?.terminate();
+    this.running?.fail("crash", -1);
   }
 
   private async send(

@@ -91,9 +91,13 @@ export class WriterControl {
     return Atomics.compareExchange(this.words, 0, WriterState.RUNNING, WriterState.COMMITTING) === WriterState.RUNNING;
   }
 
-  /** Writer: the COMMIT is done (or failed); user code may run again. */
+  /**
+   * Writer: the COMMIT is done (or failed). The state goes to IDLE, not back to RUNNING:
+   * no user code of the batch runs after its commit, and a kill claimed now would make
+   * the main thread re-run mutations that are already durable.
+   */
   endCommit(): void {
-    Atomics.compareExchange(this.words, 0, WriterState.COMMITTING, WriterState.RUNNING);
+    Atomics.compareExchange(this.words, 0, WriterState.COMMITTING, WriterState.IDLE);
   }
 
   /** Writer: nothing runs. */
