@@ -11,6 +11,7 @@ import { createRuntimeDatabase } from "./runtime/database-adapter.js";
 import { defineApp, type AppDefinition } from "./runtime/function-registry.js";
 import type { LogLevel } from "./runtime/log-capture.js";
 import { Runtime, type CallRecord } from "./runtime/runtime.js";
+import type { ClientErrorPolicy } from "./runtime/client-errors.js";
 import type { DeploymentInfo, Identity, BlobService } from "./runtime/services.js";
 import type { VerifyToken } from "./http/identity-resolver.js";
 import type { Store, SynchronousMode } from "./store/store.js";
@@ -49,6 +50,8 @@ export interface AppHostDeps extends AppHostEvents {
   /** Mutations on a writer thread (default: with query workers), and its `synchronous`. */
   writerThread?: boolean;
   synchronous?: SynchronousMode;
+  /** What clients see of function failures (redacted outside dev mode). */
+  clientErrors?: ClientErrorPolicy;
 }
 
 /**
@@ -101,6 +104,7 @@ export class AppHost {
       transactionTimeoutMs: deps.transactionTimeoutMs,
       writerThread: deps.writerThread,
       synchronous: deps.synchronous,
+      clientErrors: deps.clientErrors,
     });
   }
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { normalizeAuthConfig } from "./auth/auth-config.js";
+import { lockDataFolder, prepareDataFolder } from "./data-folder.js";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
 import { dashboardRoute } from "./dashboard/dashboard-route.js";
 import { adminApiRoute } from "./http/admin-api.js";
@@ -30,6 +30,7 @@ import { storageRoute } from "./storage/storage-routes.js";
 import { createSqliteStore } from "./store/sqlite-store.js";
 import type { Store, SynchronousMode } from "./store/store.js";
 import { createSyncServer, type SyncServer, type SyncServerOptions } from "./sync/sync-server.js";
+import { MAX_REQUEST_JSON_BYTES } from "./values/value-limits.js";
 
 /** How to start an engine. */
 export interface EngineOptions {
@@ -126,23 +127,32 @@ export interface Engine {
 }
 
 const ADMIN_KEY_META = "admin_key";
-const JSON_BODY_LIMIT = 16 << 20;
+/** Function calls' JSON bodies: as large as the JSON of Convex's largest arguments. */
+const JSON_BODY_LIMIT = MAX_REQUEST_JSON_BYTES;
 const RECENT_CALLS = 200;
 
 /** Starts an engine: opens the data folder, loads the functions, listens on both ports. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? consoleLogger();
   const dataDir = path.resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // Before anything opens the database: modes first (the lock file is created 0600 too), then the lock.
+  prepareDataFolder(dataDir, logger);
+  const folderLock = lockDataFolder(dataDir);
   // One clock for data, jobs and functions; a scheduler drain may move it forward.
   const clock = createDeploymentClock(wallClock);
   const dbPath = path.join(dataDir, "db.sqlite3");
-  const store = createSqliteStore({
-    path: dbPath,
-    now: () => clock.now(),
-    randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    synchronous: options.synchronous,
-  });
+  let store: Store;
+  try {
+    store = createSqliteStore({
+      path: dbPath,
+      now: () => clock.now(),
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      synchronous: options.synchronous,
+    });
+  } catch (e) {
+    folderLock.release();
+    throw e;
+  }
   let storage: StorageService | null = null;
   const servers: RoutedServer[] = [];
   try {
@@ -206,6 +216,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       transactionTimeoutMs: options.transactionTimeoutMs,
       writerThread: options.writerThread,
       synchronous: options.synchronous,
+      clientErrors: {
+        redact: options.dev !== true,
+        log: (requestId, fn, message) => logger.error(`[Request ID: ${requestId}] ${fn} failed: ${message}`),
+      },
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
     clock.onAdvance(() => {
@@ -311,6 +325,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await appHost!.runtime.close();
         storage!.close();
         store.close();
+        folderLock.release();
       },
     } satisfies Engine;
   } catch (e) {
@@ -318,6 +333,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await Promise.all(servers.map((server) => server.close()));
     storage?.close();
     store.close();
+    folderLock.release();
     throw e;
   }
 }

@@ -13,6 +13,7 @@ import type { BlobService, DeploymentInfo, Identity } from "./services.js";
 import { runWithSyscalls } from "./syscall-router.js";
 import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
+import { outcomeForClient, SHOW_ERRORS, type ClientErrorPolicy } from "./client-errors.js";
 import { Watchdog } from "./watchdog.js";
 import { QueryWorkerPool, type WorkerQueryResult } from "./query-workers/query-pool.js";
 import type { AppSource } from "./query-workers/worker-protocol.js";
@@ -20,6 +21,7 @@ import { RecentCommits } from "./recent-commits.js";
 import { WriterClient, type RemoteMutation, type WriterCommit } from "./writer/writer-client.js";
 import type { SynchronousMode } from "../store/store.js";
 import type { ValidationContext } from "../values/validator.js";
+import { checkArgsLimits, checkResultLimits } from "../values/value-limits.js";
 import type { ReadSet } from "../query/read-set.js";
 
 /** Query cache bounds: results by count and by (approximate) bytes, and their age (Convex's own limit for time-dependent results). */
@@ -111,6 +113,8 @@ export interface RuntimeOptions {
   synchronous?: SynchronousMode;
   /** Called as each top-level mutation starts running (the writer thread's control word). */
   onMutationStart?: (request: CallRequest) => void;
+  /** What clients see of failures and logs (`client-errors.ts`; default: everything, as in dev mode). */
+  clientErrors?: ClientErrorPolicy;
 }
 
 /** Result of a query run for a subscription: the outcome, what it read and its new journal. */
@@ -298,7 +302,7 @@ export class Runtime implements ExecutionHost {
       outcome = this.errorOutcome(e, logLines);
     }
     this.record(request.path, kind, request.origin, outcome, startedAt);
-    return outcome;
+    return this.forCaller(request, outcome);
   }
 
   /**
@@ -308,7 +312,7 @@ export class Runtime implements ExecutionHost {
   async runQueryLocked(request: CallRequest): Promise<TrackedQueryResult> {
     if (this.poolHasApp) {
       const { outcome, readSet, journal } = await this.queryOnWorker(request, true);
-      return { outcome, reads: recordedReads(readSet), journal };
+      return { outcome: this.forCaller(request, outcome), reads: recordedReads(readSet), journal };
     }
     const startedAt = this.now();
     const logLines: string[] = [];
@@ -324,7 +328,7 @@ export class Runtime implements ExecutionHost {
       outcome = this.errorOutcome(e, logLines);
     }
     this.record(request.path, "query", request.origin, outcome, startedAt);
-    return { outcome, reads, journal: tx.journalOut };
+    return { outcome: this.forCaller(request, outcome), reads, journal: tx.journalOut };
   }
 
   /**
@@ -339,7 +343,7 @@ export class Runtime implements ExecutionHost {
       // thread in the same turn as they happen, so any commit <= ts was announced before
       // the worker's answer (a later event) is handled here.
       const { outcome, readSet, journal, ts } = await this.queryOnWorker(request, true);
-      return { outcome, readSet: readSet ?? { intervals: [], ids: [] }, journal, ts };
+      return { outcome: this.forCaller(request, outcome), readSet: readSet ?? { intervals: [], ids: [] }, journal, ts };
     }
     return this.lock.run(async () => {
       const ts = this.db.latestTs();
@@ -528,7 +532,7 @@ export class Runtime implements ExecutionHost {
     }
     if (this.poolHasApp) {
       const pinned = await this.pool!.run({ ...this.jobFields(request), atTs: ts, tracked: false });
-      if (pinned !== null) return pinned.outcome;
+      if (pinned !== null) return this.forCaller(request, pinned.outcome);
     }
     const latest = this.poolHasApp
       ? await this.queryOnWorker(request, true)
@@ -538,12 +542,23 @@ export class Runtime implements ExecutionHost {
           return { outcome, ts: at, readSet: reads.readSet() };
         });
     const changed = latest.readSet === null ? null : this.recentCommits.changedSince(ts, latest.ts, latest.readSet);
-    if (changed === false || latest.outcome.status === "error" && latest.readSet === null) return latest.outcome;
+    if (changed === false || (latest.outcome.status === "error" && latest.readSet === null)) return this.poolHasApp ? this.forCaller(request, latest.outcome) : latest.outcome;
     throw new EngineError(
       "SnapshotUnavailable",
       "The data this query reads changed since that ts, and that snapshot is no longer held; ask /api/query_ts again.",
       "conflict",
     );
+  }
+
+  /** The outcome as the caller may see it: redacted for clients outside dev mode (`client-errors.ts`). */
+  private forCaller(request: CallRequest, outcome: CallOutcome): CallOutcome {
+    if (request.origin !== "client") return outcome;
+    return outcomeForClient(outcome, canonicalUdfPath(request.path), this.clientErrors, () => newRequestId(this.options.random));
+  }
+
+  /** What clients see of failures (HTTP actions apply it to their 500 answers too). */
+  get clientErrors(): ClientErrorPolicy {
+    return this.options.clientErrors ?? SHOW_ERRORS;
   }
 
   /** Drops every cached query result (the deployment clock moved). */
@@ -582,6 +597,8 @@ export class Runtime implements ExecutionHost {
   private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<{ value: JSONValue; text: string }> {
     const text = await runWithSyscalls(exec, () => fn.invoke(argsJson, exec.requestId));
     const value = JSON.parse(text) as JSONValue;
+    // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
+    checkResultLimits(fn.path, value);
     checkReturns(fn, value, this.validation);
     return { value, text };
   }
@@ -692,6 +709,7 @@ export class Runtime implements ExecutionHost {
   /** Decodes and validates arguments; returns the text the wrapper is invoked with. */
   private decodeArgs(fn: RegisteredFunction, raw: JSONValue): string {
     const json = raw ?? {};
+    checkArgsLimits(fn.path, json);
     checkArgs(fn, json, this.validation);
     return JSON.stringify([json]);
   }

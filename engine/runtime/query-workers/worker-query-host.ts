@@ -15,6 +15,7 @@ import type { BlobService, DeploymentInfo } from "../services.js";
 import type { SyscallTarget } from "../syscall-router.js";
 import { canonicalUdfPath } from "../udf-path.js";
 import { checkArgs, checkReturns } from "../validation.js";
+import { checkArgsLimits, checkResultLimits } from "../../values/value-limits.js";
 import { packReadSet } from "./packed-read-set.js";
 import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type WireOutcome } from "./worker-protocol.js";
 import { DISCARDED_READS, createReadSetRecorder } from "../../query/read-set.js";
@@ -170,6 +171,7 @@ export class WorkerQueryHost implements ExecutionHost {
       throw new EngineError("FunctionNotFound", `Could not find query function for '${resolveAddress(address)}'.`);
     }
     const args = rawArgs ?? {};
+    checkArgsLimits(fn.path, args);
     checkArgs(fn, args, this.validation);
     const exec = new Execution(this, "query", fn.path, parent.identity, parent.requestId, parent.logLines, tx);
     try {
@@ -227,8 +229,11 @@ export class WorkerQueryHost implements ExecutionHost {
     } finally {
       current = outer;
     }
-    // The wrapper's own text is what travels; it is parsed here only to check it.
-    if (fn.returnsValidator !== null) checkReturns(fn, JSON.parse(text) as JSONValue, this.validation);
+    // The wrapper's own text is what travels; it is parsed here, off the main thread, only to check it.
+    const value = JSON.parse(text) as JSONValue;
+    // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
+    checkResultLimits(fn.path, value);
+    checkReturns(fn, value, this.validation);
     return text;
   }
 
