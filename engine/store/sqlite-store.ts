@@ -156,15 +156,19 @@ export function createSqliteStore(options: StoreOptions): Store {
     // Commits nobody announced (`observeCommit`): any cached document may be stale.
     if (diskTs !== lastTs) cache.clear();
     lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
-    const generation = sql.getState("catalog_version");
-    if (generation !== catalogGeneration) {
-      catalogGeneration = generation;
-      catalog.reload();
-      schemaText = sql.getState("schema");
-      schema = schemaText === null ? null : parseSchemaJson(schemaText);
-      validation.setSchema(schema);
-    }
+    reloadCatalogIfChanged();
     lastTs = syncedTs = diskTs;
+  }
+
+  /** Reloads catalog and schema when another connection committed a new catalog generation. */
+  function reloadCatalogIfChanged(): void {
+    const generation = sql.getState("catalog_version");
+    if (generation === catalogGeneration) return;
+    catalogGeneration = generation;
+    catalog.reload();
+    schemaText = sql.getState("schema");
+    schema = schemaText === null ? null : parseSchemaJson(schemaText);
+    validation.setSchema(schema);
   }
 
   function stampCommit(catalogChanged: boolean): bigint {
@@ -243,16 +247,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       lastTs = ts;
       // Reads outside a transaction (the scheduler's, the admin API's) need tables the
       // other connection created; the rest of the state waits for the next begin().
-      if (!open && !reading) {
-        const generation = sql.getState("catalog_version");
-        if (generation !== catalogGeneration) {
-          catalogGeneration = generation;
-          catalog.reload();
-          schemaText = sql.getState("schema");
-          schema = schemaText === null ? null : parseSchemaJson(schemaText);
-          validation.setSchema(schema);
-        }
-      }
+      if (!open && !reading) reloadCatalogIfChanged();
     },
     forgetCachedDocuments(ids) {
       if (ids === null) cache.clear();

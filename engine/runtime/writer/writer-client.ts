@@ -208,11 +208,8 @@ export class WriterClient {
     this.worker = null;
     const running = this.running;
     if (running === null) return;
-    if (this.control.state() === WriterState.COMMITTING) {
-      running.items?.forEach((item) => item.resolve(unknownOutcome(item)));
-      running.fail("crash", -1);
-      return;
-    }
+    // Died mid-COMMIT: the batch may or may not be durable (the first answer given wins).
+    if (this.control.state() === WriterState.COMMITTING) running.items?.forEach((item) => item.resolve(unknownOutcome(item)));
     running.fail("crash", -1);
   }
 
