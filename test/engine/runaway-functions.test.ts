@@ -2,6 +2,10 @@ import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { spawnEngine } from "../support/engine-process";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
 
 const APP = fileURLToPath(new URL("fixtures/runaway/convex", import.meta.url));
@@ -78,5 +82,26 @@ describe("runaway functions", () => {
     // The writer was replaced: the next mutation commits.
     await client.mutation(mark, { label: "later" });
     expect(await client.query(count, {})).toBe(6);
+  });
+});
+
+describe("runaway functions and SIGTERM", () => {
+  test("SIGTERM stops the engine while a mutation loops forever (default time limit, 30 s)", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "runaway-sigterm-"));
+    const engine = await spawnEngine({ appDir: APP, dataDir });
+    try {
+      const client = new ConvexHttpClient(engine.cloudUrl, { logger: false });
+      await client.mutation(mark, { label: "ready" });
+      const spinning = client.mutation(makeFunctionReference<"mutation">("spin:writeThenSpin"), { label: "never" }).catch((e: Error) => e);
+      // The mutation went out first; queries are still answered while the writer loops. Then the engine is told to stop.
+      expect(await client.query(count, {})).toBe(1);
+      const exit = await engine.stop("SIGTERM");
+      expect(exit).toBe(0);
+      expect(engine.output()).toContain("stopped");
+      expect(await spinning).toBeInstanceOf(Error);
+    } finally {
+      await engine.stop("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
