@@ -17,6 +17,8 @@ import type { VerifyToken } from "./http/identity-resolver.js";
 import type { Store, SynchronousMode } from "./store/store.js";
 import { DeploymentEnv } from "./deployment-env.js";
 import { systemSchemaTables } from "./system-tables.js";
+import { addComponents } from "./components/component-instances.js";
+import { physicalSchema } from "./components/physical-schema.js";
 
 /** Hooks an AppHost reports through. */
 export interface AppHostEvents {
@@ -139,13 +141,13 @@ export class AppHost {
   }
 
   private evaluate(bundle: AppBundle, env: Record<string, string>): AppDefinition {
-    return defineApp(evaluateBundle(bundle, this.deps.appDir, env));
+    return addComponents(defineApp(evaluateBundle(bundle, this.deps.appDir, env)), bundle.components, env);
   }
 
   /** Swaps the code in here and (the same bundle and env) in the query workers. */
   private activate(definition: AppDefinition, bundle: AppBundle, env: Record<string, string>): void {
     this.current = definition;
-    this.runtime.setApp(definition, { code: bundle.code, appDir: this.deps.appDir, env });
+    this.runtime.setApp(definition, { code: bundle.code, components: bundle.components, appDir: this.deps.appDir, env });
     const config = normalizeAuthConfig(definition.authConfig);
     const hasProvider = config.providers.length > 0;
     if (!hasProvider) config.providers.push(this.deps.devIssuer.provider);
@@ -159,6 +161,7 @@ export class AppHost {
 }
 
 function withSystemTables(definition: AppDefinition) {
-  const schema = definition.schema ?? { tables: [], schemaValidation: false };
+  const components = [...definition.components.values()].filter((c) => c.path !== "");
+  const schema = physicalSchema(definition.schema, components) ?? { tables: [], schemaValidation: false };
   return { ...schema, tables: [...schema.tables, ...systemSchemaTables()] };
 }

@@ -1,4 +1,6 @@
 import type { JSONValue } from "convex/values";
+import { componentDatabase } from "../components/component-database.js";
+import { displayFunctionName, type FunctionTarget } from "../components/function-references.js";
 import { EngineError } from "../errors.js";
 import { Execution, type ExecutionHost, type FunctionAddress, type TransactionState } from "./execution.js";
 import { resolveAddress } from "./function-address.js";
@@ -37,6 +39,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export interface CallRequest {
   /** The path as the caller sent it (`"posts:list"`, `"posts.js:list"`, …). */
   path: string;
+  /** The component whose function `path` names (`""` or absent: the app); only internal callers reach components. */
+  component?: string;
   /** Convex JSON of the arguments object. */
   args: JSONValue;
   identity: Identity | null;
@@ -149,6 +153,8 @@ export class Runtime implements ExecutionHost {
   readonly blobs: BlobService | null;
   readonly deployment: DeploymentInfo;
   private app: AppDefinition | null = null;
+  /** The database as each component sees it, built once per component path. */
+  private readonly componentDbs = new Map<string, RuntimeDatabase>();
   private readonly options: RuntimeOptions;
   private readonly mutations: MutationBatcher;
   private readonly watchdog: Watchdog;
@@ -226,8 +232,8 @@ export class Runtime implements ExecutionHost {
   }
 
   /** A due scheduled mutation with its state flip, on the writer thread (see `runMutationJob`). */
-  runScheduledMutation(jobId: string, name: string): Promise<"ran" | "skipped"> {
-    return this.lock.run(() => this.writer!.runScheduled(jobId, name, this.clockOffset()));
+  runScheduledMutation(jobId: string, name: string, component: string): Promise<"ran" | "skipped"> {
+    return this.lock.run(() => this.writer!.runScheduled(jobId, name, component, this.clockOffset()));
   }
 
   /**
@@ -283,8 +289,22 @@ export class Runtime implements ExecutionHost {
     return (this.options.now ?? Date.now)();
   }
 
-  functionKind(path: string): UdfKind | null {
-    return this.app?.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  functionKind(path: string, component = ""): UdfKind | null {
+    return this.app?.components.get(component)?.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  }
+
+  findFunction(target: FunctionTarget): RegisteredFunction | null {
+    const fn = this.app?.components.get(target.component)?.functions.get(canonicalUdfPath(target.path));
+    return fn === undefined || (target.exportedOnly && fn.visibility === "internal") ? null : fn;
+  }
+
+  databaseFor(component: string): RuntimeDatabase {
+    let db = this.componentDbs.get(component);
+    if (db === undefined) {
+      db = componentDatabase(this.db, component);
+      this.componentDbs.set(component, db);
+    }
+    return db;
   }
 
   /** Runs a function by path and reports its outcome; never throws for the function's own errors. */
@@ -294,14 +314,14 @@ export class Runtime implements ExecutionHost {
     let kind: UdfKind | "httpAction" = request.expectKind ?? "query";
     let outcome: CallOutcome;
     try {
-      const fn = this.resolve(request.path, request.allowInternal, request.expectKind);
+      const fn = this.resolve(request.path, request.allowInternal, request.expectKind, request.component);
       kind = fn.kind;
       const argsJson = this.decodeArgs(fn, request.args);
       outcome = await this.runResolved(fn, argsJson, request, logLines);
     } catch (e) {
       outcome = this.errorOutcome(e, logLines);
     }
-    this.record(request.path, kind, request.origin, outcome, startedAt);
+    this.record(displayFunctionName(request.component ?? "", request.path), kind, request.origin, outcome, startedAt);
     return this.forCaller(request, outcome);
   }
 
@@ -369,7 +389,14 @@ export class Runtime implements ExecutionHost {
           },
           idempotencyKey: request.idempotencyKey,
           logLines,
-          remote: { path: fn.path, args: request.args ?? {}, identity: request.identity, idempotencyKey: request.idempotencyKey, origin: request.origin },
+          remote: {
+            path: fn.path,
+            component: fn.component,
+            args: request.args ?? {},
+            identity: request.identity,
+            idempotencyKey: request.idempotencyKey,
+            origin: request.origin,
+          },
         } as Omit<RemoteMutation, "resolve">);
       case "action":
         return this.runAction(fn, argsJson, request, logLines);
@@ -434,11 +461,12 @@ export class Runtime implements ExecutionHost {
       this,
       fn.kind,
       fn.path,
-      request.identity,
+      callerIdentity(fn, request.identity),
       "",
       logLines,
       tx,
       request.scheduledJobId ?? null,
+      fn.component,
     );
     try {
       const result = await this.withTimeout(exec, this.invoke(fn, exec, argsJson));
@@ -458,25 +486,34 @@ export class Runtime implements ExecutionHost {
     const startedAt = this.now();
     let result: WorkerQueryResult;
     try {
-      const fn = this.resolve(request.path, request.allowInternal, "query");
+      const fn = this.resolve(request.path, request.allowInternal, "query", request.component);
       result = await this.poolRun(fn, this.decodeArgs(fn, request.args), request, tracked);
       // The writer's commit may reach a query worker's snapshot before its announcement reaches this thread.
       await this.announced(result.ts);
     } catch (e) {
       result = { outcome: this.errorOutcome(e, []), ts: this.db.latestTs(), journal: null, readSet: null };
     }
-    this.record(request.path, "query", request.origin, result.outcome, startedAt);
+    this.record(displayFunctionName(request.component ?? "", request.path), "query", request.origin, result.outcome, startedAt);
     return result;
   }
 
   private poolRun(fn: RegisteredFunction, argsJson: string, request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
-    return this.pool!.run({ path: fn.path, argsJson, identity: request.identity, journal: request.journal ?? null, tracked, clockOffsetMs: this.clockOffset() });
+    return this.pool!.run({
+      path: fn.path,
+      component: fn.component,
+      argsJson,
+      identity: callerIdentity(fn, request.identity),
+      journal: request.journal ?? null,
+      tracked,
+      clockOffsetMs: this.clockOffset(),
+    });
   }
 
   /** A worker job for a request: resolved and argument-checked here (throws like `call`). */
   private jobFields(request: CallRequest) {
-    const fn = this.resolve(request.path, request.allowInternal, "query");
-    return { path: fn.path, argsJson: this.decodeArgs(fn, request.args), identity: request.identity, journal: null, clockOffsetMs: this.clockOffset() };
+    const fn = this.resolve(request.path, request.allowInternal, "query", request.component);
+    const argsJson = this.decodeArgs(fn, request.args);
+    return { path: fn.path, component: fn.component, argsJson, identity: callerIdentity(fn, request.identity), journal: null, clockOffsetMs: this.clockOffset() };
   }
 
   private clockOffset(): number {
@@ -486,7 +523,7 @@ export class Runtime implements ExecutionHost {
   /** A one-off query (HTTP, an action's runQuery): from the query cache, or run and cached. */
   private async runQuery(fn: RegisteredFunction, argsJson: string, request: CallRequest, logLines: string[]): Promise<CallOutcome> {
     const cache = this.queryCache;
-    const key = cache === null ? null : `${fn.path}\u0000${request.allowInternal ? 1 : 0}\u0000${identityKey(request.identity)}\u0000${argsJson}`;
+    const key = cache === null ? null : `${fn.component}\u0000${fn.path}\u0000${request.allowInternal ? 1 : 0}\u0000${identityKey(request.identity)}\u0000${argsJson}`;
     const cached = key === null ? null : cache!.get(key);
     if (cached !== null) return cached;
     if (this.poolHasApp) {
@@ -582,7 +619,17 @@ export class Runtime implements ExecutionHost {
     request: CallRequest,
     logLines: string[],
   ): Promise<CallOutcome> {
-    const exec = new Execution(this, "action", fn.path, request.identity, newRequestId(this.options.random), logLines, null, request.scheduledJobId ?? null);
+    const exec = new Execution(
+      this,
+      "action",
+      fn.path,
+      callerIdentity(fn, request.identity),
+      newRequestId(this.options.random),
+      logLines,
+      null,
+      request.scheduledJobId ?? null,
+      fn.component,
+    );
     try {
       const result = await this.invoke(fn, exec, argsJson);
       return { status: "success", value: result.value, valueText: result.text, logLines };
@@ -610,9 +657,11 @@ export class Runtime implements ExecutionHost {
     if (wanted === "mutation" && !tx.writable) {
       throw new EngineError("ReadOnly", "A query cannot call ctx.runMutation.");
     }
-    const fn = this.resolve(resolveAddress(address), true, wanted);
+    const target = resolveAddress(address, parent.component);
+    const fn = this.resolve(target.path, !target.exportedOnly, wanted, target.component);
     const argsJson = this.decodeArgs(fn, rawArgs);
-    const exec = new Execution(this, fn.kind, fn.path, parent.identity, parent.requestId, parent.logLines, tx, parent.scheduledJobId);
+    const identity = parent.component === "" ? callerIdentity(fn, parent.identity) : null;
+    const exec = new Execution(this, fn.kind, fn.path, identity, parent.requestId, parent.logLines, tx, parent.scheduledJobId, fn.component);
     const savepoint = wanted === "mutation" ? this.db.savepoint() : null;
     const effectsBefore = tx.afterCommit.length;
     try {
@@ -633,11 +682,14 @@ export class Runtime implements ExecutionHost {
 
   /** `ctx.runQuery/runMutation/runAction` from an action: a separate top-level call with the caller's identity. */
   async runFromAction(parent: Execution, kind: UdfKind, address: FunctionAddress, args: JSONValue): Promise<string> {
+    const target = resolveAddress(address, parent.component);
     const outcome = await this.call({
-      path: resolveAddress(address),
+      path: target.path,
+      component: target.component,
       args,
-      identity: parent.identity,
-      allowInternal: true,
+      // Auth crosses no component boundary: only the app calling itself keeps the caller's identity.
+      identity: parent.component === "" ? parent.identity : null,
+      allowInternal: !target.exportedOnly,
       expectKind: kind,
       origin: "action",
     });
@@ -672,7 +724,7 @@ export class Runtime implements ExecutionHost {
   }
 
   onLog(execution: Execution, level: LogLevel, line: string): void {
-    this.options.onLog?.(execution.path, level, line);
+    this.options.onLog?.(displayFunctionName(execution.component, execution.path), level, line);
   }
 
   /**
@@ -684,17 +736,24 @@ export class Runtime implements ExecutionHost {
     tx: TransactionState,
     logLines: string[],
   ): Promise<CallOutcome> {
-    const fn = this.resolve(request.path, true, "mutation");
+    const fn = this.resolve(request.path, true, "mutation", request.component);
     const argsJson = this.decodeArgs(fn, request.args);
     return this.executeInTransaction(fn, argsJson, request, logLines, tx);
   }
 
-  /** Resolves a path to a function a caller may run, with Convex's messages. */
-  resolve(rawPath: string, allowInternal: boolean, expectKind?: UdfKind): RegisteredFunction {
+  /** Resolves a path (of the app, or of `component`) to a function a caller may run, with Convex's messages. */
+  resolve(rawPath: string, allowInternal: boolean, expectKind?: UdfKind, component = ""): RegisteredFunction {
     const path = canonicalUdfPath(rawPath);
-    const fn = this.definition.functions.get(path);
+    const scope = this.definition.components.get(component);
+    if (scope === undefined) {
+      throw new EngineError("ComponentNotFound", `No component is installed at "${component}" (see convex.config.ts).`);
+    }
+    const fn = scope.functions.get(path);
     if (fn === undefined || (fn.visibility === "internal" && !allowInternal)) {
       const qualifier = allowInternal ? "" : "public ";
+      if (component !== "") {
+        throw new EngineError("FunctionNotFound", `Could not find ${qualifier}function for '${path}' in component "${component}".`);
+      }
       throw new EngineError("FunctionNotFound", `Could not find ${qualifier}function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`);
     }
     if (expectKind !== undefined && fn.kind !== expectKind) {
@@ -763,6 +822,15 @@ export class Runtime implements ExecutionHost {
   logInternal(e: unknown): void {
     this.options.logInternal?.(e);
   }
+}
+
+/**
+ * The identity a function runs with. As on Convex, auth does not cross into
+ * components: a component's functions see no user (`getUserIdentity()` is
+ * null), and neither does anything they call.
+ */
+function callerIdentity(fn: RegisteredFunction, identity: Identity | null): Identity | null {
+  return fn.component === "" ? identity : null;
 }
 
 /** The rejection a nested call's caller sees: message and ConvexError data (§2.3). */

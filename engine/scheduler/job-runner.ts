@@ -32,18 +32,18 @@ export type JobDoc = Record<string, Value> & { name: string; args: Value[]; stat
  * Scheduled functions run without an identity and may be internal.
  */
 export async function runJob(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
-  if (deps.runtime().functionKind(job.name) === "action") return runAction(deps, job);
+  if (deps.runtime().functionKind(job.name, job.component) === "action") return runAction(deps, job);
   // Missing functions and queries fail inside the same transaction path (resolve refuses them).
   const runtime = deps.runtime();
   // With a writer thread the job runs there, as a named operation (user code stays off this thread).
-  return runtime.runsMutationsOnWriter ? runtime.runScheduledMutation(job.id, job.name) : runMutationJob(runtime, deps.now, job);
+  return runtime.runsMutationsOnWriter ? runtime.runScheduledMutation(job.id, job.name, job.component) : runMutationJob(runtime, deps.now, job);
 }
 
 /**
  * A due mutation job in one transaction with its state flip (on whichever thread owns the
  * runtime's write connection: the main thread, or the writer worker).
  */
-export async function runMutationJob(runtime: Runtime, now: () => number, job: Pick<JobEntry, "id" | "name">): Promise<JobRun> {
+export async function runMutationJob(runtime: Runtime, now: () => number, job: Pick<JobEntry, "id" | "name" | "component">): Promise<JobRun> {
   const deps = { now };
   return runtime.transact(async (tx) => {
     const doc = jobInState(runtime, tx, job.id, "pending");
@@ -86,10 +86,11 @@ async function runAction(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   return "ran";
 }
 
-function callRequest(job: Pick<JobEntry, "id" | "name">, doc: JobDoc) {
+function callRequest(job: Pick<JobEntry, "id" | "name" | "component">, doc: JobDoc) {
   const args = (Array.isArray(doc.args) ? doc.args[0] : undefined) ?? {};
   return {
     path: job.name,
+    component: job.component,
     args: convexToJson(args) as JSONValue,
     identity: null,
     allowInternal: true,

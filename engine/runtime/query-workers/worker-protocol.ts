@@ -1,4 +1,5 @@
 import type { JSONValue } from "convex/values";
+import type { ComponentsBundle } from "../../components/component-bundle.js";
 import type { LogLevel } from "../log-capture.js";
 import type { DeploymentInfo, Identity } from "../services.js";
 
@@ -25,6 +26,8 @@ export interface AppSource {
   version: number;
   /** The esbuild bundle (`AppBundle.code`). */
   code: string;
+  /** The components `convex.config.ts` installs, bundled (`AppBundle.components`). */
+  components: ComponentsBundle | null;
   appDir: string;
   /** The deployment env vars the functions see. */
   env: Record<string, string>;
@@ -35,8 +38,11 @@ export interface QueryJob {
   id: number;
   /** Canonical path of a query function. */
   path: string;
+  /** The component it belongs to (`""`: the app). */
+  component: string;
   /** `JSON.stringify([args])`, as the function wrapper takes it. */
   argsJson: string;
+  /** The identity it runs with (none inside a component: auth does not cross into components). */
   identity: Identity | null;
   /** The subscription's journal from its previous run. */
   journal: string | null;

@@ -5,6 +5,9 @@ import type { Store } from "../../store/store.js";
 import type { ValidationContext } from "../../values/validator.js";
 import { evaluateBundle } from "../app-loader.js";
 import { createRuntimeDatabase } from "../database-adapter.js";
+import { componentDatabase } from "../../components/component-database.js";
+import { addComponents } from "../../components/component-instances.js";
+import type { FunctionTarget } from "../../components/function-references.js";
 import type { RuntimeDatabase } from "../runtime-database.js";
 import { Execution, type ExecutionHost, type FunctionAddress, type TransactionState } from "../execution.js";
 import { resolveAddress } from "../function-address.js";
@@ -139,8 +142,8 @@ export class WorkerQueryHost implements ExecutionHost {
     const tx: TransactionState = { writable: false, reads, afterCommit: [], touchedScheduler: false, journalIn: job.journal, journalOut: null };
     let outcome: WireOutcome;
     try {
-      const fn = this.resolve(job.path, job.appVersion);
-      const exec = new Execution(this, "query", fn.path, job.identity, "", logLines, tx);
+      const fn = this.resolve(job.path, job.component, job.appVersion);
+      const exec = new Execution(this, "query", fn.path, job.identity, "", logLines, tx, null, fn.component);
       try {
         const text = await this.invoke(fn, exec, job.argsJson);
         outcome = { status: "success", valueText: text, logLines };
@@ -159,21 +162,42 @@ export class WorkerQueryHost implements ExecutionHost {
     return wallNow() + this.clockOffsetMs;
   }
 
-  functionKind(path: string): "query" | "mutation" | "action" | null {
-    return this.app?.definition.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  functionKind(path: string, component = ""): "query" | "mutation" | "action" | null {
+    return this.app?.definition.components.get(component)?.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  }
+
+  findFunction(target: FunctionTarget): RegisteredFunction | null {
+    const fn = this.app?.definition.components.get(target.component)?.functions.get(canonicalUdfPath(target.path));
+    return fn === undefined || (target.exportedOnly && fn.visibility === "internal") ? null : fn;
+  }
+
+  /** Component views of the database the running query reads (per connection: main or a pin). */
+  private readonly componentDbs = new WeakMap<RuntimeDatabase, Map<string, RuntimeDatabase>>();
+
+  databaseFor(component: string): RuntimeDatabase {
+    // The app's own view is scoped too: it must not reach components' tables.
+    let views = this.componentDbs.get(this.db);
+    if (views === undefined) this.componentDbs.set(this.db, (views = new Map()));
+    let view = views.get(component);
+    if (view === undefined) views.set(component, (view = componentDatabase(this.db, component)));
+    return view;
   }
 
   async runNested(parent: Execution, udfType: string, address: FunctionAddress, rawArgs: JSONValue): Promise<string> {
     const tx = parent.requireTx("runQuery");
     if (udfType === "mutation") throw new EngineError("ReadOnly", "A query cannot call ctx.runMutation.");
-    const fn = this.definition().functions.get(canonicalUdfPath(resolveAddress(address)));
-    if (fn === undefined || fn.kind !== "query") {
-      throw new EngineError("FunctionNotFound", `Could not find query function for '${resolveAddress(address)}'.`);
+    const target = resolveAddress(address, parent.component);
+    const fn = this.findFunction(target);
+    if (fn === null || fn.kind !== "query") {
+      const where = target.component === "" ? "" : ` in component "${target.component}"`;
+      throw new EngineError("FunctionNotFound", `Could not find query function for '${target.path}'${where}.`);
     }
     const args = rawArgs ?? {};
     checkArgsLimits(fn.path, args);
     checkArgs(fn, args, this.validation);
-    const exec = new Execution(this, "query", fn.path, parent.identity, parent.requestId, parent.logLines, tx);
+    // Auth crosses no component boundary (as on the main thread's runtime).
+    const identity = parent.component === "" && fn.component === "" ? parent.identity : null;
+    const exec = new Execution(this, "query", fn.path, identity, parent.requestId, parent.logLines, tx, null, fn.component);
     try {
       return await nested.run(exec, () => this.invoke(fn, exec, JSON.stringify([args])));
     } catch (e) {
@@ -206,15 +230,16 @@ export class WorkerQueryHost implements ExecutionHost {
     return this.app.definition;
   }
 
-  private resolve(path: string, version: number): RegisteredFunction {
+  private resolve(path: string, component: string, version: number): RegisteredFunction {
     if (this.app?.version !== version) {
       const source = this.source;
       if (source === null || source.version !== version) {
         throw new EngineError("NoFunctions", "The functions this query was resolved against are not loaded in its worker.", "transient");
       }
-      this.app = { version, definition: defineApp(evaluateBundle({ code: source.code }, source.appDir, source.env)) };
+      const app = defineApp(evaluateBundle({ code: source.code }, source.appDir, source.env));
+      this.app = { version, definition: addComponents(app, source.components, source.env) };
     }
-    const fn = this.app.definition.functions.get(path);
+    const fn = this.app.definition.components.get(component)?.functions.get(path);
     if (fn === undefined || fn.kind !== "query") throw new EngineError("FunctionNotFound", `Could not find query function for '${path}'.`);
     return fn;
   }

@@ -96,8 +96,8 @@ export class WriterClient {
   }
 
   /** Runs a due scheduled mutation with its state flip on the writer. */
-  async runScheduled(jobId: string, name: string, clockOffsetMs: number): Promise<"ran" | "skipped"> {
-    const done = await this.send((id) => ({ kind: "scheduled", id, jobId, name, clockOffsetMs }), null, () => {});
+  async runScheduled(jobId: string, name: string, component: string, clockOffsetMs: number): Promise<"ran" | "skipped"> {
+    const done = await this.send((id) => ({ kind: "scheduled", id, jobId, name, component, clockOffsetMs }), null, () => {});
     // A job stopped at its limit stays pending: its transaction did not commit, and it runs again.
     return done?.kind === "scheduledDone" ? done.result : "ran";
   }

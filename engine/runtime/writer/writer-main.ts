@@ -3,6 +3,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { EngineError } from "../../errors.js";
 import { runMutationJob } from "../../scheduler/job-runner.js";
 import { createSqliteStore } from "../../store/sqlite-store.js";
+import { addComponents } from "../../components/component-instances.js";
 import { evaluateBundle } from "../app-loader.js";
 import { createRuntimeDatabase } from "../database-adapter.js";
 import type { CallOutcome } from "../function-outcome.js";
@@ -101,7 +102,8 @@ let appVersion = -1;
 function setApp(app: AppSource): void {
   if (app.version === appVersion) return;
   appVersion = app.version;
-  runtime.setApp(defineApp(evaluateBundle({ code: app.code }, app.appDir, app.env)));
+  const definition = defineApp(evaluateBundle({ code: app.code }, app.appDir, app.env));
+  runtime.setApp(addComponents(definition, app.components, app.env));
 }
 if (start.app !== null) setApp(start.app);
 
@@ -117,7 +119,7 @@ port.on("message", (message: ToWriter) => {
     case "scheduled":
       setClockOffset(message.clockOffsetMs);
       control.running(0);
-      void runMutationJob(runtime, now, { id: message.jobId, name: message.name }).then(
+      void runMutationJob(runtime, now, { id: message.jobId, name: message.name, component: message.component }).then(
         (result) => {
           control.idle();
           post({ kind: "scheduledDone", id: message.id, result });

@@ -24,6 +24,8 @@ export interface WriterStart {
 /** One mutation of a batch; the main thread has resolved its path and checked its arguments. */
 export interface MutationJob {
   path: string;
+  /** The component it belongs to (`""`: the app). */
+  component: string;
   args: JSONValue;
   identity: Identity | null;
   idempotencyKey?: { sessionId: string; requestId: number };
@@ -36,7 +38,7 @@ export type ToWriter =
   /** Run these mutations in order in one group-committed transaction. */
   | { kind: "batch"; id: number; jobs: MutationJob[]; clockOffsetMs: number }
   /** Run a due scheduled mutation in the transaction that flips its job's state. */
-  | { kind: "scheduled"; id: number; jobId: string; name: string; clockOffsetMs: number }
+  | { kind: "scheduled"; id: number; jobId: string; name: string; component: string; clockOffsetMs: number }
   /** A commit of the main thread's own connection (engine writes). */
   | { kind: "commit"; ts: bigint; previousTs: bigint; ids: string[] }
   | { kind: "reply"; id: number; value?: string; error?: string };
