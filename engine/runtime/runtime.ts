@@ -232,7 +232,7 @@ export class Runtime implements ExecutionHost {
   }
 
   /** A due scheduled mutation with its state flip, on the writer thread (see `runMutationJob`). */
-  runScheduledMutation(jobId: string, name: string, component: string): Promise<"ran" | "skipped"> {
+  runScheduledMutation(jobId: string, name: string, component: string): Promise<"ran" | "skipped" | { error: string }> {
     return this.lock.run(() => this.writer!.runScheduled(jobId, name, component, this.clockOffset()));
   }
 

@@ -36,7 +36,15 @@ export async function runJob(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun
   // Missing functions and queries fail inside the same transaction path (resolve refuses them).
   const runtime = deps.runtime();
   // With a writer thread the job runs there, as a named operation (user code stays off this thread).
-  return runtime.runsMutationsOnWriter ? runtime.runScheduledMutation(job.id, job.name, job.component) : runMutationJob(runtime, deps.now, job);
+  if (!runtime.runsMutationsOnWriter) return runMutationJob(runtime, deps.now, job);
+  const result = await runtime.runScheduledMutation(job.id, job.name, job.component);
+  if (typeof result !== "object") return result;
+  // Stopped at its time limit: nothing of it committed; it fails (once) instead of running again.
+  await runtime.transact((tx) => {
+    const doc = jobInState(runtime, tx, job.id, "pending");
+    if (doc !== null) finish(runtime, deps, job.id, doc, { kind: "failed", error: result.error });
+  });
+  return "ran";
 }
 
 /**

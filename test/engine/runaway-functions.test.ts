@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawnEngine } from "../support/engine-process";
+import { eventually } from "./scheduler-support/scheduler-helpers";
 import { startTestEngine, type TestEngine } from "../support/test-engine";
 
 const APP = fileURLToPath(new URL("fixtures/runaway/convex", import.meta.url));
@@ -82,6 +83,26 @@ describe("runaway functions", () => {
     // The writer was replaced: the next mutation commits.
     await client.mutation(mark, { label: "later" });
     expect(await client.query(count, {})).toBe(6);
+  });
+});
+
+describe("runaway scheduled functions", () => {
+  test("a scheduled mutation that loops forever is stopped and marked failed once, not run again and again", async () => {
+    const running = await startTestEngine({ appDir: APP, queryWorkers: 1, transactionTimeoutMs: 1_500 });
+    try {
+      const client = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+      const jobId = await client.mutation(makeFunctionReference<"mutation">("spin:scheduleSpin"), {});
+      const job = makeFunctionReference<"query">("spin:job");
+      // The scheduler runs it at once; the limit stops it; then its state changes.
+      const state = await eventually(async () => {
+        const { state } = (await client.query(job, { id: jobId })) as { state: { kind: string; error?: string } };
+        return state.kind === "pending" || state.kind === "inProgress" ? undefined : state;
+      }, "the job's final state");
+      expect(state).toEqual({ kind: "failed", error: expect.stringMatching(/spin:writeThenSpin ran longer than 1.5 s and was stopped/) });
+      expect(await client.query(makeFunctionReference<"query">("spin:labels"), {})).not.toContain("scheduled");
+    } finally {
+      await running.close();
+    }
   });
 });
 

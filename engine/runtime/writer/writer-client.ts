@@ -6,6 +6,7 @@ import type { LogLevel } from "../log-capture.js";
 import type { QueuedMutation } from "../mutation-batch.js";
 import type { AppSource } from "../query-workers/worker-protocol.js";
 import type { DeploymentInfo } from "../services.js";
+import { canonicalUdfPath } from "../udf-path.js";
 import { workerScript } from "../worker-script.js";
 import { WriterControl, WriterState, type FromWriter, type MutationJob, type ToWriter, type WireMutationOutcome, type WriterStart } from "./writer-protocol.js";
 
@@ -95,11 +96,20 @@ export class WriterClient {
     }
   }
 
-  /** Runs a due scheduled mutation with its state flip on the writer. */
-  async runScheduled(jobId: string, name: string, component: string, clockOffsetMs: number): Promise<"ran" | "skipped"> {
-    const done = await this.send((id) => ({ kind: "scheduled", id, jobId, name, component, clockOffsetMs }), null, () => {});
-    // A job stopped at its limit stays pending: its transaction did not commit, and it runs again.
-    return done?.kind === "scheduledDone" ? done.result : "ran";
+  /**
+   * Runs a due scheduled mutation with its state flip on the writer; `{ error }` when it
+   * was stopped before its transaction committed (the job is still pending).
+   */
+  async runScheduled(jobId: string, name: string, component: string, clockOffsetMs: number): Promise<"ran" | "skipped" | { error: string }> {
+    let stoppedBy = "crash" as "timeout" | "crash";
+    const done = await this.send((id) => ({ kind: "scheduled", id, jobId, name, component, clockOffsetMs }), null, (reason) => void (stoppedBy = reason));
+    if (done?.kind === "scheduledDone") return done.result;
+    return {
+      error:
+        stoppedBy === "timeout"
+          ? `${canonicalUdfPath(name)} ran longer than ${this.options.timeoutMs / 1000} s and was stopped; its writes were discarded.`
+          : "The engine's writer stopped before this mutation committed; nothing of it was written.",
+    };
   }
 
   /**
