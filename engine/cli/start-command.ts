@@ -7,7 +7,7 @@ import { createEngine, type Engine } from "../engine.js";
 import { EngineError } from "../errors.js";
 import type { CallRecord } from "../runtime/runtime.js";
 import { publishRunningEngine } from "./running-engine.js";
-import { dataDirOption, parseCommand, portOption } from "./cli-options.js";
+import { dataDirOption, parseCommand, portOption, sizeOption } from "./cli-options.js";
 
 /** `start`: serves a functions folder until SIGINT/SIGTERM. */
 export function startCommand(argv: string[]): Promise<number> {
@@ -30,6 +30,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     typecheck: { type: "string" },
     "query-workers": { type: "string" },
     "function-timeout": { type: "string" },
+    "max-upload-size": { type: "string" },
     "allowed-host": { type: "string", multiple: true },
     "allow-remote-dev-token": { type: "boolean" },
   });
@@ -55,6 +56,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     dev,
     queryWorkers: countOption(values["query-workers"], "query-workers"),
     transactionTimeoutMs: secondsOption(values["function-timeout"], "function-timeout"),
+    storage: { maxUploadBytes: sizeOption(values["max-upload-size"], "max-upload-size") },
     allowedHosts: allowedHostsOption(values["allowed-host"]),
     remoteDevToken: values["allow-remote-dev-token"] === true,
     onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
