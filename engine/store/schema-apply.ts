@@ -5,6 +5,7 @@ import type { ValidationContext } from "../values/validator";
 import { isBuiltInIndex, userIndexFields, type Catalog } from "./catalog";
 import { decodeDocument, documentIndexKey, type DecodedDocument } from "./document-codec";
 import { schemaMismatch } from "./document-validation";
+import type { SearchIndexes } from "./search-indexes";
 import type { SchemaJson } from "./schema-json";
 
 /**
@@ -32,6 +33,7 @@ export interface SchemaDiff {
 export function applySchemaChanges(
   db: Database.Database,
   catalog: Catalog,
+  search: SearchIndexes,
   schema: SchemaJson | null,
   context: ValidationContext,
 ): SchemaDiff {
@@ -93,6 +95,9 @@ export function applySchemaChanges(
     });
     diff.addedIndexes.push(name);
   }
+  const searchDiff = search.applySchema(schema, (table, visit) => forEachDocument(db, catalog, table, visit));
+  diff.addedIndexes.push(...searchDiff.added);
+  diff.droppedIndexes.push(...searchDiff.dropped);
   return diff;
 }
 

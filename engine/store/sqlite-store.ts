@@ -12,6 +12,7 @@ import { createDocumentValidation } from "./document-validation";
 import { applySchemaChanges } from "./schema-apply";
 import { parseSchemaJson, type SchemaJson } from "./schema-json";
 import { openDatabase } from "./sqlite-layout";
+import { createSearchIndexes } from "./search-indexes";
 import { createSqliteStatements } from "./sqlite-statements";
 import type { CommitResult, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
 import { createDocumentCache } from "./document-cache";
@@ -40,6 +41,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   const checkpointer = createWalCheckpointer(options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
+  const search = createSearchIndexes(db);
   const log = createWriteLog();
   const tableName = (n: number) => catalog.tableName(n) ?? systemTableNameOf(n);
   const validationContext: ValidationContext = { tableNameOf: tableName };
@@ -110,6 +112,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       }
       keys.push({ index: index.name, oldKey, newKey });
     }
+    search.onWrite(table, seq, oldDoc, newDoc);
     log.addWrite({ id, table, oldText, newText, keys });
     cache.delete(id);
     writtenInTransaction.add(id);
@@ -152,6 +155,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     listTables: () => catalog.tables(),
     resolveIndex: (name) => catalog.resolve(name),
     listIndexes: (table) => catalog.indexesOf(table).map(({ name, table: t, fields }) => ({ name, table: t, fields })),
+    searchIndex: (name) => search.info(name),
     schema: () => schema,
 
     applySchema(input) {
@@ -162,7 +166,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       const catalogVersion = catalog.version();
       sql.begin.run();
       try {
-        const diff = applySchemaChanges(db, catalog, next, validationContext);
+        const diff = applySchemaChanges(db, catalog, search, next, validationContext);
         if (nextText === null) sql.deleteState.run("schema");
         else sql.setState("schema", nextText);
         const ts = stampCommit();
@@ -176,6 +180,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       } catch (e) {
         if (db.inTransaction) sql.rollback.run();
         afterRollback(catalogVersion);
+        search.reload();
         throw e;
       }
     },
@@ -213,6 +218,11 @@ export function createSqliteStore(options: StoreOptions): Store {
         lastTs = ts;
         checkpointer.committed();
         const writes = log.writeSet();
+        // Text-index keys are derived from the coalesced write, once per document and commit.
+        for (const write of writes) {
+          const changes = search.keyChanges(write);
+          if (changes.length > 0) write.keys.push(...changes);
+        }
         return { ts, writes };
       } catch (e) {
         store.rollback();
@@ -353,6 +363,14 @@ export function createSqliteStore(options: StoreOptions): Store {
       }
       const rows = (order === "desc" ? sql.scanDesc : sql.scanAsc).all(record.id, range.lo, hi, limit);
       return rows.map(([keyHex, text]) => new HexKeyedRow(keyHex, text));
+    },
+    textSearch(index, query) {
+      readFromSqlite();
+      return search.textSearch(index, query);
+    },
+    vectorSearch(index, query) {
+      readFromSqlite();
+      return search.vectorSearch(index, query);
     },
     count(table) {
       const byId = catalog.index(`${table}.by_id`);

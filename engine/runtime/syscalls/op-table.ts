@@ -4,6 +4,7 @@ import { DATABASE_ASYNC_OPS, DATABASE_SYNC_OPS } from "./database-ops.js";
 import { META_ASYNC_OPS } from "./meta-ops.js";
 import type { JsOpHandler, OpHandler } from "./op-types.js";
 import { SCHEDULE_ASYNC_OPS } from "./schedule-ops.js";
+import { SEARCH_ASYNC_OPS } from "./search-ops.js";
 import { STORAGE_ASYNC_OPS, STORAGE_JS_OPS } from "./storage-ops.js";
 
 /** Ops the package sends through `Convex.syscall` (answered synchronously). */
@@ -17,6 +18,7 @@ export const ASYNC_OPS: Record<string, OpHandler> = {
   ...STORAGE_ASYNC_OPS,
   ...SCHEDULE_ASYNC_OPS,
   ...META_ASYNC_OPS,
+  ...SEARCH_ASYNC_OPS,
 };
 
 /** Ops sent through `Convex.jsSyscall` with raw JS values. */
