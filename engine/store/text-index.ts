@@ -15,8 +15,9 @@ import { TEXT_SEARCH_MAX_CANDIDATES, type TextSearchCandidate, type TextSearchQu
  * ASCII non-alphanumerics and treats every other character as part of a term: it therefore
  * finds exactly our terms again. Filter values are terms too, `f<i>x<hex>` in a `filters`
  * column, so an equality is an FTS5 AND and the index intersects posting lists instead of
- * filtering rows. `doc_id` and `creation_time` are kept (contentless_unindexed) to return
- * and order results without touching the documents.
+ * filtering rows. Each entry's document id and creation time sit in a plain side table
+ * (`text_rows_<id>`) to return and order results without touching the documents (FTS5's
+ * own `contentless_unindexed` columns are left behind by DROP TABLE in SQLite 3.53).
  *
  * Relevance is FTS5's BM25 (k1 1.2, b 0.75) over `body` only (the filters column has weight
  * 0). Convex ranks with Tantivy's BM25 and boosts an exact hit of the prefix term over its
@@ -27,14 +28,14 @@ import { TEXT_SEARCH_MAX_CANDIDATES, type TextSearchCandidate, type TextSearchQu
 /** Creates the FTS5 table of a new text index. */
 export function createTextIndexTable(db: Database.Database, record: SearchIndexRecord): void {
   db.exec(
-    `CREATE VIRTUAL TABLE ${tableOf(record)} USING fts5(body, filters, doc_id UNINDEXED, creation_time UNINDEXED, ` +
-      `content='', contentless_delete=1, contentless_unindexed=1, tokenize='ascii')`,
+    `CREATE VIRTUAL TABLE ${tableOf(record)} USING fts5(body, filters, content='', contentless_delete=1, tokenize='ascii');` +
+      `CREATE TABLE ${rowsOf(record)} (doc INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, creation_time REAL NOT NULL);`,
   );
 }
 
-/** Drops a text index's table. */
+/** Drops a text index's tables. */
 export function dropTextIndexTable(db: Database.Database, record: SearchIndexRecord): void {
-  db.exec(`DROP TABLE IF EXISTS ${tableOf(record)}`);
+  db.exec(`DROP TABLE IF EXISTS ${tableOf(record)}; DROP TABLE IF EXISTS ${rowsOf(record)};`);
 }
 
 /** Reads and writes the text indexes of one store connection (prepared statements are cached per index). */
@@ -49,7 +50,9 @@ export interface TextIndexes {
 
 interface Statements {
   insert: Database.Statement;
+  insertRow: Database.Statement;
   remove: Database.Statement;
+  removeRow: Database.Statement;
   search: Database.Statement;
 }
 
@@ -60,15 +63,18 @@ export function createTextIndexes(db: Database.Database): TextIndexes {
     let s = statements.get(record.id);
     if (s === undefined) {
       const table = tableOf(record);
+      const rows = rowsOf(record);
       s = {
-        insert: db.prepare(`INSERT INTO ${table} (rowid, body, filters, doc_id, creation_time) VALUES (?, ?, ?, ?, ?)`),
+        insert: db.prepare(`INSERT INTO ${table} (rowid, body, filters) VALUES (?, ?, ?)`),
+        insertRow: db.prepare(`INSERT INTO ${rows} (doc, doc_id, creation_time) VALUES (?, ?, ?)`),
         remove: db.prepare(`DELETE FROM ${table} WHERE rowid = ?`),
-        // Ranked first on rowids alone, so only the kept rows have their stored columns read.
+        removeRow: db.prepare(`DELETE FROM ${rows} WHERE doc = ?`),
+        // Ranked on rowids alone first, so only the kept entries are looked up.
         search: db
           .prepare(
-            `SELECT t.doc_id, t.creation_time, r.rank FROM (SELECT rowid, bm25(${table}, 1.0, 0.0, 0.0, 0.0) AS rank ` +
+            `SELECT d.doc_id, d.creation_time, r.rank FROM (SELECT rowid, bm25(${table}, 1.0, 0.0) AS rank ` +
               `FROM ${table} WHERE ${table} MATCH ? ORDER BY rank LIMIT ${TEXT_SEARCH_MAX_CANDIDATES}) AS r ` +
-              `JOIN ${table} AS t ON t.rowid = r.rowid`,
+              `JOIN ${rows} AS d ON d.doc = r.rowid`,
           )
           .raw(),
       };
@@ -84,9 +90,13 @@ export function createTextIndexes(db: Database.Database): TextIndexes {
       // Most writes leave the text and filters alone (a like, a counter): nothing to do.
       if (before !== null && after !== null && before.body === after.body && before.filters === after.filters) return;
       const s = prepared(record);
-      if (before !== null) s.remove.run(docKey);
+      if (before !== null) {
+        s.remove.run(docKey);
+        s.removeRow.run(docKey);
+      }
       if (after !== null) {
-        s.insert.run(docKey, after.body, after.filters, String(newDoc!._id), newDoc!._creationTime as number);
+        s.insert.run(docKey, after.body, after.filters);
+        s.insertRow.run(docKey, String(newDoc!._id), newDoc!._creationTime as number);
       }
     },
     search(record, query) {
@@ -104,6 +114,10 @@ export function createTextIndexes(db: Database.Database): TextIndexes {
 
 function tableOf(record: SearchIndexRecord): string {
   return `text_index_${record.id}`;
+}
+
+function rowsOf(record: SearchIndexRecord): string {
+  return `text_rows_${record.id}`;
 }
 
 /** What one document version puts into a text index. */
