@@ -15,10 +15,11 @@ export const MAX_QUERY_TERMS = 16;
 const WORD = /[\p{Alphabetic}\p{N}]+/gu;
 const ASCII = /^[\x00-\x7f]*$/;
 
-/** The terms of `text`, in order, duplicates kept. */
-export function tokenize(text: string): string[] {
+/** The terms of `text`, in order, duplicates kept; only the first `max` when given. */
+export function tokenize(text: string, max = Infinity): string[] {
   const out: string[] = [];
   for (const match of text.matchAll(WORD)) {
+    if (out.length >= max) break;
     const word = match[0];
     if (Buffer.byteLength(word, "utf8") >= MAX_TERM_BYTES) continue;
     out.push(lowerCase(word));
@@ -37,7 +38,8 @@ export interface QueryTerm {
  * (typeahead). Empty when the text has no term, and such a query matches nothing.
  */
 export function queryTerms(text: string): QueryTerm[] {
-  const tokens = tokenize(text).slice(0, MAX_QUERY_TERMS);
+  // A long search text costs only its first terms.
+  const tokens = tokenize(text, MAX_QUERY_TERMS);
   return tokens.map((token, i) => ({ token, prefix: i === tokens.length - 1 }));
 }
 

@@ -233,3 +233,19 @@ describe("live search results", () => {
     await live.until((v) => v.page.length === 2);
   });
 });
+
+describe("hostile input", () => {
+  test("FTS5 query syntax in a search text is plain text", async () => {
+    await http.mutation(send, { body: "near the OR gate", channel: "syntax" });
+    for (const text of ['"near', "NEAR(the gate)", "gate*", "body: gate", "gate AND NOT near", "^gate", "(((gate"]) {
+      expect(await http.query(search, { text, channel: "syntax" })).toEqual(["near the OR gate"]);
+    }
+  });
+
+  test("a search text of a million terms counts only its first 16", async () => {
+    const text = `${"zebra ".repeat(16)}${"needle ".repeat(1_000_000)}`;
+    await http.mutation(send, { body: "needle in a haystack", channel: "huge" });
+    expect(await http.query(search, { text, channel: "huge" })).toEqual([]);
+    expect(await http.query(search, { text: `${"zebra ".repeat(15)}needle`, channel: "huge" })).toEqual(["needle in a haystack"]);
+  });
+});
