@@ -25,6 +25,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     env: { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "allowed-host": { type: "string", multiple: true },
+    "allow-remote-dev-token": { type: "boolean" },
   });
   const dataDir = dataDirOption(values.data);
   const appDir = path.resolve(typeof values.functions === "string" ? values.functions : "convex");
@@ -47,6 +49,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
       sitePort: portOption(values["site-port"], 3211, "site-port"),
       env,
       dev,
+      allowedHosts: allowedHostsOption(values["allowed-host"]),
+      remoteDevToken: values["allow-remote-dev-token"] === true,
       onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
       onCall: watch ? printFailure : undefined,
     });
@@ -84,6 +88,13 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
   claim.release();
   process.stdout.write("stopped\n");
   return 0;
+}
+
+/** `--allowed-host NAME` (repeatable; `.NAME` for subdomains too, `all` for any Host). */
+function allowedHostsOption(raw: unknown): string[] | true | undefined {
+  const names = (raw as string[] | undefined) ?? [];
+  if (names.includes("all")) return true;
+  return names.length === 0 ? undefined : names;
 }
 
 /** In dev mode a failing call is printed with where in the app's source it threw. */

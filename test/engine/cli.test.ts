@@ -60,7 +60,7 @@ describe("CLI", () => {
       await expect(second).rejects.toThrow(/Another engine .* is using the data folder/);
     });
 
-    test("in dev mode, `token` and POST /api/dev/token mint tokens the engine accepts", async () => {
+    test("in dev mode, `token` and POST /api/dev/token (with the admin key) mint tokens the engine accepts", async () => {
       const admin = adminClient(engine.cloudUrl, engine.adminKey);
       await admin.mutation(internal.users.createUser, { clerkId: "user_cli", username: "cli" });
       const { stdout } = await run("token", "--subject", "user_cli", "--data", dataDir);
@@ -70,11 +70,21 @@ describe("CLI", () => {
 
       const response = await fetch(`${engine.cloudUrl}/api/dev/token`, {
         method: "POST",
+        headers: { Authorization: `Convex ${engine.adminKey}` },
         body: JSON.stringify({ subject: "user_cli" }),
       });
       const viaHttp = new ConvexHttpClient(engine.cloudUrl, { logger: false });
       viaHttp.setAuth(((await response.json()) as { token: string }).token);
       expect(await viaHttp.query(api.users.getCurrentUser, {})).toMatchObject({ username: "cli" });
+    });
+
+    test("`token --ttl` sets the token's lifetime through the running engine; a bad value is refused", async () => {
+      const { stdout } = await run("token", "--subject", "user_cli", "--ttl", "90", "--data", dataDir);
+      const claims = JSON.parse(Buffer.from(stdout.trim().split(".")[1]!, "base64url").toString()) as { exp: number; iat: number };
+      expect(claims.exp - claims.iat).toBe(90);
+      await expect(run("token", "--subject", "user_cli", "--ttl", "soon", "--data", dataDir)).rejects.toMatchObject({
+        stderr: expect.stringMatching(/--ttl: The token lifetime must be a whole number of seconds/),
+      });
     });
 
     test("`dashboard` prints the running engine's dashboard URL and admin key", async () => {
