@@ -110,39 +110,23 @@ function parseTable(raw: unknown): TableDefinitionJson {
 }
 
 function parseIndexes(tableName: string, raw: unknown): IndexDefinitionJson[] {
-  if (!Array.isArray(raw)) throw invalid(`table "${tableName}" has a malformed index list`);
-  return raw.map((index): IndexDefinitionJson => {
-    if (!isRecord(index) || typeof index.indexDescriptor !== "string" || !Array.isArray(index.fields)) {
-      throw invalid(`table "${tableName}" has a malformed index`);
-    }
-    const name = checkIndexName(tableName, index.indexDescriptor);
-    const fields = index.fields as unknown[];
-    if (fields.length === 0) throw invalid(`index "${name}" must have at least one field`);
-    return { indexDescriptor: index.indexDescriptor, fields: checkFields(name, fields) };
+  return parseIndexList(tableName, raw, "index", (index, name) => {
+    if (!Array.isArray(index.fields)) throw invalid(`table "${tableName}" has a malformed index`);
+    if (index.fields.length === 0) throw invalid(`index "${name}" must have at least one field`);
+    return { indexDescriptor: index.indexDescriptor as string, fields: checkFields(name, index.fields) };
   });
 }
 
 function parseSearchIndexes(tableName: string, raw: unknown): SearchIndexDefinitionJson[] {
-  if (!Array.isArray(raw)) throw invalid(`table "${tableName}" has a malformed search index list`);
-  return raw.map((index): SearchIndexDefinitionJson => {
-    if (!isRecord(index) || typeof index.indexDescriptor !== "string") {
-      throw invalid(`table "${tableName}" has a malformed search index`);
-    }
-    const name = checkIndexName(tableName, index.indexDescriptor);
-    const [searchField] = checkFields(name, [index.searchField]);
-    const filterFields = checkFilterFields(name, index.filterFields);
-    return { indexDescriptor: index.indexDescriptor, searchField, filterFields };
-  });
+  return parseIndexList(tableName, raw, "search index", (index, name) => ({
+    indexDescriptor: index.indexDescriptor as string,
+    searchField: checkFields(name, [index.searchField])[0],
+    filterFields: checkFilterFields(name, index.filterFields),
+  }));
 }
 
 function parseVectorIndexes(tableName: string, raw: unknown): VectorIndexDefinitionJson[] {
-  if (!Array.isArray(raw)) throw invalid(`table "${tableName}" has a malformed vector index list`);
-  return raw.map((index): VectorIndexDefinitionJson => {
-    if (!isRecord(index) || typeof index.indexDescriptor !== "string") {
-      throw invalid(`table "${tableName}" has a malformed vector index`);
-    }
-    const name = checkIndexName(tableName, index.indexDescriptor);
-    const [vectorField] = checkFields(name, [index.vectorField]);
+  return parseIndexList(tableName, raw, "vector index", (index, name) => {
     // Older exports spell it `dimension`.
     const dimensions = index.dimensions ?? index.dimension;
     if (
@@ -155,8 +139,26 @@ function parseVectorIndexes(tableName: string, raw: unknown): VectorIndexDefinit
         `vector index "${name}": Dimensions ${String(dimensions)} must be between ${MIN_VECTOR_DIMENSIONS} and ${MAX_VECTOR_DIMENSIONS}.`,
       );
     }
-    const filterFields = checkFilterFields(name, index.filterFields);
-    return { indexDescriptor: index.indexDescriptor, vectorField, dimensions, filterFields };
+    return {
+      indexDescriptor: index.indexDescriptor as string,
+      vectorField: checkFields(name, [index.vectorField])[0],
+      dimensions,
+      filterFields: checkFilterFields(name, index.filterFields),
+    };
+  });
+}
+
+/** One of a table's index lists: each entry an object with a valid, unreserved `indexDescriptor`. */
+function parseIndexList<T>(
+  tableName: string,
+  raw: unknown,
+  what: string,
+  parseOne: (index: Record<string, unknown>, name: string) => T,
+): T[] {
+  if (!Array.isArray(raw)) throw invalid(`table "${tableName}" has a malformed ${what} list`);
+  return raw.map((index) => {
+    if (!isRecord(index) || typeof index.indexDescriptor !== "string") throw invalid(`table "${tableName}" has a malformed ${what}`);
+    return parseOne(index, checkIndexName(tableName, index.indexDescriptor));
   });
 }
 

@@ -18,6 +18,9 @@ export type SearchIndexRecord = SearchIndexInfo & {
   paths: string[][];
 };
 
+/** A vector index's record. */
+export type VectorIndexRecord = SearchIndexRecord & { kind: "vector" };
+
 /** The in-memory mirror of the `search_indexes` table. */
 export interface SearchCatalog {
   /** Re-reads the records from SQLite (after a rolled-back schema change). */

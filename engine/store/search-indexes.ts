@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import type { Value } from "convex/values";
 import { EngineError } from "../errors";
 import { decodeDocument } from "./document-codec";
-import { createSearchCatalog, type SearchIndexRecord } from "./search-catalog";
+import { createSearchCatalog, type SearchIndexRecord, type VectorIndexRecord } from "./search-catalog";
 import type { SchemaJson } from "./schema-json";
 import type { DocumentWrite, IndexKeyChange, SearchIndexInfo, TextSearchCandidate, TextSearchQuery, VectorMatch, VectorSearchQuery } from "./store";
 import { createTextIndexTable, createTextIndexes, dropTextIndexTable } from "./text-index";
@@ -101,13 +101,13 @@ export function createSearchIndexes(db: Database.Database): SearchIndexes {
         drop(record);
         dropped.push(record.name);
       }
-      for (const [name, info] of wanted) {
+      for (const [name, definition] of wanted) {
         if (catalog.get(name) !== undefined) continue;
-        const record = catalog.add(info);
+        const record = catalog.add(definition);
         added.push(name);
         if (record.staged) continue;
         if (record.kind === "text") createTextIndexTable(db, record);
-        else createVectorIndexTable(db, vectorIndexesReady(record));
+        else createVectorIndexTable(db, vectorIndexes(), record as VectorIndexRecord);
         forEachDocument(record.table, (doc, docKey) => {
           if (record.kind === "text") text.write(record, docKey, null, doc);
           else vectorIndexes().write(record, docKey, null, doc);
@@ -117,15 +117,8 @@ export function createSearchIndexes(db: Database.Database): SearchIndexes {
     },
     reload: () => catalog.reload(),
     textSearch: (name, query) => text.search(built(name, "text"), query),
-    vectorSearch: (name, query) =>
-      vectorIndexes().search(built(name, "vector") as SearchIndexRecord & { kind: "vector" }, query),
+    vectorSearch: (name, query) => vectorIndexes().search(built(name, "vector") as VectorIndexRecord, query),
   };
-
-  /** Loads the extension before a vec0 table is created. */
-  function vectorIndexesReady(record: SearchIndexRecord): SearchIndexRecord & { kind: "vector" } {
-    vectorIndexes();
-    return record as SearchIndexRecord & { kind: "vector" };
-  }
 }
 
 /** Definition text with sorted keys, to tell a redefined index from an unchanged one. */
