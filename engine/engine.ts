@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { normalizeAuthConfig } from "./auth/auth-config.js";
+import { lockDataFolder, prepareDataFolder } from "./data-folder.js";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
 import { dashboardRoute } from "./dashboard/dashboard-route.js";
 import { adminApiRoute } from "./http/admin-api.js";
@@ -118,15 +118,23 @@ const RECENT_CALLS = 200;
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? consoleLogger();
   const dataDir = path.resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // Before anything opens the database: modes first (the lock file is created 0600 too), then the lock.
+  prepareDataFolder(dataDir, logger);
+  const folderLock = lockDataFolder(dataDir);
   // One clock for data, jobs and functions; a scheduler drain may move it forward.
   const clock = createDeploymentClock(wallClock);
-  const store = createSqliteStore({
-    path: path.join(dataDir, "db.sqlite3"),
-    now: () => clock.now(),
-    randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    synchronous: options.synchronous,
-  });
+  let store: Store;
+  try {
+    store = createSqliteStore({
+      path: path.join(dataDir, "db.sqlite3"),
+      now: () => clock.now(),
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      synchronous: options.synchronous,
+    });
+  } catch (e) {
+    folderLock.release();
+    throw e;
+  }
   let storage: StorageService | null = null;
   const servers: RoutedServer[] = [];
   try {
@@ -184,6 +192,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       onSchedulerChange: () => scheduler.wake(),
       onCommit: (commit) => sync?.onCommit(commit),
       queryCache: options.queryCache,
+      clientErrors: {
+        redact: options.dev !== true,
+        log: (requestId, fn, message) => logger.error(`[Request ID: ${requestId}] ${fn} failed: ${message}`),
+      },
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
     clock.onAdvance(() => {
@@ -288,6 +300,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await Promise.all([api.close(), site.close()]);
         storage!.close();
         store.close();
+        folderLock.release();
       },
     } satisfies Engine;
   } catch (e) {
@@ -295,6 +308,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await Promise.all(servers.map((server) => server.close()));
     storage?.close();
     store.close();
+    folderLock.release();
     throw e;
   }
 }

@@ -15,6 +15,8 @@ Commands:
               --site-port N     HTTP actions port (default 3211)
               --host ADDR       interface to bind (default 127.0.0.1)
               --env NAME=VALUE  set a deployment env var (repeatable)
+              --env-file FILE   set the deployment env vars a dotenv file lists (repeatable;
+                                keeps secrets off the command line; --env wins)
               --allowed-host NAME  answer requests for this host name too (repeatable;
                                 .NAME allows subdomains, all allows any; loopback names
                                 and IP addresses always work)

@@ -1,6 +1,6 @@
 import { ConvexHttpClient } from "convex/browser";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,7 +37,9 @@ describe("CLI", () => {
   describe("start", () => {
     let engine: EngineProcess;
     beforeAll(async () => {
-      engine = await spawnEngine({ appDir: APP_DIR, dataDir, dev: true, env: { EXTRA: "from --env" } });
+      const envFile = path.join(dataDir, "secrets.env");
+      writeFileSync(envFile, '# secrets, off the command line\nFROM_FILE="a quoted value"\nEXTRA=loses to --env\n', { mode: 0o600 });
+      engine = await spawnEngine({ appDir: APP_DIR, dataDir, dev: true, env: { EXTRA: "from --env" }, extraArgs: ["--env-file", envFile] });
     }, 60_000);
     afterAll(async () => {
       await engine?.stop("SIGKILL");
@@ -49,9 +51,10 @@ describe("CLI", () => {
       expect(await anonymous.query(api.users.getCurrentUser, {})).toBeNull();
     });
 
-    test("env vars from the data folder and --env are both present; CONVEX_* are built in", async () => {
+    test("env vars from the data folder, --env-file and --env are all present; --env wins over the file", async () => {
       const { stdout } = await run("env", "list", "--data", dataDir);
       expect(stdout).toContain("GREETING=hello world");
+      expect(stdout).toContain("FROM_FILE=a quoted value");
       expect(stdout).toContain("EXTRA=from --env");
     });
 
