@@ -39,7 +39,7 @@ let http: ConvexHttpClient;
 const clients: ConvexClient[] = [];
 
 beforeAll(async () => {
-  running = await startTestEngine({ appDir: APP, queryCache: false });
+  running = await startTestEngine({ appDir: APP });
   http = new ConvexHttpClient(running.engine.cloudUrl);
 });
 afterAll(async () => {
