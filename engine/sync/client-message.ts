@@ -1,5 +1,6 @@
 import type { JSONValue } from "convex/values";
-import { EngineError } from "../errors.js";
+import { EngineError, isEngineError } from "../errors.js";
+import { checkJsonDepth } from "../values/value-limits.js";
 
 /**
  * Messages the official client sends over the sync socket
@@ -91,6 +92,12 @@ export function parseClientMessage(text: string): ClientMessage {
     raw = JSON.parse(text);
   } catch {
     throw bad("a client message must be JSON");
+  }
+  // Before anything recursive (argument keys, decoding) or shared (the subscription registry) sees it.
+  try {
+    checkJsonDepth(raw);
+  } catch (e) {
+    throw isEngineError(e) ? bad(e.message) : e;
   }
   const m = asObject(raw, "message");
   switch (m.type) {
