@@ -1,7 +1,6 @@
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../errors";
 import { decodeMaybeValue } from "../values/maybe-value";
-import { isValidTableName } from "../values/table-names";
 import type { FilterCondition, Store } from "../store/store";
 
 /**
@@ -33,7 +32,7 @@ export function runVectorSearch(store: Store, raw: unknown): VectorSearchResult[
   const filters = expressions === null || expressions === undefined ? [] : filterConditions(expressions as JSONValue);
 
   // Like the backend: a table that does not exist (yet) has nothing similar in it.
-  if (!isValidTableName(table) || store.tableNumber(table) === null) return [];
+  if (store.tableNumber(table) === null) return [];
   const index = store.searchIndex(indexName);
   if (index === null) {
     const other = store.resolveIndex(indexName) !== null && !indexName.endsWith(".by_id") && !indexName.endsWith(".by_creation_time");
