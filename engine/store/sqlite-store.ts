@@ -12,6 +12,7 @@ import { createDocumentValidation } from "./document-validation";
 import { applySchemaChanges } from "./schema-apply";
 import { parseSchemaJson, type SchemaJson } from "./schema-json";
 import { openDatabase } from "./sqlite-layout";
+import { createSearchIndexes } from "./search-indexes";
 import { createSqliteStatements } from "./sqlite-statements";
 import type { CommitResult, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
 import { createDocumentCache } from "./document-cache";
@@ -42,6 +43,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   const checkpointer = readOnly ? null : createWalCheckpointer(options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
+  const search = createSearchIndexes(db);
   const log = createWriteLog();
   const tableName = (n: number) => catalog.tableName(n) ?? systemTableNameOf(n);
   const validationContext: ValidationContext = { tableNameOf: tableName };
@@ -121,6 +123,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       }
       keys.push({ index: index.name, oldKey, newKey });
     }
+    search.onWrite(table, seq, oldDoc, newDoc);
     log.addWrite({ id, table, oldText, newText, keys });
     cache.delete(id);
     writtenInTransaction.add(id);
@@ -167,6 +170,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     if (generation === catalogGeneration) return;
     catalogGeneration = generation;
     catalog.reload();
+    search.reload();
     schemaText = sql.getState("schema");
     schema = schemaText === null ? null : parseSchemaJson(schemaText);
     validation.setSchema(schema);
@@ -191,6 +195,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     listTables: () => catalog.tables(),
     resolveIndex: (name) => catalog.resolve(name),
     listIndexes: (table) => catalog.indexesOf(table).map(({ name, table: t, fields }) => ({ name, table: t, fields })),
+    searchIndex: (name) => search.info(name),
     schema: () => schema,
 
     applySchema(input) {
@@ -202,7 +207,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       sql.begin.run();
       try {
         catchUp();
-        const diff = applySchemaChanges(db, catalog, next, validationContext);
+        const diff = applySchemaChanges(db, catalog, search, next, validationContext);
         if (nextText === null) sql.deleteState.run("schema");
         else sql.setState("schema", nextText);
         const ts = stampCommit(true);
@@ -216,6 +221,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       } catch (e) {
         if (db.inTransaction) sql.rollback.run();
         afterRollback(catalogVersion);
+        search.reload();
         throw e;
       }
     },
@@ -238,6 +244,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       if (generation !== catalogGeneration) {
         catalogGeneration = generation;
         catalog.reload();
+        search.reload();
       }
       return lastTs;
     },
@@ -295,6 +302,11 @@ export function createSqliteStore(options: StoreOptions): Store {
         const previousTs = lastTs;
         lastTs = syncedTs = ts;
         checkpointer?.committed();
+        // Text-index keys are derived from the coalesced write, once per document and commit.
+        for (const write of writes) {
+          const changes = search.keyChanges(write);
+          if (changes.length > 0) write.keys.push(...changes);
+        }
         return { ts, previousTs, writes };
       } catch (e) {
         store.rollback();
@@ -442,6 +454,14 @@ export function createSqliteStore(options: StoreOptions): Store {
       }
       const rows = (order === "desc" ? sql.scanDesc : sql.scanAsc).all(record.id, range.lo, hi, limit);
       return rows.map(([keyHex, text]) => new HexKeyedRow(keyHex, text));
+    },
+    textSearch(index, query) {
+      readFromSqlite();
+      return search.textSearch(index, query);
+    },
+    vectorSearch(index, query) {
+      readFromSqlite();
+      return search.vectorSearch(index, query);
     },
     count(table) {
       const byId = catalog.index(`${table}.by_id`);
