@@ -29,6 +29,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     "env-file": { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "query-workers": { type: "string" },
+    "function-timeout": { type: "string" },
     "max-upload-size": { type: "string" },
     "allowed-host": { type: "string", multiple: true },
     "allow-remote-dev-token": { type: "boolean" },
@@ -61,6 +63,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     logger: cliLogger(),
     env,
     dev,
+    queryWorkers: countOption(values["query-workers"], "query-workers"),
+    transactionTimeoutMs: secondsOption(values["function-timeout"], "function-timeout"),
     bundle,
     storage: { maxUploadBytes },
     allowedHosts: allowedHostsOption(values["allowed-host"]),
@@ -222,6 +226,22 @@ function cliLogger() {
     warn: (m: string) => process.stderr.write(`warning: ${m}\n`),
     error: (m: string, e?: unknown) => console.error(m, e ?? ""),
   };
+}
+
+/** A non-negative whole number flag, or undefined when not given. */
+function countOption(raw: unknown, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new EngineError("BadArguments", `--${name} must be a whole number from 0 to 256, got ${String(raw)}.`);
+  return n;
+}
+
+/** A positive number of seconds, as milliseconds, or undefined when not given. */
+function secondsOption(raw: unknown, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new EngineError("BadArguments", `--${name} must be a positive number of seconds, got ${String(raw)}.`);
+  return n * 1000;
 }
 
 function timestamp(): string {
