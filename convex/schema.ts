@@ -1,9 +1,11 @@
 import { defineSchema, defineTable } from "convex/server";
 import {
+  blockFields,
   bookmarkFields,
   commentFields,
   feedItemFields,
   followFields,
+  followRequestFields,
   likeFields,
   notificationFields,
   postFields,
@@ -60,6 +62,18 @@ export default defineSchema({
     .index("by_user", ["userId"])
     .index("by_post", ["postId"])
     .index("by_user_and_post", ["userId", "postId"]),
+
+  // Blocks and follow requests (`model/visibility.ts`, `model/follow-graph.ts`).
+  // by_both answers "is there a block / request from A to B?"; its prefix
+  // also serves account deletion. by_blocker and by_target list newest first.
+  blocks: defineTable(blockFields)
+    .index("by_blocker", ["blockerId"])
+    .index("by_blocked", ["blockedId"])
+    .index("by_both", ["blockerId", "blockedId"]),
+
+  followRequests: defineTable(followRequestFields)
+    .index("by_target", ["targetId"])
+    .index("by_both", ["requesterId", "targetId"]),
 
   feedItems: defineTable(feedItemFields)
     .index("by_owner_and_time", ["ownerId", "postedAt"])

@@ -15,6 +15,9 @@ const notificationType = v.union(
   v.literal("comment"),
   v.literal("follow"),
   v.literal("post_rejected"),
+  // Someone asked to follow a private account (sender → receiver); it
+  // becomes a `follow` notification when the request is accepted.
+  v.literal("follow_request"),
 );
 
 export const userFields = {
@@ -33,6 +36,12 @@ export const userFields = {
    * updates that did not touch the name (the latest edit wins).
    */
   clerkFullname: v.optional(v.string()),
+  /**
+   * A private account: its posts, likers, comments and follower lists are
+   * shown only to approved followers and itself, and following it needs an
+   * accepted request (`model/visibility.ts`). Missing means public.
+   */
+  isPrivate: v.optional(v.boolean()),
 };
 
 /**
@@ -94,6 +103,16 @@ export const notificationFields = {
 };
 
 export const bookmarkFields = { userId: v.id("users"), postId: v.id("posts") };
+
+/**
+ * `blockerId` blocked `blockedId`: neither sees the other's posts, profile
+ * or list entries, and neither can follow, like, comment on or mention the
+ * other (`model/visibility.ts`). The blocked user is not told.
+ */
+export const blockFields = { blockerId: v.id("users"), blockedId: v.id("users") };
+
+/** A request by `requesterId` to follow the private account `targetId`. */
+export const followRequestFields = { requesterId: v.id("users"), targetId: v.id("users") };
 
 /** One post in one user's following feed (fan-out on write). */
 export const feedItemFields = {
@@ -169,6 +188,8 @@ export const publicUser = v.object({
   followers: userFields.followers,
   following: userFields.following,
   posts: userFields.posts,
+  /** Whether only approved followers see this account's posts and lists. */
+  isPrivate: v.boolean(),
 });
 export type PublicUser = Infer<typeof publicUser>;
 

@@ -50,6 +50,7 @@ export function publicProfile(user: Doc<"users">): PublicUser {
     followers: user.followers,
     following: user.following,
     posts: user.posts,
+    isPrivate: user.isPrivate === true,
   };
 }
 

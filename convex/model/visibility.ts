@@ -1,22 +1,150 @@
-import type { Doc } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import type { DocLoader } from "./views";
 
 /**
- * Who may see a post. Every query that returns posts, and every mutation
- * that acts on one, asks here, so one rule holds everywhere.
+ * Who may see whom: the one place the app decides it. Every query that
+ * returns posts or users, and every mutation that acts on another user or
+ * their post, asks here, so one rule holds everywhere.
  *
- * A post whose photo is still being processed is shown to its author only:
- * until then its file is the upload as the phone made it, location and all
- * (`imaging.ts` replaces it with a metadata-free copy).
+ * The rules:
+ * - Blocking (`blocks`) works both ways: when either user blocked the
+ *   other, neither sees the other's profile, posts or entries in any list
+ *   (followers, likers, comments, notifications, search results), and
+ *   neither can follow, like, comment on or mention the other. Queries
+ *   answer as if the other account did not exist, so the blocked user is
+ *   not told.
+ * - A private account (`users.isPrivate`) shows its posts, their likers
+ *   and comments, and its follower and following lists only to itself and
+ *   its approved followers (a `follows` row; a pending request is not
+ *   enough). Its profile (name, picture, bio, counters) stays visible, so
+ *   others can ask to follow.
+ * - A post whose photo is still being processed is shown to its author
+ *   only: until then its file is the upload as the phone made it, location
+ *   and all (`imaging.ts` replaces it with a metadata-free copy).
+ *
+ * How to use it:
+ * - One-off checks: `await canSeeUser(ctx, viewer, userId)` (may `userId`
+ *   appear to `viewer` at all: search results, mention targets, list
+ *   entries), `await canSeeContentOf(ctx, viewer, author)` (may `viewer` see
+ *   `author`'s posts and lists), `await canSeePost(ctx, viewer, post,
+ *   author)`, `await isBlockedBetween(ctx, a, b)` (for mutations: refuse
+ *   with NOT_FOUND, as if the other did not exist).
+ * - In a list query, pass the query's `DocLoader` (`model/views.ts`) as the
+ *   last argument: answers are then remembered per viewer and user for that
+ *   loader, so a page of 100 posts by 3 authors costs a handful of reads.
+ *   Only queries share a loader; a mutation that writes blocks or follows
+ *   must not reuse one across its writes (it would see stale answers).
+ * - `viewer` is the caller's user document (`getViewer`/`requireUser`), or
+ *   null for a signed-out caller, who sees public accounts only.
+ *
+ * Every read goes through an index (`blocks.by_both`, `follows.by_both`),
+ * at most three point reads per (viewer, user) pair.
  */
+
+/** What a memo is attached to: a query's `DocLoader`, or nothing. */
+type MemoScope = object | undefined;
+
+const memos = new WeakMap<object, Map<string, Promise<boolean>>>();
+
+/** `compute()`, remembered under `key` for the lifetime of `scope`. */
+function remembered(scope: MemoScope, key: string, compute: () => Promise<boolean>): Promise<boolean> {
+  if (scope === undefined) return compute();
+  let memo = memos.get(scope);
+  if (memo === undefined) {
+    memo = new Map();
+    memos.set(scope, memo);
+  }
+  let answer = memo.get(key);
+  if (answer === undefined) {
+    answer = compute();
+    memo.set(key, answer);
+  }
+  return answer;
+}
+
+/** Whether `blockerId` blocked `blockedId` (one direction). */
+export async function hasBlocked(
+  ctx: QueryCtx,
+  blockerId: Id<"users">,
+  blockedId: Id<"users">,
+): Promise<boolean> {
+  const row = await ctx.db
+    .query("blocks")
+    .withIndex("by_both", (q) => q.eq("blockerId", blockerId).eq("blockedId", blockedId))
+    .first();
+  return row !== null;
+}
+
+/** Whether either of two users blocked the other. */
+export async function isBlockedBetween(
+  ctx: QueryCtx,
+  a: Id<"users">,
+  b: Id<"users">,
+  scope?: MemoScope,
+): Promise<boolean> {
+  if (a === b) return false;
+  const [low, high] = a < b ? [a, b] : [b, a];
+  return await remembered(scope, `block|${low}|${high}`, async () => {
+    const [ab, ba] = await Promise.all([hasBlocked(ctx, a, b), hasBlocked(ctx, b, a)]);
+    return ab || ba;
+  });
+}
+
+/** Whether `followerId` is an approved follower of `userId`. */
+export async function isApprovedFollower(
+  ctx: QueryCtx,
+  followerId: Id<"users">,
+  userId: Id<"users">,
+): Promise<boolean> {
+  const row = await ctx.db
+    .query("follows")
+    .withIndex("by_both", (q) => q.eq("followerId", followerId).eq("followingId", userId))
+    .first();
+  return row !== null;
+}
+
+/**
+ * Whether user `userId` may appear to `viewer` at all (profile, list
+ * entries, search results, mentions): false when either blocked the other.
+ * Privacy does not hide a user, only their content.
+ */
+export async function canSeeUser(
+  ctx: QueryCtx,
+  viewer: Doc<"users"> | null,
+  userId: Id<"users">,
+  scope?: MemoScope,
+): Promise<boolean> {
+  if (viewer === null || viewer._id === userId) return true;
+  return !(await isBlockedBetween(ctx, viewer._id, userId, scope));
+}
+
+/**
+ * Whether `viewer` may see `author`'s content: posts, the likers and
+ * comments of those posts, and the author's follower and following lists.
+ */
+export async function canSeeContentOf(
+  ctx: QueryCtx,
+  viewer: Doc<"users"> | null,
+  author: Doc<"users">,
+  scope?: MemoScope,
+): Promise<boolean> {
+  if (viewer === null) return author.isPrivate !== true;
+  if (viewer._id === author._id) return true;
+  return await remembered(scope, `content|${viewer._id}|${author._id}|${author.isPrivate === true}`, async () => {
+    if (await isBlockedBetween(ctx, viewer._id, author._id, scope)) return false;
+    return author.isPrivate !== true || (await isApprovedFollower(ctx, viewer._id, author._id));
+  });
+}
+
+/** Whether `viewer` may see `post` by `author` (its author document). */
 export async function canSeePost(
-  _ctx: QueryCtx,
+  ctx: QueryCtx,
   viewer: Doc<"users"> | null,
   post: Doc<"posts">,
   author: Doc<"users">,
-  _load: DocLoader,
+  scope?: MemoScope,
 ): Promise<boolean> {
   if (viewer !== null && viewer._id === author._id) return true;
-  return post.imageState !== "processing";
+  if (post.imageState === "processing") return false;
+  return await canSeeContentOf(ctx, viewer, author, scope);
 }
