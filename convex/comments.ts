@@ -31,20 +31,22 @@ export const addComment = mutation({
 /**
  * A post's comments, oldest first, each with its author. Bounded to the
  * newest COMMENTS_LIMIT (100), still listed oldest first, so a busy post
- * shows its latest conversation.
+ * shows its latest conversation. Empty for a post the caller may not see;
+ * comments by accounts blocked either way with the caller are left out.
  */
 export const getComments = query({
   args: { postId: v.id("posts") },
   returns: v.array(commentWithUser),
   handler: async (ctx, { postId }) => {
     const load = docLoader(ctx);
-    if ((await visiblePost(ctx, await getViewer(ctx), postId, load)) === null) return [];
+    const viewer = await getViewer(ctx);
+    if ((await visiblePost(ctx, viewer, postId, load)) === null) return [];
     const newest = await ctx.db
       .query("comments")
       .withIndex("by_post", (q) => q.eq("postId", postId))
       .order("desc")
       .take(COMMENTS_LIMIT);
-    const joined = await Promise.all(newest.reverse().map((comment) => withUser(ctx, comment, load)));
+    const joined = await Promise.all(newest.reverse().map((comment) => withUser(ctx, comment, viewer, load)));
     return joined.filter((comment) => comment !== null);
   },
 });

@@ -5,8 +5,8 @@ import { getViewer, requireOwner, requireUser } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { normalizeCaption } from "./lib/input-rules";
 import { FEED_LIMIT, USER_POSTS_LIMIT } from "./lib/limits";
-import { boundedPage, mapPage } from "./lib/pagination";
-import { feedPost, postView, userSummary } from "./lib/validators";
+import { boundedPage, emptyPage, mapPage } from "./lib/pagination";
+import { feedPost, postView, userSummary, type UserSummary } from "./lib/validators";
 import { bumpPost } from "./model/counters";
 import { notify, retractLikeOrFollow } from "./model/notify";
 import {
@@ -16,7 +16,7 @@ import {
   visiblePost,
 } from "./model/post-lifecycle";
 import { issueTicket } from "./model/upload-tickets";
-import { docLoader, feedPost as toFeedPost, feedPostById, summaryOf, visiblePostView } from "./model/views";
+import { docLoader, feedPost as toFeedPost, feedPostById, visiblePostView, visibleSummaryOf } from "./model/views";
 
 /**
  * A URL to upload one image to (POST the bytes with their Content-Type),
@@ -161,18 +161,23 @@ export const toggleLike = mutation({
   },
 });
 
-/** Who liked a post, most recent first (paginated). */
+/**
+ * Who liked a post, most recent first (paginated). Empty for a post the
+ * caller may not see; accounts blocked either way with the caller are left out.
+ */
 export const getLikers = query({
   args: { postId: v.id("posts"), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(userSummary),
   handler: async (ctx, { postId, paginationOpts }) => {
-    const postExists = (await visiblePost(ctx, await getViewer(ctx), postId)) !== null;
+    const viewer = await getViewer(ctx);
+    const load = docLoader(ctx);
+    if ((await visiblePost(ctx, viewer, postId, load)) === null) return emptyPage<UserSummary>();
     const rows = await ctx.db
       .query("likes")
       .withIndex("by_post", (q) => q.eq("postId", postId))
       .order("desc")
       .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, (like) => (postExists ? summaryOf(ctx, like.userId) : Promise.resolve(null)));
+    return await mapPage(rows, (like) => visibleSummaryOf(ctx, viewer, like.userId, load));
   },
 });
 

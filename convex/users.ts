@@ -1,16 +1,27 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { internalMutation, mutation, query } from "./_generated/server";
-import { getViewer, requireUser, userByClerkId } from "./lib/auth";
+import { internal } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+import { internalMutation, mutation, type MutationCtx, query } from "./_generated/server";
+import { getViewer, requireOwner, requireUser, userByClerkId } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { checkFullname, checkUsername, normalizeBio } from "./lib/input-rules";
 import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, USERNAME_PATTERN } from "./lib/limits";
-import { boundedPage, mapPage } from "./lib/pagination";
-import { publicUser, userDoc, userSummary } from "./lib/validators";
+import { boundedPage, emptyPage, mapPage } from "./lib/pagination";
+import { followRequestView, followStatus, publicUser, userDoc, userSummary, type UserSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
 import { profileFromFields } from "./model/clerk-payload";
-import { findFollow, toggleFollow as toggleFollowModel } from "./model/follow-graph";
-import { publicProfile, summary, summaryOf } from "./model/views";
+import { blockUser as blockUserModel, unblockUser as unblockUserModel } from "./model/blocks";
+import {
+  acceptFollowRequest,
+  acceptPendingRequestsStep,
+  findFollow,
+  followStatusOf,
+  toggleFollow as toggleFollowModel,
+  withdrawFollowRequest,
+} from "./model/follow-graph";
+import { docLoader, publicProfile, summary, summaryOf, visibleSummaryOf } from "./model/views";
+import { canSeeContentOf, canSeeUser } from "./model/visibility";
 
 /**
  * Creates an account. Internal: no client may create users; the Clerk
@@ -42,7 +53,8 @@ export const getUserByClerkId = query({
     const user = await userByClerkId(ctx, clerkId);
     if (user === null) return null;
     const identity = await ctx.auth.getUserIdentity();
-    return identity?.subject === clerkId ? user : publicProfile(user);
+    if (identity?.subject === clerkId) return user;
+    return (await canSeeUser(ctx, await getViewer(ctx), user._id)) ? publicProfile(user) : null;
   },
 });
 
@@ -56,15 +68,23 @@ export const getCurrentUser = query({
 /**
  * Edits the caller's profile. `fullname` 1–64 characters; `bio` up to 150
  * (blank clears it; omitted leaves it); optional `username` 1–30 of
- * `[a-z0-9._]`, unique (CONFLICT when taken).
+ * `[a-z0-9._]`, unique (CONFLICT when taken); optional `isPrivate` (see
+ * `model/visibility.ts`). Going public accepts every pending follow
+ * request: a batch now, the rest moments later in the background.
  */
 export const updateProfile = mutation({
-  args: { fullname: v.string(), bio: v.optional(v.string()), username: v.optional(v.string()) },
+  args: {
+    fullname: v.string(),
+    bio: v.optional(v.string()),
+    username: v.optional(v.string()),
+    isPrivate: v.optional(v.boolean()),
+  },
   returns: v.null(),
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
     const fullname = checkFullname(args.fullname);
-    const changes: { fullname: string; bio?: string; username?: string } = { fullname };
+    const changes: { fullname: string; bio?: string; username?: string; isPrivate?: boolean } = { fullname };
+    if (args.isPrivate !== undefined) changes.isPrivate = args.isPrivate;
     if (args.bio !== undefined) changes.bio = normalizeBio(args.bio);
     if (args.username !== undefined && args.username !== me.username) {
       const username = checkUsername(args.username);
@@ -74,17 +94,40 @@ export const updateProfile = mutation({
       changes.username = username;
     }
     await ctx.db.patch("users", me._id, changes);
+    if (me.isPrivate === true && args.isPrivate === false) await acceptPendingRequests(ctx, me._id);
     return null;
   },
 });
 
-/** A user's public profile with counters; NOT_FOUND if the account is gone. */
+/** Accepts the pending follow requests of an account that went public, a batch at a time. */
+export const acceptFollowRequestsBatch = internalMutation({
+  args: { userId: v.id("users") },
+  returns: v.null(),
+  handler: async (ctx, { userId }) => {
+    await acceptPendingRequests(ctx, userId);
+    return null;
+  },
+});
+
+async function acceptPendingRequests(ctx: MutationCtx, userId: Id<"users">): Promise<void> {
+  if (await acceptPendingRequestsStep(ctx, userId)) {
+    await ctx.scheduler.runAfter(0, internal.users.acceptFollowRequestsBatch, { userId });
+  }
+}
+
+/**
+ * A user's public profile with counters (also of a private account: it
+ * shows who they are, not what they post); NOT_FOUND if the account is
+ * gone, or if either blocked the other.
+ */
 export const getUserProfile = query({
   args: { id: v.id("users") },
   returns: publicUser,
   handler: async (ctx, { id }) => {
     const user = await ctx.db.get("users", id);
-    if (user === null) throw appError("NOT_FOUND", "This user does not exist or was deleted.");
+    if (user === null || !(await canSeeUser(ctx, await getViewer(ctx), id))) {
+      throw appError("NOT_FOUND", "This user does not exist or was deleted.");
+    }
     return publicProfile(user);
   },
 });
@@ -99,42 +142,146 @@ export const isFollowing = query({
   },
 });
 
-/** Follows `followingId`, or unfollows if already following. */
+/**
+ * Follows `followingId` (a private account: asks to, see
+ * `getFollowRequests`), or unfollows / withdraws the request if already
+ * following / requested. Returns where the caller stands now. NOT_FOUND for
+ * an account that is gone or blocked either way.
+ */
 export const toggleFollow = mutation({
   args: { followingId: v.id("users") },
-  returns: v.null(),
+  returns: followStatus,
   handler: async (ctx, { followingId }) => {
     const me = await requireUser(ctx);
-    await toggleFollowModel(ctx, me, followingId);
-    return null;
+    return await toggleFollowModel(ctx, me, followingId);
   },
 });
 
-/** Who follows `userId`, newest follower first (paginated). */
+/** Where the caller stands with `userId`: "following", "requested" or "not_following". */
+export const getFollowStatus = query({
+  args: { userId: v.id("users") },
+  returns: followStatus,
+  handler: async (ctx, { userId }) => {
+    const me = await requireUser(ctx);
+    return await followStatusOf(ctx, me._id, userId);
+  },
+});
+
+/**
+ * Who follows `userId`, newest follower first (paginated). Empty for a
+ * private account the caller does not follow and for an account blocked
+ * either way; accounts blocked either way with the caller are left out.
+ */
 export const getFollowers = query({
   args: { userId: v.id("users"), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(userSummary),
   handler: async (ctx, { userId, paginationOpts }) => {
+    const viewer = await getViewer(ctx);
+    const load = docLoader(ctx);
+    const user = await load("users", userId);
+    if (user === null || !(await canSeeContentOf(ctx, viewer, user, load))) return emptyPage<UserSummary>();
     const rows = await ctx.db
       .query("follows")
       .withIndex("by_following", (q) => q.eq("followingId", userId))
       .order("desc")
       .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, (row) => summaryOf(ctx, row.followerId));
+    return await mapPage(rows, (row) => visibleSummaryOf(ctx, viewer, row.followerId, load));
   },
 });
 
-/** Whom `userId` follows, most recently followed first (paginated). */
+/** Whom `userId` follows, most recently followed first (paginated); hidden like `getFollowers`. */
 export const getFollowing = query({
   args: { userId: v.id("users"), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(userSummary),
   handler: async (ctx, { userId, paginationOpts }) => {
+    const viewer = await getViewer(ctx);
+    const load = docLoader(ctx);
+    const user = await load("users", userId);
+    if (user === null || !(await canSeeContentOf(ctx, viewer, user, load))) return emptyPage<UserSummary>();
     const rows = await ctx.db
       .query("follows")
       .withIndex("by_follower", (q) => q.eq("followerId", userId))
       .order("desc")
       .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, (row) => summaryOf(ctx, row.followingId));
+    return await mapPage(rows, (row) => visibleSummaryOf(ctx, viewer, row.followingId, load));
+  },
+});
+
+/** Pending requests to follow the caller, newest first (paginated). */
+export const getFollowRequests = query({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(followRequestView),
+  handler: async (ctx, { paginationOpts }) => {
+    const me = await requireUser(ctx);
+    const load = docLoader(ctx);
+    const rows = await ctx.db
+      .query("followRequests")
+      .withIndex("by_target", (q) => q.eq("targetId", me._id))
+      .order("desc")
+      .paginate(boundedPage(paginationOpts));
+    return await mapPage(rows, async (row) => {
+      const user = await visibleSummaryOf(ctx, me, row.requesterId, load);
+      return user === null ? null : { _id: row._id, _creationTime: row._creationTime, user };
+    });
+  },
+});
+
+/**
+ * Accepts (the requester now follows the caller) or declines (the request
+ * goes; the requester is not told) a request to follow the caller.
+ * NOT_FOUND if it is gone, FORBIDDEN if it asks to follow someone else.
+ */
+export const respondToFollowRequest = mutation({
+  args: { requestId: v.id("followRequests"), accept: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, { requestId, accept }) => {
+    const me = await requireUser(ctx);
+    const request = await requireOwner(ctx, me, "followRequests", requestId, "targetId", "follow request");
+    if (accept) await acceptFollowRequest(ctx, request, { backfill: "inline" });
+    else await withdrawFollowRequest(ctx, request);
+    return null;
+  },
+});
+
+/**
+ * Blocks `userId`: follows both ways and pending requests end (counters
+ * follow), and from now on neither sees the other's profile, posts or list
+ * entries, nor can follow, like, comment on or mention the other. The
+ * blocked user is not told. Blocking twice changes nothing.
+ */
+export const blockUser = mutation({
+  args: { userId: v.id("users") },
+  returns: v.null(),
+  handler: async (ctx, { userId }) => {
+    const me = await requireUser(ctx);
+    await blockUserModel(ctx, me, userId);
+    return null;
+  },
+});
+
+/** Lifts the caller's block of `userId` (if any); follows it ended stay ended. */
+export const unblockUser = mutation({
+  args: { userId: v.id("users") },
+  returns: v.null(),
+  handler: async (ctx, { userId }) => {
+    const me = await requireUser(ctx);
+    await unblockUserModel(ctx, me, userId);
+    return null;
+  },
+});
+
+/** The accounts the caller blocked, most recently blocked first (paginated). */
+export const getBlockedUsers = query({
+  args: { paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(userSummary),
+  handler: async (ctx, { paginationOpts }) => {
+    const me = await requireUser(ctx);
+    const rows = await ctx.db
+      .query("blocks")
+      .withIndex("by_blocker", (q) => q.eq("blockerId", me._id))
+      .order("desc")
+      .paginate(boundedPage(paginationOpts));
+    return await mapPage(rows, (row) => summaryOf(ctx, row.blockedId));
   },
 });
 
@@ -158,7 +305,9 @@ export const searchUsers = query({
       .query("users")
       .withIndex("by_username", (q) => q.gte("username", prefix).lt("username", `${prefix}~`))
       .take(limit);
-    return users.map(summary);
+    const viewer = await getViewer(ctx);
+    const visible = await Promise.all(users.map((user) => canSeeUser(ctx, viewer, user._id)));
+    return users.filter((_, i) => visible[i]).map(summary);
   },
 });
 

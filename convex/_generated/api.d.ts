@@ -26,6 +26,7 @@ import type * as migrations from "../migrations.js";
 import type * as model_account_cleanup from "../model/account-cleanup.js";
 import type * as model_accounts from "../model/accounts.js";
 import type * as model_batch_phases from "../model/batch-phases.js";
+import type * as model_blocks from "../model/blocks.js";
 import type * as model_clerk_payload from "../model/clerk-payload.js";
 import type * as model_counters from "../model/counters.js";
 import type * as model_feed_items from "../model/feed-items.js";
@@ -68,6 +69,7 @@ declare const fullApi: ApiFromModules<{
   "model/account-cleanup": typeof model_account_cleanup;
   "model/accounts": typeof model_accounts;
   "model/batch-phases": typeof model_batch_phases;
+  "model/blocks": typeof model_blocks;
   "model/clerk-payload": typeof model_clerk_payload;
   "model/counters": typeof model_counters;
   "model/feed-items": typeof model_feed_items;

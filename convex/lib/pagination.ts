@@ -30,3 +30,11 @@ export async function mapPage<T, U>(
     pageStatus: result.pageStatus ?? null,
   };
 }
+
+/**
+ * A finished, empty page: what a list the caller may not see (a private
+ * account's followers, say) answers, indistinguishable from an empty list.
+ */
+export function emptyPage<U>(): PaginationResult<U> {
+  return { page: [], isDone: true, continueCursor: "", splitCursor: null, pageStatus: null };
+}

@@ -202,6 +202,16 @@ export const userSummary = v.object({
 });
 export type UserSummary = Infer<typeof userSummary>;
 
+/** Where the caller stands with an account (`users.toggleFollow`, `users.getFollowStatus`). */
+export const followStatus = v.union(v.literal("following"), v.literal("requested"), v.literal("not_following"));
+
+/** A pending request to follow the caller, with who asked. */
+export const followRequestView = v.object({
+  ...system("followRequests"),
+  user: userSummary,
+});
+export type FollowRequestView = Infer<typeof followRequestView>;
+
 /** A post as feeds show it (the common front ends' shape). */
 export const feedPost = v.object({
   ...postViewFields,

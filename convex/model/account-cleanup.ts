@@ -62,6 +62,37 @@ const userPhases: Phase<Id<"users">>[] = [
         await bumpUser(ctx, follow.followerId, "following", -1);
       },
     ),
+  // Blocks and follow requests count nowhere; their notifications go with the next phases.
+  async (ctx, userId, n) =>
+    drain(
+      await ctx.db.query("blocks").withIndex("by_blocker", (q) => q.eq("blockerId", userId)).take(n),
+      n,
+      (row) => ctx.db.delete("blocks", row._id),
+    ),
+  async (ctx, userId, n) =>
+    drain(
+      await ctx.db.query("blocks").withIndex("by_blocked", (q) => q.eq("blockedId", userId)).take(n),
+      n,
+      (row) => ctx.db.delete("blocks", row._id),
+    ),
+  async (ctx, userId, n) =>
+    drain(
+      await ctx.db
+        .query("followRequests")
+        .withIndex("by_both", (q) => q.eq("requesterId", userId))
+        .take(n),
+      n,
+      (row) => ctx.db.delete("followRequests", row._id),
+    ),
+  async (ctx, userId, n) =>
+    drain(
+      await ctx.db
+        .query("followRequests")
+        .withIndex("by_target", (q) => q.eq("targetId", userId))
+        .take(n),
+      n,
+      (row) => ctx.db.delete("followRequests", row._id),
+    ),
   async (ctx, userId, n) =>
     drain(
       await ctx.db

@@ -3,13 +3,15 @@ import type { MutationCtx } from "../_generated/server";
 
 /**
  * Notification rules: never for your own actions, never to an account that
- * is gone, at most one per like (sender, post) and per follow (sender,
- * receiver), and removed when the like, follow or comment is undone.
+ * is gone, at most one per like (sender, post), per follow and per follow
+ * request (sender, receiver), and removed when the like, follow, request or
+ * comment is undone (an accepted request's becomes the follow's).
  */
 
 type Target =
   | { type: "like"; postId: Id<"posts"> }
   | { type: "follow" }
+  | { type: "follow_request" }
   | { type: "comment"; postId: Id<"posts">; commentId: Id<"comments"> };
 
 /**
@@ -29,12 +31,12 @@ export async function notify(
   await ctx.db.insert("notifications", { receiverId, senderId, ...target, read: false });
 }
 
-/** Removes the notification of a like or follow that was just undone. */
+/** Removes the notification of a like, follow or follow request that was just undone. */
 export async function retractLikeOrFollow(
   ctx: MutationCtx,
   senderId: Id<"users">,
   receiverId: Id<"users">,
-  type: "like" | "follow",
+  type: "like" | "follow" | "follow_request",
   postId?: Id<"posts">,
 ): Promise<void> {
   const existing = await ctx.db

@@ -8,7 +8,7 @@ import type {
   PublicUser,
   UserSummary,
 } from "../lib/validators";
-import { canSeePost } from "./visibility";
+import { canSeePost, canSeeUser } from "./visibility";
 
 /**
  * The shapes clients see. Every join lives here, and every join returns null
@@ -63,6 +63,21 @@ export function summary(user: Doc<"users">): UserSummary {
 export async function summaryOf(ctx: QueryCtx, id: Id<"users">): Promise<UserSummary | null> {
   const user = await ctx.db.get("users", id);
   return user === null ? null : summary(user);
+}
+
+/**
+ * The summary of user `id` for `viewer`'s lists, or null if that account is
+ * gone or either blocked the other (`visibility.ts`).
+ */
+export async function visibleSummaryOf(
+  ctx: QueryCtx,
+  viewer: Doc<"users"> | null,
+  id: Id<"users">,
+  load: DocLoader = docLoader(ctx),
+): Promise<UserSummary | null> {
+  const user = await load("users", id);
+  if (user === null || !(await canSeeUser(ctx, viewer, id, load))) return null;
+  return summary(user);
 }
 
 /**
@@ -157,14 +172,18 @@ export async function feedPostById(
   return post === null ? null : await feedPost(ctx, post, viewer, load);
 }
 
-/** A comment with its author's name and picture. */
+/**
+ * A comment with its author's name and picture; null when the author is
+ * gone or blocked either way with `viewer`.
+ */
 export async function commentWithUser(
   ctx: QueryCtx,
   comment: Doc<"comments">,
+  viewer: Doc<"users"> | null,
   load: DocLoader = docLoader(ctx),
 ): Promise<CommentWithUser | null> {
   const user = await load("users", comment.userId);
-  if (user === null) return null;
+  if (user === null || !(await canSeeUser(ctx, viewer, user._id, load))) return null;
   return {
     ...comment,
     user: { _id: user._id, fullname: user.fullname, username: user.username, image: user.image },
@@ -174,7 +193,8 @@ export async function commentWithUser(
 /**
  * A notification for `receiver` with its sender, its post (null for follows)
  * and, for comment notifications, the comment's text. Null when any of those
- * is gone.
+ * is gone, when either blocked the other, or when the receiver may no longer
+ * see the post (its author went private or blocked them).
  */
 export async function notificationDetails(
   ctx: QueryCtx,
@@ -183,7 +203,7 @@ export async function notificationDetails(
   load: DocLoader = docLoader(ctx),
 ): Promise<NotificationWithDetails | null> {
   const sender = await load("users", notification.senderId);
-  if (sender === null) return null;
+  if (sender === null || !(await canSeeUser(ctx, receiver, sender._id, load))) return null;
   let post: PostView | null = null;
   if (notification.postId !== undefined) {
     const row = await load("posts", notification.postId);

@@ -138,6 +138,9 @@ describe("convex/ source", () => {
       ["notifications:getNotifications", "query"], ["notifications:getUnreadCount", "query"],
       ["notifications:markAllRead", "mutation"], ["notifications:markRead", "mutation"],
       ["bookmarks:toggleBookmark", "mutation"], ["bookmarks:getBookmarkedPosts", "query"],
+      ["users:getFollowStatus", "query"], ["users:getFollowRequests", "query"],
+      ["users:respondToFollowRequest", "mutation"], ["users:blockUser", "mutation"],
+      ["users:unblockUser", "mutation"], ["users:getBlockedUsers", "query"],
     ];
     for (const [name, kind] of surface) {
       const fn = byName.get(name);

@@ -56,6 +56,7 @@ describeEach("users", (get) => {
       followers: 1,
       following: 0,
       posts: 0,
+      isPrivate: false,
     });
 
     await ada.client.mutation(api.users.deleteAccount);

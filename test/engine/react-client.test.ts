@@ -52,7 +52,7 @@ test("ConvexReactClient: auth confirmed, useQuery-style watch updates live, muta
     await until(() => followersSeen.at(-1) === 1);
 
     // Ada's own mutation resolves through the React client too.
-    expect(await client.mutation(api.users.toggleFollow, { followingId: (await bob.query(api.users.getCurrentUser, {}))!._id })).toBeNull();
+    expect(await client.mutation(api.users.toggleFollow, { followingId: (await bob.query(api.users.getCurrentUser, {}))!._id })).toBe("following");
     expect(await client.query(api.users.isFollowing, { followingId: (await bob.query(api.users.getCurrentUser, {}))!._id })).toBe(true);
     unsubscribe();
   } finally {
