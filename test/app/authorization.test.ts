@@ -1,7 +1,8 @@
 import { expect, it } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
 import { describeEach, type AppBackend, type AppClient } from "./harness";
-import { signUp } from "./support/accounts";
+import { signUp, type TestUser } from "./support/accounts";
 import { postImage, uploadImage } from "./support/content";
 import { expectAppError, expectRejection } from "./support/errors";
 import { allItems } from "./support/pages";
@@ -45,7 +46,92 @@ function accountCalls(w: Awaited<ReturnType<typeof world>>): [string, (c: AppCli
     ["notifications.markRead", (c) => c.mutation(api.notifications.markRead, { notificationId })],
     ["bookmarks.toggleBookmark", (c) => c.mutation(api.bookmarks.toggleBookmark, { postId })],
     ["bookmarks.getBookmarkedPosts", (c) => c.query(api.bookmarks.getBookmarkedPosts)],
+    ["users.getFollowStatus", (c) => c.query(api.users.getFollowStatus, { userId: ada.id })],
+    ["users.getFollowRequests", (c) => c.query(api.users.getFollowRequests, { paginationOpts: page })],
+    ["users.blockUser", (c) => c.mutation(api.users.blockUser, { userId: ada.id })],
+    ["users.unblockUser", (c) => c.mutation(api.users.unblockUser, { userId: ada.id })],
+    ["users.getBlockedUsers", (c) => c.query(api.users.getBlockedUsers, { paginationOpts: page })],
   ];
+}
+
+/**
+ * A world with two protected accounts. Ada will block Bob; until then they
+ * follow, like, comment on and bookmark each other, and both are active on
+ * Cy's public post. Pia will go private; until then Nik (never a follower)
+ * likes, comments on and bookmarks her post, and Fan (her approved
+ * follower) appears only through her content.
+ */
+async function protectedWorld(backend: AppBackend) {
+  const [ada, bob, pia, fan, nik, cy] = await Promise.all(
+    ["ada", "bob", "pia", "fan", "nik", "cy"].map((username) => signUp(backend, { username, clerkId: `user_w_${username}` })),
+  );
+  const posts = {
+    ada: await postImage(backend, ada, "ada"),
+    bob: await postImage(backend, bob, "bob"),
+    pia: await postImage(backend, pia, "pia"),
+    cy: await postImage(backend, cy, "cy"),
+  };
+  const interact = async (who: TestUser, postId: Id<"posts">, bookmark: boolean) => {
+    await who.client.mutation(api.posts.toggleLike, { postId });
+    await who.client.mutation(api.comments.addComment, { postId, content: `by ${who.username}` });
+    if (bookmark) await who.client.mutation(api.bookmarks.toggleBookmark, { postId });
+  };
+  for (const [a, b] of [[ada, bob], [bob, ada], [ada, cy], [bob, cy], [fan, pia]] as const) {
+    await a.client.mutation(api.users.toggleFollow, { followingId: b.id });
+  }
+  await interact(bob, posts.ada, true);
+  await interact(ada, posts.bob, true);
+  await interact(ada, posts.cy, false);
+  await interact(bob, posts.cy, false);
+  await interact(fan, posts.pia, false);
+  await interact(nik, posts.pia, true);
+  await backend.drainScheduled();
+  return { ada, bob, pia, fan, nik, cy, posts };
+}
+
+/**
+ * The authorization table: every query that returns posts or users, as
+ * `viewer` (null: signed out) asks it about every account and post of the
+ * world. A rejection is recorded as its code.
+ */
+async function everythingSeen(
+  backend: AppBackend,
+  w: Awaited<ReturnType<typeof protectedWorld>>,
+  viewer: TestUser | null,
+): Promise<string> {
+  const c = viewer === null ? backend.client(null) : viewer.client;
+  const people = [w.ada, w.bob, w.pia, w.cy];
+  const postIds = Object.values(w.posts);
+  const each = <T>(items: T[], read: (item: T) => Promise<unknown>) => Promise.all(items.map(read));
+  const table: [string, () => Promise<unknown>][] = [
+    ["users.getUserByClerkId", () => each(people, (u) => c.query(api.users.getUserByClerkId, { clerkId: u.clerkId }))],
+    ["users.getUserProfile", () => each(people, (u) => c.query(api.users.getUserProfile, { id: u.id }).catch(code))],
+    ["users.searchUsers", () => each(people, (u) => c.query(api.users.searchUsers, { prefix: u.username }))],
+    ["users.getFollowers", () => each(people, (u) => allItems((p) => c.query(api.users.getFollowers, { userId: u.id, paginationOpts: p })))],
+    ["users.getFollowing", () => each(people, (u) => allItems((p) => c.query(api.users.getFollowing, { userId: u.id, paginationOpts: p })))],
+    ["users.getFollowRequests", () => allItems((p) => c.query(api.users.getFollowRequests, { paginationOpts: p })).catch(code)],
+    ["posts.getFeedPosts", () => c.query(api.posts.getFeedPosts)],
+    ["posts.getGlobalFeed", () => allItems((p) => c.query(api.posts.getGlobalFeed, { paginationOpts: p }))],
+    ["posts.getFollowingFeed", () => allItems((p) => c.query(api.posts.getFollowingFeed, { paginationOpts: p })).catch(code)],
+    ["posts.getPost", () => each(postIds, (postId) => c.query(api.posts.getPost, { postId }))],
+    ["posts.getPostsByUser", () => each(people, (u) => c.query(api.posts.getPostsByUser, { userId: u.id }))],
+    ["posts.getLikers", () => each(postIds, (postId) => allItems((p) => c.query(api.posts.getLikers, { postId, paginationOpts: p })))],
+    ["comments.getComments", () => each(postIds, (postId) => c.query(api.comments.getComments, { postId }))],
+    ["notifications.getNotifications", () => c.query(api.notifications.getNotifications).catch(code)],
+    ["bookmarks.getBookmarkedPosts", () => c.query(api.bookmarks.getBookmarkedPosts).catch(code)],
+  ];
+  const rows: Record<string, unknown> = {};
+  for (const [name, read] of table) rows[name] = await read();
+  return JSON.stringify(rows);
+}
+
+const code = (error: unknown) => ({ rejected: (error as { data?: { code?: string } }).data?.code ?? "error" });
+
+/** The queries of `seen` (its JSON) that mention `id`. */
+function mentioning(seen: string, id: string): string[] {
+  return Object.entries(JSON.parse(seen) as Record<string, unknown>)
+    .filter(([, value]) => JSON.stringify(value).includes(id))
+    .map(([name]) => name);
 }
 
 describeEach(
@@ -131,6 +217,52 @@ describeEach(
       expect(seen).not.toContain("ada-secret@example.com");
       // getUserByClerkId was asked by clerk id; the answer must not echo it back.
       expect(seen).not.toContain(ada.clerkId);
+    });
+
+    it("authorization table: a blocked user sees nothing of the blocker, nor the blocker of them, in any query", async () => {
+      const w = await protectedWorld(get());
+      const { ada, bob, posts } = w;
+      // Before the block each sees the other in many places, so the table can fail.
+      expect(mentioning(await everythingSeen(get(), w, bob), posts.ada).length).toBeGreaterThan(5);
+      expect(mentioning(await everythingSeen(get(), w, ada), bob.id).length).toBeGreaterThan(5);
+
+      await ada.client.mutation(api.users.blockUser, { userId: bob.id });
+      await get().drainScheduled();
+      for (const [viewer, other, otherPost] of [
+        [bob, ada, posts.ada],
+        [ada, bob, posts.bob],
+      ] as const) {
+        const seen = await everythingSeen(get(), w, viewer);
+        expect(mentioning(seen, other.id), `${viewer.username} sees ${other.username} in`).toEqual([]);
+        expect(mentioning(seen, otherPost), `${viewer.username} sees ${other.username}'s post in`).toEqual([]);
+        await expectAppError(viewer.client.query(api.users.getUserProfile, { id: other.id }), "NOT_FOUND");
+      }
+      // Everyone else still sees both.
+      const cySees = await everythingSeen(get(), w, w.cy);
+      expect(mentioning(cySees, ada.id).length).toBeGreaterThan(5);
+      expect(mentioning(cySees, bob.id).length).toBeGreaterThan(5);
+    });
+
+    it("authorization table: a non-follower of a private account, signed in or not, sees none of its posts, likers, comments or followers", async () => {
+      const w = await protectedWorld(get());
+      const { pia, fan, nik, posts } = w;
+      for (const viewer of [nik, null]) {
+        const seen = await everythingSeen(get(), w, viewer);
+        expect(mentioning(seen, posts.pia).length).toBeGreaterThan(3);
+        expect(mentioning(seen, fan.id).length).toBeGreaterThan(2);
+      }
+
+      await pia.client.mutation(api.users.updateProfile, { fullname: "Pia", isPrivate: true });
+      for (const viewer of [nik, null]) {
+        const seen = await everythingSeen(get(), w, viewer);
+        expect(mentioning(seen, posts.pia), "the private post in").toEqual([]);
+        // Fan appears only as Pia's follower and on her post.
+        expect(mentioning(seen, fan.id), "her follower in").toEqual([]);
+      }
+      // Her approved follower and she herself still see it all.
+      for (const viewer of [fan, pia]) {
+        expect(mentioning(await everythingSeen(get(), w, viewer), posts.pia).length).toBeGreaterThan(3);
+      }
     });
   },
 );
