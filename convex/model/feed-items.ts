@@ -2,6 +2,7 @@ import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { BATCH_SIZE } from "../lib/limits";
+import { isApprovedFollower } from "./visibility";
 
 /**
  * The following feed is fanned out on write: each user owns one `feedItems`
@@ -104,7 +105,7 @@ export async function backfillStep(
   authorId: Id<"users">,
   cursor: string | null,
 ): Promise<string | null> {
-  if (!(await isFollowing(ctx, ownerId, authorId))) return null;
+  if (!(await isApprovedFollower(ctx, ownerId, authorId))) return null;
   const page = await ctx.db
     .query("posts")
     .withIndex("by_user", (q) => q.eq("userId", authorId))
@@ -121,23 +122,11 @@ export async function pruneStep(
   authorId: Id<"users">,
 ): Promise<boolean> {
   // Followed again before this ran: the items are wanted after all.
-  if (await isFollowing(ctx, ownerId, authorId)) return false;
+  if (await isApprovedFollower(ctx, ownerId, authorId)) return false;
   const items = await ctx.db
     .query("feedItems")
     .withIndex("by_owner_and_author", (q) => q.eq("ownerId", ownerId).eq("authorId", authorId))
     .take(BATCH_SIZE);
   for (const item of items) await ctx.db.delete("feedItems", item._id);
   return items.length === BATCH_SIZE;
-}
-
-async function isFollowing(
-  ctx: MutationCtx,
-  followerId: Id<"users">,
-  followingId: Id<"users">,
-): Promise<boolean> {
-  const row = await ctx.db
-    .query("follows")
-    .withIndex("by_both", (q) => q.eq("followerId", followerId).eq("followingId", followingId))
-    .first();
-  return row !== null;
 }
