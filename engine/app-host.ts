@@ -21,8 +21,12 @@ import { systemSchemaTables } from "./system-tables.js";
 export interface AppHostEvents {
   onCall?: (record: CallRecord) => void;
   onFunctionLog?: (path: string, level: LogLevel, line: string) => void;
-  /** New code or env vars are active: cached identities and live query results are stale. */
-  onActivate?: () => void;
+  /**
+   * New code or env vars are active: cached identities and live query results
+   * are stale. `authChanged` is true when the token verifier accepts other
+   * tokens than before (providers in `auth.config.ts` or their env vars changed).
+   */
+  onActivate?: (authChanged: boolean) => void;
 }
 
 /** What an AppHost is built from. */
@@ -52,6 +56,8 @@ export class AppHost {
   readonly runtime: Runtime;
   private bundle: AppBundle | null = null;
   private current: AppDefinition | null = null;
+  /** The providers the verifier was built from, as text, to tell whether a reload changed them. */
+  private authProviders: string | null = null;
   private verifier: VerifyToken = async () => {
     throw new EngineError("NoAuthProvider", "No functions are loaded yet.", "transient");
   };
@@ -128,7 +134,10 @@ export class AppHost {
       const verified = await verifier.authenticate(token);
       return { identity: verified.identity as unknown as Identity, expiresAt: verified.expiresAt };
     };
-    this.deps.onActivate?.();
+    const providers = JSON.stringify(config.providers);
+    const authChanged = this.authProviders !== null && providers !== this.authProviders;
+    this.authProviders = providers;
+    this.deps.onActivate?.(authChanged);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../errors.js";
+import { guardFrame } from "./frame-guard.js";
 
 /**
  * Messages the official client sends over the sync socket
@@ -84,8 +85,12 @@ export function protocolError(code: string, message: string): EngineError {
   return new EngineError(code, message, "client");
 }
 
-/** Parses one text frame; throws a protocol error (code `BadClientMessage`) for anything malformed. */
+/**
+ * Parses one text frame; throws a protocol error (code `BadClientMessage`) for
+ * anything malformed, and for frames too costly to parse (`frame-guard.ts`).
+ */
 export function parseClientMessage(text: string): ClientMessage {
+  guardFrame(text);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
