@@ -11,6 +11,7 @@ import { createRuntimeDatabase } from "./runtime/database-adapter.js";
 import { defineApp, type AppDefinition } from "./runtime/function-registry.js";
 import type { LogLevel } from "./runtime/log-capture.js";
 import { Runtime, type CallRecord } from "./runtime/runtime.js";
+import type { ClientErrorPolicy } from "./runtime/client-errors.js";
 import type { DeploymentInfo, Identity, BlobService } from "./runtime/services.js";
 import type { VerifyToken } from "./http/identity-resolver.js";
 import type { Store } from "./store/store.js";
@@ -43,6 +44,8 @@ export interface AppHostDeps extends AppHostEvents {
   now?: () => number;
   /** False turns the query cache off (see `runtime/query-cache.ts`). */
   queryCache?: boolean;
+  /** What clients see of function failures (redacted outside dev mode). */
+  clientErrors?: ClientErrorPolicy;
 }
 
 /**
@@ -91,6 +94,7 @@ export class AppHost {
       onLog: deps.onFunctionLog,
       logInternal: (e) => deps.logger.error("engine error while running a function", e),
       queryCache: deps.queryCache === false ? false : undefined,
+      clientErrors: deps.clientErrors,
     });
   }
 

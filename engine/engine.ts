@@ -1,19 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { normalizeAuthConfig } from "./auth/auth-config.js";
+import { lockDataFolder, prepareDataFolder } from "./data-folder.js";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
 import { dashboardRoute } from "./dashboard/dashboard-route.js";
-import { EngineError } from "./errors.js";
 import { adminApiRoute } from "./http/admin-api.js";
 import { snapshotRoutes } from "./http/snapshot-routes.js";
 import { createDiskBlobStore } from "./storage/disk-blob-store.js";
 import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } from "./http/api-server.js";
 import { functionApiRoute } from "./http/function-api.js";
 import { httpActionRoute } from "./http/http-action-route.js";
+import { devTokenRoute, remoteDevTokenRefusal } from "./http/dev-token-route.js";
+import { createHostPolicy } from "./http/host-policy.js";
 import { createIdentityResolver } from "./http/identity-resolver.js";
-import { sendJson, sendText, sendError } from "./http/respond.js";
-import { readJsonBody } from "./http/request-body.js";
+import { sendText } from "./http/respond.js";
 import { sendWebResponse, toWebRequest } from "./http/web-bridge.js";
 import { AppHost, type AppHostEvents } from "./app-host.js";
 import type { AppBundle } from "./runtime/app-bundler.js";
@@ -44,8 +44,19 @@ export interface EngineOptions {
   sitePort?: number;
   /** Deployment env vars to set (persisted like `env set`). */
   env?: Record<string, string>;
-  /** Dev mode: enables the unauthenticated dev token endpoint. */
+  /**
+   * Dev mode: function errors reach clients with their messages, and
+   * `POST /api/dev/token` mints tokens (with the admin key, on loopback).
+   */
   dev?: boolean;
+  /**
+   * More host names to answer under (`--allowed-host`; `.name` allows
+   * subdomains too, `true` any Host). Loopback names, IP addresses and the
+   * bound name always work; see `http/host-policy.ts`.
+   */
+  allowedHosts?: string[] | true;
+  /** Serves the dev token endpoint even when bound beyond loopback (`--allow-remote-dev-token`). */
+  remoteDevToken?: boolean;
   /** SQLite `synchronous` (FULL by default). */
   synchronous?: SynchronousMode;
   /** A bundle built earlier for the same folder (tests reuse one). */
@@ -107,15 +118,23 @@ const RECENT_CALLS = 200;
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? consoleLogger();
   const dataDir = path.resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // Before anything opens the database: modes first (the lock file is created 0600 too), then the lock.
+  prepareDataFolder(dataDir, logger);
+  const folderLock = lockDataFolder(dataDir);
   // One clock for data, jobs and functions; a scheduler drain may move it forward.
   const clock = createDeploymentClock(wallClock);
-  const store = createSqliteStore({
-    path: path.join(dataDir, "db.sqlite3"),
-    now: () => clock.now(),
-    randomBytes: (n) => new Uint8Array(randomBytes(n)),
-    synchronous: options.synchronous,
-  });
+  let store: Store;
+  try {
+    store = createSqliteStore({
+      path: path.join(dataDir, "db.sqlite3"),
+      now: () => clock.now(),
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      synchronous: options.synchronous,
+    });
+  } catch (e) {
+    folderLock.release();
+    throw e;
+  }
   let storage: StorageService | null = null;
   const servers: RoutedServer[] = [];
   try {
@@ -124,7 +143,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       adminKey = `local|${randomBytes(32).toString("hex")}`;
       store.setMeta(ADMIN_KEY_META, adminKey);
     }
-    const host = options.host ?? "127.0.0.1";
     const recentCalls: CallRecord[] = [];
     let appHost: AppHost | null = null;
     const identities = createIdentityResolver({
@@ -136,8 +154,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     const apiRoutes: Route[] = [];
     const apiUpgrades: UpgradeRoute[] = [];
     const siteRoutes: Route[] = [];
-    const api = createRoutedServer(apiRoutes, apiUpgrades, (e) => logger.error("internal error", e));
-    const site = createRoutedServer(siteRoutes, [], (e) => logger.error("internal error", e));
+    const host = options.host ?? "127.0.0.1";
+    const hosts = createHostPolicy({ bindHost: host, allowedHosts: options.allowedHosts });
+    const api = createRoutedServer(apiRoutes, apiUpgrades, (e) => logger.error("internal error", e), { hosts, apiCors: true });
+    const site = createRoutedServer(siteRoutes, [], (e) => logger.error("internal error", e), { hosts, apiCors: false });
     servers.push(api, site);
     const port = await api.listen(options.port ?? 3210, host);
     const sitePort = await site.listen(options.sitePort ?? 3211, host);
@@ -174,6 +194,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       onSchedulerChange: () => scheduler.wake(),
       onCommit: (commit) => sync?.onCommit(commit),
       queryCache: options.queryCache,
+      clientErrors: {
+        redact: options.dev !== true,
+        log: (requestId, fn, message) => logger.error(`[Request ID: ${requestId}] ${fn} failed: ${message}`),
+      },
     });
     registerFunctionClock(appHost.runtime, () => clock.now());
     clock.onAdvance(() => {
@@ -222,26 +246,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await sendWebResponse(res, response, req.method);
         return true;
       },
-      async (req, res, url) => {
-        if (url.pathname !== "/api/dev/token") return false;
-        try {
-          if (!options.dev) {
-            throw new EngineError("Forbidden", "The dev token endpoint exists only in dev mode (`start --dev`).");
-          }
-          if (req.method !== "POST") throw new EngineError("MethodNotAllowed", "POST {\"subject\": \"user id\"}.");
-          const body = (await readJsonBody(req, 1 << 16)) as { subject?: unknown; name?: unknown; email?: unknown } | null;
-          if (!body || typeof body.subject !== "string") throw new EngineError("BadRequest", "Send {\"subject\": \"user id\"}.");
-          const token = await mintDevToken({
-            subject: body.subject,
-            name: typeof body.name === "string" ? body.name : undefined,
-            email: typeof body.email === "string" ? body.email : undefined,
-          });
-          sendJson(res, 200, { token });
-        } catch (e) {
-          sendError(res, e);
-        }
-        return true;
-      },
+      devTokenRoute({
+        dev: options.dev === true,
+        remoteRefusal: remoteDevTokenRefusal(host, options.remoteDevToken === true),
+        identities,
+        mint: (request) => mintDevToken(request.claims, request.ttlSeconds),
+      }),
       snapshotRoutes({ runtime, store, blobs: createDiskBlobStore(path.join(dataDir, "storage")), identities }),
       adminApiRoute({
         runtime,
@@ -250,7 +260,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         listEnv: () => appHost!.env.list(),
         setEnv: (name, value) => appHost!.setEnv(name, value),
         recentCalls: () => [...recentCalls],
-        mintToken: (claims) => mintDevToken(claims),
+        mintToken: (request) => mintDevToken(request.claims, request.ttlSeconds),
         drainScheduler: (drainOptions) => scheduler.drain(drainOptions),
         authIssuers: () => {
           const configured = normalizeAuthConfig(appHost!.definition.authConfig).providers.map((p) => p.issuer);
@@ -264,8 +274,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }),
       dashboardRoute({ onBuildError: (e) => logger.error("dashboard build failed", e) }),
       storageRoute(storage, (e) => logger.error("file storage error", e)),
-      httpActionRoute({ runtime, identities, prefix: "/http" }),
     );
+    // HTTP actions only on the site port, never under /http/ on the API port as
+    // the Convex backend does: that origin serves the dashboard, which keeps the
+    // admin key in the browser, and an HTTP action's page must not share it.
     siteRoutes.push(httpActionRoute({ runtime, identities, prefix: "" }));
 
     return {
@@ -290,6 +302,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await Promise.all([api.close(), site.close()]);
         storage!.close();
         store.close();
+        folderLock.release();
       },
     } satisfies Engine;
   } catch (e) {
@@ -297,6 +310,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     await Promise.all(servers.map((server) => server.close()));
     storage?.close();
     store.close();
+    folderLock.release();
     throw e;
   }
 }

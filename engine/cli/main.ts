@@ -15,7 +15,14 @@ Commands:
               --site-port N     HTTP actions port (default 3211)
               --host ADDR       interface to bind (default 127.0.0.1)
               --env NAME=VALUE  set a deployment env var (repeatable)
-              --dev             dev mode: enables the dev token endpoint
+              --env-file FILE   set the deployment env vars a dotenv file lists (repeatable;
+                                keeps secrets off the command line; --env wins)
+              --allowed-host NAME  answer requests for this host name too (repeatable;
+                                .NAME allows subdomains, all allows any; loopback names
+                                and IP addresses always work)
+              --dev             dev mode: clients see function error messages; POST
+                                /api/dev/token mints tokens (admin key, loopback only)
+              --allow-remote-dev-token  keep /api/dev/token on when --host is not loopback
   dev       start --dev, plus watch: codegen, rebuild and push on every change, function logs
               (same options as start; --typecheck disable skips the type check)
   env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
@@ -23,7 +30,7 @@ Commands:
   codegen   Write <functions>/_generated/ (api, server, dataModel) [--functions DIR]
   export    Snapshot ZIP as \`npx convex export\` writes it: --path FILE.zip [--include-file-storage] [--data DIR]
   import    Read such a ZIP (ids kept): --path FILE.zip [--replace | --append] [--data DIR]
-  token     Mint a dev-issuer token: token --subject ID [--name N] [--email E] [--data DIR] [--port N]
+  token     Mint a dev-issuer token: token --subject ID [--name N] [--email E] [--ttl SECONDS] [--data DIR] [--port N]
 `;
 
 /** Runs one CLI command; resolves with the process exit code. */

@@ -1,67 +1,46 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { ENGINE_INFO_FILE, isDataFolderLocked, readEngineInfo, type RunningEngineInfo } from "../data-folder.js";
 import { EngineError } from "../errors.js";
 
-/** What a running engine writes into its data folder, so other commands can reach it. */
-export interface RunningEngineInfo {
-  pid: number;
-  cloudUrl: string;
-  siteUrl: string;
-  adminKey: string;
-}
+export type { RunningEngineInfo } from "../data-folder.js";
 
-const FILE = "engine.json";
+const FILE = ENGINE_INFO_FILE;
 
-/** The engine currently serving `dataDir`, or null when none runs. */
+/**
+ * The engine currently serving `dataDir`, or null when none runs. Whether
+ * one runs is the data folder's lock (`data-folder.ts`), which the kernel
+ * drops when its holder dies; `engine.json` only says where it listens, and
+ * a copy a crashed engine left behind is never mistaken for a live one.
+ */
 export function findRunningEngine(dataDir: string): RunningEngineInfo | null {
-  const file = path.join(dataDir, FILE);
-  if (!existsSync(file)) return null;
-  try {
-    const info = JSON.parse(readFileSync(file, "utf8")) as RunningEngineInfo;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return null;
+  if (!isDataFolderLocked(dataDir)) return null;
+  const info = readEngineInfo(dataDir);
+  if (info === null) {
+    throw new EngineError(
+      "DataFolderBusy",
+      `The data folder ${dataDir} is in use (an engine is starting, or another command is working on it). Try again in a moment.`,
+    );
   }
-}
-
-/** This process's claim on a data folder. */
-export interface DataFolderClaim {
-  /** Records where the engine listens, once it does. */
-  publish(info: Omit<RunningEngineInfo, "pid">): void;
-  /** Gives the folder up. */
-  release(): void;
+  return info;
 }
 
 /**
- * Claims the data folder for this process, before anything opens its
- * database. Two engines on one SQLite file would break the single-writer
- * guarantee every transaction relies on. The claim file is created with
- * O_EXCL, so two engines starting at the same moment cannot both win.
+ * Publishes where this engine listens (`engine.json`, 0600: it holds the
+ * admin key). Written to a temporary name and renamed, so a reader never sees
+ * half a file. Returns a function that removes it again.
  */
-export function claimDataFolder(dataDir: string): DataFolderClaim {
-  mkdirSync(dataDir, { recursive: true });
+export function publishRunningEngine(dataDir: string, info: Omit<RunningEngineInfo, "pid">): () => void {
   const file = path.join(dataDir, FILE);
-  const other = findRunningEngine(dataDir);
-  if (other !== null && other.pid !== process.pid) {
-    throw new EngineError(
-      "DataFolderInUse",
-      `Another engine (pid ${other.pid}, ${other.cloudUrl || "starting"}) is using the data folder ${dataDir}. Stop it first.`,
-    );
-  }
-  // A claim left by a process that no longer exists is stale.
-  rmSync(file, { force: true });
-  const write = (info: Omit<RunningEngineInfo, "pid">, flag: string) =>
-    writeFileSync(file, JSON.stringify({ pid: process.pid, ...info }, null, 2), { mode: 0o600, flag });
-  try {
-    write({ cloudUrl: "", siteUrl: "", adminKey: "" }, "wx");
-  } catch {
-    throw new EngineError("DataFolderInUse", `Another engine is starting on the data folder ${dataDir}. Stop it first.`);
-  }
-  return {
-    publish: (info) => write(info, "w"),
-    release: () => rmSync(file, { force: true }),
-  };
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify({ pid: process.pid, ...info }, null, 2), { mode: 0o600 });
+  renameSync(temp, file);
+  return () => rmSync(file, { force: true });
+}
+
+/** Removes an `engine.json` a crashed engine left; call only while holding the folder's lock. */
+export function removeStaleInfo(dataDir: string): void {
+  rmSync(path.join(dataDir, FILE), { force: true });
 }
 
 /** Calls the admin API of a running engine. */

@@ -1,5 +1,6 @@
 import { createDevIssuer } from "../auth/dev-issuer.js";
-import { EngineError } from "../errors.js";
+import { EngineError, isEngineError } from "../errors.js";
+import { ttlSeconds } from "../http/token-request.js";
 import { adminRequest, findRunningEngine } from "./running-engine.js";
 import { dataDirOption, parseCommand, portOption } from "./cli-options.js";
 
@@ -22,12 +23,12 @@ export async function tokenCommand(argv: string[]): Promise<number> {
     name: typeof values.name === "string" ? values.name : undefined,
     email: typeof values.email === "string" ? values.email : undefined,
   };
-  const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);
+  const ttl = values.ttl === undefined ? undefined : ttlOption(values.ttl);
   const dataDir = dataDirOption(values.data);
   const running = findRunningEngine(dataDir);
   let token: string;
   if (running !== null) {
-    token = ((await adminRequest(running, "POST", "token", claims)) as { token: string }).token;
+    token = ((await adminRequest(running, "POST", "token", { ...claims, ttlSeconds: ttl })) as { token: string }).token;
   } else {
     const port = portOption(values.port, 3210, "port");
     const issuer = await createDevIssuer({ dataDir, issuerUrl: `http://127.0.0.1:${port}/dev-auth`, clock: () => Date.now() });
@@ -35,4 +36,14 @@ export async function tokenCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(`${token}\n`);
   return 0;
+}
+
+/** `--ttl SECONDS`, checked here so a bad value fails the same way with or without a running engine. */
+function ttlOption(raw: unknown): number {
+  try {
+    return ttlSeconds(raw);
+  } catch (e) {
+    if (isEngineError(e)) throw new EngineError("BadArguments", `--ttl: ${e.message}`);
+    throw e;
+  }
 }

@@ -12,6 +12,7 @@ import type { IdentityResolver } from "./identity-resolver.js";
 import type { Route } from "./api-server.js";
 import { readJsonBody } from "./request-body.js";
 import { sendError, sendJson } from "./respond.js";
+import { readTokenRequest, type TokenRequest } from "./token-request.js";
 
 /** What the admin API reads and changes; every request needs the admin key. */
 export interface AdminApiDeps {
@@ -21,7 +22,7 @@ export interface AdminApiDeps {
   listEnv(): Record<string, string>;
   setEnv(name: string, value: string | null): Promise<void>;
   recentCalls(): CallRecord[];
-  mintToken(claims: { subject: string; name?: string; email?: string }): Promise<string>;
+  mintToken(request: TokenRequest): Promise<string>;
   /** Runs scheduled jobs now (`POST scheduler/drain`); absent when the engine has no scheduler. */
   drainScheduler?(options: DrainOptions): Promise<DrainResult>;
   /** The issuers of the app's auth providers (the dev issuer when none is configured), for acting as a user. */
@@ -86,16 +87,8 @@ async function handle(action: string, req: IncomingMessage, url: URL, deps: Admi
     }
     case "GET calls":
       return { calls: deps.recentCalls() };
-    case "POST token": {
-      const body = (await readJsonBody(req, 1 << 16)) as { subject?: unknown; name?: unknown; email?: unknown } | null;
-      if (!body || typeof body.subject !== "string") throw new EngineError("BadRequest", "Send {\"subject\": \"user id\"}.");
-      const token = await deps.mintToken({
-        subject: body.subject,
-        name: typeof body.name === "string" ? body.name : undefined,
-        email: typeof body.email === "string" ? body.email : undefined,
-      });
-      return { token };
-    }
+    case "POST token":
+      return { token: await deps.mintToken(await readTokenRequest(req)) };
     case "POST scheduler/drain":
       return drainScheduler(req, deps);
     default:

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { applyApiCors } from "./cors.js";
+import { EngineError } from "../errors.js";
+import { applyApiCors, corsClassOf, isCrossOrigin } from "./cors.js";
+import type { HostPolicy } from "./host-policy.js";
 import { sendError, sendText } from "./respond.js";
 
 /** A route: handles the request and returns true, or returns false to let the next route try. */
@@ -9,11 +11,22 @@ export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Pro
 /** Handles a WebSocket upgrade; returns false when the path is not its own. */
 export type UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
 
-/** An HTTP server made of routes tried in order; CORS applies to `/api/*`. */
+/** An HTTP server made of routes tried in order, behind the Host check (and, on the API port, CORS). */
 export interface RoutedServer {
   readonly server: Server;
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What every request passes before a route sees it. */
+export interface RequestGuard {
+  /** Which Host headers are answered (DNS rebinding). */
+  hosts: HostPolicy;
+  /**
+   * Applies the API port's CORS classes (`cors.ts`). The site port has none:
+   * HTTP actions answer CORS themselves, as on Convex.
+   */
+  apiCors: boolean;
 }
 
 /**
@@ -21,7 +34,12 @@ export interface RoutedServer {
  * collapsed because the official client appends `/api/...` to the deployment
  * URL without trimming a trailing slash (§5.1).
  */
-export function createRoutedServer(routes: Route[], upgrades: UpgradeRoute[], onInternalError: (e: unknown) => void): RoutedServer {
+export function createRoutedServer(
+  routes: Route[],
+  upgrades: UpgradeRoute[],
+  onInternalError: (e: unknown) => void,
+  guard: RequestGuard,
+): RoutedServer {
   const server = createServer((req, res) => {
     void dispatch(req, res);
   });
@@ -29,13 +47,30 @@ export function createRoutedServer(routes: Route[], upgrades: UpgradeRoute[], on
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const refusal = hostRefusal(req, guard.hosts);
+      if (refusal !== null) {
+        sendText(res, 403, refusal);
+        return;
+      }
       const url = requestUrl(req);
-      if (url.pathname.startsWith("/api/")) {
-        applyApiCors(req, res);
-        if (req.method === "OPTIONS") {
-          res.writeHead(204);
-          res.end();
-          return;
+      if (guard.apiCors) {
+        switch (corsClassOf(url.pathname)) {
+          case "public":
+            applyApiCors(req, res);
+            if (req.method === "OPTIONS") {
+              res.writeHead(204);
+              res.end();
+              return;
+            }
+            break;
+          case "private":
+            if (isCrossOrigin(req)) {
+              sendError(res, crossOriginRefused(url.pathname));
+              return;
+            }
+            break;
+          case "none":
+            break;
         }
       }
       for (const route of routes) {
@@ -49,7 +84,13 @@ export function createRoutedServer(routes: Route[], upgrades: UpgradeRoute[], on
   }
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = hostRefusal(req, guard.hosts);
     const url = requestUrl(req);
+    if (refusal !== null || (corsClassOf(url.pathname) === "private" && isCrossOrigin(req))) {
+      // Browsers may open sockets to any origin: the Host (and, for private paths, the Origin) decide.
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n" + (refusal ?? "Cross-origin request refused.\n"));
+      return;
+    }
     for (const upgrade of upgrades) {
       if (upgrade(req, socket, head, url)) return;
     }
@@ -81,6 +122,24 @@ export function createRoutedServer(routes: Route[], upgrades: UpgradeRoute[], on
       });
     },
   };
+}
+
+/** The refusal text for a request whose Host this engine does not serve, or null. */
+function hostRefusal(req: IncomingMessage, hosts: HostPolicy): string | null {
+  const host = req.headers.host;
+  if (hosts.allows(host)) return null;
+  const name = hosts.nameOf(host ?? "");
+  return (
+    `Blocked request: this engine does not serve the host "${name}". ` +
+    `If you reach it under that name, start it with --allowed-host ${name}.\n`
+  );
+}
+
+function crossOriginRefused(pathname: string): EngineError {
+  return new EngineError(
+    "CrossOriginForbidden",
+    `${pathname} is not available to pages on other origins; call it from the engine's own origin (the dashboard) or without an Origin header (CLI, server code).`,
+  );
 }
 
 /** The request's URL with repeated slashes collapsed. */

@@ -13,9 +13,10 @@ import { sendWebResponse, toWebRequest } from "./web-bridge.js";
 export const HTTP_ACTION_BODY_LIMIT = 20 * 1024 * 1024;
 
 /**
- * Serves `convex/http.ts` routes: at the root of the site port, and under
- * `/http/` on the API port (as the Convex backend does, §7.2). The handler
- * sees the original URL; routing uses the path without the prefix.
+ * Serves `convex/http.ts` routes at the root of the site port (or under
+ * `prefix`; the handler sees the original URL, routing uses the path without
+ * the prefix). The engine does not mount them under `/http/` on the API port
+ * as the Convex backend does (§7.2): that origin is the dashboard's.
  */
 export function httpActionRoute(deps: {
   runtime: () => Runtime;

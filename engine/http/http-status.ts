@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   BadAdminKey: 401,
   AuthProviderUnreachable: 503,
   Forbidden: 403,
+  CrossOriginForbidden: 403,
   AdminKeyRequired: 403,
   NotFound: 404,
   MethodNotAllowed: 405,

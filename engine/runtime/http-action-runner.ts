@@ -1,4 +1,5 @@
 import { EngineError } from "../errors.js";
+import { serverErrorText } from "./client-errors.js";
 import { reportThrown } from "./function-outcome.js";
 import type { Runtime } from "./runtime.js";
 import type { Identity } from "./services.js";
@@ -36,7 +37,12 @@ export async function runHttpAction(runtime: Runtime, request: Request, routedPa
   } catch (e) {
     const reported = reportThrown(e, (err) => runtime.logInternal(err));
     runtime.recordHttpAction(path, startedAt, "error", logLines, reported.message);
-    const body: Record<string, unknown> = { code: `[Request ID: ${exec.requestId}] Server Error: ${reported.message}` };
+    const policy = runtime.clientErrors;
+    // The backend's shape (§7.2); outside dev mode the message stays in the log, as on Convex.
+    const body: Record<string, unknown> = {
+      code: policy.redact ? serverErrorText(exec.requestId) : `${serverErrorText(exec.requestId)}: ${reported.message}`,
+    };
+    if (policy.redact) policy.log(exec.requestId, path, reported.message);
     if (reported.data !== undefined) body.data = reported.data;
     return new Response(JSON.stringify(body), { status: 500, headers: { "content-type": "application/json" } });
   } finally {

@@ -13,6 +13,7 @@ import type { BlobService, DeploymentInfo, Identity } from "./services.js";
 import { runWithSyscalls } from "./syscall-router.js";
 import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
+import { outcomeForClient, SHOW_ERRORS, type ClientErrorPolicy } from "./client-errors.js";
 import { Watchdog } from "./watchdog.js";
 import type { ValidationContext } from "../values/validator.js";
 import type { ReadSet } from "../query/read-set.js";
@@ -83,6 +84,8 @@ export interface RuntimeOptions {
   logInternal?: (e: unknown) => void;
   /** The query cache's bounds, or false to run every query call (default: on, see `query-cache.ts`). */
   queryCache?: Partial<QueryCacheOptions> | false;
+  /** What clients see of failures and logs (`client-errors.ts`; default: everything, as in dev mode). */
+  clientErrors?: ClientErrorPolicy;
 }
 
 /** Result of a query run for a subscription: the outcome, what it read and its new journal. */
@@ -179,7 +182,7 @@ export class Runtime implements ExecutionHost {
       outcome = this.errorOutcome(e, logLines);
     }
     this.record(request.path, kind, request.origin, outcome, startedAt);
-    return outcome;
+    return this.forCaller(request, outcome);
   }
 
   /**
@@ -201,7 +204,7 @@ export class Runtime implements ExecutionHost {
       outcome = this.errorOutcome(e, logLines);
     }
     this.record(request.path, "query", request.origin, outcome, startedAt);
-    return { outcome, reads, journal: tx.journalOut };
+    return { outcome: this.forCaller(request, outcome), reads, journal: tx.journalOut };
   }
 
   /**
@@ -308,6 +311,17 @@ export class Runtime implements ExecutionHost {
       if (key !== null && outcome.status === "success") cache!.set(key, outcome, reads.readSet());
       return outcome;
     });
+  }
+
+  /** The outcome as the caller may see it: redacted for clients outside dev mode (`client-errors.ts`). */
+  private forCaller(request: CallRequest, outcome: CallOutcome): CallOutcome {
+    if (request.origin !== "client") return outcome;
+    return outcomeForClient(outcome, canonicalUdfPath(request.path), this.clientErrors, () => newRequestId(this.options.random));
+  }
+
+  /** What clients see of failures (HTTP actions apply it to their 500 answers too). */
+  get clientErrors(): ClientErrorPolicy {
+    return this.options.clientErrors ?? SHOW_ERRORS;
   }
 
   /** Drops every cached query result (the deployment clock moved). */

@@ -12,7 +12,9 @@ import { startTestIssuer, type TestIssuer } from "../support/test-issuer";
 /**
  * The attack table: each attempt against the running engine is refused with a
  * clear error and changes nothing (the commit clock does not move). The
- * closing note lists these rows.
+ * engine runs as `npm start` runs it (not in dev mode), so function failures
+ * reach the attacker as `Server Error` and the reason stays in its log. The
+ * README's attack table lists these rows.
  */
 describe("attack table", () => {
   let running: TestEngine;
@@ -23,10 +25,16 @@ describe("attack table", () => {
   let alicePost: Id<"posts">;
   let aliceComment: Id<"comments">;
   let aliceNotification: Id<"notifications">;
+  /** The engine's error log: redacted failures are explained there. */
+  const logged: string[] = [];
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    running = await startTestEngine({ env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer, CLERK_WEBHOOK_SECRET: secret } });
+    running = await startTestEngine({
+      dev: false,
+      env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer, CLERK_WEBHOOK_SECRET: secret },
+      logger: { info: () => {}, warn: () => {}, error: (message) => logged.push(message) },
+    });
     const admin = adminClient(running.engine.cloudUrl, running.engine.adminKey);
     await admin.mutation(internal.users.createUser, { clerkId: "user_alice", username: "alice" });
     await admin.mutation(internal.users.createUser, { clerkId: "user_bob", username: "bob" });
@@ -139,14 +147,16 @@ describe("attack table", () => {
     expect(response.status).toBe(413);
   });
 
-  test("an internal function called from ConvexHttpClient is not found", async () => {
+  test("an internal function called from ConvexHttpClient is not found (and the caller learns only a request id)", async () => {
     const anonymous = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
     const error = await refused(() =>
       (anonymous as unknown as { mutation(r: unknown, a: unknown): Promise<unknown> })
         .mutation(internal.users.createUser, { clerkId: "user_sneaky" })
         .then(() => null, (e: Error) => e),
     );
-    expect(error?.message).toMatch(/Could not find public function for 'users:createUser'/);
+    const requestId = /^\[Request ID: ([0-9a-f]{16})\] Server Error$/.exec(error?.message ?? "")?.[1];
+    expect(requestId, error?.message).toBeDefined();
+    expect(logged.find((line) => line.includes(requestId!))).toMatch(/Could not find public function for 'users:createUser'/);
   });
 
   test("the dev token endpoint does not exist outside dev mode", async () => {

@@ -1,6 +1,6 @@
 import { ConvexHttpClient } from "convex/browser";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,7 +37,9 @@ describe("CLI", () => {
   describe("start", () => {
     let engine: EngineProcess;
     beforeAll(async () => {
-      engine = await spawnEngine({ appDir: APP_DIR, dataDir, dev: true, env: { EXTRA: "from --env" } });
+      const envFile = path.join(dataDir, "secrets.env");
+      writeFileSync(envFile, '# secrets, off the command line\nFROM_FILE="a quoted value"\nEXTRA=loses to --env\n', { mode: 0o600 });
+      engine = await spawnEngine({ appDir: APP_DIR, dataDir, dev: true, env: { EXTRA: "from --env" }, extraArgs: ["--env-file", envFile] });
     }, 60_000);
     afterAll(async () => {
       await engine?.stop("SIGKILL");
@@ -49,9 +51,10 @@ describe("CLI", () => {
       expect(await anonymous.query(api.users.getCurrentUser, {})).toBeNull();
     });
 
-    test("env vars from the data folder and --env are both present; CONVEX_* are built in", async () => {
+    test("env vars from the data folder, --env-file and --env are all present; --env wins over the file", async () => {
       const { stdout } = await run("env", "list", "--data", dataDir);
       expect(stdout).toContain("GREETING=hello world");
+      expect(stdout).toContain("FROM_FILE=a quoted value");
       expect(stdout).toContain("EXTRA=from --env");
     });
 
@@ -60,7 +63,7 @@ describe("CLI", () => {
       await expect(second).rejects.toThrow(/Another engine .* is using the data folder/);
     });
 
-    test("in dev mode, `token` and POST /api/dev/token mint tokens the engine accepts", async () => {
+    test("in dev mode, `token` and POST /api/dev/token (with the admin key) mint tokens the engine accepts", async () => {
       const admin = adminClient(engine.cloudUrl, engine.adminKey);
       await admin.mutation(internal.users.createUser, { clerkId: "user_cli", username: "cli" });
       const { stdout } = await run("token", "--subject", "user_cli", "--data", dataDir);
@@ -70,11 +73,21 @@ describe("CLI", () => {
 
       const response = await fetch(`${engine.cloudUrl}/api/dev/token`, {
         method: "POST",
+        headers: { Authorization: `Convex ${engine.adminKey}` },
         body: JSON.stringify({ subject: "user_cli" }),
       });
       const viaHttp = new ConvexHttpClient(engine.cloudUrl, { logger: false });
       viaHttp.setAuth(((await response.json()) as { token: string }).token);
       expect(await viaHttp.query(api.users.getCurrentUser, {})).toMatchObject({ username: "cli" });
+    });
+
+    test("`token --ttl` sets the token's lifetime through the running engine; a bad value is refused", async () => {
+      const { stdout } = await run("token", "--subject", "user_cli", "--ttl", "90", "--data", dataDir);
+      const claims = JSON.parse(Buffer.from(stdout.trim().split(".")[1]!, "base64url").toString()) as { exp: number; iat: number };
+      expect(claims.exp - claims.iat).toBe(90);
+      await expect(run("token", "--subject", "user_cli", "--ttl", "soon", "--data", dataDir)).rejects.toMatchObject({
+        stderr: expect.stringMatching(/--ttl: The token lifetime must be a whole number of seconds/),
+      });
     });
 
     test("`dashboard` prints the running engine's dashboard URL and admin key", async () => {

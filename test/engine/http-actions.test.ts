@@ -5,7 +5,7 @@ import { startTestIssuer, type TestIssuer } from "../support/test-issuer";
 
 const APP = fileURLToPath(new URL("fixtures/http-app/convex", import.meta.url));
 
-/** HTTP actions (`convex/http.ts`) on the site port and under /http/ on the API port. */
+/** HTTP actions (`convex/http.ts`) on the site port (and only there). */
 describe("HTTP actions", () => {
   let running: TestEngine;
   let issuer: TestIssuer;
@@ -35,10 +35,9 @@ describe("HTTP actions", () => {
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
   });
 
-  test("the same routes are served under /http/ on the API port", async () => {
+  test("the routes are not served under /http/ on the API port, which is the dashboard's origin", async () => {
     const response = await fetch(`${running.engine.cloudUrl}/http/echo`, { method: "POST", body: "hi" });
-    expect(response.status).toBe(201);
-    expect(await response.text()).toBe("hi");
+    expect(response.status).toBe(404);
   });
 
   test("exact paths win over prefixes; a prefix route sees the full path; unknown paths and methods are 404", async () => {

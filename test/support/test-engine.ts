@@ -20,9 +20,10 @@ let sharedKeyFile: string | null = null;
 
 /**
  * Starts an engine on 127.0.0.1 with random free ports and a fresh data
- * folder. The functions bundle is built once per folder and process, and the
- * dev issuer's RSA key is generated once and copied, so a fresh deployment per
- * test costs milliseconds, not a rebuild and a key generation.
+ * folder, in dev mode unless told otherwise. The functions bundle is built
+ * once per folder and process, and the dev issuer's RSA key is generated once
+ * and copied, so a fresh deployment per test costs milliseconds, not a
+ * rebuild and a key generation.
  */
 export async function startTestEngine(
   options: Partial<EngineOptions> & { appDir?: string; dataDir?: string } = {},
@@ -41,6 +42,9 @@ export async function startTestEngine(
     port: 0,
     sitePort: 0,
     logger: quietLogger(),
+    // Tests read function error messages, which clients see in dev mode only;
+    // production behaviour is tested with `dev: false`.
+    dev: true,
     ...options,
     appDir,
     dataDir,

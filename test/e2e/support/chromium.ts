@@ -30,8 +30,12 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Launches chromium headless; throws with the fix when it is not installed. */
-export async function launchChromium(): Promise<TestBrowser> {
+/**
+ * Launches chromium headless; throws with the fix when it is not installed.
+ * `args` adds command-line switches (e.g. `--host-resolver-rules` to give a
+ * test host name an address).
+ */
+export async function launchChromium(options: { args?: string[] } = {}): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install -y chromium).`);
   }
@@ -40,7 +44,7 @@ export async function launchChromium(): Promise<TestBrowser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...(options.args ?? [])],
     viewport: { width: 1360, height: 820 },
     colorScheme: "light",
     locale: "en-US",
