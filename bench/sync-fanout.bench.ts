@@ -1,7 +1,7 @@
 /**
- * Real-time fan-out benchmark (issue #4).
+ * Real-time fan-out benchmark (issues #4 and #11).
  *
- * 1, 100 and 1,000 official `ConvexClient`s in a separate process, each
+ * 1, 100, 1,000 and 5,000 official `ConvexClient`s in a separate process, each
  * subscribed to `posts.getFeedPosts` (20 posts). In the "distinct" runs every
  * client is signed in as a different user who has liked one of the posts, so
  * every subscription is its own (isLiked differs per user) and the engine
@@ -11,15 +11,14 @@
  * callback sees the new count is recorded: p50, p99, max over all clients and
  * trials. Baseline in the same run: a plain `ws` server broadcasting the same
  * Transition text to the same number of sockets in the same client process
- * (each parsed with JSON.parse). Also: engine memory per idle session, with
+ * (each parsed with JSON.parse), and the ratio. The engine's CPU time per like
+ * (this process: the engine and the benchmark's own bookkeeping) is printed
+ * beside the wall times. Also: engine memory per idle session, with
  * 1,000 subscribed official clients and with 10,000 idle sync sessions.
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  */
 import { ConvexHttpClient } from "convex/browser";
-import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -27,28 +26,31 @@ import type { SyncServer, SyncStats } from "../engine/sync/sync-server";
 import { startTestEngine } from "../test/support/test-engine";
 import { startTestIssuer } from "../test/support/test-issuer";
 import { instagramSeeding } from "../test/engine/sync-support/instagram-seeding";
+import { buildClientProcess, epochNow, percentile, percentiles, root, startClientProcess as startChild } from "./support/client-process";
 
-const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000").split(",").map(Number);
+const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000,5000").split(",").map(Number);
+/** Above this many clients only the distinct-users row runs (the target row; shared subscriptions are cheap). */
+const SAME_USER_UP_TO = 1_000;
 const FEED_POSTS = 20;
 const TRIALS = 6;
 const IDLE_SESSIONS = 10_000;
 
-const epochNow = () => performance.timeOrigin + performance.now();
-/** `npm run bench` runs from the repository root. */
-const root = process.cwd();
 /** The Instagram app plus `testing:seedPost` (posts without uploads). */
 const FIXTURE = path.join(root, "test/engine/sync-support/instagram");
 
 /** The sync layer's work for one like: runs, their summed wall time, and Transition building and sending (ms). */
 interface LikeCost {
+  /** CPU time of this process (the engine) from the like until the sync layer was idle again. */
+  cpuMs: number;
   runs: number;
   runMs: number;
   emitMs: number;
   transitions: number;
 }
 
-function likeCost(before: SyncStats, after: SyncStats): LikeCost {
+function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage): LikeCost {
   return {
+    cpuMs: (cpu.user + cpu.system) / 1000,
     runs: after.queryRuns - before.queryRuns,
     runMs: after.runMs - before.runMs,
     emitMs: after.emitMs - before.emitMs,
@@ -75,7 +77,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const childFile = await buildClientProcess();
+  const childFile = await buildClientProcess("sync-fanout-clients");
   const issuer = await startTestIssuer();
   let captureNext = false;
   let payload = "";
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
   const memory: { label: string; sessions: number; heapPerSession: number; rssPerSession: number }[] = [];
   let likes = 0;
   for (const clients of SIZES) {
-    for (const mode of clients === 1 ? ["distinct"] : ["distinct", "same user"]) {
+    for (const mode of clients === 1 || clients > SAME_USER_UP_TO ? ["distinct"] : ["distinct", "same user"]) {
       const child = await startChild(childFile);
       const before = measureMemory();
       await child.request({ kind: "official", cloudUrl: engine.cloudUrl, tokens: mode === "distinct" ? tokens.slice(0, clients) : tokens.slice(0, 1).concat(Array(clients - 1).fill(tokens[0])), postId: measured }, "ready");
@@ -159,10 +161,11 @@ async function main(): Promise<void> {
         captureNext = true;
         const seen = child.next("seen");
         const statsBefore = engine.sync.stats();
+        const cpuBefore = process.cpuUsage();
         await likerClient.mutation(api.posts.toggleLike, { postId: measured });
         const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
         await engine.sync.idle();
-        costs.push(likeCost(statsBefore, engine.sync.stats()));
+        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore)));
         clientCpu.push(cpuMs);
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
@@ -262,6 +265,7 @@ function printRounds(rows: Row[]): void {
       return {
         clients: r.clients,
         subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
+        "engine CPU": med((c) => c.cpuMs).toFixed(1),
         runs: med((c) => c.runs),
         "run time (summed)": med((c) => c.runMs).toFixed(1),
         "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),
@@ -280,67 +284,6 @@ function measureMemory(): { heap: number; rss: number } {
   for (let i = 0; i < 3; i++) gc?.();
   const usage = process.memoryUsage();
   return { heap: usage.heapUsed, rss: usage.rss };
-}
-
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-function percentiles(values: number[]): { p50: number; p99: number; max: number } {
-  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: Math.max(...values) };
-}
-
-/** The client process, bundled next to this benchmark's own bundle by the repository's one esbuild setup. */
-async function buildClientProcess(): Promise<string> {
-  // Loaded at run time from the repository (`npm run bench` runs from its root): a plain .mjs without type declarations.
-  const { buildTs } = (await import(pathToFileURL(path.join(root, "scripts", "build-ts.mjs")).href)) as {
-    buildTs(entry: string, outfile: string): Promise<void>;
-  };
-  const out = path.join(root, "dist", "bench", "sync-fanout-clients.mjs");
-  await buildTs(path.join(root, "bench", "sync-fanout-clients.ts"), out);
-  return out;
-}
-
-interface Child {
-  request(message: Record<string, unknown>, reply: string): Promise<Record<string, unknown>>;
-  next(reply: string): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
-
-async function startChild(file: string): Promise<Child> {
-  const child: ChildProcess = fork(file, [], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const inbox: Record<string, unknown>[] = [];
-  let waiters: (() => void)[] = [];
-  child.on("message", (m) => {
-    inbox.push(m as Record<string, unknown>);
-    const w = waiters;
-    waiters = [];
-    for (const f of w) f();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const next = async (kind: string) => {
-    for (;;) {
-      const index = inbox.findIndex((m) => m.kind === kind);
-      if (index !== -1) return inbox.splice(index, 1)[0]!;
-      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), exited.then(() => {
-        throw new Error(`client process exited while waiting for ${kind}`);
-      })]);
-    }
-  };
-  await next("started");
-  return {
-    next,
-    async request(message, reply) {
-      child.send(message);
-      return next(reply);
-    },
-    async stop() {
-      child.send({ kind: "stop" });
-      await exited;
-    },
-  };
 }
 
 main().then(

@@ -6,7 +6,7 @@ import type { IdentityResolver, VerifyToken } from "../http/identity-resolver.js
 import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Store } from "../store/store.js";
-import { DEFAULT_CLIENT_QUOTA, type ClientQuotaLimits } from "./client-quota.js";
+import { DEFAULT_CLIENT_QUOTA, QuotaPool, type ClientQuotaLimits } from "./client-quota.js";
 import { MAX_QUERIES_PER_CONNECTION } from "./connection-view.js";
 import { createSessionAuth } from "./session-auth.js";
 import { DEFAULT_FLOW_LIMITS, FlowBudget, SocketFlow, type FlowCut, type FlowLimits } from "./socket-flow.js";
@@ -68,6 +68,9 @@ export interface SyncStats {
   bufferedBytes: number;
   /** Connections ended by flow control: too far behind, over the total buffer, unanswered ping. */
   flowCuts: Record<FlowCut, number>;
+  /** Bytes received and not yet handled, over all connections; connections closed for holding the most of them. */
+  queuedBytes: number;
+  busyCuts: number;
 }
 
 /** The WebSocket sync endpoint of one engine. */
@@ -112,7 +115,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
   });
   const authenticate = createSessionAuth({ verifyToken: deps.verifyToken, identities: deps.identities });
   const budget = new FlowBudget({ ...DEFAULT_FLOW_LIMITS, ...options.flow }, () => performance.now());
-  const quota = { ...DEFAULT_CLIENT_QUOTA, ...options.quota };
+  const quotas = new QuotaPool({ ...DEFAULT_CLIENT_QUOTA, ...options.quota }, () => performance.now());
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME });
   const sessions = new Map<SyncSession, WebSocket>();
 
@@ -146,7 +149,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         wallClock: () => Date.now(),
         monotonic: () => performance.now(),
         logInternal,
-        quota,
+        quotas,
         maxQueries: options.maxQueriesPerConnection ?? MAX_QUERIES_PER_CONNECTION,
       },
     );
@@ -206,6 +209,8 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       transitionsEncoded: rounds.encoder.encoded,
       bufferedBytes: budget.buffered(),
       flowCuts: { ...budget.cuts },
+      queuedBytes: quotas.queuedBytes,
+      busyCuts: quotas.busyCuts,
     }),
     idle: () => rounds.idle(),
     async close() {

@@ -10,7 +10,7 @@ import {
   type ModifyQuerySetMessage,
   type RequestMessage,
 } from "./client-message.js";
-import { ClientQuota, type ClientQuotaLimits, type ReadControl } from "./client-quota.js";
+import { ClientQuota, type QuotaPool } from "./client-quota.js";
 import { ConnectionView, type PendingChange } from "./connection-view.js";
 import { encodeServerMessage } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
@@ -19,8 +19,11 @@ import type { TransitionFrames } from "./transition-frames.js";
 import type { RoundTarget, UpdateRounds } from "./update-rounds.js";
 
 /** The socket a session talks through (with flow control, `socket-flow.ts`). */
-export interface SessionSocket extends ReadControl {
+export interface SessionSocket {
   send(data: string | Buffer): void;
+  /** Stops reading from the socket (backpressure on the client), and starts again. */
+  pauseReading(): void;
+  resumeReading(): void;
   close(code: number, reason: string): void;
   /** True while the client is too far behind on reading for another Transition. */
   readonly gated: boolean;
@@ -40,8 +43,8 @@ export interface SessionDeps {
   /** Monotonic ms clock (Pings, quotas). */
   monotonic: () => number;
   logInternal: (e: unknown) => void;
-  /** What the connection may ask at a time. */
-  quota: ClientQuotaLimits;
+  /** What connections may ask at a time (`client-quota.ts`). */
+  quotas: QuotaPool;
   /** Live queries the connection may hold. */
   maxQueries: number;
 }
@@ -52,6 +55,8 @@ const CLOSE_PROTOCOL_ERROR = 1008;
 const CLOSE_INTERNAL_ERROR = 1011;
 /** "Try again later": over a quota (Convex closes with it for rate limits and overload). */
 const CLOSE_TRY_AGAIN = 1013;
+/** Messages of one connection handled back to back before other work gets a turn. */
+const MESSAGES_PER_TURN = 32;
 /** `setTimeout` cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -76,6 +81,7 @@ export class SyncSession implements RoundTarget {
   /** Settles when the current identity has been checked against the latest auth configuration. */
   private identityCheck: Promise<void> = Promise.resolve();
   private drainArmed = false;
+  private handledThisTurn = 0;
   private sessionId: string | null = null;
   private receivedQuerySet = 0;
   private receivedIdentity = 0;
@@ -93,7 +99,11 @@ export class SyncSession implements RoundTarget {
   ) {
     this.view = new ConnectionView(deps.maxQueries);
     this.outbox = new SessionOutbox(socket, deps.monotonic);
-    this.quota = new ClientQuota(deps.quota, socket, deps.monotonic);
+    this.quota = new ClientQuota(deps.quotas, {
+      pauseReading: () => socket.pauseReading(),
+      resumeReading: () => socket.resumeReading(),
+      overQuota: (e) => this.fail(e),
+    });
     deps.rounds.attach(this);
   }
 
@@ -128,8 +138,22 @@ export class SyncSession implements RoundTarget {
     // One unit per message and per KiB: big frames are the costly ones to parse.
     this.quota.received(bytes, 1 + Math.floor(bytes / 1024));
     this.inbox = this.inbox
+      // A message is handled once its units are paid: a big frame on a fresh connection waits too.
+      .then(() => this.quota.ready())
+      .then(() => this.takeTurn())
       .then(() => (this.isClosed ? undefined : this.handle(parseClientMessage(text), bytes)))
       .catch((e: unknown) => this.fail(e));
+  }
+
+  /**
+   * Frames that arrive together are handled as a chain of microtasks; every
+   * `MESSAGES_PER_TURN` messages the chain waits for a macrotask, so a burst
+   * of thousands from one socket does not hold the thread for its whole length.
+   */
+  private takeTurn(): Promise<void> | undefined {
+    if (++this.handledThisTurn < MESSAGES_PER_TURN) return undefined;
+    this.handledThisTurn = 0;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Sends a `Ping` when nothing was sent for `idleMs`, so the client does not drop a quiet connection. */

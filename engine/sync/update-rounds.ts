@@ -1,9 +1,8 @@
 import { performance } from "node:perf_hooks";
 import type { ReadSet } from "../query/read-set.js";
-import { readSetIntersects } from "../query/read-set.js";
 import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { Runtime, SnapshotQueryResult } from "../runtime/runtime.js";
-import type { DocumentWrite } from "../store/store.js";
+import { CommitLog } from "./commit-log.js";
 import type { ConnectionQuery, ConnectionView } from "./connection-view.js";
 import { encodeResult, type EncodedResult } from "./server-message.js";
 import { SubscriptionRegistry, type Subscription } from "./subscription-registry.js";
@@ -90,12 +89,6 @@ export interface UpdateRoundsDeps {
   maxRunsInFlight: number;
 }
 
-/** A commit kept for checking results that were computed before it. */
-interface LoggedCommit {
-  ts: bigint;
-  writes: readonly DocumentWrite[];
-}
-
 const EMPTY_READ_SET: ReadSet = { intervals: [], ids: [] };
 
 /** Schedules subscription runs and Transitions for every connection of a sync server. */
@@ -119,25 +112,17 @@ export class UpdateRounds {
   private detached: RoundTarget[] = [];
   /** Connections owed a Transition for a mutation whose commit was not yet covered. */
   private readonly owing = new Set<RoundTarget>();
-  /** Connections waiting for a run, in turn order (each at most once). */
-  private turns: ConnectionView[] = [];
-  private turnHead = 0;
-  private readonly inTurns = new Set<ConnectionView>();
+  /** Connections waiting for a run, in turn order (a Set keeps insertion order; each at most once). */
+  private readonly turns = new Set<ConnectionView>();
   private inFlight = 0;
-  /** The latest announced commit when each run in flight was dispatched. */
-  private readonly floors = new Map<number, bigint>();
-  private nextRunId = 0;
-  /** Commits after `horizon`, in ts order, while runs that may need them are in flight. */
-  private log: LoggedCommit[] = [];
-  private horizon: bigint;
-  private latest: bigint;
+  /** Commits recent enough to matter to a run in flight, and the latest announced one. */
+  private readonly commits: CommitLog;
   private scheduled = false;
   private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: UpdateRoundsDeps) {
-    this.latest = deps.lastCommitTs();
-    this.horizon = this.latest;
+    this.commits = new CommitLog(deps.lastCommitTs());
   }
 
   /** Starts serving a connection. */
@@ -171,13 +156,8 @@ export class UpdateRounds {
    * for the next round.
    */
   onCommit(commit: CommitSummary): void {
-    if (commit.ts > this.latest) this.latest = commit.ts;
-    if (this.floors.size > 0) {
-      this.stats.commitsDuringRuns += 1;
-      if (commit.writes.length > 0) this.log.push({ ts: commit.ts, writes: commit.writes });
-    } else {
-      this.horizon = this.latest;
-    }
+    if (this.commits.running) this.stats.commitsDuringRuns += 1;
+    this.commits.append(commit);
     if (commit.writes.length > 0) {
       for (const sub of this.registry.invalidate(commit.writes, commit.ts)) if (!sub.running) this.queueRun(sub);
     }
@@ -186,7 +166,7 @@ export class UpdateRounds {
 
   /** Re-runs every subscription (new code was loaded); results keep showing until the new ones are in. */
   invalidateAll(): void {
-    for (const sub of this.registry.invalidateAll(this.latest)) if (!sub.running) this.queueRun(sub);
+    for (const sub of this.registry.invalidateAll(this.commits.latestTs)) if (!sub.running) this.queueRun(sub);
     this.schedule();
   }
 
@@ -197,7 +177,7 @@ export class UpdateRounds {
   }
 
   private isIdle(): boolean {
-    return !this.scheduled && !this.pumpScheduled && this.inFlight === 0 && this.turnHead >= this.turns.length;
+    return !this.scheduled && !this.pumpScheduled && this.inFlight === 0 && this.turns.size === 0;
   }
 
   private schedule(): void {
@@ -223,7 +203,7 @@ export class UpdateRounds {
       this.targets.delete(target.view);
       this.touched.delete(target);
       this.owing.delete(target);
-      this.inTurns.delete(target.view);
+      this.turns.delete(target.view);
     }
     this.detached = [];
     const touched = [...this.touched, ...this.owing];
@@ -232,7 +212,7 @@ export class UpdateRounds {
       if (target.closed || !this.targets.has(target.view)) continue;
       try {
         target.view.applyPending(this.registry);
-        if (target.view.runQueue.size > 0) this.addTurn(target.view);
+        if (target.view.runQueue.size > 0) this.turns.add(target.view);
       } catch (e) {
         this.deps.logInternal(e);
         target.abort(e);
@@ -255,32 +235,20 @@ export class UpdateRounds {
   private queueRun(sub: Subscription<ConnectionQuery>): void {
     for (const watcher of sub.watchers) {
       watcher.view.runQueue.add(sub);
-      this.addTurn(watcher.view);
+      this.turns.add(watcher.view);
     }
-  }
-
-  private addTurn(view: ConnectionView): void {
-    if (this.inTurns.has(view)) return;
-    this.inTurns.add(view);
-    this.turns.push(view);
   }
 
   /** Dispatches runs, one per connection per turn, up to the in-flight bound. */
   private pump(): void {
-    while (this.inFlight < this.deps.maxRunsInFlight && this.turnHead < this.turns.length) {
-      const view = this.turns[this.turnHead++]!;
-      this.inTurns.delete(view);
+    // Deleting and re-adding moves a connection to the back: the next turn is someone else's.
+    for (const view of this.turns) {
+      if (this.inFlight >= this.deps.maxRunsInFlight) break;
+      this.turns.delete(view);
       if (!this.targets.has(view)) continue;
       const sub = view.nextToRun();
       if (sub !== null) this.start(sub);
-      if (view.runQueue.size > 0) this.addTurn(view);
-    }
-    if (this.turnHead >= this.turns.length) {
-      this.turns = [];
-      this.turnHead = 0;
-    } else if (this.turnHead > 1024 && this.turnHead * 2 > this.turns.length) {
-      this.turns = this.turns.slice(this.turnHead);
-      this.turnHead = 0;
+      if (view.runQueue.size > 0) this.turns.add(view);
     }
   }
 
@@ -289,8 +257,7 @@ export class UpdateRounds {
     sub.running = true;
     this.inFlight += 1;
     if (this.inFlight > this.stats.maxInFlight) this.stats.maxInFlight = this.inFlight;
-    const runId = this.nextRunId++;
-    this.floors.set(runId, this.latest);
+    const runId = this.commits.started();
     const epoch = sub.epoch;
     const startedAt = performance.now();
     this.stats.queryRuns += 1;
@@ -304,9 +271,8 @@ export class UpdateRounds {
       .catch((e: unknown) => this.deps.logInternal(e))
       .finally(() => {
         this.stats.runMs += performance.now() - startedAt;
-        this.floors.delete(runId);
+        this.commits.finished(runId);
         this.inFlight -= 1;
-        this.trimLog();
         this.schedulePump();
       });
   }
@@ -335,7 +301,7 @@ export class UpdateRounds {
       this.queueRun(sub);
       return;
     }
-    const validTo = this.firstConflict(run.readSet, run.ts);
+    const validTo = this.commits.firstConflict(run.readSet, run.ts);
     const { outcome } = run;
     // A failed run keeps the old end cursor, so a retry after the error covers the same range.
     const journal = outcome.status === "success" ? run.journal : (run.journal ?? sub.journal);
@@ -360,7 +326,7 @@ export class UpdateRounds {
     sub.running = false;
     if (!sub.live) return;
     // The query fails for its subscribers until it is subscribed again or new code is loaded.
-    this.registry.recordRun(sub, { result: serverError(sub.journal), journal: sub.journal, readSet: EMPTY_READ_SET, ts: this.latest, validTo: null });
+    this.registry.recordRun(sub, { result: serverError(sub.journal), journal: sub.journal, readSet: EMPTY_READ_SET, ts: this.commits.latestTs, validTo: null });
     this.answerWatchers(sub);
   }
 
@@ -372,36 +338,13 @@ export class UpdateRounds {
     this.encoder.clear();
   }
 
-  /**
-   * The first commit after `ts` that writes into `readSet`, or null. A result
-   * older than the log reaches can only be trusted at its own snapshot.
-   */
-  private firstConflict(readSet: ReadSet, ts: bigint): bigint | null {
-    if (ts < this.horizon) return ts + 1n;
-    for (const commit of this.log) {
-      if (commit.ts > ts && readSetIntersects(readSet, commit.writes)) return commit.ts;
-    }
-    return null;
-  }
-
-  /** Drops logged commits no run in flight can need: those at or below the oldest run's dispatch point. */
-  private trimLog(): void {
-    let floor = this.latest;
-    for (const ts of this.floors.values()) if (ts < floor) floor = ts;
-    if (floor <= this.horizon) return;
-    this.horizon = floor;
-    let keep = 0;
-    while (keep < this.log.length && this.log[keep]!.ts <= floor) keep += 1;
-    if (keep > 0) this.log = this.log.slice(keep);
-  }
-
   /** Builds and sends the connection's Transition if it may have one now. */
   private tryEmit(target: RoundTarget): void {
     if (target.closed) return;
     const started = performance.now();
     try {
       const view = target.view;
-      const ts = view.transitionTs(this.latest);
+      const ts = view.transitionTs(this.commits.latestTs);
       if (ts === null || !target.readyFor(ts)) return;
       const owed = target.owedTs;
       const plan = view.planTransition(ts, owed !== null && owed <= ts);
