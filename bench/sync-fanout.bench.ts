@@ -18,15 +18,12 @@
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  */
 import { ConvexHttpClient } from "convex/browser";
-import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import type { SyncServer, SyncStats } from "../engine/sync/sync-server";
-import { startTestEngine } from "../test/support/test-engine";
-import { startTestIssuer } from "../test/support/test-issuer";
-import { instagramSeeding } from "../test/engine/sync-support/instagram-seeding";
-import { buildClientProcess, epochNow, percentile, percentiles, root, startClientProcess as startChild } from "./support/client-process";
+import type { SyncStats } from "../engine/sync/sync-server";
+import { buildClientProcess, epochNow, percentile, percentiles, startClientProcess as startChild } from "./support/client-process";
+import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 
 const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000,5000").split(",").map(Number);
 /** Above this many clients only the distinct-users row runs (the target row; shared subscriptions are cheap). */
@@ -35,8 +32,6 @@ const FEED_POSTS = 20;
 const TRIALS = 6;
 const IDLE_SESSIONS = 10_000;
 
-/** The Instagram app plus `testing:seedPost` (posts without uploads). */
-const FIXTURE = path.join(root, "test/engine/sync-support/instagram");
 
 /** The sync layer's work for one like: runs, their summed wall time, and Transition building and sending (ms). */
 interface LikeCost {
@@ -78,31 +73,20 @@ interface Row {
 
 async function main(): Promise<void> {
   const childFile = await buildClientProcess("sync-fanout-clients");
-  const issuer = await startTestIssuer();
   let captureNext = false;
   let payload = "";
-  const running = await startTestEngine({
-    appDir: FIXTURE,
-    env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
-    sync: {
-      beforeSend(text) {
-        if (captureNext && text.startsWith('{"type":"Transition"')) {
-          payload = text;
-          captureNext = false;
-        }
-      },
+  const bench = await startInstagramBench({
+    beforeSend(text) {
+      if (captureNext && text.startsWith('{"type":"Transition"')) {
+        payload = text;
+        captureNext = false;
+      }
     },
   });
-  const { engine } = running;
-  const app = await instagramSeeding(engine, issuer);
+  const { engine, app } = bench;
   // Commit instants, in the same clock as the client process's receive times.
   let commitAt = 0;
-  const sync = engine.sync as { onCommit: SyncServer["onCommit"] };
-  const announce = sync.onCommit;
-  sync.onCommit = (commit) => {
-    commitAt = epochNow();
-    announce(commit);
-  };
+  onEveryCommit(engine, (_commit, at) => (commitAt = at));
 
   console.log("seeding: users, posts, one like per user …");
   const users: string[] = [];
@@ -235,8 +219,7 @@ async function main(): Promise<void> {
   console.log(`10,000 idle sessions in total: heap +${(idleTotal.heap / 2 ** 20).toFixed(1)} MB, RSS +${(idleTotal.rss / 2 ** 20).toFixed(1)} MB`);
 
   rawServer.close();
-  await running.close();
-  await issuer.close();
+  await bench.close();
 }
 
 function printLatency(rows: Row[]): void {

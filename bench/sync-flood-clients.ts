@@ -16,7 +16,7 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { epochNow, percentiles } from "./support/client-process";
+import { epochNow, percentiles, replyToBench } from "./support/client-process";
 
 export type Flood = "subscriptions" | "paused sockets" | "big frames" | "deep nesting" | "mutation flood";
 
@@ -26,7 +26,7 @@ type Command =
   | { kind: "attack"; cloudUrl: string; flood: Flood }
   | { kind: "stop" };
 
-const reply = (message: Record<string, unknown>) => process.send!(message);
+const reply = replyToBench;
 let stopping = false;
 const sockets = new Set<WebSocket>();
 

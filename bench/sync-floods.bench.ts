@@ -18,15 +18,11 @@
  * 20 posts of ~500 characters. Run: `npm run bench sync-floods`.
  */
 import { ConvexHttpClient } from "convex/browser";
-import path from "node:path";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import type { SyncServer } from "../engine/sync/sync-server";
-import { instagramSeeding } from "../test/engine/sync-support/instagram-seeding";
-import { startTestEngine } from "../test/support/test-engine";
-import { startTestIssuer } from "../test/support/test-issuer";
 import type { Flood } from "./sync-flood-clients";
-import { buildClientProcess, epochNow, root, startClientProcess } from "./support/client-process";
+import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
+import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 
 const PHASE_SECONDS = Number(process.env.SYNC_FLOOD_SECONDS ?? 20);
 const FLOODS: Flood[] = ["subscriptions", "paused sockets", "big frames", "deep nesting", "mutation flood"];
@@ -51,10 +47,8 @@ interface Phase {
 
 async function main(): Promise<void> {
   const childFile = await buildClientProcess("sync-flood-clients");
-  const issuer = await startTestIssuer();
-  const running = await startTestEngine({ appDir: path.join(root, "test/engine/sync-support/instagram"), env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer } });
-  const { engine } = running;
-  const app = await instagramSeeding(engine, issuer);
+  const bench = await startInstagramBench();
+  const { engine, app } = bench;
   const author = await app.createUser("author");
   for (let i = 0; i < 20; i++) await app.seedPost(author, `post ${i} ${"caption ".repeat(60)}`);
   const watched = (await app.seedPost(author, "watched")) as Id<"posts">;
@@ -64,17 +58,13 @@ async function main(): Promise<void> {
 
   // When the watched post's comment count first reached each value.
   const commits = new Map<number, number>();
-  const sync = engine.sync as { onCommit: SyncServer["onCommit"] };
-  const announce = sync.onCommit;
-  sync.onCommit = (commit) => {
-    const at = epochNow();
+  onEveryCommit(engine, (commit, at) => {
     for (const write of commit.writes) {
       if (write.id !== watched || write.newText === null) continue;
       const comments = (JSON.parse(write.newText) as { comments: number }).comments;
       if (!commits.has(comments)) commits.set(comments, at);
     }
-    announce(commit);
-  };
+  });
 
   const bystander = await startClientProcess(childFile);
   await bystander.request({ kind: "bystander", cloudUrl: engine.cloudUrl, postId: watched }, "ready");
@@ -143,8 +133,7 @@ async function main(): Promise<void> {
   );
   console.log("targets (issue #10): bystander query p99 < 100 ms and engine RSS < 1 GiB during every flood");
 
-  await running.close();
-  await issuer.close();
+  await bench.close();
 }
 
 main().then(

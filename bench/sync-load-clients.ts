@@ -19,7 +19,7 @@ import { ConvexClient } from "convex/browser";
 import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { epochNow, percentiles } from "./support/client-process";
+import { closeAndExit, epochNow, percentiles, replyToBench } from "./support/client-process";
 
 type Command =
   | { kind: "subscribers"; cloudUrl: string; tokens: string[] }
@@ -29,7 +29,7 @@ type Command =
   | { kind: "raw-run" }
   | { kind: "stop" };
 
-const reply = (message: Record<string, unknown>) => process.send!(message);
+const reply = replyToBench;
 const clients: ConvexClient[] = [];
 const sockets: WebSocket[] = [];
 
@@ -171,10 +171,7 @@ process.on("message", (command: Command) => {
       reply({ kind: "raw-delays", samples: rawDelays.length, ...percentiles(rawDelays) });
       return;
     case "stop":
-      void Promise.all(clients.map((c) => c.close())).then(() => {
-        for (const ws of sockets) ws.terminate();
-        process.exit(0);
-      });
+      closeAndExit(clients, sockets);
       return;
   }
 });

@@ -18,15 +18,11 @@
  * `SYNC_SUSTAINED_RATE` (50). Run: `npm run bench sync-sustained`.
  */
 import { ConvexHttpClient } from "convex/browser";
-import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
-import type { SyncServer } from "../engine/sync/sync-server";
 import type { CommitSummary } from "../engine/runtime/runtime-database";
-import { instagramSeeding } from "../test/engine/sync-support/instagram-seeding";
-import { startTestEngine } from "../test/support/test-engine";
-import { startTestIssuer } from "../test/support/test-issuer";
-import { buildClientProcess, epochNow, root, startClientProcess } from "./support/client-process";
+import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
+import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 
 const SUBSCRIBERS = Number(process.env.SYNC_SUSTAINED_SUBSCRIBERS ?? 1_000);
 const SECONDS = Number(process.env.SYNC_SUSTAINED_SECONDS ?? 60);
@@ -42,19 +38,12 @@ interface Latency {
 
 async function main(): Promise<void> {
   const childFile = await buildClientProcess("sync-load-clients");
-  const issuer = await startTestIssuer();
-  const running = await startTestEngine({ appDir: path.join(root, "test/engine/sync-support/instagram"), env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer } });
-  const { engine } = running;
-  const app = await instagramSeeding(engine, issuer);
+  const bench = await startInstagramBench();
+  const { engine, app } = bench;
 
   // When each post's like and comment counts reached each value, in the subscribers' clock.
   const commits = new Map<string, number>();
-  const sync = engine.sync as { onCommit: SyncServer["onCommit"] };
-  const announce = sync.onCommit;
-  sync.onCommit = (commit) => {
-    recordCounts(commit, commits, epochNow());
-    announce(commit);
-  };
+  onEveryCommit(engine, (commit, at) => recordCounts(commit, commits, at));
 
   console.log(`seeding: ${SUBSCRIBERS} subscribers, ${MUTATORS} mutators, ${FEED_POSTS} posts …`);
   const author = await app.createUser("author");
@@ -136,8 +125,7 @@ async function main(): Promise<void> {
   );
   console.log("targets (issue #11): mutation p99 ≤ 100 ms, staleness p99 ≤ 1,000 ms");
 
-  await running.close();
-  await issuer.close();
+  await bench.close();
 }
 
 /** Records when each post's like and comment counts first reached each value. */

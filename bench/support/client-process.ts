@@ -76,6 +76,19 @@ export async function startClientProcess(file: string, execArgv: string[] = []):
   };
 }
 
+/** In a client process: sends a message to the benchmark. */
+export function replyToBench(message: Record<string, unknown>): void {
+  process.send!(message);
+}
+
+/** In a client process: closes its clients and sockets, then exits (the benchmark's `stop`). */
+export function closeAndExit(clients: readonly { close(): Promise<void> }[], sockets: Iterable<{ terminate(): void }>): void {
+  void Promise.all(clients.map((c) => c.close())).then(() => {
+    for (const ws of sockets) ws.terminate();
+    process.exit(0);
+  });
+}
+
 /** The value below which a fraction `q` of `values` lies (nearest rank); NaN for none. */
 export function percentile(values: readonly number[], q: number): number {
   if (values.length === 0) return NaN;
