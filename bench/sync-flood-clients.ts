@@ -9,13 +9,14 @@
  *   the delays from each comment's commit to the client seeing it.
  * - `attack`: one anonymous client running a flood until `stop`: thousands
  *   of subscriptions on one socket, a crowd of sockets that stop reading,
- *   frames at and above the 16 MiB limit, deeply nested frames, or a
+ *   frames of 16 MB and just above the frame limit, deeply nested frames, or a
  *   mutation flood; closed sockets are reopened at once.
  */
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { MAX_REQUEST_JSON_BYTES } from "../engine/values/value-limits";
 import { epochNow, percentiles, replyToBench } from "./support/client-process";
 
 export type Flood = "subscriptions" | "paused sockets" | "big frames" | "deep nesting" | "mutation flood";
@@ -107,10 +108,10 @@ async function attack(command: Extract<Command, { kind: "attack" }>): Promise<vo
       }
       break;
     case "big frames": {
-      // One socket sending frames just under the limit back to back (each parsed, then refused by
-      // validation), and fresh sockets sending frames just over it (refused as they start).
+      // One socket sending 16 MB frames back to back (each parsed, then refused by validation), and
+      // fresh sockets sending frames just over the frame limit (refused as they start).
       const under = JSON.stringify({ type: "Mutation", requestId: 0, udfPath: "users:updateProfile", args: [{ fullname: "x".repeat(16_000_000) }] });
-      const over = "x".repeat(17 << 20);
+      const over = "x".repeat(MAX_REQUEST_JSON_BYTES + 1);
       const steady = await open(cloudUrl);
       let requestId = 0;
       const sendUnder = () => steady.send(under.replace('"requestId":0', `"requestId":${requestId++}`));

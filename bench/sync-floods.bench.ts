@@ -6,8 +6,8 @@
  * 250 ms through an official `ConvexClient`. Floods, each for
  * `SYNC_FLOOD_SECONDS` (20): 4,096 subscriptions on one socket each reading
  * the whole feed (every comment re-runs them all); 200 sockets that
- * subscribe and stop reading; frames just under 16 MiB back to back on one
- * socket plus frames just over it on fresh ones; arguments nested 20,000
+ * subscribe and stop reading; 16 MB frames back to back on one socket plus
+ * frames just over the frame limit on fresh ones; arguments nested 20,000
  * deep; 2,000 mutations at once. The baseline is the same bystander with no
  * flood, in the same run.
  *

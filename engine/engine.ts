@@ -29,6 +29,7 @@ import { storageRoute } from "./storage/storage-routes.js";
 import { createSqliteStore } from "./store/sqlite-store.js";
 import type { Store, SynchronousMode } from "./store/store.js";
 import { createSyncServer, type SyncServer, type SyncServerOptions } from "./sync/sync-server.js";
+import { MAX_REQUEST_JSON_BYTES } from "./values/value-limits.js";
 
 /** How to start an engine. */
 export interface EngineOptions {
@@ -111,7 +112,8 @@ export interface Engine {
 }
 
 const ADMIN_KEY_META = "admin_key";
-const JSON_BODY_LIMIT = 16 << 20;
+/** Function calls' JSON bodies: as large as the JSON of Convex's largest arguments. */
+const JSON_BODY_LIMIT = MAX_REQUEST_JSON_BYTES;
 const RECENT_CALLS = 200;
 
 /** Starts an engine: opens the data folder, loads the functions, listens on both ports. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { EngineError } from "../errors.js";
+import { checkJsonDepth } from "../values/value-limits.js";
 
 /** Reads a whole request body, refusing more than `limit` bytes before buffering them. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -41,13 +42,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Reads and parses a JSON body; a malformed body is a client error, not a crash. */
+/**
+ * Reads and parses a JSON body; a malformed body is a client error, not a
+ * crash, and one nested deeper than any Convex value is refused right after
+ * parsing, before recursive code sees it.
+ */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) return null;
+  let parsed: unknown;
   try {
-    return JSON.parse(body.toString("utf8"));
+    parsed = JSON.parse(body.toString("utf8"));
   } catch {
     throw new EngineError("BadJsonBody", "The request body is not valid JSON.");
   }
+  checkJsonDepth(parsed);
+  return parsed;
 }

@@ -16,6 +16,7 @@ import { checkArgs, checkReturns } from "./validation.js";
 import { outcomeForClient, SHOW_ERRORS, type ClientErrorPolicy } from "./client-errors.js";
 import { Watchdog } from "./watchdog.js";
 import type { ValidationContext } from "../values/validator.js";
+import { checkArgsLimits, checkResultLimits } from "../values/value-limits.js";
 import type { ReadSet } from "../query/read-set.js";
 
 /** Query cache bounds: results by count and by (approximate) bytes, and their age (Convex's own limit for time-dependent results). */
@@ -360,6 +361,8 @@ export class Runtime implements ExecutionHost {
   private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<{ value: JSONValue; text: string }> {
     const text = await runWithSyscalls(exec, () => fn.invoke(argsJson, exec.requestId));
     const value = JSON.parse(text) as JSONValue;
+    // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
+    checkResultLimits(fn.path, value);
     checkReturns(fn, value, this.validation);
     return { value, text };
   }
@@ -470,6 +473,7 @@ export class Runtime implements ExecutionHost {
   /** Decodes and validates arguments; returns the text the wrapper is invoked with. */
   private decodeArgs(fn: RegisteredFunction, raw: JSONValue): string {
     const json = raw ?? {};
+    checkArgsLimits(fn.path, json);
     checkArgs(fn, json, this.validation);
     return JSON.stringify([json]);
   }

@@ -1,6 +1,7 @@
 import { parse as parseLossless } from "lossless-json";
 import { Base64, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { EngineError } from "../errors.js";
+import { checkJsonDepth } from "../values/value-limits.js";
 
 /**
  * The "export_json" value format of Convex's snapshot ZIPs (convex-interface.md
@@ -61,6 +62,8 @@ export function parseExportJsonLine(line: string, uniform: boolean): Record<stri
   } catch (e) {
     throw new EngineError("InvalidImport", `A document line is not valid JSON: ${(e as Error).message}`);
   }
+  // decodeSpecial recurses: refuse a deeper line than any document may be first.
+  checkJsonDepth(raw);
   const value = decodeSpecial(raw);
   if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof ArrayBuffer) {
     throw new EngineError("InvalidImport", "Each document line must be a JSON object.");

@@ -6,6 +6,7 @@ import type { BlobStore, ReceivedBlob } from "../storage/blob-store.js";
 import type { Store } from "../store/store.js";
 import { SYSTEM_TABLE_NUMBERS } from "../values/table-names.js";
 import { parseExportJsonLine } from "./export-json.js";
+import { checkDocumentLimits } from "../values/value-limits.js";
 import { rowsInCreationOrder } from "./table-rows.js";
 
 /** What to do with tables that already hold documents. */
@@ -56,7 +57,15 @@ export async function importSnapshot(options: ImportOptions): Promise<ImportSumm
     const text = entries.get(`${name}/documents.jsonl`);
     const uniform = decodeText(entries.get(`${name}/generated_schema.jsonl`)).trim() === '"uniform"';
     const documents = text === undefined ? [] : parseLines(decodeText(text), uniform, `${name}/documents.jsonl`);
-    for (const doc of documents) checkSystemFields(doc, name);
+    for (const [i, doc] of documents.entries()) {
+      checkSystemFields(doc, name);
+      // Convex's document limits, so what is imported here also imports into Convex's cloud.
+      try {
+        checkDocumentLimits(doc, 0);
+      } catch (e) {
+        throw new EngineError("InvalidImport", `${name}/documents.jsonl document ${i + 1}: ${(e as Error).message}`);
+      }
+    }
     tables.push({ name, number, documents });
   }
   const storageRows = entries.has(`${STORAGE_TABLE}/documents.jsonl`)

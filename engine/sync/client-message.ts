@@ -87,7 +87,9 @@ export function protocolError(code: string, message: string): EngineError {
 
 /**
  * Parses one text frame; throws a protocol error (code `BadClientMessage`) for
- * anything malformed, and for frames too costly to parse (`frame-guard.ts`).
+ * anything malformed. Frames too deep or too costly to parse are refused
+ * before `JSON.parse` (`frame-guard.ts`), so nothing recursive (argument
+ * keys, decoding) or shared (the subscription registry) ever sees them.
  */
 export function parseClientMessage(text: string): ClientMessage {
   guardFrame(text);

@@ -1,4 +1,5 @@
 import { EngineError } from "../errors.js";
+import { MAX_JSON_DEPTH, MAX_VALUE_NESTING } from "../values/value-limits.js";
 
 /**
  * A look at a client frame before `JSON.parse` sees it. Parsing runs on the
@@ -9,8 +10,9 @@ import { EngineError } from "../errors.js";
  * with strings skipped by native `indexOf`, refuses such frames in tens of
  * milliseconds at most:
  *
- * - nesting deeper than Convex's 64 levels for a value, plus the envelope
- *   (a query's arguments sit four levels down in a ModifyQuerySet);
+ * - nesting deeper than `MAX_JSON_DEPTH` (`values/value-limits.ts`: Convex's
+ *   64 levels for a value plus room for the envelope; arguments between 65
+ *   levels and that get Convex's function error from the value checks);
  * - more than `MAX_FRAME_VALUES` containers and list items (JSON.parse of
  *   that many stays in the tens of milliseconds; Convex caps an array at
  *   8,192 items and an object at 1,024 fields, so real arguments stay far
@@ -22,10 +24,6 @@ import { EngineError } from "../errors.js";
  * building the value. Runs on the sync server's thread.
  */
 
-/** Convex's maximum nesting of a value (`MAX_NESTING` in the backend's value crate). */
-export const MAX_VALUE_NESTING = 64;
-/** Levels the message envelope adds above a query's arguments (message, modifications, Add, args). */
-const ENVELOPE_NESTING = 4;
 /** Containers plus list items a frame may hold. */
 export const MAX_FRAME_VALUES = 131_072;
 /** Backslash escapes a frame's strings may hold. */
@@ -40,7 +38,7 @@ const CLOSE_BRACE = 125;
 
 /** Throws a protocol error (`TooNestedError` or `FrameTooComplex`, recovery `client`) for a frame too costly to parse. */
 export function guardFrame(text: string): void {
-  const maxDepth = MAX_VALUE_NESTING + ENVELOPE_NESTING;
+  const maxDepth = MAX_JSON_DEPTH;
   let depth = 0;
   let values = 0;
   let escapes = 0;

@@ -6,6 +6,7 @@ import type { IdentityResolver, VerifyToken } from "../http/identity-resolver.js
 import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Store } from "../store/store.js";
+import { MAX_REQUEST_JSON_BYTES } from "../values/value-limits.js";
 import { DEFAULT_CLIENT_QUOTA, QuotaPool, type ClientQuotaLimits } from "./client-quota.js";
 import { MAX_QUERIES_PER_CONNECTION } from "./connection-view.js";
 import { createSessionAuth } from "./session-auth.js";
@@ -96,10 +97,10 @@ const DEFAULT_RESULT_TTL_MS = 30 * 60_000;
 const DEFAULT_PRUNE_EVERY_MS = 5 * 60_000;
 /**
  * Larger frames from a client are refused by `ws` as they start (close 1009),
- * before they are buffered: Convex's argument limit (16 MiB), since arguments
- * are what makes a client message large.
+ * before they are buffered: the JSON of Convex's largest arguments (16 MiB,
+ * bytes as base64) and the message around them, the HTTP body limit too.
  */
-export const MAX_CLIENT_FRAME = 16 << 20;
+export const MAX_CLIENT_FRAME = MAX_REQUEST_JSON_BYTES;
 
 /** Creates the sync server; it accepts connections once its `upgradeRoute` is registered. */
 export function createSyncServer(deps: SyncServerDeps): SyncServer {

@@ -1,15 +1,20 @@
 import type { JSONValue, Value } from "convex/values";
 import { EngineError, isEngineError } from "../../errors.js";
 import { decodePatchValue, decodeValue } from "../../values/maybe-value.js";
+import { checkDocumentLimits, systemFieldsSize } from "../../values/value-limits.js";
 import type { Execution } from "../execution.js";
+import { budgetOf } from "../transaction-budget.js";
 import type { OpHandler } from "./op-types.js";
 
 const SYSTEM_FIELDS = ["_id", "_creationTime"];
+/** The longest document id (a 5-byte table number); a new document's id is no longer. */
+const MAX_ID_LENGTH = 37;
 
 /** Database reads and writes (convex-interface.md §3.1–3.2). */
 export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
   "1.0/queryStream": (exec, args: { query: unknown }) => {
     const tx = exec.requireTx("db.query");
+    budgetOf(tx).indexRange();
     const id = exec.nextStreamId++;
     exec.streams.set(id, exec.host.db.openStream(args.query, tx.reads));
     return `{"queryId":${id}}`;
@@ -39,11 +44,16 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     const tx = exec.requireTx("db.get");
     const id = expectId(args.id, "db.get");
     const table = tableOfAccessibleId(exec, id, "get", args.isSystem === true, args.table);
+    const budget = budgetOf(tx);
+    budget.indexRange();
     if (table === null) return "null";
-    return exec.host.db.get(id, tx.reads) ?? "null";
+    const doc = exec.host.db.get(id, tx.reads);
+    if (doc === null) return "null";
+    budget.documentRead(doc.length);
+    return doc;
   },
   "1.0/queryStreamNext": (exec, args: { queryId: number }) => {
-    exec.requireTx("db.query");
+    const tx = exec.requireTx("db.query");
     const stream = exec.streams.get(args.queryId);
     if (stream === undefined) throw new EngineError("QueryNotFound", `Query ${args.queryId} is not open.`);
     const doc = stream.next();
@@ -52,6 +62,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       exec.streams.delete(args.queryId);
       return '{"value":null,"done":true}';
     }
+    budgetOf(tx).documentRead(doc.length);
     return `{"value":${doc},"done":false}`;
   },
   "1.0/queryPage": (exec, args: QueryPageArgs) => {
@@ -63,6 +74,8 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       );
     }
     exec.paginated = true;
+    const budget = budgetOf(tx);
+    budget.indexRange();
     const result = exec.host.db.page(
       args.query,
       {
@@ -75,6 +88,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       },
       tx.reads,
     );
+    for (const doc of result.page) budget.documentRead(doc.length);
     tx.journalOut = result.continueCursor;
     return (
       `{"page":[${result.page.join(",")}],"isDone":${result.isDone},` +
@@ -87,9 +101,11 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     return JSON.stringify(exec.host.db.count(args.table, tx.reads));
   },
   "1.0/insert": (exec, args: { table: string; value: JSONValue }) => {
-    exec.requireWritable("db.insert");
+    const tx = exec.requireWritable("db.insert");
     const table = args.table;
     checkTableName(table);
+    // Convex's document limits on the JSON, before decoding (which recurses) walks it.
+    const size = isObject(args.value) ? checkDocumentLimits(args.value, systemFieldsSize(MAX_ID_LENGTH)) : 0;
     const fields = decodeObject(args.value, "db.insert");
     for (const f of SYSTEM_FIELDS) {
       if (f in fields) {
@@ -97,6 +113,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       }
     }
     checkUserFieldNames(fields, "db.insert");
+    budgetOf(tx).documentWritten(size);
     const id = exec.host.db.insert(table, fields);
     return JSON.stringify({ _id: id });
   },
@@ -120,8 +137,10 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       if (value === undefined) delete next[key];
       else next[key] = value;
     }
-    checkUserFieldNames(withoutSystemFields(next), "db.patch");
-    exec.host.db.replace(id, withoutSystemFields(next));
+    const fields = withoutSystemFields(next);
+    checkUserFieldNames(fields, "db.patch");
+    budgetOf(tx).documentWritten(checkDocumentLimits(fields, systemFieldsSize(id.length)));
+    exec.host.db.replace(id, fields);
     return "null";
   },
   "1.0/replace": (exec, args: { id: unknown; value: JSONValue; table?: string }) => {
@@ -130,6 +149,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     writableTable(exec, id, "replace", args.table);
     const current = exec.host.db.getValue(id, tx.reads);
     if (current === null) throw new EngineError("DocumentNotFound", `Replace on nonexistent document ID ${id}`);
+    const size = isObject(args.value) ? checkDocumentLimits(withoutSystemFields(args.value), systemFieldsSize(id.length)) : 0;
     const fields = decodeObject(args.value, "db.replace");
     for (const f of SYSTEM_FIELDS) {
       if (f in fields && fields[f] !== current[f]) {
@@ -137,13 +157,15 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       }
     }
     checkUserFieldNames(withoutSystemFields(fields), "db.replace");
+    budgetOf(tx).documentWritten(size);
     exec.host.db.replace(id, withoutSystemFields(fields));
     return "null";
   },
   "1.0/remove": (exec, args: { id: unknown; table?: string }) => {
-    exec.requireWritable("db.delete");
+    const tx = exec.requireWritable("db.delete");
     const id = expectId(args.id, "db.delete");
     writableTable(exec, id, "delete", args.table);
+    budgetOf(tx).documentWritten(systemFieldsSize(id.length));
     try {
       exec.host.db.remove(id);
     } catch (e) {
@@ -242,9 +264,13 @@ function checkUserFieldNames(fields: Record<string, Value>, op: string): void {
   }
 }
 
-function withoutSystemFields(doc: Record<string, Value>): Record<string, Value> {
+function withoutSystemFields<T>(doc: Record<string, T>): Record<string, T> {
   const { _id: _a, _creationTime: _b, ...rest } = doc;
   return rest;
+}
+
+function isObject(json: JSONValue): json is Record<string, JSONValue> {
+  return typeof json === "object" && json !== null && !Array.isArray(json);
 }
 
 function capitalize(s: string): string {

@@ -4,6 +4,8 @@ import type { Execution, FunctionAddress, TransactionState } from "../execution.
 import { resolveAddress } from "../function-address.js";
 import { backendUdfPath } from "../udf-path.js";
 import type { OpHandler } from "./op-types.js";
+import { measureValue } from "../../values/value-limits.js";
+import { budgetOf, type TransactionBudget } from "../transaction-budget.js";
 
 type ScheduleArgs = FunctionAddress & { ts: number; args?: JSONValue };
 
@@ -14,7 +16,8 @@ export const SCHEDULED_FUNCTIONS_TABLE = "_scheduled_functions";
 export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
   "1.0/schedule": (exec, args: ScheduleArgs) => {
     const tx = exec.requireWritable("scheduler.runAfter/runAt");
-    return JSON.stringify(insertJob(exec, tx, args));
+    // Counted for mutations only: an action's jobs each get a transaction of their own, as on Convex.
+    return JSON.stringify(insertJob(exec, tx, args, budgetOf(tx)));
   },
   "1.0/cancel_job": (exec, args: { id: string }) => {
     const tx = exec.requireWritable("scheduler.cancel");
@@ -31,7 +34,7 @@ export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
   },
 };
 
-function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs): string {
+function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs, budget?: TransactionBudget): string {
   const path = resolveAddress(args);
   const kind = exec.host.functionKind(path);
   if (kind === null) {
@@ -44,6 +47,9 @@ function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs): s
     throw new EngineError("InvalidScheduledTime", "The scheduled time must be a finite number.");
   }
   const jobArgs = args.args ?? {};
+  // Convex measures the arguments array `[args]`: nesting and arrays here, the mutation's total below.
+  const { size } = measureValue([jobArgs]);
+  budget?.functionScheduled(size);
   if (JSON.stringify(jobArgs).includes('"$commitTs"')) {
     throw new EngineError("InvalidScheduledArgs", "Scheduled function arguments cannot contain db.vars.commitTs.");
   }
