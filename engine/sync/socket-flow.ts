@@ -47,7 +47,7 @@ export const DEFAULT_FLOW_LIMITS: FlowLimits = {
   pongTimeoutMs: 120_000,
 };
 
-/** Close code for a client cut off for its backlog ("try again later", RFC 6455; Convex uses it for overload). */
+/** Close code for a client cut off for its backlog or over a quota ("try again later", RFC 6455; Convex's for overload and rate limits). */
 export const CLOSE_TRY_AGAIN = 1013;
 /** How long a closing socket may still drain its backlog before it is destroyed (ms). */
 const CLOSE_GRACE_MS = 2_000;

@@ -15,6 +15,7 @@ import { ConnectionView, type PendingChange } from "./connection-view.js";
 import { encodeServerMessage } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
 import { SessionOutbox } from "./session-outbox.js";
+import { CLOSE_TRY_AGAIN } from "./socket-flow.js";
 import type { TransitionFrames } from "./transition-frames.js";
 import type { RoundTarget, UpdateRounds } from "./update-rounds.js";
 
@@ -38,7 +39,7 @@ export interface SessionDeps {
   authenticate: AuthenticateSession;
   /** The latest commit ts. */
   lastCommitTs: () => bigint;
-  /** Wall clock, ms since the epoch (token expiry, clock skew). */
+  /** Wall clock, ms since the epoch (token expiry). */
   wallClock: () => number;
   /** Monotonic ms clock (Pings, quotas). */
   monotonic: () => number;
@@ -53,8 +54,6 @@ export interface SessionDeps {
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1008;
 const CLOSE_INTERNAL_ERROR = 1011;
-/** "Try again later": over a quota (Convex closes with it for rate limits and overload). */
-const CLOSE_TRY_AGAIN = 1013;
 /** Messages of one connection handled back to back before other work gets a turn. */
 const MESSAGES_PER_TURN = 32;
 /** `setTimeout` cannot wait longer than this. */
