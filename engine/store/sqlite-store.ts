@@ -207,6 +207,14 @@ export function createSqliteStore(options: StoreOptions): Store {
     commit(): CommitResult {
       requireTransaction("commit()");
       try {
+        // A transaction that wrote no document, table or mutation result (a cron check that found
+        // nothing due, a read-only mutation) keeps the current ts: the commit clock counts changes
+        // to data, and subscribers have nothing to hear about. Meta rows it set are kept.
+        const writes = log.writeSet();
+        if (writes.length === 0 && log.pendingResults().length === 0 && catalog.version() === catalogVersionAtBegin) {
+          sql.commit.run();
+          return { ts: lastTs, writes };
+        }
         const ts = stampCommit();
         for (const r of log.pendingResults()) {
           sql.putResult.run(r.sessionId, r.requestId, r.result, ts.toString(), r.recordedAt);
@@ -214,7 +222,6 @@ export function createSqliteStore(options: StoreOptions): Store {
         sql.commit.run();
         lastTs = ts;
         checkpointer.committed();
-        const writes = log.writeSet();
         return { ts, writes };
       } catch (e) {
         store.rollback();
