@@ -17,6 +17,8 @@ import type { VerifyToken } from "./http/identity-resolver.js";
 import type { Store } from "./store/store.js";
 import { DeploymentEnv } from "./deployment-env.js";
 import { systemSchemaTables } from "./system-tables.js";
+import { addComponents } from "./components/component-instances.js";
+import { physicalSchema } from "./components/physical-schema.js";
 
 /** Hooks an AppHost reports through. */
 export interface AppHostEvents {
@@ -118,7 +120,8 @@ export class AppHost {
   }
 
   private evaluate(bundle: AppBundle): AppDefinition {
-    return defineApp(evaluateBundle(bundle, this.deps.appDir, this.env.functionEnv()));
+    const env = this.env.functionEnv();
+    return addComponents(defineApp(evaluateBundle(bundle, this.deps.appDir, env)), bundle.components, env);
   }
 
   private activate(definition: AppDefinition): void {
@@ -137,6 +140,7 @@ export class AppHost {
 }
 
 function withSystemTables(definition: AppDefinition) {
-  const schema = definition.schema ?? { tables: [], schemaValidation: false };
+  const components = [...definition.components.values()].filter((c) => c.path !== "");
+  const schema = physicalSchema(definition.schema, components) ?? { tables: [], schemaValidation: false };
   return { ...schema, tables: [...schema.tables, ...systemSchemaTables()] };
 }

@@ -6,7 +6,7 @@ import { parseCommand } from "./cli-options.js";
 export async function codegenCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {});
   const appDir = path.resolve(typeof values.functions === "string" ? values.functions : "convex");
-  const written = writeGeneratedCode(appDir);
+  const written = await writeGeneratedCode(appDir);
   process.stdout.write(
     written.length === 0
       ? `${path.relative(process.cwd(), appDir) || "."}/_generated is up to date\n`

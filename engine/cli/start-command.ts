@@ -41,7 +41,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     if (eq <= 0) throw new EngineError("BadArguments", `--env expects NAME=VALUE, got "${pair}".`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  if (watch) writeGeneratedCode(appDir);
+  if (watch) await writeGeneratedCode(appDir);
   // createEngine takes the data folder's lock; a second engine is refused there.
   const engine: Engine = await createEngine({
     appDir,

@@ -19,7 +19,7 @@ export const API_DTS_HEADER = `/* eslint-disable */
 
 `;
 
-/** `api.d.ts` after the `fullApi` declaration. */
+/** `api.d.ts` after the `fullApi` declaration, up to the `components` declaration. */
 export const API_DTS_FOOTER = `/**
  * A utility for referencing Convex functions in your app's public API.
  *
@@ -46,7 +46,6 @@ export declare const internal: FilterApi<
   FunctionReference<any, "internal">
 >;
 
-export declare const components: {};
 `;
 
 /** `api.js`. */

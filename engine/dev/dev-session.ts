@@ -33,7 +33,7 @@ export function startDevSession(options: { engine: Engine; appDir: string; out: 
   const rebuild = async (reason: string) => {
     const started = performance.now();
     try {
-      writeGeneratedCode(appDir);
+      await writeGeneratedCode(appDir);
     } catch (e) {
       out.error(`codegen failed: ${(e as Error).message}`);
     }

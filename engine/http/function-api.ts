@@ -111,9 +111,10 @@ async function handleFunctionCall(
   runPath: string | null,
 ): Promise<void> {
   try {
-    const { caller, path, args, format } = await readCall(req, deps, runPath);
+    const { caller, path, component, args, format } = await readCall(req, deps, runPath);
     const outcome = await deps.runtime.call({
       path,
+      component,
       args,
       identity: caller.identity,
       allowInternal: caller.admin,
@@ -141,7 +142,25 @@ async function readCall(req: IncomingMessage, deps: FunctionApiDeps, runPath: st
   if (typeof path !== "string" || path.length === 0) {
     throw new EngineError("BadRequest", "The request body needs a `path` naming the function, e.g. \"posts:list\".");
   }
-  return { caller, body, path, args: unwrapArgs(body.args), format: parseFormat(body.format, runPath !== null) };
+  return {
+    caller,
+    body,
+    path,
+    component: componentPathOf(body.componentPath, caller.admin),
+    args: unwrapArgs(body.args),
+    format: parseFormat(body.format, runPath !== null),
+  };
+}
+
+/**
+ * `componentPath` (the client's `function(name, componentPath, args)`): as on
+ * Convex, only the admin key may call a component's functions directly.
+ */
+function componentPathOf(raw: unknown, admin: boolean): string {
+  if (raw === undefined || raw === null || raw === "") return "";
+  if (typeof raw !== "string") throw new EngineError("BadRequest", "`componentPath` must be a string.");
+  if (!admin) throw new EngineError("Forbidden", "Only the admin key may call functions of a component directly.");
+  return raw;
 }
 
 /** `args` may be the object itself or a one-element array holding it (both forms are accepted by Convex). */

@@ -1,15 +1,28 @@
 import * as esbuild from "esbuild";
 import path from "node:path";
 import { EngineError } from "../errors.js";
+import { bundleComponents, type ComponentsBundle } from "../components/component-bundle.js";
 import { discoverAppFolder, type AppFolderLayout } from "./module-discovery.js";
 
-/** The app folder compiled into one CommonJS script, ready for the loader. */
-export interface AppBundle {
+/** A functions folder compiled into one CommonJS script, ready for the loader. */
+export interface FolderBundle {
   /** CommonJS source; evaluating it yields `{ modules, schema, authConfig }`. */
   code: string;
   layout: AppFolderLayout;
   /** Every file esbuild read, for watch mode. */
   inputs: string[];
+}
+
+/** The app folder compiled, with the components its `convex.config.ts` installs (null without one). */
+export interface AppBundle extends FolderBundle {
+  components: ComponentsBundle | null;
+}
+
+/** How a folder's imports resolve: the app as Node code, a component as Convex's isolate code. */
+export interface FolderBuildOptions {
+  platform: "node" | "browser";
+  /** Extra package.json `exports` conditions. */
+  conditions?: string[];
 }
 
 /**
@@ -26,6 +39,13 @@ export const ENGINE_PROVIDED_PACKAGES = ["convex"];
  * resolved to the engine's copy by the loader.
  */
 export async function bundleApp(appDir: string): Promise<AppBundle> {
+  const functions = await bundleFolder(appDir, { platform: "node" });
+  const components = await bundleComponents(appDir, bundleFolder);
+  return { ...functions, components };
+}
+
+/** Bundles one functions folder (the app's, or a component's) into a script. */
+export async function bundleFolder(appDir: string, options: FolderBuildOptions): Promise<FolderBundle> {
   const root = path.resolve(appDir);
   const layout = discoverAppFolder(root);
   const lines: string[] = [];
@@ -50,7 +70,8 @@ export async function bundleApp(appDir: string): Promise<AppBundle> {
       write: false,
       metafile: true,
       format: "cjs",
-      platform: "node",
+      platform: options.platform,
+      conditions: options.conditions,
       target: "node20",
       external: ENGINE_PROVIDED_PACKAGES.flatMap((p) => [p, `${p}/*`]),
       logLevel: "silent",

@@ -5,7 +5,7 @@ import * as convexRoot from "convex";
 import * as convexServer from "convex/server";
 import * as convexValues from "convex/values";
 import { EngineError } from "../errors.js";
-import type { AppBundle } from "./app-bundler.js";
+import type { FolderBundle } from "./app-bundler.js";
 import { registerBundle } from "./stack-mapper.js";
 
 /** The evaluated app: every module's exports, the schema and the auth config objects. */
@@ -28,7 +28,7 @@ const PROVIDED: Record<string, unknown> = {
  * them. User code gets its own `process` whose `env` is the deployment's env
  * vars, never the engine's.
  */
-export function evaluateBundle(bundle: AppBundle, appDir: string, env: Record<string, string>): EvaluatedApp {
+export function evaluateBundle(bundle: FolderBundle, appDir: string, env: Record<string, string>): EvaluatedApp {
   const nodeRequire = createRequire(path.join(path.resolve(appDir), "package.json"));
   const appRequire = (id: string): unknown => {
     const provided = PROVIDED[id];

@@ -1,8 +1,10 @@
 import type { JSONValue } from "convex/values";
+import type { FunctionTarget } from "../components/function-references.js";
 import { EngineError } from "../errors.js";
 import type { LogLevel } from "./log-capture.js";
 import type { ReadRecorder, RuntimeDatabase, DocumentStream } from "./runtime-database.js";
 import type { BlobService, DeploymentInfo, Identity } from "./services.js";
+import type { RegisteredFunction } from "./function-registry.js";
 import type { SyscallTarget } from "./syscall-router.js";
 import { ASYNC_OPS, JS_OPS, SYNC_OPS } from "./syscalls/op-table.js";
 
@@ -33,6 +35,8 @@ export interface FunctionAddress {
 /** What syscall handlers need from the runtime that owns the execution. */
 export interface ExecutionHost {
   readonly db: RuntimeDatabase;
+  /** The database as the component at `component` sees it (`components/component-database.ts`). */
+  databaseFor(component: string): RuntimeDatabase;
   readonly blobs: BlobService | null;
   readonly deployment: DeploymentInfo;
   now(): number;
@@ -44,8 +48,10 @@ export interface ExecutionHost {
   transact<T>(fn: (tx: TransactionState) => T | Promise<T>): Promise<T>;
   /** Runs a read for an action under the lock, so it never sees another mutation's uncommitted writes. */
   readFromAction<T>(fn: (tx: TransactionState) => T): Promise<T>;
-  /** The kind of the function at a canonical path, or null when there is none. */
-  functionKind(path: string): "query" | "mutation" | "action" | null;
+  /** The kind of the function at a canonical path (of the app, or of `component`), or null when there is none. */
+  functionKind(path: string, component?: string): "query" | "mutation" | "action" | null;
+  /** The function a call target names, or null when there is none (or it is internal and only exports may be reached). */
+  findFunction(target: FunctionTarget): RegisteredFunction | null;
   /** Records one console line for the engine's own log (dev terminal, dashboard). */
   onLog(execution: Execution, level: LogLevel, line: string): void;
 }
@@ -53,10 +59,14 @@ export interface ExecutionHost {
 /**
  * One running function: answers the syscalls its user code makes. Nested
  * `runQuery`/`runMutation` get their own Execution sharing the transaction
- * and the log lines of the top-level call.
+ * and the log lines of the top-level call. `component` is the component the
+ * function belongs to (`""` for the app): its database view, its scheduler and
+ * how it names other functions follow from it.
  */
 export class Execution implements SyscallTarget {
   readonly streams = new Map<number, DocumentStream>();
+  /** The database in this execution's component's terms. */
+  readonly db: RuntimeDatabase;
   nextStreamId = 0;
   paginated = false;
   finished = false;
@@ -73,7 +83,11 @@ export class Execution implements SyscallTarget {
     readonly tx: TransactionState | null,
     /** Set for a scheduled function's own execution (request metadata). */
     readonly scheduledJobId: string | null = null,
-  ) {}
+    /** The component the function belongs to; `""` is the app. */
+    readonly component: string = "",
+  ) {
+    this.db = host.databaseFor(component);
+  }
 
   readonly log = (level: LogLevel, line: string): void => {
     this.logLines.push(`[${level}] ${line}`);

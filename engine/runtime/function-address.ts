@@ -1,20 +1,17 @@
+import { handleTarget, referenceTarget, type FunctionTarget } from "../components/function-references.js";
 import { EngineError } from "../errors.js";
 import type { FunctionAddress } from "./execution.js";
 import { canonicalUdfPath } from "./udf-path.js";
 
-const HANDLE_PREFIX = "function://";
-
-/** The canonical path a syscall's function address names (`name`, a handle, or a component reference). */
-export function resolveAddress(address: FunctionAddress): string {
-  if (typeof address.name === "string") return canonicalUdfPath(address.name);
-  if (typeof address.functionHandle === "string") {
-    if (!address.functionHandle.startsWith(HANDLE_PREFIX)) {
-      throw new EngineError("InvalidFunctionHandle", `Invalid function handle "${address.functionHandle}".`);
-    }
-    return canonicalUdfPath(address.functionHandle.slice(HANDLE_PREFIX.length));
-  }
-  if (typeof address.reference === "string") {
-    throw new EngineError("ComponentsUnsupported", "Calling functions of Convex components is not supported by this engine.");
-  }
-  throw new EngineError("InvalidFunctionAddress", "A function call needs a function reference.");
+/**
+ * The function a syscall's address names (`name`, a handle, or a component
+ * reference), seen from the component `caller` runs in (`""` for the app).
+ */
+export function resolveAddress(address: FunctionAddress, caller = ""): FunctionTarget {
+  let target: FunctionTarget;
+  if (typeof address.name === "string") target = { component: caller, path: address.name, exportedOnly: false };
+  else if (typeof address.functionHandle === "string") target = handleTarget(address.functionHandle);
+  else if (typeof address.reference === "string") target = referenceTarget(address.reference, caller);
+  else throw new EngineError("InvalidFunctionAddress", "A function call needs a function reference.");
+  return { ...target, path: canonicalUdfPath(target.path) };
 }

@@ -13,8 +13,10 @@ export type ValidatorJson = ValidatorJSON;
 
 /** A function found in the app, with what the engine needs to call it. */
 export interface RegisteredFunction {
-  /** Canonical path, `"posts:list"`. */
+  /** Canonical path, `"posts:list"` (within its component). */
   path: string;
+  /** The component it belongs to: `""` for the app, `"pool"`, `"pool/batchWorker"` (engine/components). */
+  component: string;
   kind: UdfKind;
   visibility: Visibility;
   /** `null` when the function accepts any arguments. */
@@ -48,6 +50,21 @@ export interface AppDefinition {
   authConfig: unknown;
   /** `crons.export()` parsed, or null. */
   crons: Record<string, CronJobJson> | null;
+  /**
+   * Every function namespace by component path: `""` is the app itself (the
+   * same map as `functions`), then each component `convex.config.ts`
+   * installs (loaded by `components/component-instances.ts`).
+   */
+  components: Map<string, ComponentScope>;
+}
+
+/** One component instance as the runtime resolves calls in it. */
+export interface ComponentScope {
+  /** `""` for the app, `"pool"`, `"pool/batchWorker"`. */
+  path: string;
+  functions: Map<string, RegisteredFunction>;
+  /** Its own `schema.export()` (its own table names), or null. */
+  schema: SchemaJson | null;
 }
 
 /** One entry of `crons.export()`. */
@@ -70,8 +87,8 @@ type WrappedFunction = {
   exportReturns?: () => string;
 };
 
-/** Builds the registry, router, schema and crons from an evaluated bundle. */
-export function defineApp(app: EvaluatedApp): AppDefinition {
+/** Builds the registry, router, schema and crons from an evaluated bundle (of the app, or of the component at `component`). */
+export function defineApp(app: EvaluatedApp, component = ""): AppDefinition {
   const functions = new Map<string, RegisteredFunction>();
   const problems: string[] = [];
   let httpRouter: HttpRouterLike | null = null;
@@ -106,6 +123,7 @@ export function defineApp(app: EvaluatedApp): AppDefinition {
       }
       functions.set(path, {
         path,
+        component,
         kind,
         visibility: w.isInternal ? "internal" : "public",
         argsValidator,
@@ -125,7 +143,7 @@ export function defineApp(app: EvaluatedApp): AppDefinition {
     }
     schema = JSON.parse(s.export()) as SchemaJson;
   }
-  return { functions, httpRouter, schema, authConfig: app.authConfig, crons };
+  return { functions, httpRouter, schema, authConfig: app.authConfig, crons, components: new Map([[component, { path: component, functions, schema }]]) };
 }
 
 function invokerFor(kind: UdfKind, w: WrappedFunction): RegisteredFunction["invoke"] {

@@ -1,4 +1,6 @@
 import type { JSONValue } from "convex/values";
+import { componentDatabase } from "../components/component-database.js";
+import { displayFunctionName, type FunctionTarget } from "../components/function-references.js";
 import { EngineError } from "../errors.js";
 import { Execution, type ExecutionHost, type FunctionAddress, type TransactionState } from "./execution.js";
 import { resolveAddress } from "./function-address.js";
@@ -29,6 +31,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export interface CallRequest {
   /** The path as the caller sent it (`"posts:list"`, `"posts.js:list"`, …). */
   path: string;
+  /** The component whose function `path` names (`""` or absent: the app); only internal callers reach components. */
+  component?: string;
   /** Convex JSON of the arguments object. */
   args: JSONValue;
   identity: Identity | null;
@@ -121,6 +125,8 @@ export class Runtime implements ExecutionHost {
   readonly blobs: BlobService | null;
   readonly deployment: DeploymentInfo;
   private app: AppDefinition | null = null;
+  /** The database as each component sees it, built once per component path. */
+  private readonly componentDbs = new Map<string, RuntimeDatabase>();
   private readonly options: RuntimeOptions;
   private readonly mutations: MutationBatcher;
   private readonly watchdog: Watchdog;
@@ -164,8 +170,22 @@ export class Runtime implements ExecutionHost {
     return (this.options.now ?? Date.now)();
   }
 
-  functionKind(path: string): UdfKind | null {
-    return this.app?.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  functionKind(path: string, component = ""): UdfKind | null {
+    return this.app?.components.get(component)?.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  }
+
+  findFunction(target: FunctionTarget): RegisteredFunction | null {
+    const fn = this.app?.components.get(target.component)?.functions.get(canonicalUdfPath(target.path));
+    return fn === undefined || (target.exportedOnly && fn.visibility === "internal") ? null : fn;
+  }
+
+  databaseFor(component: string): RuntimeDatabase {
+    let db = this.componentDbs.get(component);
+    if (db === undefined) {
+      db = componentDatabase(this.db, component);
+      this.componentDbs.set(component, db);
+    }
+    return db;
   }
 
   /** Runs a function by path and reports its outcome; never throws for the function's own errors. */
@@ -175,14 +195,14 @@ export class Runtime implements ExecutionHost {
     let kind: UdfKind | "httpAction" = request.expectKind ?? "query";
     let outcome: CallOutcome;
     try {
-      const fn = this.resolve(request.path, request.allowInternal, request.expectKind);
+      const fn = this.resolve(request.path, request.allowInternal, request.expectKind, request.component);
       kind = fn.kind;
       const argsJson = this.decodeArgs(fn, request.args);
       outcome = await this.runResolved(fn, argsJson, request, logLines);
     } catch (e) {
       outcome = this.errorOutcome(e, logLines);
     }
-    this.record(request.path, kind, request.origin, outcome, startedAt);
+    this.record(displayFunctionName(request.component ?? "", request.path), kind, request.origin, outcome, startedAt);
     return this.forCaller(request, outcome);
   }
 
@@ -279,11 +299,12 @@ export class Runtime implements ExecutionHost {
       this,
       fn.kind,
       fn.path,
-      request.identity,
+      callerIdentity(fn, request.identity),
       "",
       logLines,
       tx,
       request.scheduledJobId ?? null,
+      fn.component,
     );
     try {
       const result = await this.withTimeout(exec, this.invoke(fn, exec, argsJson));
@@ -298,7 +319,7 @@ export class Runtime implements ExecutionHost {
   /** A one-off query (HTTP, an action's runQuery): from the query cache, or run and cached. */
   private async runQuery(fn: RegisteredFunction, argsJson: string, request: CallRequest, logLines: string[]): Promise<CallOutcome> {
     const cache = this.queryCache;
-    const key = cache === null ? null : `${fn.path}\u0000${request.allowInternal ? 1 : 0}\u0000${identityKey(request.identity)}\u0000${argsJson}`;
+    const key = cache === null ? null : `${fn.component}\u0000${fn.path}\u0000${request.allowInternal ? 1 : 0}\u0000${identityKey(request.identity)}\u0000${argsJson}`;
     const cached = key === null ? null : cache!.get(key);
     if (cached !== null) return cached;
     return this.lock.run(async () => {
@@ -346,7 +367,17 @@ export class Runtime implements ExecutionHost {
     request: CallRequest,
     logLines: string[],
   ): Promise<CallOutcome> {
-    const exec = new Execution(this, "action", fn.path, request.identity, newRequestId(this.options.random), logLines, null, request.scheduledJobId ?? null);
+    const exec = new Execution(
+      this,
+      "action",
+      fn.path,
+      callerIdentity(fn, request.identity),
+      newRequestId(this.options.random),
+      logLines,
+      null,
+      request.scheduledJobId ?? null,
+      fn.component,
+    );
     try {
       const result = await this.invoke(fn, exec, argsJson);
       return { status: "success", value: result.value, valueText: result.text, logLines };
@@ -374,9 +405,11 @@ export class Runtime implements ExecutionHost {
     if (wanted === "mutation" && !tx.writable) {
       throw new EngineError("ReadOnly", "A query cannot call ctx.runMutation.");
     }
-    const fn = this.resolve(resolveAddress(address), true, wanted);
+    const target = resolveAddress(address, parent.component);
+    const fn = this.resolve(target.path, !target.exportedOnly, wanted, target.component);
     const argsJson = this.decodeArgs(fn, rawArgs);
-    const exec = new Execution(this, fn.kind, fn.path, parent.identity, parent.requestId, parent.logLines, tx, parent.scheduledJobId);
+    const identity = parent.component === "" ? callerIdentity(fn, parent.identity) : null;
+    const exec = new Execution(this, fn.kind, fn.path, identity, parent.requestId, parent.logLines, tx, parent.scheduledJobId, fn.component);
     const savepoint = wanted === "mutation" ? this.db.savepoint() : null;
     const effectsBefore = tx.afterCommit.length;
     try {
@@ -397,11 +430,14 @@ export class Runtime implements ExecutionHost {
 
   /** `ctx.runQuery/runMutation/runAction` from an action: a separate top-level call with the caller's identity. */
   async runFromAction(parent: Execution, kind: UdfKind, address: FunctionAddress, args: JSONValue): Promise<string> {
+    const target = resolveAddress(address, parent.component);
     const outcome = await this.call({
-      path: resolveAddress(address),
+      path: target.path,
+      component: target.component,
       args,
-      identity: parent.identity,
-      allowInternal: true,
+      // Auth crosses no component boundary: only the app calling itself keeps the caller's identity.
+      identity: parent.component === "" ? parent.identity : null,
+      allowInternal: !target.exportedOnly,
       expectKind: kind,
       origin: "action",
     });
@@ -436,7 +472,7 @@ export class Runtime implements ExecutionHost {
   }
 
   onLog(execution: Execution, level: LogLevel, line: string): void {
-    this.options.onLog?.(execution.path, level, line);
+    this.options.onLog?.(displayFunctionName(execution.component, execution.path), level, line);
   }
 
   /**
@@ -448,17 +484,24 @@ export class Runtime implements ExecutionHost {
     tx: TransactionState,
     logLines: string[],
   ): Promise<CallOutcome> {
-    const fn = this.resolve(request.path, true, "mutation");
+    const fn = this.resolve(request.path, true, "mutation", request.component);
     const argsJson = this.decodeArgs(fn, request.args);
     return this.executeInTransaction(fn, argsJson, request, logLines, tx);
   }
 
-  /** Resolves a path to a function a caller may run, with Convex's messages. */
-  resolve(rawPath: string, allowInternal: boolean, expectKind?: UdfKind): RegisteredFunction {
+  /** Resolves a path (of the app, or of `component`) to a function a caller may run, with Convex's messages. */
+  resolve(rawPath: string, allowInternal: boolean, expectKind?: UdfKind, component = ""): RegisteredFunction {
     const path = canonicalUdfPath(rawPath);
-    const fn = this.definition.functions.get(path);
+    const scope = this.definition.components.get(component);
+    if (scope === undefined) {
+      throw new EngineError("ComponentNotFound", `No component is installed at "${component}" (see convex.config.ts).`);
+    }
+    const fn = scope.functions.get(path);
     if (fn === undefined || (fn.visibility === "internal" && !allowInternal)) {
       const qualifier = allowInternal ? "" : "public ";
+      if (component !== "") {
+        throw new EngineError("FunctionNotFound", `Could not find ${qualifier}function for '${path}' in component "${component}".`);
+      }
       throw new EngineError("FunctionNotFound", `Could not find ${qualifier}function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`);
     }
     if (expectKind !== undefined && fn.kind !== expectKind) {
@@ -527,6 +570,15 @@ export class Runtime implements ExecutionHost {
   logInternal(e: unknown): void {
     this.options.logInternal?.(e);
   }
+}
+
+/**
+ * The identity a function runs with. As on Convex, auth does not cross into
+ * components: a component's functions see no user (`getUserIdentity()` is
+ * null), and neither does anything they call.
+ */
+function callerIdentity(fn: RegisteredFunction, identity: Identity | null): Identity | null {
+  return fn.component === "" ? identity : null;
 }
 
 /** The rejection a nested call's caller sees: message and ConvexError data (§2.3). */

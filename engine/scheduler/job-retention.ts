@@ -2,7 +2,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Store } from "../store/store.js";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec.js";
 import { isFinished, type JobState } from "./job-state.js";
-import { JOBS_BY_CREATION } from "./job-table.js";
+import { jobsByCreation, jobTables } from "./job-table.js";
 
 /** Finished jobs are kept this long after they finish, as on Convex (7 days). */
 const FINISHED_JOB_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -19,12 +19,20 @@ const BATCH = 500;
  * jobs were deleted.
  */
 export async function pruneFinishedJobs(runtime: Runtime, store: Store, now: number, retentionMs = FINISHED_JOB_RETENTION_MS): Promise<number> {
-  const cutoff = now - retentionMs;
+  let deleted = 0;
+  // Each component has its own job table; the table list is read under the lock.
+  for (const table of await runtime.readFromAction(() => jobTables(store))) {
+    deleted += await pruneTable(runtime, store, table, now - retentionMs);
+  }
+  return deleted;
+}
+
+async function pruneTable(runtime: Runtime, store: Store, table: string, cutoff: number): Promise<number> {
   let from: Uint8Array = MIN_KEY;
   let deleted = 0;
   for (;;) {
     const step = await runtime.transact(() => {
-      const rows = store.scan(JOBS_BY_CREATION, { lo: from, hi: null }, "asc", BATCH);
+      const rows = store.scan(jobsByCreation(table), { lo: from, hi: null }, "asc", BATCH);
       let removed = 0;
       let reachedCutoff = rows.length < BATCH;
       for (const row of rows) {

@@ -32,7 +32,7 @@ export type JobDoc = Record<string, Value> & { name: string; args: Value[]; stat
  * Scheduled functions run without an identity and may be internal.
  */
 export async function runJob(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
-  if (deps.runtime().functionKind(job.name) === "action") return runAction(deps, job);
+  if (deps.runtime().functionKind(job.name, job.component) === "action") return runAction(deps, job);
   // Missing functions and queries fail inside the same transaction path (resolve refuses them).
   return runMutation(deps, job);
 }
@@ -84,6 +84,7 @@ function callRequest(job: JobEntry, doc: JobDoc) {
   const args = (Array.isArray(doc.args) ? doc.args[0] : undefined) ?? {};
   return {
     path: job.name,
+    component: job.component,
     args: convexToJson(args) as JSONValue,
     identity: null,
     allowInternal: true,

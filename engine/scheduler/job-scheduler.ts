@@ -7,7 +7,7 @@ import { JobQueue } from "./job-queue.js";
 import { jobInState, replaceJob, runJob, type JobRun } from "./job-runner.js";
 import { INTERRUPTED_ACTION_ERROR, type JobEntry } from "./job-state.js";
 import { pruneFinishedJobs } from "./job-retention.js";
-import { readJobsAfter } from "./job-table.js";
+import { readNewJobs } from "./job-table.js";
 import type { DrainOptions, DrainResult, Scheduler } from "./scheduler.js";
 
 /** What the scheduler is built from. */
@@ -43,7 +43,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const maxConcurrent = Math.max(1, deps.maxConcurrentJobs ?? 8);
   const queue = new JobQueue();
   const running = new Map<string, { action: boolean; done: Promise<void> }>();
-  let lastKey: Buffer | null = null;
+  /** The last key read of each job table (the app's and each component's). */
+  const lastKeys = new Map<string, Buffer | null>();
   let timer: ReturnType<typeof setTimeout> | null = null;
   let started = false;
   let stopped = false;
@@ -66,8 +67,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     refreshing = (async () => {
       do {
         refreshAgain = false;
-        const { jobs, lastKey: next } = await deps.runtime().lock.run(async () => readJobsAfter(deps.store, lastKey));
-        lastKey = next;
+        const jobs = await deps.runtime().lock.run(async () => readNewJobs(deps.store, lastKeys));
         for (const job of jobs) if (job.state === "pending") queue.push(job);
       } while (refreshAgain);
     })().finally(() => {
@@ -90,7 +90,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   function launch(job: JobEntry): void {
-    const action = deps.runtime().functionKind(job.name) === "action";
+    const action = deps.runtime().functionKind(job.name, job.component) === "action";
     const done = runJob(runnerDeps, job)
       .then((result: JobRun) => {
         if (result === "ran") ranCount += 1;
@@ -174,8 +174,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (started) return;
       const saved = Number(deps.store.getMeta(CLOCK_OFFSET_META) ?? "0");
       if (saved > 0) deps.clock.restore(saved);
-      const { jobs, lastKey: next } = await deps.runtime().lock.run(async () => readJobsAfter(deps.store, null));
-      lastKey = next;
+      const jobs = await deps.runtime().lock.run(async () => readNewJobs(deps.store, lastKeys));
       const interrupted: string[] = [];
       for (const job of jobs) {
         if (job.state === "pending") queue.push(job);

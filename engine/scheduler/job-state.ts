@@ -15,6 +15,8 @@ export interface JobEntry {
   id: string;
   /** `"posts.js:notify"`, as stored. */
   name: string;
+  /** The component whose function `name` is (`""` for the app). */
+  component: string;
   /** When it is due, ms since the epoch (deployment clock). */
   scheduledTime: number;
   state: JobState["kind"];

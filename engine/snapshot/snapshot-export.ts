@@ -1,6 +1,7 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { createHash } from "node:crypto";
 import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
+import { componentOfTable, isSystemTableName } from "../values/table-names.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import type { Store } from "../store/store.js";
 import { toExportJson } from "./export-json.js";
@@ -28,25 +29,38 @@ export interface ExportSummary {
 /**
  * Writes a snapshot in the ZIP layout of `npx convex export` (§8.1): README,
  * `_tables`, each user table's documents (smallest table number first) with
- * its "uniform" marker, then `_storage`. The caller makes the store quiet for
- * the duration (the runtime lock) so the snapshot is consistent.
+ * its "uniform" marker, then `_storage`. A component's tables go under
+ * `_components/<name>/` (nested for its own children), each component with
+ * its own `_tables`, as Convex lays them out. The caller makes the store
+ * quiet for the duration (the runtime lock) so the snapshot is consistent.
  */
 export async function exportSnapshot(options: ExportOptions): Promise<ExportSummary> {
   const { store } = options;
   const zip = new ZipFileWriter(options.file);
-  const userTables = store.listTables().filter((t) => !t.name.startsWith("_"));
+  const userTables = store.listTables().filter((t) => !isSystemTableName(t.name));
   const summary: ExportSummary = { tables: [], files: 0 };
   zip.add("README.md", README);
-  zip.add("_tables/documents.jsonl", userTables.map((t) => JSON.stringify({ name: t.name, id: t.number }) + "\n").join(""));
+  const byComponent = new Map<string, string[]>([["", []]]);
+  for (const t of userTables) {
+    const { component, table } = componentOfTable(t.name);
+    const lines = byComponent.get(component) ?? [];
+    lines.push(JSON.stringify({ name: table, id: t.number }) + "\n");
+    byComponent.set(component, lines);
+  }
+  for (const component of [...byComponent.keys()].sort()) {
+    zip.add(`${componentFolder(component)}_tables/documents.jsonl`, byComponent.get(component)!.join(""));
+  }
   for (const table of userTables) {
-    const push = zip.entry(`${table.name}/documents.jsonl`);
+    const { component, table: own } = componentOfTable(table.name);
+    const folder = `${componentFolder(component)}${own}`;
+    const push = zip.entry(`${folder}/documents.jsonl`);
     let count = 0;
     for (const doc of documentsOf(store, table.name)) {
       push(Buffer.from(toExportJson(doc) + "\n"), false);
       count += 1;
     }
     push(new Uint8Array(0), true);
-    zip.add(`${table.name}/generated_schema.jsonl`, '"uniform"\n');
+    zip.add(`${folder}/generated_schema.jsonl`, '"uniform"\n');
     summary.tables.push({ name: table.name, documents: count });
   }
   if (options.includeStorage) {
@@ -78,6 +92,11 @@ export async function exportSnapshot(options: ExportOptions): Promise<ExportSumm
   return summary;
 }
 
+/** Where a component's part of the snapshot lives: `""` for the app, `_components/a/_components/b/` for `a/b`. */
+export function componentFolder(component: string): string {
+  return component === "" ? "" : component.split("/").map((name) => `_components/${name}/`).join("");
+}
+
 /** Every document of a table in creation order. */
 function* documentsOf(store: Store, table: string): Generator<Record<string, Value>> {
   for (const row of rowsInCreationOrder(store, table)) yield jsonToConvex(JSON.parse(row.text) as JSONValue) as Record<string, Value>;
@@ -98,6 +117,7 @@ const README = `This is a snapshot of a Convex deployment's data, in the layout 
 - <table>/documents.jsonl holds one document per line (export_json: integers are int64,
   numbers with a decimal point are float64).
 - _storage/ holds stored files (when exported with file storage) and their metadata.
+- _components/<name>/ holds the same layout for each installed component.
 
 Import it with \`npx convex import\` on Convex, or \`npm run engine -- import --path <zip>\` here.
 `;

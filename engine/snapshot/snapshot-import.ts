@@ -4,7 +4,7 @@ import { EngineError } from "../errors.js";
 import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";
 import type { BlobStore, ReceivedBlob } from "../storage/blob-store.js";
 import type { Store } from "../store/store.js";
-import { SYSTEM_TABLE_NUMBERS } from "../values/table-names.js";
+import { isSystemTableName, SYSTEM_TABLE_NUMBERS, tableInComponent } from "../values/table-names.js";
 import { parseExportJsonLine } from "./export-json.js";
 import { checkDocumentLimits } from "../values/value-limits.js";
 import { rowsInCreationOrder } from "./table-rows.js";
@@ -51,19 +51,18 @@ interface TableData {
  */
 export async function importSnapshot(options: ImportOptions): Promise<ImportSummary> {
   const entries = readZip(options.zip);
-  const tableNumbers = parseTablesList(entries);
   const tables: TableData[] = [];
-  for (const [name, number] of tableNumbers) {
-    const text = entries.get(`${name}/documents.jsonl`);
-    const uniform = decodeText(entries.get(`${name}/generated_schema.jsonl`)).trim() === '"uniform"';
-    const documents = text === undefined ? [] : parseLines(decodeText(text), uniform, `${name}/documents.jsonl`);
+  for (const { name, number, folder } of parseTablesLists(entries)) {
+    const text = entries.get(`${folder}/documents.jsonl`);
+    const uniform = decodeText(entries.get(`${folder}/generated_schema.jsonl`)).trim() === '"uniform"';
+    const documents = text === undefined ? [] : parseLines(decodeText(text), uniform, `${folder}/documents.jsonl`);
     for (const [i, doc] of documents.entries()) {
       checkSystemFields(doc, name);
       // Convex's document limits, so what is imported here also imports into Convex's cloud.
       try {
         checkDocumentLimits(doc, 0);
       } catch (e) {
-        throw new EngineError("InvalidImport", `${name}/documents.jsonl document ${i + 1}: ${(e as Error).message}`);
+        throw new EngineError("InvalidImport", `${folder}/documents.jsonl document ${i + 1}: ${(e as Error).message}`);
       }
     }
     tables.push({ name, number, documents });
@@ -141,7 +140,7 @@ function assignTableNumbers(store: Store, tables: TableData[]): void {
   const wanted = new Map(tables.map((t) => [t.number, t.name]));
   let spare = Math.max(0, ...store.listTables().map((t) => t.number), ...tables.map((t) => t.number)) + 1;
   for (const existing of store.listTables()) {
-    if (existing.name.startsWith("_")) continue;
+    if (isSystemTableName(existing.name)) continue;
     const target = tables.find((t) => t.name === existing.name)?.number;
     const blocks = wanted.has(existing.number) && wanted.get(existing.number) !== existing.name;
     if ((target !== undefined && target !== existing.number) || blocks) {
@@ -177,7 +176,10 @@ function readZip(zip: Uint8Array): Map<string, Uint8Array> {
   }
   // A snapshot zipped from its folder has every entry under one directory.
   const names = Object.keys(files).filter((n) => !n.endsWith("/"));
-  const tablesEntry = names.find((n) => n === "_tables/documents.jsonl" || n.endsWith("/_tables/documents.jsonl"));
+  // The app's own `_tables`, not a component's (`…/_components/<name>/_tables/…`).
+  const tablesEntry = names.find(
+    (n) => (n === "_tables/documents.jsonl" || n.endsWith("/_tables/documents.jsonl")) && !n.includes("_components/"),
+  );
   if (tablesEntry === undefined) {
     throw new EngineError("InvalidImport", "Not a Convex snapshot ZIP: it has no _tables/documents.jsonl.");
   }
@@ -187,16 +189,43 @@ function readZip(zip: Uint8Array): Map<string, Uint8Array> {
   return out;
 }
 
-/** User tables and their numbers from `_tables/documents.jsonl`; `_components/` and system tables are skipped. */
-function parseTablesList(entries: Map<string, Uint8Array>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const row of parseLines(decodeText(entries.get("_tables/documents.jsonl")), false, "_tables/documents.jsonl")) {
-    const { name, id } = row as { name?: unknown; id?: unknown };
-    if (typeof name !== "string" || typeof id !== "number") {
-      throw new EngineError("InvalidImport", `_tables/documents.jsonl has a line without name and id: ${JSON.stringify(row)}`);
+/** A `_tables` list: the app's (`_tables/`), or a component's (`_components/<a>/_components/<b>/_tables/`). */
+const TABLES_LIST = /^((?:_components\/[A-Za-z][A-Za-z0-9_]*\/)*)_tables\/documents\.jsonl$/;
+
+/**
+ * User tables with their numbers and folders, from the app's `_tables` list
+ * and every component's; a component's tables get the store names of that
+ * component (`pool/work`). System tables are skipped. Ids embed table
+ * numbers, and this engine numbers every component's tables in one space:
+ * a snapshot that gives two tables one number (Convex numbers each
+ * component's tables on their own) cannot keep its ids here and is refused.
+ */
+function parseTablesLists(entries: Map<string, Uint8Array>): { name: string; number: number; folder: string }[] {
+  const out: { name: string; number: number; folder: string }[] = [];
+  const byNumber = new Map<number, string>();
+  // The app's list first, then components by path.
+  const lists = [...entries.keys()].filter((e) => TABLES_LIST.test(e)).sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  for (const entry of lists) {
+    const match = TABLES_LIST.exec(entry)!;
+    const prefix = match[1]!;
+    const component = prefix === "" ? "" : prefix.split("/").filter((part, i) => i % 2 === 1 && part !== "").join("/");
+    for (const row of parseLines(decodeText(entries.get(entry)), false, entry)) {
+      const { name, id } = row as { name?: unknown; id?: unknown };
+      if (typeof name !== "string" || typeof id !== "number") {
+        throw new EngineError("InvalidImport", `${entry} has a line without name and id: ${JSON.stringify(row)}`);
+      }
+      if (name.startsWith("_")) continue;
+      const storeName = tableInComponent(component, name);
+      const taken = byNumber.get(id);
+      if (taken !== undefined) {
+        throw new EngineError(
+          "InvalidImport",
+          `Tables "${taken}" and "${storeName}" both have number ${id} in this snapshot; this engine numbers all components' tables in one space, so their ids cannot be kept.`,
+        );
+      }
+      byNumber.set(id, storeName);
+      out.push({ name: storeName, number: id, folder: `${prefix}${name}` });
     }
-    if (name.startsWith("_")) continue;
-    out.set(name, id);
   }
   return out;
 }

@@ -163,13 +163,15 @@ export function createCatalog(db: Database.Database): Catalog {
         throw new EngineError("InvalidTableName", `Invalid table name: "${name}"`);
       }
       let number: number;
-      if (requested !== undefined && !isSystemTableName(name)) {
+      // The app's system tables have fixed numbers; a component's are numbered like user tables.
+      const reserved = Object.hasOwn(SYSTEM_TABLE_NUMBERS, name) ? SYSTEM_TABLE_NUMBERS[name] : undefined;
+      if (reserved !== undefined) {
+        number = reserved;
+      } else if (isSystemTableName(name) && !name.includes("/")) {
+        throw new EngineError("UnknownSystemTable", `Unknown system table "${name}"`);
+      } else if (requested !== undefined) {
         requireFreeNumber(requested, false, `Cannot create table "${name}" with number ${requested}`);
         number = requested;
-      } else if (isSystemTableName(name)) {
-        const reserved = SYSTEM_TABLE_NUMBERS[name];
-        if (reserved === undefined) throw new EngineError("UnknownSystemTable", `Unknown system table "${name}"`);
-        number = reserved;
       } else {
         const max = maxUserTable.get(FIRST_USER_TABLE_NUMBER) as number | null;
         number = max === null ? FIRST_USER_TABLE_NUMBER : max + 1;

@@ -9,20 +9,33 @@ import { generateCode, writeGeneratedCode } from "../../engine/codegen/generate-
 import { APP_DIR } from "../support/test-engine";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const COMPONENTS_APP = fileURLToPath(new URL("./fixtures/components/convex", import.meta.url));
 const TSC = path.join(ROOT, "node_modules", ".bin", "tsc");
 const run = promisify(execFile);
 
 /** `npm run codegen`: `_generated/` as `npx convex codegen` writes it, and typed calls against it. */
 describe("codegen", () => {
-  test("regenerates the app's committed _generated/ byte for byte", () => {
-    for (const [name, content] of generateCode(APP_DIR)) {
+  test("regenerates the app's committed _generated/ byte for byte", async () => {
+    for (const [name, content] of await generateCode(APP_DIR)) {
       expect(content, name).toBe(readFileSync(path.join(APP_DIR, "_generated", name), "utf8"));
     }
   });
 
+  test("regenerates the components fixture's _generated/ byte for byte, with one ComponentApi per installed component", async () => {
+    const files = await generateCode(COMPONENTS_APP);
+    for (const [name, content] of files) {
+      expect(content, name).toBe(readFileSync(path.join(COMPONENTS_APP, "_generated", name), "utf8"));
+    }
+    // Packages are named by their import specifier, a folder by its path from `_generated/`.
+    expect(files.get("api.d.ts")).toContain(
+      'export declare const components: {\n  rateLimiter: import("@convex-dev/rate-limiter/_generated/component.js").ComponentApi<"rateLimiter">;\n',
+    );
+    expect(files.get("api.d.ts")).toContain('  probe: import("../../../probe-component/_generated/component.js").ComponentApi<"probe">;\n};\n');
+  });
+
   describe("on a new app", () => {
     let project: string;
-    beforeAll(() => {
+    beforeAll(async () => {
       project = mkdtempSync(path.join(tmpdir(), "codegen-"));
       symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
       cpSync(path.join(APP_DIR, "tsconfig.json"), path.join(project, "convex", "tsconfig.json"), { recursive: true });
@@ -47,11 +60,11 @@ export const byName = query({
 });
 `,
       );
-      expect(writeGeneratedCode(path.join(project, "convex")).sort()).toEqual(
+      expect((await writeGeneratedCode(path.join(project, "convex"))).sort()).toEqual(
         ["api.d.ts", "api.js", "dataModel.d.ts", "server.d.ts", "server.js"],
       );
       // A second run has nothing to write (watch mode relies on this).
-      expect(writeGeneratedCode(path.join(project, "convex"))).toEqual([]);
+      expect(await writeGeneratedCode(path.join(project, "convex"))).toEqual([]);
       writeFileSync(
         path.join(project, "tsconfig.json"),
         JSON.stringify({
@@ -88,6 +101,41 @@ export async function demo(): Promise<string> {
       expect(await typecheck(bad)).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
       const missing = good.replace("api.pets.byName", "api.pets.nope");
       expect(await typecheck(missing)).toMatch(/Property 'nope' does not exist/);
+    }, 60_000);
+
+    test("with a convex.config.ts, typed references to an installed component type-check, and wrong ones do not", async () => {
+      const appDir = path.join(project, "convex");
+      writeFileSync(
+        path.join(appDir, "convex.config.ts"),
+        `import { defineApp } from "convex/server";
+import rateLimiter from "@convex-dev/rate-limiter/convex.config.js";
+const app = defineApp();
+app.use(rateLimiter, { name: "limits" });
+export default app;
+`,
+      );
+      expect(await writeGeneratedCode(appDir)).toEqual(["api.d.ts"]);
+      const good = `import { components } from "./convex/_generated/api";
+import { mutation } from "./convex/_generated/server";
+export const take = mutation({
+  args: {},
+  handler: async (ctx): Promise<boolean> => {
+    const status = await ctx.runMutation(components.limits.lib.rateLimit, {
+      name: "demo",
+      config: { kind: "token bucket", rate: 1, period: 1000 },
+    });
+    return status.ok;
+  },
+});
+`;
+      expect(await typecheck(good)).toBe("");
+      // One run for both mistakes: an argument the component's validator does not take, a name not installed.
+      const body = good.slice(good.indexOf("export const"));
+      const wrong =
+        good.replace('kind: "token bucket"', 'kind: "leaky bucket"') + body.replace("take", "other").replace("components.limits", "components.rateLimiter");
+      const errors = await typecheck(wrong);
+      expect(errors).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
+      expect(errors).toMatch(/Property 'rateLimiter' does not exist/);
     }, 60_000);
   });
 });

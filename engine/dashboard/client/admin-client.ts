@@ -65,8 +65,8 @@ export interface AdminClient {
   env(): Promise<Record<string, string>>;
   /** Sets a variable, or removes it with null; answers the new set. */
   setEnv(name: string, value: string | null): Promise<Record<string, string>>;
-  /** Runs any function (internal too) through `/api/function`, optionally as a user. */
-  run(path: string, args: JSONValue, actingAs: ActingIdentity | null): Promise<RunOutcome>;
+  /** Runs any function (internal too, of the app or of a component) through `/api/function`, optionally as a user. */
+  run(path: string, args: JSONValue, actingAs: ActingIdentity | null, componentPath?: string): Promise<RunOutcome>;
 }
 
 /**
@@ -120,14 +120,14 @@ export function createAdminClient(adminKey: string, onKeyRefused: () => void): A
     calls: async () => (await get<{ calls: CallRecord[] }>("calls")).calls,
     env: async () => (await get<{ env: Record<string, string> }>("env")).env,
     setEnv: async (name, value) => (await request<{ env: Record<string, string> }>("POST", "/api/admin/env", { name, value })).env,
-    async run(path, args, actingAs) {
+    async run(path, args, actingAs, componentPath = "") {
       // The acting-as identity rides after the key, base64 JSON, as ConvexHttpClient.setAdminAuth sends it.
       const authorization = actingAs === null ? `Convex ${adminKey}` : `Convex ${adminKey}:${base64Utf8(JSON.stringify(actingAs))}`;
       const started = performance.now();
       const answer = await request<{ status: "success" | "error"; value?: JSONValue; errorMessage?: string; errorData?: JSONValue; logLines?: string[] }>(
         "POST",
         "/api/function",
-        { path, args, format: "convex_encoded_json" },
+        { path, args, format: "convex_encoded_json", ...(componentPath === "" ? {} : { componentPath }) },
         authorization,
       );
       const durationMs = Math.round(performance.now() - started);

@@ -1,6 +1,7 @@
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../../errors.js";
 import type { FunctionAddress } from "../execution.js";
+import { functionHandle } from "../../components/function-references.js";
 import { resolveAddress } from "../function-address.js";
 import type { OpHandler } from "./op-types.js";
 
@@ -19,9 +20,13 @@ export const CALL_ASYNC_OPS: Record<string, OpHandler> = {
     fromAction(exec.kind, "runMutation") ?? exec.host.runFromAction(exec, "mutation", args, args.args ?? {}),
   "1.0/actions/action": (exec, args: CallArgs) =>
     fromAction(exec.kind, "runAction") ?? exec.host.runFromAction(exec, "action", args, args.args ?? {}),
-  "1.0/createFunctionHandle": (_exec, args: FunctionAddress) => {
-    const path = resolveAddress(args);
-    return JSON.stringify(`function://${path}`);
+  "1.0/createFunctionHandle": (exec, args: FunctionAddress) => {
+    const target = resolveAddress(args, exec.component);
+    const fn = exec.host.findFunction(target);
+    if (fn === null) {
+      throw new EngineError("FunctionNotFound", `Cannot create a handle for ${target.path}: no such function${target.component ? ` in component "${target.component}"` : ""}.`);
+    }
+    return JSON.stringify(functionHandle(fn.component, fn.path));
   },
 };
 

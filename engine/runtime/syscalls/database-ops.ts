@@ -16,7 +16,7 @@ export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
     const tx = exec.requireTx("db.query");
     budgetOf(tx).indexRange();
     const id = exec.nextStreamId++;
-    exec.streams.set(id, exec.host.db.openStream(args.query, tx.reads));
+    exec.streams.set(id, exec.db.openStream(args.query, tx.reads));
     return `{"queryId":${id}}`;
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
@@ -28,13 +28,13 @@ export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
   },
   "1.0/db/normalizeId": (exec, args: { table: string; idString: string }) => {
     exec.requireTx("db.normalizeId");
-    const id = exec.host.db.normalizeId(args.table, args.idString);
+    const id = exec.db.normalizeId(args.table, args.idString);
     return JSON.stringify({ id });
   },
   "1.0/getSnapshotTs": (exec) => {
     exec.requireTx("getSnapshotTs");
     const bytes = new DataView(new ArrayBuffer(8));
-    bytes.setBigUint64(0, exec.host.db.latestTs(), true);
+    bytes.setBigUint64(0, exec.db.latestTs(), true);
     return JSON.stringify({ $integer: Buffer.from(bytes.buffer).toString("base64") });
   },
 };
@@ -47,7 +47,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     const budget = budgetOf(tx);
     budget.indexRange();
     if (table === null) return "null";
-    const doc = exec.host.db.get(id, tx.reads);
+    const doc = exec.db.get(id, tx.reads);
     if (doc === null) return "null";
     budget.documentRead(doc.length);
     return doc;
@@ -76,7 +76,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     exec.paginated = true;
     const budget = budgetOf(tx);
     budget.indexRange();
-    const result = exec.host.db.page(
+    const result = exec.db.page(
       args.query,
       {
         cursor: args.cursor ?? null,
@@ -98,7 +98,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
   },
   "1.0/count": (exec, args: { table: string }) => {
     const tx = exec.requireTx("count");
-    return JSON.stringify(exec.host.db.count(args.table, tx.reads));
+    return JSON.stringify(exec.db.count(args.table, tx.reads));
   },
   "1.0/insert": (exec, args: { table: string; value: JSONValue }) => {
     const tx = exec.requireWritable("db.insert");
@@ -114,14 +114,14 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     }
     checkUserFieldNames(fields, "db.insert");
     budgetOf(tx).documentWritten(size);
-    const id = exec.host.db.insert(table, fields);
+    const id = exec.db.insert(table, fields);
     return JSON.stringify({ _id: id });
   },
   "1.0/shallowMerge": (exec, args: { id: unknown; value: Record<string, JSONValue>; table?: string }) => {
     const tx = exec.requireWritable("db.patch");
     const id = expectId(args.id, "db.patch");
     writableTable(exec, id, "patch", args.table);
-    const current = exec.host.db.getValue(id, tx.reads);
+    const current = exec.db.getValue(id, tx.reads);
     if (current === null) throw new EngineError("DocumentNotFound", `Patch on nonexistent document ID ${id}`);
     if (typeof args.value !== "object" || args.value === null || Array.isArray(args.value)) {
       throw new EngineError("InvalidDocument", "db.patch expects an object of fields.");
@@ -140,14 +140,14 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     const fields = withoutSystemFields(next);
     checkUserFieldNames(fields, "db.patch");
     budgetOf(tx).documentWritten(checkDocumentLimits(fields, systemFieldsSize(id.length)));
-    exec.host.db.replace(id, fields);
+    exec.db.replace(id, fields);
     return "null";
   },
   "1.0/replace": (exec, args: { id: unknown; value: JSONValue; table?: string }) => {
     const tx = exec.requireWritable("db.replace");
     const id = expectId(args.id, "db.replace");
     writableTable(exec, id, "replace", args.table);
-    const current = exec.host.db.getValue(id, tx.reads);
+    const current = exec.db.getValue(id, tx.reads);
     if (current === null) throw new EngineError("DocumentNotFound", `Replace on nonexistent document ID ${id}`);
     const size = isObject(args.value) ? checkDocumentLimits(withoutSystemFields(args.value), systemFieldsSize(id.length)) : 0;
     const fields = decodeObject(args.value, "db.replace");
@@ -158,7 +158,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     }
     checkUserFieldNames(withoutSystemFields(fields), "db.replace");
     budgetOf(tx).documentWritten(size);
-    exec.host.db.replace(id, withoutSystemFields(fields));
+    exec.db.replace(id, withoutSystemFields(fields));
     return "null";
   },
   "1.0/remove": (exec, args: { id: unknown; table?: string }) => {
@@ -167,7 +167,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     writableTable(exec, id, "delete", args.table);
     budgetOf(tx).documentWritten(systemFieldsSize(id.length));
     try {
-      exec.host.db.remove(id);
+      exec.db.remove(id);
     } catch (e) {
       // The store checks existence anyway; reading the document first would decode it for nothing.
       if (isEngineError(e, "DocumentNotFound")) throw new EngineError("DocumentNotFound", `Delete on nonexistent document ID ${id}`);
@@ -204,7 +204,7 @@ function tableOfAccessibleId(
   isSystem: boolean,
   expectedTable: string | undefined,
 ): string | null {
-  const resolved = exec.host.db.tableOfId(id);
+  const resolved = exec.db.tableOfId(id);
   if (resolved === undefined) {
     throw new EngineError("InvalidId", `Invalid argument \`id\` for \`db.${op}\`: "${id}" is not a valid document id.`);
   }

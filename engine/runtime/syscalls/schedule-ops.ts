@@ -2,6 +2,7 @@ import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { EngineError } from "../../errors.js";
 import type { Execution, FunctionAddress, TransactionState } from "../execution.js";
 import { resolveAddress } from "../function-address.js";
+import { displayFunctionName } from "../../components/function-references.js";
 import { backendUdfPath } from "../udf-path.js";
 import type { OpHandler } from "./op-types.js";
 import { measureValue } from "../../values/value-limits.js";
@@ -34,9 +35,16 @@ export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
   },
 };
 
+/**
+ * Inserts the job into the `_scheduled_functions` of the scheduling
+ * component. A job that runs a function of another component (a handle or a
+ * child's export) records that component in a `component` field, as Convex
+ * keeps it beside the job; the function path stays relative to it.
+ */
 function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs, budget?: TransactionBudget): string {
-  const path = resolveAddress(args);
-  const kind = exec.host.functionKind(path);
+  const target = resolveAddress(args, exec.component);
+  const path = displayFunctionName(target.component, target.path);
+  const kind = exec.host.findFunction(target)?.kind ?? null;
   if (kind === null) {
     throw new EngineError("FunctionNotFound", `Cannot schedule ${path}: no such function.`);
   }
@@ -53,21 +61,22 @@ function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs, bu
   if (JSON.stringify(jobArgs).includes('"$commitTs"')) {
     throw new EngineError("InvalidScheduledArgs", "Scheduled function arguments cannot contain db.vars.commitTs.");
   }
-  const id = exec.host.db.insert(SCHEDULED_FUNCTIONS_TABLE, {
-    name: backendUdfPath(path),
+  const id = exec.db.insert(SCHEDULED_FUNCTIONS_TABLE, {
+    name: backendUdfPath(target.path),
     args: [jsonToConvex(jobArgs) as Value],
     scheduledTime: args.ts * 1000,
     state: { kind: "pending" },
+    ...(target.component === exec.component ? {} : { component: target.component }),
   });
   tx.touchedScheduler = true;
   return id;
 }
 
 function cancelJob(exec: Execution, tx: TransactionState, id: string): void {
-  if (exec.host.db.tableOfId(id) !== SCHEDULED_FUNCTIONS_TABLE) {
+  if (exec.db.tableOfId(id) !== SCHEDULED_FUNCTIONS_TABLE) {
     throw new EngineError("InvalidId", `"${id}" is not the id of a scheduled function.`);
   }
-  const job = exec.host.db.getValue(id, tx.reads);
+  const job = exec.db.getValue(id, tx.reads);
   if (job === null) throw new EngineError("ScheduledFunctionNotFound", `Scheduled function ${id} not found.`);
   if (id === exec.scheduledJobId) {
     throw new EngineError("InvalidCancel", "A scheduled function cannot cancel itself.");
@@ -75,6 +84,6 @@ function cancelJob(exec: Execution, tx: TransactionState, id: string): void {
   const state = job.state as { kind: string };
   if (state.kind !== "pending" && state.kind !== "inProgress") return;
   const { _id, _creationTime, ...fields } = job;
-  exec.host.db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: exec.host.now() });
+  exec.db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: exec.host.now() });
   tx.touchedScheduler = true;
 }

@@ -11,6 +11,7 @@ type StorageArgs = { storageId: string };
 /** `ctx.storage` (§3.4). `_storage` rows change in the caller's transaction; bytes go only after commit. */
 export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
   "1.0/storageGenerateUploadUrl": (exec) => {
+    refuseInComponent(exec, "storage.generateUploadUrl");
     if (exec.kind === "query") {
       throw new EngineError("ReadOnly", "generateUploadUrl can only be used in mutations and actions.");
     }
@@ -40,10 +41,10 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
     const id = storageId(exec, args.storageId);
     if (exec.kind === "query") throw new EngineError("ReadOnly", "storage.delete can only be used in mutations and actions.");
     const remove = (tx: TransactionState) => {
-      if (exec.host.db.getValue(id, tx.reads) === null) {
+      if (exec.db.getValue(id, tx.reads) === null) {
         throw new EngineError("StorageFileNotFound", `storage id ${id} not found`);
       }
-      exec.host.db.remove(id);
+      exec.db.remove(id);
       const service = blobs(exec);
       tx.afterCommit.push(() => service.deleteBlob(id));
     };
@@ -58,6 +59,7 @@ export const STORAGE_JS_OPS: Record<string, JsOpHandler> = {
   "storage/storeBlob": (exec, args: { blob: Blob; options?: { sha256?: string } }) => {
     if (exec.tx !== null) throw new EngineError("NotInAction", "storage.store is only available in actions.");
     if (!(args.blob instanceof Blob)) throw new EngineError("InvalidArgument", "storage.store expects a Blob.");
+    refuseInComponent(exec, "storage.store");
     return blobs(exec).storeBlob(args.blob, args.blob.type || null, args.options?.sha256 ?? null);
   },
   "storage/getBlob": async (exec, args: StorageArgs) => {
@@ -67,6 +69,17 @@ export const STORAGE_JS_OPS: Record<string, JsOpHandler> = {
   },
 };
 
+/**
+ * A component's files would live in its own `_storage`, which the upload and
+ * serving paths do not know yet: storing is refused with a clear message
+ * (reading, getUrl and delete see the component's own, empty, `_storage`).
+ */
+function refuseInComponent(exec: Execution, op: string): void {
+  if (exec.component !== "") {
+    throw new EngineError("ComponentFeatureUnsupported", `${op} inside a component ("${exec.component}") is not supported by this engine yet.`);
+  }
+}
+
 function blobs(exec: Execution): BlobService {
   const service = exec.host.blobs;
   if (service === null) throw new EngineError("StorageUnavailable", "File storage is not configured for this engine.");
@@ -74,13 +87,13 @@ function blobs(exec: Execution): BlobService {
 }
 
 function storageId(exec: Execution, raw: unknown): string {
-  if (typeof raw !== "string" || exec.host.db.tableOfId(raw) !== STORAGE_TABLE) {
+  if (typeof raw !== "string" || exec.db.tableOfId(raw) !== STORAGE_TABLE) {
     throw new EngineError("InvalidStorageId", `Invalid storage id: ${JSON.stringify(raw)} is not an id of a stored file.`);
   }
   return raw;
 }
 
 async function readDoc<T>(exec: Execution, id: string, use: (doc: Record<string, unknown> | null) => T): Promise<T> {
-  if (exec.tx !== null) return use(exec.host.db.getValue(id, exec.tx.reads));
-  return exec.host.readFromAction((tx) => use(exec.host.db.getValue(id, tx.reads)));
+  if (exec.tx !== null) return use(exec.db.getValue(id, exec.tx.reads));
+  return exec.host.readFromAction((tx) => use(exec.db.getValue(id, tx.reads)));
 }

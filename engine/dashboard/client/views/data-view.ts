@@ -58,20 +58,32 @@ export const dataView: ViewFactory = (context, initial) => {
   const element = h("div", { class: "view data-view" }, tableList, pane, panelSlot);
 
   function renderTableList(): void {
+    // A component's tables are `<component path>/<table>`: listed under the component, by their own names.
     const link = (t: TableSummary) =>
       h(
         "a",
         { class: "table-link", href: `#/data/${encodeURIComponent(t.name)}`, "aria-current": t.name === table ? "page" : null },
-        h("span", { class: "table-name" }, t.name),
+        h("span", { class: "table-name" }, t.name.slice(t.name.lastIndexOf("/") + 1)),
         h("span", { class: "count" }, formatCount(t.documents)),
       );
-    const user = tables.filter((t) => !t.name.startsWith("_"));
-    const system = tables.filter((t) => t.name.startsWith("_"));
+    const componentOf = (name: string) => name.slice(0, Math.max(name.lastIndexOf("/"), 0));
+    const isSystem = (name: string) => name.charAt(name.lastIndexOf("/") + 1) === "_";
+    const app = tables.filter((t) => componentOf(t.name) === "");
+    const user = app.filter((t) => !isSystem(t.name));
+    const system = app.filter((t) => isSystem(t.name));
+    const components = [...new Set(tables.map((t) => componentOf(t.name)).filter((c) => c !== ""))].sort();
     setChildren(
       tableList,
       h("h2", { class: "list-heading" }, "Tables"),
       user.length === 0 ? h("p", { class: "muted small" }, "No tables yet.") : user.map(link),
       system.length > 0 ? [h("h2", { class: "list-heading" }, "System"), system.map(link)] : null,
+      components.map((component) => {
+        const own = tables.filter((t) => componentOf(t.name) === component);
+        return [
+          h("h2", { class: "list-heading", title: "A component's tables" }, `Component ${component}`),
+          [...own.filter((t) => !isSystem(t.name)), ...own.filter((t) => isSystem(t.name))].map(link),
+        ];
+      }),
     );
   }
 
@@ -91,7 +103,7 @@ export const dataView: ViewFactory = (context, initial) => {
       return;
     }
     if (table === null) {
-      const first = tables.find((t) => !t.name.startsWith("_")) ?? tables[0];
+      const first = tables.find((t) => !t.name.startsWith("_") && !t.name.includes("/")) ?? tables[0];
       if (first !== undefined) {
         context.navigate(`#/data/${encodeURIComponent(first.name)}`, true);
         return;

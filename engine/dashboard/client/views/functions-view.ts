@@ -173,7 +173,7 @@ export const functionsView: ViewFactory = (context, initial) => {
     runButton.disabled = true;
     setChildren(result, h("p", { class: "muted" }, "Running…"));
     try {
-      const outcome = await api.run(fn.path, parsed, identity);
+      const outcome = await api.run(fn.functionPath, parsed, identity, fn.component);
       if (current === fn) setChildren(result, renderOutcome(outcome, who));
     } catch (e) {
       if (current === fn) setChildren(result, h("div", { class: "result-head" }, h("span", { class: "badge error" }, "Refused"), h("span", null, errorText(e))));
