@@ -57,6 +57,11 @@ export function createCronRunner(deps: CronRunnerDeps): CronRunner {
     firing = firing.then(async () => {
       if (stopped) return;
       let next: number | null = null;
+      // No crons, nothing to commit: an empty transaction would still move the commit clock every minute.
+      if (Object.keys(deps.runtime().definition.crons ?? {}).length === 0) {
+        arm(null);
+        return;
+      }
       try {
         next = await deps.runtime().transact((tx) => {
           const due = fireDue(deps, deps.runtime().definition.crons ?? {});
