@@ -26,13 +26,7 @@ export function addComponents(app: AppDefinition, bundle: ComponentsBundle | nul
       const message = e instanceof Error ? e.message : String(e);
       throw new EngineError("ModuleLoadFailed", `Component "${instance.path}" (${definition.dir}) failed to load: ${message}`);
     }
-    if (loaded.crons !== null && Object.keys(loaded.crons).length > 0) {
-      throw new EngineError(
-        "ComponentFeatureUnsupported",
-        `Component "${instance.path}" defines crons (crons.ts), which this engine does not run inside components yet.`,
-      );
-    }
-    const scope: ComponentScope = { path: instance.path, functions: new Map(), schema: loaded.schema };
+    const scope: ComponentScope = { path: instance.path, functions: new Map(), schema: loaded.schema, crons: loaded.crons };
     for (const [path, fn] of loaded.functions) scope.functions.set(path, inStoreTerms(fn));
     app.components.set(instance.path, scope);
   }
