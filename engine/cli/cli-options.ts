@@ -39,3 +39,17 @@ export function portOption(raw: unknown, fallback: number, name: string): number
 export function dataDirOption(raw: unknown): string {
   return path.resolve(typeof raw === "string" ? raw : "data");
 }
+
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A size option: bytes, or a number with a unit (`500MB`, `1GiB`, `64KiB`). */
+export function sizeOption(raw: unknown, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(raw));
+  const unit = match === null ? undefined : SIZE_UNITS[match[2]!.toLowerCase()];
+  const bytes = match === null || unit === undefined ? NaN : Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new EngineError("BadArguments", `--${name} must be a size such as 1073741824, 500MB or 1GiB, got ${String(raw)}.`);
+  }
+  return bytes;
+}

@@ -1,8 +1,13 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
+import { request } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import path from "node:path";
 import { EngineError } from "../errors.js";
 import { exportSnapshot } from "../snapshot/snapshot-export.js";
-import { importSnapshot, type ImportMode } from "../snapshot/snapshot-import.js";
+import { importFile, type ImportMode } from "../snapshot/snapshot-import.js";
+import { checkTableOption, importFormatOf } from "../snapshot/table-file-reader.js";
 import { createDiskBlobStore } from "../storage/disk-blob-store.js";
 import { withOfflineStore } from "./offline-store.js";
 import { findRunningEngine } from "./running-engine.js";
@@ -15,7 +20,7 @@ import { dataDirOption, parseCommand } from "./cli-options.js";
  */
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, { path: { type: "string" }, "include-file-storage": { type: "boolean" } });
-  const file = requirePath(values.path, "export");
+  const file = requirePath(values.path, "export --path FILE.zip");
   const includeStorage = values["include-file-storage"] === true;
   const dataDir = dataDirOption(values.data);
   const running = findRunningEngine(dataDir);
@@ -25,7 +30,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
       headers: { Authorization: `Convex ${running.adminKey}` },
     });
     if (!response.ok) throw new EngineError("ExportFailed", `The engine answered ${response.status}: ${await response.text()}`);
-    writeFileSync(file, Buffer.from(await response.arrayBuffer()));
+    // Streamed to the file: an export with file storage can be larger than memory.
+    await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), createWriteStream(file));
   } else {
     await withOfflineStore(dataDir, (store) =>
       exportSnapshot({ store, blobs: createDiskBlobStore(path.join(dataDir, "storage")), includeStorage, file }),
@@ -36,59 +42,97 @@ export async function exportCommand(argv: string[]): Promise<number> {
 }
 
 /**
- * `import --path FILE.zip [--replace | --append]`: reads a snapshot ZIP
- * (ids and creation times kept) in one transaction. Without a flag, tables
- * that already hold documents make it fail.
+ * `import [--table NAME] [--format csv|jsonLines|jsonArray|zip] [--replace | --append] <path>`
+ * (or `--path FILE`), as `npx convex import`: a snapshot ZIP (ids and creation
+ * times kept), or one table from CSV, JSON Lines or a JSON array, the format
+ * taken from the extension unless given. Streamed into one transaction: it
+ * lands whole or not at all. Without a mode, tables that already hold
+ * documents make it fail. Goes through the running engine's admin API when one
+ * serves the data folder, else writes the folder directly.
  */
 export async function importCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, {
+  const { values, positionals } = parseCommand(argv, {
     path: { type: "string" },
+    table: { type: "string" },
+    format: { type: "string" },
     replace: { type: "boolean" },
     append: { type: "boolean" },
+    yes: { type: "boolean", short: "y" },
   });
-  const file = requirePath(values.path, "import");
+  if (positionals.length > 1) throw new EngineError("BadArguments", `import takes one file, got ${positionals.length}.`);
+  const file = requirePath(values.path ?? positionals[0], "import [--table NAME] FILE");
   if (values.replace === true && values.append === true) throw new EngineError("BadArguments", "Choose --replace or --append, not both.");
   const mode: ImportMode = values.replace === true ? "replace" : values.append === true ? "append" : "requireEmpty";
-  const zip = readFileSync(file);
+  const format = importFormatOf(file, typeof values.format === "string" ? values.format : null);
+  const table = typeof values.table === "string" ? values.table : null;
+  checkTableOption(format, table);
+  if (!existsSync(file)) throw new EngineError("BadArguments", `Error: Path ${file} does not exist.`);
   const dataDir = dataDirOption(values.data);
   const running = findRunningEngine(dataDir);
   let summary: { tables: { name: string; documents: number }[]; files: number };
   if (running !== null) {
-    const response = await fetch(`${running.cloudUrl}/api/admin/import?mode=${mode}`, {
-      method: "POST",
-      headers: { Authorization: `Convex ${running.adminKey}`, "Content-Type": "application/zip" },
-      body: zip,
-    });
-    const text = await response.text();
-    if (!response.ok) throw new EngineError("ImportFailed", `Import failed (${response.status}): ${text}`);
-    summary = JSON.parse(text);
+    const query = new URLSearchParams({ mode, format, ...(table === null ? {} : { table }) });
+    summary = JSON.parse(await postFile(`${running.cloudUrl}/api/admin/import?${query}`, running.adminKey, file));
   } else {
     summary = await withOfflineStore(dataDir, (store) =>
-      importSnapshot({
-        store,
-        blobs: createDiskBlobStore(path.join(dataDir, "storage")),
-        zip,
-        mode,
-        transact: async (fn) => {
-          store.begin();
-          try {
-            const result = fn();
-            store.commit();
-            return result;
-          } catch (e) {
-            store.rollback();
-            throw e;
-          }
+      importFile(
+        { file, format, table, mode },
+        {
+          store,
+          blobs: createDiskBlobStore(path.join(dataDir, "storage")),
+          now: () => Date.now(),
+          transact: async (fn) => {
+            store.begin();
+            try {
+              const result = await fn();
+              store.commit();
+              return result;
+            } catch (e) {
+              store.rollback();
+              throw e;
+            }
+          },
         },
-      }),
+      ),
     );
   }
   const documents = summary.tables.reduce((n, t) => n + t.documents, 0);
-  process.stdout.write(`imported ${documents} documents in ${summary.tables.length} tables and ${summary.files} files from ${file}\n`);
+  const into = table === null ? `in ${summary.tables.length} tables and ${summary.files} files` : `into table "${table}"`;
+  process.stdout.write(`imported ${documents} documents ${into} from ${file}\n`);
   return 0;
 }
 
-function requirePath(raw: unknown, command: string): string {
-  if (typeof raw !== "string" || raw === "") throw new EngineError("BadArguments", `${command} needs --path FILE.zip`);
+/** POSTs a file as a stream (never read into memory) with its length; resolves with the body of a 2xx answer. */
+function postFile(url: string, adminKey: string, file: string): Promise<string> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: "POST",
+        path: target.pathname + target.search,
+        headers: { Authorization: `Convex ${adminKey}`, "Content-Type": "application/octet-stream", "Content-Length": statSync(file).size },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on("data", (d: Buffer) => parts.push(d));
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(parts).toString("utf8");
+          if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) resolve(text);
+          else reject(new EngineError("ImportFailed", `Import failed (${res.statusCode}): ${text}`));
+        });
+      },
+    );
+    req.on("error", reject);
+    const body = createReadStream(file);
+    body.on("error", (e) => req.destroy(e));
+    body.pipe(req);
+  });
+}
+
+function requirePath(raw: unknown, usage: string): string {
+  if (typeof raw !== "string" || raw === "") throw new EngineError("BadArguments", `Which file? Usage: ${usage}`);
   return path.resolve(raw);
 }

@@ -7,7 +7,7 @@ import { createEngine, type Engine } from "../engine.js";
 import { EngineError } from "../errors.js";
 import type { CallRecord } from "../runtime/runtime.js";
 import { publishRunningEngine } from "./running-engine.js";
-import { dataDirOption, parseCommand, portOption } from "./cli-options.js";
+import { dataDirOption, parseCommand, portOption, sizeOption } from "./cli-options.js";
 
 /** `start`: serves a functions folder until SIGINT/SIGTERM. */
 export function startCommand(argv: string[]): Promise<number> {
@@ -28,6 +28,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     "env-file": { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "max-upload-size": { type: "string" },
     "allowed-host": { type: "string", multiple: true },
     "allow-remote-dev-token": { type: "boolean" },
   });
@@ -51,6 +52,7 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     sitePort: portOption(values["site-port"], 3211, "site-port"),
     env,
     dev,
+    storage: { maxUploadBytes: sizeOption(values["max-upload-size"], "max-upload-size") },
     allowedHosts: allowedHostsOption(values["allowed-host"]),
     remoteDevToken: values["allow-remote-dev-token"] === true,
     onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,

@@ -6,7 +6,7 @@ import { parseAuthorization } from "./auth-header.js";
 import type { IdentityResolver } from "./identity-resolver.js";
 import type { Route } from "./api-server.js";
 import { readBody } from "./request-body.js";
-import { sendError } from "./respond.js";
+import { refuseUnreadBody } from "./early-refusal.js";
 import { sendWebResponse, toWebRequest } from "./web-bridge.js";
 
 /** Convex's limit on an HTTP action's request body. */
@@ -38,7 +38,7 @@ export function httpActionRoute(deps: {
     try {
       body = await readBody(req, limit);
     } catch (e) {
-      sendError(res, e);
+      refuseUnreadBody(req, res, e);
       return true;
     }
     const caller = await callerOf(req, deps.identities);

@@ -51,8 +51,9 @@ const I64_MAX = 2n ** 63n - 1n;
 export function parseExportJsonLine(line: string, uniform: boolean): Record<string, Value> {
   let raw: unknown;
   try {
-    raw = parseLossless(line, null, (text: string) => {
-      if (uniform && /^-?\d+$/.test(text)) {
+    // Without `uniform` every number is a float64, which is what JSON.parse (far faster) reads.
+    raw = !uniform ? JSON.parse(line) : parseLossless(line, null, (text: string) => {
+      if (/^-?\d+$/.test(text)) {
         const n = BigInt(text);
         // An integer literal too large for int64 is read back as a float.
         return n >= I64_MIN && n <= I64_MAX ? n : Number(text);
@@ -83,6 +84,9 @@ function decodeSpecial(raw: unknown): Value {
     }
   }
   const out: Record<string, Value> = {};
-  for (const key of keys) out[key] = decodeSpecial((raw as Record<string, unknown>)[key]);
+  for (const key of keys) {
+    // A field named "__proto__" stays a field: plain assignment would set the object's prototype.
+    Object.defineProperty(out, key, { value: decodeSpecial((raw as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }

@@ -7,12 +7,15 @@ import { createUploadTokens } from "./upload-tokens.js";
 
 /** Settings of file storage. */
 export interface StorageOptions {
-  /** Largest file accepted (bytes); default 20 MiB. */
+  /** Largest file accepted (bytes); default 1 GiB. */
   maxUploadBytes?: number;
 }
 
-/** Default upload limit: 20 MiB. */
-const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+/**
+ * Default upload limit: 1 GiB. Uploads stream to disk (constant memory), so
+ * the limit guards the disk, not the heap; `start --max-upload-size` sets it.
+ */
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 /** Upload URLs are good for an hour, as Convex's. */
 const UPLOAD_TOKEN_TTL_MS = 60 * 60 * 1000;
 

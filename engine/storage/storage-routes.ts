@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EngineError } from "../errors.js";
 import type { Route } from "../http/api-server.js";
-import { sendError, sendJson } from "../http/respond.js";
+import { refuseUnreadBody } from "../http/early-refusal.js";
+import { sendJson } from "../http/respond.js";
 import { parseByteRange } from "./byte-range.js";
 import { sha256FromDigestHeader } from "./digest-header.js";
 import type { ServedFile, StorageService } from "./storage-service.js";
@@ -28,7 +29,7 @@ export function storageRoute(service: StorageService, onInternalError: (e: unkno
     } catch (e) {
       // Refusals are the client's business; anything else (a full disk) is ours to log.
       if (!(e instanceof EngineError)) onInternalError(e);
-      refuse(req, res, e);
+      refuseUnreadBody(req, res, e);
     }
     return true;
   };
@@ -43,7 +44,8 @@ async function upload(service: StorageService, req: IncomingMessage, res: Server
     contentType: type === undefined || type === "" ? null : type,
     contentLength: length === undefined ? null : Number(length),
     expectedSha256: sha256FromDigestHeader(req.headers.digest),
-    body: req,
+    // Not destroyed when the upload is refused midway, so the client still gets its 413.
+    body: req.iterator({ destroyOnReturn: false }),
   });
   sendJson(res, 200, { storageId });
 }
@@ -113,25 +115,3 @@ function decodeSegment(raw: string): string {
     return "";
   }
 }
-
-/**
- * Answers a refused request. An upload refused before its body was read
- * still has bytes on the wire: they are read and dropped (up to a bound) so
- * the client gets the answer instead of a reset, then the connection closes.
- */
-function refuse(req: IncomingMessage, res: ServerResponse, e: unknown): void {
-  if (!req.complete && !res.headersSent) {
-    res.setHeader("Connection", "close");
-    let discarded = 0;
-    req.on("data", (chunk: Buffer) => {
-      discarded += chunk.length;
-      if (discarded > DISCARD_LIMIT) req.destroy();
-    });
-    req.on("error", () => {});
-    req.resume();
-  }
-  sendError(res, e);
-}
-
-/** Bytes of a refused upload read and dropped before the connection is cut. */
-const DISCARD_LIMIT = 64 << 20;

@@ -50,6 +50,7 @@ export function createSqliteStore(options: StoreOptions): Store {
 
   let lastTs = BigInt(sql.getState("last_ts") ?? "0");
   let lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
+  let creationTimeAtBegin = lastCreationTime;
   let schemaText = sql.getState("schema");
   let schema: SchemaJson | null = schemaText === null ? null : parseSchemaJson(schemaText);
   validation.setSchema(schema);
@@ -200,6 +201,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       sql.begin.run();
       open = true;
       catalogVersionAtBegin = catalog.version();
+      creationTimeAtBegin = lastCreationTime;
       log.clear();
     },
     commit(): CommitResult {
@@ -226,6 +228,8 @@ export function createSqliteStore(options: StoreOptions): Store {
       if (db.inTransaction) sql.rollback.run();
       endTransaction();
       afterRollback(catalogVersionAtBegin);
+      // An abandoned import must not leave its creation times as the floor for later inserts.
+      lastCreationTime = creationTimeAtBegin;
     },
     savepoint() {
       requireTransaction("savepoint()");
@@ -303,11 +307,15 @@ export function createSqliteStore(options: StoreOptions): Store {
     },
     insertWithId(table, doc) {
       requireTransaction("insertWithId()");
-      const { _id: id, _creationTime: creationTime, ...fields } = doc;
+      const { _id: givenId, _creationTime: givenCreationTime, ...fields } = doc;
       const tableNumber = catalog.tableNumber(table);
-      if (typeof id !== "string" || tryDecodeDocumentId(id)?.tableNumber !== tableNumber || tableNumber === null) {
+      if (tableNumber === null) throw new EngineError("TableNotFound", `Table "${table}" does not exist.`);
+      const wallClock = now();
+      const id = givenId === undefined ? encodeDocumentId(tableNumber, newInternalId(randomBytes, wallClock)) : givenId;
+      if (typeof id !== "string" || tryDecodeDocumentId(id)?.tableNumber !== tableNumber) {
         throw new EngineError("InvalidId", `Document id ${JSON.stringify(id)} is not an id of table "${table}".`);
       }
+      const creationTime = givenCreationTime === undefined ? nextCreationTime(wallClock, lastCreationTime) : givenCreationTime;
       if (typeof creationTime !== "number" || !Number.isFinite(creationTime)) {
         throw new EngineError("InvalidDocument", `Document ${id} has no valid _creationTime.`);
       }
@@ -321,6 +329,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       const seq = Number(sql.insertDocument.run(id, tableNumber, text).lastInsertRowid);
       writeDocument(id, table, seq, null, full, null, text);
       lastCreationTime = Math.max(lastCreationTime, creationTime);
+      return id;
     },
     replace(id, fields) {
       const old = loadForWrite(id);

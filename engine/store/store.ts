@@ -103,12 +103,13 @@ export interface Store {
    */
   ensureTable(table: string, tableNumber: number): void;
   /**
-   * Inserts a document that already has its `_id` and `_creationTime` (an
-   * import). The id must be a valid id of `table`'s number and unused; the
-   * document is validated like `insert`. Later inserts still get strictly
-   * larger creation times. Requires an open transaction.
+   * Inserts a document of an import, keeping its `_id` and `_creationTime`
+   * when it has them and generating those it lacks; returns the id. A given id
+   * must be a valid, unused id of `table`'s number; the table must exist. The
+   * document is validated like `insert`. Later inserts still get strictly larger
+   * creation times. Requires an open transaction.
    */
-  insertWithId(table: string, doc: Record<string, Value>): void;
+  insertWithId(table: string, doc: Record<string, Value>): string;
   /** Deletes a document and returns its last text; throws `DocumentNotFound` if missing. */
   delete(id: string): string;
   /**

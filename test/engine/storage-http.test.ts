@@ -236,6 +236,39 @@ describe("file storage over HTTP", () => {
     await expectNothingWritten(rowsBefore, blobsBefore);
   });
 
+  test("a chunked upload that keeps sending past the limit gets its 413, not a reset, and leaves nothing", async () => {
+    const url = new URL(await uploadUrl());
+    const [rowsBefore, blobsBefore] = [await rows(), filesIn(dirs.blobs)];
+    // 96 MiB chunked against a 64 KiB limit, written in full as node:http and curl do.
+    const outcome = await new Promise<{ status: number; body: string; error: string | null }>((resolve) => {
+      let answer: { status: number; body: string } | null = null;
+      let written = false;
+      const settle = (error: string | null) => {
+        if (error !== null) resolve({ status: answer?.status ?? 0, body: answer?.body ?? "", error });
+        else if (answer !== null && written) resolve({ ...answer, error: null });
+      };
+      const req = request({ host: url.hostname, port: url.port, method: "POST", path: url.pathname + url.search }, (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => {
+          answer = { status: res.statusCode ?? 0, body };
+          settle(null);
+        });
+      });
+      req.on("error", (e) => settle((e as NodeJS.ErrnoException).code ?? e.message));
+      const chunk = bytes(1024 * 1024, 3);
+      for (let i = 0; i < 96; i++) req.write(chunk);
+      req.end(() => {
+        written = true;
+        settle(null);
+      });
+    });
+    expect(outcome.error).toBeNull();
+    expect(outcome.status).toBe(413);
+    expect(JSON.parse(outcome.body)).toMatchObject({ code: "PayloadTooLarge" });
+    await expectNothingWritten(rowsBefore, blobsBefore);
+  });
+
   test("storage.delete removes the row in the mutation and the file after commit; a failed mutation keeps both", async () => {
     const body = bytes(500, 5);
     const storageId = await upload(body, "image/gif");
