@@ -58,6 +58,11 @@ export function createCronRunner(deps: CronRunnerDeps): CronRunner {
       if (stopped) return;
       let next: number | null = null;
       try {
+        // Without crons there is nothing to store: no empty commit every minute (it would move the commit clock).
+        if (Object.keys(deps.runtime().definition.crons ?? {}).length === 0) {
+          arm(null);
+          return;
+        }
         next = await deps.runtime().transact((tx) => {
           // The app's crons and each component's: a component's jobs go to its own scheduler.
           let earliest: number | null = null;

@@ -31,6 +31,8 @@ export interface Store {
   resolveIndex(name: string): IndexInfo | null;
   /** The indexes of an existing table: the two built-ins first, then schema indexes by name. */
   listIndexes(table: string): IndexInfo[];
+  /** The search or vector index `"<table>.<index>"` the schema declared (staged or not), or null. */
+  searchIndex(name: string): SearchIndexInfo | null;
   /** The schema last applied, or null when none is. */
   schema(): SchemaJson | null;
   /**
@@ -62,6 +64,23 @@ export interface Store {
    * read). Throws `EngineError("TransactionOpen")` while any transaction is open.
    */
   beginRead(): void;
+  /**
+   * Opens a read transaction at once and returns the commit ts of the snapshot it sees
+   * (which `lastCommitTs()` then reports). A reader on its own connection (query workers)
+   * reloads its catalog here when another connection changed tables or indexes.
+   */
+  beginSnapshot(): bigint;
+  /**
+   * Drops these ids (all, for null) from the document cache: a reader connection calls it
+   * with the ids other connections committed, since it cannot see their writes itself.
+   */
+  forgetCachedDocuments(ids: readonly string[] | null): void;
+  /**
+   * Another connection to the same file committed `ts` (after `previousTs`), writing
+   * `ids`: `lastCommitTs()` moves to it and those documents leave the cache. The
+   * connection's other state (catalog, schema, clocks) catches up at its next `begin()`.
+   */
+  observeCommit(ts: bigint, previousTs: bigint, ids: readonly string[]): void;
   /** Ends the read transaction (no-op without one). */
   endRead(): void;
   /** Marks a point inside the open transaction to return to (nested mutations). */
@@ -120,6 +139,17 @@ export interface Store {
   scan(index: string, range: KeyRange, order: ScanOrder, limit: number): IndexRow[];
   /** The number of documents in a table (0 when it does not exist). */
   count(table: string): number;
+  /**
+   * The best matches of a built text index, best first, at most `TEXT_SEARCH_MAX_CANDIDATES`:
+   * documents with any of the terms in the search field and every filter value, ranked by
+   * BM25, ties newest first. Sees the open transaction's own writes.
+   */
+  textSearch(index: string, query: TextSearchQuery): TextSearchCandidate[];
+  /**
+   * The `limit` documents of a built vector index most similar (cosine) to `query.vector`,
+   * best first, among those matching any filter value (all of them when there is none).
+   */
+  vectorSearch(index: string, query: VectorSearchQuery): VectorMatch[];
 
   // ---- engine state ------------------------------------------------------------------
 
@@ -154,6 +184,63 @@ export interface IndexInfo {
   table: string;
   /** Key fields in order, including the implicit trailing `_creationTime` and `_id`. */
   fields: readonly string[];
+}
+
+/** How many candidates a text search produces at most (Convex's `MAX_CANDIDATE_REVISIONS`). */
+export const TEXT_SEARCH_MAX_CANDIDATES = 1024;
+
+/** A search or vector index as declared by the schema. */
+export type SearchIndexInfo =
+  | {
+      kind: "text";
+      /** `"<table>.<index>"`. */
+      name: string;
+      table: string;
+      searchField: string;
+      filterFields: string[];
+      /** Declared staged: kept in the catalog, not built, not queryable. */
+      staged: boolean;
+    }
+  | {
+      kind: "vector";
+      name: string;
+      table: string;
+      vectorField: string;
+      dimensions: number;
+      filterFields: string[];
+      staged: boolean;
+    };
+
+/** An equality on a filter field of a search or vector index; `undefined` = field missing. */
+export interface FilterCondition {
+  field: string;
+  value: Value | undefined;
+}
+
+/** A compiled text query: the terms (the last one a prefix) and the filter equalities. */
+export interface TextSearchQuery {
+  terms: { token: string; prefix: boolean }[];
+  filters: FilterCondition[];
+}
+
+/** One text search match. `score` is the relevance, higher is better; it is never shown to user code. */
+export interface TextSearchCandidate {
+  id: string;
+  creationTime: number;
+  score: number;
+}
+
+/** A vector query; `filters` are alternatives (a document matching any one qualifies). */
+export interface VectorSearchQuery {
+  vector: readonly number[];
+  limit: number;
+  filters: FilterCondition[];
+}
+
+/** One vector search result: cosine similarity in -1..1. */
+export interface VectorMatch {
+  id: string;
+  score: number;
 }
 
 /** A byte interval of index keys: `lo` included, `hi` excluded, null `hi` = no upper limit. */
@@ -197,6 +284,8 @@ export interface CommitResult {
   ts: bigint;
   /** The write set, one entry per written document. */
   writes: DocumentWrite[];
+  /** The commit ts before this one (readers use it to tell whether they missed a commit). */
+  previousTs: bigint;
 }
 
 /** A stored mutation result. */
@@ -235,4 +324,9 @@ export interface StoreOptions {
    * The cache assumes no other process writes the file while the store is open.
    */
   documentCacheSize?: number;
+  /**
+   * Opens an existing file read-only (a query worker's snapshot reader): writes fail, no
+   * WAL checkpoints, and `beginSnapshot()` keeps catalog and ts in step with the writer.
+   */
+  readOnly?: boolean;
 }
