@@ -59,14 +59,15 @@ export function createCronRunner(deps: CronRunnerDeps): CronRunner {
       let next: number | null = null;
       try {
         // Without crons there is nothing to store: no empty commit every minute (it would move the commit clock).
-        if (Object.keys(deps.runtime().definition.crons ?? {}).length === 0) {
+        const scopes = [...deps.runtime().definition.components.values()];
+        if (scopes.every((scope) => Object.keys(scope.crons ?? {}).length === 0)) {
           arm(null);
           return;
         }
         next = await deps.runtime().transact((tx) => {
           // The app's crons and each component's: a component's jobs go to its own scheduler.
           let earliest: number | null = null;
-          for (const scope of deps.runtime().definition.components.values()) {
+          for (const scope of scopes) {
             const due = fireDue(deps, scope.path, scope.crons ?? {});
             if (due.inserted > 0) tx.touchedScheduler = true;
             if (due.next !== null && (earliest === null || due.next < earliest)) earliest = due.next;
