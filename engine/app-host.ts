@@ -17,7 +17,7 @@ import type { VerifyToken } from "./http/identity-resolver.js";
 import type { Store, SynchronousMode } from "./store/store.js";
 import { DeploymentEnv } from "./deployment-env.js";
 import { systemSchemaTables } from "./system-tables.js";
-import { addComponents } from "./components/component-instances.js";
+import { addComponents, componentEnvs } from "./components/component-instances.js";
 import { physicalSchema } from "./components/physical-schema.js";
 
 /** Hooks an AppHost reports through. */
@@ -139,6 +139,13 @@ export class AppHost {
 
   /** Sets or removes a deployment env var and re-evaluates the app (auth.config.ts reads env at load). */
   async setEnv(name: string, value: string | null): Promise<void> {
+    if (this.bundle !== null) {
+      // A value a component's env binding refuses is not stored: the next start would fail on it.
+      const next: Record<string, string> = { ...this.env.functionEnv() };
+      if (value === null) delete next[name];
+      else next[name] = value;
+      componentEnvs(this.bundle.components, next);
+    }
     await this.runtime.lock.run(async () => this.env.set(name, value));
     if (this.bundle !== null) {
       const env = this.env.functionEnv();
