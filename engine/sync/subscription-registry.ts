@@ -2,6 +2,7 @@ import type { JSONValue } from "convex/values";
 import type { ReadInterval, ReadSet } from "../query/read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/store.js";
+import { tableNumberOfId } from "../values/document-id.js";
 import { compareKeys } from "../values/index-key-codec.js";
 import type { EncodedResult } from "./server-message.js";
 
@@ -87,6 +88,10 @@ export class SubscriptionRegistry<W> {
   /** Marks every subscription whose read set a commit's writes fall into. */
   invalidate(writes: readonly DocumentWrite[]): void {
     for (const write of writes) {
+      if (write.wholeTable !== undefined) {
+        this.invalidateTable(write.table, write.wholeTable.tableNumber);
+        continue;
+      }
       const readers = this.byId.get(write.id);
       if (readers !== undefined) for (const sub of readers) this.markDirty(sub);
       for (const change of write.keys) {
@@ -101,6 +106,13 @@ export class SubscriptionRegistry<W> {
         }
       }
     }
+  }
+
+  /** Marks every subscription that scanned an index of `table` or fetched one of its ids (a table written wholesale). */
+  private invalidateTable(table: string, tableNumber: number): void {
+    const prefix = `${table}.`;
+    for (const [index, subs] of this.byIndex) if (index.startsWith(prefix)) for (const sub of subs) this.markDirty(sub);
+    for (const [id, subs] of this.byId) if (tableNumberOfId(id) === tableNumber) for (const sub of subs) this.markDirty(sub);
   }
 
   /** Marks every subscription stale (new code was loaded). */
