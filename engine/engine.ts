@@ -5,6 +5,8 @@ import { lockDataFolder, prepareDataFolder } from "./data-folder.js";
 import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
 import { dashboardRoute } from "./dashboard/dashboard-route.js";
 import { adminApiRoute } from "./http/admin-api.js";
+import { createAdminEvents } from "./http/admin-events.js";
+import { createCallLog } from "./http/call-log.js";
 import { snapshotRoutes } from "./http/snapshot-routes.js";
 import { createDiskBlobStore } from "./storage/disk-blob-store.js";
 import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } from "./http/api-server.js";
@@ -114,7 +116,8 @@ export interface Engine {
 const ADMIN_KEY_META = "admin_key";
 /** Function calls' JSON bodies: as large as the JSON of Convex's largest arguments. */
 const JSON_BODY_LIMIT = MAX_REQUEST_JSON_BYTES;
-const RECENT_CALLS = 200;
+/** Calls the dashboard's Logs keep (a ring buffer; each record holds its log lines). */
+const RECENT_CALLS = 1000;
 
 /** Starts an engine: opens the data folder, loads the functions, listens on both ports. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
@@ -145,7 +148,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       adminKey = `local|${randomBytes(32).toString("hex")}`;
       store.setMeta(ADMIN_KEY_META, adminKey);
     }
-    const recentCalls: CallRecord[] = [];
+    const calls = createCallLog(RECENT_CALLS);
+    const adminEvents = createAdminEvents({ calls, latestTs: () => store.lastCommitTs() });
     let appHost: AppHost | null = null;
     const identities = createIdentityResolver({
       verify: () => appHost!.verifyToken,
@@ -179,8 +183,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       devIssuer,
       logger,
       onCall: (record) => {
-        recentCalls.push(record);
-        if (recentCalls.length > RECENT_CALLS) recentCalls.shift();
+        calls.add(record);
         options.onCall?.(record);
       },
       onFunctionLog: options.onFunctionLog,
@@ -188,11 +191,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       onActivate: () => {
         identities.clear();
         sync?.invalidateAll();
+        adminEvents.onActivate();
       },
       blobs: storage,
       now: () => clock.now(),
       onSchedulerChange: () => scheduler.wake(),
-      onCommit: (commit) => sync?.onCommit(commit),
+      onCommit: (commit) => {
+        sync?.onCommit(commit);
+        adminEvents.onCommit(commit);
+      },
       queryCache: options.queryCache,
       clientErrors: {
         redact: options.dev !== true,
@@ -259,7 +266,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         identities,
         listEnv: () => appHost!.env.list(),
         setEnv: (name, value) => appHost!.setEnv(name, value),
-        recentCalls: () => [...recentCalls],
+        calls,
+        events: adminEvents,
         mintToken: (request) => mintDevToken(request.claims, request.ttlSeconds),
         drainScheduler: (drainOptions) => scheduler.drain(drainOptions),
         authIssuers: () => {
@@ -297,6 +305,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return definition;
       },
       async close() {
+        adminEvents.close();
         await scheduler.stop();
         await sync!.close();
         await Promise.all([api.close(), site.close()]);

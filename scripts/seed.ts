@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const runTag = randomBytes(3).toString("hex");
 
   // 1. Users, as Clerk would create them.
-  const users: { clerkId: string; id: Id<"users">; client: ConvexHttpClient }[] = [];
+  const users: { clerkId: string; id: Id<"users">; username: string; client: ConvexHttpClient }[] = [];
   for (let i = 0; i < USERS; i++) {
     const first = pick(FIRST_NAMES);
     const last = pick(LAST_NAMES);
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     });
     const me = await client.query(api.users.getCurrentUser, {});
     if (me === null) throw new Error(`the webhook did not create ${clerkId}`);
-    users.push({ clerkId, id: me._id, client });
+    users.push({ clerkId, id: me._id, username: me.username, client });
     progress.tick(`user @${me.username}`);
   }
 
@@ -131,6 +131,15 @@ async function main(): Promise<void> {
   }
   progress.done();
   console.log(`Seeded ${USERS} users and ${POSTS} photos. Browse them: ${engine.cloudUrl}/dashboard (admin key: ${engine.adminKey})`);
+  // The most active demo user is the most interesting to sign in as.
+  const me = users[0]!;
+  console.log(
+    [
+      `Sign in as @${me.username}, subject ${me.clerkId}:`,
+      `  npm run engine -- token --subject ${me.clerkId}     # a one-hour token for client.setAuth / Authorization: Bearer`,
+      `  or in React: the useDevAuth hook of the README ("Sign in from React") with that subject.`,
+    ].join("\n"),
+  );
 }
 
 function runningEngine(dataDir: string): { cloudUrl: string; siteUrl: string; adminKey: string } {

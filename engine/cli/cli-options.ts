@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import path from "node:path";
 import { EngineError } from "../errors.js";
@@ -38,6 +39,24 @@ export function portOption(raw: unknown, fallback: number, name: string): number
 /** The data folder option, resolved. */
 export function dataDirOption(raw: unknown): string {
   return path.resolve(typeof raw === "string" ? raw : "data");
+}
+
+/**
+ * The functions folder option, resolved and checked: it must exist, and a
+ * project folder passed by mistake (one holding `convex/`) gets a pointer to it.
+ */
+export function functionsDirOption(raw: unknown): string {
+  const given = typeof raw === "string" ? raw : "convex";
+  const dir = path.resolve(given);
+  const flag = typeof raw === "string" ? `--functions ${given}` : "the default --functions convex";
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new EngineError("NoFunctionsFolder", `No functions folder at ${dir} (${flag}). Point --functions at the folder that holds your Convex functions and schema.ts.`);
+  }
+  const nested = path.join(dir, "convex");
+  if (!existsSync(path.join(dir, "schema.ts")) && existsSync(nested) && statSync(nested).isDirectory()) {
+    throw new EngineError("NoFunctionsFolder", `${dir} looks like a project folder, not its functions folder. Did you mean --functions ${path.relative(process.cwd(), nested) || nested}?`);
+  }
+  return dir;
 }
 
 const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };

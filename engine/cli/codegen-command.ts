@@ -1,11 +1,11 @@
 import path from "node:path";
 import { writeGeneratedCode } from "../codegen/generate-code.js";
-import { parseCommand } from "./cli-options.js";
+import { functionsDirOption, parseCommand } from "./cli-options.js";
 
 /** `codegen`: writes `<functions>/_generated/` as `npx convex codegen` would. */
 export async function codegenCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, {});
-  const appDir = path.resolve(typeof values.functions === "string" ? values.functions : "convex");
+  const appDir = functionsDirOption(values.functions);
   const written = await writeGeneratedCode(appDir);
   process.stdout.write(
     written.length === 0

@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { isDataFolderLocked } from "../data-folder.js";
 import { DeploymentEnv } from "../deployment-env.js";
 import { EngineError } from "../errors.js";
 import { withOfflineStore } from "./offline-store.js";
@@ -16,12 +19,21 @@ export async function envCommand(argv: string[]): Promise<number> {
   const change = parseChange(action, name, value, positionals.length);
   const running = findRunningEngine(dataDir);
   let env: Record<string, string>;
+  // Only `set` may start a data folder (before the first start); a mistyped --data must not create one.
+  if (running === null && change?.value == null && !existsSync(path.join(dataDir, "db.sqlite3")) && !isDataFolderLocked(dataDir)) {
+    throw new EngineError("NoDataFolder", `No engine data at ${dataDir} (--data): it has no db.sqlite3, so no env vars are set there.`);
+  }
+  const unknown = (names: Record<string, string>) =>
+    new EngineError("UnknownEnvVar", `No env var named ${change!.name} is set in ${dataDir}${nameHint(change!.name, names)}. \`env list\` shows the names.`);
   if (running !== null) {
+    const current = ((await adminRequest(running, "GET", "env")) as { env: Record<string, string> }).env;
+    if (change?.value === null && !(change.name in current)) throw unknown(current);
     if (change !== null) await adminRequest(running, "POST", "env", change);
     env = ((await adminRequest(running, "GET", "env")) as { env: Record<string, string> }).env;
   } else {
     env = await withOfflineStore(dataDir, (store) => {
       const deploymentEnv = new DeploymentEnv(store, { name: "local", cloudUrl: "", siteUrl: "" });
+      if (change?.value === null && !(change.name in deploymentEnv.list())) throw unknown(deploymentEnv.list());
       if (change !== null) deploymentEnv.set(change.name, change.value);
       return deploymentEnv.list();
     });
@@ -32,6 +44,12 @@ export async function envCommand(argv: string[]): Promise<number> {
     process.stdout.write(change.value === null ? `removed ${change.name}\n` : `set ${change.name}\n`);
   }
   return 0;
+}
+
+/** `(did you mean GREETING?)` when a set name differs only in case. */
+function nameHint(name: string, names: Record<string, string>): string {
+  const close = Object.keys(names).find((n) => n.toLowerCase() === name.toLowerCase());
+  return close === undefined ? "" : ` (did you mean ${close}?)`;
 }
 
 function parseChange(action: string | undefined, name: string | undefined, value: string | undefined, count: number) {

@@ -23,8 +23,10 @@ Commands:
               --dev             dev mode: clients see function error messages; POST
                                 /api/dev/token mints tokens (admin key, loopback only)
               --allow-remote-dev-token  keep /api/dev/token on when --host is not loopback
-  dev       start --dev, plus watch: codegen, rebuild and push on every change, function logs
-              (same options as start; --typecheck disable skips the type check)
+  dev       start --dev, plus watch: codegen, rebuild, type-check and push on every change, function logs
+              (same options as start)
+              --typecheck MODE  enable | try | disable (default try): a type error is never pushed;
+                                try pushes unchecked when there is nothing to check with
   env       Deployment env vars: env list | env set NAME VALUE | env remove NAME   [--data DIR]
   dashboard Print the running engine's dashboard URL and admin key [--data DIR]
   codegen   Write <functions>/_generated/ (api, server, dataModel) [--functions DIR]

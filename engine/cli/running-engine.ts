@@ -51,6 +51,21 @@ export async function adminRequest(info: RunningEngineInfo, method: string, rout
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  if (!response.ok) throw new EngineError("AdminRequestFailed", `The engine answered ${response.status}: ${text}`);
+  if (!response.ok) throw refusal("AdminRequestFailed", response.status, text);
   return JSON.parse(text);
+}
+
+/**
+ * An error answer of the engine as readable text: its `message` (the engine
+ * answers `{code, message}`), not the raw JSON, with the code when it helps.
+ */
+export function refusal(code: string, status: number, body: string): EngineError {
+  let message = body.trim();
+  try {
+    const parsed = JSON.parse(body) as { code?: unknown; message?: unknown };
+    if (typeof parsed.message === "string") message = parsed.message;
+  } catch {
+    // Not JSON (a proxy's page): shown as it came.
+  }
+  return new EngineError(code, message === "" ? `The engine answered HTTP ${status}.` : message);
 }

@@ -4,13 +4,14 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import path from "node:path";
-import { EngineError } from "../errors.js";
+import { EngineError, isEngineError } from "../errors.js";
+import { isDataFolderLocked } from "../data-folder.js";
 import { exportSnapshot } from "../snapshot/snapshot-export.js";
 import { importFile, type ImportMode } from "../snapshot/snapshot-import.js";
 import { checkTableOption, importFormatOf } from "../snapshot/table-file-reader.js";
 import { createDiskBlobStore } from "../storage/disk-blob-store.js";
 import { withOfflineStore } from "./offline-store.js";
-import { findRunningEngine } from "./running-engine.js";
+import { findRunningEngine, refusal } from "./running-engine.js";
 import { dataDirOption, parseCommand } from "./cli-options.js";
 
 /**
@@ -19,17 +20,17 @@ import { dataDirOption, parseCommand } from "./cli-options.js";
  * data folder, else straight from it.
  */
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, { path: { type: "string" }, "include-file-storage": { type: "boolean" } });
-  const file = requirePath(values.path, "export --path FILE.zip");
+  const { values } = parseCommand(argv, { path: { type: "string" }, "include-file-storage": { type: "boolean" }, force: { type: "boolean" } });
+  const file = exportTarget(requirePath(values.path, "export --path FILE.zip"), values.force === true);
   const includeStorage = values["include-file-storage"] === true;
-  const dataDir = dataDirOption(values.data);
+  const dataDir = existingDataDir(values.data);
   const running = findRunningEngine(dataDir);
   if (running !== null) {
     const response = await fetch(`${running.cloudUrl}/api/admin/export?includeStorage=${includeStorage}`, {
       method: "POST",
       headers: { Authorization: `Convex ${running.adminKey}` },
     });
-    if (!response.ok) throw new EngineError("ExportFailed", `The engine answered ${response.status}: ${await response.text()}`);
+    if (!response.ok) throw refusal("ExportFailed", response.status, await response.text());
     // Streamed to the file: an export with file storage can be larger than memory.
     await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), createWriteStream(file));
   } else {
@@ -66,13 +67,15 @@ export async function importCommand(argv: string[]): Promise<number> {
   const format = importFormatOf(file, typeof values.format === "string" ? values.format : null);
   const table = typeof values.table === "string" ? values.table : null;
   checkTableOption(format, table);
-  if (!existsSync(file)) throw new EngineError("BadArguments", `Error: Path ${file} does not exist.`);
+  if (!existsSync(file)) throw new EngineError("BadArguments", `No file at ${file} (--path): give the snapshot ZIP that \`export\` or \`npx convex export\` wrote, or a table's CSV / JSON Lines / JSON array file.`);
   const dataDir = dataDirOption(values.data);
   const running = findRunningEngine(dataDir);
   let summary: { tables: { name: string; documents: number }[]; files: number };
   if (running !== null) {
     const query = new URLSearchParams({ mode, format, ...(table === null ? {} : { table }) });
-    summary = JSON.parse(await postFile(`${running.cloudUrl}/api/admin/import?${query}`, running.adminKey, file));
+    summary = JSON.parse(await postFile(`${running.cloudUrl}/api/admin/import?${query}`, running.adminKey, file).catch((e: unknown) => {
+      throw importFailed(e);
+    }));
   } else {
     summary = await withOfflineStore(dataDir, (store) =>
       importFile(
@@ -93,13 +96,45 @@ export async function importCommand(argv: string[]): Promise<number> {
             }
           },
         },
-      ),
+      ).catch((e: unknown) => {
+        throw importFailed(e);
+      }),
     );
   }
   const documents = summary.tables.reduce((n, t) => n + t.documents, 0);
   const into = table === null ? `in ${summary.tables.length} tables and ${summary.files} files` : `into table "${table}"`;
   process.stdout.write(`imported ${documents} documents ${into} from ${file}\n`);
   return 0;
+}
+
+/** An import's failure as one readable line; the import runs in one transaction, so nothing was written. */
+function importFailed(e: unknown): EngineError {
+  const message = e instanceof Error ? e.message : String(e);
+  return new EngineError(isEngineError(e) ? e.code : "ImportFailed", `Import failed, nothing was imported: ${message}`);
+}
+
+/**
+ * Where `export` writes: a folder gets `snapshot_<time>.zip` inside it (as
+ * `npx convex export` does); an existing file is replaced only with `--force`.
+ */
+function exportTarget(target: string, force: boolean): string {
+  if (existsSync(target) && statSync(target).isDirectory()) {
+    return path.join(target, `snapshot_${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}.zip`);
+  }
+  if (existsSync(target) && !force) {
+    throw new EngineError("BadArguments", `${target} already exists. Add --force to overwrite it, or choose another --path.`);
+  }
+  return target;
+}
+
+/** The data folder of a command that only reads it: a mistyped --data must not create an empty deployment. */
+function existingDataDir(raw: unknown): string {
+  const dataDir = dataDirOption(raw);
+  // A folder another process holds is reported as in use further on, not as empty.
+  if (!existsSync(path.join(dataDir, "db.sqlite3")) && !isDataFolderLocked(dataDir)) {
+    throw new EngineError("NoDataFolder", `No engine data at ${dataDir} (--data): it has no db.sqlite3. Start the engine there first, or pass the folder \`start\` used.`);
+  }
+  return dataDir;
 }
 
 /** POSTs a file as a stream (never read into memory) with its length; resolves with the body of a 2xx answer. */
@@ -121,7 +156,7 @@ function postFile(url: string, adminKey: string, file: string): Promise<string> 
         res.on("end", () => {
           const text = Buffer.concat(parts).toString("utf8");
           if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) resolve(text);
-          else reject(new EngineError("ImportFailed", `Import failed (${res.statusCode}): ${text}`));
+          else reject(refusal("ImportFailed", res.statusCode ?? 0, text));
         });
       },
     );

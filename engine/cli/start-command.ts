@@ -1,13 +1,13 @@
-import { readFileSync, statSync } from "node:fs";
-import path from "node:path";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { writeGeneratedCode } from "../codegen/generate-code.js";
 import { startDevSession, type DevSession } from "../dev/dev-session.js";
-import { createEngine, type Engine } from "../engine.js";
+import { TYPECHECK_MODES, type TypecheckMode } from "../dev/typecheck.js";
+import { createEngine, type Engine, type EngineOptions } from "../engine.js";
 import { EngineError } from "../errors.js";
+import type { AppBundle } from "../runtime/app-bundler.js";
 import type { CallRecord } from "../runtime/runtime.js";
 import { publishRunningEngine } from "./running-engine.js";
-import { dataDirOption, parseCommand, portOption, sizeOption } from "./cli-options.js";
+import { dataDirOption, functionsDirOption, parseCommand, portOption, sizeOption } from "./cli-options.js";
 
 /** `start`: serves a functions folder until SIGINT/SIGTERM. */
 export function startCommand(argv: string[]): Promise<number> {
@@ -16,7 +16,8 @@ export function startCommand(argv: string[]): Promise<number> {
 
 /**
  * `dev`: `start --dev`, plus what `npx convex dev` does: codegen, watching the
- * folder and pushing every change, function logs streamed to the terminal.
+ * folder and pushing every change that builds and type-checks, function logs
+ * streamed to the terminal.
  */
 export function devCommand(argv: string[]): Promise<number> {
   return serve(argv, true);
@@ -32,8 +33,12 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     "allowed-host": { type: "string", multiple: true },
     "allow-remote-dev-token": { type: "boolean" },
   });
+  const typecheck = typecheckOption(values.typecheck, watch);
+  const appDir = functionsDirOption(values.functions);
   const dataDir = dataDirOption(values.data);
-  const appDir = path.resolve(typeof values.functions === "string" ? values.functions : "convex");
+  const port = portOption(values.port, 3210, "port");
+  const sitePort = portOption(values["site-port"], 3211, "site-port");
+  const maxUploadBytes = sizeOption(values["max-upload-size"], "max-upload-size");
   const dev = watch || values.dev === true;
   // Files first, so --env NAME=VALUE on the command line wins.
   const env: Record<string, string> = envFiles((values["env-file"] as string[] | undefined) ?? []);
@@ -42,52 +47,116 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     if (eq <= 0) throw new EngineError("BadArguments", `--env expects NAME=VALUE, got "${pair}".`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  if (watch) await writeGeneratedCode(appDir);
-  // createEngine takes the data folder's lock; a second engine is refused there.
-  const engine: Engine = await createEngine({
+  const engineOptions = (bundle?: AppBundle): EngineOptions => ({
     appDir,
     dataDir,
     host: typeof values.host === "string" ? values.host : undefined,
-    port: portOption(values.port, 3210, "port"),
-    sitePort: portOption(values["site-port"], 3211, "site-port"),
+    port,
+    sitePort,
     env,
     dev,
-    storage: { maxUploadBytes: sizeOption(values["max-upload-size"], "max-upload-size") },
+    bundle,
+    storage: { maxUploadBytes },
     allowedHosts: allowedHostsOption(values["allowed-host"]),
     remoteDevToken: values["allow-remote-dev-token"] === true,
     onFunctionLog: watch ? (fn, level, line) => process.stdout.write(`${timestamp()} [${fn}] ${level} ${line}\n`) : undefined,
     onCall: watch ? printFailure : undefined,
   });
-  const unpublish = publishRunningEngine(dataDir, { cloudUrl: engine.cloudUrl, siteUrl: engine.siteUrl, adminKey: engine.adminKey });
-  process.stdout.write(
-    `ready: API ${engine.cloudUrl}  site ${engine.siteUrl}  dashboard ${engine.cloudUrl}/dashboard  ` +
-      `data ${dataDir}${dev ? "  (dev mode)" : ""}\n` +
-      `admin key: ${engine.adminKey}\n`,
-  );
+
+  // A data folder that start creates is removed again if start fails: a typo in --data leaves nothing behind.
+  // createEngine takes the folder's lock; a second engine is refused there.
+  const createdDataDir = !existsSync(dataDir);
+  let engine: Engine | null = null;
+  let unpublish: () => void = () => {};
+  const giveUp = (e: unknown): never => {
+    if (createdDataDir && engine === null) rmSync(dataDir, { recursive: true, force: true });
+    throw startFailure(e, port, sitePort);
+  };
+  const announce = (started: Engine) => {
+    unpublish = publishRunningEngine(dataDir, { cloudUrl: started.cloudUrl, siteUrl: started.siteUrl, adminKey: started.adminKey });
+    process.stdout.write(
+      `ready: API ${started.cloudUrl}  site ${started.siteUrl}  dashboard ${started.cloudUrl}/dashboard  ` +
+        `data ${dataDir}${dev ? "  (dev mode)" : ""}\n` +
+        `admin key: ${started.adminKey}\n`,
+    );
+  };
+
   let session: DevSession | null = null;
-  if (watch) {
+  let fatal: unknown = null;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    if (!watch) return;
     session = startDevSession({
-      engine,
       appDir,
-      typecheck: values.typecheck !== "disable",
+      typecheck,
       out: {
         info: (line) => process.stdout.write(`${timestamp()} ${line}\n`),
         error: (line) => process.stdout.write(`${timestamp()} ${line}\n`),
       },
+      // The engine starts with the first bundle that builds and type-checks, so it never serves code that does not.
+      push: async (bundle) => {
+        if (engine !== null) return engine.reload(bundle);
+        engine = await createEngine(engineOptions(bundle));
+        announce(engine);
+        return engine.app.definition;
+      },
+      onFatal: (e) => {
+        fatal = e;
+        resolve();
+      },
+    });
+    void session.firstRound.then(() => {
+      if (engine === null && fatal === null) {
+        process.stdout.write(`${timestamp()} waiting: the engine starts serving once the functions build and type-check. Fix the errors above and save.\n`);
+      }
     });
     process.stdout.write(`watching ${appDir} for changes\n`);
-  }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
   });
+
+  if (!watch) {
+    try {
+      engine = await createEngine(engineOptions());
+    } catch (e) {
+      giveUp(e);
+    }
+    announce(engine!);
+  }
+  await stopped;
   process.stdout.write("stopping…\n");
-  session?.close();
+  await (session as DevSession | null)?.close();
   unpublish();
-  await engine.close();
+  await (engine as Engine | null)?.close();
+  if (fatal !== null) giveUp(fatal);
+  if (createdDataDir && engine === null) rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write("stopped\n");
   return 0;
+}
+
+function typecheckOption(raw: unknown, watch: boolean): TypecheckMode {
+  if (raw === undefined) return "try";
+  if (!watch) throw new EngineError("BadArguments", "--typecheck belongs to `dev` (start pushes nothing).");
+  if (!TYPECHECK_MODES.includes(raw as TypecheckMode)) {
+    throw new EngineError("BadArguments", `--typecheck must be one of ${TYPECHECK_MODES.join(", ")}, got "${String(raw)}".`);
+  }
+  return raw as TypecheckMode;
+}
+
+/** A start failure in the user's terms: a port in use names the flag that picks another. */
+function startFailure(e: unknown, port: number, sitePort: number): unknown {
+  const error = e as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (error?.code === "EADDRINUSE" || error?.code === "EACCES") {
+    const which = error.port === sitePort && error.port !== port ? "--site-port" : "--port";
+    const what = which === "--port" ? "API port" : "HTTP actions (site) port";
+    const problem = error.code === "EADDRINUSE" ? "is already in use (another engine, or another program?)" : "needs privileges this user lacks";
+    return new EngineError(
+      "PortUnavailable",
+      `The ${what} ${error.port} on ${error.address ?? "127.0.0.1"} ${problem}. Start with ${which} <another port> (e.g. ${which} ${(error.port ?? 3210) + 10}), or stop what uses it.`,
+      "fatal",
+    );
+  }
+  return e;
 }
 
 /**

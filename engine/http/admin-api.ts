@@ -1,16 +1,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EngineError } from "../errors.js";
 import type { Store } from "../store/store.js";
-import type { CallRecord, Runtime } from "../runtime/runtime.js";
+import type { Runtime } from "../runtime/runtime.js";
 import type { DrainOptions, DrainResult } from "../scheduler/scheduler.js";
+import type { AdminEvents } from "./admin-events.js";
 import { listFiles } from "./admin-files.js";
+import { queryDocuments, tableSchema } from "./admin-query.js";
+import { cancelJob, deleteDocuments, deleteFile, insertDocument, replaceDocument, storeFile } from "./admin-writes.js";
+import type { CallLog } from "./call-log.js";
 import { listFunctions } from "./admin-functions.js";
 import { parseAuthorization } from "./auth-header.js";
 import { findDocument } from "./document-lookup.js";
 import { pageRequestFrom, readDocumentPage } from "./document-page.js";
 import type { IdentityResolver } from "./identity-resolver.js";
 import type { Route } from "./api-server.js";
-import { readJsonBody } from "./request-body.js";
+import { readBody, readJsonBody } from "./request-body.js";
 import { sendError, sendJson } from "./respond.js";
 import { readTokenRequest, type TokenRequest } from "./token-request.js";
 
@@ -21,7 +25,10 @@ export interface AdminApiDeps {
   identities: IdentityResolver;
   listEnv(): Record<string, string>;
   setEnv(name: string, value: string | null): Promise<void>;
-  recentCalls(): CallRecord[];
+  /** The recent function calls (`GET calls?after=<seq>`). */
+  calls: CallLog;
+  /** The live event stream (`GET events`). */
+  events: AdminEvents;
   mintToken(request: TokenRequest): Promise<string>;
   /** Runs scheduled jobs now (`POST scheduler/drain`); absent when the engine has no scheduler. */
   drainScheduler?(options: DrainOptions): Promise<DrainResult>;
@@ -48,6 +55,10 @@ export function adminApiRoute(deps: AdminApiDeps): Route {
         throw new EngineError("AdminKeyRequired", "This endpoint needs `Authorization: Convex <admin key>` (printed by `start`).");
       }
       const action = `${req.method} ${url.pathname.slice(PREFIX.length)}`;
+      if (action === "GET events") {
+        deps.events.stream(req, res);
+        return true;
+      }
       sendJson(res, 200, await handle(action, req, url, deps));
     } catch (e) {
       sendError(res, e);
@@ -86,7 +97,27 @@ async function handle(action: string, req: IncomingMessage, url: URL, deps: Admi
       return { env: deps.listEnv() };
     }
     case "GET calls":
-      return { calls: deps.recentCalls() };
+      return { calls: deps.calls.since(Number(url.searchParams.get("after")) || 0), latestSeq: deps.calls.latestSeq };
+    case "GET schema":
+      return deps.runtime().lock.run(async () => tableSchema(deps.store));
+    case "POST documents/insert": {
+      const body = await writeBody(req);
+      return insertDocument(deps.runtime(), body.table, body.fields);
+    }
+    case "POST documents/replace": {
+      const body = await writeBody(req);
+      return replaceDocument(deps.runtime(), body.id, body.fields);
+    }
+    case "POST documents/delete":
+      return deleteDocuments(deps.runtime(), (await writeBody(req)).ids);
+    case "POST scheduler/cancel":
+      return cancelJob(deps.runtime(), (await writeBody(req)).id);
+    case "POST files/upload": {
+      const type = req.headers["content-type"];
+      return storeFile(deps.runtime(), await readBody(req, FILE_BODY_LIMIT), typeof type === "string" && type !== "" ? type : null);
+    }
+    case "POST files/delete":
+      return deleteFile(deps.runtime(), (await writeBody(req)).id);
     case "POST token":
       return { token: await deps.mintToken(await readTokenRequest(req)) };
     case "POST scheduler/drain":
@@ -96,11 +127,29 @@ async function handle(action: string, req: IncomingMessage, url: URL, deps: Admi
   }
 }
 
-/** A page of a table's documents in creation order; `cursor` is the last key seen (base64url). */
+/** The JSON body of a dashboard write (documents up to the function argument limit). */
+async function writeBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readJsonBody(req, 16 << 20);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new EngineError("BadRequest", "Send a JSON object.");
+  return body as Record<string, unknown>;
+}
+
+/** Uploads from the dashboard: the engine's upload limit applies after this, in the blob store. */
+const FILE_BODY_LIMIT = 64 << 20;
+
+/**
+ * A page of a table's documents. Plain (creation order): `cursor` is the
+ * last key seen (base64url) and the total is counted. Sorted by an index
+ * (`index=by_user`) or filtered (`filter=[{field, op, value}]`): through the
+ * query engine, as `paginate()` runs, with its cursors; no total.
+ */
 async function listDocuments(deps: AdminApiDeps, url: URL): Promise<unknown> {
   const table = url.searchParams.get("table");
   if (!table) throw new EngineError("BadRequest", "Add ?table=<name>.");
   const page = pageRequestFrom(url, 100);
+  if (url.searchParams.has("filter") || (url.searchParams.get("index") ?? "by_creation_time") !== "by_creation_time") {
+    return queryDocuments(deps.runtime(), table, url.searchParams.get("index"), url.searchParams.get("filter"), page);
+  }
   return deps.runtime().lock.run(async () => {
     const { rows, nextCursor } = readDocumentPage(deps.store, table, page);
     return { documents: rows.map((r) => JSON.parse(r.text)), nextCursor, total: deps.store.count(table) };

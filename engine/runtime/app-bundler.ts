@@ -90,19 +90,27 @@ export async function bundleFolder(appDir: string, options: FolderBuildOptions):
   return { code, layout, inputs };
 }
 
+/** Build errors spelled out; a missing folder can fail every file's import, and the first few say it all. */
+const MAX_LISTED_BUILD_ERRORS = 5;
+
 /** Turns esbuild's failure into an EngineError that lists `file:line:column: message`. */
 function buildError(e: unknown): EngineError {
   const failure = e as { errors?: esbuild.Message[] };
   if (!failure.errors) {
     return new EngineError("BuildFailed", `Could not bundle the functions: ${String(e)}`);
   }
-  const text = failure.errors
+  const shown = failure.errors.slice(0, MAX_LISTED_BUILD_ERRORS);
+  const more = failure.errors.length - shown.length;
+  const text = shown
     .map((m) => {
       const loc = m.location;
       const where = loc ? `${loc.file}:${loc.line}:${loc.column + 1}: ` : "";
       const source = loc?.lineText ? `\n    ${loc.lineText}` : "";
       return `${where}error: ${m.text}${source}`;
     })
-    .join("\n");
-  return new EngineError("BuildFailed", `Could not bundle the functions:\n${text}`);
+    .join("\n") + (more > 0 ? `\n… and ${more} more` : "");
+  // A folder that was never through codegen (a fresh clone with _generated/ ignored) fails on its first import of it.
+  const missingGenerated = failure.errors.some((m) => /Could not resolve "(\.\.?\/)+_generated\//.test(m.text));
+  const hint = missingGenerated ? "\n_generated/ is missing: run `npm run codegen` (or `npm run dev`, which writes it and keeps it current)." : "";
+  return new EngineError("BuildFailed", `Could not bundle the functions:\n${text}${hint}`);
 }

@@ -6,6 +6,7 @@ import * as convexServer from "convex/server";
 import * as convexValues from "convex/values";
 import { EngineError } from "../errors.js";
 import type { FolderBundle } from "./app-bundler.js";
+import { describeLoadError } from "./load-error.js";
 import { registerBundle } from "./stack-mapper.js";
 
 /** The evaluated app: every module's exports, the schema and the auth config objects. */
@@ -47,10 +48,7 @@ export function evaluateBundle(bundle: FolderBundle, appDir: string, env: Record
       .runInThisContext() as (...a: unknown[]) => void;
     fn(module.exports, appRequire, module, "convex-app.bundle.js", path.resolve(appDir), appProcess);
   } catch (e) {
-    throw new EngineError(
-      "ModuleLoadFailed",
-      `Failed to load the functions: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
-    );
+    throw new EngineError("ModuleLoadFailed", describeLoadError(bundle.code, path.resolve(appDir), e));
   }
   const exports = module.exports as Partial<EvaluatedApp>;
   return {

@@ -25,18 +25,19 @@ export async function runHttpAction(runtime: Runtime, request: Request, routedPa
   const [handler, , pattern] = match;
   const path = `${method} ${pattern}`;
   const logLines: string[] = [];
-  const exec = runtime.newHttpActionExecution(path, "identity" in caller ? caller.identity : null, logLines);
+  const identity = "identity" in caller ? caller.identity : null;
+  const exec = runtime.newHttpActionExecution(path, identity, logLines);
   if ("authError" in caller) exec.identityError = caller.authError;
   try {
     const response = await runWithSyscalls(exec, () => handler.invokeHttpAction(request));
     if (!(response instanceof Response)) {
       throw new EngineError("InvalidHttpResponse", `The HTTP action for ${path} did not return a Response.`);
     }
-    runtime.recordHttpAction(path, startedAt, response.status >= 500 ? "error" : "success", logLines);
+    runtime.recordHttpAction(path, startedAt, response.status >= 500 ? "error" : "success", logLines, undefined, identity);
     return response;
   } catch (e) {
     const reported = reportThrown(e, (err) => runtime.logInternal(err));
-    runtime.recordHttpAction(path, startedAt, "error", logLines, reported.message);
+    runtime.recordHttpAction(path, startedAt, "error", logLines, reported.message, identity);
     const policy = runtime.clientErrors;
     // The backend's shape (§7.2); outside dev mode the message stays in the log, as on Convex.
     const body: Record<string, unknown> = {

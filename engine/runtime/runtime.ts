@@ -66,6 +66,15 @@ export interface CallRecord {
   error?: string;
   /** Where the error was thrown, in the app's source files. */
   errorFrames?: string[];
+  /** Who the function ran as (`ctx.auth.getUserIdentity()`), null when signed out. */
+  caller: CallerIdentity | null;
+}
+
+/** The identity a call ran as, as the call log shows it. */
+export interface CallerIdentity {
+  subject: string;
+  issuer: string;
+  name?: string;
 }
 
 /** Settings and services of a runtime. */
@@ -202,7 +211,7 @@ export class Runtime implements ExecutionHost {
     } catch (e) {
       outcome = this.errorOutcome(e, logLines);
     }
-    this.record(displayFunctionName(request.component ?? "", request.path), kind, request.origin, outcome, startedAt);
+    this.record(displayFunctionName(request.component ?? "", request.path), kind, request.origin, outcome, startedAt, request.identity);
     return this.forCaller(request, outcome);
   }
 
@@ -224,7 +233,7 @@ export class Runtime implements ExecutionHost {
     } catch (e) {
       outcome = this.errorOutcome(e, logLines);
     }
-    this.record(request.path, "query", request.origin, outcome, startedAt);
+    this.record(request.path, "query", request.origin, outcome, startedAt, request.identity);
     return { outcome: this.forCaller(request, outcome), reads, journal: tx.journalOut };
   }
 
@@ -541,7 +550,14 @@ export class Runtime implements ExecutionHost {
     return outcome;
   }
 
-  private record(path: string, kind: CallRecord["kind"], origin: CallRecord["origin"], outcome: CallOutcome, startedAt: number): void {
+  private record(
+    path: string,
+    kind: CallRecord["kind"],
+    origin: CallRecord["origin"],
+    outcome: CallOutcome,
+    startedAt: number,
+    identity: Identity | null,
+  ): void {
     if (!this.options.onCall) return;
     this.options.onCall({
       path: canonicalUdfPath(path),
@@ -553,12 +569,14 @@ export class Runtime implements ExecutionHost {
       logLines: outcome.logLines,
       error: outcome.status === "error" ? outcome.errorMessage : undefined,
       errorFrames: outcome.status === "error" ? outcome.appFrames : undefined,
+      caller: callerOf(identity),
     });
   }
 
   /** Records an HTTP action's outcome in the call log. */
-  recordHttpAction(path: string, startedAt: number, status: "success" | "error", logLines: string[], error?: string): void {
-    this.options.onCall?.({ path, kind: "httpAction", origin: "http", status, startedAt, durationMs: this.now() - startedAt, logLines, error });
+  recordHttpAction(path: string, startedAt: number, status: "success" | "error", logLines: string[], error?: string, identity: Identity | null = null): void {
+    const durationMs = this.now() - startedAt;
+    this.options.onCall?.({ path, kind: "httpAction", origin: "http", status, startedAt, durationMs, logLines, error, caller: callerOf(identity) });
   }
 
   /** A fresh execution for an HTTP action (no transaction; concurrent). */
@@ -605,6 +623,13 @@ function identityKey(identity: Identity | null): string {
     identityNumbers.set(identity, number);
   }
   return String(number);
+}
+
+function callerOf(identity: Identity | null): CallerIdentity | null {
+  if (identity === null) return null;
+  const caller: CallerIdentity = { subject: identity.subject, issuer: identity.issuer };
+  if (typeof identity.name === "string") caller.name = identity.name;
+  return caller;
 }
 
 function capitalize(s: string): string {

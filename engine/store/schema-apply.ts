@@ -1,10 +1,10 @@
 import type Database from "better-sqlite3";
-import { EngineError } from "../errors";
 import { keyAfter, MIN_KEY } from "../values/index-key-codec";
 import type { ValidationContext } from "../values/validator";
 import { isBuiltInIndex, userIndexFields, type Catalog } from "./catalog";
 import { decodeDocument, documentIndexKey, type DecodedDocument } from "./document-codec";
 import { schemaMismatch } from "./document-validation";
+import { SchemaRefusal } from "./schema-refusal";
 import type { SchemaJson } from "./schema-json";
 
 /**
@@ -15,8 +15,6 @@ import type { SchemaJson } from "./schema-json";
 
 /** Documents read per batch while validating or backfilling. */
 const BATCH = 500;
-/** Failures spelled out in the refusal message; the rest are counted. */
-const MAX_LISTED_FAILURES = 100;
 
 /** What applying a schema changed. */
 export interface SchemaDiff {
@@ -45,22 +43,17 @@ export function applySchemaChanges(
   }
 
   if (schema?.schemaValidation) {
-    const failures: string[] = [];
+    const refusal = new SchemaRefusal();
     for (const table of tables) {
       const documentType = table.documentType;
       if (documentType === undefined || documentType.type === "any") continue;
       forEachDocument(db, catalog, table.tableName, (doc) => {
         const reason = schemaMismatch(documentType, userFields(doc), context);
-        if (reason !== null) {
-          failures.push(`Document with ID "${String(doc._id)}" in table "${table.tableName}" does not match the schema: ${reason}`);
-        }
+        if (reason !== null) refusal.add(table.tableName, doc, reason);
       });
     }
-    if (failures.length > 0) {
-      const listed = failures.slice(0, MAX_LISTED_FAILURES);
-      if (failures.length > listed.length) listed.push(`… and ${failures.length - listed.length} more documents`);
-      throw new EngineError("SchemaValidationFailed", `Schema validation failed.\n${listed.join("\n\n")}`);
-    }
+    const error = refusal.error();
+    if (error !== null) throw error;
   }
 
   const wanted = new Map<string, { table: string; descriptor: string; fields: string[] }>();

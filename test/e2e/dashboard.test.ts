@@ -98,7 +98,8 @@ describe("the dashboard on the Instagram app", () => {
     await panel.getByText('"user_ada"').waitFor();
     const text = await panel.locator(".value-view").textContent();
     expect(text).toContain('email: "ada@example.com"');
-    expect(text).toMatch(/_creationTime: \d+(\.\d+)?\s+\/\/ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    // The date comment comes after the field's comma.
+    expect(text).toMatch(/_creationTime: \d+(\.\d+)?,\s+\/\/ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n/);
     await browser.screenshot("03-document");
 
     // An id inside a document is a link to that document, in its own table.
@@ -175,7 +176,8 @@ describe("the dashboard on the Instagram app", () => {
     const calls = page.getByRole("table", { name: "Recent function calls" });
     const run = calls.locator("tbody tr", { hasText: "users:getCurrentUser" }).first();
     await run.waitFor();
-    expect(await run.textContent()).toMatch(/users:getCurrentUser\s*query\s*admin\s*success\s*\d+ ms/);
+    // The caller: the admin key, acting as the user picked in Functions.
+    expect(await run.textContent()).toMatch(/users:getCurrentUser\s*query\s*admin · as user_ada \(Ada Example\)\s*success\s*\d+ ms/);
     const failed = calls.locator("tbody tr", { hasText: "users:updateProfile" }).first();
     expect(await failed.textContent()).toContain("error");
     await failed.click();
@@ -186,7 +188,8 @@ describe("the dashboard on the Instagram app", () => {
   test("lists scheduled functions with their state", async () => {
     await page.keyboard.press("5");
     const grid = page.getByRole("table", { name: "Scheduled functions" });
-    const job = grid.locator("tbody tr[data-key]", { hasText: "uploads.js:expireTicket" }).first();
+    // Named as the app's code and the Logs name functions (`uploads:expireTicket`, not `uploads.js:…`).
+    const job = grid.locator("tbody tr[data-key]", { hasText: "uploads:expireTicket" }).first();
     await job.waitFor();
     expect(await job.textContent()).toContain("pending");
     await browser.screenshot("08-schedules");

@@ -1,3 +1,4 @@
+import { ConvexHttpClient } from "convex/browser";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -5,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { api } from "../../convex/_generated/api";
 import { spawnEngine, type EngineProcess } from "../support/engine-process";
 import { APP_DIR } from "../support/test-engine";
 
@@ -28,6 +30,15 @@ test("npm run seed fills a running engine with users, photos, follows, likes, co
     cwd: ROOT,
   });
   expect(stdout).toMatch(/Seeded 5 users and 8 photos/);
+
+  // It names a user to sign in as, and the command it prints gives a token the app accepts for that user.
+  const [, username, subject] = /^Sign in as @(\S+), subject (\S+):$/m.exec(stdout) ?? [];
+  expect(subject).toMatch(/^user_demo_/);
+  expect(stdout).toContain(`npm run engine -- token --subject ${subject}`);
+  const minted = await run(process.execPath, [path.join(ROOT, "bin/convex-local.mjs"), "token", "--subject", subject!, "--data", dataDir]);
+  const signedIn = new ConvexHttpClient(engine.cloudUrl, { logger: false });
+  signedIn.setAuth(minted.stdout.trim());
+  expect(await signedIn.query(api.users.getCurrentUser, {})).toMatchObject({ username, clerkId: subject });
   const documents = async (table: string) => {
     const response = await fetch(`${engine.cloudUrl}/api/admin/documents?table=${table}&limit=1000`, {
       headers: { Authorization: `Convex ${engine.adminKey}` },

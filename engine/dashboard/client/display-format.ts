@@ -51,3 +51,12 @@ export function formatDuration(ms: number): string {
 export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
+
+/**
+ * A function's path as the app's code names it (`uploads:expireTicket`): the
+ * engine records scheduled jobs the way Convex stores them
+ * (`uploads.js:expireTicket`), calls the way clients send them.
+ */
+export function functionName(path: string): string {
+  return path.replace(/\.js:/, ":").replace(/\.js$/, "");
+}

@@ -12,6 +12,8 @@ export interface DocumentPanelOptions {
   onClose(): void;
   /** Shown above the fields (an image preview). */
   before?: Child;
+  /** Buttons beside "Copy JSON" (Edit, Delete). */
+  actions?: Child;
   notify(message: string, tone?: "info" | "success" | "error"): void;
 }
 
@@ -35,6 +37,7 @@ export function createDocumentPanel(options: DocumentPanelOptions): HTMLElement 
       h(
         "div",
         { class: "panel-actions" },
+        options.actions ?? null,
         h("button", { class: "button", type: "button", onClick: () => void copy() }, "Copy JSON"),
         h("button", { class: "button icon", type: "button", "aria-label": "Close (Esc)", title: "Close (Esc)", onClick: options.onClose }, "×"),
       ),

@@ -9,8 +9,8 @@ export interface PageControls {
   readonly element: HTMLElement;
   /** The cursor of the page to show. */
   readonly cursor: string | null;
-  /** Records what the current page held: its size, the next cursor and the table's total. */
-  loaded(count: number, nextCursor: string | null, total: number): void;
+  /** Records what the current page held: its size, the next cursor and the total (null when unknown, as with a filter). */
+  loaded(count: number, nextCursor: string | null, total: number | null): void;
   /** Back to the first page (another table, another order). */
   reset(): void;
 }
@@ -42,7 +42,9 @@ export function createPageControls(pageSize: number, onChange: () => void): Page
       next = nextCursor;
       cursors = cursors.slice(0, index + 1);
       const first = index * pageSize + 1;
-      setChildren(range, count === 0 ? `${formatCount(total)} in all` : `${formatCount(first)}–${formatCount(first + count - 1)} of ${formatCount(total)}`);
+      const shown = `${formatCount(first)}–${formatCount(first + count - 1)}`;
+      if (total === null) setChildren(range, count === 0 ? (index === 0 ? "No matches" : "No more matches") : `${shown}${next === null ? "" : " …"}`);
+      else setChildren(range, count === 0 ? `${formatCount(total)} in all` : `${shown} of ${formatCount(total)}`);
       prev.disabled = index === 0;
       forward.disabled = next === null;
     },

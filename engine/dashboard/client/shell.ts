@@ -7,6 +7,8 @@ import { filesView } from "./views/files-view.js";
 import { functionsView } from "./views/functions-view.js";
 import { brand } from "./views/login-view.js";
 import { schedulesView } from "./views/schedules-view.js";
+import { schemaView } from "./views/schema-view.js";
+import { createLiveUpdates } from "./live-updates.js";
 import { errorText, type View, type ViewContext, type ViewFactory } from "./view.js";
 
 /** The sections in the sidebar; the digit is the key that opens each. */
@@ -17,6 +19,7 @@ const SECTIONS: { id: string; title: string; factory: ViewFactory }[] = [
   { id: "logs", title: "Logs", factory: callsView },
   { id: "schedules", title: "Schedules", factory: schedulesView },
   { id: "env", title: "Environment", factory: envView },
+  { id: "schema", title: "Schema", factory: schemaView },
 ];
 
 /** The signed-in page: sidebar, the current section, messages. */
@@ -32,6 +35,11 @@ export interface Shell {
 export function createShell(api: AdminClient, onSignOut: () => void): Shell {
   const toasts = h("div", { class: "toasts", role: "status", "aria-live": "polite" });
   const main = h("main", { class: "main", id: "main", tabindex: -1 });
+  const liveState = h("p", { class: "live-state", "data-state": "connecting", role: "status" }, "Connecting…");
+  const live = createLiveUpdates(api, (connected) => {
+    liveState.dataset.state = connected ? "live" : "offline";
+    setChildren(liveState, connected ? "Live: updates as data changes" : "Offline: reconnecting…");
+  });
   const links = SECTIONS.map((s, i) =>
     h("a", { class: "nav-link", href: `#/${s.id}`, "data-section": s.id }, h("span", null, s.title), h("kbd", { "aria-hidden": "true" }, String(i + 1))),
   );
@@ -47,10 +55,11 @@ export function createShell(api: AdminClient, onSignOut: () => void): Shell {
       h(
         "div",
         { class: "sidebar-foot" },
+        liveState,
         h(
           "dl",
           { class: "shortcuts", "aria-label": "Keyboard shortcuts" },
-          shortcut("1–6", "sections"),
+          shortcut(`1–${SECTIONS.length}`, "sections"),
           shortcut("/", "search"),
           shortcut("j k", "move"),
           shortcut("Enter", "open"),
@@ -66,6 +75,7 @@ export function createShell(api: AdminClient, onSignOut: () => void): Shell {
 
   const context: ViewContext = {
     api,
+    live,
     navigate(hash, replace = false) {
       if (replace) history.replaceState(null, "", hash);
       else history.pushState(null, "", hash);
@@ -155,6 +165,7 @@ export function createShell(api: AdminClient, onSignOut: () => void): Shell {
     dispose() {
       window.removeEventListener("hashchange", route);
       document.removeEventListener("keydown", onKey);
+      live.stop();
       view?.dispose?.();
       view = null;
     },

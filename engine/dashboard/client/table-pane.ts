@@ -1,5 +1,5 @@
 import type { DataGrid } from "./data-grid.js";
-import { h } from "./element-builder.js";
+import { h, type Child } from "./element-builder.js";
 import type { PageControls } from "./page-controls.js";
 
 /**
@@ -13,6 +13,8 @@ export function tablePane(options: {
   grid: { element: HTMLElement };
   pager: PageControls;
   onRefresh: () => void;
+  /** Controls before Refresh (an upload button). */
+  actions?: Child;
 }): { element: HTMLElement; panelSlot: HTMLElement } {
   const panelSlot = h("div", { class: "panel-slot" });
   const element = h(
@@ -25,7 +27,7 @@ export function tablePane(options: {
         "header",
         { class: "view-header" },
         h("div", { class: "view-heading" }, h("h1", null, options.title), options.subtitle),
-        h("div", { class: "view-actions" }, h("button", { class: "button", type: "button", title: "Reload (r)", onClick: options.onRefresh }, "Refresh")),
+        h("div", { class: "view-actions" }, options.actions ?? null, h("button", { class: "button", type: "button", title: "Reload (r)", onClick: options.onRefresh }, "Refresh")),
       ),
       options.grid.element,
       options.pager.element,

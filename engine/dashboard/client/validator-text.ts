@@ -64,6 +64,8 @@ function templateFor(validator: ValidatorJSON): unknown {
     case "record":
       return {};
     case "object":
+      // paginationOptsValidator: a first page of ten, not `numItems: 0` (which the engine refuses).
+      if (isPaginationOpts(validator)) return { numItems: 10, cursor: null };
       return Object.fromEntries(
         Object.entries(validator.value)
           .filter(([, f]) => !f.optional)
@@ -72,6 +74,11 @@ function templateFor(validator: ValidatorJSON): unknown {
     case "union":
       return validator.value.some((member) => member.type === "null") ? null : templateFor(validator.value[0] ?? { type: "null" });
   }
+}
+
+function isPaginationOpts(validator: ValidatorJSON & { type: "object" }): boolean {
+  const fields = validator.value;
+  return fields.numItems?.fieldType.type === "number" && fields.cursor !== undefined && !fields.numItems.optional;
 }
 
 function wrapUnion(validator: ValidatorJSON): string {

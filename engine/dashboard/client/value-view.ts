@@ -14,7 +14,7 @@ export function idHref(id: string): string {
  * bytes show their length and first bytes, timestamps their date.
  */
 export function renderValue(json: JSONValue): HTMLElement {
-  return h("pre", { class: "value-view" }, full(decodeConvexJson(json), "", null));
+  return h("pre", { class: "value-view" }, full(decodeConvexJson(json), ""));
 }
 
 /** A value on one line for a table cell, cut short; ids stay links. */
@@ -51,17 +51,14 @@ export function compactText(value: DisplayValue): string {
   }
 }
 
-function full(value: DisplayValue, indent: string, field: string | null): Child {
+function full(value: DisplayValue, indent: string): Child {
   switch (value.kind) {
     case "null":
       return h("span", { class: "v-null" }, "null");
     case "boolean":
       return h("span", { class: "v-boolean" }, String(value.value));
     case "number":
-      return [
-        h("span", { class: "v-number" }, numberText(value.value)),
-        field !== null && isTimeField(field, value.value) ? h("span", { class: "v-note" }, `  // ${formatTimestamp(value.value)}`) : null,
-      ];
+      return h("span", { class: "v-number" }, numberText(value.value));
     case "bigint":
       return h("span", { class: "v-bigint", title: "int64" }, `${value.value}n`);
     case "string":
@@ -71,14 +68,15 @@ function full(value: DisplayValue, indent: string, field: string | null): Child 
     case "array": {
       if (value.items.length === 0) return "[]";
       const inner = `${indent}  `;
-      return ["[\n", value.items.map((item, i) => [inner, full(item, inner, null), separator(i, value.items.length)]), `${indent}]`];
+      return ["[\n", value.items.map((item, i) => [inner, full(item, inner), separator(i, value.items.length), "\n"]), `${indent}]`];
     }
     case "object": {
       if (value.fields.length === 0) return "{}";
       const inner = `${indent}  `;
       return [
         "{\n",
-        value.fields.map(([key, item], i) => [inner, h("span", { class: "v-key" }, keyText(key)), ": ", full(item, inner, key), separator(i, value.fields.length)]),
+        // A timestamp's date comment comes after the comma: a comment before it would swallow it.
+        value.fields.map(([key, item], i) => [inner, h("span", { class: "v-key" }, keyText(key)), ": ", full(item, inner), separator(i, value.fields.length), timeNote(key, item)]),
         `${indent}}`,
       ];
     }
@@ -86,7 +84,13 @@ function full(value: DisplayValue, indent: string, field: string | null): Child 
 }
 
 function separator(index: number, count: number): string {
-  return index < count - 1 ? ",\n" : "\n";
+  return index < count - 1 ? "," : "";
+}
+
+/** `  // 2026-01-01 00:00:00` after a field that holds a time, then the line break. */
+function timeNote(field: string, value: DisplayValue): Child {
+  const note = value.kind === "number" && isTimeField(field, value.value) ? h("span", { class: "v-note" }, `  // ${formatTimestamp(value.value)}`) : null;
+  return [note, "\n"];
 }
 
 function idLink(id: string): HTMLElement {

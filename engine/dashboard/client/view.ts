@@ -1,12 +1,15 @@
 import type { AdminClient } from "./admin-client.js";
+import type { LiveUpdates } from "./live-updates.js";
 
 /** What every view is given by the shell. */
 export interface ViewContext {
   api: AdminClient;
   /** Goes to a route (`"#/data/users"`); `replace` keeps it out of the history. */
   navigate(hash: string, replace?: boolean): void;
-  /** A short message at the bottom of the page. */
+  /** A short message in the page's corner. */
   notify(message: string, tone?: "info" | "success" | "error"): void;
+  /** Commits and new calls as they happen. */
+  live: LiveUpdates;
 }
 
 /** A section of the dashboard (Data, Files, …) as the shell mounts it. */
@@ -18,7 +21,7 @@ export interface View {
   onKey?(event: KeyboardEvent): boolean;
   /** Reloads what the view shows (the `r` key). */
   refresh?(): void;
-  /** The view is being removed: stop timers. */
+  /** The view is being removed: stop timers and live subscriptions. */
   dispose?(): void;
 }
 

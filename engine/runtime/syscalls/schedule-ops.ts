@@ -73,17 +73,38 @@ function insertJob(exec: Execution, tx: TransactionState, args: ScheduleArgs, bu
 }
 
 function cancelJob(exec: Execution, tx: TransactionState, id: string): void {
-  if (exec.db.tableOfId(id) !== SCHEDULED_FUNCTIONS_TABLE) {
+  cancelScheduledJob(exec.db, () => exec.host.now(), tx, id, exec.scheduledJobId);
+}
+
+/**
+ * Cancels a pending or running job in the open transaction `tx` (a finished
+ * one is left as it is); answers the job's state afterwards. `db` names
+ * tables as the caller sees them: an execution's own component, or the
+ * store's names for the dashboard (a component's jobs live in
+ * `<component>/_scheduled_functions`). `selfId` is the job the caller runs
+ * as, which may not cancel itself. Shared by `ctx.scheduler.cancel` and the
+ * dashboard.
+ */
+export function cancelScheduledJob(
+  db: Pick<Execution["db"], "tableOfId" | "getValue" | "replace">,
+  now: () => number,
+  tx: TransactionState,
+  id: string,
+  selfId: string | null,
+): string {
+  const table = db.tableOfId(id);
+  if (typeof table !== "string" || (table !== SCHEDULED_FUNCTIONS_TABLE && !table.endsWith(`/${SCHEDULED_FUNCTIONS_TABLE}`))) {
     throw new EngineError("InvalidId", `"${id}" is not the id of a scheduled function.`);
   }
-  const job = exec.db.getValue(id, tx.reads);
+  const job = db.getValue(id, tx.reads);
   if (job === null) throw new EngineError("ScheduledFunctionNotFound", `Scheduled function ${id} not found.`);
-  if (id === exec.scheduledJobId) {
+  if (id === selfId) {
     throw new EngineError("InvalidCancel", "A scheduled function cannot cancel itself.");
   }
   const state = job.state as { kind: string };
-  if (state.kind !== "pending" && state.kind !== "inProgress") return;
+  if (state.kind !== "pending" && state.kind !== "inProgress") return state.kind;
   const { _id, _creationTime, ...fields } = job;
-  exec.db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: exec.host.now() });
+  db.replace(id, { ...fields, state: { kind: "canceled" }, completedTime: now() });
   tx.touchedScheduler = true;
+  return "canceled";
 }

@@ -1,10 +1,14 @@
-import type { ConvexDocument, TableSummary } from "../admin-client.js";
+import type { ConvexDocument, TableSchema, TableSummary } from "../admin-client.js";
 import { createDataGrid, type GridColumn } from "../data-grid.js";
 import { formatCount } from "../display-format.js";
+import { createDocumentEditor } from "../document-editor.js";
 import { createDocumentPanel, placeholderPanel } from "../document-panel.js";
 import { h, setChildren } from "../element-builder.js";
+import { touches } from "../live-updates.js";
 import { createPageControls } from "../page-controls.js";
+import { createQueryBar } from "../query-bar.js";
 import { listKeys } from "../table-pane.js";
+import { argsTemplate } from "../validator-text.js";
 import { renderCompact } from "../value-view.js";
 import { errorText, type ViewFactory } from "../view.js";
 
@@ -12,14 +16,20 @@ const PAGE_SIZE = 50;
 
 /**
  * Data: the tables with their document counts, a table's documents a page
- * at a time (newest first unless asked otherwise), a document in full.
- * Route: `#/data/<table>/<document id>`.
+ * at a time (newest first unless asked otherwise, sorted by any index,
+ * filtered by field), a document in full; add, edit and delete documents
+ * (the engine validates them against the schema). Everything follows the
+ * data live. Route: `#/data/<table>/<document id>`.
  */
 export const dataView: ViewFactory = (context, initial) => {
   const { api } = context;
   let tables: TableSummary[] = [];
+  let schemas: TableSchema[] = [];
   let table: string | null = null;
   let openId: string | null = null;
+  let editing: "new" | "edit" | null = null;
+  // While a delete waits for confirmation, live updates leave the panel alone (a re-render would drop the question).
+  let confirming = false;
   let order: "asc" | "desc" = "desc";
   let loads = 0;
 
@@ -27,31 +37,44 @@ export const dataView: ViewFactory = (context, initial) => {
   const title = h("h1", null, "Data");
   const subtitle = h("span", { class: "view-subtitle" });
   const orderButton = h("button", { class: "button", type: "button", onClick: () => toggleOrder() });
+  const goToError = h("p", { class: "form-error go-to-error", role: "alert" });
   const goTo = h("input", {
     class: "input mono",
     type: "search",
     placeholder: "Go to id…",
     "aria-label": "Go to a document by id",
     "data-shortcut": "search",
+    onInput: () => setChildren(goToError),
     onKeydown: (event: KeyboardEvent) => {
-      const id = goTo.value.trim();
-      if (event.key === "Enter" && id !== "") context.navigate(`#/id/${encodeURIComponent(id)}`);
+      if (event.key === "Enter" && goTo.value.trim() !== "") void goToId(goTo.value.trim());
     },
   });
+  const addButton = h("button", { class: "button primary", type: "button", onClick: () => startEditing("new") }, "Add document");
   const refreshButton = h("button", { class: "button", type: "button", title: "Reload (r)", onClick: () => void reload() }, "Refresh");
+  const queryBar = createQueryBar(() => {
+    pager.reset();
+    renderHeader();
+    void loadPage();
+  });
   const grid = createDataGrid<ConvexDocument>({
     label: "Documents",
     columns: [],
     rowKey: (doc) => doc._id,
     onOpen: (doc) => context.navigate(`#/data/${encodeURIComponent(table!)}/${encodeURIComponent(doc._id)}`),
-    emptyText: "This table has no documents.",
+    emptyText: "No documents.",
   });
   const pager = createPageControls(PAGE_SIZE, () => void loadPage());
   const panelSlot = h("div", { class: "panel-slot" });
   const pane = h(
     "section",
     { class: "table-pane" },
-    h("header", { class: "view-header" }, h("div", { class: "view-heading" }, title, subtitle), h("div", { class: "view-actions" }, goTo, orderButton, refreshButton)),
+    h(
+      "header",
+      { class: "view-header" },
+      h("div", { class: "view-heading" }, title, subtitle),
+      h("div", { class: "view-actions" }, h("div", { class: "go-to" }, goTo, goToError), addButton, orderButton, refreshButton),
+    ),
+    queryBar.element,
     grid.element,
     pager.element,
   );
@@ -91,13 +114,17 @@ export const dataView: ViewFactory = (context, initial) => {
     const summary = tables.find((t) => t.name === table);
     setChildren(title, table ?? "Data");
     setChildren(subtitle, summary ? `${formatCount(summary.documents)} ${summary.documents === 1 ? "document" : "documents"}` : "");
-    setChildren(orderButton, order === "desc" ? "Newest first ↓" : "Oldest first ↑");
-    orderButton.title = "Change the order (by creation time)";
+    // By creation time the order reads as age; by another index, as the index's own order.
+    const byIndex = queryBar.index() !== undefined;
+    setChildren(orderButton, order === "desc" ? (byIndex ? "Descending ↓" : "Newest first ↓") : byIndex ? "Ascending ↑" : "Oldest first ↑");
+    orderButton.title = "Change the order";
+    addButton.hidden = table === null || table.startsWith("_");
   }
 
+  /** Tables, counts and indexes, then the current page; what a commit or a push can change. */
   async function reload(): Promise<void> {
     try {
-      tables = await api.tables();
+      [tables, { tables: schemas }] = await Promise.all([api.tables(), api.schema()]);
     } catch (e) {
       context.notify(errorText(e), "error");
       return;
@@ -121,8 +148,9 @@ export const dataView: ViewFactory = (context, initial) => {
       return;
     }
     const load = ++loads;
+    const filters = queryBar.filters();
     try {
-      const page = await api.documents(table, { cursor: pager.cursor, order, limit: PAGE_SIZE });
+      const page = await api.documents(table, { cursor: pager.cursor, order, limit: PAGE_SIZE, index: queryBar.index(), filters });
       if (load !== loads) return;
       grid.setRows(page.documents, columnsFor(page.documents));
       grid.select(openId);
@@ -139,30 +167,121 @@ export const dataView: ViewFactory = (context, initial) => {
     void loadPage();
   }
 
+  const closePanel = () => context.navigate(`#/data/${encodeURIComponent(table!)}`);
+
   async function showDocument(id: string | null): Promise<void> {
+    if (id !== openId) confirming = false;
     openId = id;
+    editing = null;
     grid.select(id);
     element.classList.toggle("with-panel", id !== null);
-    const close = () => context.navigate(`#/data/${encodeURIComponent(table!)}`);
     if (id === null) {
       setChildren(panelSlot);
       return;
     }
-    setChildren(panelSlot, placeholderPanel("Loading…", close));
+    if (panelSlot.childElementCount === 0) setChildren(panelSlot, placeholderPanel("Loading…", closePanel));
     try {
       const found = await api.document(id);
-      if (openId !== id) return;
-      setChildren(panelSlot, createDocumentPanel({ title: found.table, id, document: found.document, onClose: close, notify: context.notify }));
+      if (openId !== id || editing !== null) return;
+      const userTable = !found.table.startsWith("_");
+      const actions = userTable
+        ? [
+            h("button", { class: "button", type: "button", onClick: () => startEditing("edit", found.document) }, "Edit"),
+            h("button", { class: "button danger", type: "button", onClick: () => confirmDelete(id) }, "Delete"),
+          ]
+        : null;
+      setChildren(panelSlot, createDocumentPanel({ title: found.table, id, document: found.document, onClose: closePanel, notify: context.notify, actions }));
     } catch (e) {
-      if (openId === id) setChildren(panelSlot, placeholderPanel(errorText(e), close));
+      // Deleted (here or elsewhere): the panel says so rather than showing stale fields.
+      if (openId === id) setChildren(panelSlot, placeholderPanel(errorText(e), closePanel));
+    }
+  }
+
+  function startEditing(mode: "new" | "edit", document?: ConvexDocument): void {
+    if (table === null) return;
+    editing = mode;
+    element.classList.add("with-panel");
+    const current = table;
+    const schema = schemas.find((s) => s.name === current);
+    const template = schema?.documentType ? (JSON.parse(argsTemplate(schema.documentType)) as ConvexDocument) : ({} as ConvexDocument);
+    setChildren(
+      panelSlot,
+      createDocumentEditor({
+        title: mode === "new" ? `New document in ${current}` : `Edit ${document!._id}`,
+        fields: mode === "new" ? template : document!,
+        saveLabel: mode === "new" ? "Add document" : "Save",
+        save: async (fields) => {
+          if (mode === "new") {
+            const id = await api.insertDocument(current, fields);
+            context.notify(`Added ${id}.`, "success");
+            context.navigate(`#/data/${encodeURIComponent(current)}/${encodeURIComponent(id)}`);
+          } else {
+            await api.replaceDocument(document!._id, fields);
+            context.notify("Saved.", "success");
+          }
+          editing = null;
+          void showDocument(mode === "new" ? openId : document!._id);
+        },
+        onClose: () => {
+          editing = null;
+          if (openId !== null) void showDocument(openId);
+          else {
+            element.classList.remove("with-panel");
+            setChildren(panelSlot);
+          }
+        },
+      }),
+    );
+  }
+
+  function confirmDelete(id: string): void {
+    confirming = true;
+    const bar = h(
+      "div",
+      { class: "confirm-bar", role: "alertdialog", "aria-label": "Delete this document?" },
+      h("span", { class: "confirm-text" }, "Delete this document? This cannot be undone."),
+      h(
+        "button",
+        {
+          class: "button danger",
+          type: "button",
+          onClick: async () => {
+            try {
+              await api.deleteDocuments([id]);
+              context.notify(`Deleted ${id}.`, "success");
+              closePanel();
+            } catch (e) {
+              context.notify(errorText(e), "error");
+            }
+          },
+        },
+        "Delete document",
+      ),
+      h("button", { class: "button", type: "button", onClick: () => ((confirming = false), bar.remove()) }, "Cancel"),
+    );
+    panelSlot.querySelector(".panel-header")?.after(bar);
+  }
+
+  /** Finds the id's table and opens it there; a wrong id is said under the box, not in a toast over the page. */
+  async function goToId(id: string): Promise<void> {
+    try {
+      const { table: found } = await api.document(id);
+      goTo.value = "";
+      setChildren(goToError);
+      const where = found === "_storage" ? `#/files/${id}` : found === "_scheduled_functions" ? `#/schedules/${id}` : `#/data/${encodeURIComponent(found)}/${id}`;
+      context.navigate(where);
+    } catch (e) {
+      setChildren(goToError, errorText(e));
     }
   }
 
   function update(params: string[]): void {
     const [nextTable = null, nextId = null] = params;
+    setChildren(goToError);
     if (nextTable !== table) {
       table = nextTable;
       pager.reset();
+      queryBar.setTable(schemas.find((s) => s.name === table));
       if (table === null) {
         void reload();
       } else {
@@ -171,18 +290,39 @@ export const dataView: ViewFactory = (context, initial) => {
         void loadPage();
       }
     }
-    if (nextId !== openId) void showDocument(nextId);
+    if (nextId !== openId || editing !== null) void showDocument(nextId);
   }
 
+  // Counts and the shown page follow commits; the open document too, unless it is being edited.
+  const unsubscribe = context.live.onTables((changed) => {
+    void api.tables().then((fresh) => {
+      tables = fresh;
+      renderTableList();
+      renderHeader();
+    }, () => undefined);
+    if (touches(changed, "*")) void api.schema().then((s) => (schemas = s.tables), () => undefined);
+    if (table !== null && touches(changed, table)) {
+      void loadPage();
+      if (openId !== null && editing === null && !confirming) void showDocument(openId);
+    }
+  });
+
   table = initial[0] ?? null;
-  void reload();
+  void reload().then(() => queryBar.setTable(schemas.find((s) => s.name === table)));
   if (initial[1] !== undefined) void showDocument(initial[1]);
   return {
     element,
     update,
     refresh: () => void reload(),
-    onKey: listKeys(() => openId !== null, () => context.navigate(`#/data/${encodeURIComponent(table!)}`), grid),
+    onKey: listKeys(() => openId !== null || editing !== null, () => (editing === "new" && openId === null ? startEditingClosed() : closePanel()), grid),
+    dispose: unsubscribe,
   };
+
+  function startEditingClosed(): void {
+    editing = null;
+    element.classList.remove("with-panel");
+    setChildren(panelSlot);
+  }
 };
 
 /** Columns for a page: `_id` first, fields in first-seen order, `_creationTime` last. */

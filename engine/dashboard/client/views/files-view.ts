@@ -5,6 +5,7 @@ import { createDocumentPanel, placeholderPanel } from "../document-panel.js";
 import { h, setChildren } from "../element-builder.js";
 import { createPageControls } from "../page-controls.js";
 import { listKeys, tablePane } from "../table-pane.js";
+import { touches } from "../live-updates.js";
 import { errorText, type ViewFactory } from "../view.js";
 
 const PAGE_SIZE = 25;
@@ -36,6 +37,7 @@ export const filesView: ViewFactory = (context, initial) => {
     ],
   });
   const pager = createPageControls(PAGE_SIZE, () => void loadPage());
+  const picker = h("input", { id: "file-upload", type: "file", class: "sr-only", multiple: true, onChange: () => void upload() });
   const { element, panelSlot } = tablePane({
     className: "files-view",
     title: "Files",
@@ -43,13 +45,42 @@ export const filesView: ViewFactory = (context, initial) => {
     grid,
     pager,
     onRefresh: () => void loadPage(),
+    actions: [picker, h("label", { class: "button primary", for: "file-upload", tabindex: 0, role: "button" }, "Upload files…")],
   });
+
+  /** Stores the picked files, one request each, through the path an action's ctx.storage.store takes. */
+  async function upload(): Promise<void> {
+    const chosen = [...(picker.files ?? [])];
+    picker.value = "";
+    let last: string | null = null;
+    for (const file of chosen) {
+      try {
+        last = await api.uploadFile(file);
+        context.notify(`Uploaded ${file.name}.`, "success");
+      } catch (e) {
+        context.notify(`${file.name}: ${errorText(e)}`, "error");
+      }
+    }
+    if (last !== null) context.navigate(`#/files/${encodeURIComponent(last)}`);
+  }
+
+  async function remove(id: string): Promise<void> {
+    try {
+      await api.deleteFile(id);
+      context.notify("Deleted the file.", "success");
+      context.navigate("#/files");
+    } catch (e) {
+      context.notify(errorText(e), "error");
+    }
+  }
 
   async function loadPage(): Promise<void> {
     const load = ++loads;
     try {
       const page = await api.files({ cursor: pager.cursor, order: "desc", limit: PAGE_SIZE });
       if (load !== loads) return;
+      // A file deleted elsewhere closes its panel.
+      if (openId !== null && !page.files.some((f) => f._id === openId) && pager.cursor === null && page.files.length < PAGE_SIZE) context.navigate("#/files", true);
       files = page.files;
       setChildren(subtitle, `${formatCount(page.total)} ${page.total === 1 ? "file" : "files"}`);
       grid.setRows(files);
@@ -88,13 +119,16 @@ export const filesView: ViewFactory = (context, initial) => {
         title: "File",
         id,
         document: { _id: entry._id, _creationTime: entry._creationTime, sha256: entry.sha256, size: entry.size, contentType: entry.contentType },
-        before: [preview(entry, "large"), fileFacts(entry)],
+        before: [preview(entry, "large"), fileFacts(entry), deleteControl(id, () => void remove(id))],
         onClose: close,
         notify: context.notify,
       }),
     );
   }
 
+  const unsubscribe = context.live.onTables((tables) => {
+    if (touches(tables, "_storage")) void loadPage();
+  });
   void loadPage().then(() => {
     if (initial[0] !== undefined) void showFile(initial[0]);
   });
@@ -102,6 +136,7 @@ export const filesView: ViewFactory = (context, initial) => {
     element,
     update: (params) => void showFile(params[0] ?? null),
     refresh: () => void loadPage(),
+    dispose: unsubscribe,
     onKey: listKeys(() => openId !== null, () => context.navigate("#/files"), grid),
   };
 };
@@ -142,6 +177,32 @@ function fileFacts(file: FileEntry): HTMLElement {
     h("dt", null, "Uploaded"),
     h("dd", null, `${formatTimestamp(file._creationTime)} (${formatRelative(file._creationTime)})`),
     h("dt", null, "URL"),
-    h("dd", null, h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, "Open the file ↗")),
+    h(
+      "dd",
+      null,
+      h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, "Open the file ↗"),
+      " · ",
+      h("a", { href: url, download: `${file._id}${extensionOf(file.contentType)}` }, "Download"),
+    ),
   );
+}
+
+function extensionOf(contentType: string | null): string {
+  const sub = contentType?.split("/")[1]?.split(/[;+]/)[0];
+  return sub === undefined || sub === "" || sub === "octet-stream" ? "" : `.${sub === "jpeg" ? "jpg" : sub}`;
+}
+
+/** "Delete file" and, once pressed, the confirmation: the file and its `_storage` row go, as with ctx.storage.delete. */
+function deleteControl(id: string, onDelete: () => void): HTMLElement {
+  const slot = h("div", { class: "danger-zone" });
+  const ask = () =>
+    setChildren(
+      slot,
+      h("span", { class: "confirm-text" }, "Delete this file? Documents that refer to it keep its id."),
+      h("button", { class: "button danger", type: "button", onClick: onDelete }, "Delete"),
+      h("button", { class: "button", type: "button", onClick: idle }, "Cancel"),
+    );
+  const idle = () => setChildren(slot, h("button", { class: "button", type: "button", "aria-label": `Delete file ${id}`, onClick: ask }, "Delete file…"));
+  idle();
+  return slot;
 }

@@ -1,11 +1,12 @@
 import type { ConvexDocument } from "../admin-client.js";
 import { createDataGrid } from "../data-grid.js";
-import { formatCount, formatRelative, formatTimestamp } from "../display-format.js";
+import { formatCount, formatRelative, formatTimestamp, functionName } from "../display-format.js";
 import { createDocumentPanel, placeholderPanel } from "../document-panel.js";
 import { h, setChildren } from "../element-builder.js";
 import { createPageControls } from "../page-controls.js";
 import { renderCompact } from "../value-view.js";
 import { listKeys, tablePane } from "../table-pane.js";
+import { touches } from "../live-updates.js";
 import { errorText, type ViewFactory } from "../view.js";
 
 const PAGE_SIZE = 50;
@@ -29,7 +30,7 @@ export const schedulesView: ViewFactory = (context, initial) => {
     emptyText: "Nothing is scheduled. Jobs appear here when a function calls ctx.scheduler.runAfter or runAt, or a cron fires.",
     columns: [
       { title: "Runs at", className: "nowrap", cell: (job) => timeCell(Number(job.scheduledTime)) },
-      { title: "Function", className: "mono", cell: (job) => String(job.name) },
+      { title: "Function", className: "mono", cell: (job) => functionName(String(job.name)) },
       { title: "State", cell: (job) => stateBadge(job.state as JobState) },
       { title: "Completed", className: "nowrap", cell: (job) => (typeof job.completedTime === "number" ? timeCell(job.completedTime) : h("span", { class: "muted" }, "–")) },
       { title: "Arguments", cell: (job) => renderCompact(Array.isArray(job.args) && job.args.length === 1 ? job.args[0]! : (job.args ?? null)) },
@@ -50,7 +51,8 @@ export const schedulesView: ViewFactory = (context, initial) => {
     try {
       const page = await api.documents(TABLE, { cursor: pager.cursor, order: "desc", limit: PAGE_SIZE });
       if (load !== loads) return;
-      setChildren(subtitle, `${formatCount(page.total)} ${page.total === 1 ? "job" : "jobs"}`);
+      const total = page.total ?? page.documents.length;
+      setChildren(subtitle, `${formatCount(total)} ${total === 1 ? "job" : "jobs"}`);
       grid.setRows(page.documents);
       grid.select(openId);
       pager.loaded(page.documents.length, page.nextCursor, page.total);
@@ -71,18 +73,51 @@ export const schedulesView: ViewFactory = (context, initial) => {
     setChildren(panelSlot, placeholderPanel("Loading…", close));
     try {
       const { document } = await api.document(id);
-      if (openId === id) setChildren(panelSlot, createDocumentPanel({ title: "Scheduled function", id, document, onClose: close, notify: context.notify }));
+      if (openId !== id) return;
+      const state = (document.state as JobState | undefined)?.kind;
+      const cancellable = state === "pending" || state === "inProgress";
+      const cancel = h("button", { class: "button danger", type: "button", onClick: () => void cancelJob(id, cancel) }, state === "inProgress" ? "Cancel (running)" : "Cancel job");
+      setChildren(
+        panelSlot,
+        createDocumentPanel({
+          title: "Scheduled function",
+          id,
+          document,
+          onClose: close,
+          notify: context.notify,
+          before: [h("p", { class: "job-summary" }, stateBadge(document.state as JobState), " ", h("code", null, functionName(String(document.name))), cancellable ? [" ", cancel] : null)],
+        }),
+      );
     } catch (e) {
       if (openId === id) setChildren(panelSlot, placeholderPanel(errorText(e), close));
     }
   }
 
+  async function cancelJob(id: string, button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    try {
+      const state = await context.api.cancelJob(id);
+      context.notify(state === "canceled" ? "Canceled the job." : `The job had already finished (${state}).`, "success");
+      await showJob(id);
+    } catch (e) {
+      button.disabled = false;
+      context.notify(errorText(e), "error");
+    }
+  }
+
+  // Jobs change state as they run; the list and the open job follow.
+  const unsubscribe = context.live.onTables((tables) => {
+    if (!touches(tables, TABLE)) return;
+    void loadPage();
+    if (openId !== null) void showJob(openId);
+  });
   void loadPage();
   if (initial[0] !== undefined) void showJob(initial[0]);
   return {
     element,
     update: (params) => void showJob(params[0] ?? null),
     refresh: () => void loadPage(),
+    dispose: unsubscribe,
     onKey: listKeys(() => openId !== null, () => context.navigate("#/schedules"), grid),
   };
 };
