@@ -64,6 +64,7 @@ export function componentDatabase(base: RuntimeDatabase, component: string): Run
     openStream: (query, reads) => base.openStream(storeQuery(query, component), reads),
     page: (query, options, reads) => base.page(storeQuery(query, component), options, reads),
     count: (table, reads) => base.count(storeName(table), reads),
+    vectorSearch: (query) => base.vectorSearch(storeVectorQuery(query, component)),
     normalizeId: (table, idString) => base.normalizeId(storeName(table), idString),
     newReads: () => base.newReads(),
     discardedReads: base.discardedReads,
@@ -71,6 +72,15 @@ export function componentDatabase(base: RuntimeDatabase, component: string): Run
     storedMutationResult: (sessionId, requestId) => base.storedMutationResult(sessionId, requestId),
     recordMutationResult: (sessionId, requestId, result) => base.recordMutationResult(sessionId, requestId, result),
   };
+}
+
+/** A `vectorSearch` query (§3.7) with its `"table.index"` in store names, checked like `storeQuery`. */
+function storeVectorQuery(query: unknown, component: string): unknown {
+  if (typeof query !== "object" || query === null) return query;
+  const { indexName } = query as { indexName?: unknown };
+  if (typeof indexName !== "string") return query;
+  if (indexName.includes("/")) throw new EngineError("InvalidTableName", `Invalid table name: ${JSON.stringify(indexName)}`);
+  return { ...query, indexName: tableInComponent(component, indexName) };
 }
 
 /**

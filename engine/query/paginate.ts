@@ -1,9 +1,10 @@
 import { EngineError } from "../errors";
 import { compareKeys, keyAfter } from "../values/index-key-codec";
 import type { IndexRow, KeyRange, Store } from "../store/store";
-import { createIndexScanner, DEFAULT_FIRST_BATCH } from "./index-scanner";
+import { DEFAULT_FIRST_BATCH } from "./index-scanner";
 import { createOperatorPipeline } from "./operator-pipeline";
 import { decodeCursor, encodeCursor, queryFingerprint, type CursorPosition } from "./pagination-cursor";
+import { openPlanScanner } from "./plan-scanner";
 import { planQuery, type QueryPlan } from "./query-plan";
 import type { ReadSetRecorder } from "./read-set";
 import type { SerializedQuery } from "./serialized-query";
@@ -68,12 +69,11 @@ export function paginateQuery(
     return { page: [], isDone: true, continueCursor: encode({ kind: "end" }), splitCursor: null, pageStatus: null };
   }
   const range = narrow(plan, start, end);
-  const scanner = createIndexScanner(
+  const scanner = openPlanScanner(
     store,
-    plan.index.name,
+    plan,
     range,
-    plan.order,
-    recorder.trackScan(plan.index.name, range, plan.order),
+    recorder,
     // With filters or an end cursor the number of rows needed is unknown: start with at least a page.
     end !== null || plan.parsesDocuments ? Math.max(DEFAULT_FIRST_BATCH, pageSize) : Math.min(pageSize, plan.rowCap ?? pageSize),
   );
@@ -113,8 +113,9 @@ export function paginateQuery(
   else continueCursor = encode(start);
 
   if (pageStatus === null && page.length > SOFT_MAX_PAGE_LENGTH) pageStatus = "SplitRecommended";
+  // A search is not split (the backend offers no split cursor for it: it would not be cheaper).
   const splitCursor =
-    pageStatus !== null && page.length > 0
+    pageStatus !== null && page.length > 0 && plan.search === null
       ? encode({ kind: "after", key: pageRows[Math.floor((page.length - 1) / 2)].key })
       : null;
   const isDone = end !== null ? end.kind === "end" : exhausted;

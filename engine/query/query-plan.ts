@@ -5,6 +5,7 @@ import type { IndexInfo, KeyRange, ScanOrder, Store } from "../store/store";
 import { compileFilter, type DocumentJson } from "./filter-expression";
 import { compileIndexRange } from "./index-range";
 import type { SerializedQuery } from "./serialized-query";
+import { compileTextSearch, SEARCH_ROW_FIELDS, type CompiledTextSearch } from "./text-search";
 
 /**
  * A serialized query resolved against the store: which index, which key interval, which
@@ -19,7 +20,10 @@ export type CompiledOperator =
 /** Everything needed to run a query. */
 export interface QueryPlan {
   query: SerializedQuery;
+  /** The index scanned; for a search, a stand-in whose keys are relevance keys. */
   index: IndexInfo;
+  /** Set for `withSearchIndex`: rows come from the text search, not from an index scan. */
+  search: CompiledTextSearch | null;
   range: KeyRange;
   order: ScanOrder;
   operators: CompiledOperator[];
@@ -37,6 +41,7 @@ export function planQuery(store: Store, query: SerializedQuery): QueryPlan {
   const source = query.source;
   let index: IndexInfo;
   let range: KeyRange;
+  let search: CompiledTextSearch | null = null;
   if (source.type === "FullTableScan") {
     if (!isValidTableName(source.tableName)) {
       throw new EngineError("InvalidTableName", `Invalid table name: "${source.tableName}"`);
@@ -45,14 +50,13 @@ export function planQuery(store: Store, query: SerializedQuery): QueryPlan {
     range = { lo: MIN_KEY, hi: null };
   } else if (source.type === "IndexRange") {
     const found = store.resolveIndex(source.indexName);
-    if (found === null) throw new EngineError("IndexNotFound", `Index ${source.indexName} not found.`);
+    if (found === null) throw indexNotFound(store, source.indexName);
     index = found;
     range = compileIndexRange(index, source.range);
   } else {
-    throw new EngineError(
-      "NotSupported",
-      `Search queries (withSearchIndex on ${source.indexName}) are not supported by this engine.`,
-    );
+    search = compileTextSearch(store, source.indexName, source.filters);
+    index = { name: search.index.name, table: search.index.table, fields: SEARCH_ROW_FIELDS };
+    range = { lo: MIN_KEY, hi: null };
   }
 
   const operators: CompiledOperator[] = [];
@@ -68,5 +72,19 @@ export function planQuery(store: Store, query: SerializedQuery): QueryPlan {
       if (!parsesDocuments) rowCap = rowCap === null ? op.limit : Math.min(rowCap, op.limit);
     }
   }
-  return { query, index, range, order: source.order === "desc" ? "desc" : "asc", operators, parsesDocuments, rowCap };
+  const order = source.type !== "Search" && source.order === "desc" ? "desc" : "asc";
+  return { query, index, search, range, order, operators, parsesDocuments, rowCap };
+}
+
+/** Why `withIndex` names no index: declared staged, a search or vector index, or unknown. */
+function indexNotFound(store: Store, name: string): EngineError {
+  const dot = name.indexOf(".");
+  const table = store.schema()?.tables.find((t) => t.tableName === name.slice(0, dot));
+  if (table?.stagedDbIndexes?.some((i) => i.indexDescriptor === name.slice(dot + 1))) {
+    return new EngineError("IndexStagedError", `Index ${name} is currently staged and not available to query until it is enabled.`);
+  }
+  if (store.searchIndex(name) !== null) {
+    return new EngineError("IndexNotADatabaseIndex", `Index ${name} is a search or vector index: query it with withSearchIndex or vectorSearch, not withIndex.`);
+  }
+  return new EngineError("IndexNotFound", `Index ${name} not found.`);
 }

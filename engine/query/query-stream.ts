@@ -1,6 +1,7 @@
 import type { Store } from "../store/store";
-import { createIndexScanner, DEFAULT_FIRST_BATCH, type IndexScanner } from "./index-scanner";
+import { DEFAULT_FIRST_BATCH, type IndexScanner } from "./index-scanner";
 import { createOperatorPipeline } from "./operator-pipeline";
+import { openPlanScanner } from "./plan-scanner";
 import { planQuery } from "./query-plan";
 import type { ReadSetRecorder } from "./read-set";
 import type { SerializedQuery } from "./serialized-query";
@@ -35,14 +36,7 @@ export function openQueryStream(store: Store, query: SerializedQuery, recorder: 
       for (;;) {
         // Checked before reading, so `first()` never reads (or records) a second row.
         if (pipeline.closed()) break;
-        scanner ??= createIndexScanner(
-          store,
-          plan.index.name,
-          plan.range,
-          plan.order,
-          recorder.trackScan(plan.index.name, plan.range, plan.order),
-          plan.rowCap ?? DEFAULT_FIRST_BATCH,
-        );
+        scanner ??= openPlanScanner(store, plan, plan.range, recorder, plan.rowCap ?? DEFAULT_FIRST_BATCH);
         const row = scanner.next();
         if (row === null) break;
         if (pipeline.accept(row.text)) return row.text;

@@ -4,6 +4,7 @@ import { paginateQuery } from "../query/paginate.js";
 import { openQueryStream } from "../query/query-stream.js";
 import { createReadSetRecorder, DISCARDED_READS } from "../query/read-set.js";
 import { parseSerializedQuery } from "../query/serialized-query.js";
+import { runVectorSearch } from "../query/vector-search.js";
 import type { SavepointId, Store } from "../store/store.js";
 import { tableNumberOfId } from "../values/document-id.js";
 import type { RuntimeDatabase } from "./runtime-database.js";
@@ -40,6 +41,7 @@ export function createRuntimeDatabase(store: Store): RuntimeDatabase {
     openStream: (query, reads) => openQueryStream(store, parseSerializedQuery(query), reads),
     page: (query, options, reads) => paginateQuery(store, parseSerializedQuery(query), options, reads),
     count: (table, reads) => countDocuments(store, table, reads),
+    vectorSearch: (query) => runVectorSearch(store, query),
     normalizeId(table, idString) {
       const tableNumber = tableNumberOfId(idString);
       if (tableNumber === null) return null;

@@ -7,6 +7,7 @@ import type { BlobService, DeploymentInfo, Identity } from "./services.js";
 import type { RegisteredFunction } from "./function-registry.js";
 import type { SyscallTarget } from "./syscall-router.js";
 import { ASYNC_OPS, JS_OPS, SYNC_OPS } from "./syscalls/op-table.js";
+import { unknownOperation } from "./syscalls/unsupported-ops.js";
 
 /** Kinds of running functions; nested calls get their own frame. */
 export type FrameKind = "query" | "mutation" | "action" | "httpAction";
@@ -97,7 +98,7 @@ export class Execution implements SyscallTarget {
   syscall(op: string, argsJson: string): string {
     this.assertLive(op);
     const handler = SYNC_OPS[op];
-    if (handler === undefined) throw new Error(`Unknown operation ${op}`);
+    if (handler === undefined) throw unknownOperation(op);
     return handler(this, JSON.parse(argsJson)) as string;
   }
 
@@ -105,7 +106,7 @@ export class Execution implements SyscallTarget {
     try {
       this.assertLive(op);
       const handler = ASYNC_OPS[op];
-      if (handler === undefined) throw new Error(`Unknown async operation ${op}`);
+      if (handler === undefined) throw unknownOperation(op);
       const result = handler(this, JSON.parse(argsJson));
       // Most handlers answer at once; only the others need a rejection handler.
       if (typeof result === "string") return Promise.resolve(result);
@@ -119,7 +120,7 @@ export class Execution implements SyscallTarget {
   jsSyscall(op: string, args: unknown): unknown {
     this.assertLive(op);
     const handler = JS_OPS[op];
-    if (handler === undefined) throw new Error(`Unknown JS operation ${op}`);
+    if (handler === undefined) throw unknownOperation(op);
     return handler(this, args as Record<string, unknown>);
   }
 

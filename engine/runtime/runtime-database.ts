@@ -51,6 +51,8 @@ export interface RuntimeDatabase {
   page(query: unknown, options: PageOptions, reads: ReadRecorder): PageOutcome;
   /** Number of documents in a table. */
   count(table: string, reads: ReadRecorder): number;
+  /** `ctx.vectorSearch`: the `query` argument of `1.0/actions/vectorSearch`, answered at the current snapshot. */
+  vectorSearch(query: unknown): { _id: string; _score: number }[];
   /** The canonical id if `idString` is an id of `table`, else null. */
   normalizeId(table: string, idString: string): string | null;
   /** A fresh read-set recorder for one execution. */

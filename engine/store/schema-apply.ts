@@ -5,6 +5,7 @@ import { isBuiltInIndex, userIndexFields, type Catalog } from "./catalog";
 import { decodeDocument, documentIndexKey, type DecodedDocument } from "./document-codec";
 import { schemaMismatch } from "./document-validation";
 import { SchemaRefusal } from "./schema-refusal";
+import type { SearchIndexes } from "./search-indexes";
 import type { SchemaJson } from "./schema-json";
 
 /**
@@ -30,6 +31,7 @@ export interface SchemaDiff {
 export function applySchemaChanges(
   db: Database.Database,
   catalog: Catalog,
+  search: SearchIndexes,
   schema: SchemaJson | null,
   context: ValidationContext,
 ): SchemaDiff {
@@ -86,6 +88,9 @@ export function applySchemaChanges(
     });
     diff.addedIndexes.push(name);
   }
+  const searchDiff = search.applySchema(schema, (table, visit) => forEachDocument(db, catalog, table, visit));
+  diff.addedIndexes.push(...searchDiff.added);
+  diff.droppedIndexes.push(...searchDiff.dropped);
   return diff;
 }
 

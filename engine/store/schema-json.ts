@@ -14,15 +14,30 @@ export interface IndexDefinitionJson {
   fields: string[];
 }
 
-/** One table as `schema.export()` writes it; search and vector indexes are kept but unused. */
+/** One search (full-text) index as `schema.export()` writes it. */
+export interface SearchIndexDefinitionJson {
+  indexDescriptor: string;
+  searchField: string;
+  filterFields: string[];
+}
+
+/** One vector index as `schema.export()` writes it. */
+export interface VectorIndexDefinitionJson {
+  indexDescriptor: string;
+  vectorField: string;
+  dimensions: number;
+  filterFields: string[];
+}
+
+/** One table as `schema.export()` writes it. */
 export interface TableDefinitionJson {
   tableName: string;
   indexes: IndexDefinitionJson[];
   stagedDbIndexes?: IndexDefinitionJson[];
-  searchIndexes?: unknown[];
-  stagedSearchIndexes?: unknown[];
-  vectorIndexes?: unknown[];
-  stagedVectorIndexes?: unknown[];
+  searchIndexes?: SearchIndexDefinitionJson[];
+  stagedSearchIndexes?: SearchIndexDefinitionJson[];
+  vectorIndexes?: VectorIndexDefinitionJson[];
+  stagedVectorIndexes?: VectorIndexDefinitionJson[];
   documentType?: ValidatorJSON;
 }
 
@@ -34,6 +49,10 @@ export interface SchemaJson {
 
 const INDEX_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
+/** Convex's limits (`crates/common/src/bootstrap_model/index`, `vector_index/dimensions.rs`). */
+const MAX_FILTER_FIELDS = 16;
+const MIN_VECTOR_DIMENSIONS = 2;
+const MAX_VECTOR_DIMENSIONS = 4096;
 
 /** Parses and checks schema JSON (text or already parsed); throws `EngineError("InvalidSchema")`. */
 export function parseSchemaJson(input: string | SchemaJson): SchemaJson {
@@ -64,8 +83,13 @@ function parseTable(raw: unknown): TableDefinitionJson {
   }
   const indexes = parseIndexes(tableName, raw.indexes ?? []);
   const staged = parseIndexes(tableName, raw.stagedDbIndexes ?? []);
+  const searchIndexes = parseSearchIndexes(tableName, raw.searchIndexes ?? []);
+  const stagedSearchIndexes = parseSearchIndexes(tableName, raw.stagedSearchIndexes ?? []);
+  const vectorIndexes = parseVectorIndexes(tableName, raw.vectorIndexes ?? []);
+  const stagedVectorIndexes = parseVectorIndexes(tableName, raw.stagedVectorIndexes ?? []);
+  // Database, search and vector indexes share one namespace per table.
   const names = new Set<string>();
-  for (const index of [...indexes, ...staged]) {
+  for (const index of [...indexes, ...staged, ...searchIndexes, ...stagedSearchIndexes, ...vectorIndexes, ...stagedVectorIndexes]) {
     if (names.has(index.indexDescriptor)) throw invalid(`index "${tableName}.${index.indexDescriptor}" is defined twice`);
     names.add(index.indexDescriptor);
   }
@@ -73,33 +97,100 @@ function parseTable(raw: unknown): TableDefinitionJson {
   if (documentType !== undefined && (!isRecord(documentType) || typeof documentType.type !== "string")) {
     throw invalid(`table "${tableName}" has a malformed documentType`);
   }
-  return { ...(raw as unknown as TableDefinitionJson), tableName, indexes, stagedDbIndexes: staged, documentType };
+  return {
+    tableName,
+    indexes,
+    stagedDbIndexes: staged,
+    searchIndexes,
+    stagedSearchIndexes,
+    vectorIndexes,
+    stagedVectorIndexes,
+    documentType,
+  };
 }
 
 function parseIndexes(tableName: string, raw: unknown): IndexDefinitionJson[] {
-  if (!Array.isArray(raw)) throw invalid(`table "${tableName}" has a malformed index list`);
-  return raw.map((index): IndexDefinitionJson => {
-    if (!isRecord(index) || typeof index.indexDescriptor !== "string" || !Array.isArray(index.fields)) {
-      throw invalid(`table "${tableName}" has a malformed index`);
-    }
-    const name = `${tableName}.${index.indexDescriptor}`;
-    // The built-in descriptors every table has are reserved.
-    if (!INDEX_NAME.test(index.indexDescriptor) || Object.hasOwn(BUILT_IN_INDEX_FIELDS, index.indexDescriptor)) {
-      throw invalid(`index name "${name}" is reserved or not a valid identifier`);
-    }
-    const fields = index.fields as unknown[];
-    if (fields.length === 0) throw invalid(`index "${name}" must have at least one field`);
-    const unique = new Set<string>();
-    for (const field of fields) {
-      if (typeof field !== "string" || field === "" || field.split(".").some((part) => part === "")) {
-        throw invalid(`index "${name}" has a malformed field ${JSON.stringify(field)}`);
-      }
-      if (SYSTEM_FIELDS.has(field)) throw invalid(`index "${name}" may not list the system field "${field}"`);
-      if (unique.has(field)) throw invalid(`index "${name}" lists "${field}" twice`);
-      unique.add(field);
-    }
-    return { indexDescriptor: index.indexDescriptor, fields: fields as string[] };
+  return parseIndexList(tableName, raw, "index", (index, name) => {
+    if (!Array.isArray(index.fields)) throw invalid(`table "${tableName}" has a malformed index`);
+    if (index.fields.length === 0) throw invalid(`index "${name}" must have at least one field`);
+    return { indexDescriptor: index.indexDescriptor as string, fields: checkFields(name, index.fields) };
   });
+}
+
+function parseSearchIndexes(tableName: string, raw: unknown): SearchIndexDefinitionJson[] {
+  return parseIndexList(tableName, raw, "search index", (index, name) => ({
+    indexDescriptor: index.indexDescriptor as string,
+    searchField: checkFields(name, [index.searchField])[0],
+    filterFields: checkFilterFields(name, index.filterFields),
+  }));
+}
+
+function parseVectorIndexes(tableName: string, raw: unknown): VectorIndexDefinitionJson[] {
+  return parseIndexList(tableName, raw, "vector index", (index, name) => {
+    // Older exports spell it `dimension`.
+    const dimensions = index.dimensions ?? index.dimension;
+    if (
+      typeof dimensions !== "number" ||
+      !Number.isInteger(dimensions) ||
+      dimensions < MIN_VECTOR_DIMENSIONS ||
+      dimensions > MAX_VECTOR_DIMENSIONS
+    ) {
+      throw invalid(
+        `vector index "${name}": Dimensions ${String(dimensions)} must be between ${MIN_VECTOR_DIMENSIONS} and ${MAX_VECTOR_DIMENSIONS}.`,
+      );
+    }
+    return {
+      indexDescriptor: index.indexDescriptor as string,
+      vectorField: checkFields(name, [index.vectorField])[0],
+      dimensions,
+      filterFields: checkFilterFields(name, index.filterFields),
+    };
+  });
+}
+
+/** One of a table's index lists: each entry an object with a valid, unreserved `indexDescriptor`. */
+function parseIndexList<T>(
+  tableName: string,
+  raw: unknown,
+  what: string,
+  parseOne: (index: Record<string, unknown>, name: string) => T,
+): T[] {
+  if (!Array.isArray(raw)) throw invalid(`table "${tableName}" has a malformed ${what} list`);
+  return raw.map((index) => {
+    if (!isRecord(index) || typeof index.indexDescriptor !== "string") throw invalid(`table "${tableName}" has a malformed ${what}`);
+    return parseOne(index, checkIndexName(tableName, index.indexDescriptor));
+  });
+}
+
+/** `"<table>.<descriptor>"`, after checking the descriptor (the built-in ones are reserved). */
+function checkIndexName(tableName: string, descriptor: string): string {
+  const name = `${tableName}.${descriptor}`;
+  if (!INDEX_NAME.test(descriptor) || Object.hasOwn(BUILT_IN_INDEX_FIELDS, descriptor)) {
+    throw invalid(`index name "${name}" is reserved or not a valid identifier`);
+  }
+  return name;
+}
+
+function checkFilterFields(name: string, raw: unknown): string[] {
+  const fields = raw ?? [];
+  if (!Array.isArray(fields)) throw invalid(`index "${name}" has a malformed filterFields list`);
+  if (fields.length > MAX_FILTER_FIELDS) {
+    throw invalid(`index "${name}": Search indexes may have up to ${MAX_FILTER_FIELDS} filter fields.`);
+  }
+  return checkFields(name, fields);
+}
+
+function checkFields(name: string, fields: unknown[]): string[] {
+  const unique = new Set<string>();
+  for (const field of fields) {
+    if (typeof field !== "string" || field === "" || field.split(".").some((part) => part === "")) {
+      throw invalid(`index "${name}" has a malformed field ${JSON.stringify(field)}`);
+    }
+    if (SYSTEM_FIELDS.has(field)) throw invalid(`index "${name}" may not list the system field "${field}"`);
+    if (unique.has(field)) throw invalid(`index "${name}" lists "${field}" twice`);
+    unique.add(field);
+  }
+  return fields as string[];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

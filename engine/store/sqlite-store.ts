@@ -12,6 +12,7 @@ import { createDocumentValidation } from "./document-validation";
 import { applySchemaChanges } from "./schema-apply";
 import { parseSchemaJson, type SchemaJson } from "./schema-json";
 import { openDatabase } from "./sqlite-layout";
+import { createSearchIndexes } from "./search-indexes";
 import { createSqliteStatements } from "./sqlite-statements";
 import type { CommitResult, IndexRow, IndexKeyChange, SavepointId, Store, StoreOptions } from "./store";
 import { createDocumentCache } from "./document-cache";
@@ -40,6 +41,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   const checkpointer = createWalCheckpointer(options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
+  const search = createSearchIndexes(db);
   const log = createWriteLog();
   const tableName = (n: number) => catalog.tableName(n) ?? systemTableNameOf(n);
   const validationContext: ValidationContext = { tableNameOf: tableName };
@@ -111,6 +113,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       }
       keys.push({ index: index.name, oldKey, newKey });
     }
+    search.onWrite(table, seq, oldDoc, newDoc);
     log.addWrite({ id, table, oldText, newText, keys });
     cache.delete(id);
     // Once the log is kept per table, `get` bypasses the cache for the whole transaction
@@ -156,6 +159,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     listTables: () => catalog.tables(),
     resolveIndex: (name) => catalog.resolve(name),
     listIndexes: (table) => catalog.indexesOf(table).map(({ name, table: t, fields }) => ({ name, table: t, fields })),
+    searchIndex: (name) => search.info(name),
     schema: () => schema,
 
     applySchema(input) {
@@ -166,7 +170,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       const catalogVersion = catalog.version();
       sql.begin.run();
       try {
-        const diff = applySchemaChanges(db, catalog, next, validationContext);
+        const diff = applySchemaChanges(db, catalog, search, next, validationContext);
         if (nextText === null) sql.deleteState.run("schema");
         else sql.setState("schema", nextText);
         const ts = stampCommit();
@@ -180,6 +184,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       } catch (e) {
         if (db.inTransaction) sql.rollback.run();
         afterRollback(catalogVersion);
+        search.reload();
         throw e;
       }
     },
@@ -210,6 +215,14 @@ export function createSqliteStore(options: StoreOptions): Store {
     commit(): CommitResult {
       requireTransaction("commit()");
       try {
+        // A transaction that wrote no document, table or mutation result (a cron check that found
+        // nothing due, a read-only mutation) keeps the current ts: the commit clock counts changes
+        // to data, and subscribers have nothing to hear about. Meta rows it set are kept.
+        const writes = log.writeSet();
+        if (writes.length === 0 && log.pendingResults().length === 0 && catalog.version() === catalogVersionAtBegin) {
+          sql.commit.run();
+          return { ts: lastTs, writes };
+        }
         const ts = stampCommit();
         for (const r of log.pendingResults()) {
           sql.putResult.run(r.sessionId, r.requestId, r.result, ts.toString(), r.recordedAt);
@@ -217,7 +230,11 @@ export function createSqliteStore(options: StoreOptions): Store {
         sql.commit.run();
         lastTs = ts;
         checkpointer.committed();
-        const writes = log.writeSet();
+        // Text-index keys are derived from the coalesced write, once per document and commit.
+        for (const write of writes) {
+          const changes = search.keyChanges(write);
+          if (changes.length > 0) write.keys.push(...changes);
+        }
         return { ts, writes };
       } catch (e) {
         store.rollback();
@@ -365,6 +382,14 @@ export function createSqliteStore(options: StoreOptions): Store {
       }
       const rows = (order === "desc" ? sql.scanDesc : sql.scanAsc).all(record.id, range.lo, hi, limit);
       return rows.map(([keyHex, text]) => new HexKeyedRow(keyHex, text));
+    },
+    textSearch(index, query) {
+      readFromSqlite();
+      return search.textSearch(index, query);
+    },
+    vectorSearch(index, query) {
+      readFromSqlite();
+      return search.vectorSearch(index, query);
     },
     count(table) {
       const byId = catalog.index(`${table}.by_id`);

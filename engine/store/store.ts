@@ -31,6 +31,8 @@ export interface Store {
   resolveIndex(name: string): IndexInfo | null;
   /** The indexes of an existing table: the two built-ins first, then schema indexes by name. */
   listIndexes(table: string): IndexInfo[];
+  /** The search or vector index `"<table>.<index>"` the schema declared (staged or not), or null. */
+  searchIndex(name: string): SearchIndexInfo | null;
   /** The schema last applied, or null when none is. */
   schema(): SchemaJson | null;
   /**
@@ -120,6 +122,17 @@ export interface Store {
   scan(index: string, range: KeyRange, order: ScanOrder, limit: number): IndexRow[];
   /** The number of documents in a table (0 when it does not exist). */
   count(table: string): number;
+  /**
+   * The best matches of a built text index, best first, at most `TEXT_SEARCH_MAX_CANDIDATES`:
+   * documents with any of the terms in the search field and every filter value, ranked by
+   * BM25, ties newest first. Sees the open transaction's own writes.
+   */
+  textSearch(index: string, query: TextSearchQuery): TextSearchCandidate[];
+  /**
+   * The `limit` documents of a built vector index most similar (cosine) to `query.vector`,
+   * best first, among those matching any filter value (all of them when there is none).
+   */
+  vectorSearch(index: string, query: VectorSearchQuery): VectorMatch[];
 
   // ---- engine state ------------------------------------------------------------------
 
@@ -154,6 +167,63 @@ export interface IndexInfo {
   table: string;
   /** Key fields in order, including the implicit trailing `_creationTime` and `_id`. */
   fields: readonly string[];
+}
+
+/** How many candidates a text search produces at most (Convex's `MAX_CANDIDATE_REVISIONS`). */
+export const TEXT_SEARCH_MAX_CANDIDATES = 1024;
+
+/** A search or vector index as declared by the schema. */
+export type SearchIndexInfo =
+  | {
+      kind: "text";
+      /** `"<table>.<index>"`. */
+      name: string;
+      table: string;
+      searchField: string;
+      filterFields: string[];
+      /** Declared staged: kept in the catalog, not built, not queryable. */
+      staged: boolean;
+    }
+  | {
+      kind: "vector";
+      name: string;
+      table: string;
+      vectorField: string;
+      dimensions: number;
+      filterFields: string[];
+      staged: boolean;
+    };
+
+/** An equality on a filter field of a search or vector index; `undefined` = field missing. */
+export interface FilterCondition {
+  field: string;
+  value: Value | undefined;
+}
+
+/** A compiled text query: the terms (the last one a prefix) and the filter equalities. */
+export interface TextSearchQuery {
+  terms: { token: string; prefix: boolean }[];
+  filters: FilterCondition[];
+}
+
+/** One text search match. `score` is the relevance, higher is better; it is never shown to user code. */
+export interface TextSearchCandidate {
+  id: string;
+  creationTime: number;
+  score: number;
+}
+
+/** A vector query; `filters` are alternatives (a document matching any one qualifies). */
+export interface VectorSearchQuery {
+  vector: readonly number[];
+  limit: number;
+  filters: FilterCondition[];
+}
+
+/** One vector search result: cosine similarity in -1..1. */
+export interface VectorMatch {
+  id: string;
+  score: number;
 }
 
 /** A byte interval of index keys: `lo` included, `hi` excluded, null `hi` = no upper limit. */

@@ -48,6 +48,23 @@ describe("store transactions", () => {
     expect(tableNumberOfId(next)).toBe(10001);
   });
 
+  test("a transaction that changes no data keeps the commit ts; meta it set is kept", () => {
+    const { store } = openTestStore();
+    const first = inTransaction(store, () => store.insert("posts", { caption: "one" }));
+    const ts = store.lastCommitTs();
+    store.begin();
+    store.get(first);
+    store.setMeta("cron:check", "next=1");
+    const result = store.commit();
+    expect(result).toEqual({ ts, writes: [] });
+    expect(store.lastCommitTs()).toBe(ts);
+    expect(store.getMeta("cron:check")).toBe("next=1");
+    // Writing and deleting the same document is a change: it gets a new ts.
+    store.begin();
+    store.delete(store.insert("posts", { caption: "fleeting" }));
+    expect(store.commit().ts).toBeGreaterThan(ts);
+  });
+
   test("other connections see nothing before commit", () => {
     const { store, path } = openTestStore();
     const reader = new Database(path, { readonly: true });
@@ -209,6 +226,7 @@ describe("store clocks", () => {
     const seen: bigint[] = [];
     for (let i = 0; i < 5; i++) {
       store.begin();
+      store.insert("ticks", { i });
       seen.push(store.commit().ts);
       if (i === 2) clock.advance(-60_000);
     }

@@ -4,12 +4,14 @@ import { DATABASE_ASYNC_OPS, DATABASE_SYNC_OPS } from "./database-ops.js";
 import { META_ASYNC_OPS } from "./meta-ops.js";
 import type { JsOpHandler, OpHandler } from "./op-types.js";
 import { SCHEDULE_ASYNC_OPS } from "./schedule-ops.js";
+import { SEARCH_ASYNC_OPS } from "./search-ops.js";
 import { STORAGE_ASYNC_OPS, STORAGE_JS_OPS } from "./storage-ops.js";
+import { UNSUPPORTED_ASYNC_OPS, UNSUPPORTED_JS_OPS } from "./unsupported-ops.js";
 
 /** Ops the package sends through `Convex.syscall` (answered synchronously). */
 export const SYNC_OPS: Record<string, OpHandler> = { ...DATABASE_SYNC_OPS };
 
-/** Ops sent through `Convex.asyncSyscall`. Anything else is "Unknown async operation". */
+/** Ops sent through `Convex.asyncSyscall`, the unsupported ones refused by name. */
 export const ASYNC_OPS: Record<string, OpHandler> = {
   ...DATABASE_ASYNC_OPS,
   ...CALL_ASYNC_OPS,
@@ -17,7 +19,9 @@ export const ASYNC_OPS: Record<string, OpHandler> = {
   ...STORAGE_ASYNC_OPS,
   ...SCHEDULE_ASYNC_OPS,
   ...META_ASYNC_OPS,
+  ...SEARCH_ASYNC_OPS,
+  ...UNSUPPORTED_ASYNC_OPS,
 };
 
 /** Ops sent through `Convex.jsSyscall` with raw JS values. */
-export const JS_OPS: Record<string, JsOpHandler> = { ...STORAGE_JS_OPS };
+export const JS_OPS: Record<string, JsOpHandler> = { ...STORAGE_JS_OPS, ...UNSUPPORTED_JS_OPS };
