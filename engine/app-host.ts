@@ -14,7 +14,7 @@ import { Runtime, type CallRecord } from "./runtime/runtime.js";
 import type { ClientErrorPolicy } from "./runtime/client-errors.js";
 import type { DeploymentInfo, Identity, BlobService } from "./runtime/services.js";
 import type { VerifyToken } from "./http/identity-resolver.js";
-import type { Store } from "./store/store.js";
+import type { Store, SynchronousMode } from "./store/store.js";
 import { DeploymentEnv } from "./deployment-env.js";
 import { systemSchemaTables } from "./system-tables.js";
 import { addComponents } from "./components/component-instances.js";
@@ -42,6 +42,16 @@ export interface AppHostDeps extends AppHostEvents {
   now?: () => number;
   /** False turns the query cache off (see `runtime/query-cache.ts`). */
   queryCache?: boolean;
+  /** Query worker threads (0 runs queries on the main thread), and the store file they read. */
+  queryWorkers?: number;
+  dbPath?: string;
+  /** How far the deployment clock is ahead of the wall clock (ms). */
+  clockOffsetMs?: () => number;
+  /** Time limit of a query or mutation (ms). */
+  transactionTimeoutMs?: number;
+  /** Mutations on a writer thread (default: with query workers), and its `synchronous`. */
+  writerThread?: boolean;
+  synchronous?: SynchronousMode;
   /** What clients see of function failures (redacted outside dev mode). */
   clientErrors?: ClientErrorPolicy;
 }
@@ -90,6 +100,12 @@ export class AppHost {
       onLog: deps.onFunctionLog,
       logInternal: (e) => deps.logger.error("engine error while running a function", e),
       queryCache: deps.queryCache === false ? false : undefined,
+      queryWorkers: deps.queryWorkers,
+      dbPath: deps.dbPath,
+      clockOffsetMs: deps.clockOffsetMs,
+      transactionTimeoutMs: deps.transactionTimeoutMs,
+      writerThread: deps.writerThread,
+      synchronous: deps.synchronous,
       clientErrors: deps.clientErrors,
     });
   }
@@ -106,27 +122,32 @@ export class AppHost {
   /** Builds (unless given a bundle), evaluates, pushes the schema and swaps the new code in. */
   async load(bundle?: AppBundle): Promise<AppDefinition> {
     const next = bundle ?? (await bundleApp(this.deps.appDir));
-    const definition = this.evaluate(next);
-    this.deps.store.applySchema(withSystemTables(definition));
+    const env = this.env.functionEnv();
+    const definition = this.evaluate(next, env);
+    // Under the lock: the writer thread's batches write through another connection.
+    await this.runtime.lock.run(async () => this.deps.store.applySchema(withSystemTables(definition)));
     this.bundle = next;
-    this.activate(definition);
+    this.activate(definition, next, env);
     return definition;
   }
 
   /** Sets or removes a deployment env var and re-evaluates the app (auth.config.ts reads env at load). */
   async setEnv(name: string, value: string | null): Promise<void> {
-    this.env.set(name, value);
-    if (this.bundle !== null) this.activate(this.evaluate(this.bundle));
+    await this.runtime.lock.run(async () => this.env.set(name, value));
+    if (this.bundle !== null) {
+      const env = this.env.functionEnv();
+      this.activate(this.evaluate(this.bundle, env), this.bundle, env);
+    }
   }
 
-  private evaluate(bundle: AppBundle): AppDefinition {
-    const env = this.env.functionEnv();
+  private evaluate(bundle: AppBundle, env: Record<string, string>): AppDefinition {
     return addComponents(defineApp(evaluateBundle(bundle, this.deps.appDir, env)), bundle.components, env);
   }
 
-  private activate(definition: AppDefinition): void {
+  /** Swaps the code in here and (the same bundle and env) in the query workers. */
+  private activate(definition: AppDefinition, bundle: AppBundle, env: Record<string, string>): void {
     this.current = definition;
-    this.runtime.setApp(definition);
+    this.runtime.setApp(definition, { code: bundle.code, components: bundle.components, appDir: this.deps.appDir, env });
     const config = normalizeAuthConfig(definition.authConfig);
     const hasProvider = config.providers.length > 0;
     if (!hasProvider) config.providers.push(this.deps.devIssuer.provider);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { normalizeAuthConfig } from "./auth/auth-config.js";
 import { lockDataFolder, prepareDataFolder } from "./data-folder.js";
@@ -81,6 +82,20 @@ export interface EngineOptions {
    * (on by default, as on Convex; see `runtime/query-cache.ts`).
    */
   queryCache?: boolean;
+  /**
+   * Query executor threads (default: one per core). Each has its own read-only SQLite
+   * connection and copy of the app; they start as queries come. 0 runs queries on the main
+   * thread under the executor lock (and a runaway query cannot be stopped).
+   */
+  queryWorkers?: number;
+  /** How long a query or mutation may run (ms; default 30 000). */
+  transactionTimeoutMs?: number;
+  /**
+   * Run mutations on a writer thread with its own connection (default: whenever there are
+   * query workers), so a runaway mutation can be stopped and no user code runs on the
+   * thread that serves sockets.
+   */
+  writerThread?: boolean;
 }
 
 /** Where the engine reports what it does. */
@@ -128,10 +143,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const folderLock = lockDataFolder(dataDir);
   // One clock for data, jobs and functions; a scheduler drain may move it forward.
   const clock = createDeploymentClock(wallClock);
+  const dbPath = path.join(dataDir, "db.sqlite3");
   let store: Store;
   try {
     store = createSqliteStore({
-      path: path.join(dataDir, "db.sqlite3"),
+      path: dbPath,
       now: () => clock.now(),
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
       synchronous: options.synchronous,
@@ -201,6 +217,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         adminEvents.onCommit(commit);
       },
       queryCache: options.queryCache,
+      queryWorkers: options.queryWorkers ?? availableParallelism(),
+      dbPath,
+      clockOffsetMs: () => clock.offsetMs(),
+      transactionTimeoutMs: options.transactionTimeoutMs,
+      writerThread: options.writerThread,
+      synchronous: options.synchronous,
       clientErrors: {
         redact: options.dev !== true,
         log: (requestId, fn, message) => logger.error(`[Request ID: ${requestId}] ${fn} failed: ${message}`),
@@ -309,6 +331,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await scheduler.stop();
         await sync!.close();
         await Promise.all([api.close(), site.close()]);
+        await appHost!.runtime.close();
         storage!.close();
         store.close();
         folderLock.release();

@@ -29,6 +29,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     "env-file": { type: "string", multiple: true },
     dev: { type: "boolean" },
     typecheck: { type: "string" },
+    "query-workers": { type: "string" },
+    "function-timeout": { type: "string" },
     "max-upload-size": { type: "string" },
     "allowed-host": { type: "string", multiple: true },
     "allow-remote-dev-token": { type: "boolean" },
@@ -55,6 +57,8 @@ async function serve(argv: string[], watch: boolean): Promise<number> {
     sitePort,
     env,
     dev,
+    queryWorkers: countOption(values["query-workers"], "query-workers"),
+    transactionTimeoutMs: secondsOption(values["function-timeout"], "function-timeout"),
     bundle,
     storage: { maxUploadBytes },
     allowedHosts: allowedHostsOption(values["allowed-host"]),
@@ -193,6 +197,22 @@ function printFailure(record: CallRecord): void {
   if (record.status !== "error") return;
   const frames = record.errorFrames?.length ? `\n${record.errorFrames.join("\n")}` : "";
   process.stdout.write(`${timestamp()} ✖ ${record.path} failed: ${record.error}${frames}\n`);
+}
+
+/** A non-negative whole number flag, or undefined when not given. */
+function countOption(raw: unknown, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new EngineError("BadArguments", `--${name} must be a whole number from 0 to 256, got ${String(raw)}.`);
+  return n;
+}
+
+/** A positive number of seconds, as milliseconds, or undefined when not given. */
+function secondsOption(raw: unknown, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new EngineError("BadArguments", `--${name} must be a positive number of seconds, got ${String(raw)}.`);
+  return n * 1000;
 }
 
 function timestamp(): string {

@@ -69,6 +69,7 @@ export function componentDatabase(base: RuntimeDatabase, component: string): Run
     newReads: () => base.newReads(),
     discardedReads: base.discardedReads,
     latestTs: () => base.latestTs(),
+    observeCommit: (ts, previousTs, ids) => base.observeCommit(ts, previousTs, ids),
     storedMutationResult: (sessionId, requestId) => base.storedMutationResult(sessionId, requestId),
     recordMutationResult: (sessionId, requestId, result) => base.recordMutationResult(sessionId, requestId, result),
   };

@@ -52,11 +52,15 @@ export function functionApiRoute(deps: {
       return true;
     }
     if (url.pathname === "/api/query_ts") {
-      sendJson(res, 200, { ts: encodeTs(deps.latestTs()) });
+      try {
+        sendJson(res, 200, { ts: encodeTs(await call.runtime.snapshotTs()) });
+      } catch (e) {
+        sendError(res, e);
+      }
       return true;
     }
     if (url.pathname === "/api/query_at_ts") {
-      await handleQueryAtTs(req, res, call, deps.latestTs);
+      await handleQueryAtTs(req, res, call);
       return true;
     }
     return false;
@@ -64,31 +68,17 @@ export function functionApiRoute(deps: {
 }
 
 /**
- * `consistentQuery`: a query at a given snapshot. The engine keeps only the
- * latest snapshot, so a ts that is no longer the latest is refused (the
- * client then starts over with a fresh `query_ts`).
+ * `consistentQuery`: a query at the snapshot `/api/query_ts` handed out (pinned for a
+ * while), or at a later one that provably gives the same result (`Runtime.queryAtTs`).
  */
-async function handleQueryAtTs(req: IncomingMessage, res: ServerResponse, deps: FunctionApiDeps, latestTs: () => bigint): Promise<void> {
+async function handleQueryAtTs(req: IncomingMessage, res: ServerResponse, deps: FunctionApiDeps): Promise<void> {
   try {
     const { caller, path, args, format, body } = await readCall(req, deps, null);
     const ts = decodeTs(body.ts);
-    const outcome = await deps.runtime.lock.run(async () => {
-      if (latestTs() !== ts) {
-        throw new EngineError(
-          "SnapshotUnavailable",
-          "This engine serves only its latest snapshot, and data changed since that ts; ask /api/query_ts again.",
-          "conflict",
-        );
-      }
-      const result = await deps.runtime.runQueryLocked({
-        path,
-        args,
-        identity: caller.identity,
-        allowInternal: caller.admin,
-        origin: caller.admin ? "admin" : "client",
-      });
-      return result.outcome;
-    });
+    const outcome = await deps.runtime.queryAtTs(
+      { path, args, identity: caller.identity, allowInternal: caller.admin, origin: caller.admin ? "admin" : "client" },
+      ts,
+    );
     sendJsonText(res, 200, outcomeText(outcome, format));
   } catch (e) {
     sendError(res, e);

@@ -29,7 +29,7 @@ const PROVIDED: Record<string, unknown> = {
  * them. User code gets its own `process` whose `env` is the deployment's env
  * vars, never the engine's.
  */
-export function evaluateBundle(bundle: FolderBundle, appDir: string, env: Record<string, string>): EvaluatedApp {
+export function evaluateBundle(bundle: Pick<FolderBundle, "code">, appDir: string, env: Record<string, string>): EvaluatedApp {
   const nodeRequire = createRequire(path.join(path.resolve(appDir), "package.json"));
   const appRequire = (id: string): unknown => {
     const provided = PROVIDED[id];

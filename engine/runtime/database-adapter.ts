@@ -51,6 +51,7 @@ export function createRuntimeDatabase(store: Store): RuntimeDatabase {
     newReads: () => createReadSetRecorder(),
     discardedReads: DISCARDED_READS,
     latestTs: () => store.lastCommitTs(),
+    observeCommit: (ts, previousTs, ids) => store.observeCommit(ts, previousTs, ids),
     storedMutationResult: (sessionId, requestId) => store.getMutationResult(sessionId, requestId),
     recordMutationResult: (sessionId, requestId, result) => store.recordMutationResult(sessionId, requestId, result),
   };

@@ -39,9 +39,8 @@ export interface QueuedMutation {
   resolve(outcome: CallOutcome): void;
 }
 
-/** What the batcher needs from the runtime. */
+/** What running a batch needs from the runtime that owns the write connection. */
 export interface MutationBatchHost {
-  readonly lock: SerialLock;
   readonly db: RuntimeDatabase;
   newTx(): TransactionState;
   /** After a commit: after-commit effects of the given transactions, subscribers, scheduler wake-up. */
@@ -60,12 +59,26 @@ interface Ran {
   sameAs: Ran | null;
 }
 
-/** Queues mutations and runs them in group-committed batches under the executor lock. */
+/**
+ * Runs a batch elsewhere (the writer worker): the items in order, in one transaction,
+ * resolving each (after the commit); resolves when every item has its answer.
+ */
+export type RemoteBatchRunner = (items: QueuedMutation[]) => Promise<void>;
+
+/**
+ * Queues mutations and runs them in group-committed batches under the executor lock:
+ * on this thread (`host`), or handed whole to `remote` (the writer worker), which gets
+ * what was queued when the batch started (arrivals meanwhile form the next batch).
+ */
 export class MutationBatcher {
   private readonly queue: QueuedMutation[] = [];
   private scheduled = false;
 
-  constructor(private readonly host: MutationBatchHost) {}
+  constructor(
+    private readonly lock: SerialLock,
+    private readonly host: MutationBatchHost,
+    private readonly remote: () => RemoteBatchRunner | null = () => null,
+  ) {}
 
   /** Runs a mutation in the next batch; resolves once its batch is durable (or it failed). */
   submit(item: Omit<QueuedMutation, "resolve">): Promise<CallOutcome> {
@@ -82,105 +95,121 @@ export class MutationBatcher {
     // are parsed and queued by then and join this batch instead of each
     // paying its own fsync.
     setImmediate(() => {
-      void this.host.lock.run(() => this.runBatch());
+      void this.lock.run(async () => {
+        const remote = this.remote();
+        if (remote === null) await runMutationBatch(this.host, this.takeInline());
+        else await remote(this.queue.splice(0, MAX_BATCH_SIZE));
+        this.scheduled = false;
+        if (this.queue.length > 0) this.schedule();
+      });
     });
   }
 
-  private async runBatch(): Promise<void> {
-    const ran: Ran[] = [];
-    let commit: CommitSummary | null = null;
-    try {
-      commit = await this.runAndCommit(ran);
-    } catch (e) {
-      // A store operation or the commit failed: nothing of the batch is durable.
-      if (this.host.db.inTransaction) this.host.db.rollback();
-      for (const r of ran) {
-        const durable = r.outcome.status === "success" && r.outcome.ts !== undefined;
-        if (r.outcome === NOT_RUN || r.sameAs !== null || (r.outcome.status === "success" && !durable)) {
-          r.outcome = this.host.errorOutcome(e, r.item.logLines);
-          r.sameAs = null;
-        }
-      }
-    }
-    if (commit !== null) {
-      try {
-        this.host.committed(commit, ran.filter((r) => r.tx !== null).map((r) => r.tx!));
-      } catch (e) {
-        this.host.logInternal(e);
-      }
-    }
-    for (const r of ran) r.item.resolve(answer(r, commit));
-    this.scheduled = false;
-    if (this.queue.length > 0) this.schedule();
-  }
-
   /**
-   * Runs queued mutations until the queue is empty or a bound is reached, then
-   * commits. Every mutation taken from the queue is in `ran` (even when this
-   * throws), so each gets an answer. Null when nothing was left to commit.
+   * Everything queued when the batch starts runs in it (up to the size bound); later
+   * arrivals join only while the batch is young, so queued queries are not held up long.
    */
-  private async runAndCommit(ran: Ran[]): Promise<CommitSummary | null> {
-    const { db } = this.host;
-    const byKey = new Map<string, Ran>();
+  private takeInline(): () => QueuedMutation | undefined {
     const started = performance.now();
-    // Everything queued when the batch starts runs in it (up to the size bound); later
-    // arrivals join only while the batch is young, so queued queries are not held up long.
     const waiting = this.queue.length;
-    let open = false;
-    /** Mutations of the open transaction that succeeded: a later failure needs a savepoint to keep them. */
-    let kept = 0;
-    while (
-      this.queue.length > 0 &&
-      ran.length < MAX_BATCH_SIZE &&
-      (ran.length < waiting || performance.now() - started < MAX_BATCH_MS)
-    ) {
-      const item = this.queue.shift()!;
-      const key = item.idempotencyKey;
-      const keyText = key === undefined ? null : `${key.requestId}:${key.sessionId}`;
-      const entry: Ran = { item, outcome: NOT_RUN, tx: null, sameAs: null };
-      ran.push(entry);
-      if (key !== undefined) {
-        const stored = db.storedMutationResult(key.sessionId, key.requestId);
-        if (stored !== null) {
-          // Committed by an earlier batch, hence durable.
-          entry.outcome = { status: "success", value: JSON.parse(stored.result) as JSONValue, valueText: stored.result, logLines: [], ts: stored.ts };
-          continue;
-        }
-        const earlier = byKey.get(keyText!);
-        if (earlier !== undefined) {
-          entry.sameAs = earlier;
-          continue;
-        }
-      }
-      if (!open) {
-        db.begin();
-        open = true;
-        kept = 0;
-      }
-      const savepoint = kept > 0 ? db.savepoint() : null;
-      const tx = this.host.newTx();
-      try {
-        entry.outcome = await item.run(tx);
-      } catch (e) {
-        entry.outcome = this.host.errorOutcome(e, item.logLines);
-      }
-      if (entry.outcome.status === "success") {
-        if (key !== undefined) {
-          db.recordMutationResult(key.sessionId, key.requestId, entry.outcome.valueText ?? JSON.stringify(entry.outcome.value));
-        }
-        if (savepoint !== null) db.release(savepoint);
-        kept += 1;
-        entry.tx = tx;
-        if (keyText !== null) byKey.set(keyText, entry);
-      } else if (savepoint !== null) {
-        db.rollbackTo(savepoint);
-      } else {
-        db.rollback();
-        open = false;
+    let taken = 0;
+    return () => {
+      if (this.queue.length === 0 || taken >= MAX_BATCH_SIZE) return undefined;
+      if (taken >= waiting && performance.now() - started >= MAX_BATCH_MS) return undefined;
+      taken += 1;
+      return this.queue.shift();
+    };
+  }
+}
+
+/**
+ * Runs one group-committed batch on the host's write connection (the caller holds the
+ * lock): mutations from `next()` until it returns undefined, then one COMMIT; answers
+ * every item it took.
+ */
+export async function runMutationBatch(host: MutationBatchHost, next: () => QueuedMutation | undefined): Promise<void> {
+  const ran: Ran[] = [];
+  let commit: CommitSummary | null = null;
+  try {
+    commit = await runAndCommit(host, next, ran);
+  } catch (e) {
+    // A store operation or the commit failed: nothing of the batch is durable.
+    if (host.db.inTransaction) host.db.rollback();
+    for (const r of ran) {
+      const durable = r.outcome.status === "success" && r.outcome.ts !== undefined;
+      if (r.outcome === NOT_RUN || r.sameAs !== null || (r.outcome.status === "success" && !durable)) {
+        r.outcome = host.errorOutcome(e, r.item.logLines);
+        r.sameAs = null;
       }
     }
-    return open ? db.commit() : null;
   }
+  if (commit !== null) {
+    try {
+      host.committed(commit, ran.filter((r) => r.tx !== null).map((r) => r.tx!));
+    } catch (e) {
+      host.logInternal(e);
+    }
+  }
+  for (const r of ran) r.item.resolve(answer(r, commit));
+}
+
+/**
+ * Runs mutations from `next()` until it has none, then commits. Every mutation taken is
+ * in `ran` (even when this throws), so each gets an answer. Null when nothing was left to
+ * commit.
+ */
+async function runAndCommit(host: MutationBatchHost, next: () => QueuedMutation | undefined, ran: Ran[]): Promise<CommitSummary | null> {
+  const { db } = host;
+  const byKey = new Map<string, Ran>();
+  let open = false;
+  /** Mutations of the open transaction that succeeded: a later failure needs a savepoint to keep them. */
+  let kept = 0;
+  for (let item = next(); item !== undefined; item = next()) {
+    const key = item.idempotencyKey;
+    const keyText = key === undefined ? null : `${key.requestId}:${key.sessionId}`;
+    const entry: Ran = { item, outcome: NOT_RUN, tx: null, sameAs: null };
+    ran.push(entry);
+    if (key !== undefined) {
+      const stored = db.storedMutationResult(key.sessionId, key.requestId);
+      if (stored !== null) {
+        // Committed by an earlier batch, hence durable.
+        entry.outcome = { status: "success", value: JSON.parse(stored.result) as JSONValue, valueText: stored.result, logLines: [], ts: stored.ts };
+        continue;
+      }
+      const earlier = byKey.get(keyText!);
+      if (earlier !== undefined) {
+        entry.sameAs = earlier;
+        continue;
+      }
+    }
+    if (!open) {
+      db.begin();
+      open = true;
+      kept = 0;
+    }
+    const savepoint = kept > 0 ? db.savepoint() : null;
+    const tx = host.newTx();
+    try {
+      entry.outcome = await item.run(tx);
+    } catch (e) {
+      entry.outcome = host.errorOutcome(e, item.logLines);
+    }
+    if (entry.outcome.status === "success") {
+      if (key !== undefined) {
+        db.recordMutationResult(key.sessionId, key.requestId, entry.outcome.valueText ?? JSON.stringify(entry.outcome.value));
+      }
+      if (savepoint !== null) db.release(savepoint);
+      kept += 1;
+      entry.tx = tx;
+      if (keyText !== null) byKey.set(keyText, entry);
+    } else if (savepoint !== null) {
+      db.rollbackTo(savepoint);
+    } else {
+      db.rollback();
+      open = false;
+    }
+  }
+  return open ? db.commit() : null;
 }
 
 const NOT_RUN: CallOutcome = { status: "error", errorMessage: "The mutation did not run.", logLines: [] };

@@ -61,6 +61,8 @@ export interface RuntimeDatabase {
   readonly discardedReads: ReadRecorder;
   /** The latest committed ts. */
   latestTs(): bigint;
+  /** Another connection (the writer thread) committed: see `Store.observeCommit`. */
+  observeCommit(ts: bigint, previousTs: bigint, ids: readonly string[]): void;
   /** A mutation result stored for `(sessionId, requestId)`, for exactly-once retries. */
   storedMutationResult(sessionId: string, requestId: number): { result: string; ts: bigint } | null;
   /** Stores a mutation's result in the open transaction (kept with its commit, gone with a rollback). */
@@ -73,6 +75,8 @@ export type ReadRecorder = ReadSetRecorder;
 /** One commit's result; `writes` is consumed by the real-time layer. */
 export interface CommitSummary {
   ts: bigint;
+  /** The commit before this one, when known (query workers chain their cache invalidations on it). */
+  previousTs?: bigint;
   writes: readonly DocumentWrite[];
 }
 

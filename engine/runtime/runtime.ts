@@ -17,12 +17,20 @@ import { canonicalUdfPath } from "./udf-path.js";
 import { checkArgs, checkReturns } from "./validation.js";
 import { outcomeForClient, SHOW_ERRORS, type ClientErrorPolicy } from "./client-errors.js";
 import { Watchdog } from "./watchdog.js";
+import { QueryWorkerPool, type WorkerQueryResult } from "./query-workers/query-pool.js";
+import type { AppSource } from "./query-workers/worker-protocol.js";
+import { RecentCommits } from "./recent-commits.js";
+import { WriterClient, type RemoteMutation, type WriterCommit } from "./writer/writer-client.js";
+import type { SynchronousMode } from "../store/store.js";
 import type { ValidationContext } from "../values/validator.js";
 import { checkArgsLimits, checkResultLimits } from "../values/value-limits.js";
 import type { ReadSet } from "../query/read-set.js";
 
 /** Query cache bounds: results by count and by (approximate) bytes, and their age (Convex's own limit for time-dependent results). */
 const QUERY_CACHE_DEFAULTS: QueryCacheOptions = { maxEntries: 1_000, maxBytes: 64 << 20, maxAgeMs: 5_000, now: () => performance.now() };
+
+/** How long a snapshot handed out by `/api/query_ts` stays readable (ms). */
+const SNAPSHOT_WINDOW_MS = 30_000;
 
 /** How long a query or mutation may run unless `transactionTimeoutMs` says otherwise. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -98,6 +106,26 @@ export interface RuntimeOptions {
   logInternal?: (e: unknown) => void;
   /** The query cache's bounds, or false to run every query call (default: on, see `query-cache.ts`). */
   queryCache?: Partial<QueryCacheOptions> | false;
+  /**
+   * Query executors on worker threads: how many at most, each with its own read-only
+   * connection to `dbPath` and its own copy of the app. 0 (or no `dbPath`) runs queries on
+   * this thread, under the lock.
+   */
+  queryWorkers?: number;
+  /** The store's SQLite file, for the query workers' connections. */
+  dbPath?: string;
+  /** How far the deployment clock is ahead of the wall clock (ms), for functions on workers. */
+  clockOffsetMs?: () => number;
+  /**
+   * Mutations on a writer thread with its own write connection to `dbPath` (default: with
+   * query workers). Engine writes (`transact`) stay on `db`, serialized with the writer's
+   * batches by the lock.
+   */
+  writerThread?: boolean;
+  /** SQLite `synchronous` of the writer thread's connection. */
+  synchronous?: SynchronousMode;
+  /** Called as each top-level mutation starts running (the writer thread's control word). */
+  onMutationStart?: (request: CallRequest) => void;
   /** What clients see of failures and logs (`client-errors.ts`; default: everything, as in dev mode). */
   clientErrors?: ClientErrorPolicy;
 }
@@ -140,6 +168,19 @@ export class Runtime implements ExecutionHost {
   private readonly mutations: MutationBatcher;
   private readonly watchdog: Watchdog;
   private readonly queryCache: QueryCache | null;
+  /** Query executors on worker threads, or null to run queries on this thread. */
+  private readonly pool: QueryWorkerPool | null;
+  /** True while the pool has the loaded app's code (an app set without its source runs queries here). */
+  private poolHasApp = false;
+  /** The loaded app came with its source (workers can load it). */
+  private hasSource = false;
+  private sourceVersion = 0;
+  /** Mutations on a worker thread, or null to run them on this one. */
+  private readonly writer: WriterClient | null;
+  /** Callers waiting until a commit ts has been announced here (worker results read at a later snapshot). */
+  private announcedWaiters: { ts: bigint; resolve(): void }[] = [];
+  /** Write sets of the latest commits, to serve a query at an older snapshot (`queryAtTs`). */
+  private readonly recentCommits = new RecentCommits();
   /** How validators resolve `v.id(table)`; one object, so compiled validators are cached per runtime. */
   private readonly validation: ValidationContext;
 
@@ -149,22 +190,100 @@ export class Runtime implements ExecutionHost {
     this.validation = { tableNameOf: (n) => this.db.tableNameOfNumber(n) };
     this.watchdog = new Watchdog(options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.queryCache = options.queryCache === false ? null : new QueryCache({ ...QUERY_CACHE_DEFAULTS, ...options.queryCache });
-    this.mutations = new MutationBatcher({
-      lock: this.lock,
+    this.mutations = new MutationBatcher(
+      this.lock,
+      {
       db: this.db,
       // Mutations take no read set: with one writer there is nothing to validate it against.
       newTx: () => this.newTx(true, this.db.discardedReads),
       committed: (commit, txs) => this.committed(commit, txs),
       errorOutcome: (e, logLines) => this.errorOutcome(e, logLines),
       logInternal: (e) => this.logInternal(e),
-    });
+      },
+      () => (this.runsMutationsOnWriter ? (items) => this.writer!.runBatch(items as RemoteMutation[], this.clockOffset()) : null),
+    );
     this.blobs = options.blobs ?? null;
     this.deployment = options.deployment;
+    const workers = options.queryWorkers ?? 0;
+    this.pool =
+      workers > 0 && options.dbPath !== undefined
+        ? new QueryWorkerPool({
+            size: workers,
+            dbPath: options.dbPath,
+            deployment: options.deployment,
+            timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+            onLog: (path, level, line) => this.options.onLog?.(path, level, line),
+            logInternal: (e) => this.logInternal(e),
+          })
+        : null;
+    this.writer =
+      (options.writerThread ?? workers > 0) && options.dbPath !== undefined
+        ? new WriterClient({
+            dbPath: options.dbPath,
+            synchronous: options.synchronous,
+            deployment: options.deployment,
+            timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+            onCommit: (commit) => this.writerCommitted(commit),
+            issueUploadToken: () => {
+              const token = this.blobs?.issueUploadToken();
+              if (typeof token !== "string") throw new EngineError("StorageUnavailable", "File storage is not configured for this engine.");
+              return token;
+            },
+            onLog: (path, level, line) => this.options.onLog?.(path, level, line),
+            logInternal: (e) => this.logInternal(e),
+          })
+        : null;
   }
 
-  /** Swaps in a (re)loaded app; calls that already started finish on the old code. */
-  setApp(app: AppDefinition): void {
+  /** True when mutations run on the writer thread (it has the loaded app's code). */
+  get runsMutationsOnWriter(): boolean {
+    return this.writer !== null && this.hasSource;
+  }
+
+  /** A due scheduled mutation with its state flip, on the writer thread (see `runMutationJob`). */
+  runScheduledMutation(jobId: string, name: string, component: string): Promise<"ran" | "skipped" | { error: string }> {
+    return this.lock.run(() => this.writer!.runScheduled(jobId, name, component, this.clockOffset()));
+  }
+
+  /**
+   * A commit of the writer thread (in ts order, before the answers that depend on it):
+   * this thread's connection learns of it, then everyone who listens to commits here.
+   */
+  private writerCommitted(commit: WriterCommit): void {
+    const ids: string[] = [];
+    const writes = commit.writes.map((w) => {
+      ids.push(w.id);
+      // Keys crossed the thread boundary as plain Uint8Arrays; readers of write sets use Buffer methods.
+      return { ...w, keys: w.keys.map((k) => ({ index: k.index, oldKey: asBuffer(k.oldKey), newKey: asBuffer(k.newKey) })) };
+    });
+    this.db.observeCommit(commit.ts, commit.previousTs, ids);
+    for (const id of commit.deletedBlobs) {
+      try {
+        this.blobs?.deleteBlob(id);
+      } catch (e) {
+        this.logInternal(e);
+      }
+    }
+    this.announce({ ts: commit.ts, previousTs: commit.previousTs, writes }, commit.touchedScheduler, false);
+  }
+
+  /** Resolves once every commit up to `ts` has been announced on this thread. */
+  private announced(ts: bigint): Promise<void> | null {
+    if (ts <= this.db.latestTs()) return null;
+    return new Promise((resolve) => this.announcedWaiters.push({ ts, resolve }));
+  }
+
+  /**
+   * Swaps in a (re)loaded app; calls that already started finish on the old code. With
+   * `source` (the bundle it was evaluated from) query workers load it too; without, queries
+   * run on this thread.
+   */
+  setApp(app: AppDefinition, source?: Omit<AppSource, "version">): void {
     this.app = app;
+    this.hasSource = source !== undefined;
+    this.poolHasApp = this.pool !== null && source !== undefined;
+    if (this.poolHasApp) this.pool!.setApp(source!);
+    if (this.writer !== null && source !== undefined) this.writer.setApp({ ...source, version: ++this.sourceVersion });
     // New code or new env vars: cached results may no longer be what the functions return.
     this.queryCache?.clear();
   }
@@ -220,6 +339,10 @@ export class Runtime implements ExecutionHost {
    * must hold `lock` so that several subscriptions see one snapshot.
    */
   async runQueryLocked(request: CallRequest): Promise<TrackedQueryResult> {
+    if (this.poolHasApp) {
+      const { outcome, readSet, journal } = await this.queryOnWorker(request, true);
+      return { outcome: this.forCaller(request, outcome), reads: recordedReads(readSet), journal };
+    }
     const startedAt = this.now();
     const logLines: string[] = [];
     const reads = this.db.newReads();
@@ -244,6 +367,13 @@ export class Runtime implements ExecutionHost {
    * has been announced through `onCommit` before the returned promise resolves.
    */
   async runTracked(request: CallRequest): Promise<SnapshotQueryResult> {
+    if (this.poolHasApp) {
+      // A worker reads at the latest snapshot when it starts; commits are announced on this
+      // thread in the same turn as they happen, so any commit <= ts was announced before
+      // the worker's answer (a later event) is handled here.
+      const { outcome, readSet, journal, ts } = await this.queryOnWorker(request, true);
+      return { outcome: this.forCaller(request, outcome), readSet: readSet ?? { intervals: [], ids: [] }, journal, ts };
+    }
     return this.lock.run(async () => {
       const ts = this.db.latestTs();
       const { outcome, reads, journal } = await this.runQueryLocked(request);
@@ -262,10 +392,21 @@ export class Runtime implements ExecutionHost {
         return this.runQuery(fn, argsJson, request, logLines);
       case "mutation":
         return this.mutations.submit({
-          run: (tx) => this.executeInTransaction(fn, argsJson, request, logLines, tx),
+          run: (tx) => {
+            this.options.onMutationStart?.(request);
+            return this.executeInTransaction(fn, argsJson, request, logLines, tx);
+          },
           idempotencyKey: request.idempotencyKey,
           logLines,
-        });
+          remote: {
+            path: fn.path,
+            component: fn.component,
+            args: request.args ?? {},
+            identity: request.identity,
+            idempotencyKey: request.idempotencyKey,
+            origin: request.origin,
+          },
+        } as Omit<RemoteMutation, "resolve">);
       case "action":
         return this.runAction(fn, argsJson, request, logLines);
     }
@@ -278,10 +419,8 @@ export class Runtime implements ExecutionHost {
     return commit;
   }
 
-  /** After a commit of these transactions: their after-commit effects, subscribers, the scheduler. */
+  /** After a commit of these transactions on this thread: their after-commit effects, then the announcement. */
   private committed(commit: CommitSummary, txs: readonly TransactionState[]): void {
-    // Before anyone hears of the commit: a client that saw its mutation succeed must not get a stale cached query.
-    this.queryCache?.invalidate(commit.writes);
     let touchedScheduler = false;
     for (const tx of txs) {
       touchedScheduler ||= tx.touchedScheduler;
@@ -293,8 +432,31 @@ export class Runtime implements ExecutionHost {
         }
       }
     }
-    this.options.onCommit?.(commit);
+    this.announce(commit, touchedScheduler, true);
+  }
+
+  /** Tells everyone on this thread who follows commits, in ts order. */
+  private announce(commit: CommitSummary, touchedScheduler: boolean, ownConnection: boolean): void {
+    // Before anyone hears of the commit: a client that saw its mutation succeed must not get a stale cached query.
+    this.queryCache?.invalidate(commit.writes);
+    this.recentCommits.add(commit);
+    // The scheduler only sets a timer here; before onCommit so a writer thread can report both together.
     if (touchedScheduler) this.options.onSchedulerChange?.();
+    this.options.onCommit?.(commit);
+    this.pool?.committed(commit);
+    if (ownConnection) this.writer?.committed(commit.ts, commit.previousTs, commit.writes.map((w) => w.id));
+    if (this.announcedWaiters.length > 0) {
+      const ready = this.announcedWaiters.filter((w) => w.ts <= commit.ts);
+      this.announcedWaiters = this.announcedWaiters.filter((w) => w.ts > commit.ts);
+      for (const waiter of ready) waiter.resolve();
+    }
+  }
+
+  /** Stops the query workers. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    await this.writer?.close();
+    for (const waiter of this.announcedWaiters.splice(0)) waiter.resolve();
   }
 
   private async executeInTransaction(
@@ -325,12 +487,62 @@ export class Runtime implements ExecutionHost {
     }
   }
 
+  /**
+   * Runs a query on a worker at its latest snapshot (resolved and argument-checked here,
+   * so the worker only runs it); records the call. Never throws for the function's errors.
+   */
+  private async queryOnWorker(request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
+    const startedAt = this.now();
+    let result: WorkerQueryResult;
+    try {
+      const fn = this.resolve(request.path, request.allowInternal, "query", request.component);
+      result = await this.poolRun(fn, this.decodeArgs(fn, request.args), request, tracked);
+      // The writer's commit may reach a query worker's snapshot before its announcement reaches this thread.
+      await this.announced(result.ts);
+    } catch (e) {
+      result = { outcome: this.errorOutcome(e, []), ts: this.db.latestTs(), journal: null, readSet: null };
+    }
+    this.record(displayFunctionName(request.component ?? "", request.path), "query", request.origin, result.outcome, startedAt, request.identity);
+    return result;
+  }
+
+  private poolRun(fn: RegisteredFunction, argsJson: string, request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
+    return this.pool!.run({
+      path: fn.path,
+      component: fn.component,
+      argsJson,
+      identity: callerIdentity(fn, request.identity),
+      journal: request.journal ?? null,
+      tracked,
+      clockOffsetMs: this.clockOffset(),
+    });
+  }
+
+  /** A worker job for a request: resolved and argument-checked here (throws like `call`). */
+  private jobFields(request: CallRequest) {
+    const fn = this.resolve(request.path, request.allowInternal, "query", request.component);
+    const argsJson = this.decodeArgs(fn, request.args);
+    return { path: fn.path, component: fn.component, argsJson, identity: callerIdentity(fn, request.identity), journal: null, clockOffsetMs: this.clockOffset() };
+  }
+
+  private clockOffset(): number {
+    return this.options.clockOffsetMs?.() ?? 0;
+  }
+
   /** A one-off query (HTTP, an action's runQuery): from the query cache, or run and cached. */
   private async runQuery(fn: RegisteredFunction, argsJson: string, request: CallRequest, logLines: string[]): Promise<CallOutcome> {
     const cache = this.queryCache;
     const key = cache === null ? null : `${fn.component}\u0000${fn.path}\u0000${request.allowInternal ? 1 : 0}\u0000${identityKey(request.identity)}\u0000${argsJson}`;
     const cached = key === null ? null : cache!.get(key);
     if (cached !== null) return cached;
+    if (this.poolHasApp) {
+      const { outcome, ts, readSet } = await this.poolRun(fn, argsJson, request, key !== null);
+      await this.announced(ts);
+      // Cached only when nothing committed since its snapshot: the cache is invalidated at
+      // each commit, so a result read before the latest commit may already be stale.
+      if (key !== null && outcome.status === "success" && readSet !== null && ts === this.db.latestTs()) cache!.set(key, outcome, readSet);
+      return outcome;
+    }
     return this.lock.run(async () => {
       // An identical call that held the lock before this one may have just cached its result.
       const filled = key === null ? null : cache!.get(key);
@@ -342,6 +554,46 @@ export class Runtime implements ExecutionHost {
       if (key !== null && outcome.status === "success") cache!.set(key, outcome, reads.readSet());
       return outcome;
     });
+  }
+
+  /**
+   * A snapshot for `/api/query_ts`: with query workers, the latest one pinned on a worker
+   * for SNAPSHOT_WINDOW_MS so `queryAtTs` can read it after later commits.
+   */
+  async snapshotTs(): Promise<bigint> {
+    if (this.pool === null) return this.db.latestTs();
+    const ts = await this.pool.pin(SNAPSHOT_WINDOW_MS);
+    await this.announced(ts);
+    return ts;
+  }
+
+  /**
+   * A one-off query at snapshot `ts` (`/api/query_at_ts`, `consistentQuery`): on the worker
+   * that pinned it; otherwise at the latest snapshot, when no commit since `ts` wrote into
+   * what the query read (then its result at `ts` is the same). Else `SnapshotUnavailable`.
+   */
+  async queryAtTs(request: CallRequest, ts: bigint): Promise<CallOutcome> {
+    if (ts > this.db.latestTs()) {
+      throw new EngineError("SnapshotUnavailable", "That ts is newer than the latest commit; ask /api/query_ts for a snapshot.", "conflict");
+    }
+    if (this.poolHasApp) {
+      const pinned = await this.pool!.run({ ...this.jobFields(request), atTs: ts, tracked: false });
+      if (pinned !== null) return this.forCaller(request, pinned.outcome);
+    }
+    const latest = this.poolHasApp
+      ? await this.queryOnWorker(request, true)
+      : await this.lock.run(async () => {
+          const at = this.db.latestTs();
+          const { outcome, reads } = await this.runQueryLocked(request);
+          return { outcome, ts: at, readSet: reads.readSet() };
+        });
+    const changed = latest.readSet === null ? null : this.recentCommits.changedSince(ts, latest.ts, latest.readSet);
+    if (changed === false || (latest.outcome.status === "error" && latest.readSet === null)) return this.poolHasApp ? this.forCaller(request, latest.outcome) : latest.outcome;
+    throw new EngineError(
+      "SnapshotUnavailable",
+      "The data this query reads changed since that ts, and that snapshot is no longer held; ask /api/query_ts again.",
+      "conflict",
+    );
   }
 
   /** The outcome as the caller may see it: redacted for clients outside dev mode (`client-errors.ts`). */
@@ -623,6 +875,16 @@ function identityKey(identity: Identity | null): string {
     identityNumbers.set(identity, number);
   }
   return String(number);
+}
+
+function asBuffer(key: Uint8Array | null): Buffer | null {
+  return key === null || Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+}
+
+/** A read set that came back from a worker, as the recorder the lock-holding callers take. */
+function recordedReads(readSet: ReadSet | null): ReadRecorder {
+  const recorded = readSet ?? { intervals: [], ids: [] };
+  return { addInterval() {}, addId() {}, trackScan: () => ({ advance() {}, finish() {} }), readSet: () => recorded };
 }
 
 function callerOf(identity: Identity | null): CallerIdentity | null {

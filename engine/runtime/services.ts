@@ -8,8 +8,8 @@ export type Identity = { tokenIdentifier: string; subject: string; issuer: strin
 
 /** Blob side of file storage; `_storage` rows are written by the runtime in the caller's transaction. */
 export interface BlobService {
-  /** A fresh single-use upload token (valid for an hour). */
-  issueUploadToken(): string;
+  /** A fresh single-use upload token (valid for an hour); the writer thread asks the main thread for it. */
+  issueUploadToken(): string | Promise<string>;
   /** The public URL that serves a stored file. */
   urlFor(storageId: string): string;
   /** Removes a file's bytes; called only after the deleting transaction committed. */

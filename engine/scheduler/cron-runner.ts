@@ -58,6 +58,11 @@ export function createCronRunner(deps: CronRunnerDeps): CronRunner {
       if (stopped) return;
       let next: number | null = null;
       try {
+        // Without crons there is nothing to store: no empty commit every minute (it would move the commit clock).
+        if (Object.keys(deps.runtime().definition.crons ?? {}).length === 0) {
+          arm(null);
+          return;
+        }
         next = await deps.runtime().transact((tx) => {
           const due = fireDue(deps, deps.runtime().definition.crons ?? {});
           if (due.inserted > 0) tx.touchedScheduler = true;

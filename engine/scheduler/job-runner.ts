@@ -34,11 +34,25 @@ export type JobDoc = Record<string, Value> & { name: string; args: Value[]; stat
 export async function runJob(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   if (deps.runtime().functionKind(job.name, job.component) === "action") return runAction(deps, job);
   // Missing functions and queries fail inside the same transaction path (resolve refuses them).
-  return runMutation(deps, job);
+  const runtime = deps.runtime();
+  // With a writer thread the job runs there, as a named operation (user code stays off this thread).
+  if (!runtime.runsMutationsOnWriter) return runMutationJob(runtime, deps.now, job);
+  const result = await runtime.runScheduledMutation(job.id, job.name, job.component);
+  if (typeof result !== "object") return result;
+  // Stopped at its time limit: nothing of it committed; it fails (once) instead of running again.
+  await runtime.transact((tx) => {
+    const doc = jobInState(runtime, tx, job.id, "pending");
+    if (doc !== null) finish(runtime, deps, job.id, doc, { kind: "failed", error: result.error });
+  });
+  return "ran";
 }
 
-async function runMutation(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
-  const runtime = deps.runtime();
+/**
+ * A due mutation job in one transaction with its state flip (on whichever thread owns the
+ * runtime's write connection: the main thread, or the writer worker).
+ */
+export async function runMutationJob(runtime: Runtime, now: () => number, job: Pick<JobEntry, "id" | "name" | "component">): Promise<JobRun> {
+  const deps = { now };
   return runtime.transact(async (tx) => {
     const doc = jobInState(runtime, tx, job.id, "pending");
     if (doc === null) return "skipped";
@@ -80,7 +94,7 @@ async function runAction(deps: JobRunnerDeps, job: JobEntry): Promise<JobRun> {
   return "ran";
 }
 
-function callRequest(job: JobEntry, doc: JobDoc) {
+function callRequest(job: Pick<JobEntry, "id" | "name" | "component">, doc: JobDoc) {
   const args = (Array.isArray(doc.args) ? doc.args[0] : undefined) ?? {};
   return {
     path: job.name,
@@ -99,7 +113,7 @@ export function jobInState(runtime: Runtime, tx: TransactionState, id: string, k
   return doc !== null && doc.state?.kind === kind ? doc : null;
 }
 
-function finish(runtime: Runtime, deps: JobRunnerDeps, id: string, doc: JobDoc, state: JobState): void {
+function finish(runtime: Runtime, deps: Pick<JobRunnerDeps, "now">, id: string, doc: JobDoc, state: JobState): void {
   replaceJob(runtime, id, doc, { state, completedTime: deps.now() });
 }
 

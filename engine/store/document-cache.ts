@@ -12,6 +12,8 @@ export interface DocumentCache {
   set(id: string, text: string | null): void;
   /** Forgets `id`. */
   delete(id: string): void;
+  /** Forgets everything. */
+  clear(): void;
 }
 
 /** Creates a least-recently-used cache of at most `capacity` documents (0 disables it). */
@@ -34,5 +36,6 @@ export function createDocumentCache(capacity: number): DocumentCache {
       if (entries.size > capacity) entries.delete(entries.keys().next().value as string);
     },
     delete: (id) => void entries.delete(id),
+    clear: () => entries.clear(),
   };
 }

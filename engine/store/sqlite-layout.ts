@@ -72,7 +72,8 @@ CREATE INDEX IF NOT EXISTS mutation_results_by_age ON mutation_results (recorded
  * `commit()` — so only FULL keeps "acknowledged ⇒ durable". NORMAL is a fair choice for
  * tests and throwaway data.
  */
-export function openDatabase(path: string, synchronous: SynchronousMode = "FULL"): Database.Database {
+export function openDatabase(path: string, synchronous: SynchronousMode = "FULL", readOnly = false): Database.Database {
+  if (readOnly) return openReader(path);
   const db = new Database(path);
   try {
     db.pragma("journal_mode = WAL");
@@ -94,6 +95,26 @@ export function openDatabase(path: string, synchronous: SynchronousMode = "FULL"
         `The data file ${path} has store layout ${row}; this engine reads layout ${LAYOUT_VERSION}.`,
         "fatal",
       );
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/**
+ * Opens a read-only connection to a store file another connection created (a query
+ * worker's snapshot reader): no DDL, no journal-mode change, the same layout check.
+ */
+function openReader(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    db.pragma("cache_size = -65536");
+    const row = db.prepare("SELECT value FROM store_state WHERE key = 'layout_version'").pluck().get() as string | undefined;
+    if (row !== LAYOUT_VERSION) {
+      throw new EngineError("UnsupportedLayout", `The data file ${path} has store layout ${String(row)}; this engine reads layout ${LAYOUT_VERSION}.`, "fatal");
     }
     return db;
   } catch (e) {

@@ -37,8 +37,10 @@ interface SavepointFrame {
 export function createSqliteStore(options: StoreOptions): Store {
   const { now } = options;
   const randomBytes = pooledRandomBytes(options.randomBytes);
-  const db = openDatabase(options.path, options.synchronous ?? "FULL");
-  const checkpointer = createWalCheckpointer(options.path, options.synchronous ?? "FULL");
+  const readOnly = options.readOnly === true;
+  const db = openDatabase(options.path, options.synchronous ?? "FULL", readOnly);
+  // A reader never writes WAL frames, so it has nothing to checkpoint.
+  const checkpointer = readOnly ? null : createWalCheckpointer(options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const search = createSearchIndexes(db);
@@ -51,7 +53,15 @@ export function createSqliteStore(options: StoreOptions): Store {
   const writtenInTransaction = new Set<string>();
 
   let lastTs = BigInt(sql.getState("last_ts") ?? "0");
+  /**
+   * The commit whose state (creation-time clock, catalog, schema) this connection mirrors.
+   * Another connection may commit too (the writer worker beside the main thread's engine
+   * writes, serialized by the runtime's lock): `catchUp` reloads what it changed.
+   */
+  let syncedTs = lastTs;
   let lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
+  /** The catalog generation this connection loaded (readers reload when the writer moved it). */
+  let catalogGeneration = sql.getState("catalog_version");
   let creationTimeAtBegin = lastCreationTime;
   let schemaText = sql.getState("schema");
   let schema: SchemaJson | null = schemaText === null ? null : parseSchemaJson(schemaText);
@@ -146,10 +156,39 @@ export function createSqliteStore(options: StoreOptions): Store {
     version++;
   }
 
-  function stampCommit(): bigint {
+  /** Right after BEGIN: takes over what other connections committed since this one's last look. */
+  function catchUp(): void {
+    const diskTs = BigInt(sql.getState("last_ts") ?? "0");
+    if (diskTs === syncedTs) return;
+    // Commits nobody announced (`observeCommit`): any cached document may be stale.
+    if (diskTs !== lastTs) cache.clear();
+    lastCreationTime = Number(sql.getState("last_creation_time") ?? "0");
+    reloadCatalogIfChanged();
+    lastTs = syncedTs = diskTs;
+  }
+
+  /** Reloads catalog and schema when another connection committed a new catalog generation. */
+  function reloadCatalogIfChanged(): void {
+    const generation = sql.getState("catalog_version");
+    if (generation === catalogGeneration) return;
+    catalogGeneration = generation;
+    catalog.reload();
+    search.reload();
+    schemaText = sql.getState("schema");
+    schema = schemaText === null ? null : parseSchemaJson(schemaText);
+    validation.setSchema(schema);
+  }
+
+  function stampCommit(catalogChanged: boolean): bigint {
     const ts = nextCommitTs(now(), lastTs);
     sql.setState("last_ts", ts.toString());
     sql.setState("last_creation_time", String(lastCreationTime));
+    // Readers on other connections (query workers) mirror the catalog too: a new
+    // generation in the same commit tells them to reload it at that snapshot.
+    if (catalogChanged) {
+      catalogGeneration = ts.toString();
+      sql.setState("catalog_version", catalogGeneration);
+    }
     return ts;
   }
 
@@ -170,12 +209,13 @@ export function createSqliteStore(options: StoreOptions): Store {
       const catalogVersion = catalog.version();
       sql.begin.run();
       try {
+        catchUp();
         const diff = applySchemaChanges(db, catalog, search, next, validationContext);
         if (nextText === null) sql.deleteState.run("schema");
         else sql.setState("schema", nextText);
-        const ts = stampCommit();
+        const ts = stampCommit(true);
         sql.commit.run();
-        lastTs = ts;
+        lastTs = syncedTs = ts;
         schema = next;
         schemaText = nextText;
         validation.setSchema(next);
@@ -196,6 +236,34 @@ export function createSqliteStore(options: StoreOptions): Store {
       // answered from the document cache alone costs no statement at all.
       reading = true;
     },
+    beginSnapshot() {
+      if (open || reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
+      sql.beginRead.run();
+      reading = true;
+      readOpen = true;
+      // The first read fixes the snapshot: the ts and catalog generation are the ones it sees.
+      lastTs = BigInt(sql.getState("last_ts") ?? "0");
+      const generation = sql.getState("catalog_version");
+      if (generation !== catalogGeneration) {
+        catalogGeneration = generation;
+        catalog.reload();
+        search.reload();
+      }
+      return lastTs;
+    },
+    observeCommit(ts, previousTs, ids) {
+      if (ts <= lastTs) return;
+      if (previousTs === lastTs) for (const id of ids) cache.delete(id);
+      else cache.clear();
+      lastTs = ts;
+      // Reads outside a transaction (the scheduler's, the admin API's) need tables the
+      // other connection created; the rest of the state waits for the next begin().
+      if (!open && !reading) reloadCatalogIfChanged();
+    },
+    forgetCachedDocuments(ids) {
+      if (ids === null) cache.clear();
+      else for (const id of ids) cache.delete(id);
+    },
     endRead() {
       if (!reading) return;
       reading = false;
@@ -207,6 +275,12 @@ export function createSqliteStore(options: StoreOptions): Store {
     begin() {
       if (open || reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
       sql.begin.run();
+      try {
+        catchUp();
+      } catch (e) {
+        sql.rollback.run();
+        throw e;
+      }
       open = true;
       catalogVersionAtBegin = catalog.version();
       creationTimeAtBegin = lastCreationTime;
@@ -221,21 +295,22 @@ export function createSqliteStore(options: StoreOptions): Store {
         const writes = log.writeSet();
         if (writes.length === 0 && log.pendingResults().length === 0 && catalog.version() === catalogVersionAtBegin) {
           sql.commit.run();
-          return { ts: lastTs, writes };
+          return { ts: lastTs, previousTs: lastTs, writes };
         }
-        const ts = stampCommit();
+        const ts = stampCommit(catalog.version() !== catalogVersionAtBegin);
         for (const r of log.pendingResults()) {
           sql.putResult.run(r.sessionId, r.requestId, r.result, ts.toString(), r.recordedAt);
         }
         sql.commit.run();
-        lastTs = ts;
-        checkpointer.committed();
+        const previousTs = lastTs;
+        lastTs = syncedTs = ts;
+        checkpointer?.committed();
         // Text-index keys are derived from the coalesced write, once per document and commit.
         for (const write of writes) {
           const changes = search.keyChanges(write);
           if (changes.length > 0) write.keys.push(...changes);
         }
-        return { ts, writes };
+        return { ts, previousTs, writes };
       } catch (e) {
         store.rollback();
         throw e;
@@ -416,7 +491,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     close() {
       store.endRead();
       store.rollback();
-      checkpointer.close();
+      checkpointer?.close();
       db.close();
     },
   };

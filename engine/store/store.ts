@@ -64,6 +64,23 @@ export interface Store {
    * read). Throws `EngineError("TransactionOpen")` while any transaction is open.
    */
   beginRead(): void;
+  /**
+   * Opens a read transaction at once and returns the commit ts of the snapshot it sees
+   * (which `lastCommitTs()` then reports). A reader on its own connection (query workers)
+   * reloads its catalog here when another connection changed tables or indexes.
+   */
+  beginSnapshot(): bigint;
+  /**
+   * Drops these ids (all, for null) from the document cache: a reader connection calls it
+   * with the ids other connections committed, since it cannot see their writes itself.
+   */
+  forgetCachedDocuments(ids: readonly string[] | null): void;
+  /**
+   * Another connection to the same file committed `ts` (after `previousTs`), writing
+   * `ids`: `lastCommitTs()` moves to it and those documents leave the cache. The
+   * connection's other state (catalog, schema, clocks) catches up at its next `begin()`.
+   */
+  observeCommit(ts: bigint, previousTs: bigint, ids: readonly string[]): void;
   /** Ends the read transaction (no-op without one). */
   endRead(): void;
   /** Marks a point inside the open transaction to return to (nested mutations). */
@@ -274,6 +291,8 @@ export interface CommitResult {
   ts: bigint;
   /** The write set, one entry per written document. */
   writes: DocumentWrite[];
+  /** The commit ts before this one (readers use it to tell whether they missed a commit). */
+  previousTs: bigint;
 }
 
 /** A stored mutation result. */
@@ -312,4 +331,9 @@ export interface StoreOptions {
    * The cache assumes no other process writes the file while the store is open.
    */
   documentCacheSize?: number;
+  /**
+   * Opens an existing file read-only (a query worker's snapshot reader): writes fail, no
+   * WAL checkpoints, and `beginSnapshot()` keeps catalog and ts in step with the writer.
+   */
+  readOnly?: boolean;
 }

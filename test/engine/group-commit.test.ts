@@ -18,9 +18,13 @@ const SCHEDULER = fileURLToPath(new URL("fixtures/scheduler/convex", import.meta
  * Group commit: mutations that queue for the executor while it is busy run in
  * one SQLite transaction, each in its own savepoint, and share one COMMIT
  * (one fsync). These tests start several mutations in the same tick, so they
- * land in one batch, and check what each caller sees.
+ * land in one batch, and check what each caller sees. Both executors: batches
+ * on the main thread, and on the writer thread with its own connection.
  */
-describe("group commit", () => {
+describe.each([
+  { executor: "main thread", writerThread: false },
+  { executor: "writer thread", writerThread: true },
+])("group commit ($executor)", ({ writerThread }) => {
   let running: TestEngine | null = null;
   afterEach(async () => {
     await running?.close();
@@ -28,7 +32,7 @@ describe("group commit", () => {
   });
 
   const start = async (appDir = BASIC) => {
-    running = await startTestEngine({ appDir });
+    running = await startTestEngine({ appDir, writerThread, queryWorkers: writerThread ? 1 : 0 });
     return running.engine;
   };
   const mutation = (path: string, args: CallRequest["args"], extra: Partial<CallRequest> = {}): Promise<CallOutcome> =>
@@ -38,19 +42,19 @@ describe("group commit", () => {
     if (outcome.status !== "success") throw new Error(outcome.errorMessage);
     return (outcome.value as { body: string }[]).map((m) => m.body);
   };
-  /** Runs `work` and counts the store commits it caused (one per batch). */
+  /** Runs `work` and counts the commits it caused (one per batch), as subscribers hear of them. */
   const countingCommits = async <T>(work: () => Promise<T>): Promise<{ result: T; commits: number }> => {
-    const store = running!.engine.store;
-    const commit = store.commit;
+    const sync = running!.engine.sync;
+    const onCommit = sync.onCommit;
     let commits = 0;
-    store.commit = () => {
+    sync.onCommit = (commit) => {
       commits += 1;
-      return commit.call(store);
+      return onCommit.call(sync, commit);
     };
     try {
       return { result: await work(), commits };
     } finally {
-      store.commit = commit;
+      sync.onCommit = onCommit;
     }
   };
   const success = (outcome: CallOutcome) => {
@@ -132,7 +136,8 @@ describe("group commit", () => {
     }
   });
 
-  test("a failed commit answers every mutation of the batch with an error and keeps none of them", async () => {
+  // The failure is injected into the main thread's connection; the writer thread runs the same batch code (runMutationBatch).
+  test.skipIf(writerThread)("a failed commit answers every mutation of the batch with an error and keeps none of them", async () => {
     const engine = await start();
     const store = engine.store;
     const commit = store.commit.bind(store);

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(async () => running?.close());
 
 test("a nested mutation that fails takes its file deletion with it, even when the caller catches", async () => {
-  const url = `${running.engine.cloudUrl}/api/storage/upload?token=${encodeURIComponent(running.engine.app.runtime.blobs!.issueUploadToken())}`;
+  const url = `${running.engine.cloudUrl}/api/storage/upload?token=${encodeURIComponent(await running.engine.app.runtime.blobs!.issueUploadToken())}`;
   const upload = await fetch(url, { method: "POST", headers: { "Content-Type": "image/png" }, body: "bytes" });
   const { storageId } = (await upload.json()) as { storageId: string };
   const admin = adminClient(running.engine.cloudUrl, running.engine.adminKey);

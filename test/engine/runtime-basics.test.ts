@@ -115,27 +115,51 @@ describe("runtime over ConvexHttpClient", () => {
 
 describe("consistent queries (query_ts / query_at_ts)", () => {
   let running: TestEngine;
+  let inline: TestEngine;
   beforeAll(async () => {
-    running = await startTestEngine({ appDir: APP });
+    [running, inline] = await Promise.all([startTestEngine({ appDir: APP, queryWorkers: 1 }), startTestEngine({ appDir: APP, queryWorkers: 0 })]);
   });
-  afterAll(async () => running?.close());
+  afterAll(async () => Promise.all([running?.close(), inline?.close()]));
 
-  test("consistentQuery reads the latest snapshot; a stale ts is refused", async () => {
-    const client = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
-    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "one" });
-    const list = await (client as unknown as { consistentQuery(r: unknown, a: unknown): Promise<unknown[]> }).consistentQuery(
-      ref<"query">("messages:byAuthor"),
-      { author: "c" },
-    );
-    expect(list).toHaveLength(1);
-    const ts = ((await (await fetch(`${running.engine.cloudUrl}/api/query_ts`, { method: "POST" })).json()) as { ts: string }).ts;
-    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "two" });
-    const stale = await fetch(`${running.engine.cloudUrl}/api/query_at_ts`, {
+  const consistent = (client: ConvexHttpClient, author: string) =>
+    (client as unknown as { consistentQuery(r: unknown, a: unknown): Promise<{ body: string }[]> }).consistentQuery(ref<"query">("messages:byAuthor"), { author });
+  const queryTs = async (engine: TestEngine) =>
+    ((await (await fetch(`${engine.engine.cloudUrl}/api/query_ts`, { method: "POST" })).json()) as { ts: string }).ts;
+  const queryAtTs = (engine: TestEngine, author: string, ts: string) =>
+    fetch(`${engine.engine.cloudUrl}/api/query_at_ts`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ path: "messages:byAuthor", args: [{ author: "c" }], ts }),
+      body: JSON.stringify({ path: "messages:byAuthor", args: [{ author }], ts }),
     });
+
+  test("consistentQuery keeps reading the snapshot its client was handed, after later writes", async () => {
+    const client = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "one" });
+    expect((await consistent(client, "c")).map((m) => m.body)).toEqual(["one"]);
+    // The official client asks /api/query_ts once and reuses that ts for every consistent query.
+    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "two" });
+    await client.mutation(ref<"mutation">("messages:send"), { author: "e", body: "elsewhere" });
+    expect((await consistent(client, "c")).map((m) => m.body)).toEqual(["one"]);
+    expect(await consistent(client, "e")).toEqual([]);
+    // A plain query sees the latest data.
+    expect((await client.query(ref<"query">("messages:byAuthor"), { author: "c" })).map((m: { body: string }) => m.body)).toEqual(["one", "two"]);
+  });
+
+  test("a snapshot nobody holds is served only while no commit since wrote into what the query reads", async () => {
+    // Without query workers no snapshot is pinned: an older ts is answered from the latest one when provably equal.
+    const client = new ConvexHttpClient(inline.engine.cloudUrl, { logger: false });
+    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "one" });
+    const ts = await queryTs(inline);
+    await client.mutation(ref<"mutation">("messages:send"), { author: "d", body: "other author" });
+    const same = await queryAtTs(inline, "c", ts);
+    expect(same.status).toBe(200);
+    expect(((await same.json()) as { value: { body: string }[] }).value.map((m) => m.body)).toEqual(["one"]);
+    await client.mutation(ref<"mutation">("messages:send"), { author: "c", body: "two" });
+    const stale = await queryAtTs(inline, "c", ts);
     expect(stale.status).toBe(409);
-    expect(await stale.text()).toMatch(/latest snapshot/);
+    expect(await stale.text()).toMatch(/changed since that ts/);
+    // A ts from the future is refused too.
+    const future = await queryAtTs(inline, "c", Buffer.from(new BigUint64Array([1n << 62n]).buffer).toString("base64"));
+    expect(future.status).toBe(409);
   });
 });

@@ -219,7 +219,7 @@ describe("snapshot export and import", () => {
 
 async function uploadUrl(running: TestEngine): Promise<string> {
   // An upload URL as generateUploadUrl would hand out, without an app function for it.
-  return `${running.engine.cloudUrl}/api/storage/upload?token=${encodeURIComponent(running.engine.app.runtime.blobs!.issueUploadToken())}`;
+  return `${running.engine.cloudUrl}/api/storage/upload?token=${encodeURIComponent(await running.engine.app.runtime.blobs!.issueUploadToken())}`;
 }
 
 async function documents(running: TestEngine, table: string): Promise<Record<string, Value>[]> {

@@ -56,7 +56,7 @@ describe("store transactions", () => {
     store.get(first);
     store.setMeta("cron:check", "next=1");
     const result = store.commit();
-    expect(result).toEqual({ ts, writes: [] });
+    expect(result).toEqual({ ts, previousTs: ts, writes: [] });
     expect(store.lastCommitTs()).toBe(ts);
     expect(store.getMeta("cron:check")).toBe("next=1");
     // Writing and deleting the same document is a change: it gets a new ts.

@@ -45,6 +45,9 @@ export async function startTestEngine(
     // Tests read function error messages, which clients see in dev mode only;
     // production behaviour is tested with `dev: false`.
     dev: true,
+    // One query worker (and the writer thread) per engine: tests start hundreds of engines,
+    // and each worker costs a thread start; suites that need more ask for them.
+    queryWorkers: 1,
     ...options,
     appDir,
     dataDir,

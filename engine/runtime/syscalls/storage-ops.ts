@@ -10,12 +10,12 @@ type StorageArgs = { storageId: string };
 
 /** `ctx.storage` (§3.4). `_storage` rows change in the caller's transaction; bytes go only after commit. */
 export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
-  "1.0/storageGenerateUploadUrl": (exec) => {
+  "1.0/storageGenerateUploadUrl": async (exec) => {
     refuseInComponent(exec, "storage.generateUploadUrl");
     if (exec.kind === "query") {
       throw new EngineError("ReadOnly", "generateUploadUrl can only be used in mutations and actions.");
     }
-    const token = blobs(exec).issueUploadToken();
+    const token = await blobs(exec).issueUploadToken();
     return JSON.stringify(`${exec.host.deployment.cloudUrl}/api/storage/upload?token=${encodeURIComponent(token)}`);
   },
   "1.0/storageGetUrl": async (exec, args: StorageArgs) => {

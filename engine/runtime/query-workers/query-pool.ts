@@ -1,0 +1,331 @@
+import { Worker } from "node:worker_threads";
+import { EngineError } from "../../errors.js";
+import type { ReadSet } from "../../query/read-set.js";
+import type { CallOutcome } from "../function-outcome.js";
+import type { LogLevel } from "../log-capture.js";
+import type { CommitSummary } from "../runtime-database.js";
+import type { DeploymentInfo } from "../services.js";
+import { unpackReadSet } from "./packed-read-set.js";
+import { queryWorkerScript } from "../worker-script.js";
+import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type ToWorker, type WireOutcome, type WorkerStart } from "./worker-protocol.js";
+
+/** Settings of a query worker pool. */
+export interface QueryPoolOptions {
+  /** Most worker threads (each runs one query at a time). */
+  size: number;
+  /** The store's SQLite file; every worker opens its own read-only connection to it. */
+  dbPath: string;
+  deployment: DeploymentInfo;
+  /** A query running longer than this is stopped by terminating its worker (ms). */
+  timeoutMs: number;
+  /** Every console line of every query. */
+  onLog(path: string, level: LogLevel, line: string): void;
+  /** Engine faults inside a worker. */
+  logInternal(e: unknown): void;
+}
+
+/** A query's result from a worker: its outcome, the snapshot it read and what it read. */
+export interface WorkerQueryResult {
+  outcome: CallOutcome;
+  /** Commit ts of the snapshot the query read. */
+  ts: bigint;
+  journal: string | null;
+  /** Null unless the job asked for it. */
+  readSet: ReadSet | null;
+}
+
+interface Pending {
+  job: QueryJob;
+  /** Only this worker may run it (it holds the job's pinned snapshot). */
+  slot: Slot | null;
+  resolve(result: WorkerQueryResult): void;
+  /** Workers that died under this job (not by its time limit); it is retried once elsewhere. */
+  crashes: number;
+  startedAt: number;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Pending | null;
+  /** Pin requests awaiting this worker's answer. */
+  pins: Map<number, (ts: bigint) => void>;
+}
+
+/** A job that hit a worker crash this often is answered with an error instead of another try. */
+const MAX_CRASHES = 2;
+
+/**
+ * Query executors on worker threads (runs on the main thread; the workers read at WAL
+ * snapshots). Workers start lazily, one more only when a job waits and none is idle, so
+ * an engine that runs one query at a time has one worker. A query past its time limit is
+ * stopped by terminating its worker (a CPU-bound loop cannot be interrupted otherwise);
+ * the next job starts a fresh one. A job whose worker died of something else is retried
+ * on another worker once.
+ */
+export class QueryWorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private app: AppSource | null = null;
+  private version = 0;
+  private nextJobId = 0;
+  private script: string | null = null;
+  private scriptLoading = false;
+  private closed = false;
+  private watchdog: NodeJS.Timeout | null = null;
+  /** Pinned snapshots by ts: the worker holding each, until when (performance.now()). */
+  private readonly pinned = new Map<bigint, { slot: Slot; until: number }>();
+
+  constructor(private readonly options: QueryPoolOptions) {}
+
+  /** The app version a job must name (0 before any app is loaded). */
+  get appVersion(): number {
+    return this.app?.version ?? 0;
+  }
+
+  /** New code or env vars: workers evaluate them before their next query. */
+  setApp(source: Omit<AppSource, "version">): void {
+    this.app = { ...source, version: ++this.version };
+    this.broadcast({ kind: "app", app: this.app });
+  }
+
+  /**
+   * Runs a query on a worker (queued while every worker is busy). With `atTs`, on the
+   * worker that pinned that snapshot; null when no worker holds it (any more).
+   */
+  run(job: Omit<QueryJob, "id" | "appVersion">): Promise<WorkerQueryResult>;
+  run(job: Omit<QueryJob, "id" | "appVersion"> & { atTs: bigint }): Promise<WorkerQueryResult | null>;
+  run(job: Omit<QueryJob, "id" | "appVersion">): Promise<WorkerQueryResult | null> {
+    if (this.closed) return Promise.resolve(failure("The engine is shutting down.", []));
+    let slot: Slot | null = null;
+    if (job.atTs !== undefined) {
+      const pin = this.pinned.get(job.atTs);
+      if (pin === undefined || pin.until < performance.now() || !this.slots.includes(pin.slot)) return Promise.resolve(null);
+      slot = pin.slot;
+    }
+    return new Promise<WorkerQueryResult>((resolve) => {
+      this.queue.push({ job: { ...job, id: ++this.nextJobId, appVersion: this.appVersion }, slot, resolve, crashes: 0, startedAt: 0 });
+      this.dispatch();
+    }).then((result) => (result.ts === UNPINNED_TS ? null : result));
+  }
+
+  /**
+   * Pins the latest snapshot on a worker for `holdMs` (`/api/query_ts`) and returns its ts;
+   * `run({ atTs })` reads it there until then.
+   */
+  async pin(holdMs: number): Promise<bigint> {
+    const slot = this.slots.find((s) => s.pending === null) ?? this.slots[0] ?? (await this.startOne());
+    const id = ++this.nextJobId;
+    const ts = await new Promise<bigint>((resolve) => {
+      slot.pins.set(id, resolve);
+      slot.worker.postMessage({ kind: "pin", id, holdMs } satisfies ToWorker);
+    });
+    // Held a little less long than the worker holds it, so a run never races its release.
+    this.pinned.set(ts, { slot, until: performance.now() + holdMs - PIN_MARGIN_MS });
+    for (const [pinnedTs, pin] of this.pinned) if (pin.until < performance.now()) this.pinned.delete(pinnedTs);
+    return ts;
+  }
+
+  private async startOne(): Promise<Slot> {
+    this.script ??= await queryWorkerScript();
+    return this.spawn(this.script);
+  }
+
+  /** Tells every worker what a commit wrote, so their document caches stay exact (in ts order). */
+  committed(commit: CommitSummary): void {
+    if (this.slots.length === 0) return;
+    const ids = commit.writes.map((w) => w.id);
+    // A commit without `previousTs` cannot be chained: the workers then drop their whole cache.
+    this.broadcast({ kind: "commit", ts: commit.ts, previousTs: commit.previousTs ?? -2n, ids });
+  }
+
+  /** Stops every worker; queued jobs are answered with an error. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    for (const pending of this.queue.splice(0)) pending.resolve(failure("The engine is shutting down.", []));
+    const slots = this.slots.splice(0);
+    await Promise.all(
+      slots.map(async (slot) => {
+        slot.pending?.resolve(failure("The engine is shutting down.", []));
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private dispatch(): void {
+    // Jobs bound to a pinned snapshot wait for their worker; the others take any idle one.
+    for (let i = 0; i < this.queue.length; ) {
+      const bound = this.queue[i]!.slot;
+      if (bound === null) break;
+      if (!this.slots.includes(bound)) {
+        this.queue.splice(i, 1)[0]!.resolve(unpinnedResult());
+      } else if (bound.pending === null) this.assign(bound, this.queue.splice(i, 1)[0]!);
+      else i++;
+    }
+    while (this.queue.length > 0 && !this.closed) {
+      const next = this.queue.findIndex((p) => p.slot === null);
+      if (next < 0) return;
+      const idle = this.slots.find((s) => s.pending === null);
+      if (idle !== undefined) {
+        this.assign(idle, this.queue.splice(next, 1)[0]!);
+        continue;
+      }
+      if (this.slots.length >= this.options.size) return;
+      if (this.script === null) {
+        this.loadScript();
+        return;
+      }
+      this.spawn(this.script);
+    }
+  }
+
+  private loadScript(): void {
+    if (this.scriptLoading) return;
+    this.scriptLoading = true;
+    queryWorkerScript().then(
+      (script) => {
+        this.script = script;
+        this.dispatch();
+      },
+      (e: unknown) => {
+        this.scriptLoading = false;
+        this.options.logInternal(e);
+        for (const pending of this.queue.splice(0)) pending.resolve(failure("The query executor could not start.", []));
+      },
+    );
+  }
+
+  private spawn(script: string): Slot {
+    const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app };
+    const worker = new Worker(script, { workerData: start });
+    // Workers never keep the process alive by themselves; `close()` ends them.
+    worker.unref();
+    const slot: Slot = { worker, pending: null, pins: new Map() };
+    this.slots.push(slot);
+    worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
+    worker.on("error", (e) => this.options.logInternal(e));
+    worker.on("exit", () => this.lost(slot));
+    return slot;
+  }
+
+  private assign(slot: Slot, pending: Pending): void {
+    slot.pending = pending;
+    pending.startedAt = performance.now();
+    slot.worker.postMessage({ kind: "run", job: pending.job } satisfies ToWorker);
+    this.armWatchdog();
+  }
+
+  private onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.kind) {
+      case "done": {
+        const pending = slot.pending;
+        if (pending === null || pending.job.id !== message.id) return;
+        slot.pending = null;
+        pending.resolve({
+          outcome: fromWire(message.outcome),
+          ts: message.ts,
+          journal: message.journal,
+          readSet: message.readSet === null ? null : unpackReadSet(message.readSet),
+        });
+        this.dispatch();
+        return;
+      }
+      case "pinned":
+        slot.pins.get(message.id)?.(message.ts);
+        slot.pins.delete(message.id);
+        return;
+      case "log":
+        this.options.onLog(message.path, message.level, message.line);
+        return;
+      case "internal":
+        this.options.logInternal(new Error(`query worker: ${message.text}`));
+        return;
+    }
+  }
+
+  /** A worker exited (terminated for a timeout, crashed, or closed): its job goes elsewhere or fails. */
+  private lost(slot: Slot): void {
+    const at = this.slots.indexOf(slot);
+    if (at < 0) return;
+    this.slots.splice(at, 1);
+    const pending = slot.pending;
+    slot.pending = null;
+    if (pending !== null && pending.slot !== null) pending.resolve(unpinnedResult());
+    else if (pending !== null) {
+      pending.crashes += 1;
+      if (pending.crashes >= MAX_CRASHES || this.closed) {
+        pending.resolve(failure(`The query executor running ${pending.job.path} stopped unexpectedly.`, []));
+      } else this.queue.unshift(pending);
+    }
+    this.dispatch();
+  }
+
+  /** One timer for all running jobs: stops a job's worker once it passes the time limit. */
+  private armWatchdog(): void {
+    if (this.watchdog !== null) return;
+    const tick = Math.max(1, Math.min(250, Math.floor(this.options.timeoutMs / 10)));
+    this.watchdog = setInterval(() => this.checkDeadlines(), tick);
+    this.watchdog.unref();
+  }
+
+  private checkDeadlines(): void {
+    const now = performance.now();
+    let busy = false;
+    for (const slot of [...this.slots]) {
+      const pending = slot.pending;
+      if (pending === null) continue;
+      if (now - pending.startedAt < this.options.timeoutMs) {
+        busy = true;
+        continue;
+      }
+      // Out of the pool first, so its exit does not count as a crash to retry.
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      slot.pending = null;
+      void slot.worker.terminate();
+      const limit = this.options.timeoutMs / 1000;
+      pending.resolve(failure(`${pending.job.path} ran longer than ${limit} s and was stopped.`, [], "FunctionTimeout"));
+    }
+    if (!busy && this.watchdog !== null) {
+      clearInterval(this.watchdog);
+      this.watchdog = null;
+    }
+    this.dispatch();
+  }
+
+  private broadcast(message: ToWorker): void {
+    for (const slot of this.slots) slot.worker.postMessage(message);
+  }
+}
+
+/** A worker's outcome as the runtime reports it; the value is parsed only if someone reads it. */
+function fromWire(wire: WireOutcome): CallOutcome {
+  if (wire.status === "error") return wire;
+  const text = wire.valueText;
+  const outcome = { status: "success", valueText: text, logLines: wire.logLines } as CallOutcome & { status: "success" };
+  Object.defineProperty(outcome, "value", {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value: unknown = JSON.parse(text);
+      Object.defineProperty(outcome, "value", { value, writable: true, enumerable: true, configurable: true });
+      return value;
+    },
+    set(value: unknown) {
+      Object.defineProperty(outcome, "value", { value, writable: true, enumerable: true, configurable: true });
+    },
+  });
+  return outcome;
+}
+
+/** Time a pin is given up before its worker releases it (ms). */
+const PIN_MARGIN_MS = 1_000;
+
+/** The answer for a job whose pinned snapshot went with its worker. */
+function unpinnedResult(): WorkerQueryResult {
+  return { outcome: { status: "error", errorMessage: "snapshot not pinned", logLines: [] }, ts: UNPINNED_TS, journal: null, readSet: null };
+}
+
+function failure(message: string, logLines: string[], code = "QueryExecutorUnavailable"): WorkerQueryResult {
+  const error = new EngineError(code, message, "transient");
+  return { outcome: { status: "error", errorMessage: error.message, logLines }, ts: 0n, journal: null, readSet: null };
+}

@@ -1,0 +1,88 @@
+import type { JSONValue } from "convex/values";
+import type { ComponentsBundle } from "../../components/component-bundle.js";
+import type { LogLevel } from "../log-capture.js";
+import type { DeploymentInfo, Identity } from "../services.js";
+
+/**
+ * Messages between the main thread and a query worker (`query-worker-main.ts`). Only
+ * data crosses: the worker has its own copy of the app, its own read-only connection
+ * and its own document cache.
+ */
+
+/** The `ts` of a `done` answer to a job whose pinned snapshot the worker no longer holds. */
+export const UNPINNED_TS = -1n;
+
+/** What a worker is started with (`workerData`). */
+export interface WorkerStart {
+  dbPath: string;
+  deployment: DeploymentInfo;
+  /** The app the worker loads before its first query. */
+  app: AppSource | null;
+}
+
+/** The app's code as a worker evaluates it. */
+export interface AppSource {
+  /** Bumped on every (re)load or env change; a query names the version it was resolved against. */
+  version: number;
+  /** The esbuild bundle (`AppBundle.code`). */
+  code: string;
+  /** The components `convex.config.ts` installs, bundled (`AppBundle.components`). */
+  components: ComponentsBundle | null;
+  appDir: string;
+  /** The deployment env vars the functions see. */
+  env: Record<string, string>;
+}
+
+/** One query to run. The main thread has resolved the path and checked the arguments. */
+export interface QueryJob {
+  id: number;
+  /** Canonical path of a query function. */
+  path: string;
+  /** The component it belongs to (`""`: the app). */
+  component: string;
+  /** `JSON.stringify([args])`, as the function wrapper takes it. */
+  argsJson: string;
+  /** The identity it runs with (none inside a component: auth does not cross into components). */
+  identity: Identity | null;
+  /** The subscription's journal from its previous run. */
+  journal: string | null;
+  /** Record and return the read set (subscriptions, cached one-off queries). */
+  tracked: boolean;
+  /** How far the deployment clock is ahead of the wall clock (ms). */
+  clockOffsetMs: number;
+  appVersion: number;
+  /** Run at this pinned snapshot (`/api/query_at_ts`) instead of the latest one. */
+  atTs?: bigint;
+}
+
+/** Main → worker. */
+export type ToWorker =
+  | { kind: "app"; app: AppSource }
+  | { kind: "run"; job: QueryJob }
+  /** Pin a fresh snapshot for `holdMs` (`/api/query_ts`); answered with `pinned`. */
+  | { kind: "pin"; id: number; holdMs: number }
+  /** A commit of the writer: ids whose cached text is stale, and the commit it follows. */
+  | { kind: "commit"; ts: bigint; previousTs: bigint; ids: string[] }
+  | { kind: "close" };
+
+/** A query's outcome as it crosses the thread boundary (the value stays text). */
+export type WireOutcome =
+  | { status: "success"; valueText: string; logLines: string[] }
+  | { status: "error"; errorMessage: string; errorData?: JSONValue; appFrames?: string[]; logLines: string[] };
+
+/** Worker → main. */
+export type FromWorker =
+  | {
+      kind: "done";
+      id: number;
+      outcome: WireOutcome;
+      /** The commit ts of the snapshot the query read. */
+      ts: bigint;
+      journal: string | null;
+      /** `packReadSet` of what it read; null when the job was not tracked. */
+      readSet: ArrayBuffer | null;
+    }
+  | { kind: "pinned"; id: number; ts: bigint }
+  | { kind: "log"; path: string; level: LogLevel; line: string }
+  /** An engine fault inside the worker, for the engine's log. */
+  | { kind: "internal"; text: string };

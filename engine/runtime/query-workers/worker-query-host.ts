@@ -1,0 +1,315 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { JSONValue } from "convex/values";
+import { EngineError } from "../../errors.js";
+import type { Store } from "../../store/store.js";
+import type { ValidationContext } from "../../values/validator.js";
+import { evaluateBundle } from "../app-loader.js";
+import { createRuntimeDatabase } from "../database-adapter.js";
+import { componentDatabase } from "../../components/component-database.js";
+import { addComponents } from "../../components/component-instances.js";
+import type { FunctionTarget } from "../../components/function-references.js";
+import type { RuntimeDatabase } from "../runtime-database.js";
+import { Execution, type ExecutionHost, type FunctionAddress, type TransactionState } from "../execution.js";
+import { resolveAddress } from "../function-address.js";
+import { reportThrown } from "../function-outcome.js";
+import { defineApp, type AppDefinition, type RegisteredFunction } from "../function-registry.js";
+import { installConsoleCapture, type LogLevel } from "../log-capture.js";
+import type { BlobService, DeploymentInfo } from "../services.js";
+import type { SyscallTarget } from "../syscall-router.js";
+import { canonicalUdfPath } from "../udf-path.js";
+import { checkArgs, checkReturns } from "../validation.js";
+import { checkArgsLimits, checkResultLimits } from "../../values/value-limits.js";
+import { packReadSet } from "./packed-read-set.js";
+import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type WireOutcome } from "./worker-protocol.js";
+import { DISCARDED_READS, createReadSetRecorder } from "../../query/read-set.js";
+
+/**
+ * The query executor inside one worker thread (runs on that worker; reads at one WAL
+ * snapshot of its own read-only connection). It runs one query at a time, so the
+ * execution answering syscalls is a plain variable, not AsyncLocalStorage: only a nested
+ * `ctx.runQuery` (rare in queries) enters an AsyncLocalStorage scope, so that its
+ * syscalls and its caller's overlapping ones each reach their own execution.
+ */
+export class WorkerQueryHost implements ExecutionHost {
+  /** The database the running query reads: the main connection's, or a pinned snapshot's. */
+  db: RuntimeDatabase;
+  private readonly mainDb: RuntimeDatabase;
+  /** Snapshots pinned for `/api/query_at_ts`, oldest first. */
+  private readonly pins = new Map<bigint, { store: Store; db: RuntimeDatabase; timer: NodeJS.Timeout }>();
+  readonly blobs: BlobService;
+  private app: { version: number; definition: AppDefinition } | null = null;
+  private source: AppSource | null = null;
+  private clockOffsetMs = 0;
+  private readonly validation: ValidationContext;
+  /** Highest commit ts whose invalidations the document cache has taken (see `beginSnapshot`). */
+  private cacheTs = -1n;
+
+  constructor(
+    private readonly store: Store,
+    private readonly openPinStore: () => Store,
+    readonly deployment: DeploymentInfo,
+    private readonly post: (message: FromWorker) => void,
+  ) {
+    this.mainDb = this.db = createRuntimeDatabase(store);
+    this.validation = { tableNameOf: (n) => store.tableName(n) };
+    const readOnly = (what: string) => () => {
+      throw new EngineError("ReadOnly", `${what} can only be used in mutations and actions.`);
+    };
+    this.blobs = {
+      urlFor: (id) => `${deployment.cloudUrl}/api/storage/${id}`,
+      issueUploadToken: readOnly("generateUploadUrl"),
+      deleteBlob: readOnly("storage.delete"),
+      storeBlob: readOnly("storage.store"),
+      readBlob: readOnly("storage.get"),
+    };
+    installWorkerGlobal();
+  }
+
+  /** Takes new code; it is evaluated when the first query asks for its version. */
+  setApp(source: AppSource): void {
+    this.source = source;
+  }
+
+  /**
+   * A commit of the writer (in ts order): drops the ids it wrote from the document cache.
+   * A commit that does not follow the last one taken means some were missed (schema
+   * pushes, writes outside the runtime): then the whole cache goes.
+   */
+  committed(ts: bigint, previousTs: bigint, ids: string[]): void {
+    if (ts <= this.cacheTs) return;
+    this.store.forgetCachedDocuments(previousTs === this.cacheTs ? ids : null);
+    this.cacheTs = ts;
+  }
+
+  /**
+   * Pins the latest snapshot for `holdMs` on a connection of its own and returns its ts
+   * (the same ts again if it is already pinned). At most MAX_PINS are held; a new one
+   * releases the oldest.
+   */
+  pin(holdMs: number): bigint {
+    const store = this.openPinStore();
+    const ts = store.beginSnapshot();
+    const held = this.pins.get(ts);
+    if (held !== undefined) {
+      store.close();
+      held.timer.refresh();
+      return ts;
+    }
+    if (this.pins.size >= MAX_PINS) this.unpin(this.pins.keys().next().value!);
+    const timer = setTimeout(() => this.unpin(ts), holdMs);
+    timer.unref();
+    this.pins.set(ts, { store, db: createRuntimeDatabase(store), timer });
+    return ts;
+  }
+
+  private unpin(ts: bigint): void {
+    const pinned = this.pins.get(ts);
+    if (pinned === undefined) return;
+    clearTimeout(pinned.timer);
+    this.pins.delete(ts);
+    pinned.store.close();
+  }
+
+  /** Runs one query at a fresh snapshot (or the pinned one it names) and reports its outcome, snapshot ts and reads. */
+  async run(job: QueryJob): Promise<FromWorker & { kind: "done" }> {
+    if (job.atTs !== undefined) {
+      const pinned = this.pins.get(job.atTs);
+      if (pinned === undefined) return unpinned(job);
+      this.db = pinned.db;
+      try {
+        return await this.runAt(job, job.atTs, false);
+      } finally {
+        this.db = this.mainDb;
+      }
+    }
+    const ts = this.store.beginSnapshot();
+    // Cached texts are those of `cacheTs`; a newer snapshot whose commits have not been
+    // announced to this worker yet may not use them.
+    if (ts !== this.cacheTs) {
+      this.store.forgetCachedDocuments(null);
+      this.cacheTs = ts;
+    }
+    return this.runAt(job, ts, true);
+  }
+
+  private async runAt(job: QueryJob, ts: bigint, endRead: boolean): Promise<FromWorker & { kind: "done" }> {
+    this.clockOffsetMs = job.clockOffsetMs;
+    // Functions read time through Date.now; once the deployment clock runs ahead of the
+    // wall clock (a scheduler drain), they must see the deployment's time (function-clock.ts).
+    if (job.clockOffsetMs > 0 && Date.now === wallNow) Date.now = () => wallNow() + (current === null ? 0 : this.clockOffsetMs);
+    const logLines: string[] = [];
+    const reads = job.tracked ? createReadSetRecorder() : DISCARDED_READS;
+    const tx: TransactionState = { writable: false, reads, afterCommit: [], touchedScheduler: false, journalIn: job.journal, journalOut: null };
+    let outcome: WireOutcome;
+    try {
+      const fn = this.resolve(job.path, job.component, job.appVersion);
+      const exec = new Execution(this, "query", fn.path, job.identity, "", logLines, tx, null, fn.component);
+      try {
+        const text = await this.invoke(fn, exec, job.argsJson);
+        outcome = { status: "success", valueText: text, logLines };
+      } finally {
+        exec.finish();
+      }
+    } catch (e) {
+      outcome = this.errorOutcome(e, logLines);
+    } finally {
+      if (endRead) this.store.endRead();
+    }
+    return { kind: "done", id: job.id, outcome, ts, journal: tx.journalOut, readSet: job.tracked ? packReadSet(reads.readSet()) : null };
+  }
+
+  now(): number {
+    return wallNow() + this.clockOffsetMs;
+  }
+
+  functionKind(path: string, component = ""): "query" | "mutation" | "action" | null {
+    return this.app?.definition.components.get(component)?.functions.get(canonicalUdfPath(path))?.kind ?? null;
+  }
+
+  findFunction(target: FunctionTarget): RegisteredFunction | null {
+    const fn = this.app?.definition.components.get(target.component)?.functions.get(canonicalUdfPath(target.path));
+    return fn === undefined || (target.exportedOnly && fn.visibility === "internal") ? null : fn;
+  }
+
+  /** Component views of the database the running query reads (per connection: main or a pin). */
+  private readonly componentDbs = new WeakMap<RuntimeDatabase, Map<string, RuntimeDatabase>>();
+
+  databaseFor(component: string): RuntimeDatabase {
+    // The app's own view is scoped too: it must not reach components' tables.
+    let views = this.componentDbs.get(this.db);
+    if (views === undefined) this.componentDbs.set(this.db, (views = new Map()));
+    let view = views.get(component);
+    if (view === undefined) views.set(component, (view = componentDatabase(this.db, component)));
+    return view;
+  }
+
+  async runNested(parent: Execution, udfType: string, address: FunctionAddress, rawArgs: JSONValue): Promise<string> {
+    const tx = parent.requireTx("runQuery");
+    if (udfType === "mutation") throw new EngineError("ReadOnly", "A query cannot call ctx.runMutation.");
+    const target = resolveAddress(address, parent.component);
+    const fn = this.findFunction(target);
+    if (fn === null || fn.kind !== "query") {
+      const where = target.component === "" ? "" : ` in component "${target.component}"`;
+      throw new EngineError("FunctionNotFound", `Could not find query function for '${target.path}'${where}.`);
+    }
+    const args = rawArgs ?? {};
+    checkArgsLimits(fn.path, args);
+    checkArgs(fn, args, this.validation);
+    // Auth crosses no component boundary (as on the main thread's runtime).
+    const identity = parent.component === "" && fn.component === "" ? parent.identity : null;
+    const exec = new Execution(this, "query", fn.path, identity, parent.requestId, parent.logLines, tx, null, fn.component);
+    try {
+      return await nested.run(exec, () => this.invoke(fn, exec, JSON.stringify([args])));
+    } catch (e) {
+      const reported = reportThrown(e, (err) => this.logInternal(err));
+      const message = reported.message.replace(/^Uncaught (ConvexError: )?/, "");
+      throw reported.data !== undefined ? { message, data: reported.data } : { message };
+    } finally {
+      exec.finish();
+    }
+  }
+
+  runFromAction(): Promise<string> {
+    throw new EngineError("NotInAction", "ctx.runQuery/runMutation/runAction from this context is only available in actions.");
+  }
+
+  transact<T>(): Promise<T> {
+    throw new EngineError("ReadOnly", "A query cannot write.");
+  }
+
+  readFromAction<T>(): Promise<T> {
+    throw new EngineError("NotInAction", "This operation is only available in actions.");
+  }
+
+  onLog(execution: Execution, level: LogLevel, line: string): void {
+    this.post({ kind: "log", path: execution.path, level, line });
+  }
+
+  private definition(): AppDefinition {
+    if (this.app === null) throw new EngineError("NoFunctions", "No functions are loaded yet.", "transient");
+    return this.app.definition;
+  }
+
+  private resolve(path: string, component: string, version: number): RegisteredFunction {
+    if (this.app?.version !== version) {
+      const source = this.source;
+      if (source === null || source.version !== version) {
+        throw new EngineError("NoFunctions", "The functions this query was resolved against are not loaded in its worker.", "transient");
+      }
+      const app = defineApp(evaluateBundle({ code: source.code }, source.appDir, source.env));
+      this.app = { version, definition: addComponents(app, source.components, source.env) };
+    }
+    const fn = this.app.definition.components.get(component)?.functions.get(path);
+    if (fn === undefined || fn.kind !== "query") throw new EngineError("FunctionNotFound", `Could not find query function for '${path}'.`);
+    return fn;
+  }
+
+  /** Calls the wrapper with `exec` answering its syscalls; checks the return value when it has a validator. */
+  private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<string> {
+    const outer = current;
+    current = exec;
+    let text: string;
+    try {
+      text = await fn.invoke(argsJson, exec.requestId);
+    } finally {
+      current = outer;
+    }
+    // The wrapper's own text is what travels; it is parsed here, off the main thread, only to check it.
+    const value = JSON.parse(text) as JSONValue;
+    // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
+    checkResultLimits(fn.path, value);
+    checkReturns(fn, value, this.validation);
+    return text;
+  }
+
+  private errorOutcome(e: unknown, logLines: string[]): WireOutcome {
+    const reported = reportThrown(e, (err) => this.logInternal(err));
+    const outcome: WireOutcome = { status: "error", errorMessage: reported.message, logLines };
+    if (reported.data !== undefined) outcome.errorData = reported.data;
+    if (reported.appFrames && reported.appFrames.length > 0) outcome.appFrames = reported.appFrames;
+    return outcome;
+  }
+
+  private logInternal(e: unknown): void {
+    this.post({ kind: "internal", text: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  }
+}
+
+const wallNow: () => number = Date.now;
+
+/** Most snapshots one worker keeps pinned (each holds a connection and keeps the WAL from being reset). */
+const MAX_PINS = 4;
+
+/** The answer to a job naming a snapshot this worker no longer holds: no outcome, so the caller falls back. */
+function unpinned(job: QueryJob): FromWorker & { kind: "done" } {
+  return { kind: "done", id: job.id, outcome: { status: "error", errorMessage: "snapshot not pinned", logLines: [] }, ts: UNPINNED_TS, journal: null, readSet: null };
+}
+
+/** The execution of the query this worker runs (one at a time). */
+let current: Execution | null = null;
+/** Set only inside a nested `ctx.runQuery`, whose syscalls may interleave with its caller's. */
+const nested = new AsyncLocalStorage<SyscallTarget>();
+
+function target(): SyscallTarget {
+  const t = nested.getStore() ?? current;
+  if (t === null || t === undefined) {
+    throw new Error("The Convex database and auth objects are being used outside of a Convex function execution.");
+  }
+  return t;
+}
+
+/** The worker's own `Convex` global (see `syscall-router.ts` for the main thread's). */
+function installWorkerGlobal(): void {
+  globalThis.Convex = {
+    syscall: (op, argsJson) => target().syscall(op, argsJson),
+    asyncSyscall: (op, argsJson) => {
+      try {
+        return target().asyncSyscall(op, argsJson);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    jsSyscall: (op, args) => target().jsSyscall(op, args),
+  };
+  installConsoleCapture(() => (nested.getStore() ?? current)?.log);
+}

@@ -1,0 +1,265 @@
+import { Worker } from "node:worker_threads";
+import { EngineError } from "../../errors.js";
+import type { DocumentWrite, SynchronousMode } from "../../store/store.js";
+import type { CallOutcome } from "../function-outcome.js";
+import type { LogLevel } from "../log-capture.js";
+import type { QueuedMutation } from "../mutation-batch.js";
+import type { AppSource } from "../query-workers/worker-protocol.js";
+import type { DeploymentInfo } from "../services.js";
+import { canonicalUdfPath } from "../udf-path.js";
+import { workerScript } from "../worker-script.js";
+import { WriterControl, WriterState, type FromWriter, type MutationJob, type ToWriter, type WireMutationOutcome, type WriterStart } from "./writer-protocol.js";
+
+/** Settings of the writer thread. */
+export interface WriterOptions {
+  dbPath: string;
+  synchronous?: SynchronousMode;
+  deployment: DeploymentInfo;
+  /** A mutation running longer than this is stopped (ms). */
+  timeoutMs: number;
+  /** A commit of the writer, in ts order, before any answer that depends on it. */
+  onCommit(commit: WriterCommit): void;
+  issueUploadToken(): string;
+  onLog(path: string, level: LogLevel, line: string): void;
+  logInternal(e: unknown): void;
+}
+
+/** A commit made by the writer, as the main thread announces it. */
+export interface WriterCommit {
+  ts: bigint;
+  previousTs: bigint;
+  writes: DocumentWrite[];
+  deletedBlobs: string[];
+  touchedScheduler: boolean;
+}
+
+/** A queued mutation that can cross to the writer. */
+export type RemoteMutation = QueuedMutation & { remote: MutationJob };
+
+interface Running {
+  id: number;
+  settle(message: FromWriter & { kind: "batchDone" | "scheduledDone" }): void;
+  /** The batch's items (null for a scheduled job), to answer and re-run after a kill. */
+  items: RemoteMutation[] | null;
+  fail(reason: "timeout" | "crash", index: number): void;
+}
+
+/**
+ * The main thread's side of the writer worker (runs on the main thread; the caller holds
+ * the runtime's lock for each batch, so engine writes on the main connection never
+ * overlap it). Mutations cross as data and come back as outcomes after their commit was
+ * announced (`onCommit`). A mutation past its time limit is stopped by terminating the
+ * worker, but only while the control word says user code runs (never during COMMIT): its
+ * batch had not committed, so the mutation at fault is answered with a timeout and the
+ * others of the batch run again in a new one (never lost, never applied twice).
+ */
+export class WriterClient {
+  private worker: Worker | null = null;
+  private control = new WriterControl();
+  private app: AppSource | null = null;
+  private running: Running | null = null;
+  private nextId = 0;
+  private watchdog: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly options: WriterOptions) {}
+
+  /** New code: the writer evaluates it before its next batch. */
+  setApp(app: AppSource): void {
+    this.app = app;
+    this.worker?.postMessage({ kind: "app", app } satisfies ToWriter);
+  }
+
+  /** A commit of the main connection: the writer's document cache drops what it wrote. */
+  committed(ts: bigint, previousTs: bigint | undefined, ids: string[]): void {
+    this.worker?.postMessage({ kind: "commit", ts, previousTs: previousTs ?? -2n, ids } satisfies ToWriter);
+  }
+
+  /** Runs mutations as one group-committed batch on the writer; answers every item. */
+  async runBatch(items: RemoteMutation[], clockOffsetMs: number): Promise<void> {
+    let todo = items;
+    while (todo.length > 0) {
+      const batch = todo;
+      todo = [];
+      const done = await this.send(
+        (id) => ({ kind: "batch", id, jobs: batch.map((i) => i.remote), clockOffsetMs }),
+        batch,
+        (reason, index) => {
+          // Nothing of the batch committed: the one at fault fails, the rest run again.
+          batch.forEach((item, i) => {
+            if (i === index || reason === "crash") item.resolve(stopped(item, reason, this.options.timeoutMs));
+            else todo.push(item);
+          });
+        },
+      );
+      if (done?.kind === "batchDone") done.outcomes.forEach((wire, i) => batch[i]!.resolve(fromWire(wire)));
+    }
+  }
+
+  /**
+   * Runs a due scheduled mutation with its state flip on the writer; `{ error }` when it
+   * was stopped before its transaction committed (the job is still pending).
+   */
+  async runScheduled(jobId: string, name: string, component: string, clockOffsetMs: number): Promise<"ran" | "skipped" | { error: string }> {
+    let stoppedBy = "crash" as "timeout" | "crash";
+    const done = await this.send((id) => ({ kind: "scheduled", id, jobId, name, component, clockOffsetMs }), null, (reason) => void (stoppedBy = reason));
+    if (done?.kind === "scheduledDone") return done.result;
+    return {
+      error:
+        stoppedBy === "timeout"
+          ? `${canonicalUdfPath(name)} ran longer than ${this.options.timeoutMs / 1000} s and was stopped; its writes were discarded.`
+          : "The engine's writer stopped before this mutation committed; nothing of it was written.",
+    };
+  }
+
+  /**
+   * Stops the writer at once, even in the middle of a runaway mutation (SIGTERM must stop
+   * the engine): a COMMIT in progress is let finish, user code is cut off, and a batch
+   * that had not committed is answered with an error (nothing of it was written).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    const deadline = performance.now() + 10_000;
+    // User code is cut off at once; a COMMIT in progress, or answers already on their way, are waited for.
+    while (this.worker !== null && this.running !== null && performance.now() < deadline) {
+      if (this.control.state() === WriterState.RUNNING && this.control.claimKill()) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+    this.running?.fail("crash", -1);
+  }
+
+  private async send(
+    message: (id: number) => ToWriter,
+    items: RemoteMutation[] | null,
+    onStopped: (reason: "timeout" | "crash", index: number) => void,
+  ): Promise<(FromWriter & { kind: "batchDone" | "scheduledDone" }) | null> {
+    if (this.closed) {
+      items?.forEach((item) => item.resolve(stopped(item, "crash", 0)));
+      return null;
+    }
+    const worker = await this.start();
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.running = {
+        id,
+        items,
+        settle: (done) => {
+          this.running = null;
+          resolve(done);
+        },
+        fail: (reason, index) => {
+          this.running = null;
+          onStopped(reason, index);
+          resolve(null);
+        },
+      };
+      worker.postMessage(message(id));
+      this.armWatchdog();
+    });
+  }
+
+  private async start(): Promise<Worker> {
+    if (this.worker !== null) return this.worker;
+    const script = await workerScript("writer");
+    this.control = new WriterControl();
+    const start: WriterStart = {
+      dbPath: this.options.dbPath,
+      synchronous: this.options.synchronous,
+      deployment: this.options.deployment,
+      app: this.app,
+      timeoutMs: this.options.timeoutMs,
+      control: this.control.buffer,
+    };
+    const worker = new Worker(script, { workerData: start });
+    worker.unref();
+    worker.on("message", (message: FromWriter) => this.onMessage(worker, message));
+    worker.on("error", (e) => this.options.logInternal(e));
+    worker.on("exit", () => this.exited(worker));
+    this.worker = worker;
+    return worker;
+  }
+
+  private onMessage(worker: Worker, message: FromWriter): void {
+    if (worker !== this.worker) return;
+    switch (message.kind) {
+      case "commit":
+        this.options.onCommit(message);
+        return;
+      case "batchDone":
+      case "scheduledDone":
+        if (this.running?.id === message.id) this.running.settle(message);
+        return;
+      case "request": {
+        let reply: ToWriter;
+        try {
+          reply = { kind: "reply", id: message.id, value: this.options.issueUploadToken() };
+        } catch (e) {
+          reply = { kind: "reply", id: message.id, error: e instanceof Error ? e.message : String(e) };
+        }
+        worker.postMessage(reply);
+        return;
+      }
+      case "log":
+        this.options.onLog(message.path, message.level, message.line);
+        return;
+      case "internal":
+        this.options.logInternal(new Error(`writer: ${message.text}`));
+        return;
+    }
+  }
+
+  /** The writer died on its own (not by our kill): its batch's outcome is unknown if it was committing. */
+  private exited(worker: Worker): void {
+    if (worker !== this.worker) return;
+    this.worker = null;
+    const running = this.running;
+    if (running === null) return;
+    // Died mid-COMMIT: the batch may or may not be durable (the first answer given wins).
+    if (this.control.state() === WriterState.COMMITTING) running.items?.forEach((item) => item.resolve(unknownOutcome(item)));
+    running.fail("crash", -1);
+  }
+
+  private armWatchdog(): void {
+    if (this.watchdog !== null) return;
+    const tick = Math.max(1, Math.min(250, Math.floor(this.options.timeoutMs / 10)));
+    this.watchdog = setInterval(() => this.check(), tick);
+    this.watchdog.unref();
+  }
+
+  private check(): void {
+    const running = this.running;
+    if (running === null) {
+      if (this.watchdog !== null) clearInterval(this.watchdog);
+      this.watchdog = null;
+      return;
+    }
+    const now = this.control.runningFor();
+    if (now === null || now.ms < this.options.timeoutMs) return;
+    // Only while user code runs: a COMMIT in progress is never interrupted.
+    if (!this.control.claimKill()) return;
+    const worker = this.worker!;
+    this.worker = null;
+    void worker.terminate().then(() => running.fail("timeout", now.index));
+  }
+}
+
+function fromWire(wire: WireMutationOutcome): CallOutcome {
+  if (wire.status === "error") return wire;
+  return { status: "success", value: JSON.parse(wire.valueText) as CallOutcome extends { value: infer V } ? V : never, valueText: wire.valueText, logLines: wire.logLines, ts: wire.ts };
+}
+
+function stopped(item: RemoteMutation, reason: "timeout" | "crash", timeoutMs: number): CallOutcome {
+  const error =
+    reason === "timeout"
+      ? new EngineError("FunctionTimeout", `${item.remote.path} ran longer than ${timeoutMs / 1000} s and was stopped; its writes were discarded.`)
+      : new EngineError("WriterStopped", "The engine's writer stopped before this mutation committed; nothing of it was written.", "transient");
+  return { status: "error", errorMessage: error.message, logLines: item.logLines };
+}
+
+function unknownOutcome(item: RemoteMutation): CallOutcome {
+  return { status: "error", errorMessage: "The engine's writer stopped while committing; retry to learn whether this mutation was applied.", logLines: item.logLines };
+}
