@@ -25,6 +25,7 @@ const BIN = fileURLToPath(new URL("../../bin/convex-local.mjs", import.meta.url)
 const cli = promisify(execFile);
 const listPeople = makeFunctionReference<"query">("people:list");
 const byName = makeFunctionReference<"query">("people:byName");
+const getPerson = makeFunctionReference<"query">("people:get");
 
 type Doc = Record<string, Value>;
 
@@ -200,6 +201,18 @@ describe("import --table", () => {
     } finally {
       await client.close();
     }
+  }, 60_000);
+
+  test("a bulk import that replaces a table leaves no document it deleted in any cache", async () => {
+    await post('{"name":"Doomed"}\n', { format: "jsonLines", table: "people", mode: "replace" });
+    const http = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+    const doomed = (await http.query(byName, { name: "Doomed" }))!;
+    // Read by id once: the query worker's document cache and the query cache now hold it.
+    expect(await http.query(getPerson, { id: doomed._id })).toMatchObject({ name: "Doomed" });
+    const rows = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ name: `person ${i}` })).join("\n");
+    const imported = await post(rows, { format: "jsonLines", table: "people", mode: "replace" });
+    expect(imported.status, await imported.clone().text()).toBe(200);
+    expect(await http.query(getPerson, { id: doomed._id })).toBeNull();
   }, 60_000);
 
   test("the CLI: format by extension, --table rules, a running engine and a stopped data folder", async () => {
