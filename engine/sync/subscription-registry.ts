@@ -2,6 +2,7 @@ import type { JSONValue } from "convex/values";
 import type { ReadInterval, ReadSet } from "../query/read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/store.js";
+import { tableNumberOfId } from "../values/document-id.js";
 import { compareKeys } from "../values/index-key-codec.js";
 import type { EncodedResult } from "./server-message.js";
 
@@ -129,6 +130,10 @@ export class SubscriptionRegistry<W> {
       stale.push(sub);
     };
     for (const write of writes) {
+      if (write.wholeTable !== undefined) {
+        this.invalidateTable(write.table, write.wholeTable.tableNumber, mark);
+        continue;
+      }
       const readers = this.byId.get(write.id);
       if (readers !== undefined) for (const sub of readers) mark(sub);
       for (const change of write.keys) {
@@ -160,6 +165,13 @@ export class SubscriptionRegistry<W> {
       if (sub.validTo === null || sub.validTo > latestTs + 1n) sub.validTo = latestTs + 1n;
     }
     return all;
+  }
+
+  /** Calls `mark` on every subscription that scanned an index of `table` or fetched one of its ids (a table written wholesale). */
+  private invalidateTable(table: string, tableNumber: number, mark: (sub: Subscription<W>) => void): void {
+    const prefix = `${table}.`;
+    for (const [index, subs] of this.byIndex) if (index.startsWith(prefix)) for (const sub of subs) mark(sub);
+    for (const [id, subs] of this.byId) if (tableNumberOfId(id) === tableNumber) for (const sub of subs) mark(sub);
   }
 
   /** Stores a run's outcome, valid from `ts` to `validTo`, and re-indexes its read set. */
