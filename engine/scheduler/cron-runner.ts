@@ -57,11 +57,6 @@ export function createCronRunner(deps: CronRunnerDeps): CronRunner {
     firing = firing.then(async () => {
       if (stopped) return;
       let next: number | null = null;
-      // No crons, nothing to commit: an empty transaction would still move the commit clock every minute.
-      if (Object.keys(deps.runtime().definition.crons ?? {}).length === 0) {
-        arm(null);
-        return;
-      }
       try {
         // Without crons there is nothing to store: no empty commit every minute (it would move the commit clock).
         const scopes = [...deps.runtime().definition.components.values()];

@@ -33,15 +33,19 @@ test("every state a client is shown comes from one snapshot while rounds and com
   const LIKERS = 5;
   for (let i = 0; i < VIEWERS; i++) await app.createUser(`viewer${i}`);
   for (let i = 0; i < LIKERS; i++) await app.createUser(`liker${i}`);
+  await app.createUser("lastLiker");
 
   const observations: string[] = [];
   const done: Promise<void>[] = [];
+  const sawLastLike: Promise<void>[] = [];
   const lastSeen: string[] = Array.from({ length: VIEWERS }, () => "nothing yet");
   let likesDone = 0;
   for (let i = 0; i < VIEWERS; i++) {
     const client = await app.client(`viewer${i}`);
     let finish!: () => void;
     done.push(new Promise((resolve) => (finish = resolve)));
+    let finishLast!: () => void;
+    sawLastLike.push(new Promise((resolve) => (finishLast = resolve)));
     // Callbacks run after the client applied a whole Transition: reading every subscription's
     // current value (not the value each callback was handed) sees one client state.
     const check = () => {
@@ -55,6 +59,7 @@ test("every state a client is shown comes from one snapshot while rounds and com
       const consistent = postP.likes >= postQ.likes && inFeed(p) === postP.likes && inFeed(q) === postQ.likes;
       if (!consistent) observations.push(`viewer${i} saw ${state}`);
       if (postQ.likes === LIKERS && inFeed(q) === LIKERS) finish();
+      if (postP.likes === LIKERS + 1 && inFeed(p) === LIKERS + 1) finishLast();
     };
     const watchP = client.onUpdate(api.posts.getPost, { postId: p }, check);
     const watchQ = client.onUpdate(api.posts.getPost, { postId: q }, check);
@@ -92,6 +97,12 @@ test("every state a client is shown comes from one snapshot while rounds and com
     await Promise.all(done);
   };
   await Promise.race([work(), stuck]).finally(() => clearTimeout(timer));
+  // The likers' mutations may all commit in one group, and then every result is recomputed at one
+  // snapshot. One more like on P alone makes a mixed Transition certain: P's two views run again
+  // at its commit while Q's result, which that commit cannot change, stays valid from its own.
+  const lastLiker = await app.client("lastLiker");
+  await lastLiker.mutation(api.posts.toggleLike, { postId: p });
+  await Promise.all(sawLastLike);
   expect(observations).toEqual([]);
   await app.running.engine.sync.idle();
   // Clients were shown results computed at different snapshots, each still valid at the Transition's.
