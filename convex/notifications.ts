@@ -6,6 +6,7 @@ import { requireOwner, requireUser } from "./lib/auth";
 import { BATCH_SIZE, NOTIFICATIONS_LIMIT, UNREAD_COUNT_CAP } from "./lib/limits";
 import { notificationWithDetails } from "./lib/validators";
 import { docLoader, notificationDetails } from "./model/views";
+import { canSeeUser } from "./model/visibility";
 
 /**
  * The caller's newest NOTIFICATIONS_LIMIT (50) notifications, newest first,
@@ -31,6 +32,8 @@ export const getNotifications = query({
 /**
  * How many of the caller's notifications are unread, counted up to
  * UNREAD_COUNT_CAP (100): a result of 100 means "100 or more" (show "99+").
+ * Notifications from accounts blocked either way are not counted, as
+ * `getNotifications` does not show them.
  */
 export const getUnreadCount = query({
   args: {},
@@ -41,7 +44,9 @@ export const getUnreadCount = query({
       .query("notifications")
       .withIndex("by_receiver_and_read", (q) => q.eq("receiverId", me._id).eq("read", false))
       .take(UNREAD_COUNT_CAP);
-    return unread.length;
+    const load = docLoader(ctx);
+    const shown = await Promise.all(unread.map((row) => canSeeUser(ctx, me, row.senderId, load)));
+    return shown.filter(Boolean).length;
   },
 });
 

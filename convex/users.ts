@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { internalMutation, mutation, type MutationCtx, query } from "./_generated/server";
-import { getViewer, requireOwner, requireUser, userByClerkId } from "./lib/auth";
+import { getViewer, requireUser, userByClerkId } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { checkFullname, checkUsername, normalizeBio } from "./lib/input-rules";
 import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, USERNAME_PATTERN } from "./lib/limits";
@@ -236,7 +236,11 @@ export const respondToFollowRequest = mutation({
   returns: v.null(),
   handler: async (ctx, { requestId, accept }) => {
     const me = await requireUser(ctx);
-    const request = await requireOwner(ctx, me, "followRequests", requestId, "targetId", "follow request");
+    const request = await ctx.db.get("followRequests", requestId);
+    if (request === null) throw appError("NOT_FOUND", "This follow request was withdrawn or already answered.");
+    if (request.targetId !== me._id) {
+      throw appError("FORBIDDEN", "Only the account asked to be followed can answer this request.");
+    }
     if (accept) await acceptFollowRequest(ctx, request, { backfill: "inline" });
     else await withdrawFollowRequest(ctx, request);
     return null;

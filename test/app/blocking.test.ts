@@ -82,6 +82,7 @@ describeEach("blocking", (get) => {
     expect(await likers(ada)).toEqual([]);
     expect(await commentsSeen(ada)).toEqual(["from carl"]);
     expect((await ada.client.query(api.notifications.getNotifications)).map((n) => n.sender._id)).toEqual([carl.id]);
+    expect(await ada.client.query(api.notifications.getUnreadCount)).toBe(1);
     // Counters count rows, hidden or not; a third user sees everything.
     expect(await carl.client.query(api.posts.getPost, { postId })).toMatchObject({ likes: 1, comments: 2 });
     expect(await commentsSeen(carl)).toEqual(["from bob", "from carl"]);
@@ -91,6 +92,7 @@ describeEach("blocking", (get) => {
     expect((await likers(ada)).map((u) => u._id)).toEqual([bob.id]);
     expect(await commentsSeen(ada)).toEqual(["from bob", "from carl"]);
     expect(await ada.client.query(api.notifications.getNotifications)).toHaveLength(3);
+    expect(await ada.client.query(api.notifications.getUnreadCount)).toBe(3);
   });
 
   it("getBlockedUsers lists whom you blocked, newest first; unblocking restores visibility but not follows", async () => {
