@@ -53,10 +53,11 @@ export const SEARCH_MAX_LIMIT = 50;
 /** Longest search text of `searchUsers` and `searchPosts`. */
 export const SEARCH_QUERY_MAX = 100;
 /**
- * Search hits `searchUsers` looks at to fill its `limit` after leaving out
- * accounts the viewer may not see (Convex reads at most 1,024 per search).
+ * Search hits `searchUsers` reads to fill its `limit` (at most 50) after
+ * leaving out accounts the viewer may not see (Convex reads at most 1,024
+ * per search).
  */
-export const SEARCH_SCAN_MAX = 200;
+export const SEARCH_SCAN_MAX = 100;
 
 /** Distinct hashtags one caption or comment may carry (Instagram's 30). */
 export const HASHTAGS_MAX = 30;

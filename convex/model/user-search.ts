@@ -49,16 +49,14 @@ export async function searchUsers(
 ): Promise<UserSummary[]> {
   const query = searchQuery(text);
   if (query === "") return [];
-  const found: UserSummary[] = [];
-  let looked = 0;
-  // Iterated rather than taken, so a full result reads only as many hits
-  // as it needed (a smaller read set re-runs the subscription less often).
-  for await (const user of ctx.db
+  const hits = await ctx.db
     .query("users")
-    .withSearchIndex("search_name", (q) => q.search("searchText", query))) {
+    .withSearchIndex("search_name", (q) => q.search("searchText", query))
+    .take(SEARCH_SCAN_MAX);
+  const found: UserSummary[] = [];
+  for (const user of hits) {
+    if (found.length === limit) break;
     if (await findable(ctx, viewer, user)) found.push(summary(user));
-    looked += 1;
-    if (found.length === limit || looked === SEARCH_SCAN_MAX) break;
   }
   return found;
 }
