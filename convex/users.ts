@@ -6,7 +6,7 @@ import { internalMutation, mutation, type MutationCtx, query } from "./_generate
 import { getViewer, requireUser, userByClerkId } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { checkFullname, checkUsername, normalizeBio } from "./lib/input-rules";
-import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, USERNAME_PATTERN } from "./lib/limits";
+import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from "./lib/limits";
 import { boundedPage, emptyPage, mapPage } from "./lib/pagination";
 import { followRequestView, followStatus, publicUser, userDoc, userSummary, type UserSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
@@ -20,7 +20,8 @@ import {
   toggleFollow as toggleFollowModel,
   withdrawFollowRequest,
 } from "./model/follow-graph";
-import { docLoader, publicProfile, summary, summaryOf, visibleSummaryOf } from "./model/views";
+import { searchTextOf, searchUsers as searchUsersModel } from "./model/user-search";
+import { docLoader, publicProfile, summaryOf, visibleSummaryOf } from "./model/views";
 import { canSeeContentOf, canSeeUser } from "./model/visibility";
 
 /**
@@ -83,7 +84,9 @@ export const updateProfile = mutation({
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
     const fullname = checkFullname(args.fullname);
-    const changes: { fullname: string; bio?: string; username?: string; isPrivate?: boolean } = { fullname };
+    const changes: { fullname: string; bio?: string; username?: string; searchText?: string; isPrivate?: boolean } = {
+      fullname,
+    };
     if (args.isPrivate !== undefined) changes.isPrivate = args.isPrivate;
     if (args.bio !== undefined) changes.bio = normalizeBio(args.bio);
     if (args.username !== undefined && args.username !== me.username) {
@@ -93,6 +96,7 @@ export const updateProfile = mutation({
       }
       changes.username = username;
     }
+    changes.searchText = searchTextOf(changes.username ?? me.username, fullname);
     await ctx.db.patch("users", me._id, changes);
     if (me.isPrivate === true && args.isPrivate === false) await acceptPendingRequests(ctx, me._id);
     return null;
@@ -290,28 +294,20 @@ export const getBlockedUsers = query({
 });
 
 /**
- * Users whose username starts with `prefix` (case-insensitive, a leading "@"
- * ignored), alphabetically; `limit` 1–50, default 10. A blank prefix, or one
- * no username could start with, finds nobody.
+ * Users whose username or full name matches `query` (full-text: whole
+ * words, the last one also as a prefix, so results follow typing; a leading
+ * "@" ignored), best match first, live; `limit` 1–50, default 10. A blank
+ * query finds nobody.
  */
 export const searchUsers = query({
-  args: { prefix: v.string(), limit: v.optional(v.number()) },
+  args: { query: v.string(), limit: v.optional(v.number()) },
   returns: v.array(userSummary),
   handler: async (ctx, args) => {
     const limit = args.limit ?? SEARCH_DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_MAX_LIMIT) {
       throw appError("INVALID_ARGUMENT", `limit must be a whole number from 1 to ${SEARCH_MAX_LIMIT}.`);
     }
-    const prefix = args.prefix.trim().replace(/^@/, "").toLowerCase();
-    if (prefix === "" || !USERNAME_PATTERN.test(prefix)) return [];
-    // "~" sorts after every character a username may contain.
-    const users = await ctx.db
-      .query("users")
-      .withIndex("by_username", (q) => q.gte("username", prefix).lt("username", `${prefix}~`))
-      .take(limit);
-    const viewer = await getViewer(ctx);
-    const visible = await Promise.all(users.map((user) => canSeeUser(ctx, viewer, user._id)));
-    return users.filter((_, i) => visible[i]).map(summary);
+    return await searchUsersModel(ctx, await getViewer(ctx), args.query, limit);
   },
 });
 

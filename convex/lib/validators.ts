@@ -18,6 +18,7 @@ const notificationType = v.union(
   // Someone asked to follow a private account (sender → receiver); it
   // becomes a `follow` notification when the request is accepted.
   v.literal("follow_request"),
+  v.literal("mention"),
 );
 
 export const userFields = {
@@ -42,6 +43,13 @@ export const userFields = {
    * accepted request (`model/visibility.ts`). Missing means public.
    */
   isPrivate: v.optional(v.boolean()),
+  /**
+   * Username and full name in one text, the search field of `search_name`
+   * (a search index has one search field). Written with every change of
+   * either (`model/user-search.ts`); optional only for rows written before
+   * search existed.
+   */
+  searchText: v.optional(v.string()),
 };
 
 /**
@@ -113,6 +121,18 @@ export const blockFields = { blockerId: v.id("users"), blockedId: v.id("users") 
 
 /** A request by `requesterId` to follow the private account `targetId`. */
 export const followRequestFields = { requesterId: v.id("users"), targetId: v.id("users") };
+
+/**
+ * One hashtag of one post's caption (lowercased), so a tag's page is an
+ * index range in post order rather than a text search that would also match
+ * the plain word.
+ */
+export const postTagFields = {
+  tag: v.string(),
+  postId: v.id("posts"),
+  /** The post's `_creationTime`: a tag added by an edit still sorts by post time. */
+  postedAt: v.number(),
+};
 
 /** One post in one user's following feed (fan-out on write). */
 export const feedItemFields = {

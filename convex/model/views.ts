@@ -192,9 +192,9 @@ export async function commentWithUser(
 
 /**
  * A notification for `receiver` with its sender, its post (null for follows)
- * and, for comment notifications, the comment's text. Null when any of those
- * is gone, when either blocked the other, or when the receiver may no longer
- * see the post (its author went private or blocked them).
+ * and, for comments and mentions in comments, the comment's text. Null when
+ * any of those is gone, when either blocked the other, or when the receiver
+ * may no longer see the post (its author went private or blocked them).
  */
 export async function notificationDetails(
   ctx: QueryCtx,
@@ -211,8 +211,9 @@ export async function notificationDetails(
     if (post === null) return null;
   }
   let comment: string | undefined;
-  if (notification.type === "comment") {
-    if (notification.commentId === undefined) return null;
+  if (notification.type === "comment" && notification.commentId === undefined) return null;
+  // Comment notifications and mentions in comments show the comment's text.
+  if (notification.commentId !== undefined) {
     const row = await load("comments", notification.commentId);
     if (row === null) return null;
     comment = row.content;

@@ -66,10 +66,10 @@ async function protectedWorld(backend: AppBackend) {
     ["ada", "bob", "pia", "fan", "nik", "cy"].map((username) => signUp(backend, { username, clerkId: `user_w_${username}` })),
   );
   const posts = {
-    ada: await postImage(backend, ada, "ada"),
-    bob: await postImage(backend, bob, "bob"),
-    pia: await postImage(backend, pia, "pia"),
-    cy: await postImage(backend, cy, "cy"),
+    ada: await postImage(backend, ada, "ada #ada"),
+    bob: await postImage(backend, bob, "bob #bob"),
+    pia: await postImage(backend, pia, "pia #pia"),
+    cy: await postImage(backend, cy, "cy #cy"),
   };
   const interact = async (who: TestUser, postId: Id<"posts">, bookmark: boolean) => {
     await who.client.mutation(api.posts.toggleLike, { postId });
@@ -106,7 +106,7 @@ async function everythingSeen(
   const table: [string, () => Promise<unknown>][] = [
     ["users.getUserByClerkId", () => each(people, (u) => c.query(api.users.getUserByClerkId, { clerkId: u.clerkId }))],
     ["users.getUserProfile", () => each(people, (u) => c.query(api.users.getUserProfile, { id: u.id }).catch(code))],
-    ["users.searchUsers", () => each(people, (u) => c.query(api.users.searchUsers, { prefix: u.username }))],
+    ["users.searchUsers", () => each(people, (u) => c.query(api.users.searchUsers, { query: u.username }))],
     ["users.getFollowers", () => each(people, (u) => allItems((p) => c.query(api.users.getFollowers, { userId: u.id, paginationOpts: p })))],
     ["users.getFollowing", () => each(people, (u) => allItems((p) => c.query(api.users.getFollowing, { userId: u.id, paginationOpts: p })))],
     ["users.getFollowRequests", () => allItems((p) => c.query(api.users.getFollowRequests, { paginationOpts: p })).catch(code)],
@@ -114,6 +114,8 @@ async function everythingSeen(
     ["posts.getGlobalFeed", () => allItems((p) => c.query(api.posts.getGlobalFeed, { paginationOpts: p }))],
     ["posts.getFollowingFeed", () => allItems((p) => c.query(api.posts.getFollowingFeed, { paginationOpts: p })).catch(code)],
     ["posts.getPost", () => each(postIds, (postId) => c.query(api.posts.getPost, { postId }))],
+    ["posts.searchPosts", () => each(people, (u) => allItems((p) => c.query(api.posts.searchPosts, { query: u.username, paginationOpts: p })))],
+    ["posts.getPostsByHashtag", () => each(people, (u) => allItems((p) => c.query(api.posts.getPostsByHashtag, { tag: u.username, paginationOpts: p })))],
     ["posts.getPostsByUser", () => each(people, (u) => c.query(api.posts.getPostsByUser, { userId: u.id }))],
     ["posts.getLikers", () => each(postIds, (postId) => allItems((p) => c.query(api.posts.getLikers, { postId, paginationOpts: p })))],
     ["comments.getComments", () => each(postIds, (postId) => c.query(api.comments.getComments, { postId }))],
@@ -196,7 +198,7 @@ describeEach(
         views.push(
           await viewer.query(api.users.getUserProfile, { id: ada.id }),
           await viewer.query(api.users.getUserByClerkId, { clerkId: ada.clerkId }),
-          await viewer.query(api.users.searchUsers, { prefix: "ad" }),
+          await viewer.query(api.users.searchUsers, { query: "ad" }),
           await allItems((p) => viewer.query(api.users.getFollowers, { userId: bob.id, paginationOpts: p })),
           await allItems((p) => viewer.query(api.users.getFollowing, { userId: bob.id, paginationOpts: p })),
           await viewer.query(api.posts.getFeedPosts),
