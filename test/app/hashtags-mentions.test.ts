@@ -79,6 +79,8 @@ describeEach("hashtags and mentions", (get, factory) => {
     await expectAppError(ada.client.mutation(api.comments.addComment, { postId, content: tags(HASHTAGS_MAX + 1) }), "INVALID_ARGUMENT");
     await expectAppError(ada.client.mutation(api.comments.addComment, { postId, content: names(MENTIONS_MAX + 1) }), "INVALID_ARGUMENT");
     expect(await get().documents("comments")).toEqual([]);
+    // Others see the post once its photo is processed.
+    await get().settle();
     expect(await tagPage(get(), "tag29x")).toEqual([postId]);
   });
 
