@@ -21,10 +21,11 @@
  * the median round is shown), DURABLE_LIKES_PROFILE (a folder: CPU profiles of the engine
  * processes). Run: `npm run bench -- durable-likes`.
  */
-import { build, type Plugin } from "esbuild";
+import type { Plugin } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { startTestIssuer } from "../test/support/test-issuer";
 import { randomTools, seededRandom } from "../test/support/seeded-random";
 import { LIKES, POSTS, USERS } from "./fixtures/feed-data";
@@ -226,18 +227,11 @@ async function bundle(entry: string, target: string): Promise<string> {
       });
     },
   };
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    logLevel: "warning",
-    plugins: [redirect],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  // The repository's one esbuild configuration (an untyped .mjs, hence the typed import).
+  const { buildTs } = (await import(pathToFileURL(path.join(root, "scripts", "build-ts.mjs")).href)) as {
+    buildTs: (entry: string, outfile: string, plugins: Plugin[]) => Promise<void>;
+  };
+  await buildTs(entry, outfile, [redirect]);
   return outfile;
 }
 
