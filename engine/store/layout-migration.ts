@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, renameSync, rmSync } from "node:fs";
 import type Database from "better-sqlite3";
 import { EngineError } from "../errors";
 
@@ -73,6 +73,8 @@ function writeBackup(db: Database.Database, backup: string): void {
   const partial = `${backup}.partial`;
   rmSync(partial, { force: true });
   db.prepare("VACUUM INTO ?").run(partial);
+  // As private as the database itself (data-folder.ts keeps it 0600).
+  chmodSync(partial, 0o600);
   if (existsSync(backup)) rmSync(backup);
   renameSync(partial, backup);
 }

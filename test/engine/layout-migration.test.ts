@@ -1,5 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { ConvexHttpClient } from "convex/browser";
+import { makeFunctionReference } from "convex/server";
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test } from "vitest";
@@ -12,6 +17,13 @@ import { schemaExport } from "./helpers/convex-json";
 import { downgradeToLayout1 } from "./helpers/layout-1-file";
 import { createSeededRandom } from "./helpers/seeded-random";
 import { inTransaction, openTestStore } from "./helpers/temp-store";
+import { quietLogger, startTestEngine } from "../support/test-engine";
+
+const BASIC_APP = fileURLToPath(new URL("fixtures/basic/convex", import.meta.url));
+const send = makeFunctionReference<"mutation", { author: string; body: string }, string>("messages:send");
+const list = makeFunctionReference<"query", Record<string, never>, { _id: string; body: string }[]>("messages:list");
+const get = makeFunctionReference<"query", { id: string }, { _id: string; body: string } | null>("messages:get");
+const like = makeFunctionReference<"mutation", { id: string }, number>("messages:like");
 
 const schema = defineSchema({
   users: defineTable({ name: v.string() }).index("by_name", ["name"]),
@@ -108,6 +120,7 @@ describe("converting a layout-1 data file on open", () => {
     // The copy is the untouched layout-1 file, and a second open converts nothing.
     const backup = layoutBackupPath(path, "1");
     expect(existsSync(backup)).toBe(true);
+    expect(statSync(backup).mode & 0o777).toBe(0o600);
     expect(layoutOf(backup)).toBe("1");
     expect(documentColumns(backup)).toContain("id");
     const again: string[] = [];
@@ -157,5 +170,35 @@ describe("converting a layout-1 data file on open", () => {
     }
     expect(isEngineError(error, "UnsupportedLayout")).toBe(true);
     expect((error as Error).message).toContain("has store layout 99; this engine reads layout 2");
+  });
+
+  test("an engine started on a layout-1 data folder converts it, says so, and serves the same documents from its writer and query workers", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "layout-1-folder-"));
+    try {
+      const first = await startTestEngine({ appDir: BASIC_APP, dataDir });
+      const http = new ConvexHttpClient(first.engine.cloudUrl, { logger: false });
+      for (let i = 0; i < 20; i++) await http.mutation(send, { author: "a", body: `message ${i}` });
+      const before = await http.query(list, {});
+      await first.close();
+      downgradeToLayout1(join(dataDir, "db.sqlite3"));
+
+      const infos: string[] = [];
+      const logger = { ...quietLogger(), info: (m: string) => infos.push(m) };
+      const second = await startTestEngine({ appDir: BASIC_APP, dataDir, logger });
+      try {
+        expect(infos.some((m) => m.includes("from store layout 1 to 2 (once)"))).toBe(true);
+        const again = new ConvexHttpClient(second.engine.cloudUrl, { logger: false });
+        expect(await again.query(list, {})).toEqual(before);
+        // By id: on a query worker's connection, and on the writer's (a patch loads it first).
+        for (const message of before) expect(await again.query(get, { id: message._id })).toEqual(message);
+        expect(await again.mutation(like, { id: before[3]!._id })).toBe(1);
+        await again.mutation(send, { author: "a", body: "after the upgrade" });
+        expect((await again.query(list, {})).map((m) => m.body)).toContain("after the upgrade");
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
