@@ -1,28 +1,26 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { internal } from "./_generated/api";
-import type { Id } from "./_generated/dataModel";
-import { internalMutation, mutation, type MutationCtx, query } from "./_generated/server";
+import { internalMutation, mutation, query } from "./_generated/server";
 import { getViewer, requireUser, userByClerkId } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { checkFullname, checkUsername, normalizeBio } from "./lib/input-rules";
 import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from "./lib/limits";
-import { boundedPage, emptyPage, mapPage } from "./lib/pagination";
-import { followRequestView, followStatus, publicUser, userDoc, userSummary, type UserSummary } from "./lib/validators";
+import { boundedPage, mapPage } from "./lib/pagination";
+import { followRequestView, followStatus, publicUser, userDoc, userSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
 import { profileFromFields } from "./model/clerk-payload";
 import { blockUser as blockUserModel, unblockUser as unblockUserModel } from "./model/blocks";
 import {
-  acceptFollowRequest,
-  acceptPendingRequestsStep,
+  acceptPendingRequests,
   findFollow,
   followStatusOf,
+  respondToFollowRequest as respondToFollowRequestModel,
   toggleFollow as toggleFollowModel,
-  withdrawFollowRequest,
 } from "./model/follow-graph";
+import { followListPage, followRequestPage } from "./model/follow-lists";
 import { searchTextOf, searchUsers as searchUsersModel } from "./model/user-search";
-import { docLoader, publicProfile, summaryOf, visibleSummaryOf } from "./model/views";
-import { canSeeContentOf, canSeeUser } from "./model/visibility";
+import { publicProfile, summaryOf } from "./model/views";
+import { canSeeUser } from "./model/visibility";
 
 /**
  * Creates an account. Internal: no client may create users; the Clerk
@@ -113,12 +111,6 @@ export const acceptFollowRequestsBatch = internalMutation({
   },
 });
 
-async function acceptPendingRequests(ctx: MutationCtx, userId: Id<"users">): Promise<void> {
-  if (await acceptPendingRequestsStep(ctx, userId)) {
-    await ctx.scheduler.runAfter(0, internal.users.acceptFollowRequestsBatch, { userId });
-  }
-}
-
 /**
  * A user's public profile with counters (also of a private account: it
  * shows who they are, not what they post); NOT_FOUND if the account is
@@ -179,55 +171,23 @@ export const getFollowStatus = query({
 export const getFollowers = query({
   args: { userId: v.id("users"), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(userSummary),
-  handler: async (ctx, { userId, paginationOpts }) => {
-    const viewer = await getViewer(ctx);
-    const load = docLoader(ctx);
-    const user = await load("users", userId);
-    if (user === null || !(await canSeeContentOf(ctx, viewer, user, load))) return emptyPage<UserSummary>();
-    const rows = await ctx.db
-      .query("follows")
-      .withIndex("by_following", (q) => q.eq("followingId", userId))
-      .order("desc")
-      .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, (row) => visibleSummaryOf(ctx, viewer, row.followerId, load));
-  },
+  handler: async (ctx, { userId, paginationOpts }) =>
+    await followListPage(ctx, await getViewer(ctx), userId, "followers", paginationOpts),
 });
 
 /** Whom `userId` follows, most recently followed first (paginated); hidden like `getFollowers`. */
 export const getFollowing = query({
   args: { userId: v.id("users"), paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(userSummary),
-  handler: async (ctx, { userId, paginationOpts }) => {
-    const viewer = await getViewer(ctx);
-    const load = docLoader(ctx);
-    const user = await load("users", userId);
-    if (user === null || !(await canSeeContentOf(ctx, viewer, user, load))) return emptyPage<UserSummary>();
-    const rows = await ctx.db
-      .query("follows")
-      .withIndex("by_follower", (q) => q.eq("followerId", userId))
-      .order("desc")
-      .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, (row) => visibleSummaryOf(ctx, viewer, row.followingId, load));
-  },
+  handler: async (ctx, { userId, paginationOpts }) =>
+    await followListPage(ctx, await getViewer(ctx), userId, "following", paginationOpts),
 });
 
 /** Pending requests to follow the caller, newest first (paginated). */
 export const getFollowRequests = query({
   args: { paginationOpts: paginationOptsValidator },
   returns: paginationResultValidator(followRequestView),
-  handler: async (ctx, { paginationOpts }) => {
-    const me = await requireUser(ctx);
-    const load = docLoader(ctx);
-    const rows = await ctx.db
-      .query("followRequests")
-      .withIndex("by_target", (q) => q.eq("targetId", me._id))
-      .order("desc")
-      .paginate(boundedPage(paginationOpts));
-    return await mapPage(rows, async (row) => {
-      const user = await visibleSummaryOf(ctx, me, row.requesterId, load);
-      return user === null ? null : { _id: row._id, _creationTime: row._creationTime, user };
-    });
-  },
+  handler: async (ctx, { paginationOpts }) => await followRequestPage(ctx, await requireUser(ctx), paginationOpts),
 });
 
 /**
@@ -239,14 +199,7 @@ export const respondToFollowRequest = mutation({
   args: { requestId: v.id("followRequests"), accept: v.boolean() },
   returns: v.null(),
   handler: async (ctx, { requestId, accept }) => {
-    const me = await requireUser(ctx);
-    const request = await ctx.db.get("followRequests", requestId);
-    if (request === null) throw appError("NOT_FOUND", "This follow request was withdrawn or already answered.");
-    if (request.targetId !== me._id) {
-      throw appError("FORBIDDEN", "Only the account asked to be followed can answer this request.");
-    }
-    if (accept) await acceptFollowRequest(ctx, request, { backfill: "inline" });
-    else await withdrawFollowRequest(ctx, request);
+    await respondToFollowRequestModel(ctx, await requireUser(ctx), requestId, accept);
     return null;
   },
 });

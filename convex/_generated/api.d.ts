@@ -33,6 +33,7 @@ import type * as model_clerk_payload from "../model/clerk-payload.js";
 import type * as model_counters from "../model/counters.js";
 import type * as model_feed_items from "../model/feed-items.js";
 import type * as model_follow_graph from "../model/follow-graph.js";
+import type * as model_follow_lists from "../model/follow-lists.js";
 import type * as model_mentions from "../model/mentions.js";
 import type * as model_notify from "../model/notify.js";
 import type * as model_post_cleanup from "../model/post-cleanup.js";
@@ -81,6 +82,7 @@ declare const fullApi: ApiFromModules<{
   "model/counters": typeof model_counters;
   "model/feed-items": typeof model_feed_items;
   "model/follow-graph": typeof model_follow_graph;
+  "model/follow-lists": typeof model_follow_lists;
   "model/mentions": typeof model_mentions;
   "model/notify": typeof model_notify;
   "model/post-cleanup": typeof model_post_cleanup;

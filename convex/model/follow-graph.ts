@@ -172,3 +172,29 @@ export async function followStatusOf(ctx: QueryCtx, me: Id<"users">, userId: Id<
   if ((await findFollow(ctx, me, userId)) !== null) return "following";
   return (await findFollowRequest(ctx, me, userId)) !== null ? "requested" : "not_following";
 }
+
+/** Accepts the pending requests of `userId`, who went public: a batch now, the rest scheduled. */
+export async function acceptPendingRequests(ctx: MutationCtx, userId: Id<"users">): Promise<void> {
+  if (await acceptPendingRequestsStep(ctx, userId)) {
+    await ctx.scheduler.runAfter(0, internal.users.acceptFollowRequestsBatch, { userId });
+  }
+}
+
+/**
+ * `me` accepts or declines request `requestId`. NOT_FOUND if it is gone,
+ * FORBIDDEN if it asks to follow someone else.
+ */
+export async function respondToFollowRequest(
+  ctx: MutationCtx,
+  me: Doc<"users">,
+  requestId: Id<"followRequests">,
+  accept: boolean,
+): Promise<void> {
+  const request = await ctx.db.get("followRequests", requestId);
+  if (request === null) throw appError("NOT_FOUND", "This follow request was withdrawn or already answered.");
+  if (request.targetId !== me._id) {
+    throw appError("FORBIDDEN", "Only the account asked to be followed can answer this request.");
+  }
+  if (accept) await acceptFollowRequest(ctx, request, { backfill: "inline" });
+  else await withdrawFollowRequest(ctx, request);
+}
