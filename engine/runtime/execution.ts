@@ -103,11 +103,25 @@ export class Execution implements SyscallTarget {
   }
 
   asyncSyscall(op: string, argsJson: string): Promise<string> {
+    let args: unknown;
+    try {
+      args = JSON.parse(argsJson);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.asyncOp(op, args);
+  }
+
+  /**
+   * An async op with its arguments decoded: what `asyncSyscall` runs, and what an action
+   * on a worker thread asks the main thread to run (`action-workers/`).
+   */
+  asyncOp(op: string, args: unknown): Promise<string> {
     try {
       this.assertLive(op);
       const handler = ASYNC_OPS[op];
       if (handler === undefined) throw unknownOperation(op);
-      const result = handler(this, JSON.parse(argsJson));
+      const result = handler(this, args);
       // Most handlers answer at once; only the others need a rejection handler.
       if (typeof result === "string") return Promise.resolve(result);
       // Rejections keep `data` (Convex JSON) so a nested ConvexError surfaces as one (§2.3).
@@ -148,7 +162,8 @@ export class Execution implements SyscallTarget {
     this.streams.clear();
   }
 
-  private assertLive(op: string): void {
+  /** Throws when the execution has finished (a stray promise's syscall after the function returned). */
+  assertLive(op: string): void {
     if (this.finished) {
       throw new EngineError(
         "ExecutionFinished",

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 /**
- * The worker threads' JavaScript entries (query workers, the writer). Worker threads need a JavaScript file, while the
+ * The worker threads' JavaScript entries (query workers, the writer, action workers). Worker threads need a JavaScript file, while the
  * engine is TypeScript run by vitest (tests) or bundled into `dist/cli.mjs` (the CLI), so
  * both find the TypeScript entry in the repository and bundle it with esbuild once,
  * into `node_modules/.cache/convex-local/`, named by a digest of the engine's source
@@ -17,6 +17,7 @@ import * as esbuild from "esbuild";
 const ENTRIES = {
   query: path.join("engine", "runtime", "query-workers", "query-worker-main.ts"),
   writer: path.join("engine", "runtime", "writer", "writer-main.ts"),
+  action: path.join("engine", "runtime", "action-workers", "action-worker-main.ts"),
 };
 const ENTRY = ENTRIES.query;
 
