@@ -11,6 +11,7 @@ import type { AppSource, WireOutcome } from "../query-workers/worker-protocol.js
 import type { RuntimeDatabase } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
 import { runWithSyscalls, type SyscallTarget } from "../syscall-router.js";
+import { STORAGE_JS_OPS } from "../syscalls/storage-ops.js";
 import { canonicalUdfPath } from "../udf-path.js";
 import type { RunClock } from "../run-clock.js";
 import type { ActionJob, FromActionWorker, HttpActionJob, WireOpError, WireResponseHead } from "./action-protocol.js";
@@ -231,7 +232,10 @@ class RunTarget implements SyscallTarget {
   }
 
   jsSyscall(op: string, args: unknown): unknown {
-    this.execution(op);
+    const exec = this.execution(op);
+    // Only the storage ops need the engine (and answer with a promise); the others (refused
+    // features, unknown ops) are answered here, as synchronously as the package expects.
+    if (!(op in STORAGE_JS_OPS)) return exec.jsSyscall(op, args);
     return this.forward(op, args, true);
   }
 
