@@ -310,6 +310,15 @@ function installWorkerGlobal(): void {
       }
     },
     jsSyscall: (op, args) => target().jsSyscall(op, args),
+    // The worker's copy of `convex/server` is the substituted one (`convex-shim/`): values, not text.
+    syscallValue: (op, args) => target().syscallValue(op, args),
+    asyncSyscallValue: (op, args) => {
+      try {
+        return target().asyncSyscallValue(op, args);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
   };
   installConsoleCapture(() => (nested.getStore() ?? current)?.log);
 }
