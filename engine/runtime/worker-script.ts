@@ -64,7 +64,7 @@ async function build(): Promise<string> {
     format: "esm",
     target: "node20",
     packages: "external",
-    plugins: [convexShimPlugin()],
+    plugins: [convexShimPlugin(root)],
     // No source map: parsing one costs every worker's start more than its stack traces are worth.
     sourcemap: false,
     logLevel: "warning",

@@ -1,6 +1,5 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type * as esbuild from "esbuild";
 
 /**
@@ -25,8 +24,10 @@ export function upstreamSyscallModule(): string {
   return path.join(convexPackageDir(), "dist", "esm", "server", "impl", "syscall.js");
 }
 
-/** The module that replaces it. */
-export const SHIM_SYSCALL_MODULE = path.join(path.dirname(fileURLToPath(import.meta.url)), "syscall.ts");
+/** The module that replaces it, in the repository at `root` (the engine may run from a bundle elsewhere). */
+export function shimSyscallModule(root: string): string {
+  return path.join(root, "engine", "runtime", "convex-shim", "syscall.ts");
+}
 
 /** Entry points of the package the engine imports, in its ESM build. */
 const ENTRIES: Record<string, string> = {
@@ -35,7 +36,8 @@ const ENTRIES: Record<string, string> = {
   "convex/values": path.join("values", "index.js"),
 };
 
-export function convexShimPlugin(shimModule = SHIM_SYSCALL_MODULE): esbuild.Plugin {
+export function convexShimPlugin(root: string): esbuild.Plugin {
+  const shimModule = shimSyscallModule(root);
   return {
     name: "convex-value-syscalls",
     setup(build) {
