@@ -10,18 +10,26 @@ import {
   type ModifyQuerySetMessage,
   type RequestMessage,
 } from "./client-message.js";
+import { ClientQuota, type QuotaPool } from "./client-quota.js";
 import { ConnectionView, type PendingChange } from "./connection-view.js";
-import { encodeServerMessage, type StateVersion } from "./server-message.js";
+import { encodeServerMessage } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
 import { SessionOutbox } from "./session-outbox.js";
+import { CLOSE_TRY_AGAIN } from "./socket-flow.js";
+import type { TransitionFrames } from "./transition-frames.js";
 import type { RoundTarget, UpdateRounds } from "./update-rounds.js";
 
-/** The socket a session talks through. */
+/** The socket a session talks through (with flow control, `socket-flow.ts`). */
 export interface SessionSocket {
-  send(text: string): void;
+  send(data: string | Buffer): void;
+  /** Stops reading from the socket (backpressure on the client), and starts again. */
+  pauseReading(): void;
+  resumeReading(): void;
   close(code: number, reason: string): void;
-  /** Bytes handed to the socket but not yet written out. */
-  bufferedAmount(): number;
+  /** True while the client is too far behind on reading for another Transition. */
+  readonly gated: boolean;
+  /** Calls `callback` once the client caught up (or the socket ended). */
+  whenDrained(callback: () => void): void;
 }
 
 /** What a session needs from the server. */
@@ -31,23 +39,25 @@ export interface SessionDeps {
   authenticate: AuthenticateSession;
   /** The latest commit ts. */
   lastCommitTs: () => bigint;
-  /** Wall clock, ms since the epoch (token expiry, clock skew). */
+  /** Wall clock, ms since the epoch (token expiry). */
   wallClock: () => number;
-  /** Monotonic ms clock (Pings). */
+  /** Monotonic ms clock (Pings, quotas). */
   monotonic: () => number;
   logInternal: (e: unknown) => void;
+  /** What connections may ask at a time (`client-quota.ts`). */
+  quotas: QuotaPool;
+  /** Live queries the connection may hold. */
+  maxQueries: number;
 }
 
 /** Close codes: the client reconnects after any of them except after a FatalError. */
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1008;
 const CLOSE_INTERNAL_ERROR = 1011;
+/** Messages of one connection handled back to back before other work gets a turn. */
+const MESSAGES_PER_TURN = 32;
 /** `setTimeout` cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Above this many unsent bytes a connection gets no new Transition until it catches up. */
-const BACKLOG_LIMIT = 4 << 20;
-/** How often a backlogged socket is checked. */
-const DRAIN_POLL_MS = 20;
 
 /**
  * One WebSocket connection's state machine (convex-interface.md §5.6).
@@ -56,14 +66,22 @@ const DRAIN_POLL_MS = 20;
  * before it, so an Authenticate that fetches keys completes before a later
  * Mutation picks its identity. Mutations then run one at a time in their own
  * queue (so a slow one does not stall query-set changes) with the identity
- * that was current when they arrived; actions run concurrently.
+ * that was current when they arrived; actions run concurrently. What the
+ * connection may queue is bounded by its quota (`client-quota.ts`). Runs on
+ * the sync server's thread.
  */
 export class SyncSession implements RoundTarget {
-  readonly view = new ConnectionView();
+  readonly view: ConnectionView;
   private isClosed = false;
   private readonly outbox: SessionOutbox;
+  private readonly quota: ClientQuota;
+  /** The user token the identity came from, verified again when the auth configuration changes. */
+  private userToken: string | null = null;
+  /** Settles when the current identity has been checked against the latest auth configuration. */
+  private identityCheck: Promise<void> = Promise.resolve();
+  private drainArmed = false;
+  private handledThisTurn = 0;
   private sessionId: string | null = null;
-  private clockSkew: number | null = null;
   private receivedQuerySet = 0;
   private receivedIdentity = 0;
   /** Query ids live after every ModifyQuerySet received so far (for validation). */
@@ -71,7 +89,6 @@ export class SyncSession implements RoundTarget {
   private identity: Identity | null = null;
   private admin = false;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private drainWaiters: (() => void)[] = [];
   private inbox: Promise<void> = Promise.resolve();
   private mutations: Promise<void> = Promise.resolve();
 
@@ -79,7 +96,13 @@ export class SyncSession implements RoundTarget {
     private readonly socket: SessionSocket,
     private readonly deps: SessionDeps,
   ) {
+    this.view = new ConnectionView(deps.maxQueries);
     this.outbox = new SessionOutbox(socket, deps.monotonic);
+    this.quota = new ClientQuota(deps.quotas, {
+      pauseReading: () => socket.pauseReading(),
+      resumeReading: () => socket.resumeReading(),
+      overQuota: (e) => this.fail(e),
+    });
     deps.rounds.attach(this);
   }
 
@@ -91,31 +114,45 @@ export class SyncSession implements RoundTarget {
     return this.outbox.owed;
   }
 
-  get backlogged(): boolean {
-    return this.socket.bufferedAmount() > BACKLOG_LIMIT;
-  }
-
-  whenDrained(callback: () => void): void {
-    this.drainWaiters.push(callback);
-    if (this.drainWaiters.length > 1) return;
-    const check = () => {
-      if (!this.isClosed && this.socket.bufferedAmount() > BACKLOG_LIMIT / 2) {
-        setTimeout(check, DRAIN_POLL_MS).unref();
-        return;
+  readyFor(ts: bigint): boolean {
+    if (this.isClosed) return false;
+    if (this.socket.gated) {
+      // A Transition is a diff from what was sent: skipping one loses nothing, the next covers both.
+      if (!this.drainArmed) {
+        this.drainArmed = true;
+        this.socket.whenDrained(() => {
+          this.drainArmed = false;
+          this.deps.rounds.touch(this);
+        });
       }
-      const waiters = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const waiter of waiters) waiter();
-    };
-    setTimeout(check, DRAIN_POLL_MS).unref();
+      return false;
+    }
+    return this.outbox.accepts(ts);
   }
 
   /** A text frame arrived. */
   receive(text: string): void {
     if (this.isClosed) return;
+    const bytes = text.length;
+    // One unit per message and per KiB: big frames are the costly ones to parse.
+    this.quota.received(bytes, 1 + Math.floor(bytes / 1024));
     this.inbox = this.inbox
-      .then(() => (this.isClosed ? undefined : this.handle(parseClientMessage(text))))
+      // A message is handled once its units are paid: a big frame on a fresh connection waits too.
+      .then(() => this.quota.ready())
+      .then(() => this.takeTurn())
+      .then(() => (this.isClosed ? undefined : this.handle(parseClientMessage(text), bytes)))
       .catch((e: unknown) => this.fail(e));
+  }
+
+  /**
+   * Frames that arrive together are handled as a chain of microtasks; every
+   * `MESSAGES_PER_TURN` messages the chain waits for a macrotask, so a burst
+   * of thousands from one socket does not hold the thread for its whole length.
+   */
+  private takeTurn(): Promise<void> | undefined {
+    if (++this.handledThisTurn < MESSAGES_PER_TURN) return undefined;
+    this.handledThisTurn = 0;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Sends a `Ping` when nothing was sent for `idleMs`, so the client does not drop a quiet connection. */
@@ -125,9 +162,35 @@ export class SyncSession implements RoundTarget {
     }
   }
 
-  deliverTransition(start: StateVersion, end: StateVersion, modifications: string[]): void {
-    const text = encodeServerMessage({ type: "Transition", startVersion: start, endVersion: end, modifications, clientClockSkew: this.clockSkew });
-    this.outbox.sendTransition(text, end.ts);
+  deliverTransition(frames: TransitionFrames, ts: bigint): void {
+    this.outbox.sendTransition(frames, ts);
+  }
+
+  abort(e: unknown): void {
+    this.fail(e);
+  }
+
+  /**
+   * The auth configuration changed: the user token this connection signed in
+   * with is verified again, and a token the new configuration refuses ends
+   * the session with AuthError, as an expired one does. Mutations and
+   * actions wait for the check.
+   */
+  reverifyIdentity(): void {
+    const token = this.userToken;
+    if (this.isClosed || token === null) return;
+    const identityVersion = this.receivedIdentity;
+    this.identityCheck = this.deps.authenticate({ tokenType: "User", value: token }).then(
+      (verified) => {
+        // A later Authenticate replaced the token meanwhile; its own check stands.
+        if (this.userToken === token) this.armExpiry(verified.expiresAt);
+      },
+      (e: unknown) => {
+        if (this.userToken === token && this.receivedIdentity === identityVersion) {
+          this.authFailed(e instanceof Error ? e.message : String(e), false, this.receivedIdentity);
+        }
+      },
+    );
   }
 
   /** The socket closed, from either side: release everything. */
@@ -135,6 +198,7 @@ export class SyncSession implements RoundTarget {
     if (this.isClosed) return;
     this.isClosed = true;
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.quota.dispose();
     this.deps.rounds.detach(this);
   }
 
@@ -145,25 +209,29 @@ export class SyncSession implements RoundTarget {
     this.socket.close(code, reason);
   }
 
-  private async handle(message: ClientMessage): Promise<void> {
+  private async handle(message: ClientMessage, bytes: number): Promise<void> {
     switch (message.type) {
       case "Connect":
         this.sessionId = message.sessionId;
-        if (message.clientTs !== null) this.clockSkew = Math.round(message.clientTs - this.deps.wallClock());
-        return;
+        break;
       case "ModifyQuerySet":
-        return this.modifyQuerySet(message);
+        this.quota.spend(message.modifications.length);
+        this.modifyQuerySet(message);
+        break;
       case "Mutation":
-        return this.enqueueMutation(message);
+        // Its bytes stay counted until it has run.
+        return this.enqueueMutation(message, bytes);
       case "Action":
-        return this.startAction(message);
+        return this.startAction(message, bytes);
       case "Authenticate":
-        return this.authenticate(message);
+        await this.authenticate(message);
+        break;
       case "Event":
-        return;
+        break;
       default:
         assertNever(message);
     }
+    this.quota.release(bytes);
   }
 
   private modifyQuerySet(message: ModifyQuerySetMessage): void {
@@ -216,6 +284,7 @@ export class SyncSession implements RoundTarget {
     this.receivedIdentity += 1;
     this.identity = verified.identity;
     this.admin = verified.admin;
+    this.userToken = message.tokenType === "User" ? message.value : null;
     this.armExpiry(verified.expiresAt);
     this.view.enqueue([{ kind: "identity", identity: verified.identity, admin: verified.admin }], {
       querySet: this.receivedQuerySet,
@@ -224,28 +293,45 @@ export class SyncSession implements RoundTarget {
     this.deps.rounds.touch(this);
   }
 
-  private enqueueMutation(message: RequestMessage): void {
+  private enqueueMutation(message: RequestMessage, bytes: number): void {
+    this.quota.mutationQueued();
     // Captured now: a later Authenticate must not change who this mutation runs as.
     const identity = this.identity;
     const admin = this.admin;
     const sessionId = this.sessionId;
-    this.mutations = this.mutations.then(async () => {
-      if (this.isClosed) return;
-      this.outbox.beginMutation(this.deps.lastCommitTs());
-      const outcome = await this.call(message, "mutation", identity, admin, sessionId);
-      if (this.isClosed) return;
-      const response = encodeServerMessage({ type: "MutationResponse", requestId: message.requestId, outcome });
-      const commitTs = outcome.status === "success" ? (outcome.ts ?? null) : null;
-      if (this.outbox.endMutation(response, commitTs)) this.deps.rounds.touch(this);
-    }).catch((e: unknown) => this.fail(e));
+    this.mutations = this.mutations
+      .then(async () => {
+        // A re-verification of this identity (the auth configuration changed) comes first.
+        await this.identityCheck;
+        if (this.isClosed) return;
+        this.outbox.beginMutation(this.deps.lastCommitTs());
+        const outcome = await this.call(message, "mutation", identity, admin, sessionId);
+        if (this.isClosed) return;
+        const response = encodeServerMessage({ type: "MutationResponse", requestId: message.requestId, outcome });
+        const commitTs = outcome.status === "success" ? (outcome.ts ?? null) : null;
+        if (this.outbox.endMutation(response, commitTs)) this.deps.rounds.emitNow(this);
+      })
+      .catch((e: unknown) => this.fail(e))
+      .finally(() => {
+        this.quota.mutationDone();
+        this.quota.release(bytes);
+      });
   }
 
-  private startAction(message: RequestMessage): void {
-    void this.call(message, "action", this.identity, this.admin, null)
+  private startAction(message: RequestMessage, bytes: number): void {
+    this.quota.actionStarted();
+    const identity = this.identity;
+    const admin = this.admin;
+    void this.identityCheck
+      .then(() => (this.isClosed ? null : this.call(message, "action", identity, admin, null)))
       .then((outcome) => {
-        if (!this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
+        if (outcome !== null && !this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
       })
-      .catch((e: unknown) => this.fail(e));
+      .catch((e: unknown) => this.fail(e))
+      .finally(() => {
+        this.quota.actionDone();
+        this.quota.release(bytes);
+      });
   }
 
   private async call(
@@ -289,7 +375,7 @@ export class SyncSession implements RoundTarget {
   /** AuthError, then close: a client that gives up on its token only recovers on a new connection (§5.6). */
   private authFailed(error: string, attempted: boolean, baseVersion: number): void {
     if (this.isClosed) return;
-    this.outbox.flushHeld();
+    this.outbox.release();
     this.outbox.send(encodeServerMessage({ type: "AuthError", error, baseVersion, authUpdateAttempted: attempted }));
     this.close(CLOSE_NORMAL, "AuthError");
   }
@@ -298,9 +384,14 @@ export class SyncSession implements RoundTarget {
     if (this.isClosed) return;
     if (e instanceof EngineError && e.recovery === "client") {
       // A client that broke the protocol cannot resync: FatalError stops it from retrying the same mistake.
-      this.outbox.flushHeld();
+      this.outbox.release();
       this.outbox.send(encodeServerMessage({ type: "FatalError", error: e.message }));
       this.close(CLOSE_PROTOCOL_ERROR, e.code);
+      return;
+    }
+    if (e instanceof EngineError && e.recovery === "transient") {
+      // Over a quota: the client reconnects after a backoff (Convex's 1013 and reason).
+      this.close(CLOSE_TRY_AGAIN, `${e.code}: ${e.message}`.slice(0, 123));
       return;
     }
     this.deps.logInternal(e);
