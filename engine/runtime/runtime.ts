@@ -965,7 +965,7 @@ function recordedReads(readSet: ReadSet | null): ReadRecorder {
 function workerBridge(exec: Execution): RunBridge {
   return {
     op(op, args, js) {
-      if (!js) return exec.asyncOp(op, args);
+      if (!js) return exec.asyncSyscallValue(op, args as JSONValue);
       try {
         return Promise.resolve(exec.jsSyscall(op, args));
       } catch (e) {

@@ -74,7 +74,7 @@ export interface WireOpError {
 export type ToActionWorker =
   | { kind: "app"; app: AppSource }
   | { kind: "run"; run: ActionRun }
-  /** The answer to an op: a JSON text (async ops) or a value such as a `Blob` (JS ops). */
+  /** The answer to an op: a JSON value (async ops) or a value such as a `Blob` (JS ops). */
   | { kind: "opResult"; runId: number; opId: number; value?: unknown; error?: WireOpError };
 
 /** An HTTP action's response head; its body follows as a transferred stream. */

@@ -221,11 +221,25 @@ class RunTarget implements SyscallTarget {
     return this.execution(op).syscall(op, argsJson);
   }
 
+  syscallValue(op: string, args: JSONValue): JSONValue {
+    return this.execution(op).syscallValue(op, args);
+  }
+
+  /** The official text protocol (the app's own copy of `convex`, when it is not the substituted one). */
   asyncSyscall(op: string, argsJson: string): Promise<string> {
     try {
+      return this.asyncSyscallValue(op, JSON.parse(argsJson) as JSONValue).then((value) => JSON.stringify(value));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The substituted `syscall.js`'s protocol (`convex-shim/`): JSON values in and out. */
+  asyncSyscallValue(op: string, args: JSONValue): Promise<JSONValue> {
+    try {
       const exec = this.execution(op);
-      if (LOCAL_OPS.has(op)) return exec.asyncSyscall(op, argsJson);
-      return this.forward(op, JSON.parse(argsJson) as unknown, false) as Promise<string>;
+      if (LOCAL_OPS.has(op)) return exec.asyncSyscallValue(op, args);
+      return this.forward(op, args, false) as Promise<JSONValue>;
     } catch (e) {
       return Promise.reject(e);
     }
