@@ -82,7 +82,7 @@ describe("convex/ source", () => {
       expect(text, `${file} filters a query instead of using an index`).not.toMatch(/q\.field\(/);
       for (const match of text.matchAll(/\.query\("[^"]+"\)/g)) {
         const chain = text.slice(match.index, text.indexOf(";", match.index));
-        expect(chain, `${file}: ${chain.slice(0, 80)}`).toMatch(/\.withIndex\(/);
+        expect(chain, `${file}: ${chain.slice(0, 80)}`).toMatch(/\.with(Search)?Index\(/);
         expect(chain, `${file}: ${chain.slice(0, 80)}`).toMatch(/\.(take|first|unique|paginate)\(/);
       }
     }
@@ -111,6 +111,7 @@ describe("convex/ source", () => {
       ["posts:getFeedPosts", "query"], ["posts:toggleLike", "mutation"], ["posts:deletePost", "mutation"],
       ["posts:getPostsByUser", "query"], ["posts:getPost", "query"], ["posts:getGlobalFeed", "query"],
       ["posts:getFollowingFeed", "query"], ["posts:getLikers", "query"], ["posts:updateCaption", "mutation"],
+      ["posts:searchPosts", "query"], ["posts:getPostsByHashtag", "query"],
       ["comments:addComment", "mutation"], ["comments:getComments", "query"], ["comments:deleteComment", "mutation"],
       ["notifications:getNotifications", "query"], ["notifications:getUnreadCount", "query"],
       ["notifications:markAllRead", "mutation"], ["notifications:markRead", "mutation"],
