@@ -151,6 +151,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       now: () => clock.now(),
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
       synchronous: options.synchronous,
+      notice: (message) => logger.info(message),
     });
   } catch (e) {
     folderLock.release();
