@@ -9,7 +9,8 @@ import { appError } from "./errors";
  * in a burst, refilled at `rate` per `period`. They are flood guards sized
  * above what a person does by hand (a busy day of posting, a long comment
  * thread, an evening of liking), so only scripts meet them. The numbers are
- * the app's, not Convex's: change them here.
+ * the app's, not Convex's: change them here. A deployment may scale them all
+ * with the env var RATE_LIMIT_SCALE (see {@link limitFor}).
  */
 export const RATE_LIMITS = {
   /**
@@ -28,7 +29,18 @@ export const RATE_LIMITS = {
 /** One of {@link RATE_LIMITS}. */
 export type RateLimitName = keyof typeof RATE_LIMITS;
 
-const rateLimiter = new RateLimiter(components.rateLimiter, RATE_LIMITS);
+/**
+ * `name`'s limit on this deployment: RATE_LIMITS with rate and capacity
+ * times the env var RATE_LIMIT_SCALE (a positive number; default 1). Load
+ * tests and benchmarks that flood from a few accounts raise it; a value that
+ * is not a positive number is ignored, so a typo never lifts the limits.
+ */
+export function limitFor(name: RateLimitName): RateLimitConfig {
+  const base = RATE_LIMITS[name];
+  const scale = Number(process.env.RATE_LIMIT_SCALE ?? "1");
+  if (!Number.isFinite(scale) || scale <= 0 || scale === 1) return base;
+  return { ...base, rate: base.rate * scale, capacity: Math.max(1, Math.round(base.capacity * scale)) };
+}
 
 /**
  * Takes one token of `name` for `user`, or throws
@@ -38,7 +50,9 @@ const rateLimiter = new RateLimiter(components.rateLimiter, RATE_LIMITS);
  * its token back, and a refused call consumes nothing.
  */
 export async function takeRateLimit(ctx: MutationCtx, name: RateLimitName, user: Doc<"users">): Promise<void> {
-  const status = await rateLimiter.limit(ctx, name, { key: user._id });
+  // A limiter per call: the deployment's scale is read when the call runs.
+  const limits: Record<string, RateLimitConfig> = { [name]: limitFor(name) };
+  const status = await new RateLimiter(components.rateLimiter, limits).limit(ctx, name, { key: user._id });
   if (!status.ok) {
     const seconds = Math.ceil(status.retryAfter / 1000);
     throw appError("RATE_LIMITED", `Too many ${name}s in a short time; try again in ${seconds} s.`, {

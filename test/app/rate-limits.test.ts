@@ -84,6 +84,22 @@ describeEach("rate limits", (get) => {
     await bob.client.mutation(api.users.toggleFollow, { followingId: ada.id });
   }, 120_000);
 
+  it("RATE_LIMIT_SCALE scales every limit on a deployment; a value that is not a positive number is ignored", async () => {
+    const [ada, bob, carl] = await signUpMany(get(), 3);
+    // A hundredth of the follow bucket: one follow, then refused.
+    await get().setEnv("RATE_LIMIT_SCALE", "0.01");
+    await ada.client.mutation(api.users.toggleFollow, { followingId: bob.id });
+    await exhaust({ ...RATE_LIMITS.follow, capacity: 0, rate: RATE_LIMITS.follow.rate / 100 }, () =>
+      ada.client.mutation(api.users.toggleFollow, { followingId: carl.id }),
+    );
+    for (const ignored of ["0", "-5", "lots"]) {
+      await get().setEnv("RATE_LIMIT_SCALE", ignored);
+      // The full bucket again: bob, whose bucket is untouched, follows twice in a row.
+      await bob.client.mutation(api.users.toggleFollow, { followingId: carl.id });
+      await bob.client.mutation(api.users.toggleFollow, { followingId: carl.id });
+    }
+  });
+
   it(`uploads, and so posts: ${RATE_LIMITS.upload.capacity} upload URLs in a burst, then refused`, async () => {
     const [ada, bob] = await signUpMany(get(), 2);
     // Posting consumes each ticket, so the open-upload cap (10) never engages first.

@@ -38,7 +38,7 @@ const MODULE_ROOT = "../../../convex/";
 const ISSUER = "https://clerk.test";
 const STORAGE_URL_PREFIX = "https://some-deployment.convex.cloud/api/storage/";
 /** The env vars the app reads; a fresh deployment has none of them. */
-const APP_ENV_VARS = ["CLERK_WEBHOOK_SECRET", "CLERK_JWT_ISSUER_DOMAIN"];
+const APP_ENV_VARS = ["CLERK_WEBHOOK_SECRET", "CLERK_JWT_ISSUER_DOMAIN", "RATE_LIMIT_SCALE"];
 
 type ConvexTest = ReturnType<typeof convexTest>;
 type AnyRef = FunctionReference<"query" | "mutation" | "action", "public" | "internal">;
