@@ -5,6 +5,7 @@ import { getViewer, requireOwner, requireUser } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { normalizeCaption } from "./lib/input-rules";
 import { FEED_LIMIT, USER_POSTS_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
 import { checkEntities, normalizeTag } from "./lib/text-entities";
 import { boundedPage, mapPage } from "./lib/pagination";
 import { feedPost, postDoc, userSummary } from "./lib/validators";
@@ -24,13 +25,15 @@ import { docLoader, feedPost as toFeedPost, feedPostById, summaryOf } from "./mo
 /**
  * A URL to upload one image to (POST the bytes with their Content-Type),
  * valid for an hour. Records an upload ticket for the caller, which
- * `createPost` requires; at most 10 open uploads per user (RATE_LIMITED).
+ * `createPost` requires; at most 10 open uploads per user, and the upload
+ * rate limit (`lib/rate-limits.ts`), which also bounds posts (RATE_LIMITED).
  */
 export const generateUploadUrl = mutation({
   args: {},
   returns: v.string(),
   handler: async (ctx) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "upload", me);
     await issueTicket(ctx, me);
     return await ctx.storage.generateUploadUrl();
   },
@@ -141,6 +144,7 @@ export const toggleLike = mutation({
   returns: v.boolean(),
   handler: async (ctx, { postId }) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "like", me);
     const post = await requireLivePost(ctx, postId);
     const existing = await ctx.db
       .query("likes")

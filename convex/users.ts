@@ -5,6 +5,7 @@ import { getViewer, requireUser, userByClerkId } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { checkFullname, checkUsername, normalizeBio } from "./lib/input-rules";
 import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
 import { boundedPage, mapPage } from "./lib/pagination";
 import { publicUser, userDoc, userSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
@@ -107,6 +108,7 @@ export const toggleFollow = mutation({
   returns: v.null(),
   handler: async (ctx, { followingId }) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "follow", me);
     await toggleFollowModel(ctx, me, followingId);
     return null;
   },
