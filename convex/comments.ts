@@ -3,6 +3,7 @@ import { mutation, query } from "./_generated/server";
 import { getViewer, requireOwner, requireUser } from "./lib/auth";
 import { checkComment } from "./lib/input-rules";
 import { COMMENTS_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
 import { checkEntities } from "./lib/text-entities";
 import { commentWithUser } from "./lib/validators";
 import { bumpPost } from "./model/counters";
@@ -20,6 +21,7 @@ export const addComment = mutation({
   returns: v.id("comments"),
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "comment", me);
     const content = checkComment(args.content);
     const entities = checkEntities("A comment", content);
     const post = await requireVisiblePost(ctx, me, args.postId);

@@ -5,6 +5,7 @@ import { getViewer, requireOwner, requireUser } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { normalizeCaption } from "./lib/input-rules";
 import { FEED_LIMIT, USER_POSTS_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
 import { checkEntities, normalizeTag } from "./lib/text-entities";
 import { boundedPage, emptyPage, mapPage } from "./lib/pagination";
 import { feedPost, postView, userSummary, type UserSummary } from "./lib/validators";
@@ -24,13 +25,15 @@ import { docLoader, feedPost as toFeedPost, feedPostById, visiblePostView, visib
 /**
  * A URL to upload one image to (POST the bytes with their Content-Type),
  * valid for an hour. Records an upload ticket for the caller, which
- * `createPost` requires; at most 10 open uploads per user (RATE_LIMITED).
+ * `createPost` requires; at most 10 open uploads per user, and the upload
+ * rate limit (`lib/rate-limits.ts`), which also bounds posts (RATE_LIMITED).
  */
 export const generateUploadUrl = mutation({
   args: {},
   returns: v.string(),
   handler: async (ctx) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "upload", me);
     await issueTicket(ctx, me);
     return await ctx.storage.generateUploadUrl();
   },
@@ -149,6 +152,7 @@ export const toggleLike = mutation({
   returns: v.boolean(),
   handler: async (ctx, { postId }) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "like", me);
     const post = await requireVisiblePost(ctx, me, postId);
     const existing = await ctx.db
       .query("likes")

@@ -5,6 +5,7 @@ import { getViewer, requireUser, userByClerkId } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { checkFullname, checkUsername, normalizeBio } from "./lib/input-rules";
 import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
 import { boundedPage, mapPage } from "./lib/pagination";
 import { followRequestView, followStatus, publicUser, userDoc, userSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
@@ -149,6 +150,7 @@ export const toggleFollow = mutation({
   returns: followStatus,
   handler: async (ctx, { followingId }) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "follow", me);
     return await toggleFollowModel(ctx, me, followingId);
   },
 });

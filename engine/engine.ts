@@ -35,6 +35,14 @@ import type { Store, SynchronousMode } from "./store/store.js";
 import { createSyncServer, type SyncServer, type SyncServerOptions } from "./sync/sync-server.js";
 import { MAX_REQUEST_JSON_BYTES } from "./values/value-limits.js";
 
+/**
+ * Action executor threads by default. Each holds one action at a time and its own copy of
+ * the app (tens of MB), and starts only when that many actions run at once; actions that
+ * mostly await (fetch, runQuery) hold theirs while they wait, so this is well above the
+ * core count.
+ */
+const DEFAULT_ACTION_WORKERS = 16;
+
 /** How to start an engine. */
 export interface EngineOptions {
   /** The Convex functions folder (`convex/`). */
@@ -98,6 +106,14 @@ export interface EngineOptions {
   queryWorkers?: number;
   /** How long a query or mutation may run (ms; default 30 000). */
   transactionTimeoutMs?: number;
+  /**
+   * Action executor threads: the most actions and HTTP actions running at once, one per
+   * thread, started as they come (default 16; more wait for a thread). 0 runs them on the
+   * main thread, where a CPU-bound one blocks every client and cannot be stopped.
+   */
+  actionWorkers?: number;
+  /** How long an action or HTTP action may run (ms; default 10 minutes, Convex's limit). */
+  actionTimeoutMs?: number;
   /**
    * Run mutations on a writer thread with its own connection (default: whenever there are
    * query workers), so a runaway mutation can be stopped and no user code runs on the
@@ -247,6 +263,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       dbPath,
       clockOffsetMs: () => clock.offsetMs(),
       transactionTimeoutMs: options.transactionTimeoutMs,
+      actionWorkers: options.actionWorkers ?? DEFAULT_ACTION_WORKERS,
+      actionTimeoutMs: options.actionTimeoutMs,
       writerThread: options.writerThread,
       synchronous: options.synchronous,
       clientErrors: {

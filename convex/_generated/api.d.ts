@@ -21,6 +21,7 @@ import type * as lib_errors from "../lib/errors.js";
 import type * as lib_input_rules from "../lib/input-rules.js";
 import type * as lib_limits from "../lib/limits.js";
 import type * as lib_pagination from "../lib/pagination.js";
+import type * as lib_rate_limits from "../lib/rate-limits.js";
 import type * as lib_text_entities from "../lib/text-entities.js";
 import type * as lib_validators from "../lib/validators.js";
 import type * as migrations from "../migrations.js";
@@ -70,6 +71,7 @@ declare const fullApi: ApiFromModules<{
   "lib/input-rules": typeof lib_input_rules;
   "lib/limits": typeof lib_limits;
   "lib/pagination": typeof lib_pagination;
+  "lib/rate-limits": typeof lib_rate_limits;
   "lib/text-entities": typeof lib_text_entities;
   "lib/validators": typeof lib_validators;
   migrations: typeof migrations;
@@ -126,4 +128,6 @@ export declare const internal: FilterApi<
   FunctionReference<any, "internal">
 >;
 
-export declare const components: {};
+export declare const components: {
+  rateLimiter: import("@convex-dev/rate-limiter/_generated/component.js").ComponentApi<"rateLimiter">;
+};

@@ -107,7 +107,7 @@ export async function demo(): Promise<string> {
       expect(await typecheck(bad)).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
       const missing = good.replace("api.pets.byName", "api.pets.nope");
       expect(await typecheck(missing)).toMatch(/Property 'nope' does not exist/);
-    }, 60_000);
+    }, 120_000);
 
     test("with a convex.config.ts, typed references to an installed component type-check, and wrong ones do not", async () => {
       const appDir = path.join(project, "convex");
@@ -142,6 +142,6 @@ export const take = mutation({
       const errors = await typecheck(wrong);
       expect(errors).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
       expect(errors).toMatch(/Property 'rateLimiter' does not exist/);
-    }, 60_000);
+    }, 120_000);
   });
 });
