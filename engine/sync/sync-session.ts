@@ -10,10 +10,13 @@ import {
   type ModifyQuerySetMessage,
   type RequestMessage,
 } from "./client-message.js";
-import { ConnectionView, type PendingChange } from "./connection-view.js";
+import { ConnectionView } from "./connection-view.js";
+import { QuerySetVersions } from "./query-set-versions.js";
 import { encodeServerMessage, type StateVersion } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
 import { SessionOutbox } from "./session-outbox.js";
+import { SocketBacklog } from "./socket-backlog.js";
+import { TokenExpiry } from "./token-expiry.js";
 import type { RoundTarget, UpdateRounds } from "./update-rounds.js";
 
 /** The socket a session talks through. */
@@ -42,12 +45,6 @@ export interface SessionDeps {
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1008;
 const CLOSE_INTERNAL_ERROR = 1011;
-/** `setTimeout` cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Above this many unsent bytes a connection gets no new Transition until it catches up. */
-const BACKLOG_LIMIT = 4 << 20;
-/** How often a backlogged socket is checked. */
-const DRAIN_POLL_MS = 20;
 
 /**
  * One WebSocket connection's state machine (convex-interface.md §5.6).
@@ -62,16 +59,14 @@ export class SyncSession implements RoundTarget {
   readonly view = new ConnectionView();
   private isClosed = false;
   private readonly outbox: SessionOutbox;
+  private readonly backlog: SocketBacklog;
+  private readonly querySet = new QuerySetVersions();
+  private readonly expiry: TokenExpiry;
   private sessionId: string | null = null;
   private clockSkew: number | null = null;
-  private receivedQuerySet = 0;
   private receivedIdentity = 0;
-  /** Query ids live after every ModifyQuerySet received so far (for validation). */
-  private readonly liveQueryIds = new Set<number>();
   private identity: Identity | null = null;
   private admin = false;
-  private expiryTimer: NodeJS.Timeout | null = null;
-  private drainWaiters: (() => void)[] = [];
   private inbox: Promise<void> = Promise.resolve();
   private mutations: Promise<void> = Promise.resolve();
 
@@ -80,6 +75,10 @@ export class SyncSession implements RoundTarget {
     private readonly deps: SessionDeps,
   ) {
     this.outbox = new SessionOutbox(socket, deps.monotonic);
+    this.backlog = new SocketBacklog(() => socket.bufferedAmount(), () => this.isClosed);
+    this.expiry = new TokenExpiry(deps.wallClock, () => {
+      if (!this.isClosed) this.authFailed("The authentication token has expired.", false, this.receivedIdentity);
+    });
     deps.rounds.attach(this);
   }
 
@@ -92,22 +91,11 @@ export class SyncSession implements RoundTarget {
   }
 
   get backlogged(): boolean {
-    return this.socket.bufferedAmount() > BACKLOG_LIMIT;
+    return this.backlog.backlogged;
   }
 
   whenDrained(callback: () => void): void {
-    this.drainWaiters.push(callback);
-    if (this.drainWaiters.length > 1) return;
-    const check = () => {
-      if (!this.isClosed && this.socket.bufferedAmount() > BACKLOG_LIMIT / 2) {
-        setTimeout(check, DRAIN_POLL_MS).unref();
-        return;
-      }
-      const waiters = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const waiter of waiters) waiter();
-    };
-    setTimeout(check, DRAIN_POLL_MS).unref();
+    this.backlog.whenDrained(callback);
   }
 
   /** A text frame arrived. */
@@ -134,7 +122,7 @@ export class SyncSession implements RoundTarget {
   onClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiry.clear();
     this.deps.rounds.detach(this);
   }
 
@@ -167,33 +155,8 @@ export class SyncSession implements RoundTarget {
   }
 
   private modifyQuerySet(message: ModifyQuerySetMessage): void {
-    if (message.baseVersion !== this.receivedQuerySet) {
-      throw protocolError(
-        "BaseVersionMismatch",
-        `ModifyQuerySet has baseVersion ${message.baseVersion}, but the query set is at version ${this.receivedQuerySet}.`,
-      );
-    }
-    if (message.newVersion <= message.baseVersion) {
-      throw protocolError("InvalidNewVersion", `ModifyQuerySet newVersion ${message.newVersion} must exceed baseVersion ${message.baseVersion}.`);
-    }
-    const changes: PendingChange[] = [];
-    for (const modification of message.modifications) {
-      if (modification.type === "Add") {
-        if (this.liveQueryIds.has(modification.queryId)) {
-          throw protocolError("DuplicateQueryId", `Query id ${modification.queryId} is already in the query set.`);
-        }
-        this.liveQueryIds.add(modification.queryId);
-        const { queryId, udfPath, args, journal } = modification;
-        changes.push({ kind: "add", queryId, udfPath, args, journal: journal ?? null });
-      } else {
-        if (!this.liveQueryIds.delete(modification.queryId)) {
-          throw protocolError("UnknownQueryId", `Query id ${modification.queryId} is not in the query set.`);
-        }
-        changes.push({ kind: "remove", queryId: modification.queryId });
-      }
-    }
-    this.receivedQuerySet = message.newVersion;
-    this.view.enqueue(changes, { querySet: this.receivedQuerySet, identity: this.receivedIdentity });
+    const changes = this.querySet.apply(message);
+    this.view.enqueue(changes, { querySet: this.querySet.version, identity: this.receivedIdentity });
     this.deps.rounds.touch(this);
   }
 
@@ -216,9 +179,9 @@ export class SyncSession implements RoundTarget {
     this.receivedIdentity += 1;
     this.identity = verified.identity;
     this.admin = verified.admin;
-    this.armExpiry(verified.expiresAt);
+    this.expiry.arm(verified.expiresAt);
     this.view.enqueue([{ kind: "identity", identity: verified.identity, admin: verified.admin }], {
-      querySet: this.receivedQuerySet,
+      querySet: this.querySet.version,
       identity: this.receivedIdentity,
     });
     this.deps.rounds.touch(this);
@@ -270,20 +233,6 @@ export class SyncSession implements RoundTarget {
       this.deps.logInternal(e);
       return { status: "error", errorMessage: "Server error", logLines: [] };
     }
-  }
-
-  private armExpiry(expiresAt: number | null): void {
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
-    if (expiresAt === null) return;
-    const wait = expiresAt - this.deps.wallClock();
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = null;
-      if (this.isClosed) return;
-      if (wait > MAX_TIMER_MS) this.armExpiry(expiresAt);
-      else this.authFailed("The authentication token has expired.", false, this.receivedIdentity);
-    }, Math.max(0, Math.min(wait, MAX_TIMER_MS)));
-    this.expiryTimer.unref();
   }
 
   /** AuthError, then close: a client that gives up on its token only recovers on a new connection (§5.6). */

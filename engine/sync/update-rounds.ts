@@ -2,8 +2,12 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { DocumentWrite } from "../store/store.js";
 import type { ConnectionQuery, ConnectionView } from "./connection-view.js";
-import { encodeResult, type StateVersion } from "./server-message.js";
-import { SubscriptionRegistry, type Subscription } from "./subscription-registry.js";
+import { emptyTiming, type RoundStats, type RoundTiming } from "./round-stats.js";
+import type { StateVersion } from "./server-message.js";
+import { SubscriptionRegistry } from "./subscription-registry.js";
+import { runSubscription } from "./subscription-runner.js";
+
+export type { RoundStats, RoundTiming } from "./round-stats.js";
 
 /**
  * Update rounds: the one place where subscriptions run and Transitions are
@@ -36,32 +40,6 @@ export interface RoundTarget {
   whenDrained(callback: () => void): void;
   /** Sends (or holds) a Transition built by the round. */
   deliverTransition(start: StateVersion, end: StateVersion, modifications: string[]): void;
-}
-
-/** Counters for tests and benchmarks. */
-export interface RoundStats {
-  rounds: number;
-  /** Subscription executions, total and per canonical function path. */
-  queryRuns: number;
-  queryRunsByPath: Map<string, number>;
-  /** Where the last round's time went (ms), for benchmarks. */
-  lastRound: RoundTiming | null;
-}
-
-/** Time spent in one update round, by phase. */
-export interface RoundTiming {
-  /** Waiting for the executor lock: before the first slice, and between slices while mutations ran. */
-  lockWaitMs: number;
-  /** Executing subscriptions (the function, its reads, result encoding). */
-  executeMs: number;
-  /** Building Transitions and handing them to the sockets. */
-  emitMs: number;
-  /** From the round being due to its end. */
-  totalMs: number;
-  /** Lock acquisitions the round took. */
-  slices: number;
-  subscriptionsRun: number;
-  transitionsSent: number;
 }
 
 /** What rounds need from the engine. */
@@ -217,7 +195,7 @@ export class UpdateRounds {
         const sub = query.sub;
         if (!sub.dirty) continue;
         const runStart = this.deps.now();
-        await this.run(sub);
+        await runSubscription(this.deps, this.registry, this.stats, sub);
         const runEnd = this.deps.now();
         this.timing.executeMs += runEnd - runStart;
         this.timing.subscriptionsRun += 1;
@@ -255,39 +233,10 @@ export class UpdateRounds {
     target.view.markSent(transition.end);
     this.timing.transitionsSent += 1;
   }
-
-  private async run(sub: Subscription<ConnectionQuery>): Promise<void> {
-    const { spec } = sub;
-    this.stats.queryRuns += 1;
-    this.stats.queryRunsByPath.set(spec.udfPath, (this.stats.queryRunsByPath.get(spec.udfPath) ?? 0) + 1);
-    try {
-      const { outcome, reads, journal } = await this.deps.runtime.runQueryLocked({
-        path: spec.udfPath,
-        args: spec.args,
-        identity: spec.identity,
-        allowInternal: spec.admin,
-        origin: "client",
-        journal: sub.journal,
-      });
-      // A failed run keeps the old end cursor, so a retry after the error covers the same range.
-      const nextJournal = outcome.status === "success" ? journal : (journal ?? sub.journal);
-      this.registry.recordRun(sub, encodeResult(outcome, nextJournal), nextJournal, reads.readSet());
-    } catch (e) {
-      // runQueryLocked reports the function's own errors as outcomes; this is an engine fault.
-      // The query fails for its subscribers until it is subscribed again or new code is loaded.
-      this.deps.logInternal(e);
-      const outcome = { status: "error" as const, errorMessage: "Server error while running the query", logLines: [] };
-      this.registry.recordRun(sub, encodeResult(outcome, sub.journal), sub.journal, { intervals: [], ids: [] });
-    }
-  }
 }
 
 /** True when every subscription of the connection holds a result valid at the current snapshot. */
 function isClean(view: ConnectionView): boolean {
   for (const query of view.queries.values()) if (query.sub.dirty) return false;
   return true;
-}
-
-function emptyTiming(): RoundTiming {
-  return { lockWaitMs: 0, executeMs: 0, emitMs: 0, totalMs: 0, slices: 0, subscriptionsRun: 0, transitionsSent: 0 };
 }
