@@ -12,9 +12,9 @@
  *   so the engine's memory per idle session can be measured.
  */
 import { ConvexClient } from "convex/browser";
-import { performance } from "node:perf_hooks";
 import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
+import { closeAndExit, epochNow, replyToBench } from "./support/client-process";
 
 type Command =
   | { kind: "official"; cloudUrl: string; tokens: string[]; postId: string }
@@ -24,9 +24,7 @@ type Command =
   | { kind: "idle"; cloudUrl: string; count: number }
   | { kind: "stop" };
 
-/** Epoch milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
-const epochNow = () => performance.timeOrigin + performance.now();
-const reply = (message: Record<string, unknown>) => process.send!(message);
+const reply = replyToBench;
 
 const clients: ConvexClient[] = [];
 const sockets: WebSocket[] = [];
@@ -140,10 +138,7 @@ process.on("message", (command: Command) => {
       return;
     }
     case "stop":
-      void Promise.all(clients.map((c) => c.close())).then(() => {
-        for (const ws of sockets) ws.terminate();
-        process.exit(0);
-      });
+      closeAndExit(clients, sockets);
       return;
   }
 });

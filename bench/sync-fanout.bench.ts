@@ -1,7 +1,7 @@
 /**
- * Real-time fan-out benchmark (issue #4).
+ * Real-time fan-out benchmark (issues #4 and #11).
  *
- * 1, 100 and 1,000 official `ConvexClient`s in a separate process, each
+ * 1, 100, 1,000 and 5,000 official `ConvexClient`s in a separate process, each
  * subscribed to `posts.getFeedPosts` (20 posts). In the "distinct" runs every
  * client is signed in as a different user who has liked one of the posts, so
  * every subscription is its own (isLiked differs per user) and the engine
@@ -11,34 +11,47 @@
  * callback sees the new count is recorded: p50, p99, max over all clients and
  * trials. Baseline in the same run: a plain `ws` server broadcasting the same
  * Transition text to the same number of sockets in the same client process
- * (each parsed with JSON.parse). Also: engine memory per idle session, with
+ * (each parsed with JSON.parse), and the ratio. The engine's CPU time per like
+ * (this process: the engine and the benchmark's own bookkeeping) is printed
+ * beside the wall times. Also: engine memory per idle session, with
  * 1,000 subscribed official clients and with 10,000 idle sync sessions.
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  */
 import { ConvexHttpClient } from "convex/browser";
-import { fork, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import type { SyncServer } from "../engine/sync/sync-server";
-import type { RoundTiming } from "../engine/sync/update-rounds";
-import { startTestEngine } from "../test/support/test-engine";
-import { startTestIssuer } from "../test/support/test-issuer";
-import { instagramSeeding } from "../test/engine/sync-support/instagram-seeding";
+import type { SyncStats } from "../engine/sync/sync-server";
+import { buildClientProcess, epochNow, percentile, percentiles, startClientProcess as startChild } from "./support/client-process";
+import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 
-const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000").split(",").map(Number);
+const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000,5000").split(",").map(Number);
+/** Above this many clients only the distinct-users row runs (the target row; shared subscriptions are cheap). */
+const SAME_USER_UP_TO = 1_000;
 const FEED_POSTS = 20;
 const TRIALS = 6;
 const IDLE_SESSIONS = 10_000;
 
-const epochNow = () => performance.timeOrigin + performance.now();
-/** `npm run bench` runs from the repository root. */
-const root = process.cwd();
-/** The Instagram app plus `testing:seedPost` (posts without uploads). */
-const FIXTURE = path.join(root, "test/engine/sync-support/instagram");
+
+/** The sync layer's work for one like: runs, their summed wall time, and Transition building and sending (ms). */
+interface LikeCost {
+  /** CPU time of this process (the engine) from the like until the sync layer was idle again. */
+  cpuMs: number;
+  runs: number;
+  runMs: number;
+  emitMs: number;
+  transitions: number;
+}
+
+function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage): LikeCost {
+  return {
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    runs: after.queryRuns - before.queryRuns,
+    runMs: after.runMs - before.runMs,
+    emitMs: after.emitMs - before.emitMs,
+    transitions: after.transitionsSent - before.transitionsSent,
+  };
+}
 
 interface Row {
   clients: number;
@@ -53,37 +66,27 @@ interface Row {
   rawClientCpu: number;
   /** The plain server's send loop per broadcast, median ms. */
   rawSendMs: number;
-  rounds: RoundTiming[];
+  /** What the engine spent on each like. */
+  costs: LikeCost[];
   transitionBytes: number;
 }
 
 async function main(): Promise<void> {
-  const childFile = await buildClientProcess();
-  const issuer = await startTestIssuer();
+  const childFile = await buildClientProcess("sync-fanout-clients");
   let captureNext = false;
   let payload = "";
-  const running = await startTestEngine({
-    appDir: FIXTURE,
-    env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
-    sync: {
-      beforeSend(text) {
-        if (captureNext && text.startsWith('{"type":"Transition"')) {
-          payload = text;
-          captureNext = false;
-        }
-      },
+  const bench = await startInstagramBench({
+    beforeSend(text) {
+      if (captureNext && text.startsWith('{"type":"Transition"')) {
+        payload = text;
+        captureNext = false;
+      }
     },
   });
-  const { engine } = running;
-  const app = await instagramSeeding(engine, issuer);
+  const { engine, app } = bench;
   // Commit instants, in the same clock as the client process's receive times.
   let commitAt = 0;
-  const sync = engine.sync as { onCommit: SyncServer["onCommit"] };
-  const announce = sync.onCommit;
-  sync.onCommit = (commit) => {
-    commitAt = epochNow();
-    announce(commit);
-  };
+  onEveryCommit(engine, (_commit, at) => (commitAt = at));
 
   console.log("seeding: users, posts, one like per user …");
   const users: string[] = [];
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
   const memory: { label: string; sessions: number; heapPerSession: number; rssPerSession: number }[] = [];
   let likes = 0;
   for (const clients of SIZES) {
-    for (const mode of clients === 1 ? ["distinct"] : ["distinct", "same user"]) {
+    for (const mode of clients === 1 || clients > SAME_USER_UP_TO ? ["distinct"] : ["distinct", "same user"]) {
       const child = await startChild(childFile);
       const before = measureMemory();
       await child.request({ kind: "official", cloudUrl: engine.cloudUrl, tokens: mode === "distinct" ? tokens.slice(0, clients) : tokens.slice(0, 1).concat(Array(clients - 1).fill(tokens[0])), postId: measured }, "ready");
@@ -134,16 +137,19 @@ async function main(): Promise<void> {
         });
       }
       const latencies: number[] = [];
-      const rounds: RoundTiming[] = [];
+      const costs: LikeCost[] = [];
       const clientCpu: number[] = [];
       for (let trial = 0; trial < TRIALS; trial++) {
         likes = likes === 0 ? 1 : 0;
         await child.request({ kind: "expect", likes }, "armed");
         captureNext = true;
         const seen = child.next("seen");
+        const statsBefore = engine.sync.stats();
+        const cpuBefore = process.cpuUsage();
         await likerClient.mutation(api.posts.toggleLike, { postId: measured });
         const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
-        rounds.push(engine.sync.stats().lastRound!);
+        await engine.sync.idle();
+        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore)));
         clientCpu.push(cpuMs);
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
@@ -178,7 +184,7 @@ async function main(): Promise<void> {
         clientCpu: percentile(clientCpu, 0.5),
         rawClientCpu: percentile(rawClientCpu, 0.5),
         rawSendMs: percentile(rawSend, 0.5),
-        rounds,
+        costs,
         transitionBytes: Buffer.byteLength(payload),
       };
       rows.push(row);
@@ -213,8 +219,7 @@ async function main(): Promise<void> {
   console.log(`10,000 idle sessions in total: heap +${(idleTotal.heap / 2 ** 20).toFixed(1)} MB, RSS +${(idleTotal.rss / 2 ** 20).toFixed(1)} MB`);
 
   rawServer.close();
-  await running.close();
-  await issuer.close();
+  await bench.close();
 }
 
 function printLatency(rows: Row[]): void {
@@ -239,17 +244,16 @@ function printRounds(rows: Row[]): void {
   console.log("\nWhere the engine's time goes per like (median over the likes of a row, ms)");
   console.table(
     rows.map((r) => {
-      const med = (pick: (t: RoundTiming) => number) => percentile(r.rounds.map(pick), 0.5).toFixed(1);
+      const med = (pick: (c: LikeCost) => number) => percentile(r.costs.map(pick), 0.5);
       return {
         clients: r.clients,
         subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
-        "lock wait": med((t) => t.lockWaitMs),
-        "re-execution": med((t) => t.executeMs),
-        "per execution": (percentile(r.rounds.map((t) => t.executeMs / Math.max(1, t.subscriptionsRun)), 0.5)).toFixed(3),
-        "build + send": med((t) => t.emitMs),
-        slices: med((t) => t.slices),
-        "round total": med((t) => t.totalMs),
-        transitions: r.rounds[0]?.transitionsSent ?? 0,
+        "engine CPU": med((c) => c.cpuMs).toFixed(1),
+        runs: med((c) => c.runs),
+        "run time (summed)": med((c) => c.runMs).toFixed(1),
+        "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),
+        "build + send": med((c) => c.emitMs).toFixed(1),
+        transitions: med((c) => c.transitions),
         "raw send loop": r.rawSendMs.toFixed(1),
         "client CPU": r.clientCpu.toFixed(1),
         "raw client CPU": r.rawClientCpu.toFixed(1),
@@ -263,67 +267,6 @@ function measureMemory(): { heap: number; rss: number } {
   for (let i = 0; i < 3; i++) gc?.();
   const usage = process.memoryUsage();
   return { heap: usage.heapUsed, rss: usage.rss };
-}
-
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-function percentiles(values: number[]): { p50: number; p99: number; max: number } {
-  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: Math.max(...values) };
-}
-
-/** The client process, bundled next to this benchmark's own bundle by the repository's one esbuild setup. */
-async function buildClientProcess(): Promise<string> {
-  // Loaded at run time from the repository (`npm run bench` runs from its root): a plain .mjs without type declarations.
-  const { buildTs } = (await import(pathToFileURL(path.join(root, "scripts", "build-ts.mjs")).href)) as {
-    buildTs(entry: string, outfile: string): Promise<void>;
-  };
-  const out = path.join(root, "dist", "bench", "sync-fanout-clients.mjs");
-  await buildTs(path.join(root, "bench", "sync-fanout-clients.ts"), out);
-  return out;
-}
-
-interface Child {
-  request(message: Record<string, unknown>, reply: string): Promise<Record<string, unknown>>;
-  next(reply: string): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
-
-async function startChild(file: string): Promise<Child> {
-  const child: ChildProcess = fork(file, [], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const inbox: Record<string, unknown>[] = [];
-  let waiters: (() => void)[] = [];
-  child.on("message", (m) => {
-    inbox.push(m as Record<string, unknown>);
-    const w = waiters;
-    waiters = [];
-    for (const f of w) f();
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const next = async (kind: string) => {
-    for (;;) {
-      const index = inbox.findIndex((m) => m.kind === kind);
-      if (index !== -1) return inbox.splice(index, 1)[0]!;
-      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), exited.then(() => {
-        throw new Error(`client process exited while waiting for ${kind}`);
-      })]);
-    }
-  };
-  await next("started");
-  return {
-    next,
-    async request(message, reply) {
-      child.send(message);
-      return next(reply);
-    },
-    async stop() {
-      child.send({ kind: "stop" });
-      await exited;
-    },
-  };
 }
 
 main().then(

@@ -17,15 +17,19 @@ import type { VerifyToken } from "./http/identity-resolver.js";
 import type { Store, SynchronousMode } from "./store/store.js";
 import { DeploymentEnv } from "./deployment-env.js";
 import { systemSchemaTables } from "./system-tables.js";
-import { addComponents } from "./components/component-instances.js";
+import { addComponents, componentEnvs } from "./components/component-instances.js";
 import { physicalSchema } from "./components/physical-schema.js";
 
 /** Hooks an AppHost reports through. */
 export interface AppHostEvents {
   onCall?: (record: CallRecord) => void;
   onFunctionLog?: (path: string, level: LogLevel, line: string) => void;
-  /** New code or env vars are active: cached identities and live query results are stale. */
-  onActivate?: () => void;
+  /**
+   * New code or env vars are active: cached identities and live query results
+   * are stale. `authChanged` is true when the token verifier accepts other
+   * tokens than before (providers in `auth.config.ts` or their env vars changed).
+   */
+  onActivate?: (authChanged: boolean) => void;
 }
 
 /** What an AppHost is built from. */
@@ -67,6 +71,8 @@ export class AppHost {
   readonly runtime: Runtime;
   private bundle: AppBundle | null = null;
   private current: AppDefinition | null = null;
+  /** The providers the verifier was built from, as text, to tell whether a reload changed them. */
+  private authProviders: string | null = null;
   private verifier: VerifyToken = async () => {
     throw new EngineError("NoAuthProvider", "No functions are loaded yet.", "transient");
   };
@@ -133,6 +139,13 @@ export class AppHost {
 
   /** Sets or removes a deployment env var and re-evaluates the app (auth.config.ts reads env at load). */
   async setEnv(name: string, value: string | null): Promise<void> {
+    if (this.bundle !== null) {
+      // A value a component's env binding refuses is not stored: the next start would fail on it.
+      const next: Record<string, string> = { ...this.env.functionEnv() };
+      if (value === null) delete next[name];
+      else next[name] = value;
+      componentEnvs(this.bundle.components, next);
+    }
     await this.runtime.lock.run(async () => this.env.set(name, value));
     if (this.bundle !== null) {
       const env = this.env.functionEnv();
@@ -156,7 +169,10 @@ export class AppHost {
       const verified = await verifier.authenticate(token);
       return { identity: verified.identity as unknown as Identity, expiresAt: verified.expiresAt };
     };
-    this.deps.onActivate?.();
+    const providers = JSON.stringify(config.providers);
+    const authChanged = this.authProviders !== null && providers !== this.authProviders;
+    this.authProviders = providers;
+    this.deps.onActivate?.(authChanged);
   }
 }
 

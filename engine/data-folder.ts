@@ -98,6 +98,8 @@ function tryLock(dataDir: string, waitMs: number): Database.Database | null {
   createPrivateFile(file);
   const db = new Database(file, { timeout: waitMs });
   try {
+    // No journal file: nothing is ever written to this database.
+    db.pragma("journal_mode = MEMORY");
     // EXCLUSIVE locking mode keeps the lock after the first write transaction
     // begins; BEGIN EXCLUSIVE takes it now and the open transaction holds it
     // until the connection closes or the process ends.

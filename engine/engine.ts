@@ -104,10 +104,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         options.onCall?.(record);
       },
       onFunctionLog: options.onFunctionLog,
-      // Every activation (new code, env change): tokens verify again and live queries re-run.
-      onActivate: () => {
+      // Every activation (new code, env change): tokens verify again and live queries re-run;
+      // when the auth providers changed, open sockets verify their tokens again too.
+      onActivate: (authChanged) => {
         identities.clear();
         sync?.invalidateAll();
+        if (authChanged) sync?.reverifyIdentities();
         adminEvents.onActivate();
       },
       blobs: storage,

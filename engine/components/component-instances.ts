@@ -15,12 +15,10 @@ import { physicalValidator } from "./physical-schema.js";
  */
 export function addComponents(app: AppDefinition, bundle: ComponentsBundle | null, deploymentEnv: Readonly<Record<string, string>>): AppDefinition {
   if (bundle === null) return app;
-  const envs = new Map<string, Record<string, string>>();
+  const envs = componentEnvs(bundle, deploymentEnv);
   for (const instance of bundle.tree.instances) {
     const definition = bundle.tree.definitions[instance.definitionPath]!;
-    const parent = instance.path.includes("/") ? instance.path.slice(0, instance.path.lastIndexOf("/")) : "";
-    const env = componentEnv(instance, definition, parent === "" ? deploymentEnv : envs.get(parent)!, deploymentEnv);
-    envs.set(instance.path, env);
+    const env = envs.get(instance.path)!;
     let loaded: AppDefinition;
     try {
       loaded = defineApp(evaluateBundle(bundle.folders[definition.definitionPath]!, definition.dir, env), instance.path);
@@ -28,17 +26,27 @@ export function addComponents(app: AppDefinition, bundle: ComponentsBundle | nul
       const message = e instanceof Error ? e.message : String(e);
       throw new EngineError("ModuleLoadFailed", `Component "${instance.path}" (${definition.dir}) failed to load: ${message}`);
     }
-    if (loaded.crons !== null && Object.keys(loaded.crons).length > 0) {
-      throw new EngineError(
-        "ComponentFeatureUnsupported",
-        `Component "${instance.path}" defines crons (crons.ts), which this engine does not run inside components yet.`,
-      );
-    }
-    const scope: ComponentScope = { path: instance.path, functions: new Map(), schema: loaded.schema };
+    const scope: ComponentScope = { path: instance.path, functions: new Map(), schema: loaded.schema, crons: loaded.crons };
     for (const [path, fn] of loaded.functions) scope.functions.set(path, inStoreTerms(fn));
     app.components.set(instance.path, scope);
   }
   return app;
+}
+
+/**
+ * Every instance's `process.env` for these deployment env vars, parents
+ * first; throws the load error a component's env would cause. Changing a
+ * deployment env var checks it first, so a value a component refuses is never
+ * stored (the next start would fail on it).
+ */
+export function componentEnvs(bundle: ComponentsBundle | null, deploymentEnv: Readonly<Record<string, string>>): Map<string, Record<string, string>> {
+  const envs = new Map<string, Record<string, string>>();
+  for (const instance of bundle?.tree.instances ?? []) {
+    const definition = bundle!.tree.definitions[instance.definitionPath]!;
+    const parent = instance.path.includes("/") ? instance.path.slice(0, instance.path.lastIndexOf("/")) : "";
+    envs.set(instance.path, componentEnv(instance, definition, parent === "" ? deploymentEnv : envs.get(parent)!, deploymentEnv));
+  }
+  return envs;
 }
 
 function inStoreTerms(fn: RegisteredFunction): RegisteredFunction {

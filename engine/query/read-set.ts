@@ -1,3 +1,4 @@
+import { tableNumberOfId } from "../values/document-id";
 import { compareKeys, keyAfter } from "../values/index-key-codec";
 import type { DocumentWrite, KeyRange, ScanOrder } from "../store/store";
 
@@ -117,6 +118,10 @@ export function readSetIntersects(readSet: ReadSet, writes: readonly DocumentWri
     else list.push(interval);
   }
   for (const write of writes) {
+    if (write.wholeTable !== undefined) {
+      if (readsTable(readSet, write.table, write.wholeTable.tableNumber)) return true;
+      continue;
+    }
     if (ids !== null && ids.has(write.id)) return true;
     for (const change of write.keys) {
       const intervals = byIndex.get(change.index);
@@ -128,6 +133,12 @@ export function readSetIntersects(readSet: ReadSet, writes: readonly DocumentWri
     }
   }
   return false;
+}
+
+/** True when a read set scanned any index of `table` or fetched any id of its number. */
+export function readsTable(readSet: ReadSet, table: string, tableNumber: number): boolean {
+  const prefix = `${table}.`;
+  return readSet.intervals.some((i) => i.index.startsWith(prefix)) || readSet.ids.some((id) => tableNumberOfId(id) === tableNumber);
 }
 
 function contains(interval: ReadInterval, key: Uint8Array): boolean {

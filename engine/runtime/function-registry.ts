@@ -65,6 +65,8 @@ export interface ComponentScope {
   functions: Map<string, RegisteredFunction>;
   /** Its own `schema.export()` (its own table names), or null. */
   schema: SchemaJson | null;
+  /** Its own `crons.export()`, or null. */
+  crons: Record<string, CronJobJson> | null;
 }
 
 /** One entry of `crons.export()`. */
@@ -143,7 +145,7 @@ export function defineApp(app: EvaluatedApp, component = ""): AppDefinition {
     }
     schema = JSON.parse(s.export()) as SchemaJson;
   }
-  return { functions, httpRouter, schema, authConfig: app.authConfig, crons, components: new Map([[component, { path: component, functions, schema }]]) };
+  return { functions, httpRouter, schema, authConfig: app.authConfig, crons, components: new Map([[component, { path: component, functions, schema, crons }]]) };
 }
 
 function invokerFor(kind: UdfKind, w: WrappedFunction): RegisteredFunction["invoke"] {

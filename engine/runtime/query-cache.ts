@@ -126,6 +126,8 @@ export class QueryCache {
   invalidate(writes: readonly DocumentWrite[]): void {
     if (this.entries.size === 0) return;
     for (const write of writes) {
+      // A table written wholesale (an import) is rare: everything cached goes.
+      if (write.wholeTable !== undefined) return this.clear();
       const readers = this.byId.get(write.id);
       if (readers !== undefined) for (const entry of [...readers]) this.drop(entry);
       for (const change of write.keys) {

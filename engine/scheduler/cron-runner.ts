@@ -59,14 +59,20 @@ export function createCronRunner(deps: CronRunnerDeps): CronRunner {
       let next: number | null = null;
       try {
         // Without crons there is nothing to store: no empty commit every minute (it would move the commit clock).
-        if (Object.keys(deps.runtime().definition.crons ?? {}).length === 0) {
+        const scopes = [...deps.runtime().definition.components.values()];
+        if (scopes.every((scope) => Object.keys(scope.crons ?? {}).length === 0)) {
           arm(null);
           return;
         }
         next = await deps.runtime().transact((tx) => {
-          const due = fireDue(deps, deps.runtime().definition.crons ?? {});
-          if (due.inserted > 0) tx.touchedScheduler = true;
-          return due.next;
+          // The app's crons and each component's: a component's jobs go to its own scheduler.
+          let earliest: number | null = null;
+          for (const scope of scopes) {
+            const due = fireDue(deps, scope.path, scope.crons ?? {});
+            if (due.inserted > 0) tx.touchedScheduler = true;
+            if (due.next !== null && (earliest === null || due.next < earliest)) earliest = due.next;
+          }
+          return earliest;
         });
       } catch (e) {
         if (!stopped) deps.logger.error("crons: could not schedule due crons", e);
@@ -91,21 +97,25 @@ export function createCronRunner(deps: CronRunnerDeps): CronRunner {
   };
 }
 
-/** Inserts a job for every due cron and advances its state; returns the earliest next fire time. */
-function fireDue(deps: CronRunnerDeps, crons: Record<string, CronJobJson>): { inserted: number; next: number | null } {
+/**
+ * Inserts a job for every due cron of the component at `component` (`""`: the
+ * app) and advances its state; returns the earliest next fire time.
+ */
+function fireDue(deps: CronRunnerDeps, component: string, crons: Record<string, CronJobJson>): { inserted: number; next: number | null } {
   const runtime = deps.runtime();
   const now = deps.clock.now();
   let inserted = 0;
   let earliest: number | null = null;
   for (const [identifier, cron] of Object.entries(crons)) {
-    const key = META_PREFIX + identifier;
+    // The app's keys stay as they were; a component's have their own prefix and carry its path.
+    const key = component === "" ? META_PREFIX + identifier : `component-${META_PREFIX}${component}:${identifier}`;
     const spec = JSON.stringify(cron);
     const saved = readState(deps.store.getMeta(key));
     let state: CronState;
     try {
       state = saved !== null && saved.spec === spec ? saved : { next: nextFireTime(cron.schedule, now), spec };
       if (state.next <= now) {
-        if (insertJob(runtime, deps.logger, identifier, cron, state.next)) inserted += 1;
+        if (insertJob(runtime, deps.logger, component, identifier, cron, state.next)) inserted += 1;
         state = { next: nextFireTime(cron.schedule, Math.max(state.next, now)), spec };
       }
     } catch (e) {
@@ -118,15 +128,15 @@ function fireDue(deps: CronRunnerDeps, crons: Record<string, CronJobJson>): { in
   return { inserted, next: earliest };
 }
 
-function insertJob(runtime: Runtime, logger: EngineLogger, identifier: string, cron: CronJobJson, scheduledTime: number): boolean {
+function insertJob(runtime: Runtime, logger: EngineLogger, component: string, identifier: string, cron: CronJobJson, scheduledTime: number): boolean {
   const path = canonicalUdfPath(cron.name);
-  const kind = runtime.functionKind(path);
+  const kind = runtime.functionKind(path, component);
   if (kind !== "mutation" && kind !== "action") {
     logger.warn(`crons: "${identifier}" names ${path}, which is not a mutation or action; skipped`);
     return false;
   }
   const args = (cron.args?.[0] ?? {}) as JSONValue;
-  runtime.db.insert(SCHEDULED_FUNCTIONS_TABLE, {
+  runtime.databaseFor(component).insert(SCHEDULED_FUNCTIONS_TABLE, {
     name: backendUdfPath(path),
     args: [jsonToConvex(args) as Value],
     scheduledTime,

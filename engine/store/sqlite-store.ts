@@ -126,7 +126,10 @@ export function createSqliteStore(options: StoreOptions): Store {
     search.onWrite(table, seq, oldDoc, newDoc);
     log.addWrite({ id, table, oldText, newText, keys });
     cache.delete(id);
-    writtenInTransaction.add(id);
+    // Once the log is kept per table, `get` bypasses the cache for the whole transaction
+    // instead of remembering every id written (an import would keep millions).
+    if (log.wholeTables()) writtenInTransaction.clear();
+    else writtenInTransaction.add(id);
     version++;
   }
 
@@ -348,7 +351,7 @@ export function createSqliteStore(options: StoreOptions): Store {
     writeVersion: () => version,
 
     get(id) {
-      const written = writtenInTransaction.has(id);
+      const written = writtenInTransaction.has(id) || log.wholeTables();
       if (!written) {
         const cached = cache.get(id);
         if (cached !== undefined) return cached;

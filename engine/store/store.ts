@@ -276,6 +276,13 @@ export interface DocumentWrite {
   newText: string | null;
   /** One entry per index of the table, built-ins included. */
   keys: IndexKeyChange[];
+  /**
+   * Set instead of per-document detail when a transaction wrote too many documents to list
+   * (an import): any document of `table` may have changed, so every read of the table —
+   * any interval of its indexes, any id with this table number — is stale. `id` is then ""
+   * and `keys` empty; there is one such entry per table written.
+   */
+  wholeTable?: { tableNumber: number };
 }
 
 /** What a commit returns. */

@@ -1,4 +1,13 @@
+import { tableNumberOfId } from "../values/document-id";
 import type { DocumentWrite } from "./store";
+
+/**
+ * Past this many document writes a transaction's write set is kept per table instead of per
+ * document (`DocumentWrite.wholeTable`), so an import of millions of documents does not hold
+ * every key and text until its commit. Above Convex's limit of 16,000 documents written per
+ * mutation, so mutations never reach it; the cost is that readers of those tables re-run.
+ */
+export const WHOLE_TABLE_AFTER_WRITES = 16_384;
 
 /**
  * Everything a transaction did that outlives SQLite's own undo: its writes (for the commit's
@@ -27,8 +36,13 @@ export interface WriteLog {
   addResult(result: PendingMutationResult): void;
   pendingResults(): readonly PendingMutationResult[];
   mark(): WriteLogMark;
-  /** Forgets everything logged after `mark`. */
+  /**
+   * Forgets everything logged after `mark`. Once per-table (see `wholeTables`) the tables
+   * stay listed: a larger write set than needed only re-runs readers.
+   */
   truncate(mark: WriteLogMark): void;
+  /** True once this transaction's writes are kept per table. */
+  wholeTables(): boolean;
   clear(): void;
   /**
    * The write set: one entry per document, first-seen order, holding the state before the
@@ -41,21 +55,39 @@ export interface WriteLog {
 export function createWriteLog(): WriteLog {
   let writes: DocumentWrite[] = [];
   let results: PendingMutationResult[] = [];
+  /** Table → number, once the transaction is kept per table; null before. */
+  let tables: Map<string, number> | null = null;
 
   return {
-    addWrite: (write) => void writes.push(write),
+    addWrite(write) {
+      if (tables !== null) {
+        if (!tables.has(write.table)) tables.set(write.table, tableNumberOfId(write.id)!);
+        return;
+      }
+      writes.push(write);
+      if (writes.length > WHOLE_TABLE_AFTER_WRITES) {
+        tables = new Map();
+        for (const w of writes) if (!tables.has(w.table)) tables.set(w.table, tableNumberOfId(w.id)!);
+        writes = [];
+      }
+    },
+    wholeTables: () => tables !== null,
     addResult: (result) => void results.push(result),
     pendingResults: () => results,
     mark: () => ({ writes: writes.length, results: results.length }),
     truncate(mark) {
-      writes.length = mark.writes;
+      if (tables === null) writes.length = mark.writes;
       results.length = mark.results;
     },
     clear() {
       writes = [];
       results = [];
+      tables = null;
     },
     writeSet() {
+      if (tables !== null) {
+        return [...tables].map(([table, tableNumber]) => ({ id: "", table, oldText: null, newText: null, keys: [], wholeTable: { tableNumber } }));
+      }
       const byId = new Map<string, DocumentWrite>();
       for (const write of writes) {
         const earlier = byId.get(write.id);

@@ -1,6 +1,6 @@
 import type { JSONValue } from "convex/values";
-import { EngineError, isEngineError } from "../errors.js";
-import { checkJsonDepth } from "../values/value-limits.js";
+import { EngineError } from "../errors.js";
+import { guardFrame } from "./frame-guard.js";
 
 /**
  * Messages the official client sends over the sync socket
@@ -85,19 +85,19 @@ export function protocolError(code: string, message: string): EngineError {
   return new EngineError(code, message, "client");
 }
 
-/** Parses one text frame; throws a protocol error (code `BadClientMessage`) for anything malformed. */
+/**
+ * Parses one text frame; throws a protocol error (code `BadClientMessage`) for
+ * anything malformed. Frames too deep or too costly to parse are refused
+ * before `JSON.parse` (`frame-guard.ts`), so nothing recursive (argument
+ * keys, decoding) or shared (the subscription registry) ever sees them.
+ */
 export function parseClientMessage(text: string): ClientMessage {
+  guardFrame(text);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw bad("a client message must be JSON");
-  }
-  // Before anything recursive (argument keys, decoding) or shared (the subscription registry) sees it.
-  try {
-    checkJsonDepth(raw);
-  } catch (e) {
-    throw isEngineError(e) ? bad(e.message) : e;
   }
   const m = asObject(raw, "message");
   switch (m.type) {

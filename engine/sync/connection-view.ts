@@ -1,17 +1,18 @@
 import type { JSONValue } from "convex/values";
 import { canonicalUdfPath } from "../runtime/udf-path.js";
 import type { Identity } from "../runtime/services.js";
-import { encodeQueryModification, encodeQueryRemoved, type StateVersion } from "./server-message.js";
+import { encodeQueryRemoved, encodeResult, type EncodedResult, type StateVersion } from "./server-message.js";
 import type { Subscription, SubscriptionRegistry } from "./subscription-registry.js";
 
 /**
  * What one connection has been shown, and what it asked for since.
  *
  * Client messages only append to `pending` (with the versions they carry);
- * the update round applies the pending changes under the executor lock and
- * then builds the Transition from `sent` to the new versions. Keeping the two
- * apart is what lets a round compute every result at one snapshot while the
- * connection keeps receiving messages.
+ * update rounds apply the pending changes and build the Transition from
+ * `sent` to the new versions, at a ts where every one of the connection's
+ * results is valid. Keeping the two apart is what lets a Transition show one
+ * snapshot while the connection keeps receiving messages. Runs on the sync
+ * server's thread.
  */
 
 /** A change the client asked for, applied at the next update round. */
@@ -27,15 +28,37 @@ export interface ConnectionQuery {
   readonly udfPath: string;
   readonly args: JSONValue;
   sub: Subscription<ConnectionQuery>;
-  /** The result text last sent for this id; null before the first. */
-  sentBody: string | null;
+  /** The result last sent for this id; null before the first. */
+  sentResult: EncodedResult | null;
 }
+
+/** A Transition as built for one connection: versions and the results it carries. */
+export interface TransitionPlan {
+  start: StateVersion;
+  end: StateVersion;
+  /** `QueryRemoved` ids, then `[queryId, result]` for every changed result. */
+  removed: number[];
+  updated: [number, EncodedResult][];
+}
+
+/**
+ * Live queries a connection may hold. Convex sets no documented figure; this
+ * is "a few thousand", far above what a screen subscribes to, and it bounds
+ * what one connection can ask every commit to re-run.
+ */
+export const MAX_QUERIES_PER_CONNECTION = 4096;
 
 /** The transition-side state of one connection. */
 export class ConnectionView {
   /** The version of the last Transition produced for this connection. */
   sent: StateVersion = { querySet: 0, identity: 0, ts: 0n };
   readonly queries = new Map<number, ConnectionQuery>();
+  /**
+   * Subscriptions this connection waits for, in the order they went stale.
+   * Update rounds take one at a time from each connection in turn; entries
+   * that another connection's turn already ran are skipped then.
+   */
+  readonly runQueue = new Set<Subscription<ConnectionQuery>>();
   /** Changes received but not yet applied, with the versions reached after them. */
   private pending: PendingChange[] = [];
   private pendingVersions = { querySet: 0, identity: 0 };
@@ -45,13 +68,20 @@ export class ConnectionView {
   private identityKey = "null";
   private admin = false;
 
+  constructor(private readonly maxQueries = MAX_QUERIES_PER_CONNECTION) {}
+
   /** Queues changes the client made; `versions` are the received versions after them. */
   enqueue(changes: PendingChange[], versions: { querySet: number; identity: number }): void {
     this.pending.push(...changes);
     this.pendingVersions = versions;
   }
 
-  /** Applies the queued changes: attaches and detaches subscriptions. */
+  /** True when changes wait to be applied. */
+  get hasPending(): boolean {
+    return this.pending.length > 0 || this.applied.querySet !== this.pendingVersions.querySet || this.applied.identity !== this.pendingVersions.identity;
+  }
+
+  /** Applies the queued changes: attaches and detaches subscriptions, and queues what must run. */
   applyPending(registry: SubscriptionRegistry<ConnectionQuery>): void {
     const changes = this.pending;
     this.pending = [];
@@ -66,11 +96,13 @@ export class ConnectionView {
             udfPath: canonicalUdfPath(change.udfPath),
             args: change.args,
             sub: undefined as unknown as Subscription<ConnectionQuery>,
-            sentBody: null,
+            sentResult: null,
           };
-          query.sub = registry.acquire(this.spec(query, change.journal), query);
+          const full = existing === undefined && this.queries.size >= this.maxQueries;
+          query.sub = full ? registry.refused(this.spec(query, change.journal), query, tooManyQueries(this.maxQueries)) : registry.acquire(this.spec(query, change.journal), query);
           this.queries.set(change.queryId, query);
           this.removed = this.removed.filter((id) => id !== change.queryId);
+          this.queueIfStale(query.sub);
           break;
         }
         case "remove": {
@@ -89,8 +121,10 @@ export class ConnectionView {
           // then `acquire` hands back the subscription the query already holds, which stays attached.
           for (const query of this.queries.values()) {
             const previous = query.sub;
+            if (previous.key === "") continue; // a refused query stays refused
             query.sub = registry.acquire(this.spec(query, previous.journal), query);
             if (query.sub !== previous) registry.release(previous, query);
+            this.queueIfStale(query.sub);
           }
           break;
         }
@@ -105,38 +139,99 @@ export class ConnectionView {
   detachAll(registry: SubscriptionRegistry<ConnectionQuery>): void {
     for (const query of this.queries.values()) registry.release(query.sub, query);
     this.queries.clear();
+    this.runQueue.clear();
     this.pending = [];
+  }
+
+  /** Takes the next subscription this connection waits for that is not already running; null when none. */
+  nextToRun(): Subscription<ConnectionQuery> | null {
+    for (const sub of this.runQueue) {
+      this.runQueue.delete(sub);
+      if (sub.dirty && !sub.running && sub.live) return sub;
+    }
+    return null;
+  }
+
+  /**
+   * The ts of the next Transition: the latest one at which every result the
+   * connection holds is valid and that is not below what it was sent; null
+   * while some query has no result yet or no such ts exists. With every
+   * result current that is `latestTs`.
+   */
+  transitionTs(latestTs: bigint): bigint | null {
+    let lo = this.sent.ts;
+    let hi: bigint | null = null;
+    for (const query of this.queries.values()) {
+      const sub = query.sub;
+      if (sub.result === null) return null;
+      if (sub.validFrom > lo) lo = sub.validFrom;
+      if (sub.validTo !== null && (hi === null || sub.validTo < hi)) hi = sub.validTo;
+    }
+    if (hi === null) return latestTs > lo ? latestTs : lo;
+    return lo < hi ? hi - 1n : null;
+  }
+
+  /** True when the connection's results were computed at more than one snapshot. */
+  mixesSnapshots(): boolean {
+    let first: bigint | null = null;
+    for (const query of this.queries.values()) {
+      if (first === null) first = query.sub.validFrom;
+      else if (query.sub.validFrom !== first) return true;
+    }
+    return false;
   }
 
   /**
    * The Transition to `ts`, or null when the client would learn nothing from
-   * it (`force` sends one anyway: a mutation is waiting for a Transition).
+   * it (`force` plans one anyway: a mutation is waiting for a Transition).
    * Every attached subscription must hold a result valid at `ts`.
    */
-  buildTransition(ts: bigint, force: boolean): { start: StateVersion; end: StateVersion; modifications: string[] } | null {
-    const modifications = this.removed.map(encodeQueryRemoved);
+  planTransition(ts: bigint, force: boolean): TransitionPlan | null {
+    const updated: [number, EncodedResult][] = [];
     for (const query of this.queries.values()) {
       const result = query.sub.result;
-      if (result !== null && result.body !== query.sentBody) modifications.push(encodeQueryModification(query.queryId, result));
+      if (result !== null && !sameResult(result, query.sentResult)) updated.push([query.queryId, result]);
     }
     const end: StateVersion = { querySet: this.applied.querySet, identity: this.applied.identity, ts };
     const versionsMoved = end.querySet !== this.sent.querySet || end.identity !== this.sent.identity;
-    if (modifications.length === 0 && !versionsMoved && !force) return null;
-    return { start: this.sent, end, modifications };
+    if (updated.length === 0 && this.removed.length === 0 && !versionsMoved && !force) return null;
+    return { start: this.sent, end, removed: this.removed, updated };
   }
 
-  /** Records that the Transition built last was sent. */
-  markSent(end: StateVersion): void {
-    this.sent = end;
+  /** Records that a planned Transition was sent. */
+  markSent(plan: TransitionPlan): void {
+    this.sent = plan.end;
     this.removed = [];
-    for (const query of this.queries.values()) {
-      if (query.sub.result !== null) query.sentBody = query.sub.result.body;
+    for (const [queryId, result] of plan.updated) {
+      const query = this.queries.get(queryId);
+      if (query !== undefined) query.sentResult = result;
     }
+  }
+
+  private queueIfStale(sub: Subscription<ConnectionQuery>): void {
+    if (sub.dirty && !sub.running) this.runQueue.add(sub);
   }
 
   private spec(query: ConnectionQuery, journal: string | null) {
     return { udfPath: query.udfPath, args: query.args, identity: this.identity, identityKey: this.identityKey, admin: this.admin, journal };
   }
+}
+
+/** Equal bodies mean the client would see no change (results are re-encoded on every run). */
+function sameResult(a: EncodedResult, b: EncodedResult | null): boolean {
+  return b !== null && (a === b || a.body === b.body);
+}
+
+/** What a query past the per-connection limit reports instead of running. */
+function tooManyQueries(limit: number): EncodedResult {
+  return encodeResult(
+    {
+      status: "error",
+      errorMessage: `TooManyQueries: this connection already has ${limit} live queries, the most one connection may hold. Remove some before adding more.`,
+      logLines: [],
+    },
+    null,
+  );
 }
 
 /** JSON with object keys sorted, so equal identities give equal text. */

@@ -1,30 +1,37 @@
 /** Counters for tests and benchmarks. */
 export interface RoundStats {
+  /** Batches of queued connection changes processed. */
   rounds: number;
   /** Subscription executions, total and per canonical function path. */
   queryRuns: number;
   queryRunsByPath: Map<string, number>;
-  /** Where the last round's time went (ms), for benchmarks. */
-  lastRound: RoundTiming | null;
-}
-
-/** Time spent in one update round, by phase. */
-export interface RoundTiming {
-  /** Waiting for the executor lock: before the first slice, and between slices while mutations ran. */
-  lockWaitMs: number;
-  /** Executing subscriptions (the function, its reads, result encoding). */
-  executeMs: number;
-  /** Building Transitions and handing them to the sockets. */
+  /** Results that arrived already invalidated by a commit after their snapshot, and ran again. */
+  staleResults: number;
+  /** Commits announced while at least one run was in flight. */
+  commitsDuringRuns: number;
+  /** Transitions whose results were computed at different snapshots (all valid at the Transition's ts). */
+  mixedSnapshotTransitions: number;
+  /** The most runs in flight at once. */
+  maxInFlight: number;
+  /** Wall time from dispatching runs to their results, summed (ms). */
+  runMs: number;
+  /** Time spent building and handing Transitions to sockets (ms). */
   emitMs: number;
-  /** From the round being due to its end. */
-  totalMs: number;
-  /** Lock acquisitions the round took. */
-  slices: number;
-  subscriptionsRun: number;
   transitionsSent: number;
 }
 
-/** A round's timing before it starts. */
-export function emptyTiming(): RoundTiming {
-  return { lockWaitMs: 0, executeMs: 0, emitMs: 0, totalMs: 0, slices: 0, subscriptionsRun: 0, transitionsSent: 0 };
+/** Counters before the first round. */
+export function emptyRoundStats(): RoundStats {
+  return {
+    rounds: 0,
+    queryRuns: 0,
+    queryRunsByPath: new Map(),
+    staleResults: 0,
+    commitsDuringRuns: 0,
+    mixedSnapshotTransitions: 0,
+    maxInFlight: 0,
+    runMs: 0,
+    emitMs: 0,
+    transitionsSent: 0,
+  };
 }

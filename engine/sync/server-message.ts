@@ -7,6 +7,11 @@ import { encodeTs } from "../values/ts-codec.js";
  * and their JSON text. Query results are encoded once per subscription and
  * spliced into each subscriber's Transition as text, so a result shared by
  * a thousand connections is serialized once, not a thousand times.
+ *
+ * Transitions carry no `clientClockSkew`: the client reads it only together
+ * with `serverTs` (for a debug log line about large transitions), and
+ * leaving it out makes the Transitions of connections in the same state
+ * byte-identical, so they can share one encoding.
  */
 
 /** Where a connection's view stands: query set, identity and snapshot ts. */
@@ -27,16 +32,11 @@ export interface EncodedResult {
   body: string;
 }
 
-/** Every server message; Transition modifications are pre-encoded text. */
+/**
+ * Every server message except Transitions, which `transition-frames.ts`
+ * encodes (once for every connection that gets the same one).
+ */
 export type ServerMessage =
-  | {
-      type: "Transition";
-      startVersion: StateVersion;
-      endVersion: StateVersion;
-      /** Encoded `QueryUpdated`/`QueryFailed`/`QueryRemoved` objects. */
-      modifications: readonly string[];
-      clientClockSkew: number | null;
-    }
   | { type: "MutationResponse"; requestId: number; outcome: CallOutcome }
   | { type: "ActionResponse"; requestId: number; outcome: CallOutcome }
   | { type: "AuthError"; error: string; baseVersion: number; authUpdateAttempted: boolean }
@@ -46,13 +46,6 @@ export type ServerMessage =
 /** The wire text of a message. */
 export function encodeServerMessage(message: ServerMessage): string {
   switch (message.type) {
-    case "Transition": {
-      const skew = message.clientClockSkew === null ? "" : `,"clientClockSkew":${message.clientClockSkew}`;
-      return (
-        `{"type":"Transition","startVersion":${encodeVersion(message.startVersion)},` +
-        `"endVersion":${encodeVersion(message.endVersion)},"modifications":[${message.modifications.join(",")}]${skew}}`
-      );
-    }
     case "MutationResponse":
     case "ActionResponse": {
       const { outcome } = message;
@@ -116,7 +109,8 @@ export function encodeQueryRemoved(queryId: number): string {
 /** Recently encoded timestamps: every connection in an update round shares one snapshot ts. */
 const tsTexts = new Map<bigint, string>();
 
-function encodeVersion(version: StateVersion): string {
+/** A `startVersion`/`endVersion` object as wire text. */
+export function encodeVersion(version: StateVersion): string {
   let ts = tsTexts.get(version.ts);
   if (ts === undefined) {
     if (tsTexts.size >= 64) tsTexts.clear();

@@ -1,37 +1,33 @@
-import { randomBytes } from "node:crypto";
+import type { TransitionFrames } from "./transition-frames.js";
 
 /**
- * The outgoing side of one connection: ordering, chunking and liveness.
+ * The outgoing side of one connection: ordering and liveness.
  *
  * Ordering rule (convex-interface.md §5.5): a mutation's promise resolves on
  * the first Transition with `ts ≥ commitTs` that arrives *after* its
- * MutationResponse. While a mutation runs, Transitions produced meanwhile may
- * already reflect its commit, so they are held and sent right after its
- * response. Holding is always safe: a Transition that arrives after the
- * response either completes the mutation or is followed by one that does.
+ * MutationResponse. While a mutation runs, a Transition past the latest
+ * commit at its start may already reflect its commit, so none is built for
+ * the connection meanwhile (`accepts` says no); once the response is out the
+ * connection asks for one at the then latest snapshot, which covers
+ * everything it missed. Nothing is held in memory for it.
  */
-
-/** Transitions above this many characters travel as TransitionChunks (the backend splits above ~5 MB). */
-const CHUNK_THRESHOLD = 5_000_000;
-/** Characters per TransitionChunk. */
-const CHUNK_SIZE = 1_000_000;
 
 /** Where an outbox writes frames. */
 export interface FrameSink {
-  send(text: string): void;
+  send(data: string | Buffer): void;
 }
 
-/** Creates the outbox of one connection. */
+/** The outbox of one connection. */
 export class SessionOutbox {
   /** Monotonic time of the last frame sent (for Pings). */
   lastSentAt: number;
   private holding = false;
   /** While holding, Transitions at or below this ts cannot contain the running mutation's commit. */
   private holdAfterTs = 0n;
-  private held: { text: string; ts: bigint }[] = [];
+  /** A Transition was refused while holding: one is wanted once the response is out. */
+  private deferred = false;
   /** A successful mutation's commit ts still waiting for a Transition that covers it; null when none. */
   private owedTs: bigint | null = null;
-  private transitionCounter = 0;
 
   constructor(
     private readonly sink: FrameSink,
@@ -41,18 +37,25 @@ export class SessionOutbox {
   }
 
   /** Sends a non-Transition message now (responses, errors, pings). */
-  send(text: string): void {
+  send(data: string | Buffer): void {
     this.lastSentAt = this.now();
-    this.sink.send(text);
+    this.sink.send(data);
   }
 
-  /** Sends a Transition, or holds it behind the running mutation's response. */
-  sendTransition(text: string, ts: bigint): void {
-    if (this.held.length > 0 || (this.holding && ts > this.holdAfterTs)) {
-      this.held.push({ text, ts });
-      return;
+  /** False while a running mutation's response must come first; the refusal is remembered. */
+  accepts(ts: bigint): boolean {
+    if (this.holding && ts > this.holdAfterTs) {
+      this.deferred = true;
+      return false;
     }
-    this.deliver(text, ts);
+    return true;
+  }
+
+  /** Sends a Transition at `ts` (the caller checked `accepts`). */
+  sendTransition(frames: TransitionFrames, ts: bigint): void {
+    if (this.owedTs !== null && ts >= this.owedTs) this.owedTs = null;
+    // The client reassembles chunks only when nothing else comes between them (§5.4): they go out back to back.
+    for (const frame of frames) this.send(frame);
   }
 
   /**
@@ -65,55 +68,27 @@ export class SessionOutbox {
   }
 
   /**
-   * Sends the mutation's response, then what was held. Returns true when a
-   * successful mutation still needs a later Transition with `ts ≥ commitTs`.
+   * Sends the mutation's response. Returns true when the connection wants a
+   * Transition now: one was refused meanwhile, or a successful mutation needs
+   * a later Transition with `ts ≥ commitTs`.
    */
   endMutation(responseText: string, commitTs: bigint | null): boolean {
     this.send(responseText);
     // Only Transitions that reach the client after the response count for it.
     if (commitTs !== null && (this.owedTs === null || this.owedTs < commitTs)) this.owedTs = commitTs;
-    this.flushHeld();
-    return this.owedTs !== null;
+    return this.release();
+  }
+
+  /** Stops holding (the connection is about to close, or a mutation ended); true when a Transition is wanted. */
+  release(): boolean {
+    this.holding = false;
+    const wanted = this.deferred || this.owedTs !== null;
+    this.deferred = false;
+    return wanted;
   }
 
   /** The commit ts a Transition is still owed for, or null. */
   get owed(): bigint | null {
     return this.owedTs;
   }
-
-  /** Sends everything held (the connection is about to close with an error). */
-  flushHeld(): void {
-    this.holding = false;
-    const held = this.held;
-    this.held = [];
-    for (const { text, ts } of held) this.deliver(text, ts);
-  }
-
-  private deliver(text: string, ts: bigint): void {
-    if (this.owedTs !== null && ts >= this.owedTs) this.owedTs = null;
-    if (text.length <= CHUNK_THRESHOLD) {
-      this.send(text);
-      return;
-    }
-    // The client reassembles consecutive parts; nothing else may come between them (§5.4).
-    const id = `${randomBytes(6).toString("hex")}-${this.transitionCounter++}`;
-    const parts = splitText(text, CHUNK_SIZE);
-    parts.forEach((chunk, partNumber) => {
-      this.send(JSON.stringify({ type: "TransitionChunk", chunk, partNumber, totalParts: parts.length, transitionId: id }));
-    });
-  }
-}
-
-/** Splits text into pieces of at most `size` characters without cutting a surrogate pair. */
-function splitText(text: string, size: number): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = Math.min(start + size, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    parts.push(text.slice(start, end));
-    start = end;
-  }
-  return parts;
 }

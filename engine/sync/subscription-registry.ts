@@ -2,6 +2,7 @@ import type { JSONValue } from "convex/values";
 import type { ReadInterval, ReadSet } from "../query/read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/store.js";
+import { tableNumberOfId } from "../values/document-id.js";
 import { compareKeys } from "../values/index-key-codec.js";
 import type { EncodedResult } from "./server-message.js";
 
@@ -14,9 +15,30 @@ import type { EncodedResult } from "./server-message.js";
  * registry indexes each subscription's last read set by index name and by
  * fetched id, so a commit only tests the subscriptions that read an index it
  * wrote, and only against their intervals on that index.
+ *
+ * A result is valid over a range of commit timestamps: from the snapshot it
+ * was computed at (`validFrom`) up to, excluding, the first later commit that
+ * wrote into its read set (`validTo`, null while none has). Update rounds
+ * send a connection a Transition at a ts inside every one of its results'
+ * ranges, which is what keeps each Transition at one snapshot although the
+ * results were computed at different ones.
+ *
+ * Everything here runs on the sync server's thread (the event loop that
+ * serves the sockets); no method waits.
  */
 
 /** What a subscription executes. */
+/** What the registry stores for one run of a subscription (`subscription-runner.ts` makes them). */
+export interface RecordedRun {
+  result: EncodedResult;
+  journal: string | null;
+  readSet: ReadSet;
+  /** The snapshot the run read. */
+  ts: bigint;
+  /** The first commit after `ts` that wrote into its read set, or null while none has. */
+  validTo: bigint | null;
+}
+
 export interface QuerySpec {
   /** Canonical `module:function` path. */
   udfPath: string;
@@ -38,10 +60,20 @@ export interface Subscription<W = unknown> {
   journal: string | null;
   /** The latest result; null until the first run. */
   result: EncodedResult | null;
+  /** The snapshot ts `result` was computed at. */
+  validFrom: bigint;
+  /** The first commit after `validFrom` that may change `result`; null while none has. */
+  validTo: bigint | null;
   /** The connection queries attached. */
   readonly watchers: Set<W>;
-  /** True when the result may be stale (never run, or a commit touched what it read). */
+  /** True when the subscription must run again (never ran, or its result went stale). */
   dirty: boolean;
+  /** True while a run is in flight. */
+  running: boolean;
+  /** Bumped when every result is declared stale (new code): a run started before does not count. */
+  epoch: number;
+  /** False once released (or never registered, for a refused query): results for it are dropped. */
+  live: boolean;
   /** The last run's read intervals, grouped by index name. */
   intervals: Map<string, ReadInterval[]>;
   /** The ids the last run fetched with `get`. */
@@ -55,7 +87,7 @@ export class SubscriptionRegistry<W> {
   private readonly byIndex = new Map<string, Set<Subscription<W>>>();
   /** Document id → subscriptions that fetched it. */
   private readonly byId = new Map<string, Set<Subscription<W>>>();
-  private readonly dirty = new Set<Subscription<W>>();
+  private epoch = 0;
 
   /** Number of live subscriptions. */
   get size(): number {
@@ -67,10 +99,22 @@ export class SubscriptionRegistry<W> {
     const key = subscriptionKey(spec);
     let sub = this.byKey.get(key);
     if (sub === undefined) {
-      sub = { key, spec, journal: spec.journal, result: null, watchers: new Set(), dirty: true, intervals: new Map(), ids: [] };
+      sub = newSubscription(key, spec, this.epoch);
       this.byKey.set(key, sub);
-      this.dirty.add(sub);
     }
+    sub.watchers.add(watcher);
+    return sub;
+  }
+
+  /**
+   * A subscription that never runs and always reports `result` (a query the
+   * connection may not add). It is not shared and not indexed.
+   */
+  refused(spec: QuerySpec, watcher: W, result: EncodedResult): Subscription<W> {
+    const sub = newSubscription<W>("", spec, this.epoch);
+    sub.result = result;
+    sub.dirty = false;
+    sub.live = false;
     sub.watchers.add(watcher);
     return sub;
   }
@@ -78,66 +122,91 @@ export class SubscriptionRegistry<W> {
   /** Detaches `watcher`; the last one removes the subscription and its index entries. */
   release(sub: Subscription<W>, watcher: W): void {
     sub.watchers.delete(watcher);
-    if (sub.watchers.size > 0) return;
+    if (sub.watchers.size > 0 || !sub.live) return;
+    sub.live = false;
     this.byKey.delete(sub.key);
-    this.dirty.delete(sub);
     this.unindex(sub);
   }
 
-  /** Marks every subscription whose read set a commit's writes fall into. */
-  invalidate(writes: readonly DocumentWrite[]): void {
+  /**
+   * Ends the validity of every result whose read set the writes of the commit
+   * at `ts` fall into. Returns the subscriptions that became dirty.
+   */
+  invalidate(writes: readonly DocumentWrite[], ts: bigint): Subscription<W>[] {
+    const stale: Subscription<W>[] = [];
+    const mark = (sub: Subscription<W>) => {
+      if (sub.validTo !== null || ts <= sub.validFrom) return;
+      sub.validTo = ts;
+      sub.dirty = true;
+      stale.push(sub);
+    };
     for (const write of writes) {
+      if (write.wholeTable !== undefined) {
+        this.invalidateTable(write.table, write.wholeTable.tableNumber, mark);
+        continue;
+      }
       const readers = this.byId.get(write.id);
-      if (readers !== undefined) for (const sub of readers) this.markDirty(sub);
+      if (readers !== undefined) for (const sub of readers) mark(sub);
       for (const change of write.keys) {
         const candidates = this.byIndex.get(change.index);
         if (candidates === undefined) continue;
         for (const sub of candidates) {
-          if (sub.dirty) continue;
+          if (sub.validTo !== null) continue;
           const intervals = sub.intervals.get(change.index)!;
           if ((change.oldKey !== null && anyContains(intervals, change.oldKey)) || (change.newKey !== null && anyContains(intervals, change.newKey))) {
-            this.markDirty(sub);
+            mark(sub);
           }
         }
       }
     }
+    return stale;
   }
 
-  /** Marks every subscription stale (new code was loaded). */
-  invalidateAll(): void {
-    for (const sub of this.byKey.values()) this.markDirty(sub);
+  /**
+   * Declares every result stale (new code was loaded): they stay showable up
+   * to `latestTs` and every subscription runs again; runs already in flight
+   * (on the old code) do not count. Returns the subscriptions.
+   */
+  invalidateAll(latestTs: bigint): Subscription<W>[] {
+    this.epoch += 1;
+    const all = [...this.byKey.values()];
+    for (const sub of all) {
+      sub.epoch = this.epoch;
+      sub.dirty = true;
+      if (sub.validTo === null || sub.validTo > latestTs + 1n) sub.validTo = latestTs + 1n;
+    }
+    return all;
   }
 
-  /** The subscriptions that must run before the next Transition; clears the list. */
-  takeDirty(): Subscription<W>[] {
-    const out = [...this.dirty];
-    this.dirty.clear();
-    return out;
+  /** Calls `mark` on every subscription that scanned an index of `table` or fetched one of its ids (a table written wholesale). */
+  private invalidateTable(table: string, tableNumber: number, mark: (sub: Subscription<W>) => void): void {
+    const prefix = `${table}.`;
+    for (const [index, subs] of this.byIndex) if (index.startsWith(prefix)) for (const sub of subs) mark(sub);
+    for (const [id, subs] of this.byId) if (tableNumberOfId(id) === tableNumber) for (const sub of subs) mark(sub);
   }
 
-  /** Stores a run's outcome and re-indexes its read set. */
-  recordRun(sub: Subscription<W>, result: EncodedResult, journal: string | null, readSet: ReadSet): void {
-    sub.result = result;
-    sub.journal = journal;
-    sub.dirty = false;
-    if (sub.watchers.size === 0) return;
+  /** Stores a run's outcome, valid from `ts` to `validTo`, and re-indexes its read set. */
+  recordRun(
+    sub: Subscription<W>,
+    run: RecordedRun,
+  ): void {
+    sub.result = run.result;
+    sub.journal = run.journal;
+    sub.validFrom = run.ts;
+    sub.validTo = run.validTo;
+    sub.dirty = run.validTo !== null;
+    if (!sub.live) return;
     this.unindex(sub);
     const intervals = new Map<string, ReadInterval[]>();
-    for (const interval of readSet.intervals) {
+    for (const interval of run.readSet.intervals) {
       const list = intervals.get(interval.index);
       if (list === undefined) intervals.set(interval.index, [interval]);
       else list.push(interval);
     }
     sub.intervals = intervals;
-    sub.ids = readSet.ids;
+    sub.ids = run.readSet.ids;
     for (const index of intervals.keys()) addTo(this.byIndex, index, sub);
     for (const id of sub.ids) addTo(this.byId, id, sub);
-  }
-
-  private markDirty(sub: Subscription<W>): void {
-    if (sub.dirty) return;
-    sub.dirty = true;
-    this.dirty.add(sub);
   }
 
   private unindex(sub: Subscription<W>): void {
@@ -146,6 +215,24 @@ export class SubscriptionRegistry<W> {
     sub.intervals = new Map();
     sub.ids = [];
   }
+}
+
+function newSubscription<W>(key: string, spec: QuerySpec, epoch: number): Subscription<W> {
+  return {
+    key,
+    spec,
+    journal: spec.journal,
+    result: null,
+    validFrom: 0n,
+    validTo: null,
+    watchers: new Set(),
+    dirty: true,
+    running: false,
+    epoch,
+    live: true,
+    intervals: new Map(),
+    ids: [],
+  };
 }
 
 /** The dedupe key: equal keys are guaranteed equal results at one snapshot. */

@@ -1,40 +1,36 @@
-import type { Runtime } from "../runtime/runtime.js";
-import type { ConnectionQuery } from "./connection-view.js";
-import type { RoundStats } from "./round-stats.js";
-import { encodeResult } from "./server-message.js";
-import type { Subscription, SubscriptionRegistry } from "./subscription-registry.js";
+import type { ReadSet } from "../query/read-set.js";
+import type { SnapshotQueryResult } from "../runtime/runtime.js";
+import { encodeResult, type EncodedResult } from "./server-message.js";
+import type { RecordedRun, Subscription } from "./subscription-registry.js";
+
+const EMPTY_READ_SET: ReadSet = { intervals: [], ids: [] };
 
 /**
- * Runs one stale subscription inside an update round's slice (the executor lock is held,
- * so it reads the round's snapshot) and records its result text, journal and read set in
- * the registry, where every connection watching it picks the result up.
+ * A finished run as the registry keeps it: the result encoded once for every watcher,
+ * and the journal the next run starts from. A failed run keeps the old end cursor, so a
+ * retry after the error covers the same range. Runs on the sync server's thread.
  */
-export async function runSubscription(
-  deps: { runtime: Pick<Runtime, "runQueryLocked">; logInternal: (e: unknown) => void },
-  registry: SubscriptionRegistry<ConnectionQuery>,
-  stats: RoundStats,
-  sub: Subscription<ConnectionQuery>,
-): Promise<void> {
-  const { spec } = sub;
-  stats.queryRuns += 1;
-  stats.queryRunsByPath.set(spec.udfPath, (stats.queryRunsByPath.get(spec.udfPath) ?? 0) + 1);
+export function recordedRun(sub: Subscription, run: SnapshotQueryResult, validTo: bigint | null, logInternal: (e: unknown) => void): RecordedRun {
+  const { outcome } = run;
+  const journal = outcome.status === "success" ? run.journal : (run.journal ?? sub.journal);
+  let result: EncodedResult;
   try {
-    const { outcome, reads, journal } = await deps.runtime.runQueryLocked({
-      path: spec.udfPath,
-      args: spec.args,
-      identity: spec.identity,
-      allowInternal: spec.admin,
-      origin: "client",
-      journal: sub.journal,
-    });
-    // A failed run keeps the old end cursor, so a retry after the error covers the same range.
-    const nextJournal = outcome.status === "success" ? journal : (journal ?? sub.journal);
-    registry.recordRun(sub, encodeResult(outcome, nextJournal), nextJournal, reads.readSet());
+    result = encodeResult(outcome, journal);
   } catch (e) {
-    // runQueryLocked reports the function's own errors as outcomes; this is an engine fault.
-    // The query fails for its subscribers until it is subscribed again or new code is loaded.
-    deps.logInternal(e);
-    const outcome = { status: "error" as const, errorMessage: "Server error while running the query", logLines: [] };
-    registry.recordRun(sub, encodeResult(outcome, sub.journal), sub.journal, { intervals: [], ids: [] });
+    logInternal(e);
+    result = serverError(sub.journal);
   }
+  return { result, journal, readSet: run.readSet, ts: run.ts, validTo };
+}
+
+/**
+ * A run the engine failed (not the function: `runTracked` reports those as outcomes).
+ * The query fails for its subscribers until it is subscribed again or new code is loaded.
+ */
+export function failedRun(sub: Subscription, latestTs: bigint): RecordedRun {
+  return { result: serverError(sub.journal), journal: sub.journal, readSet: EMPTY_READ_SET, ts: latestTs, validTo: null };
+}
+
+function serverError(journal: string | null): EncodedResult {
+  return encodeResult({ status: "error", errorMessage: "Server error while running the query", logLines: [] }, journal);
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { WebSocket, WebSocketServer } from "ws";
 import type { UpgradeRoute } from "../http/api-server.js";
@@ -5,9 +6,13 @@ import type { IdentityResolver, VerifyToken } from "../http/identity-resolver.js
 import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Store } from "../store/store.js";
+import { MAX_REQUEST_JSON_BYTES } from "../values/value-limits.js";
+import { DEFAULT_CLIENT_QUOTA, QuotaPool, type ClientQuotaLimits } from "./client-quota.js";
+import { MAX_QUERIES_PER_CONNECTION } from "./connection-view.js";
 import { createSessionAuth } from "./session-auth.js";
+import { DEFAULT_FLOW_LIMITS, FlowBudget, SocketFlow, type FlowCut, type FlowLimits } from "./socket-flow.js";
 import { SyncSession } from "./sync-session.js";
-import { UpdateRounds, type RoundTiming } from "./update-rounds.js";
+import { UpdateRounds } from "./update-rounds.js";
 
 /** Tunables of the sync server; the defaults follow the backend. */
 export interface SyncServerOptions {
@@ -17,15 +22,21 @@ export interface SyncServerOptions {
   mutationResultTtlMs?: number;
   /** How often old mutation results are deleted (ms). */
   pruneEveryMs?: number;
-  /** How long an update round may hold the executor lock before queued mutations get a turn (ms). */
-  sliceMs?: number;
+  /** Most subscription runs in flight at once (default: twice the cores, at least 4). */
+  maxRunsInFlight?: number;
+  /** Live queries one connection may hold (default 4,096). */
+  maxQueriesPerConnection?: number;
+  /** Backlog bounds for clients that read slowly or not at all (`socket-flow.ts`). */
+  flow?: Partial<FlowLimits>;
+  /** What one connection may ask at a time (`client-quota.ts`). */
+  quota?: Partial<ClientQuotaLimits>;
   /** Sees every frame before it is sent; tests use it to cut a connection at an exact point. */
   beforeSend?: (text: string, connection: { terminate(): void }) => void;
 }
 
 /** What the sync server is built from. */
 export interface SyncServerDeps {
-  runtime: Pick<Runtime, "lock" | "runQueryLocked" | "call">;
+  runtime: Pick<Runtime, "lock" | "runTracked" | "call">;
   store: Pick<Store, "lastCommitTs" | "pruneMutationResults">;
   verifyToken: VerifyToken;
   identities: Pick<IdentityResolver, "resolve">;
@@ -41,8 +52,26 @@ export interface SyncStats {
   /** Subscription executions, total and per canonical function path. */
   queryRuns: number;
   queryRunsByPath: Record<string, number>;
-  /** Where the last update round's time went. */
-  lastRound: RoundTiming | null;
+  /** Results already invalidated by a commit after their snapshot when they arrived (they ran again). */
+  staleResults: number;
+  /** Commits announced while subscription runs were in flight. */
+  commitsDuringRuns: number;
+  /** Transitions that combined results computed at different snapshots (each valid at the Transition's ts). */
+  mixedSnapshotTransitions: number;
+  maxRunsInFlight: number;
+  /** Run time (dispatch to result, summed) and Transition building time, ms. */
+  runMs: number;
+  emitMs: number;
+  transitionsSent: number;
+  /** Distinct Transitions encoded: connections in the same state share one encoding. */
+  transitionsEncoded: number;
+  /** Bytes buffered in this process for all sync sockets now. */
+  bufferedBytes: number;
+  /** Connections ended by flow control: too far behind, over the total buffer, unanswered ping. */
+  flowCuts: Record<FlowCut, number>;
+  /** Bytes received and not yet handled, over all connections; connections closed for holding the most of them. */
+  queuedBytes: number;
+  busyCuts: number;
 }
 
 /** The WebSocket sync endpoint of one engine. */
@@ -53,6 +82,8 @@ export interface SyncServer {
   onCommit(commit: CommitSummary): void;
   /** Re-runs every subscription (after a code reload). */
   invalidateAll(): void;
+  /** Verifies every signed-in connection's token again (the auth configuration changed). */
+  reverifyIdentities(): void;
   stats(): SyncStats;
   /** Resolves once no update round runs or is due. */
   idle(): Promise<void>;
@@ -64,8 +95,12 @@ const SYNC_PATH = /^\/api\/(?:[^/]+\/)?sync\/?$/;
 const DEFAULT_PING_AFTER_MS = 15_000;
 const DEFAULT_RESULT_TTL_MS = 30 * 60_000;
 const DEFAULT_PRUNE_EVERY_MS = 5 * 60_000;
-/** Larger frames from a client are refused by `ws` (the largest client messages are mutation arguments). */
-const MAX_CLIENT_FRAME = 64 << 20;
+/**
+ * Larger frames from a client are refused by `ws` as they start (close 1009),
+ * before they are buffered: the JSON of Convex's largest arguments (16 MiB,
+ * bytes as base64) and the message around them, the HTTP body limit too.
+ */
+export const MAX_CLIENT_FRAME = MAX_REQUEST_JSON_BYTES;
 
 /** Creates the sync server; it accepts connections once its `upgradeRoute` is registered. */
 export function createSyncServer(deps: SyncServerDeps): SyncServer {
@@ -77,26 +112,35 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     runtime: deps.runtime,
     lastCommitTs: () => deps.store.lastCommitTs(),
     logInternal,
-    now: () => performance.now(),
-    sliceMs: options.sliceMs,
+    maxRunsInFlight: options.maxRunsInFlight ?? Math.max(4, 2 * availableParallelism()),
   });
   const authenticate = createSessionAuth({ verifyToken: deps.verifyToken, identities: deps.identities });
+  const budget = new FlowBudget({ ...DEFAULT_FLOW_LIMITS, ...options.flow }, () => performance.now());
+  const quotas = new QuotaPool({ ...DEFAULT_CLIENT_QUOTA, ...options.quota }, () => performance.now());
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME });
   const sessions = new Map<SyncSession, WebSocket>();
 
-
   const accept = (ws: WebSocket): void => {
     const handle = { terminate: () => ws.terminate() };
-    const session = new SyncSession(
+    let session: SyncSession | null = null;
+    const flow = new SocketFlow(ws, budget, () => session?.onClosed());
+    session = new SyncSession(
       {
-        send(text) {
-          options.beforeSend?.(text, handle);
-          if (ws.readyState === WebSocket.OPEN) ws.send(text);
+        send(data) {
+          options.beforeSend?.(typeof data === "string" ? data : data.toString(), handle);
+          flow.send(data);
         },
         close(code, reason) {
+          // Reading may be paused by the quota; the close handshake needs the client's close frame.
+          ws.resume();
           if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
         },
-        bufferedAmount: () => ws.bufferedAmount,
+        get gated() {
+          return flow.gated;
+        },
+        whenDrained: (callback) => flow.whenDrained(callback),
+        pauseReading: () => ws.pause(),
+        resumeReading: () => ws.resume(),
       },
       {
         rounds,
@@ -106,24 +150,28 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         wallClock: () => Date.now(),
         monotonic: () => performance.now(),
         logInternal,
+        quotas,
+        maxQueries: options.maxQueriesPerConnection ?? MAX_QUERIES_PER_CONNECTION,
       },
     );
-    sessions.set(session, ws);
+    const live = session;
+    sessions.set(live, ws);
     ws.on("message", (data, isBinary) => {
       // The protocol is JSON text only; a binary frame is handled like malformed JSON.
-      session.receive(isBinary ? "\u0000" : data.toString());
+      live.receive(isBinary ? "\u0000" : data.toString());
     });
     ws.on("close", () => {
-      session.onClosed();
-      sessions.delete(session);
+      live.onClosed();
+      sessions.delete(live);
     });
     ws.on("error", () => {
-      // A 'close' event always follows; nothing else to do.
+      // A 'close' event always follows (an oversized frame closes with 1009); nothing else to do.
     });
   };
 
   const pinger = setInterval(() => {
     for (const session of sessions.keys()) session.pingIfIdle(pingAfterMs);
+    budget.tick();
   }, Math.max(250, Math.floor(pingAfterMs / 3)));
   pinger.unref();
 
@@ -143,13 +191,27 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     },
     onCommit: (commit) => rounds.onCommit(commit),
     invalidateAll: () => rounds.invalidateAll(),
+    reverifyIdentities() {
+      for (const session of sessions.keys()) session.reverifyIdentity();
+    },
     stats: () => ({
       connections: sessions.size,
       subscriptions: rounds.registry.size,
       rounds: rounds.stats.rounds,
       queryRuns: rounds.stats.queryRuns,
       queryRunsByPath: Object.fromEntries(rounds.stats.queryRunsByPath),
-      lastRound: rounds.stats.lastRound,
+      staleResults: rounds.stats.staleResults,
+      commitsDuringRuns: rounds.stats.commitsDuringRuns,
+      mixedSnapshotTransitions: rounds.stats.mixedSnapshotTransitions,
+      maxRunsInFlight: rounds.stats.maxInFlight,
+      runMs: rounds.stats.runMs,
+      emitMs: rounds.stats.emitMs,
+      transitionsSent: rounds.stats.transitionsSent,
+      transitionsEncoded: rounds.encoder.encoded,
+      bufferedBytes: budget.buffered(),
+      flowCuts: { ...budget.cuts },
+      queuedBytes: quotas.queuedBytes,
+      busyCuts: quotas.busyCuts,
     }),
     idle: () => rounds.idle(),
     async close() {

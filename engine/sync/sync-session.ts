@@ -2,29 +2,29 @@ import { EngineError } from "../errors.js";
 import type { CallOutcome } from "../runtime/function-outcome.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Identity } from "../runtime/services.js";
-import {
-  parseClientMessage,
-  protocolError,
-  type AuthenticateMessage,
-  type ClientMessage,
-  type ModifyQuerySetMessage,
-  type RequestMessage,
-} from "./client-message.js";
+import { parseClientMessage, type AuthenticateMessage, type ClientMessage, type ModifyQuerySetMessage, type RequestMessage } from "./client-message.js";
+import { ClientQuota, type QuotaPool } from "./client-quota.js";
+import { ConnectionAuth } from "./connection-auth.js";
 import { ConnectionView } from "./connection-view.js";
 import { QuerySetVersions } from "./query-set-versions.js";
-import { encodeServerMessage, type StateVersion } from "./server-message.js";
+import { encodeServerMessage } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
 import { SessionOutbox } from "./session-outbox.js";
-import { SocketBacklog } from "./socket-backlog.js";
-import { TokenExpiry } from "./token-expiry.js";
+import { CLOSE_TRY_AGAIN } from "./socket-flow.js";
+import type { TransitionFrames } from "./transition-frames.js";
 import type { RoundTarget, UpdateRounds } from "./update-rounds.js";
 
-/** The socket a session talks through. */
+/** The socket a session talks through (with flow control, `socket-flow.ts`). */
 export interface SessionSocket {
-  send(text: string): void;
+  send(data: string | Buffer): void;
+  /** Stops reading from the socket (backpressure on the client), and starts again. */
+  pauseReading(): void;
+  resumeReading(): void;
   close(code: number, reason: string): void;
-  /** Bytes handed to the socket but not yet written out. */
-  bufferedAmount(): number;
+  /** True while the client is too far behind on reading for another Transition. */
+  readonly gated: boolean;
+  /** Calls `callback` once the client caught up (or the socket ended). */
+  whenDrained(callback: () => void): void;
 }
 
 /** What a session needs from the server. */
@@ -34,17 +34,23 @@ export interface SessionDeps {
   authenticate: AuthenticateSession;
   /** The latest commit ts. */
   lastCommitTs: () => bigint;
-  /** Wall clock, ms since the epoch (token expiry, clock skew). */
+  /** Wall clock, ms since the epoch (token expiry). */
   wallClock: () => number;
-  /** Monotonic ms clock (Pings). */
+  /** Monotonic ms clock (Pings, quotas). */
   monotonic: () => number;
   logInternal: (e: unknown) => void;
+  /** What connections may ask at a time (`client-quota.ts`). */
+  quotas: QuotaPool;
+  /** Live queries the connection may hold. */
+  maxQueries: number;
 }
 
 /** Close codes: the client reconnects after any of them except after a FatalError. */
 const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1008;
 const CLOSE_INTERNAL_ERROR = 1011;
+/** Messages of one connection handled back to back before other work gets a turn. */
+const MESSAGES_PER_TURN = 32;
 
 /**
  * One WebSocket connection's state machine (convex-interface.md §5.6).
@@ -53,20 +59,20 @@ const CLOSE_INTERNAL_ERROR = 1011;
  * before it, so an Authenticate that fetches keys completes before a later
  * Mutation picks its identity. Mutations then run one at a time in their own
  * queue (so a slow one does not stall query-set changes) with the identity
- * that was current when they arrived; actions run concurrently.
+ * that was current when they arrived; actions run concurrently. What the
+ * connection may queue is bounded by its quota (`client-quota.ts`). Runs on
+ * the sync server's thread.
  */
 export class SyncSession implements RoundTarget {
-  readonly view = new ConnectionView();
+  readonly view: ConnectionView;
   private isClosed = false;
   private readonly outbox: SessionOutbox;
-  private readonly backlog: SocketBacklog;
+  private readonly quota: ClientQuota;
+  private readonly auth: ConnectionAuth;
   private readonly querySet = new QuerySetVersions();
-  private readonly expiry: TokenExpiry;
+  private drainArmed = false;
+  private handledThisTurn = 0;
   private sessionId: string | null = null;
-  private clockSkew: number | null = null;
-  private receivedIdentity = 0;
-  private identity: Identity | null = null;
-  private admin = false;
   private inbox: Promise<void> = Promise.resolve();
   private mutations: Promise<void> = Promise.resolve();
 
@@ -74,10 +80,17 @@ export class SyncSession implements RoundTarget {
     private readonly socket: SessionSocket,
     private readonly deps: SessionDeps,
   ) {
+    this.view = new ConnectionView(deps.maxQueries);
     this.outbox = new SessionOutbox(socket, deps.monotonic);
-    this.backlog = new SocketBacklog(() => socket.bufferedAmount(), () => this.isClosed);
-    this.expiry = new TokenExpiry(deps.wallClock, () => {
-      if (!this.isClosed) this.authFailed("The authentication token has expired.", false, this.receivedIdentity);
+    this.quota = new ClientQuota(deps.quotas, {
+      pauseReading: () => socket.pauseReading(),
+      resumeReading: () => socket.resumeReading(),
+      overQuota: (e) => this.fail(e),
+    });
+    this.auth = new ConnectionAuth({
+      authenticate: deps.authenticate,
+      wallClock: deps.wallClock,
+      authFailed: (error, attempted, baseVersion) => this.authFailed(error, attempted, baseVersion),
     });
     deps.rounds.attach(this);
   }
@@ -90,20 +103,45 @@ export class SyncSession implements RoundTarget {
     return this.outbox.owed;
   }
 
-  get backlogged(): boolean {
-    return this.backlog.backlogged;
-  }
-
-  whenDrained(callback: () => void): void {
-    this.backlog.whenDrained(callback);
+  readyFor(ts: bigint): boolean {
+    if (this.isClosed) return false;
+    if (this.socket.gated) {
+      // A Transition is a diff from what was sent: skipping one loses nothing, the next covers both.
+      if (!this.drainArmed) {
+        this.drainArmed = true;
+        this.socket.whenDrained(() => {
+          this.drainArmed = false;
+          this.deps.rounds.touch(this);
+        });
+      }
+      return false;
+    }
+    return this.outbox.accepts(ts);
   }
 
   /** A text frame arrived. */
   receive(text: string): void {
     if (this.isClosed) return;
+    const bytes = text.length;
+    // One unit per message and per KiB: big frames are the costly ones to parse.
+    this.quota.received(bytes, 1 + Math.floor(bytes / 1024));
     this.inbox = this.inbox
-      .then(() => (this.isClosed ? undefined : this.handle(parseClientMessage(text))))
+      // A message is handled once its units are paid: a big frame on a fresh connection waits too.
+      .then(() => this.quota.ready())
+      .then(() => this.takeTurn())
+      .then(() => (this.isClosed ? undefined : this.handle(parseClientMessage(text), bytes)))
       .catch((e: unknown) => this.fail(e));
+  }
+
+  /**
+   * Frames that arrive together are handled as a chain of microtasks; every
+   * `MESSAGES_PER_TURN` messages the chain waits for a macrotask, so a burst
+   * of thousands from one socket does not hold the thread for its whole length.
+   */
+  private takeTurn(): Promise<void> | undefined {
+    if (++this.handledThisTurn < MESSAGES_PER_TURN) return undefined;
+    this.handledThisTurn = 0;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Sends a `Ping` when nothing was sent for `idleMs`, so the client does not drop a quiet connection. */
@@ -113,16 +151,30 @@ export class SyncSession implements RoundTarget {
     }
   }
 
-  deliverTransition(start: StateVersion, end: StateVersion, modifications: string[]): void {
-    const text = encodeServerMessage({ type: "Transition", startVersion: start, endVersion: end, modifications, clientClockSkew: this.clockSkew });
-    this.outbox.sendTransition(text, end.ts);
+  deliverTransition(frames: TransitionFrames, ts: bigint): void {
+    this.outbox.sendTransition(frames, ts);
+  }
+
+  abort(e: unknown): void {
+    this.fail(e);
+  }
+
+  /**
+   * The auth configuration changed: the user token this connection signed in
+   * with is verified again, and a token the new configuration refuses ends
+   * the session with AuthError, as an expired one does. Mutations and
+   * actions wait for the check.
+   */
+  reverifyIdentity(): void {
+    if (!this.isClosed) this.auth.reverify();
   }
 
   /** The socket closed, from either side: release everything. */
   onClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.expiry.clear();
+    this.auth.dispose();
+    this.quota.dispose();
     this.deps.rounds.detach(this);
   }
 
@@ -133,82 +185,81 @@ export class SyncSession implements RoundTarget {
     this.socket.close(code, reason);
   }
 
-  private async handle(message: ClientMessage): Promise<void> {
+  private async handle(message: ClientMessage, bytes: number): Promise<void> {
     switch (message.type) {
       case "Connect":
         this.sessionId = message.sessionId;
-        if (message.clientTs !== null) this.clockSkew = Math.round(message.clientTs - this.deps.wallClock());
-        return;
+        break;
       case "ModifyQuerySet":
-        return this.modifyQuerySet(message);
+        this.quota.spend(message.modifications.length);
+        this.modifyQuerySet(message);
+        break;
       case "Mutation":
-        return this.enqueueMutation(message);
+        // Its bytes stay counted until it has run.
+        return this.enqueueMutation(message, bytes);
       case "Action":
-        return this.startAction(message);
+        return this.startAction(message, bytes);
       case "Authenticate":
-        return this.authenticate(message);
+        await this.authenticate(message);
+        break;
       case "Event":
-        return;
+        break;
       default:
         assertNever(message);
     }
+    this.quota.release(bytes);
   }
 
   private modifyQuerySet(message: ModifyQuerySetMessage): void {
     const changes = this.querySet.apply(message);
-    this.view.enqueue(changes, { querySet: this.querySet.version, identity: this.receivedIdentity });
+    this.view.enqueue(changes, { querySet: this.querySet.version, identity: this.auth.version });
     this.deps.rounds.touch(this);
   }
 
   private async authenticate(message: AuthenticateMessage): Promise<void> {
-    if (message.baseVersion !== this.receivedIdentity) {
-      throw protocolError(
-        "BaseVersionMismatch",
-        `Authenticate has baseVersion ${message.baseVersion}, but ${this.receivedIdentity} Authenticate messages were received.`,
-      );
-    }
-    let verified;
-    try {
-      verified = await this.deps.authenticate(message);
-    } catch (e) {
-      // The rejected message's own version always passes the client's staleness check (§5.6).
-      this.authFailed(e instanceof Error ? e.message : String(e), true, message.baseVersion);
-      return;
-    }
-    if (this.isClosed) return;
-    this.receivedIdentity += 1;
-    this.identity = verified.identity;
-    this.admin = verified.admin;
-    this.expiry.arm(verified.expiresAt);
-    this.view.enqueue([{ kind: "identity", identity: verified.identity, admin: verified.admin }], {
-      querySet: this.querySet.version,
-      identity: this.receivedIdentity,
-    });
+    if (!(await this.auth.authenticate(message)) || this.isClosed) return;
+    const { identity, admin, version } = this.auth;
+    this.view.enqueue([{ kind: "identity", identity, admin }], { querySet: this.querySet.version, identity: version });
     this.deps.rounds.touch(this);
   }
 
-  private enqueueMutation(message: RequestMessage): void {
+  private enqueueMutation(message: RequestMessage, bytes: number): void {
+    this.quota.mutationQueued();
     // Captured now: a later Authenticate must not change who this mutation runs as.
-    const identity = this.identity;
-    const admin = this.admin;
+    const { identity, admin } = this.auth;
     const sessionId = this.sessionId;
-    this.mutations = this.mutations.then(async () => {
-      if (this.isClosed) return;
-      this.outbox.beginMutation(this.deps.lastCommitTs());
-      const outcome = await this.call(message, "mutation", identity, admin, sessionId);
-      if (this.isClosed) return;
-      const response = encodeServerMessage({ type: "MutationResponse", requestId: message.requestId, outcome });
-      const commitTs = outcome.status === "success" ? (outcome.ts ?? null) : null;
-      if (this.outbox.endMutation(response, commitTs)) this.deps.rounds.touch(this);
-    }).catch((e: unknown) => this.fail(e));
+    this.mutations = this.mutations
+      .then(async () => {
+        // A re-verification of this identity (the auth configuration changed) comes first.
+        await this.auth.checked;
+        if (this.isClosed) return;
+        this.outbox.beginMutation(this.deps.lastCommitTs());
+        const outcome = await this.call(message, "mutation", identity, admin, sessionId);
+        if (this.isClosed) return;
+        const response = encodeServerMessage({ type: "MutationResponse", requestId: message.requestId, outcome });
+        const commitTs = outcome.status === "success" ? (outcome.ts ?? null) : null;
+        if (this.outbox.endMutation(response, commitTs)) this.deps.rounds.emitNow(this);
+      })
+      .catch((e: unknown) => this.fail(e))
+      .finally(() => {
+        this.quota.mutationDone();
+        this.quota.release(bytes);
+      });
   }
 
-  private startAction(message: RequestMessage): void {
-    void this.call(message, "action", this.identity, this.admin, null)
+  private startAction(message: RequestMessage, bytes: number): void {
+    this.quota.actionStarted();
+    const { identity, admin } = this.auth;
+    void this.auth.checked
+      .then(() => (this.isClosed ? null : this.call(message, "action", identity, admin, null)))
       .then((outcome) => {
-        if (!this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
+        if (outcome !== null && !this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
       })
-      .catch((e: unknown) => this.fail(e));
+      .catch((e: unknown) => this.fail(e))
+      .finally(() => {
+        this.quota.actionDone();
+        this.quota.release(bytes);
+      });
   }
 
   private async call(
@@ -238,7 +289,7 @@ export class SyncSession implements RoundTarget {
   /** AuthError, then close: a client that gives up on its token only recovers on a new connection (§5.6). */
   private authFailed(error: string, attempted: boolean, baseVersion: number): void {
     if (this.isClosed) return;
-    this.outbox.flushHeld();
+    this.outbox.release();
     this.outbox.send(encodeServerMessage({ type: "AuthError", error, baseVersion, authUpdateAttempted: attempted }));
     this.close(CLOSE_NORMAL, "AuthError");
   }
@@ -247,9 +298,14 @@ export class SyncSession implements RoundTarget {
     if (this.isClosed) return;
     if (e instanceof EngineError && e.recovery === "client") {
       // A client that broke the protocol cannot resync: FatalError stops it from retrying the same mistake.
-      this.outbox.flushHeld();
+      this.outbox.release();
       this.outbox.send(encodeServerMessage({ type: "FatalError", error: e.message }));
       this.close(CLOSE_PROTOCOL_ERROR, e.code);
+      return;
+    }
+    if (e instanceof EngineError && e.recovery === "transient") {
+      // Over a quota: the client reconnects after a backoff (Convex's 1013 and reason).
+      this.close(CLOSE_TRY_AGAIN, `${e.code}: ${e.message}`.slice(0, 123));
       return;
     }
     this.deps.logInternal(e);

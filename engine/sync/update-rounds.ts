@@ -1,77 +1,79 @@
-import type { Runtime } from "../runtime/runtime.js";
+import { performance } from "node:perf_hooks";
 import type { CommitSummary } from "../runtime/runtime-database.js";
-import type { DocumentWrite } from "../store/store.js";
+import type { Runtime, SnapshotQueryResult } from "../runtime/runtime.js";
+import { CommitLog } from "./commit-log.js";
 import type { ConnectionQuery, ConnectionView } from "./connection-view.js";
-import { emptyTiming, type RoundStats, type RoundTiming } from "./round-stats.js";
-import type { StateVersion } from "./server-message.js";
-import { SubscriptionRegistry } from "./subscription-registry.js";
-import { runSubscription } from "./subscription-runner.js";
+import { emptyRoundStats, type RoundStats } from "./round-stats.js";
+import type { RoundTarget } from "./round-target.js";
+import { SubscriptionRegistry, type Subscription } from "./subscription-registry.js";
+import { failedRun, recordedRun } from "./subscription-runner.js";
+import { TransitionEncoder } from "./transition-frames.js";
 
-export type { RoundStats, RoundTiming } from "./round-stats.js";
+export type { RoundStats } from "./round-stats.js";
+export type { RoundTarget } from "./round-target.js";
 
 /**
  * Update rounds: the one place where subscriptions run and Transitions are
  * built (convex-interface.md §5.6, "an update").
  *
- * Commits, query-set changes and identity changes only queue work and ask
- * for a round; whatever piles up meanwhile (a burst of likes, say) is
- * handled together. A round works in slices: each slice takes the executor
- * lock, reads the latest commit ts, marks what the commits since the last
- * slice invalidated, and runs stale subscriptions for a few milliseconds
- * before letting queued mutations in. The invariant that keeps every
- * Transition at one snapshot: a subscription's result stays valid from the
- * snapshot it ran at until a commit writes into its read set (then it is
- * dirty), so a connection whose subscriptions are all clean can be sent a
- * Transition at the current slice's snapshot, whichever slice ran them.
- * Connections get their Transition as soon as their own subscriptions are
- * clean, so the first subscribers hear of a change before the last
- * subscription has been re-executed.
+ * Everything here runs on the sync server's thread and never holds the
+ * executor's lock. Subscriptions run through `Runtime.runTracked`, which
+ * reads some snapshot, may overlap other runs and commits (on query workers,
+ * in parallel), and says which snapshot (`ts`) it read. The invariant that
+ * still keeps each Transition at one snapshot: a result is valid from its
+ * `ts` until the first later commit that writes into its read set. Commits
+ * are announced (`onCommit`) in ts order, and every commit at or below a
+ * result's `ts` before that result arrives; so a result is checked, when it
+ * arrives, against the commits announced after its snapshot (a log of recent
+ * write sets, kept only as far back as the oldest run in flight could need),
+ * and later commits end its validity as they are announced. A connection is
+ * sent a Transition at a ts inside the validity of every one of its results
+ * (`ConnectionView.transitionTs`): the latest commit when all are current.
+ *
+ * Fairness: a connection whose subscriptions went stale queues for runs; the
+ * queue serves connections round-robin, one run per turn, with a bounded
+ * number of runs in flight. A socket with two thousand subscriptions gets one
+ * run in every round of turns, like a viewer with one, so it never delays
+ * others by more than a turn. A subscription shared by many connections runs
+ * once, on the first of their turns, and every holder is answered.
+ *
+ * Failure of one subscription or connection stays with it: a run that throws
+ * fails that query (QueryFailed) and a connection whose bookkeeping throws is
+ * closed, while every other connection keeps its updates.
  */
-
-/** A connection as rounds see it. */
-export interface RoundTarget {
-  readonly view: ConnectionView;
-  readonly closed: boolean;
-  /** A successful mutation's commit ts that no Transition sent after its response covers yet. */
-  readonly owedTs: bigint | null;
-  /** True while the client is not reading fast enough: its next Transition waits (and absorbs later changes). */
-  readonly backlogged: boolean;
-  /** Calls `callback` once the backlog has drained (or the connection closed). */
-  whenDrained(callback: () => void): void;
-  /** Sends (or holds) a Transition built by the round. */
-  deliverTransition(start: StateVersion, end: StateVersion, modifications: string[]): void;
-}
 
 /** What rounds need from the engine. */
 export interface UpdateRoundsDeps {
-  runtime: Pick<Runtime, "lock" | "runQueryLocked">;
-  /** The latest commit ts: the snapshot of a round. */
+  runtime: Pick<Runtime, "runTracked">;
+  /** The latest commit ts when the server starts (later ones arrive through `onCommit`). */
   lastCommitTs: () => bigint;
   logInternal: (e: unknown) => void;
-  /** Monotonic ms clock. */
-  now: () => number;
-  /** How long one slice may hold the executor lock running subscriptions (ms). */
-  sliceMs?: number;
+  /** Most subscription runs in flight at once. */
+  maxRunsInFlight: number;
 }
 
-/** Schedules and runs update rounds for every connection of a sync server. */
+/** Schedules subscription runs and Transitions for every connection of a sync server. */
 export class UpdateRounds {
   readonly registry = new SubscriptionRegistry<ConnectionQuery>();
-  readonly stats: RoundStats = { rounds: 0, queryRuns: 0, queryRunsByPath: new Map(), lastRound: null };
-  private timing: RoundTiming = emptyTiming();
+  readonly stats: RoundStats = emptyRoundStats();
+  readonly encoder = new TransitionEncoder();
   private readonly targets = new Map<ConnectionView, RoundTarget>();
   private touched = new Set<RoundTarget>();
   private detached: RoundTarget[] = [];
-  private commits: (readonly DocumentWrite[])[] = [];
-  /** Connections with stale subscriptions, in the order they went stale (a place is skipped once its connection was answered). */
-  private queue: ConnectionView[] = [];
-  /** The connections in `queue` still waiting for their Transition. */
-  private readonly queued = new Set<ConnectionView>();
+  /** Connections owed a Transition for a mutation whose commit was not yet covered. */
+  private readonly owing = new Set<RoundTarget>();
+  /** Connections waiting for a run, in turn order (a Set keeps insertion order; each at most once). */
+  private readonly turns = new Set<ConnectionView>();
+  private inFlight = 0;
+  /** Commits recent enough to matter to a run in flight, and the latest announced one. */
+  private readonly commits: CommitLog;
   private scheduled = false;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private pumpScheduled = false;
+  private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly deps: UpdateRoundsDeps) {}
+  constructor(private readonly deps: UpdateRoundsDeps) {
+    this.commits = new CommitLog(deps.lastCommitTs());
+  }
 
   /** Starts serving a connection. */
   attach(target: RoundTarget): void {
@@ -81,162 +83,223 @@ export class UpdateRounds {
   /** Stops serving a connection; its subscriptions are released at the next round. */
   detach(target: RoundTarget): void {
     this.detached.push(target);
-    this.request();
+    this.schedule();
   }
 
-  /** A connection has queued changes or owes a Transition. */
+  /** A connection has queued changes, owes a Transition, or may take one again. */
   touch(target: RoundTarget): void {
     this.touched.add(target);
-    this.request();
+    this.schedule();
   }
 
-  /** A commit happened (called inside the executor lock, before it is released). */
+  /** Sends the connection its Transition now if every result it needs is there (a mutation's response just went out). */
+  emitNow(target: RoundTarget): void {
+    this.tryEmit(target);
+    this.encoder.clear();
+    if (target.owedTs !== null) this.touch(target);
+  }
+
+  /**
+   * A commit happened. Announced in ts order, before any run that read a
+   * snapshot at or after it returns (the `runTracked` contract), possibly
+   * from inside the executor: this only records and marks, the rest waits
+   * for the next round.
+   */
   onCommit(commit: CommitSummary): void {
-    if (commit.writes.length === 0) return;
-    this.commits.push(commit.writes);
-    this.request();
+    if (this.commits.running) this.stats.commitsDuringRuns += 1;
+    this.commits.append(commit);
+    if (commit.writes.length > 0) {
+      for (const sub of this.registry.invalidate(commit.writes, commit.ts)) if (!sub.running) this.queueRun(sub);
+    }
+    this.schedule();
   }
 
-  /** Re-runs every subscription (new code was loaded). */
+  /** Re-runs every subscription (new code was loaded); results keep showing until the new ones are in. */
   invalidateAll(): void {
-    this.registry.invalidateAll();
-    this.request();
+    for (const sub of this.registry.invalidateAll(this.commits.latestTs)) if (!sub.running) this.queueRun(sub);
+    this.schedule();
   }
 
-  /** Resolves once no round runs or is due. */
-  async idle(): Promise<void> {
-    while (this.running !== null || this.scheduled) {
-      await (this.running ?? new Promise((resolve) => setImmediate(resolve)));
-    }
+  /** Resolves once no round is due, no run is in flight and none waits to be dispatched. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private request(): void {
-    if (this.running !== null) {
-      this.again = true;
-      return;
-    }
+  private isIdle(): boolean {
+    return !this.scheduled && !this.pumpScheduled && this.inFlight === 0 && this.turns.size === 0;
+  }
+
+  private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     // One macrotask of delay lets a burst of messages and commits join one round.
     setImmediate(() => {
       this.scheduled = false;
-      this.again = false;
-      this.running = this.round()
-        .catch((e) => this.deps.logInternal(e))
-        .finally(() => {
-          this.running = null;
-          if (this.again) this.request();
-        });
+      try {
+        this.round();
+      } catch (e) {
+        this.deps.logInternal(e);
+      }
+      this.settle();
     });
   }
 
-  private async round(): Promise<void> {
+  /** Applies queued connection changes, answers who can be answered, dispatches runs. */
+  private round(): void {
     this.stats.rounds += 1;
-    const due = this.deps.now();
-    this.timing = emptyTiming();
-    for (;;) {
-      const asked = this.deps.now();
-      const more = await this.deps.runtime.lock.run(async () => {
-        this.timing.lockWaitMs += this.deps.now() - asked;
-        this.timing.slices += 1;
-        return this.slice();
-      });
-      // Work that arrived during the slice (commits, new queries) joins this round.
-      if (!more && !this.again) break;
-      this.again = false;
-      // A macrotask turn lets requests parse and queue for the lock ahead of the next slice.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    this.timing.totalMs = this.deps.now() - due;
-    this.stats.lastRound = this.timing;
-  }
-
-  /** One turn under the lock; true when connections are left whose subscriptions must run. */
-  private async slice(): Promise<boolean> {
-    const ts = this.deps.lastCommitTs();
     for (const target of this.detached) {
       target.view.detachAll(this.registry);
       this.targets.delete(target.view);
       this.touched.delete(target);
+      this.owing.delete(target);
+      this.turns.delete(target.view);
     }
     this.detached = [];
-    for (const writes of this.commits) this.registry.invalidate(writes);
-    this.commits = [];
-    const touched = this.touched;
+    const touched = [...this.touched, ...this.owing];
     this.touched = new Set();
-    for (const target of touched) if (!target.closed) target.view.applyPending(this.registry);
-    for (const sub of this.registry.takeDirty()) {
-      for (const query of sub.watchers) this.enqueue(query.view);
-    }
-    const emitted = new Set<ConnectionView>();
-    const emit = (view: ConnectionView) => {
-      const target = this.targets.get(view);
-      if (target === undefined || emitted.has(view)) return;
-      emitted.add(view);
-      // Answered at this snapshot: a place it still holds in the queue has nothing left to run.
-      this.queued.delete(view);
-      this.emit(target, ts);
-    };
-    // Connections that changed but wait for no query can be answered now; the others queue
-    // (also when they joined a subscription that is already waiting to run for someone else).
     for (const target of touched) {
-      if (isClean(target.view)) emit(target.view);
-      else this.enqueue(target.view);
-    }
-
-    // A connection's stale subscriptions all run in the same slice, so under a steady stream
-    // of commits every connection still reaches a state where all of them are clean.
-    const deadline = this.deps.now() + (this.deps.sliceMs ?? 8);
-    let next = 0;
-    while (next < this.queue.length) {
-      const view = this.queue[next++]!;
-      if (!this.queued.delete(view) || !this.targets.has(view)) continue;
-      for (const query of view.queries.values()) {
-        const sub = query.sub;
-        if (!sub.dirty) continue;
-        const runStart = this.deps.now();
-        await runSubscription(this.deps, this.registry, this.stats, sub);
-        const runEnd = this.deps.now();
-        this.timing.executeMs += runEnd - runStart;
-        this.timing.subscriptionsRun += 1;
-        // Everyone else holding this subscription may be complete now.
-        for (const watcher of sub.watchers) if (watcher.view !== view && isClean(watcher.view)) emit(watcher.view);
-        this.timing.emitMs += this.deps.now() - runEnd;
+      if (target.closed || !this.targets.has(target.view)) continue;
+      try {
+        target.view.applyPending(this.registry);
+        if (target.view.runQueue.size > 0) this.turns.add(target.view);
+      } catch (e) {
+        this.deps.logInternal(e);
+        target.abort(e);
+        continue;
       }
-      const emitStart = this.deps.now();
-      emit(view);
-      this.timing.emitMs += this.deps.now() - emitStart;
-      if (this.deps.now() >= deadline) break;
+      this.tryEmit(target);
     }
-    // Only places left whose connection was not answered meanwhile still count.
-    this.queue = this.queued.size > 0 ? this.queue.slice(next) : [];
-    return this.queue.length > 0;
+    this.encoder.clear();
+    this.pump();
   }
 
-  private enqueue(view: ConnectionView): void {
-    if (this.queued.has(view)) return;
-    this.queued.add(view);
-    this.queue.push(view);
+  private settle(): void {
+    if (!this.isIdle() || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
-  private emit(target: RoundTarget, ts: bigint): void {
-    if (target.closed) return;
-    if (target.backlogged) {
-      // A Transition is a diff from what was sent: skipping one loses nothing, the next covers both.
-      target.whenDrained(() => this.touch(target));
+  /** Queues a stale subscription for each connection that holds it. */
+  private queueRun(sub: Subscription<ConnectionQuery>): void {
+    for (const watcher of sub.watchers) {
+      watcher.view.runQueue.add(sub);
+      this.turns.add(watcher.view);
+    }
+  }
+
+  /** Dispatches runs, one per connection per turn, up to the in-flight bound. */
+  private pump(): void {
+    // Deleting and re-adding moves a connection to the back: the next turn is someone else's.
+    for (const view of this.turns) {
+      if (this.inFlight >= this.deps.maxRunsInFlight) break;
+      this.turns.delete(view);
+      if (!this.targets.has(view)) continue;
+      const sub = view.nextToRun();
+      if (sub !== null) this.start(sub);
+      if (view.runQueue.size > 0) this.turns.add(view);
+    }
+  }
+
+  private start(sub: Subscription<ConnectionQuery>): void {
+    const { spec } = sub;
+    sub.running = true;
+    this.inFlight += 1;
+    if (this.inFlight > this.stats.maxInFlight) this.stats.maxInFlight = this.inFlight;
+    const runId = this.commits.started();
+    const epoch = sub.epoch;
+    const startedAt = performance.now();
+    this.stats.queryRuns += 1;
+    this.stats.queryRunsByPath.set(spec.udfPath, (this.stats.queryRunsByPath.get(spec.udfPath) ?? 0) + 1);
+    this.deps.runtime
+      .runTracked({ path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client", journal: sub.journal })
+      .then(
+        (result) => this.arrived(sub, epoch, result),
+        (e: unknown) => this.failed(sub, e),
+      )
+      .catch((e: unknown) => this.deps.logInternal(e))
+      .finally(() => {
+        this.stats.runMs += performance.now() - startedAt;
+        this.commits.finished(runId);
+        this.inFlight -= 1;
+        this.schedulePump();
+      });
+  }
+
+  /**
+   * Dispatches the next runs from a macrotask of their own: an executor that
+   * answers within microtasks (today's, in this thread) would otherwise chain
+   * every queued run into one unbroken stretch, and sockets, HTTP requests and
+   * mutation batches get their turns between runs.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+      this.settle();
+    });
+  }
+
+  private arrived(sub: Subscription<ConnectionQuery>, epoch: number, run: SnapshotQueryResult): void {
+    sub.running = false;
+    if (!sub.live) return;
+    if (sub.epoch !== epoch) {
+      // New code arrived while this ran on the old one.
+      this.queueRun(sub);
       return;
     }
-    const owed = target.owedTs;
-    const transition = target.view.buildTransition(ts, owed !== null && owed <= ts);
-    if (transition === null) return;
-    target.deliverTransition(transition.start, transition.end, transition.modifications);
-    target.view.markSent(transition.end);
-    this.timing.transitionsSent += 1;
+    this.registry.recordRun(sub, recordedRun(sub, run, this.commits.firstConflict(run.readSet, run.ts), this.deps.logInternal));
+    if (sub.dirty) {
+      this.stats.staleResults += 1;
+      this.queueRun(sub);
+    }
+    this.answerWatchers(sub);
   }
-}
 
-/** True when every subscription of the connection holds a result valid at the current snapshot. */
-function isClean(view: ConnectionView): boolean {
-  for (const query of view.queries.values()) if (query.sub.dirty) return false;
-  return true;
+  /** `runTracked` reports the function's own errors as outcomes; this is an engine fault. */
+  private failed(sub: Subscription<ConnectionQuery>, e: unknown): void {
+    this.deps.logInternal(e);
+    sub.running = false;
+    if (!sub.live) return;
+    // The query fails for its subscribers until it is subscribed again or new code is loaded.
+    this.registry.recordRun(sub, failedRun(sub, this.commits.latestTs));
+    this.answerWatchers(sub);
+  }
+
+  private answerWatchers(sub: Subscription<ConnectionQuery>): void {
+    for (const watcher of sub.watchers) {
+      const target = this.targets.get(watcher.view);
+      if (target !== undefined) this.tryEmit(target);
+    }
+    this.encoder.clear();
+  }
+
+  /** Builds and sends the connection's Transition if it may have one now. */
+  private tryEmit(target: RoundTarget): void {
+    if (target.closed) return;
+    const started = performance.now();
+    try {
+      const view = target.view;
+      const ts = view.transitionTs(this.commits.latestTs);
+      if (ts === null || !target.readyFor(ts)) return;
+      const owed = target.owedTs;
+      const plan = view.planTransition(ts, owed !== null && owed <= ts);
+      if (plan !== null) {
+        target.deliverTransition(this.encoder.encode(plan), ts);
+        view.markSent(plan);
+        this.stats.transitionsSent += 1;
+        if (view.mixesSnapshots()) this.stats.mixedSnapshotTransitions += 1;
+      }
+      if (target.owedTs !== null) this.owing.add(target);
+      else this.owing.delete(target);
+    } catch (e) {
+      this.deps.logInternal(e);
+      target.abort(e);
+    } finally {
+      this.stats.emitMs += performance.now() - started;
+    }
+  }
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { bundleApp } from "../../engine/runtime/app-bundler";
+import { eventually } from "./scheduler-support/scheduler-helpers";
 import { startTestEngine } from "../support/test-engine";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -85,14 +86,25 @@ describe("loading components", () => {
     await expect(bundleApp(dir)).rejects.toThrow(/"use node" is not supported in components .*fetcher\.js/);
   });
 
-  test("refuses a component with crons when the app starts", async () => {
+  test("runs a component's crons on the component's own scheduler", async () => {
     const dir = app(
       `import tiny from "../tiny/convex.config.js";\nconst app = defineApp();\napp.use(tiny);\nexport default app;\n`,
       tiny({
-        "tiny/crons.js": `import { cronJobs, makeFunctionReference } from "convex/server";\nconst crons = cronJobs();\ncrons.interval("tick", { minutes: 1 }, makeFunctionReference("lib:ping"));\nexport default crons;\n`,
+        "tiny/schema.js": `import { defineSchema, defineTable } from "convex/server";\nimport { v } from "convex/values";\nexport default defineSchema({ ticks: defineTable({ at: v.number() }) });\n`,
+        "tiny/ticks.js": `import { internalMutationGeneric } from "convex/server";\nexport const tick = internalMutationGeneric({ args: {}, handler: async (ctx) => { await ctx.db.insert("ticks", { at: Date.now() }); } });\n`,
+        "tiny/crons.js": `import { cronJobs, makeFunctionReference } from "convex/server";\nconst crons = cronJobs();\ncrons.interval("tick", { seconds: 1 }, makeFunctionReference("ticks:tick"));\nexport default crons;\n`,
       }),
     );
-    await expect(startTestEngine({ appDir: dir, dataDir: path.join(dir, "..", "data") })).rejects.toThrow(/Component "tiny" defines crons \(crons\.ts\), which this engine does not run inside components yet/);
+    const running = await startTestEngine({ appDir: dir, dataDir: path.join(dir, "..", "data") });
+    try {
+      // The cron runs by itself, as a job of the component's scheduler; the app's has none.
+      const count = (table: string) => running.engine.store.count(table);
+      await eventually(async () => (count("tiny/ticks") >= 2 ? true : undefined), "two runs of the component's cron");
+      expect(count("tiny/_scheduled_functions")).toBeGreaterThanOrEqual(2);
+      expect(count("_scheduled_functions")).toBe(0);
+    } finally {
+      await running.close();
+    }
   });
 
   test.each([

@@ -69,6 +69,10 @@ describe("a component's scope", () => {
     });
     await running.engine.app.setEnv("PROBE_MOOD", "busy");
     expect((await client.query(api.probe.probeEnv, {})).mood).toBe("busy");
+    // A value the component's validator refuses is not stored (the next start would fail on it).
+    await expect(running.engine.app.setEnv("PROBE_MOOD", "angry")).rejects.toThrow(/Component "probe" cannot start: its env var MOOD is invalid/);
+    expect(running.engine.app.env.list().PROBE_MOOD).toBe("busy");
+    expect((await client.query(api.probe.probeEnv, {})).mood).toBe("busy");
     await running.engine.app.setEnv("PROBE_MOOD", null);
   });
 

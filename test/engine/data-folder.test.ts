@@ -40,6 +40,8 @@ describe("data folder", () => {
     await new ConvexHttpClient(first.cloudUrl, { logger: false }).mutation(send, { author: "a", body: "before the crash" });
     expect(await first.stop("SIGKILL")).toBe("SIGKILL");
     expect(existsSync(path.join(dataDir, "engine.json"))).toBe(true);
+    // The lock leaves no journal behind for anyone to clean up.
+    expect(existsSync(path.join(dataDir, "engine.lock-journal"))).toBe(false);
 
     // Nothing runs now: a command works on the folder directly instead of calling a dead engine.
     const { stdout } = await cli(process.execPath, [BIN, "env", "set", "AFTER_CRASH", "1", "--data", dataDir]);

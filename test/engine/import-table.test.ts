@@ -1,4 +1,4 @@
-import { ConvexClient } from "convex/browser";
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { execFile } from "node:child_process";
@@ -24,6 +24,8 @@ const APP = fileURLToPath(new URL("fixtures/import-app/convex", import.meta.url)
 const BIN = fileURLToPath(new URL("../../bin/convex-local.mjs", import.meta.url));
 const cli = promisify(execFile);
 const listPeople = makeFunctionReference<"query">("people:list");
+const byName = makeFunctionReference<"query">("people:byName");
+const getPerson = makeFunctionReference<"query">("people:get");
 
 type Doc = Record<string, Value>;
 
@@ -169,6 +171,49 @@ describe("import --table", () => {
       await client.close();
     }
   });
+
+  test("a bulk import (20,000 rows, written per table) reaches live subscriptions and drops cached query results", async () => {
+    await post('{"name":"First"}\n', { format: "jsonLines", table: "people", mode: "replace" });
+    const http = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+    // Cached by the engine's query cache from here on.
+    expect(await http.query(byName, { name: "Zed" })).toBeNull();
+    const client = new ConvexClient(running.engine.cloudUrl, { logger: false });
+    try {
+      const seen: (Doc | null)[] = [];
+      let notify: () => void = () => {};
+      client.onUpdate(byName, { name: "Zed" }, (doc: Doc | null) => {
+        seen.push(doc);
+        notify();
+      });
+      const update = (count: number) =>
+        new Promise<void>((resolve) => {
+          notify = () => seen.length >= count && resolve();
+          notify();
+        });
+      await update(1);
+      expect(seen[0]).toBeNull();
+      const rows = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ name: i === 19_999 ? "Zed" : `person ${i}` })).join("\n");
+      const imported = await post(rows, { format: "jsonLines", table: "people", mode: "append" });
+      expect(imported.status, await imported.clone().text()).toBe(200);
+      await update(2);
+      expect(seen.at(-1)).toMatchObject({ name: "Zed" });
+      expect(await http.query(byName, { name: "Zed" })).toMatchObject({ name: "Zed" });
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
+  test("a bulk import that replaces a table leaves no document it deleted in any cache", async () => {
+    await post('{"name":"Doomed"}\n', { format: "jsonLines", table: "people", mode: "replace" });
+    const http = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+    const doomed = (await http.query(byName, { name: "Doomed" }))!;
+    // Read by id once: the query worker's document cache and the query cache now hold it.
+    expect(await http.query(getPerson, { id: doomed._id })).toMatchObject({ name: "Doomed" });
+    const rows = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ name: `person ${i}` })).join("\n");
+    const imported = await post(rows, { format: "jsonLines", table: "people", mode: "replace" });
+    expect(imported.status, await imported.clone().text()).toBe(200);
+    expect(await http.query(getPerson, { id: doomed._id })).toBeNull();
+  }, 60_000);
 
   test("the CLI: format by extension, --table rules, a running engine and a stopped data folder", async () => {
     const dataDir = path.join(work, "cli-data");

@@ -134,8 +134,10 @@ export class QueryWorkerPool {
   committed(commit: CommitSummary): void {
     if (this.slots.length === 0) return;
     const ids = commit.writes.map((w) => w.id);
-    // A commit without `previousTs` cannot be chained: the workers then drop their whole cache.
-    this.broadcast({ kind: "commit", ts: commit.ts, previousTs: commit.previousTs ?? -2n, ids });
+    // A commit without `previousTs` cannot be chained, and a bulk commit's write set names
+    // tables, not documents (`wholeTable`): either way the workers drop their whole cache.
+    const chained = commit.previousTs !== undefined && !commit.writes.some((w) => w.wholeTable !== undefined);
+    this.broadcast({ kind: "commit", ts: commit.ts, previousTs: chained ? commit.previousTs! : -2n, ids });
   }
 
   /** Stops every worker; queued jobs are answered with an error. */

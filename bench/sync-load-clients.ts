@@ -1,0 +1,178 @@
+/**
+ * The client side of `sync-sustained.bench.ts`, in its own process (see
+ * `support/client-process.ts`). Commands:
+ *
+ * - `subscribers`: N official `ConvexClient`s, each signed in as its own user
+ *   and subscribed to `posts.getFeedPosts`; every time one first sees a
+ *   post's like or comment count reach a value, the instant is recorded.
+ * - `staleness`: given the engine's commit instant of each (post, count),
+ *   answers the delays from commit to each subscriber seeing it.
+ * - `mutators`: M official clients that like, comment and follow on an
+ *   open-loop schedule (one call every `1000 / rate` ms, whatever the
+ *   previous ones are doing); answers each call's latency from its
+ *   scheduled instant to its promise settling (which waits for the
+ *   Transition that shows it, §5.5).
+ * - `raw` / `raw-run`: N bare sockets to a plain `ws` server; answers the
+ *   delay of each message from the send instant it carries.
+ */
+import { ConvexClient } from "convex/browser";
+import { WebSocket } from "ws";
+import { api } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { closeAndExit, epochNow, percentiles, replyToBench } from "./support/client-process";
+
+type Command =
+  | { kind: "subscribers"; cloudUrl: string; tokens: string[] }
+  | { kind: "staleness"; commits: [string, number][] }
+  | { kind: "mutators"; cloudUrl: string; tokens: string[]; posts: string[]; users: string[]; rate: number; seconds: number }
+  | { kind: "raw"; url: string; count: number }
+  | { kind: "raw-run" }
+  | { kind: "stop" };
+
+const reply = replyToBench;
+const clients: ConvexClient[] = [];
+const sockets: WebSocket[] = [];
+
+/** `post|likes|count` → when each subscriber first saw that count (or more). */
+const seen = new Map<string, number[]>();
+
+function observe(last: Map<string, number>, postId: string, field: "likes" | "comments", value: number): void {
+  const key = `${postId}|${field}`;
+  const before = last.get(key);
+  last.set(key, value);
+  if (before === undefined || value <= before) return;
+  const now = epochNow();
+  for (let count = before + 1; count <= value; count++) {
+    const sampleKey = `${key}|${count}`;
+    let list = seen.get(sampleKey);
+    if (list === undefined) seen.set(sampleKey, (list = []));
+    list.push(now);
+  }
+}
+
+async function startSubscribers(command: Extract<Command, { kind: "subscribers" }>): Promise<void> {
+  const BATCH = 100;
+  for (let start = 0; start < command.tokens.length; start += BATCH) {
+    await Promise.all(
+      command.tokens.slice(start, start + BATCH).map(
+        (token) =>
+          new Promise<void>((resolve) => {
+            const client = new ConvexClient(command.cloudUrl, { logger: false });
+            clients.push(client);
+            client.setAuth(async () => token);
+            const last = new Map<string, number>();
+            let first = true;
+            client.onUpdate(api.posts.getFeedPosts, {}, (feed) => {
+              for (const post of feed) {
+                observe(last, post._id, "likes", post.likes);
+                observe(last, post._id, "comments", post.comments);
+              }
+              if (first) resolve();
+              first = false;
+            });
+          }),
+      ),
+    );
+  }
+  reply({ kind: "ready" });
+}
+
+function staleness(command: Extract<Command, { kind: "staleness" }>): void {
+  const commits = new Map(command.commits);
+  const delays: number[] = [];
+  let unmatched = 0;
+  for (const [key, times] of seen) {
+    const committedAt = commits.get(key);
+    if (committedAt === undefined) {
+      unmatched += times.length;
+      continue;
+    }
+    for (const t of times) delays.push(t - committedAt);
+  }
+  reply({ kind: "staleness", samples: delays.length, unmatched, ...percentiles(delays) });
+}
+
+async function runMutators(command: Extract<Command, { kind: "mutators" }>): Promise<void> {
+  const mutators = await Promise.all(
+    command.tokens.map(async (token) => {
+      const client = new ConvexClient(command.cloudUrl, { logger: false });
+      clients.push(client);
+      await new Promise<void>((resolve) => client.setAuth(async () => token, (ok) => ok && resolve()));
+      return client;
+    }),
+  );
+  const liked = mutators.map(() => 0);
+  const latencies: number[] = [];
+  let failures = 0;
+  const total = Math.round(command.rate * command.seconds);
+  const interval = 1000 / command.rate;
+  const start = epochNow() + 50;
+  const cpuBefore = process.cpuUsage();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    const wait = due - epochNow();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const m = i % mutators.length;
+    const client = mutators[m]!;
+    // Likes never repeat (a user likes each post once), so like counts only grow.
+    const kind = i % 10 < 5 && liked[m]! < command.posts.length ? "like" : i % 10 < 8 ? "comment" : "follow";
+    let call: Promise<unknown>;
+    if (kind === "like") call = client.mutation(api.posts.toggleLike, { postId: command.posts[liked[m]++]! as Id<"posts"> });
+    else if (kind === "comment") call = client.mutation(api.comments.addComment, { postId: command.posts[i % command.posts.length]! as Id<"posts">, content: `comment ${i}` });
+    else call = client.mutation(api.users.toggleFollow, { followingId: command.users[(m + 1 + (i % 7)) % command.users.length]! as Id<"users"> });
+    calls.push(
+      call.then(
+        () => void latencies.push(epochNow() - due),
+        () => void (failures += 1),
+      ),
+    );
+  }
+  await Promise.all(calls);
+  const cpu = process.cpuUsage(cpuBefore);
+  reply({ kind: "mutated", calls: total, failures, ...percentiles(latencies), seconds: (epochNow() - start) / 1000, cpuMs: (cpu.user + cpu.system) / 1000 });
+}
+
+const rawDelays: number[] = [];
+
+async function startRaw(command: Extract<Command, { kind: "raw" }>): Promise<void> {
+  await Promise.all(
+    Array.from({ length: command.count }, () => {
+      const ws = new WebSocket(command.url, { perMessageDeflate: false });
+      sockets.push(ws);
+      ws.on("message", (data) => {
+        const message = JSON.parse(data.toString()) as { sentAt: number };
+        rawDelays.push(epochNow() - message.sentAt);
+      });
+      return new Promise<void>((resolve, reject) => {
+        ws.once("open", () => resolve());
+        ws.once("error", reject);
+      });
+    }),
+  );
+  reply({ kind: "ready" });
+}
+
+process.on("message", (command: Command) => {
+  switch (command.kind) {
+    case "subscribers":
+      void startSubscribers(command);
+      return;
+    case "staleness":
+      staleness(command);
+      return;
+    case "mutators":
+      void runMutators(command);
+      return;
+    case "raw":
+      void startRaw(command);
+      return;
+    case "raw-run":
+      reply({ kind: "raw-delays", samples: rawDelays.length, ...percentiles(rawDelays) });
+      return;
+    case "stop":
+      closeAndExit(clients, sockets);
+      return;
+  }
+});
+reply({ kind: "started" });

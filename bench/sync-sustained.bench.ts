@@ -1,0 +1,152 @@
+/**
+ * Sustained real-time load (issue #11): 1,000 official `ConvexClient`s, each
+ * signed in as its own user and subscribed to `posts.getFeedPosts` (20 posts,
+ * so 1,000 distinct subscriptions), while 100 other signed-in clients like,
+ * comment and follow at a steady 50 mutations/s for 60 s (open loop: a call
+ * every 20 ms whatever the previous ones do). Subscribers and mutators each
+ * run in a process of their own.
+ *
+ * Measured: mutation latency (scheduled instant → the promise settles, which
+ * waits for the Transition that shows it, §5.5) p50/p99, and update staleness
+ * (a like or comment committing, seen in the engine's onCommit → each
+ * subscriber's feed first showing it) p50/p99. Baselines in the same run: the
+ * same mutation schedule with no subscribers (mutation latency), and a plain
+ * `ws` server sending a frame of the feed's size to 1,000 sockets 50 times a
+ * second (staleness). The engine's CPU time over the load is printed too.
+ *
+ * Sizes: `SYNC_SUSTAINED_SUBSCRIBERS` (1000), `SYNC_SUSTAINED_SECONDS` (60),
+ * `SYNC_SUSTAINED_RATE` (50). Run: `npm run bench sync-sustained`.
+ */
+import { ConvexHttpClient } from "convex/browser";
+import { WebSocketServer, type WebSocket } from "ws";
+import { api } from "../convex/_generated/api";
+import type { CommitSummary } from "../engine/runtime/runtime-database";
+import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
+import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
+
+const SUBSCRIBERS = Number(process.env.SYNC_SUSTAINED_SUBSCRIBERS ?? 1_000);
+const SECONDS = Number(process.env.SYNC_SUSTAINED_SECONDS ?? 60);
+const RATE = Number(process.env.SYNC_SUSTAINED_RATE ?? 50);
+const MUTATORS = 100;
+const FEED_POSTS = 20;
+
+interface Latency {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function main(): Promise<void> {
+  const childFile = await buildClientProcess("sync-load-clients");
+  const bench = await startInstagramBench();
+  const { engine, app } = bench;
+
+  // When each post's like and comment counts reached each value, in the subscribers' clock.
+  const commits = new Map<string, number>();
+  onEveryCommit(engine, (commit, at) => recordCounts(commit, commits, at));
+
+  console.log(`seeding: ${SUBSCRIBERS} subscribers, ${MUTATORS} mutators, ${FEED_POSTS} posts …`);
+  const author = await app.createUser("author");
+  const posts: string[] = [];
+  for (let i = 0; i < FEED_POSTS; i++) posts.push(await app.seedPost(author, `post ${i} ${"caption ".repeat(20)}`));
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, "0")}`);
+  const subscriberNames = names("sub", SUBSCRIBERS);
+  const mutatorNames = names("mut", MUTATORS);
+  const mutatorIds: string[] = [];
+  for (let i = 0; i < subscriberNames.length; i += 50) await Promise.all(subscriberNames.slice(i, i + 50).map((n) => app.createUser(n)));
+  for (const name of mutatorNames) mutatorIds.push(await app.createUser(name));
+  const subscriberTokens = await Promise.all(subscriberNames.map((n) => app.token(n)));
+  const mutatorTokens = await Promise.all(mutatorNames.map((n) => app.token(n)));
+
+  const load = { cloudUrl: engine.cloudUrl, posts, users: mutatorIds, rate: RATE, seconds: SECONDS };
+
+  // Baseline 1: the same schedule with nobody subscribed (fresh posts: likes must not repeat).
+  const basePosts: string[] = [];
+  for (let i = 0; i < FEED_POSTS; i++) basePosts.push(await app.seedPost(author, `baseline ${i}`));
+  console.log(`baseline: ${RATE} mutations/s for ${SECONDS} s, no subscribers …`);
+  const quietMutators = await startClientProcess(childFile);
+  const quiet = (await quietMutators.request({ kind: "mutators", ...load, posts: basePosts, tokens: mutatorTokens }, "mutated")) as unknown as Latency & { failures: number };
+  await quietMutators.stop();
+
+  console.log(`subscribing ${SUBSCRIBERS} clients …`);
+  const subscribers = await startClientProcess(childFile, ["--max-old-space-size=4096"]);
+  await subscribers.request({ kind: "subscribers", cloudUrl: engine.cloudUrl, tokens: subscriberTokens }, "ready");
+  await engine.sync.idle();
+  commits.clear();
+
+  console.log(`load: ${RATE} mutations/s for ${SECONDS} s with ${SUBSCRIBERS} subscribers …`);
+  const statsBefore = engine.sync.stats();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = epochNow();
+  const mutators = await startClientProcess(childFile);
+  const loaded = (await mutators.request({ kind: "mutators", ...load, tokens: mutatorTokens }, "mutated")) as unknown as Latency & { failures: number; calls: number };
+  await engine.sync.idle();
+  const cpu = process.cpuUsage(cpuBefore);
+  const wall = (epochNow() - wallBefore) / 1000;
+  const statsAfter = engine.sync.stats();
+  await mutators.stop();
+  const stale = (await subscribers.request({ kind: "staleness", commits: [...commits] }, "staleness")) as unknown as Latency & { samples: number; unmatched: number };
+  await subscribers.stop();
+
+  // Baseline 2: a plain ws server sending feed-sized frames to as many sockets at the same rate.
+  console.log("baseline: raw ws broadcast at the same rate …");
+  const rawServer = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+  const rawSockets: WebSocket[] = [];
+  rawServer.on("connection", (ws) => rawSockets.push(ws));
+  await new Promise((resolve) => rawServer.once("listening", resolve));
+  const rawChild = await startClientProcess(childFile);
+  await rawChild.request({ kind: "raw", url: `ws://127.0.0.1:${(rawServer.address() as { port: number }).port}`, count: SUBSCRIBERS }, "ready");
+  const feedBytes = JSON.stringify(await new ConvexHttpClient(engine.cloudUrl, { logger: false }).query(api.posts.getFeedPosts, {})).length;
+  const padding = "x".repeat(feedBytes);
+  const rawStart = epochNow() + 50;
+  for (let i = 0; i < RATE * SECONDS; i++) {
+    const due = rawStart + i * (1000 / RATE);
+    const wait = due - epochNow();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const frame = JSON.stringify({ sentAt: epochNow(), padding });
+    for (const ws of rawSockets) ws.send(frame);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const raw = (await rawChild.request({ kind: "raw-run" }, "raw-delays")) as unknown as Latency & { samples: number };
+  await rawChild.stop();
+  rawServer.close();
+
+  const ms = (n: number) => n.toFixed(1);
+  console.log(`\nSustained load: ${SUBSCRIBERS} distinct feed subscribers, ${RATE} mutations/s (likes, comments, follows) for ${SECONDS} s`);
+  console.table([
+    { measure: "mutation latency", p50: ms(loaded.p50), p99: ms(loaded.p99), max: ms(loaded.max), "baseline p50": ms(quiet.p50), "baseline p99": ms(quiet.p99), "ratio p99": (loaded.p99 / quiet.p99).toFixed(1), baseline: "same schedule, no subscribers" },
+    { measure: "update staleness", p50: ms(stale.p50), p99: ms(stale.p99), max: ms(stale.max), "baseline p50": ms(raw.p50), "baseline p99": ms(raw.p99), "ratio p99": (stale.p99 / raw.p99).toFixed(1), baseline: `raw ws, ${feedBytes} B frames` },
+  ]);
+  console.log(
+    `mutations: ${loaded.calls} (${loaded.failures} failed, baseline ${quiet.failures}); staleness samples: ${stale.samples} (${stale.unmatched} without a recorded commit)\n` +
+      `engine: ${((cpu.user + cpu.system) / 1000 / wall / 10).toFixed(0)}% of a core over ${wall.toFixed(1)} s wall (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s); ` +
+      `${statsAfter.queryRuns - statsBefore.queryRuns} subscription runs, ${statsAfter.transitionsSent - statsBefore.transitionsSent} Transitions, ` +
+      `${statsAfter.staleResults - statsBefore.staleResults} results stale on arrival, at most ${statsAfter.maxRunsInFlight} runs in flight`,
+  );
+  console.log("targets (issue #11): mutation p99 ≤ 100 ms, staleness p99 ≤ 1,000 ms");
+
+  await bench.close();
+}
+
+/** Records when each post's like and comment counts first reached each value. */
+function recordCounts(commit: CommitSummary, into: Map<string, number>, at: number): void {
+  for (const write of commit.writes) {
+    if (write.table !== "posts" || write.newText === null) continue;
+    const now = JSON.parse(write.newText) as { _id: string; likes: number; comments: number };
+    const was = write.oldText === null ? null : (JSON.parse(write.oldText) as { likes: number; comments: number });
+    for (const field of ["likes", "comments"] as const) {
+      for (let count = (was?.[field] ?? 0) + 1; count <= now[field]; count++) {
+        const key = `${now._id}|${field}|${count}`;
+        if (!into.has(key)) into.set(key, at);
+      }
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

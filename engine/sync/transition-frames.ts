@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import type { TransitionPlan } from "./connection-view.js";
+import { encodeQueryModification, encodeQueryRemoved, encodeVersion, type EncodedResult } from "./server-message.js";
+
+/**
+ * Transitions as the bytes that go on the wire, encoded once per distinct
+ * Transition. Connections that watch the same queries under the same ids
+ * and were sent the same versions get byte-identical Transitions (a
+ * thousand signed-out viewers of one feed, after the first update): the
+ * cache hands each of them the same Buffers, so the text is built once and
+ * every socket's send queue points at one copy instead of holding its own.
+ *
+ * Transitions above the backend's 5 MB are split into TransitionChunks
+ * (convex-interface.md §5.4); the client reassembles consecutive parts.
+ * Runs on the sync server's thread.
+ */
+
+/** Transitions above this many characters travel as TransitionChunks (the backend splits above ~5 MB). */
+const CHUNK_THRESHOLD = 5_000_000;
+/** Characters per TransitionChunk. */
+const CHUNK_SIZE = 1_000_000;
+/** Distinct Transitions kept for sharing; a batch of emissions rarely needs more. */
+const CACHE_ENTRIES = 256;
+
+/** The frames of one Transition, in order (one, or the TransitionChunks). */
+export type TransitionFrames = readonly Buffer[];
+
+/** Builds Transition frames, sharing the bytes of equal Transitions built close together. */
+export class TransitionEncoder {
+  /** Transitions encoded (each cache miss); Transitions sent minus this is what sharing saved. */
+  encoded = 0;
+  private readonly cache = new Map<string, TransitionFrames>();
+  private readonly resultIds = new WeakMap<EncodedResult, number>();
+  private nextResultId = 1;
+  private nextTransitionId = 0;
+  private readonly idPrefix = randomBytes(4).toString("hex");
+
+  /** The frames for `plan`; equal plans (same versions, ids and result objects) get the same Buffers. */
+  encode(plan: TransitionPlan): TransitionFrames {
+    const key = this.keyOf(plan);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    this.encoded += 1;
+    const modifications = plan.removed.map(encodeQueryRemoved);
+    for (const [queryId, result] of plan.updated) modifications.push(encodeQueryModification(queryId, result));
+    const text =
+      `{"type":"Transition","startVersion":${encodeVersion(plan.start)},` +
+      `"endVersion":${encodeVersion(plan.end)},"modifications":[${modifications.join(",")}]}`;
+    const frames = text.length <= CHUNK_THRESHOLD ? [Buffer.from(text)] : this.chunk(text);
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, frames);
+    return frames;
+  }
+
+  /** Forgets cached frames (between batches: equal Transitions are built within one). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private keyOf(plan: TransitionPlan): string {
+    const { start, end } = plan;
+    let key = `${start.querySet}/${start.identity}/${start.ts}>${end.querySet}/${end.identity}/${end.ts}|${plan.removed.join(",")}|`;
+    for (const [queryId, result] of plan.updated) key += `${queryId}:${this.resultId(result)},`;
+    return key;
+  }
+
+  private resultId(result: EncodedResult): number {
+    let id = this.resultIds.get(result);
+    if (id === undefined) {
+      id = this.nextResultId++;
+      this.resultIds.set(result, id);
+    }
+    return id;
+  }
+
+  private chunk(text: string): Buffer[] {
+    // The client reassembles consecutive parts by id; nothing else may come between them (§5.4).
+    const id = `${this.idPrefix}-${this.nextTransitionId++}`;
+    const parts = splitText(text, CHUNK_SIZE);
+    return parts.map((chunk, partNumber) =>
+      Buffer.from(JSON.stringify({ type: "TransitionChunk", chunk, partNumber, totalParts: parts.length, transitionId: id })),
+    );
+  }
+}
+
+/** Splits text into pieces of at most `size` characters without cutting a surrogate pair. */
+function splitText(text: string, size: number): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + size, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    parts.push(text.slice(start, end));
+    start = end;
+  }
+  return parts;
+}
