@@ -3,19 +3,27 @@ import { mutation, query } from "./_generated/server";
 import { requireOwner, requireUser } from "./lib/auth";
 import { checkComment } from "./lib/input-rules";
 import { COMMENTS_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
+import { checkEntities } from "./lib/text-entities";
 import { commentWithUser } from "./lib/validators";
 import { bumpPost } from "./model/counters";
+import { notifyCommentMentions } from "./model/mentions";
 import { notify, retractComment } from "./model/notify";
 import { livePost, requireLivePost } from "./model/post-lifecycle";
 import { commentWithUser as withUser, docLoader } from "./model/views";
 
-/** Comments on a post; returns the new comment's id. 1–2,200 characters. */
+/**
+ * Comments on a post; returns the new comment's id. 1–2,200 characters, at
+ * most 30 hashtags and 20 mentions; each mentioned account hears of it.
+ */
 export const addComment = mutation({
   args: { content: v.string(), postId: v.id("posts") },
   returns: v.id("comments"),
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "comment", me);
     const content = checkComment(args.content);
+    const entities = checkEntities("A comment", content);
     const post = await requireLivePost(ctx, args.postId);
     const commentId = await ctx.db.insert("comments", {
       userId: me._id,
@@ -24,6 +32,7 @@ export const addComment = mutation({
     });
     await bumpPost(ctx, post, "comments", 1);
     await notify(ctx, me._id, post.userId, { type: "comment", postId: post._id, commentId });
+    await notifyCommentMentions(ctx, me, post, commentId, entities.mentions);
     return commentId;
   },
 });
@@ -49,7 +58,7 @@ export const getComments = query({
   },
 });
 
-/** Deletes one of the caller's comments (and its notification). */
+/** Deletes one of the caller's comments (and its notifications, mentions too). */
 export const deleteComment = mutation({
   args: { commentId: v.id("comments") },
   returns: v.null(),

@@ -5,8 +5,11 @@ import { getViewer, requireOwner, requireUser } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { normalizeCaption } from "./lib/input-rules";
 import { FEED_LIMIT, USER_POSTS_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
+import { checkEntities, normalizeTag } from "./lib/text-entities";
 import { boundedPage, mapPage } from "./lib/pagination";
 import { feedPost, postDoc, userSummary } from "./lib/validators";
+import { indexCaption } from "./model/caption-index";
 import { bumpPost } from "./model/counters";
 import { notify, retractLikeOrFollow } from "./model/notify";
 import {
@@ -16,18 +19,21 @@ import {
   requireLivePost,
 } from "./model/post-lifecycle";
 import { issueTicket } from "./model/upload-tickets";
+import { searchQuery } from "./model/user-search";
 import { docLoader, feedPost as toFeedPost, feedPostById, summaryOf } from "./model/views";
 
 /**
  * A URL to upload one image to (POST the bytes with their Content-Type),
  * valid for an hour. Records an upload ticket for the caller, which
- * `createPost` requires; at most 10 open uploads per user (RATE_LIMITED).
+ * `createPost` requires; at most 10 open uploads per user, and the upload
+ * rate limit (`lib/rate-limits.ts`), which also bounds posts (RATE_LIMITED).
  */
 export const generateUploadUrl = mutation({
   args: {},
   returns: v.string(),
   handler: async (ctx) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "upload", me);
     await issueTicket(ctx, me);
     return await ctx.storage.generateUploadUrl();
   },
@@ -43,7 +49,10 @@ export const createPost = mutation({
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
     const caption = normalizeCaption(args.caption);
-    return await createPostModel(ctx, me, args.storageId, caption);
+    const entities = checkEntities("A caption", caption);
+    const postId = await createPostModel(ctx, me, args.storageId, caption);
+    await indexCaption(ctx, me, postId, entities);
+    return postId;
   },
 });
 
@@ -135,6 +144,7 @@ export const toggleLike = mutation({
   returns: v.boolean(),
   handler: async (ctx, { postId }) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "like", me);
     const post = await requireLivePost(ctx, postId);
     const existing = await ctx.db
       .query("likes")
@@ -168,6 +178,47 @@ export const getLikers = query({
   },
 });
 
+/**
+ * Posts whose caption matches `query` (words; the last one also as a
+ * prefix), best match first, paginated. Live: a new or edited caption that
+ * matches joins the results. Convex reads at most 1,024 hits per search, so
+ * pages stop there.
+ */
+export const searchPosts = query({
+  args: { query: v.string(), paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(feedPost),
+  handler: async (ctx, args) => {
+    const viewer = await getViewer(ctx);
+    const text = searchQuery(args.query);
+    const rows = await ctx.db
+      .query("posts")
+      .withSearchIndex("search_caption", (q) => q.search("caption", text))
+      .paginate(boundedPage(args.paginationOpts));
+    const load = docLoader(ctx);
+    return await mapPage(rows, (post) => toFeedPost(ctx, post, viewer, load));
+  },
+});
+
+/**
+ * Posts whose caption carries `tag` ("#" optional, any case), newest post
+ * first, paginated and live.
+ */
+export const getPostsByHashtag = query({
+  args: { tag: v.string(), paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(feedPost),
+  handler: async (ctx, args) => {
+    const viewer = await getViewer(ctx);
+    const tag = normalizeTag(args.tag);
+    const rows = await ctx.db
+      .query("postTags")
+      .withIndex("by_tag_and_time", (q) => q.eq("tag", tag))
+      .order("desc")
+      .paginate(boundedPage(args.paginationOpts));
+    const load = docLoader(ctx);
+    return await mapPage(rows, (row) => feedPostById(ctx, row.postId, viewer, load));
+  },
+});
+
 /** Replaces the caption of the caller's post (blank removes it). */
 export const updateCaption = mutation({
   args: { postId: v.id("posts"), caption: v.string() },
@@ -175,8 +226,10 @@ export const updateCaption = mutation({
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
     const caption = normalizeCaption(args.caption);
+    const entities = checkEntities("A caption", caption);
     await requireOwner(ctx, me, "posts", args.postId, "userId", "post");
     await ctx.db.patch("posts", args.postId, { caption });
+    await indexCaption(ctx, me, args.postId, entities);
     return null;
   },
 });

@@ -7,6 +7,7 @@ import {
   likeFields,
   notificationFields,
   postFields,
+  postTagFields,
   sweepStateFields,
   uploadTicketFields,
   userFields,
@@ -22,12 +23,21 @@ import {
 export default defineSchema({
   users: defineTable(userFields)
     .index("by_clerk_id", ["clerkId"])
-    .index("by_username", ["username"]),
+    .index("by_username", ["username"])
+    // searchUsers: username and full name together, relevance order.
+    .searchIndex("search_name", { searchField: "searchText" }),
 
   posts: defineTable(postFields)
     .index("by_user", ["userId"])
     // One file backs at most one post; the sweep asks "is this file used?".
-    .index("by_storage", ["storageId"]),
+    .index("by_storage", ["storageId"])
+    // searchPosts: caption words, relevance order.
+    .searchIndex("search_caption", { searchField: "caption" }),
+
+  // getPostsByHashtag, newest post first; by_post for edits and deletion.
+  postTags: defineTable(postTagFields)
+    .index("by_tag_and_time", ["tag", "postedAt"])
+    .index("by_post", ["postId"]),
 
   likes: defineTable(likeFields)
     .index("by_post", ["postId"])
@@ -51,7 +61,9 @@ export default defineSchema({
     // Finds "the" like/follow notification so unlikes/unfollows remove it;
     // its prefix also serves account deletion.
     .index("by_sender_and_target", ["senderId", "receiverId", "type", "postId"])
-    .index("by_comment", ["commentId"]),
+    .index("by_comment", ["commentId"])
+    // A caption's mentions (commentId missing), diffed when it is edited.
+    .index("by_post_type_and_comment", ["postId", "type", "commentId"]),
 
   bookmarks: defineTable(bookmarkFields)
     .index("by_user", ["userId"])

@@ -4,13 +4,15 @@ import { internalMutation, mutation, query } from "./_generated/server";
 import { getViewer, requireUser, userByClerkId } from "./lib/auth";
 import { appError } from "./lib/errors";
 import { checkFullname, checkUsername, normalizeBio } from "./lib/input-rules";
-import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, USERNAME_PATTERN } from "./lib/limits";
+import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from "./lib/limits";
+import { takeRateLimit } from "./lib/rate-limits";
 import { boundedPage, mapPage } from "./lib/pagination";
 import { publicUser, userDoc, userSummary } from "./lib/validators";
 import { beginAccountDeletion, createAccount, usernameIsFree } from "./model/accounts";
 import { profileFromFields } from "./model/clerk-payload";
 import { findFollow, toggleFollow as toggleFollowModel } from "./model/follow-graph";
-import { publicProfile, summary, summaryOf } from "./model/views";
+import { searchTextOf, searchUsers as searchUsersModel } from "./model/user-search";
+import { publicProfile, summaryOf } from "./model/views";
 
 /**
  * Creates an account. Internal: no client may create users; the Clerk
@@ -64,7 +66,7 @@ export const updateProfile = mutation({
   handler: async (ctx, args) => {
     const me = await requireUser(ctx);
     const fullname = checkFullname(args.fullname);
-    const changes: { fullname: string; bio?: string; username?: string } = { fullname };
+    const changes: { fullname: string; bio?: string; username?: string; searchText?: string } = { fullname };
     if (args.bio !== undefined) changes.bio = normalizeBio(args.bio);
     if (args.username !== undefined && args.username !== me.username) {
       const username = checkUsername(args.username);
@@ -73,6 +75,7 @@ export const updateProfile = mutation({
       }
       changes.username = username;
     }
+    changes.searchText = searchTextOf(changes.username ?? me.username, fullname);
     await ctx.db.patch("users", me._id, changes);
     return null;
   },
@@ -105,6 +108,7 @@ export const toggleFollow = mutation({
   returns: v.null(),
   handler: async (ctx, { followingId }) => {
     const me = await requireUser(ctx);
+    await takeRateLimit(ctx, "follow", me);
     await toggleFollowModel(ctx, me, followingId);
     return null;
   },
@@ -139,26 +143,20 @@ export const getFollowing = query({
 });
 
 /**
- * Users whose username starts with `prefix` (case-insensitive, a leading "@"
- * ignored), alphabetically; `limit` 1–50, default 10. A blank prefix, or one
- * no username could start with, finds nobody.
+ * Users whose username or full name matches `query` (full-text: whole
+ * words, the last one also as a prefix, so results follow typing; a leading
+ * "@" ignored), best match first, live; `limit` 1–50, default 10. A blank
+ * query finds nobody.
  */
 export const searchUsers = query({
-  args: { prefix: v.string(), limit: v.optional(v.number()) },
+  args: { query: v.string(), limit: v.optional(v.number()) },
   returns: v.array(userSummary),
   handler: async (ctx, args) => {
     const limit = args.limit ?? SEARCH_DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_MAX_LIMIT) {
       throw appError("INVALID_ARGUMENT", `limit must be a whole number from 1 to ${SEARCH_MAX_LIMIT}.`);
     }
-    const prefix = args.prefix.trim().replace(/^@/, "").toLowerCase();
-    if (prefix === "" || !USERNAME_PATTERN.test(prefix)) return [];
-    // "~" sorts after every character a username may contain.
-    const users = await ctx.db
-      .query("users")
-      .withIndex("by_username", (q) => q.gte("username", prefix).lt("username", `${prefix}~`))
-      .take(limit);
-    return users.map(summary);
+    return await searchUsersModel(ctx, await getViewer(ctx), args.query, limit);
   },
 });
 

@@ -53,6 +53,9 @@ export interface AppHostDeps extends AppHostEvents {
   clockOffsetMs?: () => number;
   /** Time limit of a query or mutation (ms). */
   transactionTimeoutMs?: number;
+  /** Action worker threads (0 runs actions on the main thread) and their time limit (ms). */
+  actionWorkers?: number;
+  actionTimeoutMs?: number;
   /** Mutations on a writer thread (default: with query workers), and its `synchronous`. */
   writerThread?: boolean;
   synchronous?: SynchronousMode;
@@ -110,6 +113,8 @@ export class AppHost {
       dbPath: deps.dbPath,
       clockOffsetMs: deps.clockOffsetMs,
       transactionTimeoutMs: deps.transactionTimeoutMs,
+      actionWorkers: deps.actionWorkers,
+      actionTimeoutMs: deps.actionTimeoutMs,
       writerThread: deps.writerThread,
       synchronous: deps.synchronous,
       clientErrors: deps.clientErrors,

@@ -70,6 +70,14 @@ export interface EngineOptions {
   /** How long a query or mutation may run (ms; default 30 000). */
   transactionTimeoutMs?: number;
   /**
+   * Action executor threads: the most actions and HTTP actions running at once, one per
+   * thread, started as they come (default 16; more wait for a thread). 0 runs them on the
+   * main thread, where a CPU-bound one blocks every client and cannot be stopped.
+   */
+  actionWorkers?: number;
+  /** How long an action or HTTP action may run (ms; default 10 minutes, Convex's limit). */
+  actionTimeoutMs?: number;
+  /**
    * Run mutations on a writer thread with its own connection (default: whenever there are
    * query workers), so a runaway mutation can be stopped and no user code runs on the
    * thread that serves sockets.

@@ -32,6 +32,13 @@ export type { Engine, EngineOptions } from "./engine-options.js";
 export type { EngineLogger } from "./logger.js";
 
 const ADMIN_KEY_META = "admin_key";
+/**
+ * Action executor threads by default. Each holds one action at a time and its own copy of
+ * the app (tens of MB), and starts only when that many actions run at once; actions that
+ * mostly await (fetch, runQuery) hold theirs while they wait, so this is well above the
+ * core count.
+ */
+const DEFAULT_ACTION_WORKERS = 16;
 /** Calls the dashboard's Logs keep (a ring buffer; each record holds its log lines). */
 const RECENT_CALLS = 1000;
 
@@ -52,6 +59,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       now: () => clock.now(),
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
       synchronous: options.synchronous,
+      notice: (message) => logger.info(message),
     });
   } catch (e) {
     folderLock.release();
@@ -124,6 +132,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       dbPath,
       clockOffsetMs: () => clock.offsetMs(),
       transactionTimeoutMs: options.transactionTimeoutMs,
+      actionWorkers: options.actionWorkers ?? DEFAULT_ACTION_WORKERS,
+      actionTimeoutMs: options.actionTimeoutMs,
       writerThread: options.writerThread,
       synchronous: options.synchronous,
       clientErrors: {

@@ -3,8 +3,8 @@
 // npm packages left external, inline source maps.
 import { build } from "esbuild";
 
-/** Bundles `entry` into `outfile`. */
-export async function buildTs(entry, outfile) {
+/** Bundles `entry` into `outfile`; `plugins` are esbuild plugins (e.g. to resolve some imports elsewhere). */
+export async function buildTs(entry, outfile, plugins = []) {
   await build({
     entryPoints: [entry],
     outfile,
@@ -16,6 +16,7 @@ export async function buildTs(entry, outfile) {
     sourcemap: "inline",
     logLevel: "warning",
     loader: { ".html": "text", ".css": "text" },
+    plugins,
     // Bundled CommonJS dependencies may call require(); ESM output needs one.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });

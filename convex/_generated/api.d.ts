@@ -19,18 +19,24 @@ import type * as lib_errors from "../lib/errors.js";
 import type * as lib_input_rules from "../lib/input-rules.js";
 import type * as lib_limits from "../lib/limits.js";
 import type * as lib_pagination from "../lib/pagination.js";
+import type * as lib_rate_limits from "../lib/rate-limits.js";
+import type * as lib_text_entities from "../lib/text-entities.js";
 import type * as lib_validators from "../lib/validators.js";
 import type * as model_account_cleanup from "../model/account-cleanup.js";
 import type * as model_accounts from "../model/accounts.js";
 import type * as model_batch_phases from "../model/batch-phases.js";
+import type * as model_caption_index from "../model/caption-index.js";
 import type * as model_clerk_payload from "../model/clerk-payload.js";
 import type * as model_counters from "../model/counters.js";
 import type * as model_feed_items from "../model/feed-items.js";
 import type * as model_follow_graph from "../model/follow-graph.js";
+import type * as model_mentions from "../model/mentions.js";
 import type * as model_notify from "../model/notify.js";
 import type * as model_post_cleanup from "../model/post-cleanup.js";
 import type * as model_post_lifecycle from "../model/post-lifecycle.js";
+import type * as model_post_tags from "../model/post-tags.js";
 import type * as model_upload_tickets from "../model/upload-tickets.js";
+import type * as model_user_search from "../model/user-search.js";
 import type * as model_views from "../model/views.js";
 import type * as notifications from "../notifications.js";
 import type * as posts from "../posts.js";
@@ -55,18 +61,24 @@ declare const fullApi: ApiFromModules<{
   "lib/input-rules": typeof lib_input_rules;
   "lib/limits": typeof lib_limits;
   "lib/pagination": typeof lib_pagination;
+  "lib/rate-limits": typeof lib_rate_limits;
+  "lib/text-entities": typeof lib_text_entities;
   "lib/validators": typeof lib_validators;
   "model/account-cleanup": typeof model_account_cleanup;
   "model/accounts": typeof model_accounts;
   "model/batch-phases": typeof model_batch_phases;
+  "model/caption-index": typeof model_caption_index;
   "model/clerk-payload": typeof model_clerk_payload;
   "model/counters": typeof model_counters;
   "model/feed-items": typeof model_feed_items;
   "model/follow-graph": typeof model_follow_graph;
+  "model/mentions": typeof model_mentions;
   "model/notify": typeof model_notify;
   "model/post-cleanup": typeof model_post_cleanup;
   "model/post-lifecycle": typeof model_post_lifecycle;
+  "model/post-tags": typeof model_post_tags;
   "model/upload-tickets": typeof model_upload_tickets;
+  "model/user-search": typeof model_user_search;
   "model/views": typeof model_views;
   notifications: typeof notifications;
   posts: typeof posts;
@@ -100,4 +112,6 @@ export declare const internal: FilterApi<
   FunctionReference<any, "internal">
 >;
 
-export declare const components: {};
+export declare const components: {
+  rateLimiter: import("@convex-dev/rate-limiter/_generated/component.js").ComponentApi<"rateLimiter">;
+};

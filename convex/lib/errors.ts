@@ -12,7 +12,9 @@ import { ConvexError } from "convex/values";
  * - INVALID_ARGUMENT: fix the input (the message says which rule).
  * - CONFLICT: the request clashes with current state (a taken username, a
  *   file already used by a post); pick something else.
- * - RATE_LIMITED: too many open requests; try again later.
+ * - RATE_LIMITED: too many requests in a short time (or too many open
+ *   uploads); `retryAfter`, when present, says in how many ms a retry
+ *   succeeds (`lib/rate-limits.ts`).
  */
 export const ERROR_CODES = [
   "UNAUTHENTICATED",
@@ -28,9 +30,13 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** The data every app error carries to the client. */
-export type AppErrorData = { code: ErrorCode; message: string };
+export type AppErrorData = { code: ErrorCode; message: string; retryAfter?: number };
 
 /** Builds the `ConvexError` the app throws; its data reaches clients unchanged. */
-export function appError(code: ErrorCode, message: string): ConvexError<AppErrorData> {
-  return new ConvexError({ code, message });
+export function appError(
+  code: ErrorCode,
+  message: string,
+  extra: { retryAfter?: number } = {},
+): ConvexError<AppErrorData> {
+  return new ConvexError({ code, message, ...extra });
 }

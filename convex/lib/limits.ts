@@ -50,6 +50,22 @@ export const UNREAD_COUNT_CAP = 100;
 /** Default and largest `limit` of `searchUsers`. */
 export const SEARCH_DEFAULT_LIMIT = 10;
 export const SEARCH_MAX_LIMIT = 50;
+/** Longest search text of `searchUsers` and `searchPosts`. */
+export const SEARCH_QUERY_MAX = 100;
+/**
+ * Search hits `searchUsers` reads to fill its `limit` (at most 50) after
+ * leaving out accounts the viewer may not see (Convex reads at most 1,024
+ * per search).
+ */
+export const SEARCH_SCAN_MAX = 100;
+
+/** Distinct hashtags one caption or comment may carry (Instagram's 30). */
+export const HASHTAGS_MAX = 30;
+/** Longest hashtag, without its "#". */
+export const HASHTAG_MAX_LENGTH = 100;
+/** Distinct @mentions one caption or comment may carry (Instagram's 20). */
+export const MENTIONS_MAX = 20;
+
 /** Largest page a paginated query serves; larger requests are clamped. */
 export const MAX_PAGE_SIZE = 100;
 

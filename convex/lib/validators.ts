@@ -11,6 +11,7 @@ const notificationType = v.union(
   v.literal("like"),
   v.literal("comment"),
   v.literal("follow"),
+  v.literal("mention"),
 );
 
 export const userFields = {
@@ -29,6 +30,13 @@ export const userFields = {
    * updates that did not touch the name (the latest edit wins).
    */
   clerkFullname: v.optional(v.string()),
+  /**
+   * Username and full name in one text, the search field of `search_name`
+   * (a search index has one search field). Written with every change of
+   * either (`model/user-search.ts`); optional only for rows written before
+   * search existed.
+   */
+  searchText: v.optional(v.string()),
 };
 
 export const postFields = {
@@ -63,6 +71,18 @@ export const notificationFields = {
 };
 
 export const bookmarkFields = { userId: v.id("users"), postId: v.id("posts") };
+
+/**
+ * One hashtag of one post's caption (lowercased), so a tag's page is an
+ * index range in post order rather than a text search that would also match
+ * the plain word.
+ */
+export const postTagFields = {
+  tag: v.string(),
+  postId: v.id("posts"),
+  /** The post's `_creationTime`: a tag added by an edit still sorts by post time. */
+  postedAt: v.number(),
+};
 
 /** One post in one user's following feed (fan-out on write). */
 export const feedItemFields = {

@@ -6,6 +6,7 @@ import { usernameFrom } from "../lib/input-rules";
 import { FULLNAME_MAX, USERNAME_MAX } from "../lib/limits";
 import { userCascadeStep } from "./account-cleanup";
 import type { IdentityProfile } from "../lib/validators";
+import { searchTextOf } from "./user-search";
 
 /**
  * Creates the account for `profile`, or returns the existing one for that
@@ -19,9 +20,11 @@ export async function createAccount(ctx: MutationCtx, profile: IdentityProfile):
 async function insertAccount(ctx: MutationCtx, profile: IdentityProfile): Promise<Id<"users">> {
   const username = await allocateUsername(ctx, profile.usernameHints);
   const clerkFullname = clerkName(profile);
+  const fullname = clerkFullname || username;
   return await ctx.db.insert("users", {
     username,
-    fullname: clerkFullname || username,
+    fullname,
+    searchText: searchTextOf(username, fullname),
     email: profile.email,
     image: profile.image,
     followers: 0,
@@ -47,6 +50,7 @@ export async function syncAccount(ctx: MutationCtx, profile: IdentityProfile): P
   if (name !== "" && name !== existing.clerkFullname) {
     changes.fullname = name;
     changes.clerkFullname = name;
+    changes.searchText = searchTextOf(existing.username, name);
   }
   await ctx.db.patch("users", existing._id, changes);
   return existing._id;

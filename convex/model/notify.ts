@@ -1,16 +1,19 @@
 import type { Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
+import { MENTIONS_MAX } from "../lib/limits";
 
 /**
  * Notification rules: never for your own actions, never to an account that
  * is gone, at most one per like (sender, post) and per follow (sender,
  * receiver), and removed when the like, follow or comment is undone.
+ * Mentions keep their own rules (`model/mentions.ts`).
  */
 
 type Target =
   | { type: "like"; postId: Id<"posts"> }
   | { type: "follow" }
-  | { type: "comment"; postId: Id<"posts">; commentId: Id<"comments"> };
+  | { type: "comment"; postId: Id<"posts">; commentId: Id<"comments"> }
+  | { type: "mention"; postId: Id<"posts">; commentId?: Id<"comments"> };
 
 /**
  * Records that `senderId` did something `receiverId` should hear about. The
@@ -46,11 +49,11 @@ export async function retractLikeOrFollow(
   if (existing !== null) await ctx.db.delete("notifications", existing._id);
 }
 
-/** Removes the notification of a deleted comment. */
+/** Removes the notifications of a deleted comment (its own and its mentions'). */
 export async function retractComment(ctx: MutationCtx, commentId: Id<"comments">): Promise<void> {
   const rows = await ctx.db
     .query("notifications")
     .withIndex("by_comment", (q) => q.eq("commentId", commentId))
-    .take(10);
+    .take(MENTIONS_MAX + 1);
   for (const row of rows) await ctx.db.delete("notifications", row._id);
 }

@@ -21,7 +21,7 @@ const postPhases: Phase<Id<"posts">>[] = [
       n,
       (row) => ctx.db.delete("bookmarks", row._id),
     ),
-  // Covers like and comment notifications: both carry the post id.
+  // Covers like, comment and mention notifications: all carry the post id.
   async (ctx, postId, n) =>
     drain(
       await ctx.db
@@ -30,6 +30,12 @@ const postPhases: Phase<Id<"posts">>[] = [
         .take(n),
       n,
       (row) => ctx.db.delete("notifications", row._id),
+    ),
+  async (ctx, postId, n) =>
+    drain(
+      await ctx.db.query("postTags").withIndex("by_post", (q) => q.eq("postId", postId)).take(n),
+      n,
+      (row) => ctx.db.delete("postTags", row._id),
     ),
   async (ctx, postId, n) =>
     drain(

@@ -122,7 +122,8 @@ export async function commentWithUser(
 
 /**
  * A notification with its sender, its post (null for follows) and, for
- * comment notifications, the comment's text. Null when any of those is gone.
+ * comments and mentions in comments, the comment's text. Null when any of
+ * those is gone.
  */
 export async function notificationDetails(
   ctx: QueryCtx,
@@ -137,8 +138,9 @@ export async function notificationDetails(
     if (post === null) return null;
   }
   let comment: string | undefined;
-  if (notification.type === "comment") {
-    if (notification.commentId === undefined) return null;
+  if (notification.type === "comment" && notification.commentId === undefined) return null;
+  // Comment notifications and mentions in comments show the comment's text.
+  if (notification.commentId !== undefined) {
     const row = await load("comments", notification.commentId);
     if (row === null) return null;
     comment = row.content;

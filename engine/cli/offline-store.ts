@@ -22,6 +22,7 @@ export async function withOfflineStore<T>(dataDir: string, fn: (store: Store) =>
       path: path.join(dataDir, "db.sqlite3"),
       now: () => Date.now(),
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      notice: (message) => process.stderr.write(`${message}\n`),
     });
     try {
       return await fn(store);

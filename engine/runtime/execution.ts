@@ -8,6 +8,7 @@ import type { RegisteredFunction } from "./function-registry.js";
 import type { SyscallTarget } from "./syscall-router.js";
 import { ASYNC_OPS, JS_OPS, SYNC_OPS } from "./syscalls/op-table.js";
 import { unknownOperation } from "./syscalls/unsupported-ops.js";
+import { replyText, replyValue, type OpReply } from "./syscalls/op-types.js";
 
 /** Kinds of running functions; nested calls get their own frame. */
 export type FrameKind = "query" | "mutation" | "action" | "httpAction";
@@ -96,25 +97,49 @@ export class Execution implements SyscallTarget {
   };
 
   syscall(op: string, argsJson: string): string {
-    this.assertLive(op);
-    const handler = SYNC_OPS[op];
-    if (handler === undefined) throw unknownOperation(op);
-    return handler(this, JSON.parse(argsJson)) as string;
+    return replyText(this.syncReply(op, JSON.parse(argsJson)));
   }
 
   asyncSyscall(op: string, argsJson: string): Promise<string> {
     try {
-      this.assertLive(op);
-      const handler = ASYNC_OPS[op];
-      if (handler === undefined) throw unknownOperation(op);
-      const result = handler(this, JSON.parse(argsJson));
-      // Most handlers answer at once; only the others need a rejection handler.
-      if (typeof result === "string") return Promise.resolve(result);
+      const reply = this.asyncReply(op, JSON.parse(argsJson));
+      // Most handlers answer at once; only the others need a promise chain of their own.
+      if (!(reply instanceof Promise)) return Promise.resolve(replyText(reply));
       // Rejections keep `data` (Convex JSON) so a nested ConvexError surfaces as one (§2.3).
-      return result.catch((e: unknown) => Promise.reject(asSyscallRejection(e)));
+      return reply.then(replyText, (e: unknown) => Promise.reject(asSyscallRejection(e)));
     } catch (e) {
       return Promise.reject(asSyscallRejection(e));
     }
+  }
+
+  /** `syscall` with JSON values instead of text (the substituted `syscall.js`, `convex-shim/`). */
+  syscallValue(op: string, args: JSONValue): JSONValue {
+    return replyValue(this.syncReply(op, args));
+  }
+
+  /** `asyncSyscall` with JSON values instead of text. */
+  asyncSyscallValue(op: string, args: JSONValue): Promise<JSONValue> {
+    try {
+      const reply = this.asyncReply(op, args);
+      if (!(reply instanceof Promise)) return Promise.resolve(replyValue(reply));
+      return reply.then(replyValue, (e: unknown) => Promise.reject(asSyscallRejection(e)));
+    } catch (e) {
+      return Promise.reject(asSyscallRejection(e));
+    }
+  }
+
+  private syncReply(op: string, args: JSONValue): OpReply {
+    this.assertLive(op);
+    const handler = SYNC_OPS[op];
+    if (handler === undefined) throw unknownOperation(op);
+    return handler(this, args) as OpReply;
+  }
+
+  private asyncReply(op: string, args: JSONValue): OpReply | Promise<OpReply> {
+    this.assertLive(op);
+    const handler = ASYNC_OPS[op];
+    if (handler === undefined) throw unknownOperation(op);
+    return handler(this, args);
   }
 
   jsSyscall(op: string, args: unknown): unknown {
@@ -148,7 +173,8 @@ export class Execution implements SyscallTarget {
     this.streams.clear();
   }
 
-  private assertLive(op: string): void {
+  /** Throws when the execution has finished (a stray promise's syscall after the function returned). */
+  assertLive(op: string): void {
     if (this.finished) {
       throw new EngineError(
         "ExecutionFinished",

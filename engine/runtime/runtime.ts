@@ -21,6 +21,8 @@ import { QueryWorkerPool, type WorkerQueryResult } from "./query-workers/query-p
 import type { AppSource } from "./query-workers/worker-protocol.js";
 import { RecentCommits } from "./recent-commits.js";
 import { WriterClient, type RemoteMutation, type WriterCommit } from "./writer/writer-client.js";
+import { ActionWorkerPool, type RunBridge, type RunEnd } from "./action-workers/action-pool.js";
+import type { HttpActionJob } from "./action-workers/action-protocol.js";
 import type { SynchronousMode } from "../store/store.js";
 import type { ValidationContext } from "../values/validator.js";
 import { checkArgsLimits, checkResultLimits } from "../values/value-limits.js";
@@ -34,6 +36,9 @@ const SNAPSHOT_WINDOW_MS = 30_000;
 
 /** How long a query or mutation may run unless `transactionTimeoutMs` says otherwise. */
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** How long an action or HTTP action may run unless `actionTimeoutMs` says otherwise: Convex's limit for Node.js actions, 10 minutes. */
+export const DEFAULT_ACTION_TIMEOUT_MS = 600_000;
 
 /** A request to run a function by path. */
 export interface CallRequest {
@@ -128,6 +133,14 @@ export interface RuntimeOptions {
   onMutationStart?: (request: CallRequest) => void;
   /** What clients see of failures and logs (`client-errors.ts`; default: everything, as in dev mode). */
   clientErrors?: ClientErrorPolicy;
+  /**
+   * Actions and HTTP actions on worker threads, one at a time each: the most that run at
+   * once (more wait for a worker). 0 runs them on this thread, where a CPU-bound one
+   * blocks the engine and cannot be stopped.
+   */
+  actionWorkers?: number;
+  /** An action or HTTP action running longer than this is stopped (ms; default 10 minutes). */
+  actionTimeoutMs?: number;
 }
 
 /** Result of a query run for a subscription: the outcome, what it read and its new journal. */
@@ -177,6 +190,10 @@ export class Runtime implements ExecutionHost {
   private sourceVersion = 0;
   /** Mutations on a worker thread, or null to run them on this one. */
   private readonly writer: WriterClient | null;
+  /** Actions and HTTP actions on worker threads, or null to run them on this one. */
+  private readonly actionPool: ActionWorkerPool | null;
+  /** True while the action pool has the loaded app's code. */
+  private actionPoolHasApp = false;
   /** Callers waiting until a commit ts has been announced here (worker results read at a later snapshot). */
   private announcedWaiters: { ts: bigint; resolve(): void }[] = [];
   /** Write sets of the latest commits, to serve a query at an older snapshot (`queryAtTs`). */
@@ -233,6 +250,21 @@ export class Runtime implements ExecutionHost {
             logInternal: (e) => this.logInternal(e),
           })
         : null;
+    const actionWorkers = options.actionWorkers ?? 0;
+    this.actionPool =
+      actionWorkers > 0
+        ? new ActionWorkerPool({
+            size: actionWorkers,
+            deployment: options.deployment,
+            timeoutMs: options.actionTimeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
+            logInternal: (e) => this.logInternal(e),
+          })
+        : null;
+  }
+
+  /** True when actions and HTTP actions run on worker threads (they have the loaded app's code). */
+  get runsActionsOnWorkers(): boolean {
+    return this.actionPoolHasApp;
   }
 
   /** True when mutations run on the writer thread (it has the loaded app's code). */
@@ -284,6 +316,8 @@ export class Runtime implements ExecutionHost {
     this.poolHasApp = this.pool !== null && source !== undefined;
     if (this.poolHasApp) this.pool!.setApp(source!);
     if (this.writer !== null && source !== undefined) this.writer.setApp({ ...source, version: ++this.sourceVersion });
+    this.actionPoolHasApp = this.actionPool !== null && source !== undefined;
+    if (this.actionPoolHasApp) this.actionPool!.setApp(source!);
     // New code or new env vars: cached results may no longer be what the functions return.
     this.queryCache?.clear();
   }
@@ -452,8 +486,9 @@ export class Runtime implements ExecutionHost {
     }
   }
 
-  /** Stops the query workers. */
+  /** Stops the query workers, the writer and the action workers. */
   async close(): Promise<void> {
+    await this.actionPool?.close();
     await this.pool?.close();
     await this.writer?.close();
     for (const waiter of this.announcedWaiters.splice(0)) waiter.resolve();
@@ -628,6 +663,7 @@ export class Runtime implements ExecutionHost {
     request: CallRequest,
     logLines: string[],
   ): Promise<CallOutcome> {
+    if (this.actionPoolHasApp) return this.actionOnWorker(fn, argsJson, request, logLines);
     const exec = new Execution(
       this,
       "action",
@@ -647,6 +683,44 @@ export class Runtime implements ExecutionHost {
     } finally {
       exec.finish();
     }
+  }
+
+  /**
+   * An action on a worker thread. This thread resolved it and checked its arguments; it
+   * answers the action's ops on an execution of its own (the same handlers as for an
+   * action running here: `runQuery` to the query workers, `runMutation` to the writer,
+   * the scheduler, storage) and checks the return value.
+   */
+  private async actionOnWorker(fn: RegisteredFunction, argsJson: string, request: CallRequest, logLines: string[]): Promise<CallOutcome> {
+    const identity = callerIdentity(fn, request.identity);
+    const requestId = newRequestId(this.options.random);
+    const scheduledJobId = request.scheduledJobId ?? null;
+    const exec = new Execution(this, "action", fn.path, identity, requestId, logLines, null, scheduledJobId, fn.component);
+    try {
+      const end = await this.actionPool!.run(
+        { kind: "action", path: fn.path, component: fn.component, argsJson, identity, requestId, scheduledJobId, clockOffsetMs: this.clockOffset() },
+        workerBridge(exec),
+        request.origin === "action",
+      );
+      const outcome = "outcome" in end ? end.outcome : { status: "error" as const, errorMessage: end.error ?? "The action ended without an outcome.", logLines: [] };
+      if (outcome.status === "error") return { ...outcome, logLines };
+      const value = JSON.parse(outcome.valueText) as JSONValue;
+      checkResultLimits(fn.path, value);
+      checkReturns(fn, value, this.validation);
+      return { status: "success", value, valueText: outcome.valueText, logLines };
+    } catch (e) {
+      return this.errorOutcome(e, logLines);
+    } finally {
+      exec.finish();
+    }
+  }
+
+  /**
+   * An HTTP action on a worker thread (`http-action-runner.ts` found its route): `exec`
+   * answers its ops here, `response` receives its response head. Resolves when it ended.
+   */
+  httpActionOnWorker(run: Omit<HttpActionJob, "id" | "clockOffsetMs">, exec: Execution, response: NonNullable<RunBridge["response"]>): Promise<RunEnd> {
+    return this.actionPool!.run({ ...run, clockOffsetMs: this.clockOffset() }, { ...workerBridge(exec), response });
   }
 
   /** Calls the wrapper with the syscall target installed, then checks the return value. */
@@ -885,6 +959,21 @@ function asBuffer(key: Uint8Array | null): Buffer | null {
 function recordedReads(readSet: ReadSet | null): ReadRecorder {
   const recorded = readSet ?? { intervals: [], ids: [] };
   return { addInterval() {}, addId() {}, trackScan: () => ({ advance() {}, finish() {} }), readSet: () => recorded };
+}
+
+/** How the action pool reaches a run's execution on this thread: its ops and its console lines. */
+function workerBridge(exec: Execution): RunBridge {
+  return {
+    op(op, args, js) {
+      if (!js) return exec.asyncSyscallValue(op, args as JSONValue);
+      try {
+        return Promise.resolve(exec.jsSyscall(op, args));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    log: (level, line) => exec.log(level, line),
+  };
 }
 
 function callerOf(identity: Identity | null): CallerIdentity | null {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { JSONValue } from "convex/values";
 import { installConsoleCapture, type LogSink } from "./log-capture.js";
 
 /** What one running function answers syscalls with (see convex-interface.md §2.3). */
@@ -6,6 +7,10 @@ export interface SyscallTarget {
   syscall(op: string, argsJson: string): string;
   asyncSyscall(op: string, argsJson: string): Promise<string>;
   jsSyscall(op: string, args: unknown): unknown;
+  /** `syscall` with JSON values in and out: the protocol of the substituted `syscall.js` (`convex-shim/`). */
+  syscallValue(op: string, args: JSONValue): JSONValue;
+  /** `asyncSyscall` with JSON values in and out. */
+  asyncSyscallValue(op: string, args: JSONValue): Promise<JSONValue>;
   /** Receives the function's console output. */
   log: LogSink;
 }
@@ -13,12 +18,16 @@ export interface SyscallTarget {
 const current = new AsyncLocalStorage<SyscallTarget>();
 
 declare global {
-  // The convex package looks this object up as a free global variable.
+  // The convex package looks this object up as a free global variable. The first three
+  // methods are the official package's protocol; the `…Value` ones are the substituted
+  // `syscall.js`'s (absent from other implementations, such as convex-test's).
   // eslint-disable-next-line no-var
   var Convex: {
     syscall(op: string, argsJson: string): string;
     asyncSyscall(op: string, argsJson: string): Promise<string>;
     jsSyscall(op: string, args: unknown): unknown;
+    syscallValue?(op: string, args: JSONValue): JSONValue;
+    asyncSyscallValue?(op: string, args: JSONValue): Promise<JSONValue>;
   };
 }
 
@@ -60,6 +69,20 @@ function installGlobal(): void {
       if (target) return target.jsSyscall(op, args);
       if (previous) return previous.jsSyscall(op, args);
       throw new Error(OUTSIDE);
+    },
+    // The main thread loads the official package (text protocol); these serve a substituted
+    // copy should one run here, and fall back to the text protocol of what was there before.
+    syscallValue(op, args) {
+      const target = current.getStore();
+      if (target) return target.syscallValue(op, args);
+      if (previous) return JSON.parse(previous.syscall(op, JSON.stringify(args))) as JSONValue;
+      throw new Error(OUTSIDE);
+    },
+    asyncSyscallValue(op, args) {
+      const target = current.getStore();
+      if (target) return target.asyncSyscallValue(op, args);
+      if (previous) return previous.asyncSyscall(op, JSON.stringify(args)).then((text) => JSON.parse(text) as JSONValue);
+      return Promise.reject(new Error(OUTSIDE));
     },
   };
   globalThis.Convex = ours;

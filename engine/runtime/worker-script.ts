@@ -1,22 +1,26 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { convexPackageDir, convexShimPlugin } from "./convex-shim/convex-shim-plugin.js";
 
 /**
- * The worker threads' JavaScript entries (query workers, the writer). Worker threads need a JavaScript file, while the
+ * The worker threads' JavaScript entries (query workers, the writer, action workers). Worker threads need a JavaScript file, while the
  * engine is TypeScript run by vitest (tests) or bundled into `dist/cli.mjs` (the CLI), so
  * both find the TypeScript entry in the repository and bundle it with esbuild once,
  * into `node_modules/.cache/convex-local/`, named by a digest of the engine's source
  * files (path, size, mtime): a process that finds the file starts its workers at once,
  * and an edited engine gets a fresh build. npm packages stay external and resolve from
- * the repository's `node_modules` (the file lives below it).
+ * the repository's `node_modules` (the file lives below it), except `convex`: it is
+ * bundled in with its syscall module substituted (`convex-shim/`), so functions on these
+ * threads pass values, not JSON text, to the engine.
  */
 
 const ENTRIES = {
   query: path.join("engine", "runtime", "query-workers", "query-worker-main.ts"),
   writer: path.join("engine", "runtime", "writer", "writer-main.ts"),
+  action: path.join("engine", "runtime", "action-workers", "action-worker-main.ts"),
 };
 const ENTRY = ENTRIES.query;
 
@@ -44,6 +48,8 @@ async function build(): Promise<string> {
   const root = repositoryRoot();
   const digest = createHash("sha256").update(process.version);
   sourceDigest(path.join(root, "engine"), digest);
+  // The bundled `convex` is part of the build too.
+  digest.update(readFileSync(path.join(convexPackageDir(), "package.json")));
   const outDir = path.join(root, "node_modules", ".cache", "convex-local");
   const outfile = path.join(outDir, `workers-${digest.digest("hex").slice(0, 16)}`);
   if (existsSync(outfile)) return outfile;
@@ -59,6 +65,7 @@ async function build(): Promise<string> {
     format: "esm",
     target: "node20",
     packages: "external",
+    plugins: [convexShimPlugin(root)],
     // No source map: parsing one costs every worker's start more than its stack traces are worth.
     sourcemap: false,
     logLevel: "warning",

@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { EngineError } from "../errors";
+import { isOlderLayout, migrateLayout } from "./layout-migration";
 import type { SynchronousMode } from "./store";
 
 /**
@@ -8,8 +9,11 @@ import type { SynchronousMode } from "./store";
  * - `tables(number, name)`: the table catalog; user tables from 10001, system ones reserved.
  * - `indexes(id, table_number, name, fields)`: every index, built-ins included; `fields` is
  *   the JSON array of key fields with the implicit `_creationTime`/`_id` appended.
- * - `documents(seq, id, table_number, value)`: one row per document, `value` its Convex JSON
+ * - `documents(seq, table_number, value)`: one row per document, `value` its Convex JSON
  *   text. `seq` is the rowid that index entries point at (an integer join is the cheapest).
+ *   There is no id column: a document is found by id through its table's `by_id` entry, so
+ *   a write touches one id structure, not two (layout 1 kept `documents.id UNIQUE` beside
+ *   the `by_id` entries; `layout-migration.ts` converts such files).
  * - `index_entries(index_id, key, doc)`: `WITHOUT ROWID`, primary key `(index_id, key)`, so a
  *   range scan is one b-tree walk already in key order. Keys end with `_id`, so are unique.
  * - `store_state(key, value)`: the engine's own state (last commit ts, last creation time,
@@ -19,8 +23,18 @@ import type { SynchronousMode } from "./store";
  *   retries, pruned by age.
  */
 
-/** Bumped when the layout changes incompatibly; a file from another version is refused. */
-const LAYOUT_VERSION = "1";
+/**
+ * Bumped when the layout changes incompatibly: an older file is converted on open
+ * (`layout-migration.ts`), a newer one refused.
+ */
+export const LAYOUT_VERSION = "2";
+
+/**
+ * Page size of new files. A write rewrites every page it touches into the WAL, and a toggle
+ * touches a dozen index leaves at random keys: smaller pages mean fewer bytes per commit.
+ * Measured with `bench/durable-likes.bench.ts` (see docs/architecture.md "Storage layout").
+ */
+export const NEW_FILE_PAGE_SIZE = 4096;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS tables (
@@ -35,7 +49,6 @@ CREATE TABLE IF NOT EXISTS indexes (
 );
 CREATE TABLE IF NOT EXISTS documents (
   seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
   table_number INTEGER NOT NULL,
   value TEXT NOT NULL
 );
@@ -72,10 +85,17 @@ CREATE INDEX IF NOT EXISTS mutation_results_by_age ON mutation_results (recorded
  * `commit()` — so only FULL keeps "acknowledged ⇒ durable". NORMAL is a fair choice for
  * tests and throwaway data.
  */
-export function openDatabase(path: string, synchronous: SynchronousMode = "FULL", readOnly = false): Database.Database {
+export function openDatabase(
+  path: string,
+  synchronous: SynchronousMode = "FULL",
+  readOnly = false,
+  notice: (message: string) => void = () => {},
+): Database.Database {
   if (readOnly) return openReader(path);
   const db = new Database(path);
   try {
+    // Only takes effect on a new, empty file (before WAL mode is set).
+    db.pragma(`page_size = ${NEW_FILE_PAGE_SIZE}`);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${synchronous}`);
     // Another process holding the write lock is waited for, not failed on at once.
@@ -83,13 +103,18 @@ export function openDatabase(path: string, synchronous: SynchronousMode = "FULL"
     // 64 MiB of page cache instead of SQLite's 2 MiB default: the index b-tree is shared by
     // every table, and the memory is only taken as pages are actually read.
     db.pragma("cache_size = -65536");
+    // An older file keeps its own tables here (IF NOT EXISTS); the migration rebuilds them.
     db.exec(DDL);
-    const row = db.prepare("SELECT value FROM store_state WHERE key = 'layout_version'").pluck().get() as
+    let row = db.prepare("SELECT value FROM store_state WHERE key = 'layout_version'").pluck().get() as
       | string
       | undefined;
     if (row === undefined) {
       db.prepare("INSERT INTO store_state (key, value) VALUES ('layout_version', ?)").run(LAYOUT_VERSION);
-    } else if (row !== LAYOUT_VERSION) {
+    } else if (row !== LAYOUT_VERSION && isOlderLayout(row)) {
+      migrateLayout(db, path, row, notice);
+      row = LAYOUT_VERSION;
+    }
+    if (row !== undefined && row !== LAYOUT_VERSION) {
       throw new EngineError(
         "UnsupportedLayout",
         `The data file ${path} has store layout ${row}; this engine reads layout ${LAYOUT_VERSION}.`,

@@ -40,9 +40,17 @@ export function createSqliteStatements(db: Database.Database) {
     setState: (key: string, value: string): void => void putState.run(key, value),
     deleteState: db.prepare<[string]>("DELETE FROM store_state WHERE key = ?"),
 
-    getDocument: db.prepare<[string], string>("SELECT value FROM documents WHERE id = ?").pluck(),
-    getForWrite: db.prepare<[string], { seq: number; value: string }>("SELECT seq, value FROM documents WHERE id = ?"),
-    insertDocument: db.prepare<[string, number, string]>("INSERT INTO documents (id, table_number, value) VALUES (?, ?, ?)"),
+    // A document is found by id through its table's `by_id` entry (layout 2 keeps no second
+    // id index on `documents`): (by_id index id, key of the id) → seq → value.
+    getDocument: db
+      .prepare<[number, Uint8Array], string>(
+        "SELECT d.value FROM index_entries e CROSS JOIN documents d ON d.seq = e.doc WHERE e.index_id = ? AND e.key = ?",
+      )
+      .pluck(),
+    getForWrite: db.prepare<[number, Uint8Array], { seq: number; value: string }>(
+      "SELECT d.seq, d.value FROM index_entries e CROSS JOIN documents d ON d.seq = e.doc WHERE e.index_id = ? AND e.key = ?",
+    ),
+    insertDocument: db.prepare<[number, string]>("INSERT INTO documents (table_number, value) VALUES (?, ?)"),
     updateDocument: db.prepare<[string, number]>("UPDATE documents SET value = ? WHERE seq = ?"),
     deleteDocument: db.prepare<[number]>("DELETE FROM documents WHERE seq = ?"),
 

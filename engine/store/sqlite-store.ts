@@ -4,7 +4,7 @@ import { EngineError } from "../errors";
 import { encodeDocumentId, newInternalId, tableNumberOfId, tryDecodeDocumentId } from "../values/document-id";
 import { systemTableNameOf } from "../values/table-names";
 import type { ValidationContext } from "../values/validator";
-import { MAX_KEY } from "../values/index-key-codec";
+import { indexKey, MAX_KEY } from "../values/index-key-codec";
 import { createCatalog } from "./catalog";
 import { nextCommitTs, nextCreationTime } from "./commit-clock";
 import { checkUserFields, decodeDocument, documentIndexKey, encodeDocument, type DecodedDocument } from "./document-codec";
@@ -38,7 +38,7 @@ export function createSqliteStore(options: StoreOptions): Store {
   const { now } = options;
   const randomBytes = pooledRandomBytes(options.randomBytes);
   const readOnly = options.readOnly === true;
-  const db = openDatabase(options.path, options.synchronous ?? "FULL", readOnly);
+  const db = openDatabase(options.path, options.synchronous ?? "FULL", readOnly, options.notice);
   // A reader never writes WAL frames, so it has nothing to checkpoint.
   const checkpointer = readOnly ? null : createWalCheckpointer(options.path, options.synchronous ?? "FULL");
   const sql = createSqliteStatements(db);
@@ -133,11 +133,28 @@ export function createSqliteStore(options: StoreOptions): Store {
     version++;
   }
 
-  function loadForWrite(id: string): { seq: number; table: string; text: string; doc: DecodedDocument } {
-    requireTransaction("A write");
+  /**
+   * Where a document is found by id: its table's `by_id` index and the id's key there, or
+   * null when the id names no table of this store (then no such document exists).
+   */
+  function byIdEntry(id: string): { table: string; index: number; key: Buffer } | null {
     const tableNumber = tableNumberOfId(id);
     const table = tableNumber === null ? null : catalog.tableName(tableNumber);
-    const row = table === null ? undefined : sql.getForWrite.get(id);
+    const byId = table === null ? undefined : catalog.index(`${table}.by_id`);
+    return byId === undefined ? null : { table: table!, index: byId.id, key: indexKey([id]) };
+  }
+
+  /** The committed-or-pending text of document `id`, read from SQLite (no cache). */
+  function readDocument(id: string): string | null {
+    const entry = byIdEntry(id);
+    return entry === null ? null : (sql.getDocument.get(entry.index, entry.key) ?? null);
+  }
+
+  function loadForWrite(id: string): { seq: number; table: string; text: string; doc: DecodedDocument } {
+    requireTransaction("A write");
+    const entry = byIdEntry(id);
+    const table = entry === null ? null : entry.table;
+    const row = entry === null ? undefined : sql.getForWrite.get(entry.index, entry.key);
     if (table === null || row === undefined) {
       throw new EngineError("DocumentNotFound", `Document with ID "${id}" does not exist`);
     }
@@ -357,7 +374,7 @@ export function createSqliteStore(options: StoreOptions): Store {
         if (cached !== undefined) return cached;
       }
       readFromSqlite();
-      const text = sql.getDocument.get(id) ?? null;
+      const text = readDocument(id);
       if (!written) cache.set(id, text);
       return text;
     },
@@ -378,7 +395,7 @@ export function createSqliteStore(options: StoreOptions): Store {
       const id = encodeDocumentId(tableNumber, newInternalId(randomBytes, wallClock));
       const doc: DecodedDocument = { ...fields, _id: id, _creationTime: lastCreationTime };
       const text = encodeDocument(doc);
-      const seq = Number(sql.insertDocument.run(id, tableNumber, text).lastInsertRowid);
+      const seq = Number(sql.insertDocument.run(tableNumber, text).lastInsertRowid);
       writeDocument(id, table, seq, null, doc, null, text);
       return id;
     },
@@ -414,14 +431,14 @@ export function createSqliteStore(options: StoreOptions): Store {
       if (typeof creationTime !== "number" || !Number.isFinite(creationTime)) {
         throw new EngineError("InvalidDocument", `Document ${id} has no valid _creationTime.`);
       }
-      if (sql.getDocument.get(id) !== undefined) {
+      if (readDocument(id) !== null) {
         throw new EngineError("DocumentExists", `A document with id ${id} already exists.`);
       }
       checkUserFields(fields);
       validation.check(table, fields);
       const full: DecodedDocument = { ...fields, _id: id, _creationTime: creationTime };
       const text = encodeDocument(full);
-      const seq = Number(sql.insertDocument.run(id, tableNumber, text).lastInsertRowid);
+      const seq = Number(sql.insertDocument.run(tableNumber, text).lastInsertRowid);
       writeDocument(id, table, seq, null, full, null, text);
       lastCreationTime = Math.max(lastCreationTime, creationTime);
       return id;

@@ -336,4 +336,6 @@ export interface StoreOptions {
    * WAL checkpoints, and `beginSnapshot()` keeps catalog and ts in step with the writer.
    */
   readOnly?: boolean;
+  /** Told what happens when an older data file is converted to this engine's layout on open. */
+  notice?: (message: string) => void;
 }

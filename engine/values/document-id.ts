@@ -10,7 +10,10 @@ import { decodeBase32, encodeBase32 } from "./base32";
 /** Length in bytes of the table-independent part of an id. */
 const INTERNAL_ID_LENGTH = 16;
 
-const RANDOM_BYTES = 14;
+/** Bytes 0..5: milliseconds since the epoch, big-endian (48 bits last until the year 10889). */
+const TIME_BYTES = 6;
+/** Bytes 6..13: random, so ids made in the same millisecond differ (and stay unguessable). */
+const RANDOM_BYTES = 8;
 const MS_PER_DAY = 86_400_000;
 const MAX_TABLE_NUMBER = 0xffff_ffff;
 /** 1..5 VInt bytes + 16 + 2 give 19..23 bytes, i.e. 31..37 base32 characters. */
@@ -24,8 +27,13 @@ export interface DecodedDocumentId {
 }
 
 /**
- * Builds the 16-byte internal id the backend uses: 14 random bytes then the day number
- * (days since the Unix epoch) big-endian, so ids created on one day share their tail.
+ * Builds a 16-byte internal id: the creation millisecond (6 bytes, big-endian), 8 random
+ * bytes, then the day number (days since the Unix epoch, big-endian) as the backend's own
+ * ids end with. Any 16 bytes make a valid Convex id; starting with the time makes a table's
+ * new ids sort after its older ones (base32 keeps byte order), so inserting a document
+ * appends to the right edge of the `by_id` index instead of dirtying a random page of it
+ * (see docs/architecture.md "Storage layout"). 64 random bits per millisecond keep ids
+ * unique and unguessable.
  */
 export function newInternalId(randomBytes: (n: number) => Uint8Array, nowMs: number): Uint8Array {
   const random = randomBytes(RANDOM_BYTES);
@@ -33,7 +41,12 @@ export function newInternalId(randomBytes: (n: number) => Uint8Array, nowMs: num
     throw new EngineError("InternalError", `randomBytes(${RANDOM_BYTES}) returned ${random.length} bytes`, "fatal");
   }
   const out = new Uint8Array(INTERNAL_ID_LENGTH);
-  out.set(random, 0);
+  let ms = Math.max(0, Math.floor(nowMs));
+  for (let i = TIME_BYTES - 1; i >= 0; i--) {
+    out[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  out.set(random, TIME_BYTES);
   const day = Math.floor(nowMs / MS_PER_DAY) & 0xffff;
   out[14] = day >>> 8;
   out[15] = day & 0xff;

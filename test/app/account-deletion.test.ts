@@ -65,7 +65,7 @@ describeEach(
         ["comment", carl.id],
         ["like", carl.id],
       ]);
-      expect(await bob.client.query(api.users.searchUsers, { prefix: ada.username })).toEqual([]);
+      expect(await bob.client.query(api.users.searchUsers, { query: ada.username })).toEqual([]);
 
       await get().drainScheduled();
       expect(await rowsMentioning(get, ada.id)).toEqual([]);

@@ -110,7 +110,7 @@ describeEach(
         views.push(
           await viewer.query(api.users.getUserProfile, { id: ada.id }),
           await viewer.query(api.users.getUserByClerkId, { clerkId: ada.clerkId }),
-          await viewer.query(api.users.searchUsers, { prefix: "ad" }),
+          await viewer.query(api.users.searchUsers, { query: "ad" }),
           await allItems((p) => viewer.query(api.users.getFollowers, { userId: bob.id, paginationOpts: p })),
           await allItems((p) => viewer.query(api.users.getFollowing, { userId: bob.id, paginationOpts: p })),
           await viewer.query(api.posts.getFeedPosts),

@@ -198,6 +198,7 @@ describeEach(
       // 601 rows (300 likes, 300 notifications, a feed entry) at 128 a batch:
       // one batch inside deletePost, at least four more scheduled.
       expect(batches.length).toBeGreaterThanOrEqual(4);
-    });
+      // 600 calls on a machine shared with other suites: 13-31 s seen on the engine.
+    }, 120_000);
   },
 );

@@ -1,17 +1,14 @@
-import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { generateCode, writeGeneratedCode } from "../../engine/codegen/generate-code";
+import { createTypechecker, type Typechecker } from "../../engine/dev/typecheck";
 import { APP_DIR } from "../support/test-engine";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const COMPONENTS_APP = fileURLToPath(new URL("./fixtures/components/convex", import.meta.url));
-const TSC = path.join(ROOT, "node_modules", ".bin", "tsc");
-const run = promisify(execFile);
 
 /** `npm run codegen`: `_generated/` as `npx convex codegen` writes it, and typed calls against it. */
 describe("codegen", () => {
@@ -35,6 +32,7 @@ describe("codegen", () => {
 
   describe("on a new app", () => {
     let project: string;
+    let checker: Typechecker;
     beforeAll(async () => {
       project = mkdtempSync(path.join(tmpdir(), "codegen-"));
       symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
@@ -72,17 +70,25 @@ export const byName = query({
           include: ["client.ts", "convex"],
         }),
       );
+      checker = createTypechecker(project);
     });
-    afterAll(() => rmSync(project, { recursive: true, force: true }));
+    afterAll(async () => {
+      await checker?.stop();
+      rmSync(project, { recursive: true, force: true });
+    });
 
+    /**
+     * `tsc -p tsconfig.json` on the project, as its output reads (`file(line,col): error TS…`).
+     * The dev server's checker does what `tsc --noEmit -p` does but keeps the program between
+     * checks, so declaration files (convex's, the DOM library) are parsed once for all of them
+     * rather than once per `tsc` process.
+     */
     const typecheck = async (client: string) => {
       writeFileSync(path.join(project, "client.ts"), client);
-      try {
-        await run(TSC, ["-p", path.join(project, "tsconfig.json")], { cwd: project });
-        return "";
-      } catch (e) {
-        return (e as { stdout: string }).stdout;
-      }
+      const result = await checker.check();
+      if (result.kind === "passed") return "";
+      if (result.kind !== "failed") throw new Error(`type check did not run: ${JSON.stringify(result)}`);
+      return result.errors.map((e) => `${path.relative(project, e.file)}(${e.line},${e.column}): error ${e.message}`).join("\n");
     };
 
     test("a typed call through the generated api type-checks, and a wrong one does not", async () => {
@@ -101,7 +107,7 @@ export async function demo(): Promise<string> {
       expect(await typecheck(bad)).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
       const missing = good.replace("api.pets.byName", "api.pets.nope");
       expect(await typecheck(missing)).toMatch(/Property 'nope' does not exist/);
-    }, 60_000);
+    }, 120_000);
 
     test("with a convex.config.ts, typed references to an installed component type-check, and wrong ones do not", async () => {
       const appDir = path.join(project, "convex");
@@ -136,6 +142,6 @@ export const take = mutation({
       const errors = await typecheck(wrong);
       expect(errors).toMatch(/client\.ts\(\d+,\d+\): error TS2322/);
       expect(errors).toMatch(/Property 'rateLimiter' does not exist/);
-    }, 60_000);
+    }, 120_000);
   });
 });

@@ -88,12 +88,24 @@ describe("document ids", () => {
     expect(isEngineError(error, "InvalidId")).toBe(true);
   });
 
-  test("new internal ids carry 14 random bytes and the big-endian day number", () => {
+  test("new internal ids carry the creation millisecond, 8 random bytes and the big-endian day number", () => {
     const random = createSeededRandom(1);
     const day = 20572;
-    const internal = newInternalId(random.bytes, day * 86_400_000 + 5_000);
+    const ms = day * 86_400_000 + 5_000;
+    const internal = newInternalId(random.bytes, ms);
     expect(internal).toHaveLength(16);
+    expect(Buffer.from(internal.subarray(0, 6)).readUIntBE(0, 6)).toBe(ms);
     expect((internal[14] << 8) | internal[15]).toBe(day);
+    // Two ids of the same millisecond differ in their random bytes.
+    expect(Buffer.from(newInternalId(random.bytes, ms)).equals(Buffer.from(internal))).toBe(false);
+  });
+
+  test("a table's ids sort by creation time, as strings (so inserts append to the by_id index)", () => {
+    const random = createSeededRandom(2);
+    const start = Date.UTC(2026, 11, 6);
+    const ids = Array.from({ length: 200 }, (_, i) => encodeDocumentId(10001, newInternalId(random.bytes, start + i * 7)));
+    expect([...ids].sort()).toEqual(ids);
+    for (const id of ids) expect(tryDecodeDocumentId(id)?.tableNumber).toBe(10001);
   });
 });
 

@@ -117,7 +117,7 @@ describe.each([
   test("no caller hears of its mutation before the batch is committed (visible to another connection)", async () => {
     const engine = await start();
     const reader = new Database(path.join(running!.dataDir, "db.sqlite3"), { readonly: true });
-    const visible = reader.prepare("SELECT count(*) FROM documents WHERE id = ?").pluck();
+    const visible = reader.prepare("SELECT count(*) FROM documents WHERE json_extract(value, '$._id') = ?").pluck();
     try {
       const seenAtAnswer: number[] = [];
       const { commits } = await countingCommits(() => Promise.all(

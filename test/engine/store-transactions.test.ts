@@ -128,7 +128,7 @@ describe("store transactions", () => {
     const id = inTransaction(store, () => store.insert("posts", { v: 1 }));
     const scanned = () => store.scan("posts.by_creation_time", { lo: new Uint8Array([0]), hi: null }, "asc", 10).map((r) => JSON.parse(r.text).v);
     const outside = new Database(path);
-    const bump = (v: number) => outside.prepare("UPDATE documents SET value = json_set(value, '$.v', ?) WHERE id = ?").run(v, id);
+    const bump = (v: number) => outside.prepare("UPDATE documents SET value = json_set(value, '$.v', ?) WHERE json_extract(value, '$._id') = ?").run(v, id);
     store.beginRead();
     bump(2); // before the first read: the snapshot does not exist yet
     expect(scanned()).toEqual([2]);

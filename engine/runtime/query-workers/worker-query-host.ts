@@ -302,14 +302,20 @@ function target(): SyscallTarget {
 function installWorkerGlobal(): void {
   globalThis.Convex = {
     syscall: (op, argsJson) => target().syscall(op, argsJson),
-    asyncSyscall: (op, argsJson) => {
-      try {
-        return target().asyncSyscall(op, argsJson);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
+    asyncSyscall: (op, argsJson) => asPromise(() => target().asyncSyscall(op, argsJson)),
     jsSyscall: (op, args) => target().jsSyscall(op, args),
+    // The worker's copy of `convex/server` is the substituted one (`convex-shim/`): values, not text.
+    syscallValue: (op, args) => target().syscallValue(op, args),
+    asyncSyscallValue: (op, args) => asPromise(() => target().asyncSyscallValue(op, args)),
   };
   installConsoleCapture(() => (nested.getStore() ?? current)?.log);
+}
+
+/** An async syscall's promise; a synchronous throw (no execution running) becomes its rejection. */
+function asPromise<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }

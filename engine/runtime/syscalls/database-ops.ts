@@ -4,7 +4,7 @@ import { decodePatchValue, decodeValue } from "../../values/maybe-value.js";
 import { checkDocumentLimits, systemFieldsSize } from "../../values/value-limits.js";
 import type { Execution } from "../execution.js";
 import { budgetOf } from "../transaction-budget.js";
-import type { OpHandler } from "./op-types.js";
+import { JsonText, type OpHandler } from "./op-types.js";
 
 const SYSTEM_FIELDS = ["_id", "_creationTime"];
 /** The longest document id (a 5-byte table number); a new document's id is no longer. */
@@ -17,25 +17,25 @@ export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
     budgetOf(tx).indexRange();
     const id = exec.nextStreamId++;
     exec.streams.set(id, exec.db.openStream(args.query, tx.reads));
-    return `{"queryId":${id}}`;
+    return { queryId: id };
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
     const stream = exec.streams.get(args.queryId);
-    if (stream === undefined) return "false";
+    if (stream === undefined) return false;
     stream.close();
     exec.streams.delete(args.queryId);
-    return "true";
+    return true;
   },
   "1.0/db/normalizeId": (exec, args: { table: string; idString: string }) => {
     exec.requireTx("db.normalizeId");
     const id = exec.db.normalizeId(args.table, args.idString);
-    return JSON.stringify({ id });
+    return { id };
   },
   "1.0/getSnapshotTs": (exec) => {
     exec.requireTx("getSnapshotTs");
     const bytes = new DataView(new ArrayBuffer(8));
     bytes.setBigUint64(0, exec.db.latestTs(), true);
-    return JSON.stringify({ $integer: Buffer.from(bytes.buffer).toString("base64") });
+    return { $integer: Buffer.from(bytes.buffer).toString("base64") };
   },
 };
 
@@ -46,11 +46,11 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     const table = tableOfAccessibleId(exec, id, "get", args.isSystem === true, args.table);
     const budget = budgetOf(tx);
     budget.indexRange();
-    if (table === null) return "null";
+    if (table === null) return null;
     const doc = exec.db.get(id, tx.reads);
-    if (doc === null) return "null";
+    if (doc === null) return null;
     budget.documentRead(doc.length);
-    return doc;
+    return new JsonText(doc);
   },
   "1.0/queryStreamNext": (exec, args: { queryId: number }) => {
     const tx = exec.requireTx("db.query");
@@ -60,10 +60,10 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     if (doc === null) {
       stream.close();
       exec.streams.delete(args.queryId);
-      return '{"value":null,"done":true}';
+      return { value: null, done: true };
     }
     budgetOf(tx).documentRead(doc.length);
-    return `{"value":${doc},"done":false}`;
+    return new JsonText(`{"value":${doc},"done":false}`);
   },
   "1.0/queryPage": (exec, args: QueryPageArgs) => {
     const tx = exec.requireTx("paginate");
@@ -90,7 +90,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     );
     for (const doc of result.page) budget.documentRead(doc.length);
     tx.journalOut = result.continueCursor;
-    return (
+    return new JsonText(
       `{"page":[${result.page.join(",")}],"isDone":${result.isDone},` +
       `"continueCursor":${JSON.stringify(result.continueCursor)},` +
       `"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`
@@ -98,7 +98,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
   },
   "1.0/count": (exec, args: { table: string }) => {
     const tx = exec.requireTx("count");
-    return JSON.stringify(exec.db.count(args.table, tx.reads));
+    return exec.db.count(args.table, tx.reads);
   },
   "1.0/insert": (exec, args: { table: string; value: JSONValue }) => {
     const tx = exec.requireWritable("db.insert");
@@ -115,7 +115,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     checkUserFieldNames(fields, "db.insert");
     budgetOf(tx).documentWritten(size);
     const id = exec.db.insert(table, fields);
-    return JSON.stringify({ _id: id });
+    return { _id: id };
   },
   "1.0/shallowMerge": (exec, args: { id: unknown; value: Record<string, JSONValue>; table?: string }) => {
     const tx = exec.requireWritable("db.patch");
@@ -141,7 +141,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     checkUserFieldNames(fields, "db.patch");
     budgetOf(tx).documentWritten(checkDocumentLimits(fields, systemFieldsSize(id.length)));
     exec.db.replace(id, fields);
-    return "null";
+    return null;
   },
   "1.0/replace": (exec, args: { id: unknown; value: JSONValue; table?: string }) => {
     const tx = exec.requireWritable("db.replace");
@@ -159,7 +159,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     checkUserFieldNames(withoutSystemFields(fields), "db.replace");
     budgetOf(tx).documentWritten(size);
     exec.db.replace(id, withoutSystemFields(fields));
-    return "null";
+    return null;
   },
   "1.0/remove": (exec, args: { id: unknown; table?: string }) => {
     const tx = exec.requireWritable("db.delete");
@@ -173,7 +173,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       if (isEngineError(e, "DocumentNotFound")) throw new EngineError("DocumentNotFound", `Delete on nonexistent document ID ${id}`);
       throw e;
     }
-    return "null";
+    return null;
   },
 };
 

@@ -18,20 +18,20 @@ export const SCHEDULE_ASYNC_OPS: Record<string, OpHandler> = {
   "1.0/schedule": (exec, args: ScheduleArgs) => {
     const tx = exec.requireWritable("scheduler.runAfter/runAt");
     // Counted for mutations only: an action's jobs each get a transaction of their own, as on Convex.
-    return JSON.stringify(insertJob(exec, tx, args, budgetOf(tx)));
+    return insertJob(exec, tx, args, budgetOf(tx));
   },
   "1.0/cancel_job": (exec, args: { id: string }) => {
     const tx = exec.requireWritable("scheduler.cancel");
     cancelJob(exec, tx, args.id);
-    return "null";
+    return null;
   },
   "1.0/actions/schedule": async (exec, args: ScheduleArgs) => {
     const id = await exec.host.transact((tx) => insertJob(exec, tx, args));
-    return JSON.stringify(id);
+    return id;
   },
   "1.0/actions/cancel_job": async (exec, args: { id: string }) => {
     await exec.host.transact((tx) => cancelJob(exec, tx, args.id));
-    return "null";
+    return null;
   },
 };
 

@@ -8,6 +8,6 @@ export const SEARCH_ASYNC_OPS: Record<string, OpHandler> = {
       throw new EngineError("NotInAction", "ctx.vectorSearch is only available in actions.");
     }
     // A read like an action's runQuery: one consistent snapshot, never another mutation's uncommitted writes.
-    return exec.host.readFromAction(() => JSON.stringify({ results: exec.host.db.vectorSearch(args.query) }));
+    return exec.host.readFromAction(() => ({ results: exec.host.db.vectorSearch(args.query) }));
   },
 };

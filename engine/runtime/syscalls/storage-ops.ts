@@ -1,4 +1,5 @@
 import { EngineError } from "../../errors.js";
+import type { JSONValue } from "convex/values";
 import type { Execution, TransactionState } from "../execution.js";
 import type { BlobService } from "../services.js";
 import type { OpHandler, JsOpHandler } from "./op-types.js";
@@ -16,12 +17,12 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
       throw new EngineError("ReadOnly", "generateUploadUrl can only be used in mutations and actions.");
     }
     const token = await blobs(exec).issueUploadToken();
-    return JSON.stringify(`${exec.host.deployment.cloudUrl}/api/storage/upload?token=${encodeURIComponent(token)}`);
+    return `${exec.host.deployment.cloudUrl}/api/storage/upload?token=${encodeURIComponent(token)}`;
   },
   "1.0/storageGetUrl": async (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
     const exists = await readDoc(exec, id, (doc) => doc !== null);
-    return JSON.stringify(exists ? blobs(exec).urlFor(id) : null);
+    return exists ? blobs(exec).urlFor(id) : null;
   },
   "1.0/storageGetMetadata": async (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
@@ -35,7 +36,7 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
             contentType: doc.contentType ?? null,
           },
     );
-    return JSON.stringify(meta);
+    return meta as JSONValue;
   },
   "1.0/storageDelete": async (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
@@ -50,7 +51,7 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
     };
     if (exec.tx !== null) remove(exec.requireWritable("storage.delete"));
     else await exec.host.transact(remove);
-    return "null";
+    return null;
   },
 };
 

@@ -1,3 +1,4 @@
+import type { ConvexClient } from "convex/browser";
 import type { FunctionReference, FunctionReturnType, OptionalRestArgs } from "convex/server";
 
 /**
@@ -35,6 +36,13 @@ export interface AppBackend {
    * only; calling an internal one rejects.
    */
   client(clerkId: string | null): AppClient;
+  /**
+   * An official `ConvexClient` over WebSocket, signed in as `clerkId` (or
+   * anonymous), for live-update tests; the caller closes it. Only backends
+   * that speak Convex's sync protocol have it (the engine; convex-test has
+   * no subscriptions).
+   */
+  live?(clerkId: string | null): ConvexClient;
   /** An operator's client (admin key): may call internal functions. */
   admin(): AppClient;
   /** A request to the deployment's HTTP actions (site URL); `path` starts with "/". */

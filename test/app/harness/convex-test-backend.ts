@@ -1,4 +1,5 @@
 /// <reference types="vite/client" />
+import rateLimiterTest from "@convex-dev/rate-limiter/test";
 import { convexTest } from "convex-test";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { vi } from "vitest";
@@ -28,6 +29,8 @@ import type { AppBackend, AppClient, BackendFactory } from "./backend";
  *   here only).
  * - Environment: deployment env vars are `process.env` entries, stubbed per
  *   test and cleared at create so each deployment starts without any.
+ * - Components: convex-test runs a component only once it is registered;
+ *   the rate limiter's package provides the registration.
  */
 
 const modules = import.meta.glob("../../../convex/**/*.*s");
@@ -35,7 +38,7 @@ const MODULE_ROOT = "../../../convex/";
 const ISSUER = "https://clerk.test";
 const STORAGE_URL_PREFIX = "https://some-deployment.convex.cloud/api/storage/";
 /** The env vars the app reads; a fresh deployment has none of them. */
-const APP_ENV_VARS = ["CLERK_WEBHOOK_SECRET", "CLERK_JWT_ISSUER_DOMAIN"];
+const APP_ENV_VARS = ["CLERK_WEBHOOK_SECRET", "CLERK_JWT_ISSUER_DOMAIN", "RATE_LIMIT_SCALE"];
 
 type ConvexTest = ReturnType<typeof convexTest>;
 type AnyRef = FunctionReference<"query" | "mutation" | "action", "public" | "internal">;
@@ -168,6 +171,9 @@ export const convexTestBackend: BackendFactory = {
   async create() {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
     for (const name of APP_ENV_VARS) vi.stubEnv(name, undefined);
-    return new ConvexTestBackend(convexTest(schema, modules));
+    const t = convexTest(schema, modules);
+    // The app's component, registered as its package documents for convex-test.
+    rateLimiterTest.register(t);
+    return new ConvexTestBackend(t);
   },
 };

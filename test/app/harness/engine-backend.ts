@@ -1,4 +1,4 @@
-import { ConvexHttpClient } from "convex/browser";
+import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { jsonToConvex, type JSONValue } from "convex/values";
 import { api } from "../../../convex/_generated/api";
 import { startTestEngine, type TestEngine } from "../../support/test-engine";
@@ -46,6 +46,15 @@ class EngineBackend implements AppBackend {
           ? (http as unknown as AppClient)
           : withToken(http, this.issuer.mint({ sub: clerkId, email: `${clerkId}@example.com`, name: "Test User" }));
       this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  live(clerkId: string | null): ConvexClient {
+    const client = new ConvexClient(this.cloudUrl, { logger: false });
+    if (clerkId !== null) {
+      const token = this.issuer.mint({ sub: clerkId, email: `${clerkId}@example.com`, name: "Test User" });
+      client.setAuth(() => token);
     }
     return client;
   }

@@ -38,6 +38,8 @@ export interface GateServer {
   readonly arrivals: number;
   /** Resolves when `n` requests have arrived in total. */
   arrived(n: number): Promise<void>;
+  /** Resolves when `n` requests in total were dropped by their caller before being answered. */
+  abandoned(n: number): Promise<void>;
   /** Answers every waiting request (and, with `forever`, every later one at once). */
   releaseAll(options?: { forever?: boolean }): void;
   close(): Promise<void>;
@@ -47,11 +49,18 @@ export interface GateServer {
 export async function startGateServer(): Promise<GateServer> {
   const waiting: ServerResponse[] = [];
   const watchers: { n: number; resolve: () => void }[] = [];
+  const dropWatchers: { n: number; resolve: () => void }[] = [];
   let arrivals = 0;
+  let drops = 0;
   let open = false;
   const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
     arrivals += 1;
     for (const w of watchers.filter((w) => arrivals >= w.n)) w.resolve();
+    res.on("close", () => {
+      if (res.writableEnded) return;
+      drops += 1;
+      for (const w of dropWatchers.filter((w) => drops >= w.n)) w.resolve();
+    });
     if (open) res.end("ok");
     else waiting.push(res);
   });
@@ -63,6 +72,7 @@ export async function startGateServer(): Promise<GateServer> {
       return arrivals;
     },
     arrived: (n) => (arrivals >= n ? Promise.resolve() : new Promise((resolve) => watchers.push({ n, resolve }))),
+    abandoned: (n) => (drops >= n ? Promise.resolve() : new Promise((resolve) => dropWatchers.push({ n, resolve }))),
     releaseAll(options = {}) {
       open = options.forever === true;
       for (const res of waiting.splice(0)) res.end("ok");

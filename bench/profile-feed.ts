@@ -1,0 +1,98 @@
+/**
+ * Profiling harness (not a benchmark: `npm run bench` skips it) for the uncached feed
+ * page of `feed-and-likes.bench.ts`: same data (1,000 users, 10,000 posts, 100,000
+ * likes), the query cache off, `posts.getGlobalFeed` through `ConvexHttpClient` for
+ * SECONDS_ seconds with INFLIGHT requests in flight on WORKERS query workers; MODE=sql
+ * times the hand-written SQL behind node:http instead. It prints the CPU time of every
+ * thread of the process per page (from /proc, Linux only), so the main thread, the query
+ * worker and V8's helper threads (GC) show apart, and the measuring window's bounds in
+ * the clock of `--cpu-prof` profiles:
+ *
+ *   node scripts/run-ts.mjs bench/profile-feed.ts   # builds dist/bench/profile-feed.mjs
+ *   node --cpu-prof --cpu-prof-dir=prof dist/bench/profile-feed.mjs
+ *
+ * `--cpu-prof` writes one profile per thread (the worker's too). Its samples are wall
+ * time: on a loaded machine a thread preempted inside `postMessage` shows there, so
+ * compare a profile's shares with the per-thread CPU printed here.
+ */
+import { ConvexHttpClient } from "convex/browser";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { api } from "../convex/_generated/api";
+import { createEngine } from "../engine/engine";
+import { startTestIssuer } from "../test/support/test-issuer";
+import { randomTools, seededRandom } from "../test/support/seeded-random";
+import { buildBaseline, PAGE, seed, serveBaseline, USERS } from "./fixtures/feed-data";
+
+const SECONDS = Number(process.env.SECONDS_ ?? 15);
+const WORKERS = Number(process.env.WORKERS ?? 1);
+const IN_FLIGHT = Number(process.env.INFLIGHT ?? 1);
+const VIEWERS = 50;
+const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+
+/** CPU ticks (user + system, 1/100 s) of every thread of this process, by "tid name". */
+function threadTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+    ticks.set(`${tid} ${name}`, Number(fields[11]) + Number(fields[12]));
+  }
+  return ticks;
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "prof-feed-"));
+const issuer = await startTestIssuer();
+const engine = await createEngine({
+  appDir: path.resolve("convex"),
+  dataDir,
+  port: 0,
+  sitePort: 0,
+  env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
+  logger: quiet,
+  queryCache: false,
+  queryWorkers: WORKERS,
+});
+const rng = randomTools(seededRandom(42));
+const seeded = await seed(engine, rng);
+const viewers = Array.from({ length: VIEWERS }, () => rng.int(0, USERS - 1));
+const clients = await Promise.all(
+  viewers.map(async (u) => {
+    const client = new ConvexHttpClient(engine.cloudUrl, { logger: false });
+    client.setAuth(await issuer.mint({ sub: seeded.clerkIds[u]! }));
+    return client;
+  }),
+);
+const baselineDb = buildBaseline(seeded);
+const sqlServer = await serveBaseline((i: number) => baselineDb.page(seeded.userIds[viewers[i % VIEWERS]!]!));
+const enginePage = (i: number) =>
+  clients[i % VIEWERS]!.query(api.posts.getGlobalFeed, { paginationOpts: { numItems: PAGE, cursor: null } });
+const sqlPage = async (i: number) => (await fetch(`${sqlServer.url}?i=${i}`)).json();
+const page = process.env.MODE === "sql" ? sqlPage : enginePage;
+
+for (let i = 0; i < 300; i++) await page(i);
+console.log(`window-start ${process.hrtime.bigint() / 1000n}`);
+let pages = 0;
+const before = threadTicks();
+const cpu = process.cpuUsage();
+const t0 = performance.now();
+const deadline = t0 + SECONDS * 1000;
+await Promise.all(
+  Array.from({ length: IN_FLIGHT }, async () => {
+    while (performance.now() < deadline) await page(pages++);
+  }),
+);
+const wall = performance.now() - t0;
+const used = process.cpuUsage(cpu);
+console.log(`window-end ${process.hrtime.bigint() / 1000n}`);
+for (const [thread, ticks] of threadTicks()) {
+  const spent = ticks - (before.get(thread) ?? 0);
+  if (spent > 0) console.log(`  thread ${thread}: ${((spent * 10) / pages).toFixed(3)} CPU ms/page`);
+}
+const cpuMs = (used.user + used.system) / 1000;
+console.log(`${pages} pages in ${(wall / 1000).toFixed(1)} s: ${(wall / pages).toFixed(3)} ms/page, ${(cpuMs / pages).toFixed(3)} CPU ms/page`);
+await engine.close();
+await sqlServer.close();
+await issuer.close();
+rmSync(dataDir, { recursive: true, force: true });
