@@ -4,7 +4,7 @@ import { createTokenVerifier, DEFAULT_KEY_SET_POLICY } from "./auth/token-verifi
 import { normalizeAuthConfig } from "./auth/auth-config.js";
 import type { DevIssuer } from "./auth/dev-issuer.js";
 import { EngineError } from "./errors.js";
-import type { EngineLogger } from "./engine.js";
+import type { EngineLogger } from "./logger.js";
 import { bundleApp, type AppBundle } from "./runtime/app-bundler.js";
 import { evaluateBundle } from "./runtime/app-loader.js";
 import { createRuntimeDatabase } from "./runtime/database-adapter.js";

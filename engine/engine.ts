@@ -1,40 +1,38 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism, networkInterfaces } from "node:os";
 import path from "node:path";
-import { normalizeAuthConfig } from "./auth/auth-config.js";
+import { AppHost } from "./app-host.js";
+import { createDevIssuer } from "./auth/dev-issuer.js";
 import { lockDataFolder, prepareDataFolder } from "./data-folder.js";
-import { createDevIssuer, type DevIssuer } from "./auth/dev-issuer.js";
-import { dashboardRoute } from "./dashboard/dashboard-route.js";
-import { adminApiRoute } from "./http/admin-api.js";
+import type { Engine, EngineOptions } from "./engine-options.js";
+import { apiRoutes as engineApiRoutes, siteRoutes as engineSiteRoutes } from "./engine-routes.js";
 import { createAdminEvents } from "./http/admin-events.js";
-import { createCallLog } from "./http/call-log.js";
-import { snapshotRoutes } from "./http/snapshot-routes.js";
-import { createDiskBlobStore } from "./storage/disk-blob-store.js";
 import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } from "./http/api-server.js";
-import { functionApiRoute } from "./http/function-api.js";
-import { httpActionRoute } from "./http/http-action-route.js";
-import { devTokenRoute, remoteDevTokenRefusal } from "./http/dev-token-route.js";
+import { createCallLog } from "./http/call-log.js";
 import { createHostPolicy } from "./http/host-policy.js";
 import { createIdentityResolver } from "./http/identity-resolver.js";
-import { sendText } from "./http/respond.js";
-import { sendWebResponse, toWebRequest } from "./http/web-bridge.js";
-import { AppHost, type AppHostEvents } from "./app-host.js";
+import { consoleLogger } from "./logger.js";
 import { resolvePublicUrls } from "./public-urls.js";
 import type { AppBundle } from "./runtime/app-bundler.js";
-import type { AppDefinition } from "./runtime/function-registry.js";
-import type { CallRecord } from "./runtime/runtime.js";
 import { createDeploymentClock } from "./scheduler/deployment-clock.js";
 import { enableFunctionClocks, registerFunctionClock, wallClock } from "./scheduler/function-clock.js";
-import { createScheduler, type SchedulerDeps } from "./scheduler/job-scheduler.js";
+import { createScheduler } from "./scheduler/job-scheduler.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
-import { createLocalStorage, type StorageOptions } from "./storage/local-storage.js";
+import { createLocalStorage } from "./storage/local-storage.js";
 import type { StorageService } from "./storage/storage-service.js";
-import { storageRoute } from "./storage/storage-routes.js";
 import { createSqliteStore } from "./store/sqlite-store.js";
-import type { Store, SynchronousMode } from "./store/store.js";
-import { createSyncServer, type SyncServer, type SyncServerOptions } from "./sync/sync-server.js";
-import { MAX_REQUEST_JSON_BYTES } from "./values/value-limits.js";
+import type { Store } from "./store/store.js";
+import { createSyncServer, type SyncServer } from "./sync/sync-server.js";
 
+// The composition root: opens the data folder, creates each layer with what it needs and
+// starts them in order. Layers never import this file; they take what they need (a logger,
+// a runtime getter) as dependencies. The routes each port answers are in `engine-routes.ts`,
+// the shapes of the options and of a running engine in `engine-options.ts`.
+
+export type { Engine, EngineOptions } from "./engine-options.js";
+export type { EngineLogger } from "./logger.js";
+
+const ADMIN_KEY_META = "admin_key";
 /**
  * Action executor threads by default. Each holds one action at a time and its own copy of
  * the app (tens of MB), and starts only when that many actions run at once; actions that
@@ -42,125 +40,6 @@ import { MAX_REQUEST_JSON_BYTES } from "./values/value-limits.js";
  * core count.
  */
 const DEFAULT_ACTION_WORKERS = 16;
-
-/** How to start an engine. */
-export interface EngineOptions {
-  /** The Convex functions folder (`convex/`). */
-  appDir: string;
-  /** Where the SQLite file, stored files and engine state live. */
-  dataDir: string;
-  /** Interface to bind; 127.0.0.1 unless told otherwise. */
-  host?: string;
-  /** API + WebSocket port (3210 by convention; 0 = any free port). */
-  port?: number;
-  /** HTTP actions port (3211 by convention; 0 = any free port). */
-  sitePort?: number;
-  /**
-   * The API origin clients use (`--public-url`), when it is not where the
-   * engine listens: upload and file URLs and CONVEX_CLOUD_URL carry it.
-   */
-  publicUrl?: string;
-  /** The HTTP actions origin clients use; default: the public URL's host on the site port. */
-  publicSiteUrl?: string;
-  /** Deployment env vars to set (persisted like `env set`). */
-  env?: Record<string, string>;
-  /**
-   * Dev mode: function errors reach clients with their messages, and
-   * `POST /api/dev/token` mints tokens (with the admin key, on loopback).
-   */
-  dev?: boolean;
-  /**
-   * More host names to answer under (`--allowed-host`; `.name` allows
-   * subdomains too, `true` any Host). Loopback names, IP addresses and the
-   * bound name always work; see `http/host-policy.ts`.
-   */
-  allowedHosts?: string[] | true;
-  /** Serves the dev token endpoint even when bound beyond loopback (`--allow-remote-dev-token`). */
-  remoteDevToken?: boolean;
-  /** SQLite `synchronous` (FULL by default). */
-  synchronous?: SynchronousMode;
-  /** A bundle built earlier for the same folder (tests reuse one). */
-  bundle?: AppBundle;
-  /** Where engine messages go. */
-  logger?: EngineLogger;
-  /** Every finished function call (dev mode prints failures with their source frames). */
-  onCall?: (record: CallRecord) => void;
-  /** Every function console line (dev mode streams them). */
-  onFunctionLog?: AppHostEvents["onFunctionLog"];
-  /** File storage settings (upload size limit). */
-  storage?: StorageOptions;
-  /** Scheduler settings (concurrent jobs). */
-  scheduler?: Pick<SchedulerDeps, "maxConcurrentJobs">;
-  /** WebSocket sync tunables (tests shorten timers or cut connections). */
-  sync?: SyncServerOptions;
-  /**
-   * Reuse results of one-off query calls until a commit touches what they read
-   * (on by default, as on Convex; see `runtime/query-cache.ts`).
-   */
-  queryCache?: boolean;
-  /**
-   * Query executor threads (default: one per core). Each has its own read-only SQLite
-   * connection and copy of the app; they start as queries come. 0 runs queries on the main
-   * thread under the executor lock (and a runaway query cannot be stopped).
-   */
-  queryWorkers?: number;
-  /** How long a query or mutation may run (ms; default 30 000). */
-  transactionTimeoutMs?: number;
-  /**
-   * Action executor threads: the most actions and HTTP actions running at once, one per
-   * thread, started as they come (default 16; more wait for a thread). 0 runs them on the
-   * main thread, where a CPU-bound one blocks every client and cannot be stopped.
-   */
-  actionWorkers?: number;
-  /** How long an action or HTTP action may run (ms; default 10 minutes, Convex's limit). */
-  actionTimeoutMs?: number;
-  /**
-   * Run mutations on a writer thread with its own connection (default: whenever there are
-   * query workers), so a runaway mutation can be stopped and no user code runs on the
-   * thread that serves sockets.
-   */
-  writerThread?: boolean;
-}
-
-/** Where the engine reports what it does. */
-export interface EngineLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string, e?: unknown): void;
-}
-
-/** A running engine. */
-export interface Engine {
-  /** The API origin clients are told (upload and file URLs, CONVEX_CLOUD_URL); see `public-urls.ts`. */
-  readonly cloudUrl: string;
-  /** The HTTP actions origin clients are told (CONVEX_SITE_URL). */
-  readonly siteUrl: string;
-  /** Where this machine reaches the API (equal to `cloudUrl` unless a public URL is set or guessed). */
-  readonly localCloudUrl: string;
-  /** Where this machine reaches the HTTP actions. */
-  readonly localSiteUrl: string;
-  readonly adminKey: string;
-  readonly dataDir: string;
-  readonly store: Store;
-  readonly app: AppHost;
-  readonly devIssuer: DevIssuer;
-  /** The WebSocket sync endpoint (live queries). */
-  readonly sync: SyncServer;
-  /** Mints a token from the dev issuer for a named user (tests, CLI, dashboard). */
-  mintDevToken(claims: { subject: string; name?: string; email?: string }, ttlSeconds?: number): Promise<string>;
-  /**
-   * Rebuilds (or takes `bundle`), pushes the schema and swaps the functions in
-   * without dropping clients. Throws (and keeps the old code) on a build
-   * error or a schema the existing documents do not match.
-   */
-  reload(bundle?: AppBundle): Promise<AppDefinition>;
-  /** Stops everything and closes the data folder. */
-  close(): Promise<void>;
-}
-
-const ADMIN_KEY_META = "admin_key";
-/** Function calls' JSON bodies: as large as the JSON of Convex's largest arguments. */
-const JSON_BODY_LIMIT = MAX_REQUEST_JSON_BYTES;
 /** Calls the dashboard's Logs keep (a ring buffer; each record holds its log lines). */
 const RECENT_CALLS = 1000;
 
@@ -293,66 +172,26 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       options: options.sync,
     });
     apiUpgrades.push(sync.upgradeRoute);
-    const runtime = () => appHost!.runtime;
-
     const mintDevToken = (claims: { subject: string; name?: string; email?: string }, ttl?: number) =>
       devIssuer.mint(claims, ttl);
-
-    apiRoutes.push(
-      functionApiRoute({ runtime, identities, bodyLimit: JSON_BODY_LIMIT, latestTs: () => store.lastCommitTs() }),
-      (req, res, url) => {
-        if (req.method !== "GET") return false;
-        if (url.pathname === "/version") {
-          sendText(res, 200, "instagram-convex-local engine");
-          return true;
-        }
-        if (url.pathname === "/instance_name") {
-          sendText(res, 200, "local");
-          return true;
-        }
-        return false;
-      },
-      async (req, res, url) => {
-        if (!url.pathname.startsWith("/dev-auth/")) return false;
-        const response = await devIssuer.handle(toWebRequest(req, url));
-        if (response === null) return false;
-        await sendWebResponse(res, response, req.method);
-        return true;
-      },
-      devTokenRoute({
-        dev: options.dev === true,
-        remoteRefusal: remoteDevTokenRefusal(host, options.remoteDevToken === true),
-        identities,
-        mint: (request) => mintDevToken(request.claims, request.ttlSeconds),
-      }),
-      snapshotRoutes({ runtime, store, blobs: createDiskBlobStore(path.join(dataDir, "storage")), identities }),
-      adminApiRoute({
-        runtime,
-        store,
-        identities,
-        listEnv: () => appHost!.env.list(),
-        setEnv: (name, value) => appHost!.setEnv(name, value),
-        calls,
-        events: adminEvents,
-        mintToken: (request) => mintDevToken(request.claims, request.ttlSeconds),
-        drainScheduler: (drainOptions) => scheduler.drain(drainOptions),
-        authIssuers: () => {
-          const configured = normalizeAuthConfig(appHost!.definition.authConfig).providers.map((p) => p.issuer);
-          return configured.length > 0 ? configured : [devIssuer.issuerUrl];
-        },
-        fileExists: async (storageId) => {
-          const file = await storage!.openFile(storageId);
-          await file?.blob.close();
-          return file !== null;
-        },
-      }),
-      dashboardRoute({ onBuildError: (e) => logger.error("dashboard build failed", e) }),
-      storageRoute(storage, (e) => logger.error("file storage error", e)),
-    );
-    // HTTP actions only on the site port, never under /http/ on the API port as
-    // the Convex backend does: that origin serves the dashboard, which keeps the
-    // admin key in the browser, and an HTTP action's page must not share it.
-    siteRoutes.push(httpActionRoute({ runtime, identities, prefix: "" }));
+    const routeDeps = {
+      app: () => appHost!,
+      store,
+      dataDir,
+      identities,
+      devIssuer,
+      storage,
+      scheduler,
+      calls,
+      adminEvents,
+      logger,
+      host,
+      dev: options.dev === true,
+      remoteDevToken: options.remoteDevToken === true,
+      mintDevToken,
+    };
+    apiRoutes.push(...engineApiRoutes(routeDeps));
+    siteRoutes.push(...engineSiteRoutes(routeDeps));
 
     return {
       cloudUrl,
@@ -392,12 +231,3 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     throw e;
   }
 }
-
-function consoleLogger(): EngineLogger {
-  return {
-    info: (m) => console.log(m),
-    warn: (m) => console.warn(m),
-    error: (m, e) => console.error(m, e ?? ""),
-  };
-}
-

@@ -3,14 +3,9 @@ import path from "node:path";
 import { findAppConfig } from "../components/definition-bundler.js";
 import { loadComponentTree } from "../components/definition-tree.js";
 import { discoverAppFolder } from "../runtime/module-discovery.js";
-import {
-  API_DTS_FOOTER,
-  API_DTS_HEADER,
-  API_JS,
-  DATA_MODEL_DTS,
-  SERVER_DTS,
-  SERVER_JS,
-} from "./generated-templates.js";
+import { API_DTS_FOOTER, API_DTS_HEADER, API_JS } from "./api-templates.js";
+import { DATA_MODEL_DTS, NO_SCHEMA_DATA_MODEL_DTS } from "./data-model-templates.js";
+import { SERVER_DTS, SERVER_JS } from "./server-templates.js";
 
 /** The folder name Convex reserves for generated code. */
 export const GENERATED_DIR = "_generated";
@@ -87,36 +82,3 @@ function identifier(modulePath: string): string {
 function propertyKey(modulePath: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(modulePath) ? modulePath : JSON.stringify(modulePath);
 }
-
-/** `dataModel.d.ts` without `schema.ts`: permissive types, like Convex's own. */
-const NO_SCHEMA_DATA_MODEL_DTS = `/* eslint-disable */
-/**
- * Generated data model types.
- *
- * THIS CODE IS AUTOMATICALLY GENERATED.
- *
- * To regenerate, run \`npx convex dev\`.
- * @module
- */
-
-import { AnyDataModel } from "convex/server";
-import type { GenericId } from "convex/values";
-
-/**
- * There is no \`schema.ts\` in this app, so documents are typed loosely
- * (\`Doc = any\`). Add a schema (https://docs.convex.dev/using/schemas) for
- * precise types, then run codegen again.
- */
-
-/** The names of the tables. */
-export type TableNames = string;
-
-/** A document of any table. */
-export type Doc = any;
-
-/** A document id; ids are strings at runtime, typed per table. */
-export type Id<TableName extends TableNames = TableNames> = GenericId<TableName>;
-
-/** The data model, without a schema. */
-export type DataModel = AnyDataModel;
-`;

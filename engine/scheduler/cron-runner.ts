@@ -1,5 +1,5 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
-import type { EngineLogger } from "../engine.js";
+import type { EngineLogger } from "../logger.js";
 import type { CronJobJson } from "../runtime/function-registry.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { SCHEDULED_FUNCTIONS_TABLE } from "../runtime/syscalls/schedule-ops.js";

@@ -1,4 +1,4 @@
-import type { EngineLogger } from "../engine.js";
+import type { EngineLogger } from "../logger.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Store } from "../store/store.js";
 import { createCronRunner } from "./cron-runner.js";

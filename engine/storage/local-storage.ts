@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { EngineLogger } from "../engine.js";
+import type { EngineLogger } from "../logger.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { createDiskBlobStore } from "./disk-blob-store.js";
 import { createStorageService, type StorageService } from "./storage-service.js";

@@ -1,6 +1,6 @@
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { EngineError } from "../errors.js";
-import type { EngineLogger } from "../engine.js";
+import type { EngineLogger } from "../logger.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { BlobService } from "../runtime/services.js";
 import { STORAGE_TABLE } from "../runtime/syscalls/storage-ops.js";

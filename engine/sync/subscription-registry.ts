@@ -28,6 +28,17 @@ import type { EncodedResult } from "./server-message.js";
  */
 
 /** What a subscription executes. */
+/** What the registry stores for one run of a subscription (`subscription-runner.ts` makes them). */
+export interface RecordedRun {
+  result: EncodedResult;
+  journal: string | null;
+  readSet: ReadSet;
+  /** The snapshot the run read. */
+  ts: bigint;
+  /** The first commit after `ts` that wrote into its read set, or null while none has. */
+  validTo: bigint | null;
+}
+
 export interface QuerySpec {
   /** Canonical `module:function` path. */
   udfPath: string;
@@ -177,7 +188,7 @@ export class SubscriptionRegistry<W> {
   /** Stores a run's outcome, valid from `ts` to `validTo`, and re-indexes its read set. */
   recordRun(
     sub: Subscription<W>,
-    run: { result: EncodedResult; journal: string | null; readSet: ReadSet; ts: bigint; validTo: bigint | null },
+    run: RecordedRun,
   ): void {
     sub.result = run.result;
     sub.journal = run.journal;

@@ -2,16 +2,11 @@ import { EngineError } from "../errors.js";
 import type { CallOutcome } from "../runtime/function-outcome.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Identity } from "../runtime/services.js";
-import {
-  parseClientMessage,
-  protocolError,
-  type AuthenticateMessage,
-  type ClientMessage,
-  type ModifyQuerySetMessage,
-  type RequestMessage,
-} from "./client-message.js";
+import { parseClientMessage, type AuthenticateMessage, type ClientMessage, type ModifyQuerySetMessage, type RequestMessage } from "./client-message.js";
 import { ClientQuota, type QuotaPool } from "./client-quota.js";
-import { ConnectionView, type PendingChange } from "./connection-view.js";
+import { ConnectionAuth } from "./connection-auth.js";
+import { ConnectionView } from "./connection-view.js";
+import { QuerySetVersions } from "./query-set-versions.js";
 import { encodeServerMessage } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
 import { SessionOutbox } from "./session-outbox.js";
@@ -56,8 +51,6 @@ const CLOSE_PROTOCOL_ERROR = 1008;
 const CLOSE_INTERNAL_ERROR = 1011;
 /** Messages of one connection handled back to back before other work gets a turn. */
 const MESSAGES_PER_TURN = 32;
-/** `setTimeout` cannot wait longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One WebSocket connection's state machine (convex-interface.md §5.6).
@@ -75,20 +68,11 @@ export class SyncSession implements RoundTarget {
   private isClosed = false;
   private readonly outbox: SessionOutbox;
   private readonly quota: ClientQuota;
-  /** The user token the identity came from, verified again when the auth configuration changes. */
-  private userToken: string | null = null;
-  /** Settles when the current identity has been checked against the latest auth configuration. */
-  private identityCheck: Promise<void> = Promise.resolve();
+  private readonly auth: ConnectionAuth;
+  private readonly querySet = new QuerySetVersions();
   private drainArmed = false;
   private handledThisTurn = 0;
   private sessionId: string | null = null;
-  private receivedQuerySet = 0;
-  private receivedIdentity = 0;
-  /** Query ids live after every ModifyQuerySet received so far (for validation). */
-  private readonly liveQueryIds = new Set<number>();
-  private identity: Identity | null = null;
-  private admin = false;
-  private expiryTimer: NodeJS.Timeout | null = null;
   private inbox: Promise<void> = Promise.resolve();
   private mutations: Promise<void> = Promise.resolve();
 
@@ -102,6 +86,11 @@ export class SyncSession implements RoundTarget {
       pauseReading: () => socket.pauseReading(),
       resumeReading: () => socket.resumeReading(),
       overQuota: (e) => this.fail(e),
+    });
+    this.auth = new ConnectionAuth({
+      authenticate: deps.authenticate,
+      wallClock: deps.wallClock,
+      authFailed: (error, attempted, baseVersion) => this.authFailed(error, attempted, baseVersion),
     });
     deps.rounds.attach(this);
   }
@@ -177,27 +166,14 @@ export class SyncSession implements RoundTarget {
    * actions wait for the check.
    */
   reverifyIdentity(): void {
-    const token = this.userToken;
-    if (this.isClosed || token === null) return;
-    const identityVersion = this.receivedIdentity;
-    this.identityCheck = this.deps.authenticate({ tokenType: "User", value: token }).then(
-      (verified) => {
-        // A later Authenticate replaced the token meanwhile; its own check stands.
-        if (this.userToken === token) this.armExpiry(verified.expiresAt);
-      },
-      (e: unknown) => {
-        if (this.userToken === token && this.receivedIdentity === identityVersion) {
-          this.authFailed(e instanceof Error ? e.message : String(e), false, this.receivedIdentity);
-        }
-      },
-    );
+    if (!this.isClosed) this.auth.reverify();
   }
 
   /** The socket closed, from either side: release everything. */
   onClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.auth.dispose();
     this.quota.dispose();
     this.deps.rounds.detach(this);
   }
@@ -235,74 +211,27 @@ export class SyncSession implements RoundTarget {
   }
 
   private modifyQuerySet(message: ModifyQuerySetMessage): void {
-    if (message.baseVersion !== this.receivedQuerySet) {
-      throw protocolError(
-        "BaseVersionMismatch",
-        `ModifyQuerySet has baseVersion ${message.baseVersion}, but the query set is at version ${this.receivedQuerySet}.`,
-      );
-    }
-    if (message.newVersion <= message.baseVersion) {
-      throw protocolError("InvalidNewVersion", `ModifyQuerySet newVersion ${message.newVersion} must exceed baseVersion ${message.baseVersion}.`);
-    }
-    const changes: PendingChange[] = [];
-    for (const modification of message.modifications) {
-      if (modification.type === "Add") {
-        if (this.liveQueryIds.has(modification.queryId)) {
-          throw protocolError("DuplicateQueryId", `Query id ${modification.queryId} is already in the query set.`);
-        }
-        this.liveQueryIds.add(modification.queryId);
-        const { queryId, udfPath, args, journal } = modification;
-        changes.push({ kind: "add", queryId, udfPath, args, journal: journal ?? null });
-      } else {
-        if (!this.liveQueryIds.delete(modification.queryId)) {
-          throw protocolError("UnknownQueryId", `Query id ${modification.queryId} is not in the query set.`);
-        }
-        changes.push({ kind: "remove", queryId: modification.queryId });
-      }
-    }
-    this.receivedQuerySet = message.newVersion;
-    this.view.enqueue(changes, { querySet: this.receivedQuerySet, identity: this.receivedIdentity });
+    const changes = this.querySet.apply(message);
+    this.view.enqueue(changes, { querySet: this.querySet.version, identity: this.auth.version });
     this.deps.rounds.touch(this);
   }
 
   private async authenticate(message: AuthenticateMessage): Promise<void> {
-    if (message.baseVersion !== this.receivedIdentity) {
-      throw protocolError(
-        "BaseVersionMismatch",
-        `Authenticate has baseVersion ${message.baseVersion}, but ${this.receivedIdentity} Authenticate messages were received.`,
-      );
-    }
-    let verified;
-    try {
-      verified = await this.deps.authenticate(message);
-    } catch (e) {
-      // The rejected message's own version always passes the client's staleness check (§5.6).
-      this.authFailed(e instanceof Error ? e.message : String(e), true, message.baseVersion);
-      return;
-    }
-    if (this.isClosed) return;
-    this.receivedIdentity += 1;
-    this.identity = verified.identity;
-    this.admin = verified.admin;
-    this.userToken = message.tokenType === "User" ? message.value : null;
-    this.armExpiry(verified.expiresAt);
-    this.view.enqueue([{ kind: "identity", identity: verified.identity, admin: verified.admin }], {
-      querySet: this.receivedQuerySet,
-      identity: this.receivedIdentity,
-    });
+    if (!(await this.auth.authenticate(message)) || this.isClosed) return;
+    const { identity, admin, version } = this.auth;
+    this.view.enqueue([{ kind: "identity", identity, admin }], { querySet: this.querySet.version, identity: version });
     this.deps.rounds.touch(this);
   }
 
   private enqueueMutation(message: RequestMessage, bytes: number): void {
     this.quota.mutationQueued();
     // Captured now: a later Authenticate must not change who this mutation runs as.
-    const identity = this.identity;
-    const admin = this.admin;
+    const { identity, admin } = this.auth;
     const sessionId = this.sessionId;
     this.mutations = this.mutations
       .then(async () => {
         // A re-verification of this identity (the auth configuration changed) comes first.
-        await this.identityCheck;
+        await this.auth.checked;
         if (this.isClosed) return;
         this.outbox.beginMutation(this.deps.lastCommitTs());
         const outcome = await this.call(message, "mutation", identity, admin, sessionId);
@@ -320,9 +249,8 @@ export class SyncSession implements RoundTarget {
 
   private startAction(message: RequestMessage, bytes: number): void {
     this.quota.actionStarted();
-    const identity = this.identity;
-    const admin = this.admin;
-    void this.identityCheck
+    const { identity, admin } = this.auth;
+    void this.auth.checked
       .then(() => (this.isClosed ? null : this.call(message, "action", identity, admin, null)))
       .then((outcome) => {
         if (outcome !== null && !this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
@@ -356,20 +284,6 @@ export class SyncSession implements RoundTarget {
       this.deps.logInternal(e);
       return { status: "error", errorMessage: "Server error", logLines: [] };
     }
-  }
-
-  private armExpiry(expiresAt: number | null): void {
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
-    if (expiresAt === null) return;
-    const wait = expiresAt - this.deps.wallClock();
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = null;
-      if (this.isClosed) return;
-      if (wait > MAX_TIMER_MS) this.armExpiry(expiresAt);
-      else this.authFailed("The authentication token has expired.", false, this.receivedIdentity);
-    }, Math.max(0, Math.min(wait, MAX_TIMER_MS)));
-    this.expiryTimer.unref();
   }
 
   /** AuthError, then close: a client that gives up on its token only recovers on a new connection (§5.6). */

@@ -1,12 +1,16 @@
 import { performance } from "node:perf_hooks";
-import type { ReadSet } from "../query/read-set.js";
 import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { Runtime, SnapshotQueryResult } from "../runtime/runtime.js";
 import { CommitLog } from "./commit-log.js";
 import type { ConnectionQuery, ConnectionView } from "./connection-view.js";
-import { encodeResult, type EncodedResult } from "./server-message.js";
+import { emptyRoundStats, type RoundStats } from "./round-stats.js";
+import type { RoundTarget } from "./round-target.js";
 import { SubscriptionRegistry, type Subscription } from "./subscription-registry.js";
-import { TransitionEncoder, type TransitionFrames } from "./transition-frames.js";
+import { failedRun, recordedRun } from "./subscription-runner.js";
+import { TransitionEncoder } from "./transition-frames.js";
+
+export type { RoundStats } from "./round-stats.js";
+export type { RoundTarget } from "./round-target.js";
 
 /**
  * Update rounds: the one place where subscriptions run and Transitions are
@@ -38,47 +42,6 @@ import { TransitionEncoder, type TransitionFrames } from "./transition-frames.js
  * closed, while every other connection keeps its updates.
  */
 
-/** A connection as rounds see it. */
-export interface RoundTarget {
-  readonly view: ConnectionView;
-  readonly closed: boolean;
-  /** A successful mutation's commit ts that no Transition sent after its response covers yet. */
-  readonly owedTs: bigint | null;
-  /**
-   * True when a Transition at `ts` may be sent now. When not (the client is
-   * behind on reading, or a mutation's response must go first) the target
-   * calls `touch` or `emitNow` once it may; the Transition built then covers
-   * every change meanwhile.
-   */
-  readyFor(ts: bigint): boolean;
-  /** Sends a Transition to `ts`. */
-  deliverTransition(frames: TransitionFrames, ts: bigint): void;
-  /** Ends the connection after an engine fault in its bookkeeping. */
-  abort(e: unknown): void;
-}
-
-/** Counters for tests and benchmarks. */
-export interface RoundStats {
-  /** Batches of queued connection changes processed. */
-  rounds: number;
-  /** Subscription executions, total and per canonical function path. */
-  queryRuns: number;
-  queryRunsByPath: Map<string, number>;
-  /** Results that arrived already invalidated by a commit after their snapshot, and ran again. */
-  staleResults: number;
-  /** Commits announced while at least one run was in flight. */
-  commitsDuringRuns: number;
-  /** Transitions whose results were computed at different snapshots (all valid at the Transition's ts). */
-  mixedSnapshotTransitions: number;
-  /** The most runs in flight at once. */
-  maxInFlight: number;
-  /** Wall time from dispatching runs to their results, summed (ms). */
-  runMs: number;
-  /** Time spent building and handing Transitions to sockets (ms). */
-  emitMs: number;
-  transitionsSent: number;
-}
-
 /** What rounds need from the engine. */
 export interface UpdateRoundsDeps {
   runtime: Pick<Runtime, "runTracked">;
@@ -89,23 +52,10 @@ export interface UpdateRoundsDeps {
   maxRunsInFlight: number;
 }
 
-const EMPTY_READ_SET: ReadSet = { intervals: [], ids: [] };
-
 /** Schedules subscription runs and Transitions for every connection of a sync server. */
 export class UpdateRounds {
   readonly registry = new SubscriptionRegistry<ConnectionQuery>();
-  readonly stats: RoundStats = {
-    rounds: 0,
-    queryRuns: 0,
-    queryRunsByPath: new Map(),
-    staleResults: 0,
-    commitsDuringRuns: 0,
-    mixedSnapshotTransitions: 0,
-    maxInFlight: 0,
-    runMs: 0,
-    emitMs: 0,
-    transitionsSent: 0,
-  };
+  readonly stats: RoundStats = emptyRoundStats();
   readonly encoder = new TransitionEncoder();
   private readonly targets = new Map<ConnectionView, RoundTarget>();
   private touched = new Set<RoundTarget>();
@@ -301,18 +251,7 @@ export class UpdateRounds {
       this.queueRun(sub);
       return;
     }
-    const validTo = this.commits.firstConflict(run.readSet, run.ts);
-    const { outcome } = run;
-    // A failed run keeps the old end cursor, so a retry after the error covers the same range.
-    const journal = outcome.status === "success" ? run.journal : (run.journal ?? sub.journal);
-    let result: EncodedResult;
-    try {
-      result = encodeResult(outcome, journal);
-    } catch (e) {
-      this.deps.logInternal(e);
-      result = serverError(sub.journal);
-    }
-    this.registry.recordRun(sub, { result, journal, readSet: run.readSet, ts: run.ts, validTo });
+    this.registry.recordRun(sub, recordedRun(sub, run, this.commits.firstConflict(run.readSet, run.ts), this.deps.logInternal));
     if (sub.dirty) {
       this.stats.staleResults += 1;
       this.queueRun(sub);
@@ -326,7 +265,7 @@ export class UpdateRounds {
     sub.running = false;
     if (!sub.live) return;
     // The query fails for its subscribers until it is subscribed again or new code is loaded.
-    this.registry.recordRun(sub, { result: serverError(sub.journal), journal: sub.journal, readSet: EMPTY_READ_SET, ts: this.commits.latestTs, validTo: null });
+    this.registry.recordRun(sub, failedRun(sub, this.commits.latestTs));
     this.answerWatchers(sub);
   }
 
@@ -363,8 +302,4 @@ export class UpdateRounds {
       this.stats.emitMs += performance.now() - started;
     }
   }
-}
-
-function serverError(journal: string | null): EncodedResult {
-  return encodeResult({ status: "error", errorMessage: "Server error while running the query", logLines: [] }, journal);
 }

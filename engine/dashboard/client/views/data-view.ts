@@ -1,5 +1,5 @@
 import type { ConvexDocument, TableSchema, TableSummary } from "../admin-client.js";
-import { createDataGrid, type GridColumn } from "../data-grid.js";
+import { createDataGrid } from "../data-grid.js";
 import { formatCount } from "../display-format.js";
 import { createDocumentEditor } from "../document-editor.js";
 import { createDocumentPanel, placeholderPanel } from "../document-panel.js";
@@ -9,8 +9,11 @@ import { createPageControls } from "../page-controls.js";
 import { createQueryBar } from "../query-bar.js";
 import { listKeys } from "../table-pane.js";
 import { argsTemplate } from "../validator-text.js";
-import { renderCompact } from "../value-view.js";
 import { errorText, type ViewFactory } from "../view.js";
+import { createConfirmBar } from "./confirm-bar.js";
+import { documentColumns } from "./document-columns.js";
+import { createGoToIdBox } from "./go-to-id.js";
+import { renderTableList as renderTables } from "./table-list.js";
 
 const PAGE_SIZE = 50;
 
@@ -37,18 +40,7 @@ export const dataView: ViewFactory = (context, initial) => {
   const title = h("h1", null, "Data");
   const subtitle = h("span", { class: "view-subtitle" });
   const orderButton = h("button", { class: "button", type: "button", onClick: () => toggleOrder() });
-  const goToError = h("p", { class: "form-error go-to-error", role: "alert" });
-  const goTo = h("input", {
-    class: "input mono",
-    type: "search",
-    placeholder: "Go to id…",
-    "aria-label": "Go to a document by id",
-    "data-shortcut": "search",
-    onInput: () => setChildren(goToError),
-    onKeydown: (event: KeyboardEvent) => {
-      if (event.key === "Enter" && goTo.value.trim() !== "") void goToId(goTo.value.trim());
-    },
-  });
+  const goTo = createGoToIdBox(api, (hash) => context.navigate(hash));
   const addButton = h("button", { class: "button primary", type: "button", onClick: () => startEditing("new") }, "Add document");
   const refreshButton = h("button", { class: "button", type: "button", title: "Reload (r)", onClick: () => void reload() }, "Refresh");
   const queryBar = createQueryBar(() => {
@@ -72,7 +64,7 @@ export const dataView: ViewFactory = (context, initial) => {
       "header",
       { class: "view-header" },
       h("div", { class: "view-heading" }, title, subtitle),
-      h("div", { class: "view-actions" }, h("div", { class: "go-to" }, goTo, goToError), addButton, orderButton, refreshButton),
+      h("div", { class: "view-actions" }, goTo.element, addButton, orderButton, refreshButton),
     ),
     queryBar.element,
     grid.element,
@@ -81,33 +73,7 @@ export const dataView: ViewFactory = (context, initial) => {
   const element = h("div", { class: "view data-view" }, tableList, pane, panelSlot);
 
   function renderTableList(): void {
-    // A component's tables are `<component path>/<table>`: listed under the component, by their own names.
-    const link = (t: TableSummary) =>
-      h(
-        "a",
-        { class: "table-link", href: `#/data/${encodeURIComponent(t.name)}`, "aria-current": t.name === table ? "page" : null },
-        h("span", { class: "table-name" }, t.name.slice(t.name.lastIndexOf("/") + 1)),
-        h("span", { class: "count" }, formatCount(t.documents)),
-      );
-    const componentOf = (name: string) => name.slice(0, Math.max(name.lastIndexOf("/"), 0));
-    const isSystem = (name: string) => name.charAt(name.lastIndexOf("/") + 1) === "_";
-    const app = tables.filter((t) => componentOf(t.name) === "");
-    const user = app.filter((t) => !isSystem(t.name));
-    const system = app.filter((t) => isSystem(t.name));
-    const components = [...new Set(tables.map((t) => componentOf(t.name)).filter((c) => c !== ""))].sort();
-    setChildren(
-      tableList,
-      h("h2", { class: "list-heading" }, "Tables"),
-      user.length === 0 ? h("p", { class: "muted small" }, "No tables yet.") : user.map(link),
-      system.length > 0 ? [h("h2", { class: "list-heading" }, "System"), system.map(link)] : null,
-      components.map((component) => {
-        const own = tables.filter((t) => componentOf(t.name) === component);
-        return [
-          h("h2", { class: "list-heading", title: "A component's tables" }, `Component ${component}`),
-          [...own.filter((t) => !isSystem(t.name)), ...own.filter((t) => isSystem(t.name))].map(link),
-        ];
-      }),
-    );
+    renderTables(tableList, tables, table);
   }
 
   function renderHeader(): void {
@@ -152,7 +118,7 @@ export const dataView: ViewFactory = (context, initial) => {
     try {
       const page = await api.documents(table, { cursor: pager.cursor, order, limit: PAGE_SIZE, index: queryBar.index(), filters });
       if (load !== loads) return;
-      grid.setRows(page.documents, columnsFor(page.documents));
+      grid.setRows(page.documents, documentColumns(page.documents));
       grid.select(openId);
       pager.loaded(page.documents.length, page.nextCursor, page.total);
     } catch (e) {
@@ -236,48 +202,27 @@ export const dataView: ViewFactory = (context, initial) => {
 
   function confirmDelete(id: string): void {
     confirming = true;
-    const bar = h(
-      "div",
-      { class: "confirm-bar", role: "alertdialog", "aria-label": "Delete this document?" },
-      h("span", { class: "confirm-text" }, "Delete this document? This cannot be undone."),
-      h(
-        "button",
-        {
-          class: "button danger",
-          type: "button",
-          onClick: async () => {
-            try {
-              await api.deleteDocuments([id]);
-              context.notify(`Deleted ${id}.`, "success");
-              closePanel();
-            } catch (e) {
-              context.notify(errorText(e), "error");
-            }
-          },
-        },
-        "Delete document",
-      ),
-      h("button", { class: "button", type: "button", onClick: () => ((confirming = false), bar.remove()) }, "Cancel"),
-    );
+    const bar = createConfirmBar({
+      question: "Delete this document?",
+      text: "Delete this document? This cannot be undone.",
+      confirmLabel: "Delete document",
+      onConfirm: async () => {
+        try {
+          await api.deleteDocuments([id]);
+          context.notify(`Deleted ${id}.`, "success");
+          closePanel();
+        } catch (e) {
+          context.notify(errorText(e), "error");
+        }
+      },
+      onCancel: () => (confirming = false),
+    });
     panelSlot.querySelector(".panel-header")?.after(bar);
-  }
-
-  /** Finds the id's table and opens it there; a wrong id is said under the box, not in a toast over the page. */
-  async function goToId(id: string): Promise<void> {
-    try {
-      const { table: found } = await api.document(id);
-      goTo.value = "";
-      setChildren(goToError);
-      const where = found === "_storage" ? `#/files/${id}` : found === "_scheduled_functions" ? `#/schedules/${id}` : `#/data/${encodeURIComponent(found)}/${id}`;
-      context.navigate(where);
-    } catch (e) {
-      setChildren(goToError, errorText(e));
-    }
   }
 
   function update(params: string[]): void {
     const [nextTable = null, nextId = null] = params;
-    setChildren(goToError);
+    goTo.clearError();
     if (nextTable !== table) {
       table = nextTable;
       pager.reset();
@@ -324,17 +269,3 @@ export const dataView: ViewFactory = (context, initial) => {
     setChildren(panelSlot);
   }
 };
-
-/** Columns for a page: `_id` first, fields in first-seen order, `_creationTime` last. */
-function columnsFor(documents: ConvexDocument[]): GridColumn<ConvexDocument>[] {
-  const names = new Set<string>(["_id"]);
-  for (const doc of documents) for (const name of Object.keys(doc)) if (name !== "_creationTime") names.add(name);
-  names.add("_creationTime");
-  return [...names].map((name) => ({
-    title: name,
-    className: name === "_id" ? "mono id-cell" : undefined,
-    // A row's own id opens the row; ids of other documents are links.
-    cell: (doc: ConvexDocument) =>
-      name === "_id" ? doc._id : name in doc ? renderCompact(doc[name]!, name) : h("span", { class: "missing-field" }, "—"),
-  }));
-}
