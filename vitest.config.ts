@@ -23,7 +23,8 @@ function convexTestSearchSkipsMissingFields(): Plugin {
 export default defineConfig({
   plugins: [convexTestSearchSkipsMissingFields()],
   test: {
-    include: ["test/**/*.test.ts"],
+    // The app's suites (test/) and the engine package's (packages/*/test/) in one run, for one summary.
+    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     environment: "node",
     // convex-test loads the app's modules through import.meta.glob, which
     // only works when vite transforms it instead of node importing it.

@@ -9,9 +9,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
-import { createEngine, type Engine } from "../engine/engine";
+import { createEngine, type Engine } from "../packages/engine/src/engine";
 
-const APP = path.resolve("test/engine/fixtures/runaway/convex");
+const APP = path.resolve("packages/engine/test/fixtures/runaway/convex");
 const CALLS = 2_000;
 const ROWS = 100;
 const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createEngine } from "../engine/engine";
-import { bundleApp } from "../engine/runtime/app-bundler";
+import { createEngine } from "../packages/engine/src/engine";
+import { bundleApp } from "../packages/engine/src/runtime/app-bundler";
 
 const RELOADS = 100;
 const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };

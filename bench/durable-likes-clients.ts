@@ -9,7 +9,7 @@
 import { ConvexClient } from "convex/browser";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { randomTools, seededRandom } from "../test/support/seeded-random";
+import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 
 type Command =
   | { kind: "run"; cloudUrl: string; tokens: string[]; postIds: string[]; seconds: number; seed: number }

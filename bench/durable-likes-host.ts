@@ -17,8 +17,8 @@ import Database from "better-sqlite3";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createEngine } from "../engine/engine";
-import { seededRandom, randomTools } from "../test/support/seeded-random";
+import { createEngine } from "../packages/engine/src/engine";
+import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { seed } from "./fixtures/feed-data";
 import { processWrites } from "./fixtures/process-io";
 

@@ -26,8 +26,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { startTestIssuer } from "../test/support/test-issuer";
-import { randomTools, seededRandom } from "../test/support/seeded-random";
+import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
+import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { LIKES, POSTS, USERS } from "./fixtures/feed-data";
 import { startIpcChild, type IpcChild } from "./fixtures/ipc-child";
 import { processWrites } from "./fixtures/process-io";
@@ -228,7 +228,7 @@ async function bundle(entry: string, target: string): Promise<string> {
     },
   };
   // The repository's one esbuild configuration (an untyped .mjs, hence the typed import).
-  const { buildTs } = (await import(pathToFileURL(path.join(root, "scripts", "build-ts.mjs")).href)) as {
+  const { buildTs } = (await import(pathToFileURL(path.join(root, "packages", "engine", "scripts", "build-ts.mjs")).href)) as {
     buildTs: (entry: string, outfile: string, plugins: Plugin[]) => Promise<void>;
   };
   await buildTs(entry, outfile, [redirect]);

@@ -21,10 +21,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { api } from "../convex/_generated/api";
-import { createEngine } from "../engine/engine";
+import { createEngine } from "../packages/engine/src/engine";
 import { buildBaseline, latency, LIKES, PAGE, POSTS, seed, serveBaseline, throughput, USERS, BOOKMARKS, type Seeded } from "./fixtures/feed-data";
-import { startTestIssuer } from "../test/support/test-issuer";
-import { seededRandom, randomTools } from "../test/support/seeded-random";
+import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
+import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 
 const LATENCY_SAMPLES = 400;
 const THROUGHPUT_PAGES = 4_000;

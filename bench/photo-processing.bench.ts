@@ -23,10 +23,10 @@ import sharp from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { createEngine } from "../engine/engine";
-import { adminClient } from "../test/support/admin-client";
+import { createEngine } from "../packages/engine/src/engine";
+import { adminClient } from "../packages/engine/test/support/admin-client";
 import { makePhoto } from "../test/support/photos";
-import { startTestIssuer } from "../test/support/test-issuer";
+import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 
 const POSTS = 20;
 const WIDTH = 4000;

@@ -20,9 +20,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { api } from "../convex/_generated/api";
-import { createEngine } from "../engine/engine";
-import { startTestIssuer } from "../test/support/test-issuer";
-import { randomTools, seededRandom } from "../test/support/seeded-random";
+import { createEngine } from "../packages/engine/src/engine";
+import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
+import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { buildBaseline, PAGE, seed, serveBaseline, USERS } from "./fixtures/feed-data";
 
 const SECONDS = Number(process.env.SECONDS_ ?? 15);

@@ -21,7 +21,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import type { SyncStats } from "../engine/sync/sync-server";
+import type { SyncStats } from "../packages/engine/src/sync/sync-server";
 import { buildClientProcess, epochNow, percentile, percentiles, startClientProcess as startChild } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 

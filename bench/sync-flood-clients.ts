@@ -16,7 +16,7 @@ import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { MAX_REQUEST_JSON_BYTES } from "../engine/values/value-limits";
+import { MAX_REQUEST_JSON_BYTES } from "../packages/engine/src/values/value-limits";
 import { epochNow, percentiles, replyToBench } from "./support/client-process";
 
 export type Flood = "subscriptions" | "paused sockets" | "big frames" | "deep nesting" | "mutation flood";

@@ -20,7 +20,7 @@
 import { ConvexHttpClient } from "convex/browser";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
-import type { CommitSummary } from "../engine/runtime/runtime-database";
+import type { CommitSummary } from "../packages/engine/src/runtime/runtime-database";
 import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 

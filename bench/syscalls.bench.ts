@@ -11,8 +11,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createEngine } from "../engine/engine";
-import type { CallRequest } from "../engine/runtime/runtime";
+import { createEngine } from "../packages/engine/src/engine";
+import type { CallRequest } from "../packages/engine/src/runtime/runtime";
 
 const ITEMS = 2_000;
 const OWNERS = 40;

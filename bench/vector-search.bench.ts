@@ -11,8 +11,8 @@ import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSqliteStore } from "../engine/store/sqlite-store";
-import { createSeededRandom } from "../test/engine/helpers/seeded-random";
+import { createSqliteStore } from "../packages/engine/src/store/sqlite-store";
+import { createSeededRandom } from "../packages/engine/test/helpers/seeded-random";
 
 const DIMENSIONS = 1536;
 const K = 10;

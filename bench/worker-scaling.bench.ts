@@ -10,10 +10,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
-import { createEngine } from "../engine/engine";
-import type { CallOutcome } from "../engine/runtime/function-outcome";
-import type { Identity } from "../engine/runtime/services";
-import { seededRandom, randomTools } from "../test/support/seeded-random";
+import { createEngine } from "../packages/engine/src/engine";
+import type { CallOutcome } from "../packages/engine/src/runtime/function-outcome";
+import type { Identity } from "../packages/engine/src/runtime/services";
+import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { buildBaseline, LIKES, PAGE, POSTS, seed, USERS } from "./fixtures/feed-data";
 
 const WORKERS = [0, 1, 2, 4];

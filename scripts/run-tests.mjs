@@ -91,8 +91,8 @@ function startCaptured(name, cmd, args) {
 function preSteps() {
   return [
     // The dashboard's end-to-end tests drive Debian's Chromium (never a downloaded browser).
-    { name: "ensure chromium", cmd: "bash", args: [path.join(root, "scripts", "ensure-chromium.sh")] },
+    { name: "ensure chromium", cmd: "bash", args: [path.join(root, "packages", "engine", "scripts", "ensure-chromium.sh")] },
     // Builds dist/cli.mjs once, before tests spawn engine processes in parallel.
-    { name: "build the engine CLI", cmd: process.execPath, args: [path.join(root, "bin", "convex-local.mjs"), "help"] },
+    { name: "build the engine CLI", cmd: process.execPath, args: [path.join(root, "packages", "engine", "bin", "convex-local.mjs"), "help"] },
   ];
 }

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { Webhook } from "svix";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { pick as pickFrom, seededRandom } from "../test/support/seeded-random";
+import { pick as pickFrom, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { generatePhoto } from "./seed/generated-photo";
 import { CAPTIONS, COMMENTS, FIRST_NAMES, LAST_NAMES } from "./seed/demo-text";
 

@@ -30,7 +30,7 @@ export interface ClientProcess {
 /** Bundles a client entry point (`bench/<name>.ts`) with the repository's one esbuild setup; returns the file to fork. */
 export async function buildClientProcess(name: string): Promise<string> {
   // Loaded at run time from the repository: a plain .mjs without type declarations.
-  const { buildTs } = (await import(pathToFileURL(path.join(root, "scripts", "build-ts.mjs")).href)) as {
+  const { buildTs } = (await import(pathToFileURL(path.join(root, "packages", "engine", "scripts", "build-ts.mjs")).href)) as {
     buildTs(entry: string, outfile: string): Promise<void>;
   };
   const out = path.join(root, "dist", "bench", `${name}.mjs`);

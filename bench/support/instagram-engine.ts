@@ -1,10 +1,10 @@
 import path from "node:path";
-import type { Engine } from "../../engine/engine";
-import type { CommitSummary } from "../../engine/runtime/runtime-database";
-import type { SyncServer, SyncServerOptions } from "../../engine/sync/sync-server";
-import { instagramSeeding, type InstagramSeeding } from "../../test/engine/sync-support/instagram-seeding";
-import { startTestEngine } from "../../test/support/test-engine";
-import { startTestIssuer, type TestIssuer } from "../../test/support/test-issuer";
+import type { Engine } from "../../packages/engine/src/engine";
+import type { CommitSummary } from "../../packages/engine/src/runtime/runtime-database";
+import type { SyncServer, SyncServerOptions } from "../../packages/engine/src/sync/sync-server";
+import { instagramSeeding, type InstagramSeeding } from "../../test/on-engine/sync-support/instagram-seeding";
+import { startTestEngine } from "../../packages/engine/test/support/test-engine";
+import { startTestIssuer, type TestIssuer } from "../../packages/engine/test/support/test-issuer";
 import { epochNow, root } from "./client-process";
 
 /**
@@ -24,7 +24,7 @@ export interface BenchEngine {
 export async function startInstagramBench(sync?: SyncServerOptions): Promise<BenchEngine> {
   const issuer = await startTestIssuer();
   const running = await startTestEngine({
-    appDir: path.join(root, "test/engine/sync-support/instagram"),
+    appDir: path.join(root, "test/on-engine/sync-support/instagram"),
     env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
     sync,
   });

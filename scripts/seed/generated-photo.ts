@@ -1,5 +1,5 @@
 import { PNG } from "pngjs";
-import { seededRandom } from "../../test/support/seeded-random";
+import { seededRandom } from "../../packages/engine/test/support/seeded-random";
 
 /**
  * A photo-like PNG drawn from a seed: a sky gradient, a sun and rolling

@@ -6,7 +6,7 @@ import { signUp, type TestUser } from "./support/accounts";
 import { postImage } from "./support/content";
 import { expectAppError } from "./support/errors";
 import { allItems } from "./support/pages";
-import { pick, seededRandom } from "../support/seeded-random";
+import { pick, seededRandom } from "../../packages/engine/test/support/seeded-random";
 
 /**
  * A seeded random run of several hundred user actions, blocks, follow

@@ -2,7 +2,7 @@ import { expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { HASHTAGS_MAX, MENTIONS_MAX } from "../../convex/lib/limits";
-import { liveQuery } from "../engine/sync-support/live-query";
+import { liveQuery } from "../../packages/engine/test/sync-support/live-query";
 import { describeEach, type AppBackend } from "./harness";
 import { signUp, signUpMany, type TestUser } from "./support/accounts";
 import { postImage, uploadImage } from "./support/content";

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { SEARCH_QUERY_MAX } from "../../convex/lib/limits";
-import { liveQuery } from "../engine/sync-support/live-query";
+import { liveQuery } from "../../packages/engine/test/sync-support/live-query";
 import { describeEach } from "./harness";
 import { signUp } from "./support/accounts";
 import { postImage } from "./support/content";

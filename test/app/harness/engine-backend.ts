@@ -1,8 +1,8 @@
 import { ConvexClient, ConvexHttpClient } from "convex/browser";
 import { jsonToConvex, type JSONValue } from "convex/values";
 import { api } from "../../../convex/_generated/api";
-import { startTestEngine, type TestEngine } from "../../support/test-engine";
-import { startTestIssuer, type TestIssuer } from "../../support/test-issuer";
+import { startTestEngine, type TestEngine } from "../../support/app-engine";
+import { startTestIssuer, type TestIssuer } from "../../../packages/engine/test/support/test-issuer";
 import type { AppBackend, AppClient, BackendFactory } from "./backend";
 
 /**

@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { expect, test } from "vitest";
+import * as shim from "../src/runtime/convex-shim/syscall";
+import { convexPackageDir, upstreamSyscallModule } from "../src/runtime/convex-shim/convex-shim-plugin";
+import { workerScript } from "../src/runtime/worker-script";
+
+/**
+ * The worker threads run the official `convex` package with one module substituted at
+ * bundle time (`engine/runtime/convex-shim/`). These checks fail when an upgrade of
+ * `convex` changes that module's shape, so the substitute is reviewed with the upgrade
+ * instead of silently drifting from what the rest of the package expects.
+ */
+
+const upstreamText = () => readFileSync(upstreamSyscallModule(), "utf8");
+
+test("the substitute exports exactly what upstream's syscall.js exports", async () => {
+  const upstream = (await import(pathToFileURL(upstreamSyscallModule()).href)) as Record<string, unknown>;
+  expect(Object.keys(shim).sort()).toEqual(Object.keys(upstream).sort());
+  for (const name of Object.keys(upstream)) expect(typeof (shim as Record<string, unknown>)[name]).toBe(typeof upstream[name]);
+});
+
+test("upstream's syscall.js makes the three text-protocol calls the substitute replaces, and no other", () => {
+  const calls = [...upstreamText().matchAll(/Convex\.(\w+)\((.*)\);/g)].map((m) => `${m[1]}(${m[2]})`).sort();
+  expect(calls).toEqual(["asyncSyscall(op, JSON.stringify(arg))", "jsSyscall(op, arg)", "syscall(op, JSON.stringify(arg))"]);
+});
+
+test("every name the package imports from syscall.js is one the substitute exports", () => {
+  const server = path.join(convexPackageDir(), "dist", "esm", "server");
+  const imported = new Set<string>();
+  const importers: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith(".js")) {
+        for (const m of readFileSync(full, "utf8").matchAll(/import\s*\{([^}]*)\}\s*from\s*"([^"]*syscall\.js)"/g)) {
+          if (path.resolve(dir, m[2]!) !== upstreamSyscallModule()) continue;
+          importers.push(path.relative(server, full));
+          for (const name of m[1]!.split(",")) imported.add(name.trim());
+        }
+      }
+    }
+  };
+  walk(server);
+  expect(importers.length).toBeGreaterThan(5);
+  expect([...imported].every((name) => name in shim)).toBe(true);
+});
+
+test("the worker threads' build carries the substitute, not upstream's module", async () => {
+  for (const program of ["query", "writer"] as const) {
+    const text = readFileSync(await workerScript(program), "utf8");
+    expect(text.match(/function performSyscall\(/g)).toHaveLength(1);
+    expect(text).toContain("Convex.syscallValue(op, arg)");
+    // One copy of `convex/values` in the thread: the engine's code and the app's functions share its classes.
+    expect(text.match(/var CommitTsPlaceholder = class/g) ?? text.match(/class CommitTsPlaceholder/g)).toHaveLength(1);
+  }
+});
+
+test("upstream's text protocol still answers where the engine offers no value protocol", async () => {
+  const calls: string[] = [];
+  const previous = globalThis.Convex;
+  globalThis.Convex = {
+    syscall: (op, argsJson) => (calls.push(`${op} ${argsJson}`), '{"queryId":7}'),
+    asyncSyscall: (op, argsJson) => (calls.push(`${op} ${argsJson}`), Promise.reject({ message: "boom", data: { $integer: "AQAAAAAAAAA=" } })),
+    jsSyscall: () => null,
+  };
+  try {
+    expect(shim.performSyscall("1.0/queryStream", { query: { a: 1 } })).toEqual({ queryId: 7 });
+    const failure = await shim.performAsyncSyscall("1.0/get", { id: "x" }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ name: "ConvexError", data: 1n });
+    expect(calls).toEqual(['1.0/queryStream {"query":{"a":1}}', '1.0/get {"id":"x"}']);
+  } finally {
+    globalThis.Convex = previous;
+  }
+});
