@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { EngineError } from "../errors.js";
-import type { FolderBuildOptions, FolderBundle } from "../runtime/app-bundler.js";
+import type { FolderBuildOptions, FolderBundle } from "../runtime/folder-bundle.js";
 import { discoverAppFolder } from "../runtime/module-discovery.js";
 import { COMPONENT_CONDITIONS, findAppConfig } from "./definition-bundler.js";
 import { loadComponentTree, type ComponentTree } from "./definition-tree.js";

@@ -3,27 +3,14 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { EngineError } from "../errors.js";
 import { bundleComponents, type ComponentsBundle } from "../components/component-bundle.js";
-import { discoverAppFolder, type AppFolderLayout } from "./module-discovery.js";
+import type { FolderBuildOptions, FolderBundle } from "./folder-bundle.js";
+import { discoverAppFolder } from "./module-discovery.js";
 
-/** A functions folder compiled into one CommonJS script, ready for the loader. */
-export interface FolderBundle {
-  /** CommonJS source; evaluating it yields `{ modules, schema, authConfig }`. */
-  code: string;
-  layout: AppFolderLayout;
-  /** Every file esbuild read, for watch mode. */
-  inputs: string[];
-}
+export type { FolderBuildOptions, FolderBundle } from "./folder-bundle.js";
 
 /** The app folder compiled, with the components its `convex.config.ts` installs (null without one). */
 export interface AppBundle extends FolderBundle {
   components: ComponentsBundle | null;
-}
-
-/** How a folder's imports resolve: the app as Node code, a component as Convex's isolate code. */
-export interface FolderBuildOptions {
-  platform: "node" | "browser";
-  /** Extra package.json `exports` conditions. */
-  conditions?: string[];
 }
 
 /**

@@ -1,62 +1,15 @@
 import type { JSONValue } from "convex/values";
-import type { FunctionTarget } from "../components/function-references.js";
 import { EngineError } from "../errors.js";
 import type { LogLevel } from "./log-capture.js";
-import type { ReadRecorder, RuntimeDatabase, DocumentStream } from "./runtime-database.js";
-import type { BlobService, DeploymentInfo, Identity } from "./services.js";
-import type { RegisteredFunction } from "./function-registry.js";
+import type { RuntimeDatabase, DocumentStream } from "./runtime-database.js";
+import type { Identity } from "./services.js";
 import type { SyscallTarget } from "./syscall-router.js";
 import { ASYNC_OPS, JS_OPS, SYNC_OPS } from "./syscalls/op-table.js";
 import { unknownOperation } from "./syscalls/unsupported-ops.js";
 import { replyText, replyValue, type OpReply } from "./syscalls/op-types.js";
+import type { ExecutionContext, ExecutionHost, FrameKind, TransactionState } from "./execution-context.js";
 
-/** Kinds of running functions; nested calls get their own frame. */
-export type FrameKind = "query" | "mutation" | "action" | "httpAction";
-
-/** State shared by a top-level query or mutation and the functions it calls. */
-export interface TransactionState {
-  writable: boolean;
-  reads: ReadRecorder;
-  /** Side effects that may only happen once the transaction is durable (file deletes). */
-  afterCommit: (() => void)[];
-  /** Set when the transaction scheduled or cancelled a job. */
-  touchedScheduler: boolean;
-  /** The end cursor the previous run of this subscription returned (its journal), if any. */
-  journalIn: string | null;
-  /** The end cursor of this run's paginated query, to keep as the subscription's journal. */
-  journalOut: string | null;
-}
-
-/** An address of a function as the syscalls send it (§3.6). */
-export interface FunctionAddress {
-  name?: string;
-  reference?: string;
-  functionHandle?: string;
-}
-
-/** What syscall handlers need from the runtime that owns the execution. */
-export interface ExecutionHost {
-  readonly db: RuntimeDatabase;
-  /** The database as the component at `component` sees it (`components/component-database.ts`). */
-  databaseFor(component: string): RuntimeDatabase;
-  readonly blobs: BlobService | null;
-  readonly deployment: DeploymentInfo;
-  now(): number;
-  /** `ctx.runQuery`/`ctx.runMutation` inside a query or mutation: same transaction. */
-  runNested(parent: Execution, udfType: string, address: FunctionAddress, args: JSONValue): Promise<string>;
-  /** `ctx.runQuery/runMutation/runAction` from an action: a new top-level call. */
-  runFromAction(parent: Execution, kind: "query" | "mutation" | "action", address: FunctionAddress, args: JSONValue): Promise<string>;
-  /** Runs `fn` in a transaction of its own, for actions (scheduling, storage deletes); commits it. */
-  transact<T>(fn: (tx: TransactionState) => T | Promise<T>): Promise<T>;
-  /** Runs a read for an action under the lock, so it never sees another mutation's uncommitted writes. */
-  readFromAction<T>(fn: (tx: TransactionState) => T): Promise<T>;
-  /** The kind of the function at a canonical path (of the app, or of `component`), or null when there is none. */
-  functionKind(path: string, component?: string): "query" | "mutation" | "action" | null;
-  /** The function a call target names, or null when there is none (or it is internal and only exports may be reached). */
-  findFunction(target: FunctionTarget): RegisteredFunction | null;
-  /** Records one console line for the engine's own log (dev terminal, dashboard). */
-  onLog(execution: Execution, level: LogLevel, line: string): void;
-}
+export type { ExecutionContext, ExecutionHost, FrameKind, FunctionAddress, TransactionState } from "./execution-context.js";
 
 /**
  * One running function: answers the syscalls its user code makes. Nested
@@ -65,7 +18,7 @@ export interface ExecutionHost {
  * function belongs to (`""` for the app): its database view, its scheduler and
  * how it names other functions follow from it.
  */
-export class Execution implements SyscallTarget {
+export class Execution implements SyscallTarget, ExecutionContext {
   readonly streams = new Map<number, DocumentStream>();
   /** The database in this execution's component's terms. */
   readonly db: RuntimeDatabase;

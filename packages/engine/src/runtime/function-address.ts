@@ -1,6 +1,6 @@
 import { handleTarget, referenceTarget, type FunctionTarget } from "../components/function-references.js";
 import { EngineError } from "../errors.js";
-import type { FunctionAddress } from "./execution.js";
+import type { FunctionAddress } from "./execution-context.js";
 import { canonicalUdfPath } from "./udf-path.js";
 
 /**

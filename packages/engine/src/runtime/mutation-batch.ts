@@ -1,5 +1,5 @@
 import type { JSONValue } from "convex/values";
-import type { TransactionState } from "./execution.js";
+import type { TransactionState } from "./execution-context.js";
 import type { CallOutcome } from "./function-outcome.js";
 import type { CommitSummary, RuntimeDatabase } from "./runtime-database.js";
 import type { SerialLock } from "./serial-lock.js";

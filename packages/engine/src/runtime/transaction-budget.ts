@@ -1,6 +1,6 @@
 import { EngineError } from "../errors.js";
 import { formatBytes } from "../values/value-limits.js";
-import type { TransactionState } from "./execution.js";
+import type { TransactionState } from "./execution-context.js";
 
 /**
  * Convex's per-transaction limits (docs: production/state/limits,

@@ -1,6 +1,9 @@
 import type Database from "better-sqlite3";
 import { EngineError } from "../errors";
 import { splitFieldPath } from "../values/field-path";
+import { BUILT_IN_INDEX_FIELDS } from "./built-in-indexes";
+
+export { BUILT_IN_INDEX_FIELDS } from "./built-in-indexes";
 import {
   FIRST_USER_TABLE_NUMBER,
   isSystemTableName,
@@ -25,11 +28,6 @@ export interface IndexRecord extends IndexInfo {
   paths: string[][];
 }
 
-/** Key fields of the built-in indexes, which every table has. */
-export const BUILT_IN_INDEX_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  by_id: ["_id"],
-  by_creation_time: ["_creationTime", "_id"],
-};
 
 /** True for a table's `by_id` and `by_creation_time`. */
 export function isBuiltInIndex(index: IndexInfo): boolean {

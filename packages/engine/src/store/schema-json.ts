@@ -1,7 +1,7 @@
 import type { ValidatorJSON } from "convex/values";
 import { EngineError } from "../errors";
 import { isSystemTableName, isValidTableName } from "../values/table-names";
-import { BUILT_IN_INDEX_FIELDS } from "./catalog";
+import { BUILT_IN_INDEX_FIELDS } from "./built-in-indexes";
 
 /**
  * The JSON of `schema.export()` (docs/convex-interface.md §4.7), checked and reduced to

@@ -1,6 +1,6 @@
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../../errors.js";
-import type { FunctionAddress } from "../execution.js";
+import type { FunctionAddress } from "../execution-context.js";
 import { functionHandle } from "../../components/function-references.js";
 import { resolveAddress } from "../function-address.js";
 import { JsonText, type OpHandler } from "./op-types.js";

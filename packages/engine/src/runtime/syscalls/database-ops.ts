@@ -2,7 +2,7 @@ import type { JSONValue, Value } from "convex/values";
 import { EngineError, isEngineError } from "../../errors.js";
 import { decodePatchValue, decodeValue } from "../../values/maybe-value.js";
 import { checkDocumentLimits, systemFieldsSize } from "../../values/value-limits.js";
-import type { Execution } from "../execution.js";
+import type { ExecutionContext as Execution } from "../execution-context.js";
 import { budgetOf } from "../transaction-budget.js";
 import { JsonText, type OpHandler } from "./op-types.js";
 

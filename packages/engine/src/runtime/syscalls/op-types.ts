@@ -1,5 +1,5 @@
 import type { JSONValue } from "convex/values";
-import type { Execution } from "../execution.js";
+import type { ExecutionContext as Execution } from "../execution-context.js";
 
 /**
  * JSON that is already text (a stored document, a function's result): the object path

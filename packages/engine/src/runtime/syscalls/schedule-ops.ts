@@ -1,6 +1,6 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { EngineError } from "../../errors.js";
-import type { Execution, FunctionAddress, TransactionState } from "../execution.js";
+import type { ExecutionContext as Execution, FunctionAddress, TransactionState } from "../execution-context.js";
 import { resolveAddress } from "../function-address.js";
 import { displayFunctionName } from "../../components/function-references.js";
 import { backendUdfPath } from "../udf-path.js";

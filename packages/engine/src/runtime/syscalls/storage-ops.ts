@@ -1,6 +1,6 @@
 import { EngineError } from "../../errors.js";
 import type { JSONValue } from "convex/values";
-import type { Execution, TransactionState } from "../execution.js";
+import type { ExecutionContext as Execution, TransactionState } from "../execution-context.js";
 import type { BlobService } from "../services.js";
 import type { OpHandler, JsOpHandler } from "./op-types.js";
 
