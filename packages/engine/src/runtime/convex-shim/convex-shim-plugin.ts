@@ -24,9 +24,9 @@ export function upstreamSyscallModule(): string {
   return path.join(convexPackageDir(), "dist", "esm", "server", "impl", "syscall.js");
 }
 
-/** The module that replaces it, in the repository at `root` (the engine may run from a bundle elsewhere). */
+/** The module that replaces it, in the package at `root` (the engine may run from a bundle elsewhere). */
 export function shimSyscallModule(root: string): string {
-  return path.join(root, "engine", "runtime", "convex-shim", "syscall.ts");
+  return path.join(root, "src", "runtime", "convex-shim", "syscall.ts");
 }
 
 /** Entry points of the package the engine imports, in its ESM build. */

@@ -15,7 +15,7 @@ import { ConvexError, jsonToConvex, type JSONValue, type Value } from "convex/va
  * values keep Convex's JSON shape on both sides; replies are fresh objects (or ones the
  * callers copy with `jsonToConvex`), never an engine object user code could change.
  *
- * Kept in step with upstream by `test/engine/convex-shim.test.ts`: it fails when the
+ * Kept in step with upstream by `test/convex-shim.test.ts`: it fails when the
  * installed package's `syscall.js` changes its exports or the `Convex.*` calls it makes,
  * or when the set of modules importing it (and what they import) changes.
  */
