@@ -222,7 +222,7 @@ async function bundle(entry: string, target: string): Promise<string> {
       b.onResolve({ filter: /^\.\.?\// }, async (args) => {
         const wanted = path.resolve(args.resolveDir, args.path);
         const relative = path.relative(root, wanted);
-        if (target === root || relative.startsWith("..") || !/^(engine|test|convex)\//.test(relative)) return undefined;
+        if (target === root || relative.startsWith("..") || !/^(packages|engine|test|convex)\//.test(relative)) return undefined;
         return b.resolve(`./${relative}`, { resolveDir: target, kind: args.kind });
       });
     },
