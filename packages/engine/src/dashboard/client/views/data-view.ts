@@ -148,7 +148,8 @@ export const dataView: ViewFactory = (context, initial) => {
     if (panelSlot.childElementCount === 0) setChildren(panelSlot, placeholderPanel("Loading…", closePanel));
     try {
       const found = await api.document(id);
-      if (openId !== id || editing !== null) return;
+      // A delete question open meanwhile stays: re-rendering the panel would drop it.
+      if (openId !== id || editing !== null || confirming) return;
       const userTable = !found.table.startsWith("_");
       const actions = userTable
         ? [
