@@ -56,11 +56,12 @@ if (existsSync(reportFile)) {
   const report = JSON.parse(readFileSync(reportFile, "utf8"));
   passed += report.numPassedTests ?? 0;
   failed += report.numFailedTests ?? 0;
-  // A suite that fails to load has no tests to count; count it as a failure.
+  // A suite can fail with no failed test of its own: it failed to load, or a
+  // beforeAll/afterAll hook threw (its tests then read "skipped" or "passed").
+  // Each such suite counts as one failure, so a broken run never reads as green.
   for (const suite of report.testResults ?? []) {
-    if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) {
-      failed += 1;
-    }
+    const testFailed = (suite.assertionResults ?? []).some((t) => t.status === "failed");
+    if (suite.status === "failed" && !testFailed) failed += 1;
   }
 } else {
   failed += 1;

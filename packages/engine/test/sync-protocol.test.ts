@@ -196,17 +196,32 @@ describe("authentication", () => {
     try {
       const me = liveQuery(client, whoAmI, {});
       expect(await me.until(() => true)).toBeNull();
-      const signIn = (subject: string) =>
-        new Promise<void>((resolve) =>
+      // After the server confirms a cached token, the official client fetches a fresh one
+      // (`forceRefreshToken`) and authenticates again. `clearAuth` does not cancel that
+      // refetch (convex 1.48's AuthenticationManager), so one landing after it signs the client
+      // back in: wait for it before signing out, as a real sign-out long after sign-in does.
+      let refetched = Promise.resolve();
+      const signIn = (subject: string) => {
+        let fresh!: () => void;
+        refetched = new Promise<void>((resolve) => (fresh = resolve));
+        return new Promise<void>((resolve) =>
           client.setAuth(
-            () => running.engine.mintDevToken({ subject }),
+            async ({ forceRefreshToken }) => {
+              const token = await running.engine.mintDevToken({ subject });
+              if (forceRefreshToken) fresh();
+              return token;
+            },
             (ok) => ok && resolve(),
           ),
         );
+      };
       await signIn("ann");
       await me.until((identity) => identity?.subject === "ann");
       await signIn("ben");
       await me.until((identity) => identity?.subject === "ben");
+      await refetched;
+      // The client sends the fresh token in a continuation of the fetch; let it run first.
+      await new Promise((resolve) => setImmediate(resolve));
       client.client.clearAuth();
       await me.until((identity) => identity === null);
     } finally {
