@@ -45,10 +45,13 @@ beforeAll(async () => {
   if (install.status !== 0) throw new Error(`npm install failed (${install.status}):\n${install.stdout}\n${install.stderr}`);
 
   // The one command: `npx convex-local dev` (ports 0: any free port, as the test runs beside others).
+  // In a process group of its own: npx runs the engine as its child, and stopping npx alone
+  // would leave the engine running.
   engine = spawn("npx", ["--offline", "convex-local", "dev", "--port", "0", "--site-port", "0"], {
     cwd: project,
     env: userEnv(),
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   engine.stderr!.on("data", (d) => (output += String(d)));
   cloudUrl = await new Promise<string>((resolve, reject) => {
@@ -65,8 +68,17 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   if (engine !== null && engine.exitCode === null && engine.signalCode === null) {
     const exited = new Promise((resolve) => engine!.once("exit", resolve));
-    engine.kill("SIGTERM");
+    process.kill(-engine.pid!, "SIGTERM");
     await exited;
+    // The engine itself (npx's child) exits on the same signal; wait until the group is empty.
+    for (;;) {
+      try {
+        process.kill(-engine.pid!, 0);
+      } catch {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
   if (project) rmSync(project, { recursive: true, force: true });
 });
