@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { Engine } from "../../packages/engine/src/engine";
 import type { CommitSummary } from "../../packages/engine/src/runtime/runtime-database";
@@ -28,6 +29,8 @@ export async function startInstagramBench(sync?: SyncServerOptions): Promise<Ben
     // The app's per-user rate limits would refuse the benchmarks' steady writers (a comment every
     // 250 ms passes the comment burst within a minute); the benchmarks measure the engine.
     env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer, RATE_LIMIT_SCALE: "1000000" },
+    // As `convex-local start` does: one query worker per core (test engines start with one).
+    queryWorkers: availableParallelism(),
     sync,
   });
   const app = await instagramSeeding(running.engine, issuer);
