@@ -29,7 +29,7 @@ import { pathToFileURL } from "node:url";
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { LIKES, POSTS, USERS } from "./fixtures/feed-data";
-import { startIpcChild, type IpcChild } from "./fixtures/ipc-child";
+import { startClientProcess, type ClientProcess } from "./support/client-process";
 import { processWrites } from "./fixtures/process-io";
 import { createRawLikes, type RawSchema } from "./fixtures/raw-likes";
 
@@ -73,12 +73,12 @@ async function main(): Promise<void> {
   const rawRows = runRaw();
   const issuer = await startTestIssuer();
   const clientsFile = await bundle(path.join(root, "bench", "durable-likes-clients.ts"), root);
-  const hosts: { name: string; child: IpcChild; started: Record<string, unknown> }[] = [];
+  const hosts: { name: string; child: ClientProcess; started: Record<string, unknown> }[] = [];
   try {
     for (const e of engines) {
       const hostFile = await bundle(path.join(root, "bench", "durable-likes-host.ts"), e.root);
       const profile = PROFILE === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", path.resolve(PROFILE, path.basename(e.root))];
-      const child = await startIpcChild(hostFile, e.root, profile);
+      const child = await startClientProcess(hostFile, profile, { cwd: e.root, ready: "ready" });
       console.log(`${e.name}: seeding…`);
       const started = await child.request({ kind: "start", appDir: path.join(e.root, "convex"), issuer: issuer.issuer }, "started");
       console.log(`${e.name}: database ${(Number(started.dbBytes) / 2 ** 20).toFixed(1)} MiB after seeding`);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
         for (const host of hosts) {
           const clerkIds = host.started.clerkIds as string[];
           const tokens = await Promise.all(clerkIds.slice(0, clients).map((sub) => issuer.mint({ sub })));
-          const clientChild = await startIpcChild(clientsFile, root);
+          const clientChild = await startClientProcess(clientsFile, [], { cwd: root, ready: "ready" });
           try {
             await host.child.request({ kind: "mark" }, "marked");
             const ran = await clientChild.request(

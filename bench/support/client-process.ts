@@ -38,9 +38,17 @@ export async function buildClientProcess(name: string): Promise<string> {
   return out;
 }
 
-/** Forks a built client file and waits for its `started` message. */
-export async function startClientProcess(file: string, execArgv: string[] = []): Promise<ClientProcess> {
-  const child: ChildProcess = fork(file, [], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+/**
+ * Forks a built client file and waits for its first message of kind `ready` (`started` unless
+ * told). A process that exits while a reply is awaited fails that wait instead of hanging the
+ * benchmark.
+ */
+export async function startClientProcess(
+  file: string,
+  execArgv: string[] = [],
+  { cwd = root, ready = "started" }: { cwd?: string; ready?: string } = {},
+): Promise<ClientProcess> {
+  const child: ChildProcess = fork(file, [], { cwd, stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   const inbox: Record<string, unknown>[] = [];
   let waiters: (() => void)[] = [];
   child.on("message", (m) => {
@@ -57,12 +65,12 @@ export async function startClientProcess(file: string, execArgv: string[] = []):
       await Promise.race([
         new Promise<void>((resolve) => waiters.push(resolve)),
         exited.then(() => {
-          throw new Error(`client process exited while waiting for ${kind}`);
+          throw new Error(`${path.basename(file)} exited while its parent waited for "${kind}"`);
         }),
       ]);
     }
   };
-  await next("started");
+  await next(ready);
   return {
     next,
     async request(message, reply) {
@@ -70,7 +78,7 @@ export async function startClientProcess(file: string, execArgv: string[] = []):
       return next(reply);
     },
     async stop() {
-      child.send({ kind: "stop" });
+      if (child.exitCode === null) child.send({ kind: "stop" });
       await exited;
     },
   };
