@@ -14,6 +14,10 @@
  * `--cpu-prof` writes one profile per thread (the worker's too). Its samples are wall
  * time: on a loaded machine a thread preempted inside `postMessage` shows there, so
  * compare a profile's shares with the per-thread CPU printed here.
+ *
+ * MODE=rerun models the re-runs after one commit instead: `posts.getFeedPosts` (50 posts)
+ * through `runtime.runTracked` in process (no HTTP, read sets recorded), each run as a
+ * different signed-in user of the 1,000, all at the same snapshot.
  */
 import { ConvexHttpClient } from "convex/browser";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -69,7 +73,19 @@ const sqlServer = await serveBaseline((i: number) => baselineDb.page(seeded.user
 const enginePage = (i: number) =>
   clients[i % VIEWERS]!.query(api.posts.getGlobalFeed, { paginationOpts: { numItems: PAGE, cursor: null } });
 const sqlPage = async (i: number) => (await fetch(`${sqlServer.url}?i=${i}`)).json();
-const page = process.env.MODE === "sql" ? sqlPage : enginePage;
+const runtime = engine.app.runtime;
+const rerun = async (i: number) => {
+  const u = i % USERS;
+  const { outcome } = await runtime.runTracked({
+    path: "posts:getFeedPosts",
+    args: {},
+    identity: { subject: seeded.clerkIds[u]!, issuer: issuer.issuer, tokenIdentifier: `${issuer.issuer}|${seeded.clerkIds[u]!}` },
+    allowInternal: false,
+    origin: "client",
+  });
+  if (outcome.status !== "success") throw new Error(outcome.errorMessage);
+};
+const page = process.env.MODE === "sql" ? sqlPage : process.env.MODE === "rerun" ? rerun : enginePage;
 
 for (let i = 0; i < 300; i++) await page(i);
 console.log(`window-start ${process.hrtime.bigint() / 1000n}`);

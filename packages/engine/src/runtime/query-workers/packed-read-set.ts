@@ -9,65 +9,71 @@ import type { ReadSet } from "../../query/read-set.js";
  * bytes; per id: u16 length + UTF-8 bytes. Index names and ids are ASCII in practice.
  */
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** Index names seen so far, encoded (a worker reads a few dozen indexes, run after run). */
+const nameBytes = new Map<string, Buffer>();
+const MAX_NAMES = 4_096;
+
+function encodedName(name: string): Buffer {
+  let bytes = nameBytes.get(name);
+  if (bytes === undefined) {
+    bytes = Buffer.from(name, "utf8");
+    if (nameBytes.size < MAX_NAMES) nameBytes.set(name, bytes);
+  }
+  return bytes;
+}
 
 /** Packs a read set into a fresh buffer. */
 export function packReadSet(readSet: ReadSet): ArrayBuffer {
-  const names = readSet.intervals.map((i) => encoder.encode(i.index));
-  const ids = readSet.ids.map((id) => encoder.encode(id));
+  const { intervals, ids } = readSet;
   let size = 8;
-  readSet.intervals.forEach((interval, n) => {
-    size += 2 + names[n]!.length + 4 + interval.lo.length + 4 + (interval.hi?.length ?? 0);
-  });
-  for (const id of ids) size += 2 + id.length;
+  for (const interval of intervals) {
+    size += 2 + encodedName(interval.index).length + 4 + interval.lo.length + 4 + (interval.hi?.length ?? 0);
+  }
+  for (const id of ids) size += 2 + Buffer.byteLength(id, "utf8");
   const buffer = new ArrayBuffer(size);
-  const view = new DataView(buffer);
-  const bytes = new Uint8Array(buffer);
-  let at = 0;
-  view.setUint32(at, readSet.intervals.length, true);
-  view.setUint32(at + 4, ids.length, true);
-  at += 8;
-  readSet.intervals.forEach((interval, n) => {
-    const name = names[n]!;
-    view.setUint16(at, name.length, true);
+  const bytes = Buffer.from(buffer);
+  let at = 8;
+  bytes.writeUInt32LE(intervals.length, 0);
+  bytes.writeUInt32LE(ids.length, 4);
+  for (const interval of intervals) {
+    const name = encodedName(interval.index);
+    bytes.writeUInt16LE(name.length, at);
     bytes.set(name, at + 2);
     at += 2 + name.length;
-    view.setUint32(at, interval.lo.length, true);
+    bytes.writeUInt32LE(interval.lo.length, at);
     bytes.set(interval.lo, at + 4);
     at += 4 + interval.lo.length;
     const hi = interval.hi;
-    view.setInt32(at, hi === null ? -1 : hi.length, true);
+    bytes.writeInt32LE(hi === null ? -1 : hi.length, at);
     at += 4;
     if (hi !== null) {
       bytes.set(hi, at);
       at += hi.length;
     }
-  });
+  }
   for (const id of ids) {
-    view.setUint16(at, id.length, true);
-    bytes.set(id, at + 2);
-    at += 2 + id.length;
+    const length = bytes.write(id, at + 2, "utf8");
+    bytes.writeUInt16LE(length, at);
+    at += 2 + length;
   }
   return buffer;
 }
 
 /** Unpacks `packReadSet`'s buffer; keys are views into it (Buffers, as the store's keys are). */
 export function unpackReadSet(buffer: ArrayBuffer): ReadSet {
-  const view = new DataView(buffer);
-  const bytes = new Uint8Array(buffer);
-  const intervalCount = view.getUint32(0, true);
-  const idCount = view.getUint32(4, true);
+  const bytes = Buffer.from(buffer);
+  const intervalCount = bytes.readUInt32LE(0);
+  const idCount = bytes.readUInt32LE(4);
   let at = 8;
   const intervals: ReadSet["intervals"] = [];
   for (let n = 0; n < intervalCount; n++) {
-    const nameLength = view.getUint16(at, true);
-    const index = decoder.decode(bytes.subarray(at + 2, at + 2 + nameLength));
+    const nameLength = bytes.readUInt16LE(at);
+    const index = bytes.toString("utf8", at + 2, at + 2 + nameLength);
     at += 2 + nameLength;
-    const loLength = view.getUint32(at, true);
+    const loLength = bytes.readUInt32LE(at);
     const lo = Buffer.from(buffer, at + 4, loLength);
     at += 4 + loLength;
-    const hiLength = view.getInt32(at, true);
+    const hiLength = bytes.readInt32LE(at);
     at += 4;
     let hi: Buffer | null = null;
     if (hiLength >= 0) {
@@ -78,8 +84,8 @@ export function unpackReadSet(buffer: ArrayBuffer): ReadSet {
   }
   const ids: string[] = [];
   for (let n = 0; n < idCount; n++) {
-    const length = view.getUint16(at, true);
-    ids.push(decoder.decode(bytes.subarray(at + 2, at + 2 + length)));
+    const length = bytes.readUInt16LE(at);
+    ids.push(bytes.toString("utf8", at + 2, at + 2 + length));
     at += 2 + length;
   }
   return { intervals, ids };

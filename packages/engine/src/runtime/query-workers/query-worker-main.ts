@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createSqliteStore } from "../../store/sqlite-store.js";
+import { createScanCache, SnapshotCaches } from "./scan-cache.js";
 import { WorkerQueryHost } from "./worker-query-host.js";
 import type { FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
 
@@ -20,8 +21,11 @@ const store = createSqliteStore({
   now: () => Date.now(),
   randomBytes: (n) => new Uint8Array(n),
 });
+// Queries read through the scan cache; both caches follow the commits this worker hears.
+const scans = createScanCache(store);
 const host = new WorkerQueryHost(
-  store,
+  scans.store,
+  new SnapshotCaches(store, scans),
   () =>
     // A pinned snapshot has a connection of its own, held in a read transaction; no
     // document cache (the worker's cache follows its main connection's snapshots).

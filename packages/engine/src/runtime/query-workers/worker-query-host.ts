@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../../errors.js";
 import type { Store } from "../../store/store.js";
@@ -13,44 +12,46 @@ import { Execution, type ExecutionHost, type FunctionAddress, type TransactionSt
 import { resolveAddress } from "../function-address.js";
 import { reportThrown } from "../function-outcome.js";
 import { defineApp, type AppDefinition, type RegisteredFunction } from "../function-registry.js";
-import { installConsoleCapture, type LogLevel } from "../log-capture.js";
+import type { LogLevel } from "../log-capture.js";
 import type { BlobService, DeploymentInfo } from "../services.js";
-import type { SyscallTarget } from "../syscall-router.js";
 import { canonicalUdfPath } from "../udf-path.js";
 import { checkArgs, checkReturns } from "../validation.js";
 import { checkArgsLimits, checkResultLimits } from "../../values/value-limits.js";
 import { packReadSet } from "./packed-read-set.js";
+import type { SnapshotCaches } from "./scan-cache.js";
+import { SnapshotPins } from "./snapshot-pins.js";
+import { asCurrent, asNested, installWorkerGlobal, isRunning } from "./worker-syscall-global.js";
 import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type WireOutcome } from "./worker-protocol.js";
 import { DISCARDED_READS, createReadSetRecorder } from "../../query/read-set.js";
 
 /**
  * The query executor inside one worker thread (runs on that worker; reads at one WAL
- * snapshot of its own read-only connection). It runs one query at a time, so the
- * execution answering syscalls is a plain variable, not AsyncLocalStorage: only a nested
- * `ctx.runQuery` (rare in queries) enters an AsyncLocalStorage scope, so that its
- * syscalls and its caller's overlapping ones each reach their own execution.
+ * snapshot of its own read-only connection, or at a pinned one). It runs one query at a
+ * time (`worker-syscall-global.ts` routes the syscalls); its caches follow the commits it
+ * hears (`SnapshotCaches`).
  */
 export class WorkerQueryHost implements ExecutionHost {
   /** The database the running query reads: the main connection's, or a pinned snapshot's. */
   db: RuntimeDatabase;
   private readonly mainDb: RuntimeDatabase;
-  /** Snapshots pinned for `/api/query_at_ts`, oldest first. */
-  private readonly pins = new Map<bigint, { store: Store; db: RuntimeDatabase; timer: NodeJS.Timeout }>();
+  /** Snapshots pinned for `/api/query_at_ts`. */
+  private readonly pins: SnapshotPins;
   readonly blobs: BlobService;
   private app: { version: number; definition: AppDefinition } | null = null;
   private source: AppSource | null = null;
   private clockOffsetMs = 0;
   private readonly validation: ValidationContext;
-  /** Highest commit ts whose invalidations the document cache has taken (see `beginSnapshot`). */
-  private cacheTs = -1n;
 
   constructor(
+    /** The main connection's store, with its scan cache (`scan-cache.ts`). */
     private readonly store: Store,
-    private readonly openPinStore: () => Store,
+    private readonly caches: SnapshotCaches,
+    openPinStore: () => Store,
     readonly deployment: DeploymentInfo,
     private readonly post: (message: FromWorker) => void,
   ) {
     this.mainDb = this.db = createRuntimeDatabase(store);
+    this.pins = new SnapshotPins(openPinStore);
     this.validation = { tableNameOf: (n) => store.tableName(n) };
     const readOnly = (what: string) => () => {
       throw new EngineError("ReadOnly", `${what} can only be used in mutations and actions.`);
@@ -70,52 +71,22 @@ export class WorkerQueryHost implements ExecutionHost {
     this.source = source;
   }
 
-  /**
-   * A commit of the writer (in ts order): drops the ids it wrote from the document cache.
-   * A commit that does not follow the last one taken means some were missed (schema
-   * pushes, writes outside the runtime): then the whole cache goes.
-   */
+  /** A commit of the writer (in ts order): see `SnapshotCaches.committed`. */
   committed(ts: bigint, previousTs: bigint, ids: string[]): void {
-    if (ts <= this.cacheTs) return;
-    this.store.forgetCachedDocuments(previousTs === this.cacheTs ? ids : null);
-    this.cacheTs = ts;
+    this.caches.committed(ts, previousTs, ids);
   }
 
-  /**
-   * Pins the latest snapshot for `holdMs` on a connection of its own and returns its ts
-   * (the same ts again if it is already pinned). At most MAX_PINS are held; a new one
-   * releases the oldest.
-   */
+  /** Pins the latest snapshot for `holdMs` and returns its ts (`SnapshotPins.pin`). */
   pin(holdMs: number): bigint {
-    const store = this.openPinStore();
-    const ts = store.beginSnapshot();
-    const held = this.pins.get(ts);
-    if (held !== undefined) {
-      store.close();
-      held.timer.refresh();
-      return ts;
-    }
-    if (this.pins.size >= MAX_PINS) this.unpin(this.pins.keys().next().value!);
-    const timer = setTimeout(() => this.unpin(ts), holdMs);
-    timer.unref();
-    this.pins.set(ts, { store, db: createRuntimeDatabase(store), timer });
-    return ts;
-  }
-
-  private unpin(ts: bigint): void {
-    const pinned = this.pins.get(ts);
-    if (pinned === undefined) return;
-    clearTimeout(pinned.timer);
-    this.pins.delete(ts);
-    pinned.store.close();
+    return this.pins.pin(holdMs);
   }
 
   /** Runs one query at a fresh snapshot (or the pinned one it names) and reports its outcome, snapshot ts and reads. */
   async run(job: QueryJob): Promise<FromWorker & { kind: "done" }> {
     if (job.atTs !== undefined) {
-      const pinned = this.pins.get(job.atTs);
-      if (pinned === undefined) return unpinned(job);
-      this.db = pinned.db;
+      const pinned = this.pins.database(job.atTs);
+      if (pinned === null) return unpinned(job);
+      this.db = pinned;
       try {
         return await this.runAt(job, job.atTs, false);
       } finally {
@@ -123,12 +94,7 @@ export class WorkerQueryHost implements ExecutionHost {
       }
     }
     const ts = this.store.beginSnapshot();
-    // Cached texts are those of `cacheTs`; a newer snapshot whose commits have not been
-    // announced to this worker yet may not use them.
-    if (ts !== this.cacheTs) {
-      this.store.forgetCachedDocuments(null);
-      this.cacheTs = ts;
-    }
+    this.caches.reading(ts);
     return this.runAt(job, ts, true);
   }
 
@@ -136,7 +102,7 @@ export class WorkerQueryHost implements ExecutionHost {
     this.clockOffsetMs = job.clockOffsetMs;
     // Functions read time through Date.now; once the deployment clock runs ahead of the
     // wall clock (a scheduler drain), they must see the deployment's time (function-clock.ts).
-    if (job.clockOffsetMs > 0 && Date.now === wallNow) Date.now = () => wallNow() + (current === null ? 0 : this.clockOffsetMs);
+    if (job.clockOffsetMs > 0 && Date.now === wallNow) Date.now = () => wallNow() + (isRunning() ? this.clockOffsetMs : 0);
     const logLines: string[] = [];
     const reads = job.tracked ? createReadSetRecorder() : DISCARDED_READS;
     const tx: TransactionState = { writable: false, reads, afterCommit: [], touchedScheduler: false, journalIn: job.journal, journalOut: null };
@@ -199,7 +165,7 @@ export class WorkerQueryHost implements ExecutionHost {
     const identity = parent.component === "" && fn.component === "" ? parent.identity : null;
     const exec = new Execution(this, "query", fn.path, identity, parent.requestId, parent.logLines, tx, null, fn.component);
     try {
-      return await nested.run(exec, () => this.invoke(fn, exec, JSON.stringify([args])));
+      return await asNested(exec, () => this.invoke(fn, exec, JSON.stringify([args])));
     } catch (e) {
       const reported = reportThrown(e, (err) => this.logInternal(err));
       const message = reported.message.replace(/^Uncaught (ConvexError: )?/, "");
@@ -246,14 +212,7 @@ export class WorkerQueryHost implements ExecutionHost {
 
   /** Calls the wrapper with `exec` answering its syscalls; checks the return value when it has a validator. */
   private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<string> {
-    const outer = current;
-    current = exec;
-    let text: string;
-    try {
-      text = await fn.invoke(argsJson, exec.requestId);
-    } finally {
-      current = outer;
-    }
+    const text = await asCurrent(exec, () => fn.invoke(argsJson, exec.requestId));
     // The wrapper's own text is what travels; it is parsed here, off the main thread, only to check it.
     const value = JSON.parse(text) as JSONValue;
     // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
@@ -277,45 +236,7 @@ export class WorkerQueryHost implements ExecutionHost {
 
 const wallNow: () => number = Date.now;
 
-/** Most snapshots one worker keeps pinned (each holds a connection and keeps the WAL from being reset). */
-const MAX_PINS = 4;
-
 /** The answer to a job naming a snapshot this worker no longer holds: no outcome, so the caller falls back. */
 function unpinned(job: QueryJob): FromWorker & { kind: "done" } {
   return { kind: "done", id: job.id, outcome: { status: "error", errorMessage: "snapshot not pinned", logLines: [] }, ts: UNPINNED_TS, journal: null, readSet: null };
-}
-
-/** The execution of the query this worker runs (one at a time). */
-let current: Execution | null = null;
-/** Set only inside a nested `ctx.runQuery`, whose syscalls may interleave with its caller's. */
-const nested = new AsyncLocalStorage<SyscallTarget>();
-
-function target(): SyscallTarget {
-  const t = nested.getStore() ?? current;
-  if (t === null || t === undefined) {
-    throw new Error("The Convex database and auth objects are being used outside of a Convex function execution.");
-  }
-  return t;
-}
-
-/** The worker's own `Convex` global (see `syscall-router.ts` for the main thread's). */
-function installWorkerGlobal(): void {
-  globalThis.Convex = {
-    syscall: (op, argsJson) => target().syscall(op, argsJson),
-    asyncSyscall: (op, argsJson) => asPromise(() => target().asyncSyscall(op, argsJson)),
-    jsSyscall: (op, args) => target().jsSyscall(op, args),
-    // The worker's copy of `convex/server` is the substituted one (`convex-shim/`): values, not text.
-    syscallValue: (op, args) => target().syscallValue(op, args),
-    asyncSyscallValue: (op, args) => asPromise(() => target().asyncSyscallValue(op, args)),
-  };
-  installConsoleCapture(() => (nested.getStore() ?? current)?.log);
-}
-
-/** An async syscall's promise; a synchronous throw (no execution running) becomes its rejection. */
-function asPromise<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return call();
-  } catch (e) {
-    return Promise.reject(e);
-  }
 }

@@ -4,7 +4,7 @@ import { decodePatchValue, decodeValue } from "../../values/maybe-value.js";
 import { checkDocumentLimits, systemFieldsSize } from "../../values/value-limits.js";
 import type { ExecutionContext as Execution } from "../execution-context.js";
 import { budgetOf } from "../transaction-budget.js";
-import { JsonText, type OpHandler } from "./op-types.js";
+import { DocumentText, PageReply, StreamItem, type OpHandler } from "./op-types.js";
 
 const SYSTEM_FIELDS = ["_id", "_creationTime"];
 /** The longest document id (a 5-byte table number); a new document's id is no longer. */
@@ -50,7 +50,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     const doc = exec.db.get(id, tx.reads);
     if (doc === null) return null;
     budget.documentRead(doc.length);
-    return new JsonText(doc);
+    return new DocumentText(doc);
   },
   "1.0/queryStreamNext": (exec, args: { queryId: number }) => {
     const tx = exec.requireTx("db.query");
@@ -63,7 +63,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
       return { value: null, done: true };
     }
     budgetOf(tx).documentRead(doc.length);
-    return new JsonText(`{"value":${doc},"done":false}`);
+    return new StreamItem(doc);
   },
   "1.0/queryPage": (exec, args: QueryPageArgs) => {
     const tx = exec.requireTx("paginate");
@@ -90,11 +90,7 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     );
     for (const doc of result.page) budget.documentRead(doc.length);
     tx.journalOut = result.continueCursor;
-    return new JsonText(
-      `{"page":[${result.page.join(",")}],"isDone":${result.isDone},` +
-      `"continueCursor":${JSON.stringify(result.continueCursor)},` +
-      `"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`
-    );
+    return new PageReply(result.page, result);
   },
   "1.0/count": (exec, args: { table: string }) => {
     const tx = exec.requireTx("count");

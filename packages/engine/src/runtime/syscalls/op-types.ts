@@ -1,16 +1,89 @@
 import type { JSONValue } from "convex/values";
 import type { ExecutionContext as Execution } from "../execution-context.js";
+import { parsedDocument } from "./parsed-documents.js";
 
-/**
- * JSON that is already text (a stored document, a function's result): the object path
- * parses it once, the text path passes it on as it is.
- */
-export class JsonText {
-  constructor(readonly text: string) {}
+/** A reply held in an encoded form: the text protocol asks for `text()`, the object protocol for `value()`. */
+export abstract class EncodedReply {
+  abstract text(): string;
+  abstract value(): JSONValue;
 }
 
-/** What a syscall answers: a JSON value, or JSON text (see `JsonText`). */
-export type OpReply = JSONValue | JsonText;
+/**
+ * JSON that is already text (a function's result, an identity): the object path parses
+ * it once, the text path passes it on as it is.
+ */
+export class JsonText extends EncodedReply {
+  constructor(private readonly json: string) {
+    super();
+  }
+
+  text(): string {
+    return this.json;
+  }
+
+  value(): JSONValue {
+    return JSON.parse(this.json) as JSONValue;
+  }
+}
+
+/**
+ * A stored document's text (`1.0/get`). On the object protocol its parsed value comes
+ * from `parsed-documents.ts`, shared with every other execution on this thread that reads
+ * the same text: the official package copies each document with `jsonToConvex` before
+ * user code sees it (`database_impl.js`, `query_impl.js`), so no execution can change
+ * what another one gets.
+ */
+export class DocumentText extends JsonText {
+  constructor(private readonly document: string) {
+    super(document);
+  }
+
+  override value(): JSONValue {
+    return parsedDocument(this.document);
+  }
+}
+
+/** A `1.0/queryStreamNext` item, `{ value: <document>, done: false }`; its document is shared as in `DocumentText`. */
+export class StreamItem extends EncodedReply {
+  constructor(private readonly document: string) {
+    super();
+  }
+
+  text(): string {
+    return `{"value":${this.document},"done":false}`;
+  }
+
+  value(): JSONValue {
+    return { value: parsedDocument(this.document), done: false };
+  }
+}
+
+/** A `1.0/queryPage` answer: its documents' texts and the page's other fields; documents shared as in `DocumentText`. */
+export class PageReply extends EncodedReply {
+  constructor(
+    private readonly documents: readonly string[],
+    private readonly rest: { isDone: boolean; continueCursor: string; splitCursor: string | null; pageStatus: string | null },
+  ) {
+    super();
+  }
+
+  text(): string {
+    const { isDone, continueCursor, splitCursor, pageStatus } = this.rest;
+    return (
+      `{"page":[${this.documents.join(",")}],"isDone":${isDone},` +
+      `"continueCursor":${JSON.stringify(continueCursor)},` +
+      `"splitCursor":${JSON.stringify(splitCursor)},"pageStatus":${JSON.stringify(pageStatus)}}`
+    );
+  }
+
+  value(): JSONValue {
+    const { isDone, continueCursor, splitCursor, pageStatus } = this.rest;
+    return { page: this.documents.map(parsedDocument), isDone, continueCursor, splitCursor, pageStatus };
+  }
+}
+
+/** What a syscall answers: a JSON value, or one held encoded (see `EncodedReply`). */
+export type OpReply = JSONValue | EncodedReply;
 
 /**
  * A syscall handler: decoded JSON arguments in, a JSON value (or text) out. The same
@@ -26,10 +99,10 @@ export type JsOpHandler = (exec: Execution, args: any) => unknown;
 
 /** The reply as JSON text (the official package's protocol). */
 export function replyText(reply: OpReply): string {
-  return reply instanceof JsonText ? reply.text : JSON.stringify(reply);
+  return reply instanceof EncodedReply ? reply.text() : JSON.stringify(reply);
 }
 
 /** The reply as a JSON value (the object protocol); text is parsed here, once. */
 export function replyValue(reply: OpReply): JSONValue {
-  return reply instanceof JsonText ? (JSON.parse(reply.text) as JSONValue) : reply;
+  return reply instanceof EncodedReply ? reply.value() : reply;
 }

@@ -1,6 +1,7 @@
 import { EngineError } from "../../errors.js";
 import type { JSONValue } from "convex/values";
 import type { ExecutionContext as Execution, TransactionState } from "../execution-context.js";
+import type { ReadRecorder } from "../runtime-database.js";
 import type { BlobService } from "../services.js";
 import type { OpHandler, JsOpHandler } from "./op-types.js";
 
@@ -21,7 +22,8 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
   },
   "1.0/storageGetUrl": async (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
-    const exists = await readDoc(exec, id, (doc) => doc !== null);
+    // Only whether the file exists: its stored text answers that without decoding it.
+    const exists = await withReads(exec, (reads) => exec.db.get(id, reads) !== null);
     return exists ? blobs(exec).urlFor(id) : null;
   },
   "1.0/storageGetMetadata": async (exec, args: StorageArgs) => {
@@ -95,6 +97,11 @@ function storageId(exec: Execution, raw: unknown): string {
 }
 
 async function readDoc<T>(exec: Execution, id: string, use: (doc: Record<string, unknown> | null) => T): Promise<T> {
-  if (exec.tx !== null) return use(exec.db.getValue(id, exec.tx.reads));
-  return exec.host.readFromAction((tx) => use(exec.db.getValue(id, tx.reads)));
+  return withReads(exec, (reads) => use(exec.db.getValue(id, reads)));
+}
+
+/** Runs `read` in the execution's transaction, or (in an action) in a read transaction of its own. */
+async function withReads<T>(exec: Execution, read: (reads: ReadRecorder) => T): Promise<T> {
+  if (exec.tx !== null) return read(exec.tx.reads);
+  return exec.host.readFromAction((tx) => read(tx.reads));
 }

@@ -1,0 +1,68 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Execution } from "../execution.js";
+import { installConsoleCapture } from "../log-capture.js";
+import type { SyscallTarget } from "../syscall-router.js";
+
+/**
+ * The `Convex` global of a query worker thread (see `syscall-router.ts` for the main
+ * thread's). The worker runs one query at a time, so the execution answering syscalls is
+ * a plain variable, not AsyncLocalStorage: only a nested `ctx.runQuery` (rare in queries)
+ * enters an AsyncLocalStorage scope, so that its syscalls and its caller's overlapping
+ * ones each reach their own execution.
+ */
+
+/** The execution of the query this worker runs (one at a time). */
+let current: Execution | null = null;
+/** Set only inside a nested `ctx.runQuery`, whose syscalls may interleave with its caller's. */
+const nested = new AsyncLocalStorage<SyscallTarget>();
+
+/** Runs `call` with `exec` answering the syscalls of the top-level query. */
+export async function asCurrent<T>(exec: Execution, call: () => Promise<T>): Promise<T> {
+  const outer = current;
+  current = exec;
+  try {
+    return await call();
+  } finally {
+    current = outer;
+  }
+}
+
+/** Runs `call` (a nested `ctx.runQuery`) with `exec` answering its syscalls. */
+export function asNested<T>(exec: Execution, call: () => Promise<T>): Promise<T> {
+  return nested.run(exec, call);
+}
+
+/** True while a query runs (functions see the deployment's clock only then). */
+export function isRunning(): boolean {
+  return current !== null;
+}
+
+function target(): SyscallTarget {
+  const t = nested.getStore() ?? current;
+  if (t === null || t === undefined) {
+    throw new Error("The Convex database and auth objects are being used outside of a Convex function execution.");
+  }
+  return t;
+}
+
+/** Installs the worker's `Convex` global and console capture (once per worker). */
+export function installWorkerGlobal(): void {
+  globalThis.Convex = {
+    syscall: (op, argsJson) => target().syscall(op, argsJson),
+    asyncSyscall: (op, argsJson) => asPromise(() => target().asyncSyscall(op, argsJson)),
+    jsSyscall: (op, args) => target().jsSyscall(op, args),
+    // The worker's copy of `convex/server` is the substituted one (`convex-shim/`): values, not text.
+    syscallValue: (op, args) => target().syscallValue(op, args),
+    asyncSyscallValue: (op, args) => asPromise(() => target().asyncSyscallValue(op, args)),
+  };
+  installConsoleCapture(() => (nested.getStore() ?? current)?.log);
+}
+
+/** An async syscall's promise; a synchronous throw (no execution running) becomes its rejection. */
+function asPromise<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}

@@ -1,0 +1,41 @@
+import type { JSONValue } from "convex/values";
+
+/**
+ * Parsed stored documents, keyed by their text, shared by every execution on this thread
+ * (a query worker's re-runs, the writer's mutations). A feed's re-runs after one commit
+ * read the same posts, authors and files: each text is parsed once, not once per run.
+ *
+ * Keyed by the text itself, so an entry can never be stale: a changed document has other
+ * text. The documents cached by the store and the worker's scan cache are the same string
+ * objects run after run, so most lookups compare pointers, not characters.
+ *
+ * The values are handed to the substituted `syscall.js` (`convex-shim/`), whose callers in
+ * the official package (`database_impl.js` `get`, `query_impl.js` `next` and `paginate`)
+ * copy every document with `jsonToConvex` before user code sees it; nothing else may
+ * receive them. Not frozen: freezing would walk every value once more for nothing.
+ *
+ * Bounded by two generations (a cheap stand-in for least-recently-used): lookups fill
+ * the young one; when it is full it becomes the old one and the oldest entries go.
+ */
+
+/** Entries per generation: at most twice this many documents are held. */
+const GENERATION_SIZE = 8_192;
+/** Longer texts are parsed each time: holding them would cost more memory than the parse saves. */
+const MAX_CACHED_LENGTH = 64 * 1024;
+
+let young = new Map<string, JSONValue>();
+let old = new Map<string, JSONValue>();
+
+/** The parsed value of a stored document's text (shared: see above). */
+export function parsedDocument(text: string): JSONValue {
+  let value = young.get(text);
+  if (value !== undefined) return value;
+  if (text.length > MAX_CACHED_LENGTH) return JSON.parse(text) as JSONValue;
+  value = old.get(text) ?? (JSON.parse(text) as JSONValue);
+  young.set(text, value);
+  if (young.size >= GENERATION_SIZE) {
+    old = young;
+    young = new Map();
+  }
+  return value;
+}
