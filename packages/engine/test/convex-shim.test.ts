@@ -3,7 +3,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect, test } from "vitest";
 import * as shim from "../src/runtime/convex-shim/syscall";
-import { convexPackageDir, upstreamSyscallModule } from "../src/runtime/convex-shim/convex-shim-plugin";
+import { convexPackageDir, RESULT_ENCODING, registrationModuleText, upstreamRegistrationModule, upstreamSyscallModule } from "../src/runtime/convex-shim/convex-shim-plugin";
 import { workerScript } from "../src/runtime/worker-script";
 
 /**
@@ -74,4 +74,21 @@ test("upstream's text protocol still answers where the engine offers no value pr
   } finally {
     globalThis.Convex = previous;
   }
+});
+
+test("upstream's function wrappers encode results on the one line the workers' build routes through Convex.encodeResult", () => {
+  const upstream = readFileSync(upstreamRegistrationModule(), "utf8");
+  // Query, mutation and action wrappers; no other place turns a result into text.
+  expect(upstream.split(RESULT_ENCODING.upstream)).toHaveLength(4);
+  expect(upstream.match(/JSON\.stringify\(convexToJson\(/g)).toHaveLength(3);
+  const rewritten = registrationModuleText(upstream);
+  expect(rewritten).not.toContain(RESULT_ENCODING.upstream);
+  expect(rewritten.split(RESULT_ENCODING.substitute)).toHaveLength(4);
+  expect(() => registrationModuleText(upstream.split(RESULT_ENCODING.upstream).join("return JSON.stringify(result);"))).toThrow(/review convex-shim-plugin/);
+});
+
+test("the query worker's build encodes function results through Convex.encodeResult", async () => {
+  const text = readFileSync(await workerScript("query"), "utf8");
+  expect(text).not.toContain(RESULT_ENCODING.upstream);
+  expect(text.match(/Convex\.encodeResult\(json\)/g)).toHaveLength(3);
 });

@@ -28,6 +28,8 @@ declare global {
     jsSyscall(op: string, args: unknown): unknown;
     syscallValue?(op: string, args: JSONValue): JSONValue;
     asyncSyscallValue?(op: string, args: JSONValue): Promise<JSONValue>;
+    /** A function's result as JSON text, from its JSON value (query workers; `convex-shim-plugin.ts`). */
+    encodeResult?(json: JSONValue): string;
   };
 }
 

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { JSONValue } from "convex/values";
 import type { Execution } from "../execution.js";
 import { installConsoleCapture } from "../log-capture.js";
 import type { SyscallTarget } from "../syscall-router.js";
@@ -15,6 +16,16 @@ import type { SyscallTarget } from "../syscall-router.js";
 let current: Execution | null = null;
 /** Set only inside a nested `ctx.runQuery`, whose syscalls may interleave with its caller's. */
 const nested = new AsyncLocalStorage<SyscallTarget>();
+
+/** The JSON value each running query's wrapper encoded as its result text (see `encodeResult`). */
+const encoded = new WeakMap<SyscallTarget, JSONValue>();
+
+/** The JSON value whose text `exec`'s function returned, if its wrapper encoded it through this global. */
+export function encodedResult(exec: Execution): JSONValue | undefined {
+  const value = encoded.get(exec);
+  encoded.delete(exec);
+  return value;
+}
 
 /** Runs `call` with `exec` answering the syscalls of the top-level query. */
 export async function asCurrent<T>(exec: Execution, call: () => Promise<T>): Promise<T> {
@@ -54,6 +65,12 @@ export function installWorkerGlobal(): void {
     // The worker's copy of `convex/server` is the substituted one (`convex-shim/`): values, not text.
     syscallValue: (op, args) => target().syscallValue(op, args),
     asyncSyscallValue: (op, args) => asPromise(() => target().asyncSyscallValue(op, args)),
+    // The wrapper's result, as upstream encodes it; the value is kept for the checks in
+    // `WorkerQueryHost.invoke`, which then need not parse the text again.
+    encodeResult: (json) => {
+      encoded.set(target(), json);
+      return JSON.stringify(json);
+    },
   };
   installConsoleCapture(() => (nested.getStore() ?? current)?.log);
 }
