@@ -8,7 +8,7 @@ import { reportThrown, newRequestId, type CallOutcome } from "./function-outcome
 import type { AppDefinition, RegisteredFunction, UdfKind } from "./function-registry.js";
 import type { LogLevel } from "./log-capture.js";
 import type { CommitSummary, ReadRecorder, RuntimeDatabase } from "./runtime-database.js";
-import { MutationBatcher } from "./mutation-batch.js";
+import { MutationBatcher, type QueueStats } from "./mutation-batch.js";
 import { QueryCache, type QueryCacheOptions } from "./query-cache.js";
 import { SerialLock } from "./serial-lock.js";
 import type { BlobService, DeploymentInfo, Identity } from "./services.js";
@@ -20,7 +20,7 @@ import { Watchdog } from "./watchdog.js";
 import { QueryWorkerPool, type WorkerQueryResult } from "./query-workers/query-pool.js";
 import type { AppSource } from "./query-workers/worker-protocol.js";
 import { RecentCommits } from "./recent-commits.js";
-import { WriterClient, type RemoteMutation, type WriterCommit } from "./writer/writer-client.js";
+import { WriterClient, type RemoteMutation, type WriterCommit, type WriterStats } from "./writer/writer-client.js";
 import { ActionWorkerPool, type RunBridge, type RunEnd } from "./action-workers/action-pool.js";
 import type { HttpActionJob } from "./action-workers/action-protocol.js";
 import type { ValidationContext } from "../values/validator.js";
@@ -118,6 +118,7 @@ export class Runtime implements ExecutionHost {
         ? new WriterClient({
             dbPath: options.dbPath,
             synchronous: options.synchronous,
+            flushWal: options.flushWal,
             deployment: options.deployment,
             timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
             onCommit: (commit) => this.writerCommitted(commit),
@@ -145,6 +146,16 @@ export class Runtime implements ExecutionHost {
   /** True when actions and HTTP actions run on worker threads (they have the loaded app's code). */
   get runsActionsOnWorkers(): boolean {
     return this.actionPoolHasApp;
+  }
+
+  /** The writer thread's client (tests inject faults through it), or null without one. */
+  get writerThread(): WriterClient | null {
+    return this.writer;
+  }
+
+  /** The writer's batch counters and how long mutations queued for it (benchmarks read them); null without a writer thread. */
+  writerStats(): (WriterStats & QueueStats) | null {
+    return this.writer === null ? null : { ...this.writer.stats(), ...this.mutations.queueStats };
   }
 
   /** True when mutations run on the writer thread (it has the loaded app's code). */

@@ -44,11 +44,19 @@ const store = createSqliteStore({
   synchronous: start.synchronous,
 });
 const storeDb = createRuntimeDatabase(store);
+/** Set by a test's `failNextCommit`: the next COMMIT throws this instead of writing. */
+let commitFault: string | null = null;
 // COMMIT only while the main thread has not claimed a kill, and never killed mid-COMMIT.
 const db: RuntimeDatabase = Object.create(storeDb, {
   commit: {
     value: () => {
       if (!control.beginCommit()) throw new EngineError("WriterStopped", "The writer is being stopped; nothing was committed.", "transient");
+      if (commitFault !== null) {
+        const message = commitFault;
+        commitFault = null;
+        control.endCommit();
+        throw new Error(message);
+      }
       try {
         return storeDb.commit();
       } finally {
@@ -133,6 +141,9 @@ port.on("message", (message: ToWriter) => {
       return;
     case "commit":
       store.observeCommit(message.ts, message.previousTs, message.ids);
+      return;
+    case "failNextCommit":
+      commitFault = message.message;
       return;
     case "reply": {
       const pending = requests.get(message.id);

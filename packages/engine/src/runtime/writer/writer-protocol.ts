@@ -41,7 +41,9 @@ export type ToWriter =
   | { kind: "scheduled"; id: number; jobId: string; name: string; component: string; clockOffsetMs: number }
   /** A commit of the main thread's own connection (engine writes). */
   | { kind: "commit"; ts: bigint; previousTs: bigint; ids: string[] }
-  | { kind: "reply"; id: number; value?: string; error?: string };
+  | { kind: "reply"; id: number; value?: string; error?: string }
+  /** Tests: the next COMMIT fails with this message before it writes anything (as a full disk would). */
+  | { kind: "failNextCommit"; message: string };
 
 /** A mutation's outcome on the wire, with the commit ts it is durable at. */
 export type WireMutationOutcome = WireOutcome & { ts?: bigint };
