@@ -94,6 +94,12 @@ export class WriterClient {
   private readonly walSync: WalSync | null;
   /** Announcements and answers, in the order the writer reported them, each once durable. */
   private ordered: Promise<unknown> = Promise.resolve();
+  /**
+   * The sync that covers every commit the writer has reported so far (false: it failed).
+   * Each commit message asks for one; an answer waits for the latest, asking for none:
+   * the writer reports a commit before the answers that depend on it.
+   */
+  private synced: Promise<boolean> = Promise.resolve(true);
   private readonly counters = { batches: 0, mutations: 0, sizes: {} as Record<number, number>, executingMs: 0 };
 
   constructor(private readonly options: WriterOptions) {
@@ -174,20 +180,21 @@ export class WriterClient {
    * everything queued before it; `durable` is false when the WAL could not be synced.
    */
   private whenDurable<T>(then: (durable: boolean) => T): Promise<T> {
-    const synced = this.walSync === null ? Promise.resolve(true) : this.timedSync(this.walSync);
-    const step = Promise.all([this.ordered, synced]).then(([, durable]) => then(durable));
+    const step = Promise.all([this.ordered, this.synced]).then(([, durable]) => then(durable));
     this.ordered = step.catch((e: unknown) => this.options.logInternal(e));
     return step;
   }
 
-  private async timedSync(walSync: WalSync): Promise<boolean> {
-    try {
-      await walSync.sync();
-      return true;
-    } catch (e) {
-      this.options.logInternal(e);
-      return false;
-    }
+  /** The writer reported a commit: a sync that covers it starts now, or after the running one. */
+  private syncCommit(): void {
+    if (this.walSync === null) return;
+    this.synced = this.walSync.sync().then(
+      () => true,
+      (e: unknown) => {
+        this.options.logInternal(e);
+        return false;
+      },
+    );
   }
 
   /**
@@ -286,6 +293,7 @@ export class WriterClient {
     switch (message.kind) {
       case "commit":
         // Announced (to subscribers, caches, query results that read it) only once durable.
+        this.syncCommit();
         void this.whenDurable(() => this.options.onCommit(message));
         return;
       case "batchDone":
