@@ -7,13 +7,13 @@
  * - `mark` / `report`: this process's CPU time (every thread: the socket thread, the
  *   writer, query workers, the WAL checkpointer), the main (socket) thread's own CPU time,
  *   bytes written (`/proc/self/io`) and the writer's batch counters (when the engine has
- *   `runtime.writerStats`) between the two;
+ *   `runtime.mutations.writerStats`) between the two;
  * - `stop`: close the engine, remove the folder, exit.
  *
  * The benchmark bundles this file once per engine checkout (the "before" build maps
  * `engine/` and `test/` imports to another worktree), so nothing here may depend on
  * engine internals beyond `createEngine`, `engine.store`, `runtime.transact` and the
- * optional `runtime.writerStats`.
+ * optional `runtime.mutations.writerStats`.
  */
 import Database from "better-sqlite3";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -48,7 +48,7 @@ interface WriterStats {
 }
 
 const writerStats = (): WriterStats | null =>
-  (engine?.app.runtime as { writerStats?: () => WriterStats | null } | undefined)?.writerStats?.() ?? null;
+  (engine?.app.runtime as { mutations?: { writerStats?: () => WriterStats | null } } | undefined)?.mutations?.writerStats?.() ?? null;
 
 /** CPU time of this process's main thread (the one serving sockets), ms; Linux only. */
 function mainThreadCpuMs(): number {

@@ -140,7 +140,7 @@ describe.each([
   test("a failed commit answers every mutation of the batch with an error and keeps none of them", async () => {
     const engine = await start();
     if (writerThread) {
-      await engine.app.runtime.writerThread!.failNextCommit("disk full");
+      await engine.app.runtime.mutations.writerThread!.failNextCommit("disk full");
     } else {
       const store = engine.store;
       const commit = store.commit.bind(store);

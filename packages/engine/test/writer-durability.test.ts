@@ -68,7 +68,7 @@ describe("writer durability (WAL synced off the writer thread)", () => {
       expect(ts(secondOutcomes[0]!)).toBeGreaterThan(ts(firstOutcomes[0]!));
       // The query waited for the sync of what it read, then showed it.
       expect(listed.status === "success" && (listed.value as { body: string }[]).length).toBe(6);
-      const stats = runtime.writerStats()!;
+      const stats = runtime.mutations.writerStats()!;
       expect(stats.batches).toBeGreaterThanOrEqual(3);
       expect(stats.syncs).toBeGreaterThanOrEqual(2);
     } finally {
