@@ -41,6 +41,7 @@ interface WriterStats {
   mutations: number;
   sizes: Record<number, number>;
   executingMs: number;
+  writerCpuMs: number | null;
   syncs: number;
   syncMs: number;
   dispatched: number;
@@ -60,12 +61,13 @@ function difference(after: WriterStats | null, before: WriterStats | null): Writ
   if (after === null || before === null) return null;
   const sizes: Record<number, number> = {};
   for (const [size, n] of Object.entries(after.sizes)) sizes[Number(size)] = n - (before.sizes[Number(size)] ?? 0);
-  const minus = (k: Exclude<keyof WriterStats, "sizes">) => after[k] - before[k];
+  const minus = (k: Exclude<keyof WriterStats, "sizes" | "writerCpuMs">) => after[k] - before[k];
   return {
     batches: minus("batches"),
     mutations: minus("mutations"),
     sizes,
     executingMs: minus("executingMs"),
+    writerCpuMs: after.writerCpuMs === null || before.writerCpuMs === null ? null : after.writerCpuMs - before.writerCpuMs,
     syncs: minus("syncs"),
     syncMs: minus("syncMs"),
     dispatched: minus("dispatched"),

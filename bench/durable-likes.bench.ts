@@ -68,6 +68,7 @@ interface WriterWindow {
   mutations: number;
   sizes: Record<number, number>;
   executingMs: number;
+  writerCpuMs: number | null;
   syncs: number;
   syncMs: number;
   dispatched: number;
@@ -225,6 +226,7 @@ function report(rows: EngineRow[], rawRows: RawRow[]): void {
           .join(", "),
         "writer busy": `${((w!.executingMs / w!.wallMs) * 100).toFixed(0)}%`,
         "ms/batch": (w!.executingMs / Math.max(1, w!.batches)).toFixed(1),
+        "writer CPU ms/mutation": w!.writerCpuMs === null ? "" : (w!.writerCpuMs / Math.max(1, w!.mutations)).toFixed(3),
         "WAL syncs": w!.syncs,
         "ms/sync": (w!.syncMs / Math.max(1, w!.syncs)).toFixed(2),
         "queued ms/mutation": (w!.waitedMs / Math.max(1, w!.dispatched)).toFixed(1),

@@ -45,6 +45,8 @@ export interface WriterStats {
   sizes: Record<number, number>;
   /** Time from sending a batch to its outcomes' arrival, summed (ms): the writer was busy with it. */
   executingMs: number;
+  /** CPU time of the writer thread so far (ms; null where the OS does not tell; restarts with a new thread). */
+  writerCpuMs: number | null;
   /** fdatasync calls on the WAL (one serves every commit made before it started). */
   syncs: number;
   /** Time in fdatasync of the WAL, summed (ms; it overlaps the next batch's execution). */
@@ -101,7 +103,7 @@ export class WriterClient {
    * the writer reports a commit before the answers that depend on it.
    */
   private synced: Promise<boolean> = Promise.resolve(true);
-  private readonly counters = { batches: 0, mutations: 0, sizes: {} as Record<number, number>, executingMs: 0 };
+  private readonly counters = { batches: 0, mutations: 0, sizes: {} as Record<number, number>, executingMs: 0, writerCpuMs: null as number | null };
 
   constructor(private readonly options: WriterOptions) {
     const mode = options.synchronous ?? "FULL";
@@ -160,6 +162,7 @@ export class WriterClient {
       );
       if (done?.kind === "batchDone") {
         this.count(batch.length, performance.now() - sentAt);
+        this.counters.writerCpuMs = done.threadCpuMs;
         const outcomes = done.outcomes;
         // A success is told only once durable; if the sync failed, nobody knows whether it is.
         answered.push(this.whenDurable((durable) => batch.forEach((item, i) => item.resolve(durable || outcomes[i]!.status === "error" ? fromWire(outcomes[i]!) : unknownOutcome(item)))));

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { EngineError } from "../../errors.js";
 import { runMutationJob } from "../../scheduler/job-runner.js";
@@ -166,7 +167,17 @@ async function runBatch(id: number, jobs: import("./writer-protocol.js").Mutatio
   control.running(0);
   const outcomes = await Promise.all(requests.map((r) => runtime.call(r)));
   control.idle();
-  post({ kind: "batchDone", id, outcomes: outcomes.map(toWire) });
+  post({ kind: "batchDone", id, outcomes: outcomes.map(toWire), threadCpuMs: threadCpuMs() });
+}
+
+/** This thread's CPU time (ms) from `/proc/thread-self/stat` (Linux; null elsewhere), for the benchmark's counters. */
+function threadCpuMs(): number | null {
+  try {
+    const fields = readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return null;
+  }
 }
 
 function toWire(outcome: CallOutcome): WireMutationOutcome {

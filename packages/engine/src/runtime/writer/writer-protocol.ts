@@ -53,7 +53,8 @@ export type WireMutationOutcome = WireOutcome & { ts?: bigint };
 export type FromWriter =
   /** A durable commit, before any answer that depends on it. */
   | { kind: "commit"; ts: bigint; previousTs: bigint; writes: DocumentWrite[]; deletedBlobs: string[]; touchedScheduler: boolean }
-  | { kind: "batchDone"; id: number; outcomes: WireMutationOutcome[] }
+  /** `threadCpuMs`: the writer thread's CPU time so far (null where the OS does not tell). */
+  | { kind: "batchDone"; id: number; outcomes: WireMutationOutcome[]; threadCpuMs: number | null }
   | { kind: "scheduledDone"; id: number; result: "ran" | "skipped" }
   /** The writer needs the main thread (upload tokens live there). */
   | { kind: "request"; id: number; op: "issueUploadToken" }
