@@ -17,7 +17,7 @@ import { startTestIssuer, type TestIssuer } from "../../packages/engine/test/sup
  * the app's counters must equal the rows they count. The engine runs as
  * `convex-local start` does: mutations on the writer thread, whose batches
  * follow each other while the main thread syncs the WAL of the previous one
- * (`writer/wal-sync.ts`), so the kill lands among commits not yet synced.
+ * (`writer/wal-sync.ts`); the kill may land between a commit and its sync.
  */
 describe("crash safety", () => {
   let issuer: TestIssuer;
