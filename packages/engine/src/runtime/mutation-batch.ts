@@ -7,8 +7,11 @@ import type { SerialLock } from "./serial-lock.js";
 /**
  * Group commit (design.md §4): mutations waiting for the executor run back to
  * back in ONE SQLite transaction, each isolated by a savepoint, and the batch
- * ends with one COMMIT, i.e. one fsync. Nothing is answered before that
- * commit returns, so "acknowledged ⇒ durable" holds for every mutation.
+ * ends with one COMMIT, i.e. at most one fsync. Nothing is answered before that
+ * commit is durable, so "acknowledged ⇒ durable" holds for every mutation: on
+ * this thread the COMMIT itself syncs (`synchronous=FULL`); on the writer
+ * thread the main thread syncs the WAL after it (`writer/wal-sync.ts`) while
+ * the writer runs the next batch (`MutationBatcher.pipeline`).
  *
  * - A mutation that fails is rolled back to its savepoint, alone; the others
  *   in the batch commit. (The first one needs no savepoint: with nothing
