@@ -170,14 +170,23 @@ async function runBatch(id: number, jobs: import("./writer-protocol.js").Mutatio
   post({ kind: "batchDone", id, outcomes: outcomes.map(toWire), threadCpuMs: threadCpuMs() });
 }
 
-/** This thread's CPU time (ms) from `/proc/thread-self/stat` (Linux; null elsewhere), for the benchmark's counters. */
+let cpuReadAt = -Infinity;
+let cpuMs: number | null = null;
+/**
+ * This thread's CPU time (ms) from `/proc/thread-self/stat` (Linux; null elsewhere), for
+ * the benchmark's counters; read at most every 50 ms (a read costs tens of microseconds).
+ */
 function threadCpuMs(): number | null {
+  const now = performance.now();
+  if (now - cpuReadAt < 50) return cpuMs;
+  cpuReadAt = now;
   try {
     const fields = readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+    cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
   } catch {
-    return null;
+    cpuMs = null;
   }
+  return cpuMs;
 }
 
 function toWire(outcome: CallOutcome): WireMutationOutcome {
