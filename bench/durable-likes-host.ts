@@ -23,6 +23,8 @@ import { createEngine } from "../packages/engine/src/engine";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { seed } from "./fixtures/feed-data";
 import { processWrites } from "./fixtures/process-io";
+import type { QueueStats } from "../packages/engine/src/runtime/mutation-batch";
+import type { WriterStats as WriterClientStats } from "../packages/engine/src/runtime/writer/writer-client";
 
 type Command =
   | { kind: "start"; appDir: string; issuer: string }
@@ -35,18 +37,11 @@ const reply = (message: Record<string, unknown>) => process.send!(message);
 
 let engine: Awaited<ReturnType<typeof createEngine>> | null = null;
 let dataDir = "";
-/** The writer's counters, as engines that have them report them (older builds do not). */
-interface WriterStats {
-  batches: number;
-  mutations: number;
-  sizes: Record<number, number>;
-  executingMs: number;
-  writerCpuMs: number | null;
-  syncs: number;
-  syncMs: number;
-  dispatched: number;
-  waitedMs: number;
-}
+/**
+ * The writer's counters, as engines that have them report them (older builds do not; a
+ * type-only import, erased when this file is bundled against another checkout).
+ */
+export type WriterStats = WriterClientStats & QueueStats;
 
 const writerStats = (): WriterStats | null =>
   (engine?.app.runtime as { mutations?: { writerStats?: () => WriterStats | null } } | undefined)?.mutations?.writerStats?.() ?? null;

@@ -33,6 +33,7 @@ import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { LIKES, POSTS, USERS } from "./fixtures/feed-data";
 import { startClientProcess, type ClientProcess } from "./support/client-process";
+import type { WriterStats } from "./durable-likes-host";
 import { processWrites } from "./fixtures/process-io";
 import { createRawLikes, type RawSchema } from "./fixtures/raw-likes";
 
@@ -63,18 +64,7 @@ interface EngineRow {
 }
 
 /** The writer's counters over one window (`durable-likes-host.ts`). */
-interface WriterWindow {
-  batches: number;
-  mutations: number;
-  sizes: Record<number, number>;
-  executingMs: number;
-  writerCpuMs: number | null;
-  syncs: number;
-  syncMs: number;
-  dispatched: number;
-  waitedMs: number;
-  wallMs: number;
-}
+type WriterWindow = WriterStats & { wallMs: number };
 
 interface RawRow {
   schema: RawSchema;
