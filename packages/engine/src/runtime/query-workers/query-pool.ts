@@ -5,7 +5,7 @@ import type { CallOutcome } from "../function-outcome.js";
 import type { LogLevel } from "../log-capture.js";
 import type { CommitSummary } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
-import { unpackReadSet } from "./packed-read-set.js";
+import { lazyReadSet } from "./packed-read-set.js";
 import { queryWorkerScript } from "../worker-script.js";
 import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type ToWorker, type WireOutcome, type WorkerStart } from "./worker-protocol.js";
 
@@ -261,7 +261,7 @@ export class QueryWorkerPool {
           outcome: fromWire(message.outcome),
           ts: message.ts,
           journal: message.journal,
-          readSet: message.readSet === null ? null : unpackReadSet(message.readSet),
+          readSet: message.readSet === null ? null : lazyReadSet(message.readSet),
         });
         this.dispatch();
         return;
