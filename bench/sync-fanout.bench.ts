@@ -21,6 +21,7 @@
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  */
 import { ConvexHttpClient } from "convex/browser";
+import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -40,15 +41,18 @@ const IDLE_SESSIONS = 10_000;
 interface LikeCost {
   /** CPU time of this process (the engine) from the like until the sync layer was idle again. */
   cpuMs: number;
+  /** Time the engine's main thread (sockets, rounds, dispatch) was busy meanwhile (event loop utilization). */
+  mainMs: number;
   runs: number;
   runMs: number;
   emitMs: number;
   transitions: number;
 }
 
-function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage): LikeCost {
+function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage, elu: EventLoopUtilization): LikeCost {
   return {
     cpuMs: (cpu.user + cpu.system) / 1000,
+    mainMs: elu.active,
     runs: after.queryRuns - before.queryRuns,
     runMs: after.runMs - before.runMs,
     emitMs: after.emitMs - before.emitMs,
@@ -150,10 +154,11 @@ async function main(): Promise<void> {
         const seen = child.next("seen");
         const statsBefore = engine.sync.stats();
         const cpuBefore = process.cpuUsage();
+        const eluBefore = performance.eventLoopUtilization();
         await likerClient.mutation(api.posts.toggleLike, { postId: measured });
         const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
         await engine.sync.idle();
-        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore)));
+        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore)));
         clientCpu.push(cpuMs);
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
@@ -254,6 +259,7 @@ function printRounds(rows: Row[]): void {
         clients: r.clients,
         subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
         "engine CPU": med((c) => c.cpuMs).toFixed(1),
+        "main thread busy": med((c) => c.mainMs).toFixed(1),
         runs: med((c) => c.runs),
         "run time (summed)": med((c) => c.runMs).toFixed(1),
         "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),
