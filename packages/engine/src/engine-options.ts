@@ -6,7 +6,8 @@ import type { AppDefinition } from "./runtime/function-registry.js";
 import type { CallRecord } from "./runtime/runtime.js";
 import type { SchedulerDeps } from "./scheduler/job-scheduler.js";
 import type { StorageOptions } from "./storage/local-storage.js";
-import type { Store, SynchronousMode } from "./store/store.js";
+import type { Store } from "./store/store.js";
+import type { SynchronousMode } from "./store/store-options.js";
 import type { SyncServer, SyncServerOptions } from "./sync/sync-server.js";
 
 // The engine's public shapes: what `createEngine` takes and what it returns. Kept apart

@@ -1,6 +1,7 @@
 import { tableNumberOfId } from "../values/document-id";
 import { compareKeys, keyAfter } from "../values/index-key-codec";
-import type { DocumentWrite, KeyRange, ScanOrder } from "../store/store";
+import type { KeyRange, ScanOrder } from "../store/store";
+import type { DocumentWrite } from "../store/write-set";
 
 /**
  * What an execution read, so the real-time layer can tell whether a commit may change its

@@ -4,7 +4,8 @@ import { compareKeys, indexKey } from "../values/index-key-codec";
 import { decodeMaybeValue } from "../values/maybe-value";
 import { queryTerms } from "../values/text-tokenizer";
 import { textSearchIntervals } from "../store/text-index-keys";
-import { TEXT_SEARCH_MAX_CANDIDATES, type FilterCondition, type IndexRow, type KeyRange, type SearchIndexInfo, type Store, type TextSearchQuery } from "../store/store";
+import { TEXT_SEARCH_MAX_CANDIDATES, type FilterCondition, type SearchIndexInfo, type TextSearchQuery } from "../store/search-types";
+import { type IndexRow, type KeyRange, type Store } from "../store/store";
 import type { IndexScanner } from "./index-scanner";
 import type { ReadSetRecorder } from "./read-set";
 

@@ -1,7 +1,8 @@
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../errors";
 import { decodeMaybeValue } from "../values/maybe-value";
-import type { FilterCondition, Store } from "../store/store";
+import type { FilterCondition } from "../store/search-types";
+import type { Store } from "../store/store";
 
 /**
  * `ctx.vectorSearch` (`1.0/actions/vectorSearch`): the query the package sends checked the

@@ -1,6 +1,6 @@
 import { compareKeys } from "../values/index-key-codec.js";
 import type { ReadInterval, ReadSet } from "../query/read-set.js";
-import type { DocumentWrite } from "../store/store.js";
+import type { DocumentWrite } from "../store/write-set.js";
 import type { CallOutcome } from "./function-outcome.js";
 
 /**

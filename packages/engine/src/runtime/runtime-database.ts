@@ -1,6 +1,6 @@
 import type { Value } from "convex/values";
 import type { ReadSetRecorder } from "../query/read-set.js";
-import type { DocumentWrite } from "../store/store.js";
+import type { DocumentWrite } from "../store/write-set.js";
 
 /**
  * What the runtime needs from the data layer, in the runtime's terms. The

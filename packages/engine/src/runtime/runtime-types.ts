@@ -1,6 +1,6 @@
 import type { JSONValue } from "convex/values";
 import type { ReadSet } from "../query/read-set.js";
-import type { SynchronousMode } from "../store/store.js";
+import type { SynchronousMode } from "../store/store-options.js";
 import type { ClientErrorPolicy } from "./client-errors.js";
 import type { CallOutcome } from "./function-outcome.js";
 import type { UdfKind } from "./function-registry.js";

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import { splitFieldPath } from "../values/field-path";
-import type { SearchIndexInfo } from "./store";
+import type { SearchIndexInfo } from "./search-types";
 
 /**
  * The catalog of search (full-text) and vector indexes: a table of its own beside the

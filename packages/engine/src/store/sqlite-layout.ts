@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { EngineError } from "../errors";
 import { isOlderLayout, migrateLayout } from "./layout-migration";
-import type { SynchronousMode } from "./store";
+import type { SynchronousMode } from "./store-options";
 
 /**
  * The SQLite file layout of the store (docs/convex-interface.md §8.0, adapted):

@@ -1,5 +1,7 @@
 import type { Value } from "convex/values";
 import type { SchemaJson } from "./schema-json";
+import type { SearchIndexInfo, TextSearchCandidate, TextSearchQuery, VectorMatch, VectorSearchQuery } from "./search-types";
+import type { CommitResult } from "./write-set";
 
 /**
  * The store: documents, tables, indexes, the commit clock and the small engine state, behind
@@ -186,63 +188,6 @@ export interface IndexInfo {
   fields: readonly string[];
 }
 
-/** How many candidates a text search produces at most (Convex's `MAX_CANDIDATE_REVISIONS`). */
-export const TEXT_SEARCH_MAX_CANDIDATES = 1024;
-
-/** A search or vector index as declared by the schema. */
-export type SearchIndexInfo =
-  | {
-      kind: "text";
-      /** `"<table>.<index>"`. */
-      name: string;
-      table: string;
-      searchField: string;
-      filterFields: string[];
-      /** Declared staged: kept in the catalog, not built, not queryable. */
-      staged: boolean;
-    }
-  | {
-      kind: "vector";
-      name: string;
-      table: string;
-      vectorField: string;
-      dimensions: number;
-      filterFields: string[];
-      staged: boolean;
-    };
-
-/** An equality on a filter field of a search or vector index; `undefined` = field missing. */
-export interface FilterCondition {
-  field: string;
-  value: Value | undefined;
-}
-
-/** A compiled text query: the terms (the last one a prefix) and the filter equalities. */
-export interface TextSearchQuery {
-  terms: { token: string; prefix: boolean }[];
-  filters: FilterCondition[];
-}
-
-/** One text search match. `score` is the relevance, higher is better; it is never shown to user code. */
-export interface TextSearchCandidate {
-  id: string;
-  creationTime: number;
-  score: number;
-}
-
-/** A vector query; `filters` are alternatives (a document matching any one qualifies). */
-export interface VectorSearchQuery {
-  vector: readonly number[];
-  limit: number;
-  filters: FilterCondition[];
-}
-
-/** One vector search result: cosine similarity in -1..1. */
-export interface VectorMatch {
-  id: string;
-  score: number;
-}
-
 /** A byte interval of index keys: `lo` included, `hi` excluded, null `hi` = no upper limit. */
 export interface KeyRange {
   lo: Uint8Array;
@@ -256,43 +201,6 @@ export type ScanOrder = "asc" | "desc";
 export interface IndexRow {
   readonly key: Buffer;
   readonly text: string;
-}
-
-/** How one written document moved in one index; null = not in the index before/after. */
-export interface IndexKeyChange {
-  index: string;
-  oldKey: Buffer | null;
-  newKey: Buffer | null;
-}
-
-/**
- * One document written by a transaction, coalesced over all its writes: the state before
- * the transaction (`old…`) and at commit (`new…`); null text = did not exist.
- */
-export interface DocumentWrite {
-  id: string;
-  table: string;
-  oldText: string | null;
-  newText: string | null;
-  /** One entry per index of the table, built-ins included. */
-  keys: IndexKeyChange[];
-  /**
-   * Set instead of per-document detail when a transaction wrote too many documents to list
-   * (an import): any document of `table` may have changed, so every read of the table —
-   * any interval of its indexes, any id with this table number — is stale. `id` is then ""
-   * and `keys` empty; there is one such entry per table written.
-   */
-  wholeTable?: { tableNumber: number };
-}
-
-/** What a commit returns. */
-export interface CommitResult {
-  /** The commit ts in nanoseconds since the epoch, strictly above every earlier one. */
-  ts: bigint;
-  /** The write set, one entry per written document. */
-  writes: DocumentWrite[];
-  /** The commit ts before this one (readers use it to tell whether they missed a commit). */
-  previousTs: bigint;
 }
 
 /** A stored mutation result. */
@@ -312,30 +220,3 @@ export interface SchemaChange {
 
 /** An opaque savepoint handle. */
 export type SavepointId = number & { readonly __savepoint: unique symbol };
-
-/** SQLite's `synchronous` levels the store accepts. */
-export type SynchronousMode = "OFF" | "NORMAL" | "FULL" | "EXTRA";
-
-/** Services and settings a store is created with. */
-export interface StoreOptions {
-  /** Path of the SQLite file (created when missing). */
-  path: string;
-  /** Wall clock in milliseconds since the epoch (may be fractional). */
-  now: () => number;
-  /** Cryptographically random bytes, for document ids. */
-  randomBytes: (n: number) => Uint8Array;
-  /** SQLite `synchronous`; FULL by default, see `sqlite-layout.ts` for why. */
-  synchronous?: SynchronousMode;
-  /**
-   * How many committed documents `get` keeps in memory (default 10 000; 0 turns it off).
-   * The cache assumes no other process writes the file while the store is open.
-   */
-  documentCacheSize?: number;
-  /**
-   * Opens an existing file read-only (a query worker's snapshot reader): writes fail, no
-   * WAL checkpoints, and `beginSnapshot()` keeps catalog and ts in step with the writer.
-   */
-  readOnly?: boolean;
-  /** Told what happens when an older data file is converted to this engine's layout on open. */
-  notice?: (message: string) => void;
-}

@@ -4,7 +4,9 @@ import { getFieldValue } from "../values/field-path";
 import { sortKey } from "../values/index-key-codec";
 import { tokenize } from "../values/text-tokenizer";
 import type { SearchIndexRecord } from "./search-catalog";
-import type { IndexKeyChange, KeyRange, SearchIndexInfo, TextSearchQuery } from "./store";
+import type { SearchIndexInfo, TextSearchQuery } from "./search-types";
+import type { KeyRange } from "./store";
+import type { IndexKeyChange } from "./write-set";
 
 /**
  * How text search takes part in reactivity without the real-time layer knowing about it:

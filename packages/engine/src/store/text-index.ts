@@ -4,7 +4,7 @@ import { getFieldValue } from "../values/field-path";
 import { tokenize } from "../values/text-tokenizer";
 import type { SearchIndexRecord } from "./search-catalog";
 import { filterValueBytes } from "./text-index-keys";
-import { TEXT_SEARCH_MAX_CANDIDATES, type TextSearchCandidate, type TextSearchQuery } from "./store";
+import { TEXT_SEARCH_MAX_CANDIDATES, type TextSearchCandidate, type TextSearchQuery } from "./search-types";
 
 /**
  * Text indexes in SQLite FTS5, one contentless table per index (`text_index_<id>`), rowid =

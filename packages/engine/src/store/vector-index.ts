@@ -5,7 +5,7 @@ import { EngineError } from "../errors";
 import { getFieldValue } from "../values/field-path";
 import type { SearchIndexRecord, VectorIndexRecord } from "./search-catalog";
 import { filterValueBytes } from "./text-index-keys";
-import type { VectorMatch, VectorSearchQuery } from "./store";
+import type { VectorMatch, VectorSearchQuery } from "./search-types";
 
 /**
  * Vector indexes in sqlite-vec `vec0` tables (`vector_index_<id>`), one per index, rowid =

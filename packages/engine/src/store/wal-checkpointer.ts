@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import type { SynchronousMode } from "./store";
+import type { SynchronousMode } from "./store-options";
 
 /**
  * WAL checkpoints, mostly on a worker thread. SQLite's automatic checkpoint

@@ -1,5 +1,5 @@
 import { tableNumberOfId } from "../values/document-id";
-import type { DocumentWrite } from "./store";
+import type { DocumentWrite } from "./write-set";
 
 /**
  * Past this many document writes a transaction's write set is kept per table instead of per

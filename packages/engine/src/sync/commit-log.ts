@@ -1,6 +1,6 @@
 import { readSetIntersects, type ReadSet } from "../query/read-set.js";
 import type { CommitSummary } from "../runtime/runtime-database.js";
-import type { DocumentWrite } from "../store/store.js";
+import type { DocumentWrite } from "../store/write-set.js";
 
 /**
  * Recent commits, for checking subscription results computed at an older

@@ -2,7 +2,7 @@ import type { JSONValue } from "convex/values";
 import type { ReadInterval, ReadSet } from "../query/read-set.js";
 import { samePackedReads } from "../runtime/query-workers/packed-read-set.js";
 import type { Identity } from "../runtime/services.js";
-import type { DocumentWrite } from "../store/store.js";
+import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
 import { compareKeys } from "../values/index-key-codec.js";
 import type { EncodedResult } from "./server-message.js";

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
 import { createSqliteStore } from "../../src/store/sqlite-store";
-import type { Store, StoreOptions } from "../../src/store/store";
+import type { Store } from "../../src/store/store";
+import type { StoreOptions } from "../../src/store/store-options";
 import { createSeededRandom } from "./seeded-random";
 
 /**

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { EngineError } from "../../errors.js";
-import type { DocumentWrite, SynchronousMode } from "../../store/store.js";
+import type { SynchronousMode } from "../../store/store-options.js";
+import type { DocumentWrite } from "../../store/write-set.js";
 import type { CallOutcome } from "../function-outcome.js";
 import type { LogLevel } from "../log-capture.js";
 import type { QueuedMutation } from "../mutation-batch.js";

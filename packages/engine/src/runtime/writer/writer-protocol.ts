@@ -1,5 +1,6 @@
 import type { JSONValue } from "convex/values";
-import type { DocumentWrite, SynchronousMode } from "../../store/store.js";
+import type { SynchronousMode } from "../../store/store-options.js";
+import type { DocumentWrite } from "../../store/write-set.js";
 import type { LogLevel } from "../log-capture.js";
 import type { AppSource, WireOutcome } from "../query-workers/worker-protocol.js";
 import type { DeploymentInfo, Identity } from "../services.js";
