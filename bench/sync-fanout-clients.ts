@@ -73,7 +73,7 @@ async function startOfficial(command: Extract<Command, { kind: "official" }>): P
       ),
     );
   }
-  reply({ kind: "ready" });
+  reply({ kind: "ready", rss: process.memoryUsage().rss });
 }
 
 async function startRaw(command: Extract<Command, { kind: "raw" }>): Promise<void> {

@@ -13,11 +13,15 @@
  * Transition text to the same number of sockets in the same client process
  * (each parsed with JSON.parse), and the ratio. The engine's CPU time per like
  * (this process: the engine and the benchmark's own bookkeeping) is printed
- * beside the wall times. Also: engine memory per idle session, with
- * 1,000 subscribed official clients and with 10,000 idle sync sessions.
+ * beside the wall times, and the client process's own CPU per like: the
+ * official clients share the machine's cores with the engine, so their
+ * work is a floor under the ratio (printed). Also: engine memory per
+ * session with 1,000 and 5,000 subscribed official clients (and the client
+ * process's RSS) and with 10,000 idle sync sessions.
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  */
 import { ConvexHttpClient } from "convex/browser";
+import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -37,15 +41,18 @@ const IDLE_SESSIONS = 10_000;
 interface LikeCost {
   /** CPU time of this process (the engine) from the like until the sync layer was idle again. */
   cpuMs: number;
+  /** Time the engine's main thread (sockets, rounds, dispatch) was busy meanwhile (event loop utilization). */
+  mainMs: number;
   runs: number;
   runMs: number;
   emitMs: number;
   transitions: number;
 }
 
-function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage): LikeCost {
+function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage, elu: EventLoopUtilization): LikeCost {
   return {
     cpuMs: (cpu.user + cpu.system) / 1000,
+    mainMs: elu.active,
     runs: after.queryRuns - before.queryRuns,
     runMs: after.runMs - before.runMs,
     emitMs: after.emitMs - before.emitMs,
@@ -119,21 +126,22 @@ async function main(): Promise<void> {
   const rawUrl = `ws://127.0.0.1:${(rawServer.address() as { port: number }).port}`;
 
   const rows: Row[] = [];
-  const memory: { label: string; sessions: number; heapPerSession: number; rssPerSession: number }[] = [];
+  const memory: { label: string; sessions: number; heapPerSession: number; rssPerSession: number; clientRss?: number }[] = [];
   let likes = 0;
   for (const clients of SIZES) {
     for (const mode of clients === 1 || clients > SAME_USER_UP_TO ? ["distinct"] : ["distinct", "same user"]) {
       const child = await startChild(childFile);
       const before = measureMemory();
-      await child.request({ kind: "official", cloudUrl: engine.cloudUrl, tokens: mode === "distinct" ? tokens.slice(0, clients) : tokens.slice(0, 1).concat(Array(clients - 1).fill(tokens[0])), postId: measured }, "ready");
+      const ready = await child.request({ kind: "official", cloudUrl: engine.cloudUrl, tokens: mode === "distinct" ? tokens.slice(0, clients) : tokens.slice(0, 1).concat(Array(clients - 1).fill(tokens[0])), postId: measured }, "ready");
       await engine.sync.idle();
-      if (clients === 1_000) {
+      if (clients >= 1_000) {
         const after = measureMemory();
         memory.push({
           label: `${clients} official clients, signed in, feed subscribed (${mode})`,
           sessions: clients,
           heapPerSession: (after.heap - before.heap) / clients,
           rssPerSession: (after.rss - before.rss) / clients,
+          clientRss: ready.rss as number,
         });
       }
       const latencies: number[] = [];
@@ -146,10 +154,11 @@ async function main(): Promise<void> {
         const seen = child.next("seen");
         const statsBefore = engine.sync.stats();
         const cpuBefore = process.cpuUsage();
+        const eluBefore = performance.eventLoopUtilization();
         await likerClient.mutation(api.posts.toggleLike, { postId: measured });
         const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
         await engine.sync.idle();
-        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore)));
+        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore)));
         clientCpu.push(cpuMs);
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
@@ -214,6 +223,7 @@ async function main(): Promise<void> {
       sessions: m.label,
       "heap KB / session": (m.heapPerSession / 1024).toFixed(1),
       "RSS KB / session": (m.rssPerSession / 1024).toFixed(1),
+      "client process RSS MB": m.clientRss === undefined ? "" : (m.clientRss / 2 ** 20).toFixed(0),
     })),
   );
   console.log(`10,000 idle sessions in total: heap +${(idleTotal.heap / 2 ** 20).toFixed(1)} MB, RSS +${(idleTotal.rss / 2 ** 20).toFixed(1)} MB`);
@@ -249,6 +259,7 @@ function printRounds(rows: Row[]): void {
         clients: r.clients,
         subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
         "engine CPU": med((c) => c.cpuMs).toFixed(1),
+        "main thread busy": med((c) => c.mainMs).toFixed(1),
         runs: med((c) => c.runs),
         "run time (summed)": med((c) => c.runMs).toFixed(1),
         "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),
@@ -260,6 +271,15 @@ function printRounds(rows: Row[]): void {
       };
     }),
   );
+  // The clients run in one process, one event loop: the last callback cannot come before the
+  // process has done every client's work, even with an engine that took no time at all.
+  for (const r of rows) {
+    if (r.mode !== "distinct" || r.clients < 100) continue;
+    console.log(
+      `${r.clients} official clients: ${r.clientCpu.toFixed(0)} ms of client CPU per like (raw sockets: ${r.rawClientCpu.toFixed(0)} ms), ` +
+        `so p99 ≥ ~${r.clientCpu.toFixed(0)} ms = ${(r.clientCpu / r.rawP99).toFixed(1)}× the raw p99 with a zero-cost engine`,
+    );
+  }
 }
 
 function measureMemory(): { heap: number; rss: number } {

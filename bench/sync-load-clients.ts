@@ -12,8 +12,10 @@
  *   previous ones are doing); answers each call's latency from its
  *   scheduled instant to its promise settling (which waits for the
  *   Transition that shows it, §5.5).
- * - `raw` / `raw-run`: N bare sockets to a plain `ws` server; answers the
- *   delay of each message from the send instant it carries.
+ * - `raw` / `raw-run`: N bare sockets to a plain `ws` server; each frame
+ *   carries the instants of the updates it covers. `raw-run` answers, once
+ *   every socket has seen every update, the delays from each update's
+ *   instant to each socket parsing the frame that carried it.
  */
 import { ConvexClient } from "convex/browser";
 import { WebSocket } from "ws";
@@ -26,7 +28,7 @@ type Command =
   | { kind: "staleness"; commits: [string, number][] }
   | { kind: "mutators"; cloudUrl: string; tokens: string[]; posts: string[]; users: string[]; rate: number; seconds: number }
   | { kind: "raw"; url: string; count: number }
-  | { kind: "raw-run" }
+  | { kind: "raw-run"; updates: number }
   | { kind: "stop" };
 
 const reply = replyToBench;
@@ -134,15 +136,28 @@ async function runMutators(command: Extract<Command, { kind: "mutators" }>): Pro
 }
 
 const rawDelays: number[] = [];
+/** Updates seen per raw socket, and the `raw-run` waiting for every socket to see them all. */
+const rawSeen: number[] = [];
+let rawWait: { updates: number } | null = null;
+
+function answerRawRun(): void {
+  if (rawWait === null || rawSeen.some((n) => n < rawWait!.updates)) return;
+  rawWait = null;
+  reply({ kind: "raw-delays", samples: rawDelays.length, ...percentiles(rawDelays) });
+}
 
 async function startRaw(command: Extract<Command, { kind: "raw" }>): Promise<void> {
   await Promise.all(
-    Array.from({ length: command.count }, () => {
+    Array.from({ length: command.count }, (_, index) => {
       const ws = new WebSocket(command.url, { perMessageDeflate: false });
       sockets.push(ws);
+      rawSeen.push(0);
       ws.on("message", (data) => {
-        const message = JSON.parse(data.toString()) as { sentAt: number };
-        rawDelays.push(epochNow() - message.sentAt);
+        const message = JSON.parse(data.toString()) as { updates: number[] };
+        const now = epochNow();
+        for (const at of message.updates) rawDelays.push(now - at);
+        rawSeen[index]! += message.updates.length;
+        answerRawRun();
       });
       return new Promise<void>((resolve, reject) => {
         ws.once("open", () => resolve());
@@ -168,7 +183,8 @@ process.on("message", (command: Command) => {
       void startRaw(command);
       return;
     case "raw-run":
-      reply({ kind: "raw-delays", samples: rawDelays.length, ...percentiles(rawDelays) });
+      rawWait = { updates: command.updates };
+      answerRawRun();
       return;
     case "stop":
       closeAndExit(clients, sockets);

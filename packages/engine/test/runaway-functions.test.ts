@@ -86,6 +86,29 @@ describe("runaway functions", () => {
   });
 });
 
+describe("a runaway on the only query worker", () => {
+  test("queries queued behind it on that worker are answered once the limit stops it", async () => {
+    const running = await startTestEngine({ appDir: APP, queryWorkers: 1, transactionTimeoutMs: 1_500 });
+    try {
+      const client = new ConvexHttpClient(running.engine.cloudUrl, { logger: false });
+      await client.mutation(mark, { label: "one" });
+      expect(await client.query(count, {})).toBe(1);
+      const runaway = client.query(forever, {}).then(
+        () => "returned",
+        (e: Error) => e.message,
+      );
+      // The worker takes these behind the runaway (or the pool holds them): either way they
+      // run on the fresh worker that replaces it, in order, each exactly once.
+      const labels = makeFunctionReference<"query">("spin:labels");
+      const after = await Promise.all([client.query(count, {}), client.query(labels, {})]);
+      expect(after).toEqual([1, ["one"]]);
+      expect(await runaway).toMatch(/spin:forever ran longer than 1.5 s and was stopped/);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
 describe("runaway scheduled functions", () => {
   test("a scheduled mutation that loops forever is stopped and marked failed once, not run again and again", async () => {
     const running = await startTestEngine({ appDir: APP, queryWorkers: 1, transactionTimeoutMs: 1_500 });

@@ -1,5 +1,6 @@
 import type { JSONValue } from "convex/values";
 import type { ReadInterval, ReadSet } from "../query/read-set.js";
+import { samePackedReads } from "../runtime/query-workers/packed-read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
@@ -78,6 +79,8 @@ export interface Subscription<W = unknown> {
   intervals: Map<string, ReadInterval[]>;
   /** The ids the last run fetched with `get`. */
   ids: string[];
+  /** The last run's read set, as it was indexed. */
+  readSet: ReadSet | null;
 }
 
 /** The registry of shared subscriptions. */
@@ -196,7 +199,10 @@ export class SubscriptionRegistry<W> {
     sub.validTo = run.validTo;
     sub.dirty = run.validTo !== null;
     if (!sub.live) return;
+    // The same reads as last time (bytes equal): the index entries already say so.
+    if (samePackedReads(sub.readSet, run.readSet)) return;
     this.unindex(sub);
+    sub.readSet = run.readSet;
     const intervals = new Map<string, ReadInterval[]>();
     for (const interval of run.readSet.intervals) {
       const list = intervals.get(interval.index);
@@ -214,6 +220,7 @@ export class SubscriptionRegistry<W> {
     for (const id of sub.ids) removeFrom(this.byId, id, sub);
     sub.intervals = new Map();
     sub.ids = [];
+    sub.readSet = null;
   }
 }
 
@@ -232,6 +239,7 @@ function newSubscription<W>(key: string, spec: QuerySpec, epoch: number): Subscr
     live: true,
     intervals: new Map(),
     ids: [],
+    readSet: null,
   };
 }
 

@@ -1,8 +1,6 @@
 import { EngineError } from "../errors.js";
-import type { CallOutcome } from "../runtime/function-outcome.js";
 import type { Runtime } from "../runtime/runtime.js";
-import type { Identity } from "../runtime/services.js";
-import { parseClientMessage, type AuthenticateMessage, type ClientMessage, type ModifyQuerySetMessage, type RequestMessage } from "./client-message.js";
+import { parseClientMessage, type AuthenticateMessage, type ClientMessage, type ModifyQuerySetMessage } from "./client-message.js";
 import { ClientQuota, type QuotaPool } from "./client-quota.js";
 import { ConnectionAuth } from "./connection-auth.js";
 import { ConnectionView } from "./connection-view.js";
@@ -10,6 +8,7 @@ import { QuerySetVersions } from "./query-set-versions.js";
 import { encodeServerMessage } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
 import { SessionOutbox } from "./session-outbox.js";
+import { SessionRequests } from "./session-requests.js";
 import { CLOSE_TRY_AGAIN } from "./socket-flow.js";
 import type { TransitionFrames } from "./transition-frames.js";
 import type { RoundTarget, UpdateRounds } from "./update-rounds.js";
@@ -57,11 +56,9 @@ const MESSAGES_PER_TURN = 32;
  *
  * Messages are handled strictly in arrival order: each waits for the one
  * before it, so an Authenticate that fetches keys completes before a later
- * Mutation picks its identity. Mutations then run one at a time in their own
- * queue (so a slow one does not stall query-set changes) with the identity
- * that was current when they arrived; actions run concurrently. What the
- * connection may queue is bounded by its quota (`client-quota.ts`). Runs on
- * the sync server's thread.
+ * Mutation picks its identity. Mutations and actions then run as
+ * `session-requests.ts` says. What the connection may queue is bounded by its
+ * quota (`client-quota.ts`). Runs on the sync server's thread.
  */
 export class SyncSession implements RoundTarget {
   readonly view: ConnectionView;
@@ -74,7 +71,7 @@ export class SyncSession implements RoundTarget {
   private handledThisTurn = 0;
   private sessionId: string | null = null;
   private inbox: Promise<void> = Promise.resolve();
-  private mutations: Promise<void> = Promise.resolve();
+  private readonly requests: SessionRequests;
 
   constructor(
     private readonly socket: SessionSocket,
@@ -91,6 +88,18 @@ export class SyncSession implements RoundTarget {
       authenticate: deps.authenticate,
       wallClock: deps.wallClock,
       authFailed: (error, attempted, baseVersion) => this.authFailed(error, attempted, baseVersion),
+    });
+    this.requests = new SessionRequests({
+      runtime: deps.runtime,
+      lastCommitTs: deps.lastCommitTs,
+      logInternal: deps.logInternal,
+      quota: this.quota,
+      auth: this.auth,
+      outbox: this.outbox,
+      closed: () => this.isClosed,
+      sessionId: () => this.sessionId,
+      wantsTransition: () => deps.rounds.emitNow(this),
+      fail: (e) => this.fail(e),
     });
     deps.rounds.attach(this);
   }
@@ -196,9 +205,9 @@ export class SyncSession implements RoundTarget {
         break;
       case "Mutation":
         // Its bytes stay counted until it has run.
-        return this.enqueueMutation(message, bytes);
+        return this.requests.enqueueMutation(message, bytes);
       case "Action":
-        return this.startAction(message, bytes);
+        return this.requests.startAction(message, bytes);
       case "Authenticate":
         await this.authenticate(message);
         break;
@@ -221,69 +230,6 @@ export class SyncSession implements RoundTarget {
     const { identity, admin, version } = this.auth;
     this.view.enqueue([{ kind: "identity", identity, admin }], { querySet: this.querySet.version, identity: version });
     this.deps.rounds.touch(this);
-  }
-
-  private enqueueMutation(message: RequestMessage, bytes: number): void {
-    this.quota.mutationQueued();
-    // Captured now: a later Authenticate must not change who this mutation runs as.
-    const { identity, admin } = this.auth;
-    const sessionId = this.sessionId;
-    this.mutations = this.mutations
-      .then(async () => {
-        // A re-verification of this identity (the auth configuration changed) comes first.
-        await this.auth.checked;
-        if (this.isClosed) return;
-        this.outbox.beginMutation(this.deps.lastCommitTs());
-        const outcome = await this.call(message, "mutation", identity, admin, sessionId);
-        if (this.isClosed) return;
-        const response = encodeServerMessage({ type: "MutationResponse", requestId: message.requestId, outcome });
-        const commitTs = outcome.status === "success" ? (outcome.ts ?? null) : null;
-        if (this.outbox.endMutation(response, commitTs)) this.deps.rounds.emitNow(this);
-      })
-      .catch((e: unknown) => this.fail(e))
-      .finally(() => {
-        this.quota.mutationDone();
-        this.quota.release(bytes);
-      });
-  }
-
-  private startAction(message: RequestMessage, bytes: number): void {
-    this.quota.actionStarted();
-    const { identity, admin } = this.auth;
-    void this.auth.checked
-      .then(() => (this.isClosed ? null : this.call(message, "action", identity, admin, null)))
-      .then((outcome) => {
-        if (outcome !== null && !this.isClosed) this.outbox.send(encodeServerMessage({ type: "ActionResponse", requestId: message.requestId, outcome }));
-      })
-      .catch((e: unknown) => this.fail(e))
-      .finally(() => {
-        this.quota.actionDone();
-        this.quota.release(bytes);
-      });
-  }
-
-  private async call(
-    message: RequestMessage,
-    kind: "mutation" | "action",
-    identity: Identity | null,
-    admin: boolean,
-    sessionId: string | null,
-  ): Promise<CallOutcome> {
-    try {
-      return await this.deps.runtime.call({
-        path: message.udfPath,
-        args: message.args,
-        identity,
-        allowInternal: admin,
-        expectKind: kind,
-        origin: "client",
-        // Exactly-once across reconnects and restarts: the client re-sends with the same id (§5.5).
-        idempotencyKey: kind === "mutation" && sessionId !== null ? { sessionId, requestId: message.requestId } : undefined,
-      });
-    } catch (e) {
-      this.deps.logInternal(e);
-      return { status: "error", errorMessage: "Server error", logLines: [] };
-    }
   }
 
   /** AuthError, then close: a client that gives up on its token only recovers on a new connection (§5.6). */

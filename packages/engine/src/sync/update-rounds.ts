@@ -5,8 +5,10 @@ import { CommitLog } from "./commit-log.js";
 import type { ConnectionQuery, ConnectionView } from "./connection-view.js";
 import { emptyRoundStats, type RoundStats } from "./round-stats.js";
 import type { RoundTarget } from "./round-target.js";
+import { RunTurns } from "./run-turns.js";
 import { SubscriptionRegistry, type Subscription } from "./subscription-registry.js";
 import { failedRun, recordedRun } from "./subscription-runner.js";
+import { emitTransition } from "./transition-emit.js";
 import { TransitionEncoder } from "./transition-frames.js";
 
 export type { RoundStats } from "./round-stats.js";
@@ -30,12 +32,10 @@ export type { RoundTarget } from "./round-target.js";
  * sent a Transition at a ts inside the validity of every one of its results
  * (`ConnectionView.transitionTs`): the latest commit when all are current.
  *
- * Fairness: a connection whose subscriptions went stale queues for runs; the
- * queue serves connections round-robin, one run per turn, with a bounded
- * number of runs in flight. A socket with two thousand subscriptions gets one
- * run in every round of turns, like a viewer with one, so it never delays
- * others by more than a turn. A subscription shared by many connections runs
- * once, on the first of their turns, and every holder is answered.
+ * Fairness: a connection whose subscriptions went stale queues for runs
+ * (`run-turns.ts`, round-robin, one run per turn), with a bounded number of
+ * runs in flight. A subscription shared by many connections runs once, and
+ * every holder is answered.
  *
  * Failure of one subscription or connection stays with it: a run that throws
  * fails that query (QueryFailed) and a connection whose bookkeeping throws is
@@ -62,8 +62,7 @@ export class UpdateRounds {
   private detached: RoundTarget[] = [];
   /** Connections owed a Transition for a mutation whose commit was not yet covered. */
   private readonly owing = new Set<RoundTarget>();
-  /** Connections waiting for a run, in turn order (a Set keeps insertion order; each at most once). */
-  private readonly turns = new Set<ConnectionView>();
+  private readonly turns = new RunTurns();
   private inFlight = 0;
   /** Commits recent enough to matter to a run in flight, and the latest announced one. */
   private readonly commits: CommitLog;
@@ -109,14 +108,14 @@ export class UpdateRounds {
     if (this.commits.running) this.stats.commitsDuringRuns += 1;
     this.commits.append(commit);
     if (commit.writes.length > 0) {
-      for (const sub of this.registry.invalidate(commit.writes, commit.ts)) if (!sub.running) this.queueRun(sub);
+      for (const sub of this.registry.invalidate(commit.writes, commit.ts)) if (!sub.running) this.turns.queueRun(sub);
     }
     this.schedule();
   }
 
   /** Re-runs every subscription (new code was loaded); results keep showing until the new ones are in. */
   invalidateAll(): void {
-    for (const sub of this.registry.invalidateAll(this.commits.latestTs)) if (!sub.running) this.queueRun(sub);
+    for (const sub of this.registry.invalidateAll(this.commits.latestTs)) if (!sub.running) this.turns.queueRun(sub);
     this.schedule();
   }
 
@@ -181,25 +180,13 @@ export class UpdateRounds {
     for (const resolve of waiters) resolve();
   }
 
-  /** Queues a stale subscription for each connection that holds it. */
-  private queueRun(sub: Subscription<ConnectionQuery>): void {
-    for (const watcher of sub.watchers) {
-      watcher.view.runQueue.add(sub);
-      this.turns.add(watcher.view);
-    }
-  }
-
   /** Dispatches runs, one per connection per turn, up to the in-flight bound. */
   private pump(): void {
-    // Deleting and re-adding moves a connection to the back: the next turn is someone else's.
-    for (const view of this.turns) {
-      if (this.inFlight >= this.deps.maxRunsInFlight) break;
-      this.turns.delete(view);
-      if (!this.targets.has(view)) continue;
-      const sub = view.nextToRun();
-      if (sub !== null) this.start(sub);
-      if (view.runQueue.size > 0) this.turns.add(view);
-    }
+    this.turns.take(
+      () => this.inFlight < this.deps.maxRunsInFlight,
+      (view) => this.targets.has(view),
+      (sub) => this.start(sub),
+    );
   }
 
   private start(sub: Subscription<ConnectionQuery>): void {
@@ -248,13 +235,13 @@ export class UpdateRounds {
     if (!sub.live) return;
     if (sub.epoch !== epoch) {
       // New code arrived while this ran on the old one.
-      this.queueRun(sub);
+      this.turns.queueRun(sub);
       return;
     }
     this.registry.recordRun(sub, recordedRun(sub, run, this.commits.firstConflict(run.readSet, run.ts), this.deps.logInternal));
     if (sub.dirty) {
       this.stats.staleResults += 1;
-      this.queueRun(sub);
+      this.turns.queueRun(sub);
     }
     this.answerWatchers(sub);
   }
@@ -282,17 +269,7 @@ export class UpdateRounds {
     if (target.closed) return;
     const started = performance.now();
     try {
-      const view = target.view;
-      const ts = view.transitionTs(this.commits.latestTs);
-      if (ts === null || !target.readyFor(ts)) return;
-      const owed = target.owedTs;
-      const plan = view.planTransition(ts, owed !== null && owed <= ts);
-      if (plan !== null) {
-        target.deliverTransition(this.encoder.encode(plan), ts);
-        view.markSent(plan);
-        this.stats.transitionsSent += 1;
-        if (view.mixesSnapshots()) this.stats.mixedSnapshotTransitions += 1;
-      }
+      if (!emitTransition(target, this.commits.latestTs, this.encoder, this.stats)) return;
       if (target.owedTs !== null) this.owing.add(target);
       else this.owing.delete(target);
     } catch (e) {

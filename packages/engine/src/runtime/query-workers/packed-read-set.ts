@@ -90,3 +90,33 @@ export function unpackReadSet(buffer: ArrayBuffer): ReadSet {
   }
   return { intervals, ids };
 }
+
+/**
+ * A packed read set as the main thread receives it: unpacked on first use of `intervals`
+ * or `ids`, and its bytes kept, so a subscription whose re-run read exactly what the last
+ * run read (the usual case after a write elsewhere) is recognized by comparing bytes and
+ * never unpacked or re-indexed (`samePackedReads`).
+ */
+class PackedReadSet implements ReadSet {
+  private unpacked: ReadSet | null = null;
+
+  constructor(readonly packed: Uint8Array) {}
+
+  get intervals(): ReadSet["intervals"] {
+    return (this.unpacked ??= unpackReadSet(this.packed.buffer as ArrayBuffer)).intervals;
+  }
+
+  get ids(): string[] {
+    return (this.unpacked ??= unpackReadSet(this.packed.buffer as ArrayBuffer)).ids;
+  }
+}
+
+/** `packReadSet`'s buffer as a read set unpacked when first read. */
+export function lazyReadSet(buffer: ArrayBuffer): ReadSet {
+  return new PackedReadSet(new Uint8Array(buffer));
+}
+
+/** True when both read sets came packed from a worker with equal bytes (the same reads, in the same order). */
+export function samePackedReads(a: ReadSet | null, b: ReadSet): boolean {
+  return a instanceof PackedReadSet && b instanceof PackedReadSet && Buffer.compare(a.packed, b.packed) === 0;
+}

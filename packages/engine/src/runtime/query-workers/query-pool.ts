@@ -5,7 +5,7 @@ import type { CallOutcome } from "../function-outcome.js";
 import type { LogLevel } from "../log-capture.js";
 import type { CommitSummary } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
-import { unpackReadSet } from "./packed-read-set.js";
+import { lazyReadSet } from "./packed-read-set.js";
 import { queryWorkerScript } from "../worker-script.js";
 import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type ToWorker, type WireOutcome, type WorkerStart } from "./worker-protocol.js";
 
@@ -46,21 +46,41 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  pending: Pending | null;
+  /**
+   * Jobs posted to this worker, in order: the first runs, the others wait in its message
+   * queue (at most `PIPELINE_DEPTH`), so it starts the next one as soon as it answers,
+   * without a round trip through this thread.
+   */
+  jobs: Pending[];
   /** Pin requests awaiting this worker's answer. */
   pins: Map<number, (ts: bigint) => void>;
 }
 
 /** A job that hit a worker crash this often is answered with an error instead of another try. */
 const MAX_CRASHES = 2;
+/**
+ * Jobs handed to one worker at a time. Two: while it runs one, the next waits in its own
+ * queue, so a burst of re-runs keeps every worker busy even while this thread is busy
+ * sending Transitions; more would only take jobs away from a worker that frees up sooner.
+ */
+const PIPELINE_DEPTH = 2;
+/**
+ * A job is queued behind a running one only while that one has run less than this (ms):
+ * behind a query that runs long (perhaps a runaway, held until its time limit) it waits in
+ * the pool's queue for whichever worker frees up first. A job already queued behind a query
+ * that turns into a runaway waits for its time limit: at most one job per worker.
+ */
+const PIPELINE_HEAD_MS = 100;
 
 /**
  * Query executors on worker threads (runs on the main thread; the workers read at WAL
  * snapshots). Workers start lazily, one more only when a job waits and none is idle, so
- * an engine that runs one query at a time has one worker. A query past its time limit is
- * stopped by terminating its worker (a CPU-bound loop cannot be interrupted otherwise);
- * the next job starts a fresh one. A job whose worker died of something else is retried
- * on another worker once.
+ * an engine that runs one query at a time has one worker; each worker is handed up to
+ * `PIPELINE_DEPTH` jobs at once (idle workers first). A query past its time limit (counted
+ * from when its worker starts it) is stopped by terminating its worker (a CPU-bound loop
+ * cannot be interrupted otherwise); the jobs queued behind it go back to the pool's queue
+ * and the next job starts a fresh worker. A job whose worker died of something else is
+ * retried on another worker once.
  */
 export class QueryWorkerPool {
   private readonly slots: Slot[] = [];
@@ -113,7 +133,7 @@ export class QueryWorkerPool {
    * `run({ atTs })` reads it there until then.
    */
   async pin(holdMs: number): Promise<bigint> {
-    const slot = this.slots.find((s) => s.pending === null) ?? this.slots[0] ?? (await this.startOne());
+    const slot = this.slots.find((s) => s.jobs.length === 0) ?? this.slots[0] ?? (await this.startOne());
     const id = ++this.nextJobId;
     const ts = await new Promise<bigint>((resolve) => {
       slot.pins.set(id, resolve);
@@ -148,7 +168,7 @@ export class QueryWorkerPool {
     const slots = this.slots.splice(0);
     await Promise.all(
       slots.map(async (slot) => {
-        slot.pending?.resolve(failure("The engine is shutting down.", []));
+        for (const pending of slot.jobs.splice(0)) pending.resolve(failure("The engine is shutting down.", []));
         await slot.worker.terminate();
       }),
     );
@@ -161,23 +181,34 @@ export class QueryWorkerPool {
       if (bound === null) break;
       if (!this.slots.includes(bound)) {
         this.queue.splice(i, 1)[0]!.resolve(unpinnedResult());
-      } else if (bound.pending === null) this.assign(bound, this.queue.splice(i, 1)[0]!);
+      } else if (bound.jobs.length < PIPELINE_DEPTH) this.assign(bound, this.queue.splice(i, 1)[0]!);
       else i++;
     }
     while (this.queue.length > 0 && !this.closed) {
       const next = this.queue.findIndex((p) => p.slot === null);
       if (next < 0) return;
-      const idle = this.slots.find((s) => s.pending === null);
+      const idle = this.slots.find((s) => s.jobs.length === 0);
       if (idle !== undefined) {
         this.assign(idle, this.queue.splice(next, 1)[0]!);
         continue;
       }
-      if (this.slots.length >= this.options.size) return;
-      if (this.script === null) {
-        this.loadScript();
-        return;
+      if (this.slots.length < this.options.size) {
+        if (this.script === null) {
+          this.loadScript();
+          return;
+        }
+        this.spawn(this.script);
+        continue;
       }
-      this.spawn(this.script);
+      // Every worker is busy: queue behind the one with the shortest line, if its query runs briefly.
+      const now = performance.now();
+      let shortest: Slot | null = null;
+      for (const slot of this.slots) {
+        if (slot.jobs.length >= PIPELINE_DEPTH || now - slot.jobs[0]!.startedAt > PIPELINE_HEAD_MS) continue;
+        if (shortest === null || slot.jobs.length < shortest.jobs.length) shortest = slot;
+      }
+      if (shortest === null) return;
+      this.assign(shortest, this.queue.splice(next, 1)[0]!);
     }
   }
 
@@ -202,7 +233,7 @@ export class QueryWorkerPool {
     const worker = new Worker(script, { workerData: start });
     // Workers never keep the process alive by themselves; `close()` ends them.
     worker.unref();
-    const slot: Slot = { worker, pending: null, pins: new Map() };
+    const slot: Slot = { worker, jobs: [], pins: new Map() };
     this.slots.push(slot);
     worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
     worker.on("error", (e) => this.options.logInternal(e));
@@ -211,8 +242,9 @@ export class QueryWorkerPool {
   }
 
   private assign(slot: Slot, pending: Pending): void {
-    slot.pending = pending;
-    pending.startedAt = performance.now();
+    slot.jobs.push(pending);
+    // A job's time limit counts from when its worker starts it: now if it is first in line.
+    if (slot.jobs.length === 1) pending.startedAt = performance.now();
     slot.worker.postMessage({ kind: "run", job: pending.job } satisfies ToWorker);
     this.armWatchdog();
   }
@@ -220,14 +252,16 @@ export class QueryWorkerPool {
   private onMessage(slot: Slot, message: FromWorker): void {
     switch (message.kind) {
       case "done": {
-        const pending = slot.pending;
-        if (pending === null || pending.job.id !== message.id) return;
-        slot.pending = null;
+        // A worker answers its jobs in the order they were posted.
+        const pending = slot.jobs[0];
+        if (pending === undefined || pending.job.id !== message.id) return;
+        slot.jobs.shift();
+        if (slot.jobs.length > 0) slot.jobs[0]!.startedAt = performance.now();
         pending.resolve({
           outcome: fromWire(message.outcome),
           ts: message.ts,
           journal: message.journal,
-          readSet: message.readSet === null ? null : unpackReadSet(message.readSet),
+          readSet: message.readSet === null ? null : lazyReadSet(message.readSet),
         });
         this.dispatch();
         return;
@@ -245,21 +279,31 @@ export class QueryWorkerPool {
     }
   }
 
-  /** A worker exited (terminated for a timeout, crashed, or closed): its job goes elsewhere or fails. */
+  /** A worker exited (terminated for a timeout, crashed, or closed): its jobs go elsewhere or fail. */
   private lost(slot: Slot): void {
     const at = this.slots.indexOf(slot);
     if (at < 0) return;
     this.slots.splice(at, 1);
-    const pending = slot.pending;
-    slot.pending = null;
-    if (pending !== null && pending.slot !== null) pending.resolve(unpinnedResult());
-    else if (pending !== null) {
-      pending.crashes += 1;
-      if (pending.crashes >= MAX_CRASHES || this.closed) {
-        pending.resolve(failure(`The query executor running ${pending.job.path} stopped unexpectedly.`, []));
-      } else this.queue.unshift(pending);
+    const [running, ...waiting] = slot.jobs.splice(0);
+    this.requeue(waiting);
+    if (running !== undefined && running.slot !== null) running.resolve(unpinnedResult());
+    else if (running !== undefined) {
+      running.crashes += 1;
+      if (running.crashes >= MAX_CRASHES || this.closed) {
+        running.resolve(failure(`The query executor running ${running.job.path} stopped unexpectedly.`, []));
+      } else this.queue.unshift(running);
     }
     this.dispatch();
+  }
+
+  /** Jobs that waited behind another on a worker that is gone: back to the front of the queue, in order (a pinned one has lost its snapshot). */
+  private requeue(jobs: Pending[]): void {
+    const again = jobs.filter((pending) => {
+      if (pending.slot === null) return true;
+      pending.resolve(unpinnedResult());
+      return false;
+    });
+    this.queue.unshift(...again);
   }
 
   /** One timer for all running jobs: stops a job's worker once it passes the time limit. */
@@ -274,15 +318,16 @@ export class QueryWorkerPool {
     const now = performance.now();
     let busy = false;
     for (const slot of [...this.slots]) {
-      const pending = slot.pending;
-      if (pending === null) continue;
+      const pending = slot.jobs[0];
+      if (pending === undefined) continue;
       if (now - pending.startedAt < this.options.timeoutMs) {
         busy = true;
         continue;
       }
       // Out of the pool first, so its exit does not count as a crash to retry.
       this.slots.splice(this.slots.indexOf(slot), 1);
-      slot.pending = null;
+      const [, ...waiting] = slot.jobs.splice(0);
+      this.requeue(waiting);
       void slot.worker.terminate();
       const limit = this.options.timeoutMs / 1000;
       pending.resolve(failure(`${pending.job.path} ran longer than ${limit} s and was stopped.`, [], "FunctionTimeout"));
