@@ -22,7 +22,18 @@ export interface QueryPoolOptions {
   onLog(path: string, level: LogLevel, line: string): void;
   /** Engine faults inside a worker. */
   logInternal(e: unknown): void;
+  /** The workers' nice value above the engine's other threads (default `QUERY_WORKER_NICENESS`). */
+  niceness?: number;
 }
+
+/**
+ * Query workers run at a lower OS priority than the thread that serves the sockets and the
+ * writer (Linux; a nice value 5 above them, about a third of the CPU share when they
+ * compete). Under load the subscription re-runs of a fan-out fill every core; with equal
+ * priority they would delay mutations and frames for as long as they run, while a re-run
+ * that waits loses nothing (the next Transition covers every change meanwhile).
+ */
+export const QUERY_WORKER_NICENESS = 5;
 
 /** A query's result from a worker: its outcome, the snapshot it read and what it read. */
 export interface WorkerQueryResult {
@@ -229,7 +240,7 @@ export class QueryWorkerPool {
   }
 
   private spawn(script: string): Slot {
-    const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app };
+    const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app, niceness: this.options.niceness ?? QUERY_WORKER_NICENESS };
     const worker = new Worker(script, { workerData: start });
     // Workers never keep the process alive by themselves; `close()` ends them.
     worker.unref();

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createSqliteStore } from "../../store/sqlite-store.js";
+import { lowerThisThreadPriority } from "./thread-priority.js";
 import { WorkerQueryHost } from "./worker-query-host.js";
 import type { FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
 
@@ -11,6 +12,7 @@ import type { FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
  */
 
 const start = workerData as WorkerStart;
+lowerThisThreadPriority(start.niceness);
 const port = parentPort!;
 const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 const store = createSqliteStore({

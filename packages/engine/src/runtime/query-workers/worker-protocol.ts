@@ -18,6 +18,11 @@ export interface WorkerStart {
   deployment: DeploymentInfo;
   /** The app the worker loads before its first query. */
   app: AppSource | null;
+  /**
+   * How much lower than the engine's other threads the worker's OS scheduling priority is
+   * (a nice value; 0 keeps it equal). See `QUERY_WORKER_NICENESS`.
+   */
+  niceness: number;
 }
 
 /** The app's code as a worker evaluates it. */
