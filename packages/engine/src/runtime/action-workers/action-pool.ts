@@ -1,11 +1,12 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { JSONValue } from "convex/values";
 import { EngineError } from "../../errors.js";
 import type { LogLevel } from "../log-capture.js";
-import type { AppSource, WireOutcome } from "../query-workers/worker-protocol.js";
+import type { WireOutcome } from "../query-workers/worker-protocol.js";
 import type { DeploymentInfo } from "../services.js";
 import { actionTimeoutMessage, absoluteNow, RunClock, userTimeoutMessage } from "../run-clock.js";
-import { workerScript } from "../worker-script.js";
+import { WorkerPool } from "../worker-pool.js";
+import { guardedStream } from "./response-body-streams.js";
 import type { ActionRun, ActionWorkerStart, NewActionRun, FromActionWorker, ToActionWorker, WireOpError, WireResponseHead } from "./action-protocol.js";
 
 /** Settings of an action worker pool. */
@@ -62,22 +63,9 @@ const IDLE_MS = 30_000;
  * it wait in order. An action is never run twice: a run whose worker died fails with a
  * message (the action may have done part of its work), it is not retried.
  */
-export class ActionWorkerPool {
-  private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
-  private app: AppSource | null = null;
-  private version = 0;
-  private script: string | null = null;
-  private scriptLoading = false;
-  private closed = false;
-  private watchdog: NodeJS.Timeout | null = null;
-
-  constructor(private readonly options: ActionPoolOptions) {}
-
-  /** New code or env vars: each worker evaluates them before its next run (a run in progress finishes on its code). */
-  setApp(source: Omit<AppSource, "version">): void {
-    this.app = { ...source, version: ++this.version };
-    for (const slot of this.slots) slot.worker.postMessage({ kind: "app", app: this.app } satisfies ToActionWorker);
+export class ActionWorkerPool extends WorkerPool<Slot, Pending, FromActionWorker> {
+  constructor(private readonly options: ActionPoolOptions) {
+    super("action", options.logInternal);
   }
 
   /**
@@ -101,22 +89,7 @@ export class ActionWorkerPool {
     return this.queue.length;
   }
 
-  /** Stops every worker; runs in progress or waiting are answered with an error. */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.watchdog !== null) clearInterval(this.watchdog);
-    for (const pending of this.queue.splice(0)) pending.resolve(failure("The engine is shutting down."));
-    await Promise.all(
-      this.slots.splice(0).map(async (slot) => {
-        const pending = slot.pending;
-        slot.pending = null;
-        if (pending !== null) this.stop(pending, "The engine stopped while this function ran.");
-        await slot.worker.terminate();
-      }),
-    );
-  }
-
-  private dispatch(): void {
+  protected dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
       const idle = this.slots.find((s) => s.pending === null);
       if (idle !== undefined) {
@@ -124,42 +97,14 @@ export class ActionWorkerPool {
         continue;
       }
       if (this.slots.length >= this.options.size && !this.queue[0]!.nested) return;
-      if (this.script === null) {
-        this.loadScript();
-        return;
-      }
-      this.spawn(this.script);
+      if (this.startWorker("The action executor could not start.") === null) return;
     }
   }
 
-  private loadScript(): void {
-    if (this.scriptLoading) return;
-    this.scriptLoading = true;
-    workerScript("action").then(
-      (script) => {
-        this.script = script;
-        this.dispatch();
-      },
-      (e: unknown) => {
-        this.scriptLoading = false;
-        this.options.logInternal(e);
-        for (const pending of this.queue.splice(0)) pending.resolve(failure("The action executor could not start."));
-      },
-    );
-  }
-
-  private spawn(script: string): Slot {
+  protected newSlot() {
     const clock = new RunClock();
     const start: ActionWorkerStart = { deployment: this.options.deployment, app: this.app, clock: clock.buffer };
-    const worker = new Worker(script, { workerData: start });
-    // Workers never keep the process alive by themselves; `close()` ends them.
-    worker.unref();
-    const slot: Slot = { worker, clock, pending: null, idleSince: performance.now() };
-    this.slots.push(slot);
-    worker.on("message", (message: FromActionWorker) => this.onMessage(slot, message));
-    worker.on("error", (e) => this.options.logInternal(e));
-    worker.on("exit", () => this.lost(slot));
-    return slot;
+    return { workerData: start, slot: { clock, pending: null, idleSince: performance.now() } };
   }
 
   private assign(slot: Slot, pending: Pending): void {
@@ -167,10 +112,11 @@ export class ActionWorkerPool {
     pending.assignedAt = performance.now();
     const body = pending.run.kind === "httpAction" ? pending.run.body : null;
     slot.worker.postMessage({ kind: "run", run: pending.run } satisfies ToActionWorker, body === null ? [] : [body as never]);
-    this.armWatchdog();
+    // One timer for all runs: stops a run's worker once it passes the time limit, and ends long-idle workers.
+    this.armWatchdog(Math.max(5, Math.min(250, Math.floor(this.options.timeoutMs / 10))));
   }
 
-  private onMessage(slot: Slot, message: FromActionWorker): void {
+  protected onMessage(slot: Slot, message: FromActionWorker): void {
     if (message.kind === "internal") {
       this.options.logInternal(new Error(`action worker: ${message.text}`));
       return;
@@ -226,14 +172,21 @@ export class ActionWorkerPool {
   }
 
   /** A worker exited on its own (a crash; our kills take the slot out first): its run fails, never runs again. */
-  private lost(slot: Slot): void {
-    const at = this.slots.indexOf(slot);
-    if (at < 0) return;
-    this.slots.splice(at, 1);
+  protected lost(slot: Slot): void {
     const pending = slot.pending;
     slot.pending = null;
     if (pending !== null) this.stop(pending, `The action executor running ${describe(pending.run)} stopped unexpectedly; the function may have done part of its work.`);
     this.dispatch();
+  }
+
+  protected fail(pending: Pending, message: string): void {
+    pending.resolve(failure(message));
+  }
+
+  protected closing(slot: Slot): void {
+    const pending = slot.pending;
+    slot.pending = null;
+    if (pending !== null) this.stop(pending, "The engine stopped while this function ran.");
   }
 
   /** Answers a stopped run: with an error outcome, or (its response already under way) by failing its body. */
@@ -244,44 +197,25 @@ export class ActionWorkerPool {
     } else pending.resolve(failure(message));
   }
 
-  /** One timer for all runs: stops a run's worker once it passes the time limit, and ends long-idle workers. */
-  private armWatchdog(): void {
-    if (this.watchdog !== null) return;
-    const tick = Math.max(5, Math.min(250, Math.floor(this.options.timeoutMs / 10)));
-    this.watchdog = setInterval(() => this.check(), tick);
-    this.watchdog.unref();
-  }
-
-  private check(): void {
-    const now = performance.now();
+  /** Stops the runs past their time limit (or whose code never started) and ends long-idle workers. */
+  protected watch(now: number): boolean {
     const absolute = absoluteNow();
     let busy = false;
     for (const slot of [...this.slots]) {
       const pending = slot.pending;
       if (pending === null) {
-        if (now - slot.idleSince > IDLE_MS && this.slots.filter((s) => s.pending === null).length > 1) this.retire(slot);
+        if (now - slot.idleSince > IDLE_MS && this.slots.filter((s) => s.pending === null).length > 1) this.stopWorker(slot);
         continue;
       }
       busy = true;
       const ran = slot.clock.read(absolute)?.wallMs ?? 0;
       const hung = now - pending.assignedAt > this.options.timeoutMs + START_ALLOWANCE_MS;
       if (ran < this.options.timeoutMs && !hung) continue;
-      // Out of the pool first, so its exit does not count as a crash.
-      this.slots.splice(this.slots.indexOf(slot), 1);
       slot.pending = null;
-      void slot.worker.terminate();
+      this.stopWorker(slot);
       this.stop(pending, timeoutMessage(pending.run, this.options.timeoutMs));
     }
-    if (!busy && this.slots.length <= 1 && this.watchdog !== null) {
-      clearInterval(this.watchdog);
-      this.watchdog = null;
-    }
-    this.dispatch();
-  }
-
-  private retire(slot: Slot): void {
-    this.slots.splice(this.slots.indexOf(slot), 1);
-    void slot.worker.terminate();
+    return busy || this.slots.length > 1;
   }
 }
 
@@ -309,36 +243,4 @@ function wireError(e: unknown): WireOpError {
     return wire;
   }
   return { message: String(e) };
-}
-
-/**
- * A transferred stream as this thread reads it, and a way to fail it: a stream whose
- * other end was on a terminated worker never settles by itself.
- */
-function guardedStream(source: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; fail(reason: string): void } {
-  const reader = source.getReader();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let failed = false;
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-    async pull(c) {
-      const { done, value } = await reader.read();
-      if (failed) return;
-      if (done) c.close();
-      else c.enqueue(value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return {
-    stream,
-    fail(reason) {
-      if (failed) return;
-      failed = true;
-      controller.error(new EngineError("FunctionStopped", reason));
-    },
-  };
 }

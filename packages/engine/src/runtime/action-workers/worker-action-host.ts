@@ -1,4 +1,3 @@
-import type { JSONValue } from "convex/values";
 import { addComponents } from "../../components/component-instances.js";
 import type { FunctionTarget } from "../../components/function-references.js";
 import { EngineError } from "../../errors.js";
@@ -6,22 +5,15 @@ import { evaluateBundle } from "../app-loader.js";
 import { Execution, type ExecutionHost } from "../execution.js";
 import { reportThrown } from "../function-outcome.js";
 import { defineApp, type AppDefinition, type RegisteredFunction } from "../function-registry.js";
-import type { LogLevel } from "../log-capture.js";
 import type { AppSource, WireOutcome } from "../query-workers/worker-protocol.js";
 import type { RuntimeDatabase } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
-import { runWithSyscalls, type SyscallTarget } from "../syscall-router.js";
-import { STORAGE_JS_OPS } from "../syscalls/storage-ops.js";
+import { runWithSyscalls } from "../syscall-router.js";
 import { canonicalUdfPath } from "../udf-path.js";
 import type { RunClock } from "../run-clock.js";
 import type { ActionJob, FromActionWorker, HttpActionJob, WireOpError, WireResponseHead } from "./action-protocol.js";
-
-/**
- * Ops an action's worker answers itself: they need only the run's own facts (identity,
- * path, request id) and the worker's copy of the app. Every other op goes to the main
- * thread, which runs it with the same handlers as for a function running there.
- */
-const LOCAL_OPS = new Set(["1.0/getUserIdentity", "1.0/getFunctionMetadata", "1.0/getDeploymentMetadata", "1.0/getRequestMetadata", "1.0/createFunctionHandle"]);
+import { RunTarget } from "./action-run-target.js";
+import { watchedBody } from "./response-body-streams.js";
 
 /**
  * The action executor inside one worker thread (runs on that worker). It runs one action
@@ -195,131 +187,6 @@ export class WorkerActionHost implements ExecutionHost {
     if (reported.appFrames && reported.appFrames.length > 0) outcome.appFrames = reported.appFrames;
     return outcome;
   }
-}
-
-/**
- * Answers one run's syscalls: local ops through its `Execution`, the others as messages to
- * the main thread, settled by `opResult`. Console lines go to the main thread as they come.
- */
-class RunTarget implements SyscallTarget {
-  exec: Execution | null = null;
-  private nextOpId = 0;
-  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(e: unknown): void }>();
-  private finished = false;
-
-  constructor(
-    readonly runId: number,
-    private readonly post: (message: FromActionWorker) => void,
-  ) {}
-
-  readonly log = (level: LogLevel, line: string): void => {
-    if (!this.finished) this.post({ kind: "log", runId: this.runId, level, line });
-  };
-
-  syscall(op: string, argsJson: string): string {
-    // Synchronous ops are the database's, which actions do not have: the execution refuses them.
-    return this.execution(op).syscall(op, argsJson);
-  }
-
-  syscallValue(op: string, args: JSONValue): JSONValue {
-    return this.execution(op).syscallValue(op, args);
-  }
-
-  /** The official text protocol (the app's own copy of `convex`, when it is not the substituted one). */
-  asyncSyscall(op: string, argsJson: string): Promise<string> {
-    try {
-      return this.asyncSyscallValue(op, JSON.parse(argsJson) as JSONValue).then((value) => JSON.stringify(value));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  /** The substituted `syscall.js`'s protocol (`convex-shim/`): JSON values in and out. */
-  asyncSyscallValue(op: string, args: JSONValue): Promise<JSONValue> {
-    try {
-      const exec = this.execution(op);
-      if (LOCAL_OPS.has(op)) return exec.asyncSyscallValue(op, args);
-      return this.forward(op, args, false) as Promise<JSONValue>;
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  jsSyscall(op: string, args: unknown): unknown {
-    const exec = this.execution(op);
-    // Only the storage ops need the engine (and answer with a promise); the others (refused
-    // features, unknown ops) are answered here, as synchronously as the package expects.
-    if (!(op in STORAGE_JS_OPS)) return exec.jsSyscall(op, args);
-    return this.forward(op, args, true);
-  }
-
-  settle(opId: number, value: unknown, error: WireOpError | undefined): void {
-    const waiter = this.pending.get(opId);
-    if (waiter === undefined) return;
-    this.pending.delete(opId);
-    if (error === undefined) waiter.resolve(value);
-    // What the `convex` package's syscall wrapper reads of a rejection: message and data (§2.3).
-    else waiter.reject(Object.assign(new Error(error.message), error.data === undefined ? {} : { data: error.data as JSONValue }));
-  }
-
-  /** The run ended: later syscalls fail as on the main thread, and answers still in flight are dropped. */
-  finish(): void {
-    this.finished = true;
-    this.exec?.finish();
-    this.pending.clear();
-  }
-
-  private execution(op: string): Execution {
-    if (this.exec === null) throw new EngineError("NoFunctions", `${op} was called before the function started.`, "transient");
-    if (this.finished) this.exec.assertLive(op);
-    return this.exec;
-  }
-
-  private forward(op: string, args: unknown, js: boolean): Promise<unknown> {
-    const opId = ++this.nextOpId;
-    return new Promise((resolve, reject) => {
-      this.pending.set(opId, { resolve, reject });
-      try {
-        this.post({ kind: "op", runId: this.runId, opId, op, args, js });
-      } catch (e) {
-        // Arguments that cannot cross a thread (a function, a class instance holding one).
-        this.pending.delete(opId);
-        reject(new EngineError("InvalidArgument", `${op}: ${e instanceof Error ? e.message : String(e)}`));
-      }
-    });
-  }
-}
-
-/**
- * A response body as the stream that crosses to the main thread, and when it has been
- * read to its end, cancelled or failed (the error's text). Pull-based: the user's stream is
- * read only as fast as the main thread writes to the socket. Each read runs in the run's
- * syscall context, so code producing the body can still use `ctx` (its pulls are called
- * from the stream's message events, outside the handler's async context).
- */
-function watchedBody(source: ReadableStream<Uint8Array>, target: RunTarget): { stream: ReadableStream<Uint8Array>; ended: Promise<string | undefined> } {
-  const reader = source.getReader();
-  let settle!: (error: string | undefined) => void;
-  const ended = new Promise<string | undefined>((resolve) => (settle = resolve));
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await runWithSyscalls(target, () => reader.read());
-        if (done) {
-          controller.close();
-          settle(undefined);
-        } else controller.enqueue(value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBufferLike));
-      } catch (e) {
-        controller.error(e);
-        settle(e instanceof Error ? e.message : String(e));
-      }
-    },
-    async cancel(reason) {
-      settle(undefined);
-      await reader.cancel(reason).catch(() => {});
-    },
-  });
-  return { stream, ended };
 }
 
 const wallNow: () => number = Date.now;
