@@ -65,6 +65,8 @@ interface Slot {
   jobs: Pending[];
   /** Pin requests awaiting this worker's answer. */
   pins: Map<number, (ts: bigint) => void>;
+  /** True until the worker has loaded the app for the first time. */
+  starting: boolean;
 }
 
 /** A job that hit a worker crash this often is answered with an error instead of another try. */
@@ -82,6 +84,12 @@ const PIPELINE_DEPTH = 2;
  * that turns into a runaway waits for its time limit: at most one job per worker.
  */
 const PIPELINE_HEAD_MS = 100;
+/**
+ * Extra time the first job of a fresh worker may take (ms): the worker loads the app before
+ * it, and loading is not the query's time (its limit counts from the worker's `ready`). Only
+ * a worker that never finishes loading (a module that loops at import) is stopped by it.
+ */
+const WORKER_START_ALLOWANCE_MS = 30_000;
 
 /**
  * Query executors on worker threads (runs on the main thread; the workers read at WAL
@@ -244,7 +252,7 @@ export class QueryWorkerPool {
     const worker = new Worker(script, { workerData: start });
     // Workers never keep the process alive by themselves; `close()` ends them.
     worker.unref();
-    const slot: Slot = { worker, jobs: [], pins: new Map() };
+    const slot: Slot = { worker, jobs: [], pins: new Map(), starting: true };
     this.slots.push(slot);
     worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
     worker.on("error", (e) => this.options.logInternal(e));
@@ -277,6 +285,11 @@ export class QueryWorkerPool {
         this.dispatch();
         return;
       }
+      case "ready":
+        // The app is loaded (at start, or new code): the next job starts now.
+        slot.starting = false;
+        if (slot.jobs.length > 0) slot.jobs[0]!.startedAt = performance.now();
+        return;
       case "pinned":
         slot.pins.get(message.id)?.(message.ts);
         slot.pins.delete(message.id);
@@ -331,7 +344,7 @@ export class QueryWorkerPool {
     for (const slot of [...this.slots]) {
       const pending = slot.jobs[0];
       if (pending === undefined) continue;
-      if (now - pending.startedAt < this.options.timeoutMs) {
+      if (now - pending.startedAt < this.options.timeoutMs + (slot.starting ? WORKER_START_ALLOWANCE_MS : 0)) {
         busy = true;
         continue;
       }

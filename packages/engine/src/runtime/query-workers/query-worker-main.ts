@@ -32,6 +32,8 @@ const host = new WorkerQueryHost(
   (m) => post(m),
 );
 if (start.app !== null) host.setApp(start.app);
+// Loading the app is not a query's time: its time limit counts from here.
+post({ kind: "ready" });
 
 // Messages are handled in order, one at a time, except commits: the pool may have posted
 // the next job before a commit (it hands a worker two jobs at once), and that job would
@@ -73,6 +75,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case "app":
       host.setApp(message.app);
+      post({ kind: "ready" });
       return;
     case "close":
       store.close();

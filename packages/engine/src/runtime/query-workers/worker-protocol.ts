@@ -88,6 +88,8 @@ export type FromWorker =
       readSet: ArrayBuffer | null;
     }
   | { kind: "pinned"; id: number; ts: bigint }
+  /** The worker has evaluated the app (when it started, or new code) and starts its next job now. */
+  | { kind: "ready" }
   | { kind: "log"; path: string; level: LogLevel; line: string }
   /** An engine fault inside the worker, for the engine's log. */
   | { kind: "internal"; text: string };
