@@ -5,22 +5,26 @@
  *
  * - `start`: create and seed; answers the URL, the users' Clerk ids and the post ids;
  * - `mark` / `report`: this process's CPU time (every thread: the socket thread, the
- *   writer, query workers, the WAL checkpointer) and bytes written (`/proc/self/io`)
- *   between the two;
+ *   writer, query workers, the WAL checkpointer), the main (socket) thread's own CPU time,
+ *   bytes written (`/proc/self/io`) and the writer's batch counters (when the engine has
+ *   `runtime.mutations.writerStats`) between the two;
  * - `stop`: close the engine, remove the folder, exit.
  *
  * The benchmark bundles this file once per engine checkout (the "before" build maps
  * `engine/` and `test/` imports to another worktree), so nothing here may depend on
- * engine internals beyond `createEngine`, `engine.store` and `runtime.transact`.
+ * engine internals beyond `createEngine`, `engine.store`, `runtime.transact` and the
+ * optional `runtime.mutations.writerStats`.
  */
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createEngine } from "../packages/engine/src/engine";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { seed } from "./fixtures/feed-data";
 import { processWrites } from "./fixtures/process-io";
+import type { QueueStats } from "../packages/engine/src/runtime/mutation-batch";
+import type { WriterStats as WriterClientStats } from "../packages/engine/src/runtime/writer/writer-client";
 
 type Command =
   | { kind: "start"; appDir: string; issuer: string }
@@ -33,7 +37,40 @@ const reply = (message: Record<string, unknown>) => process.send!(message);
 
 let engine: Awaited<ReturnType<typeof createEngine>> | null = null;
 let dataDir = "";
-let marked = { cpu: process.cpuUsage(), io: processWrites(), at: performance.now() };
+/**
+ * The writer's counters, as engines that have them report them (older builds do not; a
+ * type-only import, erased when this file is bundled against another checkout).
+ */
+export type WriterStats = WriterClientStats & QueueStats;
+
+const writerStats = (): WriterStats | null =>
+  (engine?.app.runtime as { mutations?: { writerStats?: () => WriterStats | null } } | undefined)?.mutations?.writerStats?.() ?? null;
+
+/** CPU time of this process's main thread (the one serving sockets), ms; Linux only. */
+function mainThreadCpuMs(): number {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
+function difference(after: WriterStats | null, before: WriterStats | null): WriterStats | null {
+  if (after === null || before === null) return null;
+  const sizes: Record<number, number> = {};
+  for (const [size, n] of Object.entries(after.sizes)) sizes[Number(size)] = n - (before.sizes[Number(size)] ?? 0);
+  const minus = (k: Exclude<keyof WriterStats, "sizes" | "writerCpuMs">) => after[k] - before[k];
+  return {
+    batches: minus("batches"),
+    mutations: minus("mutations"),
+    sizes,
+    executingMs: minus("executingMs"),
+    writerCpuMs: after.writerCpuMs === null || before.writerCpuMs === null ? null : after.writerCpuMs - before.writerCpuMs,
+    syncs: minus("syncs"),
+    syncMs: minus("syncMs"),
+    dispatched: minus("dispatched"),
+    waitedMs: minus("waitedMs"),
+  };
+}
+
+let marked = { cpu: process.cpuUsage(), io: processWrites(), at: performance.now(), mainMs: mainThreadCpuMs(), writer: null as WriterStats | null };
 
 function fileBytes(name: string): number {
   try {
@@ -76,7 +113,7 @@ process.on("message", (command: Command) => {
       });
       return;
     case "mark":
-      marked = { cpu: process.cpuUsage(), io: processWrites(), at: performance.now() };
+      marked = { cpu: process.cpuUsage(), io: processWrites(), at: performance.now(), mainMs: mainThreadCpuMs(), writer: writerStats() };
       reply({ kind: "marked" });
       return;
     case "report": {
@@ -85,7 +122,9 @@ process.on("message", (command: Command) => {
       reply({
         kind: "reported",
         cpuMs: (cpu.user + cpu.system) / 1000,
+        mainCpuMs: mainThreadCpuMs() - marked.mainMs,
         wallMs: performance.now() - marked.at,
+        writer: difference(writerStats(), marked.writer),
         wcharBytes: io.wchar - marked.io.wchar,
         diskBytes: io.disk - marked.io.disk,
         dbBytes: fileBytes("db.sqlite3"),

@@ -5,9 +5,13 @@
  * Data: 1,000 users, 10,000 posts, 100,000 likes, 10,000 bookmarks (`fixtures/feed-data`,
  * seed 42), written straight into a fresh store. Clients: 1, 16, 64 and 256 official
  * `ConvexClient`s in a separate process, each a different signed-in user with one mutation
- * in flight, liking or unliking random posts (`durable-likes-clients.ts`). The engine runs
+ * in flight, liking or unliking random posts (`durable-likes-clients.ts`); they connect,
+ * sign in and run one mutation each before the measured window starts. The engine runs
  * in a process of its own (`durable-likes-host.ts`), whose CPU time (all threads) and
- * bytes written are measured over each window.
+ * bytes written are measured over each window, with the main (socket) thread's own CPU
+ * time and, when the engine reports them, the writer's batches: how many, their sizes,
+ * how long the writer was busy with them, its WAL syncs, and how long mutations queued
+ * on the main thread before their batch was sent.
  *
  * Before/after in one run: with `DURABLE_LIKES_BASELINE=<checkout>` (e.g. a worktree of
  * main) the same host is also built against that checkout's engine, and the two engines
@@ -23,13 +27,14 @@
  */
 import type { Plugin } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { LIKES, POSTS, USERS } from "./fixtures/feed-data";
 import { startClientProcess, type ClientProcess } from "./support/client-process";
+import type { WriterStats } from "./durable-likes-host";
 import { processWrites } from "./fixtures/process-io";
 import { createRawLikes, type RawSchema } from "./fixtures/raw-likes";
 
@@ -54,7 +59,13 @@ interface EngineRow {
   clientCpuMs: number;
   diskKiB: number;
   wcharKiB: number;
+  mainCpuMs: number;
+  load: number;
+  writer: WriterWindow | null;
 }
+
+/** The writer's counters over one window (`durable-likes-host.ts`). */
+type WriterWindow = WriterStats & { wallMs: number };
 
 interface RawRow {
   schema: RawSchema;
@@ -93,11 +104,9 @@ async function main(): Promise<void> {
           const tokens = await Promise.all(clerkIds.slice(0, clients).map((sub) => issuer.mint({ sub })));
           const clientChild = await startClientProcess(clientsFile, [], { cwd: root, ready: "ready" });
           try {
+            await clientChild.request({ kind: "connect", cloudUrl: host.started.cloudUrl, tokens, postIds: host.started.postIds, seed: 1000 + clients }, "connected");
             await host.child.request({ kind: "mark" }, "marked");
-            const ran = await clientChild.request(
-              { kind: "run", cloudUrl: host.started.cloudUrl, tokens, postIds: host.started.postIds, seconds: SECONDS, seed: 1000 + clients },
-              "ran",
-            );
+            const ran = await clientChild.request({ kind: "run", seconds: SECONDS }, "ran");
             const used = await host.child.request({ kind: "report" }, "reported");
             const likes = Number(ran.likes);
             rows.push({
@@ -110,6 +119,9 @@ async function main(): Promise<void> {
               clientCpuMs: Number(ran.cpuMs) / likes,
               diskKiB: Number(used.diskBytes) / 1024 / likes,
               wcharKiB: Number(used.wcharBytes) / 1024 / likes,
+              mainCpuMs: Number(used.mainCpuMs) / likes,
+              load: loadavg()[0]!,
+              writer: used.writer === null || used.writer === undefined ? null : { ...(used.writer as Omit<WriterWindow, "wallMs">), wallMs: Number(used.wallMs) },
             });
             console.log(`  ${host.name}, ${clients} clients: ${Math.round(rows[rows.length - 1]!.rate)} likes/s`);
           } finally {
@@ -180,11 +192,34 @@ function report(rows: EngineRow[], rawRows: RawRow[]): void {
       "p50 ms": r.p50.toFixed(1),
       "p99 ms": r.p99.toFixed(1),
       "engine CPU ms/like": r.engineCpuMs.toFixed(3),
+      "main thread CPU ms/like": r.mainCpuMs.toFixed(3),
       "client CPU ms/like": r.clientCpuMs.toFixed(3),
       "disk KiB/like": r.diskKiB.toFixed(1),
       "written KiB/like": r.wcharKiB.toFixed(1),
       "after/before": r.engine.startsWith("after") && before(r.clients) ? `${(r.rate / before(r.clients)!.rate).toFixed(2)}×` : "",
+      "load (1 min)": r.load.toFixed(1),
     })),
+  );
+  console.log("\nthe writer's batches over each window (engines that report them)");
+  console.table(
+    rows
+      .filter((r) => r.writer !== null)
+      .map(({ engine, clients, writer: w }) => ({
+        engine,
+        clients,
+        batches: w!.batches,
+        "mutations/batch": (w!.mutations / Math.max(1, w!.batches)).toFixed(1),
+        "batch sizes (≤n: count)": Object.entries(w!.sizes)
+          .filter(([, n]) => n > 0)
+          .map(([size, n]) => `≤${size}: ${n}`)
+          .join(", "),
+        "writer busy": `${((w!.executingMs / w!.wallMs) * 100).toFixed(0)}%`,
+        "ms/batch": (w!.executingMs / Math.max(1, w!.batches)).toFixed(1),
+        "writer CPU ms/mutation": w!.writerCpuMs === null ? "" : (w!.writerCpuMs / Math.max(1, w!.mutations)).toFixed(3),
+        "WAL syncs": w!.syncs,
+        "ms/sync": (w!.syncMs / Math.max(1, w!.syncs)).toFixed(2),
+        "queued ms/mutation": (w!.waitedMs / Math.max(1, w!.dispatched)).toFixed(1),
+      })),
   );
   console.log("\nengine likes/s as a share of raw better-sqlite3 toggles/s");
   console.table(

@@ -14,7 +14,10 @@ import { startTestIssuer, type TestIssuer } from "../../packages/engine/test/sup
  * Crash safety: the engine process is killed with SIGKILL in the middle of a
  * burst of mutations and restarted on the same data folder. Every mutation
  * the client saw acknowledged must be there, none may be half-applied, and
- * the app's counters must equal the rows they count.
+ * the app's counters must equal the rows they count. The engine runs as
+ * `convex-local start` does: mutations on the writer thread, whose batches
+ * follow each other while the main thread syncs the WAL of the previous one
+ * (`writer/wal-sync.ts`); the kill may land between a commit and its sync.
  */
 describe("crash safety", () => {
   let issuer: TestIssuer;

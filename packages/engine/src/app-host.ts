@@ -12,6 +12,7 @@ import { defineApp, type AppDefinition } from "./runtime/function-registry.js";
 import type { LogLevel } from "./runtime/log-capture.js";
 import { Runtime, type CallRecord } from "./runtime/runtime.js";
 import type { ClientErrorPolicy } from "./runtime/client-errors.js";
+import type { FlushFile } from "./runtime/writer/wal-sync.js";
 import type { DeploymentInfo, Identity, BlobService } from "./runtime/services.js";
 import type { VerifyToken } from "./http/identity-resolver.js";
 import type { Store } from "./store/store.js";
@@ -60,6 +61,7 @@ export interface AppHostDeps extends AppHostEvents {
   /** Mutations on a writer thread (default: with query workers), and its `synchronous`. */
   writerThread?: boolean;
   synchronous?: SynchronousMode;
+  flushWal?: FlushFile;
   /** What clients see of function failures (redacted outside dev mode). */
   clientErrors?: ClientErrorPolicy;
 }
@@ -118,6 +120,7 @@ export class AppHost {
       actionTimeoutMs: deps.actionTimeoutMs,
       writerThread: deps.writerThread,
       synchronous: deps.synchronous,
+      flushWal: deps.flushWal,
       clientErrors: deps.clientErrors,
     });
   }

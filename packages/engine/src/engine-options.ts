@@ -4,6 +4,7 @@ import type { EngineLogger } from "./logger.js";
 import type { AppBundle } from "./runtime/app-bundler.js";
 import type { AppDefinition } from "./runtime/function-registry.js";
 import type { CallRecord } from "./runtime/runtime.js";
+import type { FlushFile } from "./runtime/writer/wal-sync.js";
 import type { SchedulerDeps } from "./scheduler/job-scheduler.js";
 import type { StorageOptions } from "./storage/local-storage.js";
 import type { Store } from "./store/store.js";
@@ -91,6 +92,11 @@ export interface EngineOptions {
    * thread that serves sockets.
    */
   writerThread?: boolean;
+  /**
+   * How the writer thread's WAL is flushed before its commits are acknowledged (default:
+   * fdatasync on libuv's thread pool). Tests pass one that fails, as a broken disk would.
+   */
+  flushWal?: FlushFile;
 }
 
 /** A running engine. */

@@ -146,6 +146,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       actionTimeoutMs: options.actionTimeoutMs,
       writerThread: options.writerThread,
       synchronous: options.synchronous,
+      flushWal: options.flushWal,
       clientErrors: {
         redact: options.dev !== true,
         log: (requestId, fn, message) => logger.error(`[Request ID: ${requestId}] ${fn} failed: ${message}`),

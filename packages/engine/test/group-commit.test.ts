@@ -136,15 +136,19 @@ describe.each([
     }
   });
 
-  // The failure is injected into the main thread's connection; the writer thread runs the same batch code (runMutationBatch).
-  test.skipIf(writerThread)("a failed commit answers every mutation of the batch with an error and keeps none of them", async () => {
+  // The failure is injected where the batch commits: the main thread's connection, or the writer thread's COMMIT.
+  test("a failed commit answers every mutation of the batch with an error and keeps none of them", async () => {
     const engine = await start();
-    const store = engine.store;
-    const commit = store.commit.bind(store);
-    store.commit = () => {
-      store.commit = commit;
-      throw new Error("disk full");
-    };
+    if (writerThread) {
+      await engine.app.runtime.mutations.writerThread!.failNextCommit("disk full");
+    } else {
+      const store = engine.store;
+      const commit = store.commit.bind(store);
+      store.commit = () => {
+        store.commit = commit;
+        throw new Error("disk full");
+      };
+    }
     const outcomes = await Promise.all([
       mutation("messages:send", { author: "a", body: "lost 1" }),
       mutation("messages:failAfterWrite", { body: "doomed" }),

@@ -7,8 +7,11 @@ import type { SerialLock } from "./serial-lock.js";
 /**
  * Group commit (design.md §4): mutations waiting for the executor run back to
  * back in ONE SQLite transaction, each isolated by a savepoint, and the batch
- * ends with one COMMIT, i.e. one fsync. Nothing is answered before that
- * commit returns, so "acknowledged ⇒ durable" holds for every mutation.
+ * ends with one COMMIT, i.e. at most one fsync. Nothing is answered before that
+ * commit is durable, so "acknowledged ⇒ durable" holds for every mutation: on
+ * this thread the COMMIT itself syncs (`synchronous=FULL`); on the writer
+ * thread the main thread syncs the WAL after it (`writer/wal-sync.ts`) while
+ * the writer runs the next batch (`MutationBatcher.pipeline`).
  *
  * - A mutation that fails is rolled back to its savepoint, alone; the others
  *   in the batch commit. (The first one needs no savepoint: with nothing
@@ -61,9 +64,16 @@ interface Ran {
 
 /**
  * Runs a batch elsewhere (the writer worker): the items in order, in one transaction,
- * resolving each (after the commit); resolves when every item has its answer.
+ * resolving each once the commit is durable. `executed` resolves when the writer can take
+ * the next batch, `done` when every item has its answer.
  */
-export type RemoteBatchRunner = (items: QueuedMutation[]) => Promise<void>;
+export type RemoteBatchRunner = (items: QueuedMutation[]) => { executed: Promise<void>; done: Promise<void> };
+
+/** How long mutations waited in the queue before their batch started, summed (the benchmark reads it). */
+export interface QueueStats {
+  dispatched: number;
+  waitedMs: number;
+}
 
 /**
  * Queues mutations and runs them in group-committed batches under the executor lock:
@@ -72,7 +82,12 @@ export type RemoteBatchRunner = (items: QueuedMutation[]) => Promise<void>;
  */
 export class MutationBatcher {
   private readonly queue: QueuedMutation[] = [];
+  /** When each queued mutation arrived (parallel to `queue`). */
+  private readonly arrivals: number[] = [];
   private scheduled = false;
+  /** Wakes a pipeline waiting for its batches' answers when a mutation arrives. */
+  private arrived: (() => void) | null = null;
+  readonly queueStats: QueueStats = { dispatched: 0, waitedMs: 0 };
 
   constructor(
     private readonly lock: SerialLock,
@@ -84,6 +99,8 @@ export class MutationBatcher {
   submit(item: Omit<QueuedMutation, "resolve">): Promise<CallOutcome> {
     return new Promise((resolve) => {
       this.queue.push({ ...item, resolve });
+      this.arrivals.push(performance.now());
+      this.arrived?.();
       this.schedule();
     });
   }
@@ -98,11 +115,48 @@ export class MutationBatcher {
       void this.lock.run(async () => {
         const remote = this.remote();
         if (remote === null) await runMutationBatch(this.host, this.takeInline());
-        else await remote(this.queue.splice(0, MAX_BATCH_SIZE));
+        else await this.pipeline(remote);
         this.scheduled = false;
         if (this.queue.length > 0) this.schedule();
       });
     });
+  }
+
+  /**
+   * Sends what is queued to the writer as one batch and, each time the writer has run
+   * one, what queued meanwhile as the next, while earlier batches are made durable and
+   * answered (mutations that arrive while those wait are sent too); returns once every
+   * batch sent is answered. The caller holds the lock until then, so commits are
+   * announced in ts order; the chain ends as soon as someone else waits for the lock, so
+   * engine writes on the main connection (scheduler, storage, admin) are not held up.
+   */
+  private async pipeline(remote: RemoteBatchRunner): Promise<void> {
+    const answered: Promise<void>[] = [];
+    for (;;) {
+      if (this.queue.length > 0 && this.lock.queueLength === 0) {
+        const { executed, done } = remote(this.take(MAX_BATCH_SIZE));
+        answered.push(done);
+        await executed;
+        continue;
+      }
+      const all = Promise.all(answered).then(() => true);
+      if (this.lock.queueLength > 0) return void (await all);
+      const arrival = new Promise<false>((resolve) => (this.arrived = () => resolve(false)));
+      const finished = await Promise.race([all, arrival]);
+      this.arrived = null;
+      if (finished) return;
+      // One event-loop turn, as for a new batch: requests of the same I/O phase join it.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The first `count` queued mutations (their queue wait counted). */
+  private take(count: number): QueuedMutation[] {
+    const now = performance.now();
+    for (const at of this.arrivals.splice(0, count)) this.queueStats.waitedMs += now - at;
+    const items = this.queue.splice(0, count);
+    this.queueStats.dispatched += items.length;
+    return items;
   }
 
   /**
@@ -117,7 +171,7 @@ export class MutationBatcher {
       if (this.queue.length === 0 || taken >= MAX_BATCH_SIZE) return undefined;
       if (taken >= waiting && performance.now() - started >= MAX_BATCH_MS) return undefined;
       taken += 1;
-      return this.queue.shift();
+      return this.take(1)[0];
     };
   }
 }

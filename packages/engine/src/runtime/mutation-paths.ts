@@ -3,11 +3,11 @@ import type { CommitAnnouncer } from "./commit-announcer.js";
 import type { FunctionCalls } from "./function-calls.js";
 import type { CallOutcome } from "./function-outcome.js";
 import type { RegisteredFunction } from "./function-registry.js";
-import { MutationBatcher } from "./mutation-batch.js";
+import { MutationBatcher, type QueueStats } from "./mutation-batch.js";
 import type { RuntimeDatabase } from "./runtime-database.js";
 import type { CallRequest, RuntimeOptions } from "./runtime-types.js";
 import type { SerialLock } from "./serial-lock.js";
-import type { RemoteMutation, WriterClient } from "./writer/writer-client.js";
+import type { RemoteMutation, WriterClient, WriterStats } from "./writer/writer-client.js";
 
 /**
  * Where a mutation runs, seen from the runtime's thread: queued and group-committed
@@ -41,6 +41,16 @@ export class MutationPaths {
       },
       () => (this.onWriter ? (items) => writer!.runBatch(items as RemoteMutation[], calls.clockOffset()) : null),
     );
+  }
+
+  /** The writer thread's client (tests inject faults through it), or null without one. */
+  get writerThread(): WriterClient | null {
+    return this.writer;
+  }
+
+  /** The writer's batch counters and how long mutations queued for it (benchmarks read them); null without a writer thread. */
+  writerStats(): (WriterStats & QueueStats) | null {
+    return this.writer === null ? null : { ...this.writer.stats(), ...this.batcher.queueStats };
   }
 
   /** True when mutations run on the writer thread (it has the loaded app's code). */

@@ -52,6 +52,7 @@ export function createRuntimeThreads(options: RuntimeOptions, hooks: RuntimeThre
       ? new WriterClient({
           dbPath: options.dbPath,
           synchronous: options.synchronous,
+          flushWal: options.flushWal,
           deployment: options.deployment,
           timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
           onCommit: hooks.writerCommitted,

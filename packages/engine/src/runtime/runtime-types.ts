@@ -1,3 +1,4 @@
+import type { FlushFile } from "./writer/wal-sync.js";
 import type { JSONValue } from "convex/values";
 import type { ReadSet } from "../query/read-set.js";
 import type { SynchronousMode } from "../store/store-options.js";
@@ -101,6 +102,8 @@ export interface RuntimeOptions {
   writerThread?: boolean;
   /** SQLite `synchronous` of the writer thread's connection. */
   synchronous?: SynchronousMode;
+  /** How the writer's WAL is flushed before its commits are acknowledged (default fdatasync; tests pass a failing disk). */
+  flushWal?: FlushFile;
   /** Called as each top-level mutation starts running (the writer thread's control word). */
   onMutationStart?: (request: CallRequest) => void;
   /** What clients see of failures and logs (`client-errors.ts`; default: everything, as in dev mode). */

@@ -64,7 +64,8 @@ export class Runtime implements ExecutionHost {
   private readonly actions: ActionPaths;
   private readonly nested: NestedCalls;
   private readonly engineTx: EngineTransactions;
-  private readonly mutations: MutationPaths;
+  /** Mutations: batched here or on the writer thread (its client and counters are read by tests and benchmarks). */
+  readonly mutations: MutationPaths;
   private readonly queryCache: QueryCache | null;
   private readonly threads: RuntimeThreads;
   /** True while the query pool has the loaded app's code (an app set without its source runs queries here). */

@@ -9,6 +9,7 @@ import type { AppSource } from "../query-workers/worker-protocol.js";
 import type { DeploymentInfo } from "../services.js";
 import { canonicalUdfPath } from "../udf-path.js";
 import { workerScript } from "../worker-script.js";
+import { createWalSync, type FlushFile, type WalSync } from "./wal-sync.js";
 import { WriterControl, WriterState, type FromWriter, type MutationJob, type ToWriter, type WireMutationOutcome, type WriterStart } from "./writer-protocol.js";
 
 /** Settings of the writer thread. */
@@ -23,6 +24,33 @@ export interface WriterOptions {
   issueUploadToken(): string;
   onLog(path: string, level: LogLevel, line: string): void;
   logInternal(e: unknown): void;
+  /** How the WAL is flushed before commits are acknowledged (tests inject a failing disk). */
+  flushWal?: FlushFile;
+}
+
+/**
+ * A batch handed to the writer: `executed` once the writer has run and committed it (it
+ * can take the next batch), `done` once every item is answered (after the commit is durable).
+ */
+export interface BatchProgress {
+  executed: Promise<void>;
+  done: Promise<void>;
+}
+
+/** Counters of the writer's work since it started (the durable-likes benchmark reads them). */
+export interface WriterStats {
+  batches: number;
+  mutations: number;
+  /** Batches by size: key n counts batches of (n/2, n] mutations. */
+  sizes: Record<number, number>;
+  /** Time from sending a batch to its outcomes' arrival, summed (ms): the writer was busy with it. */
+  executingMs: number;
+  /** CPU time of the writer thread so far (ms; null where the OS does not tell; restarts with a new thread). */
+  writerCpuMs: number | null;
+  /** fdatasync calls on the WAL (one serves every commit made before it started). */
+  syncs: number;
+  /** Time in fdatasync of the WAL, summed (ms; it overlaps the next batch's execution). */
+  syncMs: number;
 }
 
 /** A commit made by the writer, as the main thread announces it. */
@@ -47,9 +75,12 @@ interface Running {
 
 /**
  * The main thread's side of the writer worker (runs on the main thread; the caller holds
- * the runtime's lock for each batch, so engine writes on the main connection never
- * overlap it). Mutations cross as data and come back as outcomes after their commit was
- * announced (`onCommit`). A mutation past its time limit is stopped by terminating the
+ * the runtime's lock while batches are in flight and until they are durable, so engine
+ * writes on the main connection never overlap them and commits are announced in ts
+ * order). Mutations cross as data and come back as outcomes; with `synchronous=FULL`
+ * (the default) the writer commits without fsync and this thread makes the WAL durable
+ * (`wal-sync.ts`) while the writer already runs the next batch; only then is the commit
+ * announced (`onCommit`) and are its mutations answered. A mutation past its time limit is stopped by terminating the
  * worker, but only while the control word says user code runs (never during COMMIT): its
  * batch had not committed, so the mutation at fault is answered with a timeout and the
  * others of the batch run again in a new one (never lost, never applied twice).
@@ -62,8 +93,28 @@ export class WriterClient {
   private nextId = 0;
   private watchdog: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Null when the configured `synchronous` asks for no fsync per commit (OFF, NORMAL). */
+  private readonly walSync: WalSync | null;
+  /** Announcements and answers, in the order the writer reported them, each once durable. */
+  private ordered: Promise<unknown> = Promise.resolve();
+  /**
+   * The sync that covers every commit the writer has reported so far (false: it failed).
+   * Each commit message asks for one; an answer waits for the latest, asking for none:
+   * the writer reports a commit before the answers that depend on it.
+   */
+  private synced: Promise<boolean> = Promise.resolve(true);
+  private readonly counters = { batches: 0, mutations: 0, sizes: {} as Record<number, number>, executingMs: 0, writerCpuMs: null as number | null };
 
-  constructor(private readonly options: WriterOptions) {}
+  constructor(private readonly options: WriterOptions) {
+    const mode = options.synchronous ?? "FULL";
+    this.walSync = mode === "FULL" || mode === "EXTRA" ? createWalSync(`${options.dbPath}-wal`, options.flushWal) : null;
+  }
+
+  /** Counters since the writer client was made. */
+  stats(): WriterStats {
+    const synced = this.walSync?.stats() ?? { flushes: 0, flushMs: 0 };
+    return { ...this.counters, sizes: { ...this.counters.sizes }, syncs: synced.flushes, syncMs: synced.flushMs };
+  }
 
   /** New code: the writer evaluates it before its next batch. */
   setApp(app: AppSource): void {
@@ -71,17 +122,33 @@ export class WriterClient {
     this.worker?.postMessage({ kind: "app", app } satisfies ToWriter);
   }
 
+  /** Tests: the writer's next COMMIT fails with `message` before writing anything (as a full disk would). */
+  async failNextCommit(message: string): Promise<void> {
+    (await this.start()).postMessage({ kind: "failNextCommit", message } satisfies ToWriter);
+  }
+
   /** A commit of the main connection: the writer's document cache drops what it wrote. */
   committed(ts: bigint, previousTs: bigint | undefined, ids: string[]): void {
     this.worker?.postMessage({ kind: "commit", ts, previousTs: previousTs ?? -2n, ids } satisfies ToWriter);
   }
 
-  /** Runs mutations as one group-committed batch on the writer; answers every item. */
-  async runBatch(items: RemoteMutation[], clockOffsetMs: number): Promise<void> {
+  /**
+   * Runs mutations as one group-committed batch on the writer; answers every item once
+   * its commit is durable. `executed` resolves as soon as the writer is free for the next
+   * batch, which then runs while this one's WAL frames are synced.
+   */
+  runBatch(items: RemoteMutation[], clockOffsetMs: number): BatchProgress {
+    const answered: Promise<void>[] = [];
+    const executed = this.executeBatch(items, clockOffsetMs, answered);
+    return { executed, done: executed.then(() => Promise.all(answered)).then(() => undefined) };
+  }
+
+  private async executeBatch(items: RemoteMutation[], clockOffsetMs: number, answered: Promise<void>[]): Promise<void> {
     let todo = items;
     while (todo.length > 0) {
       const batch = todo;
       todo = [];
+      const sentAt = performance.now();
       const done = await this.send(
         (id) => ({ kind: "batch", id, jobs: batch.map((i) => i.remote), clockOffsetMs }),
         batch,
@@ -93,8 +160,45 @@ export class WriterClient {
           });
         },
       );
-      if (done?.kind === "batchDone") done.outcomes.forEach((wire, i) => batch[i]!.resolve(fromWire(wire)));
+      if (done?.kind === "batchDone") {
+        this.count(batch.length, performance.now() - sentAt);
+        this.counters.writerCpuMs = done.threadCpuMs;
+        const outcomes = done.outcomes;
+        // A success is told only once durable; if the sync failed, nobody knows whether it is.
+        answered.push(this.whenDurable((durable) => batch.forEach((item, i) => item.resolve(durable || outcomes[i]!.status === "error" ? fromWire(outcomes[i]!) : unknownOutcome(item)))));
+      }
     }
+  }
+
+  private count(size: number, ms: number): void {
+    const c = this.counters;
+    c.batches += 1;
+    c.mutations += size;
+    c.executingMs += ms;
+    const bucket = size <= 1 ? 1 : 2 ** Math.ceil(Math.log2(size));
+    c.sizes[bucket] = (c.sizes[bucket] ?? 0) + 1;
+  }
+
+  /**
+   * Runs `then` once every commit the writer has reported so far is durable, and after
+   * everything queued before it; `durable` is false when the WAL could not be synced.
+   */
+  private whenDurable<T>(then: (durable: boolean) => T): Promise<T> {
+    const step = Promise.all([this.ordered, this.synced]).then(([, durable]) => then(durable));
+    this.ordered = step.catch((e: unknown) => this.options.logInternal(e));
+    return step;
+  }
+
+  /** The writer reported a commit: a sync that covers it starts now, or after the running one. */
+  private syncCommit(): void {
+    if (this.walSync === null) return;
+    this.synced = this.walSync.sync().then(
+      () => true,
+      (e: unknown) => {
+        this.options.logInternal(e);
+        return false;
+      },
+    );
   }
 
   /**
@@ -104,7 +208,7 @@ export class WriterClient {
   async runScheduled(jobId: string, name: string, component: string, clockOffsetMs: number): Promise<"ran" | "skipped" | { error: string }> {
     let stoppedBy = "crash" as "timeout" | "crash";
     const done = await this.send((id) => ({ kind: "scheduled", id, jobId, name, component, clockOffsetMs }), null, (reason) => void (stoppedBy = reason));
-    if (done?.kind === "scheduledDone") return done.result;
+    if (done?.kind === "scheduledDone") return this.whenDurable(() => done.result);
     return {
       error:
         stoppedBy === "timeout"
@@ -131,6 +235,9 @@ export class WriterClient {
     this.worker = null;
     await worker?.terminate();
     this.running?.fail("crash", -1);
+    // Batches already run are answered once their sync ends.
+    await this.ordered;
+    this.walSync?.close();
   }
 
   private async send(
@@ -169,7 +276,8 @@ export class WriterClient {
     this.control = new WriterControl();
     const start: WriterStart = {
       dbPath: this.options.dbPath,
-      synchronous: this.options.synchronous,
+      // With a sync of its own here, the writer's COMMIT does not wait for the disk.
+      synchronous: this.walSync !== null ? "NORMAL" : this.options.synchronous,
       deployment: this.options.deployment,
       app: this.app,
       timeoutMs: this.options.timeoutMs,
@@ -188,7 +296,9 @@ export class WriterClient {
     if (worker !== this.worker) return;
     switch (message.kind) {
       case "commit":
-        this.options.onCommit(message);
+        // Announced (to subscribers, caches, query results that read it) only once durable.
+        this.syncCommit();
+        void this.whenDurable(() => this.options.onCommit(message));
         return;
       case "batchDone":
       case "scheduledDone":

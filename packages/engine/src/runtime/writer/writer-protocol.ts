@@ -42,7 +42,9 @@ export type ToWriter =
   | { kind: "scheduled"; id: number; jobId: string; name: string; component: string; clockOffsetMs: number }
   /** A commit of the main thread's own connection (engine writes). */
   | { kind: "commit"; ts: bigint; previousTs: bigint; ids: string[] }
-  | { kind: "reply"; id: number; value?: string; error?: string };
+  | { kind: "reply"; id: number; value?: string; error?: string }
+  /** Tests: the next COMMIT fails with this message before it writes anything (as a full disk would). */
+  | { kind: "failNextCommit"; message: string };
 
 /** A mutation's outcome on the wire, with the commit ts it is durable at. */
 export type WireMutationOutcome = WireOutcome & { ts?: bigint };
@@ -51,7 +53,8 @@ export type WireMutationOutcome = WireOutcome & { ts?: bigint };
 export type FromWriter =
   /** A durable commit, before any answer that depends on it. */
   | { kind: "commit"; ts: bigint; previousTs: bigint; writes: DocumentWrite[]; deletedBlobs: string[]; touchedScheduler: boolean }
-  | { kind: "batchDone"; id: number; outcomes: WireMutationOutcome[] }
+  /** `threadCpuMs`: the writer thread's CPU time so far (null where the OS does not tell). */
+  | { kind: "batchDone"; id: number; outcomes: WireMutationOutcome[]; threadCpuMs: number | null }
   | { kind: "scheduledDone"; id: number; result: "ran" | "skipped" }
   /** The writer needs the main thread (upload tokens live there). */
   | { kind: "request"; id: number; op: "issueUploadToken" }
