@@ -37,6 +37,8 @@ const sockets: WebSocket[] = [];
 
 /** `post|likes|count` → when each subscriber first saw that count (or more). */
 const seen = new Map<string, number[]>();
+/** CPU time of this process when its subscribers were all ready. */
+let cpuAtReady = process.cpuUsage();
 
 function observe(last: Map<string, number>, postId: string, field: "likes" | "comments", value: number): void {
   const key = `${postId}|${field}`;
@@ -76,6 +78,7 @@ async function startSubscribers(command: Extract<Command, { kind: "subscribers" 
       ),
     );
   }
+  cpuAtReady = process.cpuUsage();
   reply({ kind: "ready" });
 }
 
@@ -91,7 +94,9 @@ function staleness(command: Extract<Command, { kind: "staleness" }>): void {
     }
     for (const t of times) delays.push(t - committedAt);
   }
-  reply({ kind: "staleness", samples: delays.length, unmatched, ...percentiles(delays) });
+  // CPU this process spent since its subscribers were ready: parsing, applying, callbacks.
+  const cpu = process.cpuUsage(cpuAtReady);
+  reply({ kind: "staleness", samples: delays.length, unmatched, ...percentiles(delays), cpuMs: (cpu.user + cpu.system) / 1000 });
 }
 
 async function runMutators(command: Extract<Command, { kind: "mutators" }>): Promise<void> {

@@ -80,15 +80,17 @@ async function main(): Promise<void> {
   console.log(`load: ${RATE} mutations/s for ${SECONDS} s with ${SUBSCRIBERS} subscribers …`);
   const statsBefore = engine.sync.stats();
   const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
   const wallBefore = epochNow();
   const mutators = await startClientProcess(childFile);
-  const loaded = (await mutators.request({ kind: "mutators", ...load, tokens: mutatorTokens }, "mutated")) as unknown as Latency & { failures: number; calls: number };
+  const loaded = (await mutators.request({ kind: "mutators", ...load, tokens: mutatorTokens }, "mutated")) as unknown as Latency & { failures: number; calls: number; cpuMs: number };
   await engine.sync.idle();
   const cpu = process.cpuUsage(cpuBefore);
+  const elu = performance.eventLoopUtilization(eluBefore);
   const wall = (epochNow() - wallBefore) / 1000;
   const statsAfter = engine.sync.stats();
   await mutators.stop();
-  const stale = (await subscribers.request({ kind: "staleness", commits: [...commits] }, "staleness")) as unknown as Latency & { samples: number; unmatched: number };
+  const stale = (await subscribers.request({ kind: "staleness", commits: [...commits] }, "staleness")) as unknown as Latency & { samples: number; unmatched: number; cpuMs: number };
   await subscribers.stop();
 
   // Baseline 2: a plain ws server sending feed-sized frames to as many sockets on the same
@@ -105,10 +107,11 @@ async function main(): Promise<void> {
   ]);
   console.log(
     `mutations: ${loaded.calls} (${loaded.failures} failed, baseline ${quiet.failures}); staleness samples: ${stale.samples} (${stale.unmatched} without a recorded commit)\n` +
-      `engine: ${((cpu.user + cpu.system) / 1000 / wall / 10).toFixed(0)}% of a core over ${wall.toFixed(1)} s wall (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s); ` +
+      `engine: ${((cpu.user + cpu.system) / 1000 / wall / 10).toFixed(0)}% of a core over ${wall.toFixed(1)} s wall (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, main thread busy ${(elu.utilization * 100).toFixed(0)}%); ` +
       `${statsAfter.queryRuns - statsBefore.queryRuns} subscription runs, ${statsAfter.transitionsSent - statsBefore.transitionsSent} Transitions, ` +
       `${statsAfter.staleResults - statsBefore.staleResults} results stale on arrival, at most ${statsAfter.maxRunsInFlight} runs in flight`,
   );
+  console.log(`client processes (sharing the 2 cores): subscribers ${(stale.cpuMs / 1000).toFixed(1)} s CPU, mutators ${(loaded.cpuMs / 1000).toFixed(1)} s CPU over the load`);
   console.log("targets (issue #11): mutation p99 ≤ 100 ms, staleness p99 ≤ 1,000 ms");
 
   await bench.close();

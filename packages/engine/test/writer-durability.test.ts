@@ -76,6 +76,21 @@ describe("writer durability (WAL synced off the writer thread)", () => {
     }
   });
 
+  test("a lone mutation is synced by the writer in its COMMIT; a batch of several by the main thread", async () => {
+    let mainThreadFlushes = 0;
+    const flushWal: FlushFile = (fd) => {
+      mainThreadFlushes += 1;
+      return realFlush(fd);
+    };
+    running = await startTestEngine({ appDir: BASIC, writerThread: true, queryWorkers: 1, flushWal });
+    for (const i of [1, 2, 3]) expect((await mutation("messages:send", { author: "a", body: `alone ${i}` })).status).toBe("success");
+    expect(mainThreadFlushes).toBe(0);
+    const together = await Promise.all([1, 2].map((i) => mutation("messages:send", { author: "a", body: `together ${i}` })));
+    expect(together.map((o) => o.status)).toEqual(["success", "success"]);
+    expect(mainThreadFlushes).toBe(1);
+    expect(running.engine.app.runtime.mutations.writerStats()).toMatchObject({ batches: 4, mutations: 5, syncs: 1 });
+  });
+
   test("a commit whose WAL sync fails is not acknowledged as a success; later commits are", async () => {
     let failing = false;
     const flushWal: FlushFile = (fd) => (failing ? Promise.reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })) : realFlush(fd));

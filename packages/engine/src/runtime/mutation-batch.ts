@@ -67,7 +67,7 @@ interface Ran {
  * resolving each once the commit is durable. `executed` resolves when the writer can take
  * the next batch, `done` when every item has its answer.
  */
-export type RemoteBatchRunner = (items: QueuedMutation[]) => { executed: Promise<void>; done: Promise<void> };
+export type RemoteBatchRunner = (items: QueuedMutation[], alone: boolean) => { executed: Promise<void>; done: Promise<void> };
 
 /** How long mutations waited in the queue before their batch started, summed (the benchmark reads it). */
 export interface QueueStats {
@@ -132,10 +132,15 @@ export class MutationBatcher {
    */
   private async pipeline(remote: RemoteBatchRunner): Promise<void> {
     const answered: Promise<void>[] = [];
+    let settled = 0;
     for (;;) {
       if (this.queue.length > 0 && this.lock.queueLength === 0) {
-        const { executed, done } = remote(this.take(MAX_BATCH_SIZE));
+        const items = this.take(MAX_BATCH_SIZE);
+        // A lone mutation with no other batch awaiting its answers: nothing would share its sync.
+        const alone = items.length === 1 && answered.length === settled;
+        const { executed, done } = remote(items, alone);
         answered.push(done);
+        void done.then(() => void (settled += 1));
         await executed;
         continue;
       }

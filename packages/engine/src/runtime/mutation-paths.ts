@@ -39,7 +39,7 @@ export class MutationPaths {
         errorOutcome: (e, logLines) => reporter.errorOutcome(e, logLines),
         logInternal: (e) => options.logInternal?.(e),
       },
-      () => (this.onWriter ? (items) => writer!.runBatch(items as RemoteMutation[], calls.clockOffset()) : null),
+      () => (this.onWriter ? (items, alone) => writer!.runBatch(items as RemoteMutation[], calls.clockOffset(), alone) : null),
     );
   }
 

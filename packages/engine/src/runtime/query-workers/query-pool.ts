@@ -22,7 +22,18 @@ export interface QueryPoolOptions {
   onLog(path: string, level: LogLevel, line: string): void;
   /** Engine faults inside a worker. */
   logInternal(e: unknown): void;
+  /** The workers' nice value above the engine's other threads (default `QUERY_WORKER_NICENESS`). */
+  niceness?: number;
 }
+
+/**
+ * Query workers run at a lower OS priority than the thread that serves the sockets and the
+ * writer (Linux; a nice value 5 above them, about a third of the CPU share when they
+ * compete). Under load the subscription re-runs of a fan-out fill every core; with equal
+ * priority they would delay mutations and frames for as long as they run, while a re-run
+ * that waits loses nothing (the next Transition covers every change meanwhile).
+ */
+export const QUERY_WORKER_NICENESS = 5;
 
 interface Pending {
   job: QueryJob;
@@ -44,6 +55,8 @@ interface Slot {
   jobs: Pending[];
   /** Pin requests awaiting this worker's answer. */
   pins: Map<number, (ts: bigint) => void>;
+  /** True until the worker has loaded the app for the first time. */
+  starting: boolean;
 }
 
 /** A job that hit a worker crash this often is answered with an error instead of another try. */
@@ -61,6 +74,12 @@ const PIPELINE_DEPTH = 2;
  * that turns into a runaway waits for its time limit: at most one job per worker.
  */
 const PIPELINE_HEAD_MS = 100;
+/**
+ * Extra time the first job of a fresh worker may take (ms): the worker loads the app before
+ * it, and loading is not the query's time (its limit counts from the worker's `ready`). Only
+ * a worker that never finishes loading (a module that loops at import) is stopped by it.
+ */
+const WORKER_START_ALLOWANCE_MS = 30_000;
 
 /**
  * Query executors on worker threads (runs on the main thread; the workers read at WAL
@@ -168,8 +187,8 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
   }
 
   protected newSlot() {
-    const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app };
-    return { workerData: start, slot: { jobs: [], pins: new Map() } };
+    const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app, niceness: this.options.niceness ?? QUERY_WORKER_NICENESS };
+    return { workerData: start, slot: { jobs: [], pins: new Map(), starting: true } };
   }
 
   private assign(slot: Slot, pending: Pending): void {
@@ -198,6 +217,11 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
         this.dispatch();
         return;
       }
+      case "ready":
+        // The app is loaded (at start, or new code): the next job starts now.
+        slot.starting = false;
+        if (slot.jobs.length > 0) slot.jobs[0]!.startedAt = performance.now();
+        return;
       case "pinned":
         slot.pins.get(message.id)?.(message.ts);
         slot.pins.delete(message.id);
@@ -249,7 +273,7 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
     for (const slot of [...this.slots]) {
       const pending = slot.jobs[0];
       if (pending === undefined) continue;
-      if (now - pending.startedAt < this.options.timeoutMs) {
+      if (now - pending.startedAt < this.options.timeoutMs + (slot.starting ? WORKER_START_ALLOWANCE_MS : 0)) {
         busy = true;
         continue;
       }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createSqliteStore } from "../../store/sqlite-store.js";
+import { lowerThisThreadPriority } from "./thread-priority.js";
 import { WorkerQueryHost } from "./worker-query-host.js";
 import type { FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
 
@@ -11,6 +12,7 @@ import type { FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
  */
 
 const start = workerData as WorkerStart;
+lowerThisThreadPriority(start.niceness);
 const port = parentPort!;
 const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 const store = createSqliteStore({
@@ -30,18 +32,39 @@ const host = new WorkerQueryHost(
   (m) => post(m),
 );
 if (start.app !== null) host.setApp(start.app);
+// Loading the app is not a query's time: its time limit counts from here.
+post({ kind: "ready" });
 
-// Jobs arrive one at a time (the pool waits for each answer), but commits and code may
-// arrive while a query awaits: they are applied between jobs, never under one.
+// Messages are handled in order, one at a time, except commits: the pool may have posted
+// the next job before a commit (it hands a worker two jobs at once), and that job would
+// then start at a snapshot that includes the commit while the document cache still
+// predates it (and be dropped whole). So a commit is applied as soon as its message is
+// dispatched when no query is running, else right after the running one; and each job
+// first lets the event loop dispatch what arrived meanwhile. Never under a query.
 let running: Promise<void> = Promise.resolve();
+let querying = false;
+const deferredCommits: Extract<ToWorker, { kind: "commit" }>[] = [];
 port.on("message", (message: ToWorker) => {
+  if (message.kind === "commit") {
+    if (querying) deferredCommits.push(message);
+    else host.committed(message.ts, message.previousTs, message.ids);
+    return;
+  }
   running = running.then(() => handle(message));
 });
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.kind) {
     case "run": {
-      const done = await host.run(message.job);
+      await new Promise((resolve) => setImmediate(resolve));
+      querying = true;
+      let done: Awaited<ReturnType<WorkerQueryHost["run"]>>;
+      try {
+        done = await host.run(message.job);
+      } finally {
+        querying = false;
+        for (const commit of deferredCommits.splice(0)) host.committed(commit.ts, commit.previousTs, commit.ids);
+      }
       post(done, done.readSet === null ? undefined : [done.readSet]);
       return;
     }
@@ -49,10 +72,10 @@ async function handle(message: ToWorker): Promise<void> {
       post({ kind: "pinned", id: message.id, ts: host.pin(message.holdMs) });
       return;
     case "commit":
-      host.committed(message.ts, message.previousTs, message.ids);
       return;
     case "app":
       host.setApp(message.app);
+      post({ kind: "ready" });
       return;
     case "close":
       store.close();

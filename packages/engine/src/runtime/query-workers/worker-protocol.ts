@@ -18,6 +18,11 @@ export interface WorkerStart {
   deployment: DeploymentInfo;
   /** The app the worker loads before its first query. */
   app: AppSource | null;
+  /**
+   * How much lower than the engine's other threads the worker's OS scheduling priority is
+   * (a nice value; 0 keeps it equal). See `QUERY_WORKER_NICENESS`.
+   */
+  niceness: number;
 }
 
 /** The app's code as a worker evaluates it. */
@@ -83,6 +88,8 @@ export type FromWorker =
       readSet: ArrayBuffer | null;
     }
   | { kind: "pinned"; id: number; ts: bigint }
+  /** The worker has evaluated the app (when it started, or new code) and starts its next job now. */
+  | { kind: "ready" }
   | { kind: "log"; path: string; level: LogLevel; line: string }
   /** An engine fault inside the worker, for the engine's log. */
   | { kind: "internal"; text: string };

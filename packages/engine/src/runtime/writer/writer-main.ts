@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { fdatasyncSync, openSync, readFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { EngineError } from "../../errors.js";
 import { runMutationJob } from "../../scheduler/job-runner.js";
@@ -59,13 +59,32 @@ const db: RuntimeDatabase = Object.create(storeDb, {
         throw new Error(message);
       }
       try {
-        return storeDb.commit();
+        const result = storeDb.commit();
+        // Still COMMITTING: a kill now would take a durable batch for one that never ran.
+        lastCommitSynced = syncInline && syncWalHere();
+        return result;
       } finally {
         control.endCommit();
       }
     },
   },
 }) as RuntimeDatabase;
+
+/** The running batch asked for its COMMIT to be synced here (see `WriterClient.runBatch`). */
+let syncInline = false;
+/** Whether the latest commit was synced here (else the main thread syncs it before telling anyone). */
+let lastCommitSynced = false;
+let walFd: number | null = null;
+/** fdatasync of the WAL on this thread; false when it failed (the main thread then tries, and answers by its result). */
+function syncWalHere(): boolean {
+  try {
+    walFd ??= openSync(`${start.dbPath}-wal`, "r");
+    fdatasyncSync(walFd);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let nextRequest = 0;
 const requests = new Map<number, { resolve(value: string): void; reject(e: Error): void }>();
@@ -103,7 +122,8 @@ const runtime = new Runtime({
     // on this thread; the main thread needs ids, tables and index keys (posting commits
     // took ~4% of the writer's time in a CPU profile of the durable-likes benchmark).
     const writes = commit.writes.map((w) => ({ ...w, oldText: null, newText: null }));
-    post({ kind: "commit", ts: commit.ts, previousTs: commit.previousTs ?? -2n, writes, deletedBlobs, touchedScheduler });
+    post({ kind: "commit", ts: commit.ts, previousTs: commit.previousTs ?? -2n, writes, deletedBlobs, touchedScheduler, synced: lastCommitSynced });
+    lastCommitSynced = false;
     deletedBlobs = [];
     touchedScheduler = false;
   },
@@ -127,9 +147,11 @@ port.on("message", (message: ToWriter) => {
       return;
     case "batch":
       setClockOffset(message.clockOffsetMs);
+      syncInline = message.syncInline;
       void runBatch(message.id, message.jobs);
       return;
     case "scheduled":
+      syncInline = false;
       setClockOffset(message.clockOffsetMs);
       control.running(0);
       void runMutationJob(runtime, now, { id: message.jobId, name: message.name, component: message.component }).then(

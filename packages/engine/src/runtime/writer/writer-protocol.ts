@@ -37,7 +37,8 @@ export interface MutationJob {
 export type ToWriter =
   | { kind: "app"; app: AppSource }
   /** Run these mutations in order in one group-committed transaction. */
-  | { kind: "batch"; id: number; jobs: MutationJob[]; clockOffsetMs: number }
+  /** `syncInline`: the writer fdatasyncs the WAL in the COMMIT (else the main thread syncs it). */
+  | { kind: "batch"; id: number; jobs: MutationJob[]; clockOffsetMs: number; syncInline: boolean }
   /** Run a due scheduled mutation in the transaction that flips its job's state. */
   | { kind: "scheduled"; id: number; jobId: string; name: string; component: string; clockOffsetMs: number }
   /** A commit of the main thread's own connection (engine writes). */
@@ -52,7 +53,7 @@ export type WireMutationOutcome = WireOutcome & { ts?: bigint };
 /** Writer → main. */
 export type FromWriter =
   /** A durable commit, before any answer that depends on it. */
-  | { kind: "commit"; ts: bigint; previousTs: bigint; writes: DocumentWrite[]; deletedBlobs: string[]; touchedScheduler: boolean }
+  | { kind: "commit"; ts: bigint; previousTs: bigint; writes: DocumentWrite[]; deletedBlobs: string[]; touchedScheduler: boolean; synced: boolean }
   /** `threadCpuMs`: the writer thread's CPU time so far (null where the OS does not tell). */
   | { kind: "batchDone"; id: number; outcomes: WireMutationOutcome[]; threadCpuMs: number | null }
   | { kind: "scheduledDone"; id: number; result: "ran" | "skipped" }
