@@ -21,6 +21,7 @@
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  */
 import { ConvexHttpClient } from "convex/browser";
+import { readFileSync } from "node:fs";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
@@ -43,16 +44,19 @@ interface LikeCost {
   cpuMs: number;
   /** Time the engine's main thread (sockets, rounds, dispatch) was busy meanwhile (event loop utilization). */
   mainMs: number;
+  /** CPU time of the engine's main thread alone (Linux: /proc; NaN elsewhere). */
+  mainCpuMs: number;
   runs: number;
   runMs: number;
   emitMs: number;
   transitions: number;
 }
 
-function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage, elu: EventLoopUtilization): LikeCost {
+function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage, elu: EventLoopUtilization, mainCpuMs: number): LikeCost {
   return {
     cpuMs: (cpu.user + cpu.system) / 1000,
     mainMs: elu.active,
+    mainCpuMs,
     runs: after.queryRuns - before.queryRuns,
     runMs: after.runMs - before.runMs,
     emitMs: after.emitMs - before.emitMs,
@@ -155,10 +159,11 @@ async function main(): Promise<void> {
         const statsBefore = engine.sync.stats();
         const cpuBefore = process.cpuUsage();
         const eluBefore = performance.eventLoopUtilization();
+        const mainCpuBefore = mainThreadCpuMs();
         await likerClient.mutation(api.posts.toggleLike, { postId: measured });
         const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
         await engine.sync.idle();
-        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore)));
+        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore), mainThreadCpuMs() - mainCpuBefore));
         clientCpu.push(cpuMs);
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
@@ -260,6 +265,7 @@ function printRounds(rows: Row[]): void {
         subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
         "engine CPU": med((c) => c.cpuMs).toFixed(1),
         "main thread busy": med((c) => c.mainMs).toFixed(1),
+        "main thread CPU": med((c) => c.mainCpuMs).toFixed(0),
         runs: med((c) => c.runs),
         "run time (summed)": med((c) => c.runMs).toFixed(1),
         "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),
@@ -279,6 +285,17 @@ function printRounds(rows: Row[]): void {
       `${r.clients} official clients: ${r.clientCpu.toFixed(0)} ms of client CPU per like (raw sockets: ${r.rawClientCpu.toFixed(0)} ms), ` +
         `so p99 ≥ ~${r.clientCpu.toFixed(0)} ms = ${(r.clientCpu / r.rawP99).toFixed(1)}× the raw p99 with a zero-cost engine`,
     );
+  }
+}
+
+/** CPU time of this process's main thread (ms; the task whose id is the pid), 10 ms resolution; NaN off Linux. */
+function mainThreadCpuMs(): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // utime and stime, the 14th and 15th fields of the line, in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
   }
 }
 

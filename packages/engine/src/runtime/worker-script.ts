@@ -39,11 +39,6 @@ export async function workerScript(program: WorkerProgram): Promise<string> {
   return path.join(await built, `${program}.mjs`);
 }
 
-/** The query worker's entry. */
-export function queryWorkerScript(): Promise<string> {
-  return workerScript("query");
-}
-
 /** Builds both entries into one folder named by the sources' digest; returns the folder. */
 async function build(): Promise<string> {
   const root = repositoryRoot();

@@ -1,13 +1,13 @@
-import { Worker } from "node:worker_threads";
-import { EngineError } from "../../errors.js";
-import type { ReadSet } from "../../query/read-set.js";
-import type { CallOutcome } from "../function-outcome.js";
+import type { Worker } from "node:worker_threads";
 import type { LogLevel } from "../log-capture.js";
 import type { CommitSummary } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
 import { lazyReadSet } from "./packed-read-set.js";
-import { queryWorkerScript } from "../worker-script.js";
-import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type ToWorker, type WireOutcome, type WorkerStart } from "./worker-protocol.js";
+import { WorkerPool } from "../worker-pool.js";
+import { failure, fromWire, unpinnedResult, type WorkerQueryResult } from "./worker-results.js";
+import { UNPINNED_TS, type FromWorker, type QueryJob, type ToWorker, type WorkerStart } from "./worker-protocol.js";
+
+export type { WorkerQueryResult } from "./worker-results.js";
 
 /** Settings of a query worker pool. */
 export interface QueryPoolOptions {
@@ -34,16 +34,6 @@ export interface QueryPoolOptions {
  * that waits loses nothing (the next Transition covers every change meanwhile).
  */
 export const QUERY_WORKER_NICENESS = 5;
-
-/** A query's result from a worker: its outcome, the snapshot it read and what it read. */
-export interface WorkerQueryResult {
-  outcome: CallOutcome;
-  /** Commit ts of the snapshot the query read. */
-  ts: bigint;
-  journal: string | null;
-  /** Null unless the job asked for it. */
-  readSet: ReadSet | null;
-}
 
 interface Pending {
   job: QueryJob;
@@ -101,30 +91,18 @@ const WORKER_START_ALLOWANCE_MS = 30_000;
  * and the next job starts a fresh worker. A job whose worker died of something else is
  * retried on another worker once.
  */
-export class QueryWorkerPool {
-  private readonly slots: Slot[] = [];
-  private readonly queue: Pending[] = [];
-  private app: AppSource | null = null;
-  private version = 0;
+export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
   private nextJobId = 0;
-  private script: string | null = null;
-  private scriptLoading = false;
-  private closed = false;
-  private watchdog: NodeJS.Timeout | null = null;
   /** Pinned snapshots by ts: the worker holding each, until when (performance.now()). */
   private readonly pinned = new Map<bigint, { slot: Slot; until: number }>();
 
-  constructor(private readonly options: QueryPoolOptions) {}
+  constructor(private readonly options: QueryPoolOptions) {
+    super("query", options.logInternal);
+  }
 
   /** The app version a job must name (0 before any app is loaded). */
   get appVersion(): number {
     return this.app?.version ?? 0;
-  }
-
-  /** New code or env vars: workers evaluate them before their next query. */
-  setApp(source: Omit<AppSource, "version">): void {
-    this.app = { ...source, version: ++this.version };
-    this.broadcast({ kind: "app", app: this.app });
   }
 
   /**
@@ -152,7 +130,7 @@ export class QueryWorkerPool {
    * `run({ atTs })` reads it there until then.
    */
   async pin(holdMs: number): Promise<bigint> {
-    const slot = this.slots.find((s) => s.jobs.length === 0) ?? this.slots[0] ?? (await this.startOne());
+    const slot = this.slots.find((s) => s.jobs.length === 0) ?? this.slots[0] ?? (await this.startWorkerNow());
     const id = ++this.nextJobId;
     const ts = await new Promise<bigint>((resolve) => {
       slot.pins.set(id, resolve);
@@ -162,11 +140,6 @@ export class QueryWorkerPool {
     this.pinned.set(ts, { slot, until: performance.now() + holdMs - PIN_MARGIN_MS });
     for (const [pinnedTs, pin] of this.pinned) if (pin.until < performance.now()) this.pinned.delete(pinnedTs);
     return ts;
-  }
-
-  private async startOne(): Promise<Slot> {
-    this.script ??= await queryWorkerScript();
-    return this.spawn(this.script);
   }
 
   /** Tells every worker what a commit wrote, so their document caches stay exact (in ts order). */
@@ -179,21 +152,7 @@ export class QueryWorkerPool {
     this.broadcast({ kind: "commit", ts: commit.ts, previousTs: chained ? commit.previousTs! : -2n, ids });
   }
 
-  /** Stops every worker; queued jobs are answered with an error. */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.watchdog !== null) clearInterval(this.watchdog);
-    for (const pending of this.queue.splice(0)) pending.resolve(failure("The engine is shutting down.", []));
-    const slots = this.slots.splice(0);
-    await Promise.all(
-      slots.map(async (slot) => {
-        for (const pending of slot.jobs.splice(0)) pending.resolve(failure("The engine is shutting down.", []));
-        await slot.worker.terminate();
-      }),
-    );
-  }
-
-  private dispatch(): void {
+  protected dispatch(): void {
     // Jobs bound to a pinned snapshot wait for their worker; the others take any idle one.
     for (let i = 0; i < this.queue.length; ) {
       const bound = this.queue[i]!.slot;
@@ -212,11 +171,7 @@ export class QueryWorkerPool {
         continue;
       }
       if (this.slots.length < this.options.size) {
-        if (this.script === null) {
-          this.loadScript();
-          return;
-        }
-        this.spawn(this.script);
+        if (this.startWorker("The query executor could not start.") === null) return;
         continue;
       }
       // Every worker is busy: queue behind the one with the shortest line, if its query runs briefly.
@@ -231,33 +186,9 @@ export class QueryWorkerPool {
     }
   }
 
-  private loadScript(): void {
-    if (this.scriptLoading) return;
-    this.scriptLoading = true;
-    queryWorkerScript().then(
-      (script) => {
-        this.script = script;
-        this.dispatch();
-      },
-      (e: unknown) => {
-        this.scriptLoading = false;
-        this.options.logInternal(e);
-        for (const pending of this.queue.splice(0)) pending.resolve(failure("The query executor could not start.", []));
-      },
-    );
-  }
-
-  private spawn(script: string): Slot {
+  protected newSlot() {
     const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app, niceness: this.options.niceness ?? QUERY_WORKER_NICENESS };
-    const worker = new Worker(script, { workerData: start });
-    // Workers never keep the process alive by themselves; `close()` ends them.
-    worker.unref();
-    const slot: Slot = { worker, jobs: [], pins: new Map(), starting: true };
-    this.slots.push(slot);
-    worker.on("message", (message: FromWorker) => this.onMessage(slot, message));
-    worker.on("error", (e) => this.options.logInternal(e));
-    worker.on("exit", () => this.lost(slot));
-    return slot;
+    return { workerData: start, slot: { jobs: [], pins: new Map(), starting: true } };
   }
 
   private assign(slot: Slot, pending: Pending): void {
@@ -265,10 +196,11 @@ export class QueryWorkerPool {
     // A job's time limit counts from when its worker starts it: now if it is first in line.
     if (slot.jobs.length === 1) pending.startedAt = performance.now();
     slot.worker.postMessage({ kind: "run", job: pending.job } satisfies ToWorker);
-    this.armWatchdog();
+    // One timer for all running jobs: stops a job's worker once it passes the time limit.
+    this.armWatchdog(Math.max(1, Math.min(250, Math.floor(this.options.timeoutMs / 10))));
   }
 
-  private onMessage(slot: Slot, message: FromWorker): void {
+  protected onMessage(slot: Slot, message: FromWorker): void {
     switch (message.kind) {
       case "done": {
         // A worker answers its jobs in the order they were posted.
@@ -303,11 +235,8 @@ export class QueryWorkerPool {
     }
   }
 
-  /** A worker exited (terminated for a timeout, crashed, or closed): its jobs go elsewhere or fail. */
-  private lost(slot: Slot): void {
-    const at = this.slots.indexOf(slot);
-    if (at < 0) return;
-    this.slots.splice(at, 1);
+  /** A worker exited on its own (a crash; our kills take the slot out first): its jobs go elsewhere or fail. */
+  protected lost(slot: Slot): void {
     const [running, ...waiting] = slot.jobs.splice(0);
     this.requeue(waiting);
     if (running !== undefined && running.slot !== null) running.resolve(unpinnedResult());
@@ -330,16 +259,16 @@ export class QueryWorkerPool {
     this.queue.unshift(...again);
   }
 
-  /** One timer for all running jobs: stops a job's worker once it passes the time limit. */
-  private armWatchdog(): void {
-    if (this.watchdog !== null) return;
-    const tick = Math.max(1, Math.min(250, Math.floor(this.options.timeoutMs / 10)));
-    this.watchdog = setInterval(() => this.checkDeadlines(), tick);
-    this.watchdog.unref();
+  protected fail(pending: Pending, message: string): void {
+    pending.resolve(failure(message, []));
   }
 
-  private checkDeadlines(): void {
-    const now = performance.now();
+  protected closing(slot: Slot): void {
+    for (const pending of slot.jobs.splice(0)) pending.resolve(failure("The engine is shutting down.", []));
+  }
+
+  /** Stops the workers whose running job passed its time limit; the jobs queued behind it go back to the pool. */
+  protected watch(now: number): boolean {
     let busy = false;
     for (const slot of [...this.slots]) {
       const pending = slot.jobs[0];
@@ -348,55 +277,15 @@ export class QueryWorkerPool {
         busy = true;
         continue;
       }
-      // Out of the pool first, so its exit does not count as a crash to retry.
-      this.slots.splice(this.slots.indexOf(slot), 1);
+      this.stopWorker(slot);
       const [, ...waiting] = slot.jobs.splice(0);
       this.requeue(waiting);
-      void slot.worker.terminate();
       const limit = this.options.timeoutMs / 1000;
       pending.resolve(failure(`${pending.job.path} ran longer than ${limit} s and was stopped.`, [], "FunctionTimeout"));
     }
-    if (!busy && this.watchdog !== null) {
-      clearInterval(this.watchdog);
-      this.watchdog = null;
-    }
-    this.dispatch();
+    return busy;
   }
-
-  private broadcast(message: ToWorker): void {
-    for (const slot of this.slots) slot.worker.postMessage(message);
-  }
-}
-
-/** A worker's outcome as the runtime reports it; the value is parsed only if someone reads it. */
-function fromWire(wire: WireOutcome): CallOutcome {
-  if (wire.status === "error") return wire;
-  const text = wire.valueText;
-  const outcome = { status: "success", valueText: text, logLines: wire.logLines } as CallOutcome & { status: "success" };
-  Object.defineProperty(outcome, "value", {
-    configurable: true,
-    enumerable: true,
-    get() {
-      const value: unknown = JSON.parse(text);
-      Object.defineProperty(outcome, "value", { value, writable: true, enumerable: true, configurable: true });
-      return value;
-    },
-    set(value: unknown) {
-      Object.defineProperty(outcome, "value", { value, writable: true, enumerable: true, configurable: true });
-    },
-  });
-  return outcome;
 }
 
 /** Time a pin is given up before its worker releases it (ms). */
 const PIN_MARGIN_MS = 1_000;
-
-/** The answer for a job whose pinned snapshot went with its worker. */
-function unpinnedResult(): WorkerQueryResult {
-  return { outcome: { status: "error", errorMessage: "snapshot not pinned", logLines: [] }, ts: UNPINNED_TS, journal: null, readSet: null };
-}
-
-function failure(message: string, logLines: string[], code = "QueryExecutorUnavailable"): WorkerQueryResult {
-  const error = new EngineError(code, message, "transient");
-  return { outcome: { status: "error", errorMessage: error.message, logLines }, ts: 0n, journal: null, readSet: null };
-}
