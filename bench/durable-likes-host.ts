@@ -24,7 +24,7 @@ import { seededRandom, randomTools } from "../packages/engine/test/support/seede
 import { seed } from "./fixtures/feed-data";
 import { processWrites } from "./fixtures/process-io";
 import type { QueueStats } from "../packages/engine/src/runtime/mutation-batch";
-import type { WriterStats as WriterClientStats } from "../packages/engine/src/runtime/writer/writer-client";
+import type { WriterStats as WriterClientStats } from "../packages/engine/src/runtime/writer/writer-types";
 
 type Command =
   | { kind: "start"; appDir: string; issuer: string }

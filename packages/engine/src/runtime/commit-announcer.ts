@@ -4,7 +4,7 @@ import type { RecentCommits } from "./recent-commits.js";
 import type { CommitSummary, RuntimeDatabase } from "./runtime-database.js";
 import type { RuntimeOptions } from "./runtime-types.js";
 import type { BlobService } from "./services.js";
-import type { WriterCommit } from "./writer/writer-client.js";
+import type { WriterCommit } from "./writer/writer-types.js";
 
 /** Who else hears of commits: the query workers, and the other connection that writes the file. */
 export interface CommitFollowers {

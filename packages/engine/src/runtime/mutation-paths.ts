@@ -7,7 +7,8 @@ import { MutationBatcher, type QueueStats } from "./mutation-batch.js";
 import type { RuntimeDatabase } from "./runtime-database.js";
 import type { CallRequest, RuntimeOptions } from "./runtime-types.js";
 import type { SerialLock } from "./serial-lock.js";
-import type { RemoteMutation, WriterClient, WriterStats } from "./writer/writer-client.js";
+import type { WriterClient } from "./writer/writer-client.js";
+import type { RemoteMutation, WriterStats } from "./writer/writer-types.js";
 
 /**
  * Where a mutation runs, seen from the runtime's thread: queued and group-committed

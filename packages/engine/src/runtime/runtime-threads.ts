@@ -4,7 +4,8 @@ import { DEFAULT_TIMEOUT_MS } from "./function-calls.js";
 import type { LogLevel } from "./log-capture.js";
 import { QueryWorkerPool } from "./query-workers/query-pool.js";
 import type { RuntimeOptions } from "./runtime-types.js";
-import { WriterClient, type WriterCommit } from "./writer/writer-client.js";
+import { WriterClient } from "./writer/writer-client.js";
+import type { WriterCommit } from "./writer/writer-types.js";
 
 /** How long an action or HTTP action may run unless `actionTimeoutMs` says otherwise: Convex's limit for Node.js actions, 10 minutes. */
 export const DEFAULT_ACTION_TIMEOUT_MS = 600_000;

@@ -1,69 +1,12 @@
 import { Worker } from "node:worker_threads";
-import { EngineError } from "../../errors.js";
-import type { SynchronousMode } from "../../store/store-options.js";
-import type { DocumentWrite } from "../../store/write-set.js";
-import type { CallOutcome } from "../function-outcome.js";
-import type { LogLevel } from "../log-capture.js";
-import type { QueuedMutation } from "../mutation-batch.js";
 import type { AppSource } from "../query-workers/worker-protocol.js";
-import type { DeploymentInfo } from "../services.js";
 import { canonicalUdfPath } from "../udf-path.js";
 import { workerScript } from "../worker-script.js";
-import { createWalSync, type FlushFile, type WalSync } from "./wal-sync.js";
-import { WriterControl, WriterState, type FromWriter, type MutationJob, type ToWriter, type WireMutationOutcome, type WriterStart } from "./writer-protocol.js";
-
-/** Settings of the writer thread. */
-export interface WriterOptions {
-  dbPath: string;
-  synchronous?: SynchronousMode;
-  deployment: DeploymentInfo;
-  /** A mutation running longer than this is stopped (ms). */
-  timeoutMs: number;
-  /** A commit of the writer, in ts order, before any answer that depends on it. */
-  onCommit(commit: WriterCommit): void;
-  issueUploadToken(): string;
-  onLog(path: string, level: LogLevel, line: string): void;
-  logInternal(e: unknown): void;
-  /** How the WAL is flushed before commits are acknowledged (tests inject a failing disk). */
-  flushWal?: FlushFile;
-}
-
-/**
- * A batch handed to the writer: `executed` once the writer has run and committed it (it
- * can take the next batch), `done` once every item is answered (after the commit is durable).
- */
-export interface BatchProgress {
-  executed: Promise<void>;
-  done: Promise<void>;
-}
-
-/** Counters of the writer's work since it started (the durable-likes benchmark reads them). */
-export interface WriterStats {
-  batches: number;
-  mutations: number;
-  /** Batches by size: key n counts batches of (n/2, n] mutations. */
-  sizes: Record<number, number>;
-  /** Time from sending a batch to its outcomes' arrival, summed (ms): the writer was busy with it. */
-  executingMs: number;
-  /** CPU time of the writer thread so far (ms; null where the OS does not tell; restarts with a new thread). */
-  writerCpuMs: number | null;
-  /** fdatasync calls on the WAL (one serves every commit made before it started). */
-  syncs: number;
-  /** Time in fdatasync of the WAL, summed (ms; it overlaps the next batch's execution). */
-  syncMs: number;
-}
-
-/** A commit made by the writer, as the main thread announces it. */
-export interface WriterCommit {
-  ts: bigint;
-  previousTs: bigint;
-  writes: DocumentWrite[];
-  deletedBlobs: string[];
-  touchedScheduler: boolean;
-}
-
-/** A queued mutation that can cross to the writer. */
-export type RemoteMutation = QueuedMutation & { remote: MutationJob };
+import { DurableOrder } from "./durable-order.js";
+import { createWalSync } from "./wal-sync.js";
+import { fromWire, stopped, unknownOutcome } from "./writer-outcomes.js";
+import { WriterControl, WriterState, type FromWriter, type ToWriter, type WriterStart } from "./writer-protocol.js";
+import type { BatchProgress, RemoteMutation, WriterOptions, WriterStats } from "./writer-types.js";
 
 interface Running {
   id: number;
@@ -93,26 +36,19 @@ export class WriterClient {
   private nextId = 0;
   private watchdog: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Null when the configured `synchronous` asks for no fsync per commit (OFF, NORMAL). */
-  private readonly walSync: WalSync | null;
-  /** Announcements and answers, in the order the writer reported them, each once durable. */
-  private ordered: Promise<unknown> = Promise.resolve();
-  /**
-   * The sync that covers every commit the writer has reported so far (false: it failed).
-   * Each commit message asks for one; an answer waits for the latest, asking for none:
-   * the writer reports a commit before the answers that depend on it.
-   */
-  private synced: Promise<boolean> = Promise.resolve(true);
+  /** Answers and announcements, each once its commit is durable. */
+  private readonly durable: DurableOrder;
   private readonly counters = { batches: 0, mutations: 0, sizes: {} as Record<number, number>, executingMs: 0, writerCpuMs: null as number | null };
 
   constructor(private readonly options: WriterOptions) {
     const mode = options.synchronous ?? "FULL";
-    this.walSync = mode === "FULL" || mode === "EXTRA" ? createWalSync(`${options.dbPath}-wal`, options.flushWal) : null;
+    const walSync = mode === "FULL" || mode === "EXTRA" ? createWalSync(`${options.dbPath}-wal`, options.flushWal) : null;
+    this.durable = new DurableOrder(walSync, options.logInternal);
   }
 
   /** Counters since the writer client was made. */
   stats(): WriterStats {
-    const synced = this.walSync?.stats() ?? { flushes: 0, flushMs: 0 };
+    const synced = this.durable.stats();
     return { ...this.counters, sizes: { ...this.counters.sizes }, syncs: synced.flushes, syncMs: synced.flushMs };
   }
 
@@ -141,7 +77,7 @@ export class WriterClient {
     const answered: Promise<void>[] = [];
     // Alone (nothing else in flight or queued), the writer syncs in its COMMIT: the answer
     // then needs one thread hop instead of three (writer → main → thread pool → main).
-    const executed = this.executeBatch(items, clockOffsetMs, alone && this.walSync !== null, answered);
+    const executed = this.executeBatch(items, clockOffsetMs, alone && this.durable.syncsWal, answered);
     return { executed, done: executed.then(() => Promise.all(answered)).then(() => undefined) };
   }
 
@@ -167,7 +103,7 @@ export class WriterClient {
         this.counters.writerCpuMs = done.threadCpuMs;
         const outcomes = done.outcomes;
         // A success is told only once durable; if the sync failed, nobody knows whether it is.
-        answered.push(this.whenDurable((durable) => batch.forEach((item, i) => item.resolve(durable || outcomes[i]!.status === "error" ? fromWire(outcomes[i]!) : unknownOutcome(item)))));
+        answered.push(this.durable.whenDurable((durable) => batch.forEach((item, i) => item.resolve(durable || outcomes[i]!.status === "error" ? fromWire(outcomes[i]!) : unknownOutcome(item)))));
       }
     }
   }
@@ -182,35 +118,13 @@ export class WriterClient {
   }
 
   /**
-   * Runs `then` once every commit the writer has reported so far is durable, and after
-   * everything queued before it; `durable` is false when the WAL could not be synced.
-   */
-  private whenDurable<T>(then: (durable: boolean) => T): Promise<T> {
-    const step = Promise.all([this.ordered, this.synced]).then(([, durable]) => then(durable));
-    this.ordered = step.catch((e: unknown) => this.options.logInternal(e));
-    return step;
-  }
-
-  /** The writer reported a commit: a sync that covers it starts now, or after the running one. */
-  private syncCommit(): void {
-    if (this.walSync === null) return;
-    this.synced = this.walSync.sync().then(
-      () => true,
-      (e: unknown) => {
-        this.options.logInternal(e);
-        return false;
-      },
-    );
-  }
-
-  /**
    * Runs a due scheduled mutation with its state flip on the writer; `{ error }` when it
    * was stopped before its transaction committed (the job is still pending).
    */
   async runScheduled(jobId: string, name: string, component: string, clockOffsetMs: number): Promise<"ran" | "skipped" | { error: string }> {
     let stoppedBy = "crash" as "timeout" | "crash";
     const done = await this.send((id) => ({ kind: "scheduled", id, jobId, name, component, clockOffsetMs }), null, (reason) => void (stoppedBy = reason));
-    if (done?.kind === "scheduledDone") return this.whenDurable(() => done.result);
+    if (done?.kind === "scheduledDone") return this.durable.whenDurable(() => done.result);
     return {
       error:
         stoppedBy === "timeout"
@@ -238,8 +152,7 @@ export class WriterClient {
     await worker?.terminate();
     this.running?.fail("crash", -1);
     // Batches already run are answered once their sync ends.
-    await this.ordered;
-    this.walSync?.close();
+    await this.durable.close();
   }
 
   private async send(
@@ -279,7 +192,7 @@ export class WriterClient {
     const start: WriterStart = {
       dbPath: this.options.dbPath,
       // With a sync of its own here, the writer's COMMIT does not wait for the disk.
-      synchronous: this.walSync !== null ? "NORMAL" : this.options.synchronous,
+      synchronous: this.durable.syncsWal ? "NORMAL" : this.options.synchronous,
       deployment: this.options.deployment,
       app: this.app,
       timeoutMs: this.options.timeoutMs,
@@ -299,10 +212,8 @@ export class WriterClient {
     switch (message.kind) {
       case "commit":
         // Announced (to subscribers, caches, query results that read it) only once durable.
-        // A commit the writer synced itself covers every earlier one too (the WAL is appended in order).
-        if (message.synced) this.synced = Promise.resolve(true);
-        else this.syncCommit();
-        void this.whenDurable(() => this.options.onCommit(message));
+        this.durable.commitReported(message.synced);
+        void this.durable.whenDurable(() => this.options.onCommit(message));
         return;
       case "batchDone":
       case "scheduledDone":
@@ -360,21 +271,4 @@ export class WriterClient {
     this.worker = null;
     void worker.terminate().then(() => running.fail("timeout", now.index));
   }
-}
-
-function fromWire(wire: WireMutationOutcome): CallOutcome {
-  if (wire.status === "error") return wire;
-  return { status: "success", value: JSON.parse(wire.valueText) as CallOutcome extends { value: infer V } ? V : never, valueText: wire.valueText, logLines: wire.logLines, ts: wire.ts };
-}
-
-function stopped(item: RemoteMutation, reason: "timeout" | "crash", timeoutMs: number): CallOutcome {
-  const error =
-    reason === "timeout"
-      ? new EngineError("FunctionTimeout", `${item.remote.path} ran longer than ${timeoutMs / 1000} s and was stopped; its writes were discarded.`)
-      : new EngineError("WriterStopped", "The engine's writer stopped before this mutation committed; nothing of it was written.", "transient");
-  return { status: "error", errorMessage: error.message, logLines: item.logLines };
-}
-
-function unknownOutcome(item: RemoteMutation): CallOutcome {
-  return { status: "error", errorMessage: "The engine's writer stopped while committing; retry to learn whether this mutation was applied.", logLines: item.logLines };
 }
