@@ -131,25 +131,40 @@ export class MutationBatcher {
    * engine writes on the main connection (scheduler, storage, admin) are not held up.
    */
   private async pipeline(remote: RemoteBatchRunner): Promise<void> {
-    const answered: Promise<void>[] = [];
-    let settled = 0;
+    // Batches sent whose answers are not all given yet: a count, not a list of their
+    // promises, so a chain that runs for minutes under steady load holds nothing per batch.
+    let pending = 0;
+    let failure = null as { error: unknown } | null;
+    let allAnswered: (() => void) | null = null;
+    const settled = () => {
+      pending -= 1;
+      if (pending === 0) allAnswered?.();
+    };
     for (;;) {
       if (this.queue.length > 0 && this.lock.queueLength === 0) {
         const items = this.take(MAX_BATCH_SIZE);
         // A lone mutation with no other batch awaiting its answers: nothing would share its sync.
-        const alone = items.length === 1 && answered.length === settled;
-        const { executed, done } = remote(items, alone);
-        answered.push(done);
-        void done.then(() => void (settled += 1));
+        const { executed, done } = remote(items, items.length === 1 && pending === 0);
+        pending += 1;
+        done.then(settled, (error: unknown) => {
+          failure ??= { error };
+          settled();
+        });
         await executed;
         continue;
       }
-      const all = Promise.all(answered).then(() => true);
-      if (this.lock.queueLength > 0) return void (await all);
-      const arrival = new Promise<false>((resolve) => (this.arrived = () => resolve(false)));
-      const finished = await Promise.race([all, arrival]);
-      this.arrived = null;
-      if (finished) return;
+      const everyAnswer = pending === 0 ? Promise.resolve(true as const) : new Promise<true>((resolve) => (allAnswered = () => resolve(true)));
+      let finished = true;
+      if (this.lock.queueLength > 0) await everyAnswer;
+      else {
+        const arrival = new Promise<false>((resolve) => (this.arrived = () => resolve(false)));
+        finished = await Promise.race([everyAnswer, arrival]);
+        this.arrived = null;
+      }
+      if (finished) {
+        if (failure !== null) throw failure.error;
+        return;
+      }
       // One event-loop turn, as for a new batch: requests of the same I/O phase join it.
       await new Promise((resolve) => setImmediate(resolve));
     }
