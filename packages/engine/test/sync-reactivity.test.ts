@@ -4,6 +4,7 @@ import { makeFunctionReference } from "convex/server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestEngine, type TestEngine } from "./support/test-engine";
 import { liveQuery } from "./sync-support/live-query";
+import { settledRuns } from "./sync-support/settled-runs";
 
 /**
  * Reactive invalidation as official clients see it: a subscription re-runs
@@ -39,10 +40,7 @@ function client(): ConvexClient {
 }
 
 /** Runs of `path` so far, once every pending update round is done. */
-async function runsOf(path: string): Promise<number> {
-  await running.engine.sync.idle();
-  return running.engine.sync.stats().queryRunsByPath[path] ?? 0;
-}
+const runsOf = (path: string) => settledRuns(running.engine, path);
 
 describe("reactive invalidation", () => {
   test("a commit re-runs only the subscriptions whose read intervals it wrote into", async () => {

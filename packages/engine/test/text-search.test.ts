@@ -4,6 +4,7 @@ import { makeFunctionReference } from "convex/server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestEngine, type TestEngine } from "./support/test-engine";
 import { liveQuery } from "./sync-support/live-query";
+import { settledRuns } from "./sync-support/settled-runs";
 
 /**
  * Full-text search (`withSearchIndex`) through the official clients: Convex's tokenizer and
@@ -53,10 +54,7 @@ function client(): ConvexClient {
   return c;
 }
 
-async function runsOf(fn: string): Promise<number> {
-  await running.engine.sync.idle();
-  return running.engine.sync.stats().queryRunsByPath[fn] ?? 0;
-}
+const runsOf = (fn: string) => settledRuns(running.engine, fn);
 
 describe("matching and relevance", () => {
   beforeAll(async () => {
