@@ -10,11 +10,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { createEngine, type Engine } from "../packages/engine/src/engine";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const APP = path.resolve("packages/engine/test/fixtures/runaway/convex");
 const CALLS = 2_000;
 const ROWS = 100;
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "bench-actions-"));

@@ -20,11 +20,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createEngine } from "../packages/engine/src/engine";
 import type { CallRequest } from "../packages/engine/src/runtime/runtime";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const DOCUMENTS = 1_000;
 const TIMES = 100;
 const ROUNDS = 9;
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "bench-components-"));

@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createEngine } from "../packages/engine/src/engine";
 import { bundleApp } from "../packages/engine/src/runtime/app-bundler";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const RELOADS = 100;
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with --expose-gc (npm run bench does)");
 

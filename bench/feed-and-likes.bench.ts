@@ -25,6 +25,7 @@ import { createEngine } from "../packages/engine/src/engine";
 import { buildBaseline, latency, LIKES, PAGE, POSTS, seed, serveBaseline, throughput, USERS, BOOKMARKS, type Seeded } from "./fixtures/feed-data";
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const LATENCY_SAMPLES = 400;
 const THROUGHPUT_PAGES = 4_000;
@@ -35,7 +36,7 @@ const LIKE_SECONDS = 5;
 /** Every engine is seeded from the same seed, so both hold the same logical data. */
 const newRng = () => randomTools(seededRandom(42));
 let rng = newRng();
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "bench-feed-"));

@@ -27,11 +27,12 @@ import { createEngine } from "../packages/engine/src/engine";
 import { adminClient } from "../packages/engine/test/support/admin-client";
 import { makePhoto } from "../test/support/photos";
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const POSTS = 20;
 const WIDTH = 4000;
 const HEIGHT = 3000;
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 
 /** 20 distinct 12 MP photos: one generated picture, each re-tinted and re-encoded with phone EXIF. */
 async function phonePhotos(): Promise<Buffer[]> {

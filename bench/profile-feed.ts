@@ -28,12 +28,13 @@ import { createEngine } from "../packages/engine/src/engine";
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { buildBaseline, PAGE, seed, serveBaseline, USERS } from "./fixtures/feed-data";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const SECONDS = Number(process.env.SECONDS_ ?? 15);
 const WORKERS = Number(process.env.WORKERS ?? 1);
 const IN_FLIGHT = Number(process.env.INFLIGHT ?? 1);
 const VIEWERS = 50;
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 
 /** CPU ticks (user + system, 1/100 s) of every thread of this process, by "tid name". */
 function threadTicks(): Map<string, number> {

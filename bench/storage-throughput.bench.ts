@@ -22,13 +22,14 @@ import path from "node:path";
 import { makeFunctionReference } from "convex/server";
 import { createEngine } from "../packages/engine/src/engine";
 import { seededRandom } from "../packages/engine/test/support/seeded-random";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const SIZE = 2 * 1024 * 1024;
 const UPLOADS = 40;
 const SERVES = 100;
 const COPIES = 40;
 const CONCURRENCY = 8;
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 const FILES_APP = path.resolve("packages/engine/test/fixtures/files/convex");
 const generateUploadUrl = makeFunctionReference<"mutation", Record<string, never>, string>("files:generateUploadUrl");
 const describeFile = makeFunctionReference<"query", { storageId: string }, { url: string | null }>("files:describe");

@@ -15,11 +15,12 @@ import type { CallOutcome } from "../packages/engine/src/runtime/function-outcom
 import type { Identity } from "../packages/engine/src/runtime/services";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { buildBaseline, LIKES, PAGE, POSTS, seed, USERS } from "./fixtures/feed-data";
+import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const WORKERS = [0, 1, 2, 4];
 const EXECUTIONS = 3_000;
 const IN_FLIGHT = 32;
-const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = quietLogger();
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "bench-scaling-"));
