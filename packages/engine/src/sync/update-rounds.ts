@@ -63,7 +63,10 @@ export class UpdateRounds {
   /** Connections owed a Transition for a mutation whose commit was not yet covered. */
   private readonly owing = new Set<RoundTarget>();
   private readonly turns = new RunTurns();
+  /** Runs on an executor now (bounded by `maxRunsInFlight`). */
   private inFlight = 0;
+  /** Runs whose results have not arrived: executing, or waiting for the commits they read to be announced. */
+  private unanswered = 0;
   /** Commits recent enough to matter to a run in flight, and the latest announced one. */
   private readonly commits: CommitLog;
   private scheduled = false;
@@ -126,7 +129,7 @@ export class UpdateRounds {
   }
 
   private isIdle(): boolean {
-    return !this.scheduled && !this.pumpScheduled && this.inFlight === 0 && this.turns.size === 0;
+    return !this.scheduled && !this.pumpScheduled && this.unanswered === 0 && this.turns.size === 0;
   }
 
   private schedule(): void {
@@ -193,14 +196,24 @@ export class UpdateRounds {
     const { spec } = sub;
     sub.running = true;
     this.inFlight += 1;
+    this.unanswered += 1;
     if (this.inFlight > this.stats.maxInFlight) this.stats.maxInFlight = this.inFlight;
+    // The executor is free once it has run the query; the result may then still wait for the
+    // WAL sync of a commit it read (pipelined durability), and the next runs go on meanwhile.
+    let executing = true;
+    const executed = () => {
+      if (!executing) return;
+      executing = false;
+      this.inFlight -= 1;
+      this.schedulePump();
+    };
     const runId = this.commits.started();
     const epoch = sub.epoch;
     const startedAt = performance.now();
     this.stats.queryRuns += 1;
     this.stats.queryRunsByPath.set(spec.udfPath, (this.stats.queryRunsByPath.get(spec.udfPath) ?? 0) + 1);
     this.deps.runtime
-      .runTracked({ path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client", journal: sub.journal })
+      .runTracked({ path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client", journal: sub.journal, executed })
       .then(
         (result) => this.arrived(sub, epoch, result),
         (e: unknown) => this.failed(sub, e),
@@ -209,7 +222,8 @@ export class UpdateRounds {
       .finally(() => {
         this.stats.runMs += performance.now() - startedAt;
         this.commits.finished(runId);
-        this.inFlight -= 1;
+        this.unanswered -= 1;
+        executed();
         this.schedulePump();
       });
   }
