@@ -119,7 +119,9 @@ async function main(): Promise<void> {
     `mutations: ${loaded.calls} (${loaded.failures} failed, baseline ${quiet.failures}); staleness samples: ${stale.samples} (${stale.unmatched} without a recorded commit)\n` +
       `engine: ${((cpu.user + cpu.system) / 1000 / wall / 10).toFixed(0)}% of a core over ${wall.toFixed(1)} s wall (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, main thread busy ${(elu.utilization * 100).toFixed(0)}%); ` +
       `${statsAfter.queryRuns - statsBefore.queryRuns} subscription runs, ${statsAfter.transitionsSent - statsBefore.transitionsSent} Transitions, ` +
-      `${statsAfter.staleResults - statsBefore.staleResults} results stale on arrival, at most ${statsAfter.maxRunsInFlight} runs in flight`,
+      `${statsAfter.staleResults - statsBefore.staleResults} results stale on arrival` +
+      (statsAfter.unshownResults === undefined ? "" : `, ${statsAfter.unshownResults - statsBefore.unshownResults} replaced before any client was sent them`) +
+      `, at most ${statsAfter.maxRunsInFlight} runs in flight`,
   );
   console.log(`client processes (sharing the 2 cores): subscribers ${(stale.cpuMs / 1000).toFixed(1)} s CPU, mutators ${(loaded.cpuMs / 1000).toFixed(1)} s CPU over the load`);
   console.log(

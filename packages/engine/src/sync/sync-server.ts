@@ -55,6 +55,8 @@ export interface SyncStats {
   queryRunsByPath: Record<string, number>;
   /** Results already invalidated by a commit after their snapshot when they arrived (they ran again). */
   staleResults: number;
+  /** Results replaced by a newer one before any connection was sent them. */
+  unshownResults: number;
   /** Commits announced while subscription runs were in flight. */
   commitsDuringRuns: number;
   /** Transitions that combined results computed at different snapshots (each valid at the Transition's ts). */
@@ -208,6 +210,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       queryRuns: rounds.stats.queryRuns,
       queryRunsByPath: Object.fromEntries(rounds.stats.queryRunsByPath),
       staleResults: rounds.stats.staleResults,
+      unshownResults: rounds.stats.unshownResults,
       commitsDuringRuns: rounds.stats.commitsDuringRuns,
       mixedSnapshotTransitions: rounds.stats.mixedSnapshotTransitions,
       maxRunsInFlight: rounds.stats.maxInFlight,

@@ -4,7 +4,7 @@ import type { Runtime, SnapshotQueryResult } from "../runtime/runtime.js";
 import { CommitLog } from "./commit-log.js";
 import type { ConnectionQuery, ConnectionView } from "./connection-view.js";
 import { EmitSlices } from "./emit-slices.js";
-import { emptyRoundStats, type RoundStats } from "./round-stats.js";
+import { countUnshown, emptyRoundStats, type RoundStats } from "./round-stats.js";
 import type { RoundTarget } from "./round-target.js";
 import { RunTurns } from "./run-turns.js";
 import { SubscriptionRegistry, type Subscription } from "./subscription-registry.js";
@@ -253,6 +253,7 @@ export class UpdateRounds {
       this.turns.queueRun(sub);
       return;
     }
+    countUnshown(this.stats, sub);
     this.registry.recordRun(sub, recordedRun(sub, run, this.commits.firstConflict(run.readSet, run.ts), this.deps.logInternal));
     if (sub.dirty) {
       this.stats.staleResults += 1;
