@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -8,9 +10,11 @@ import type * as esbuild from "esbuild";
  * values instead of JSON text across the syscall boundary (`syscall.ts` beside it says
  * what changes). The official package stays unmodified on disk: its ESM build is bundled
  * into the workers' entries (instead of staying external) with its one module that calls
- * the `Convex` global, `server/impl/syscall.js`, resolved to `syscall.ts`, and the one line
+ * the `Convex` global, `server/impl/syscall.js`, resolved to `syscall.ts`, the one line
  * of `registration_impl.js` that encodes results routed through `Convex.encodeResult`
- * (`RESULT_ENCODING`). One copy of
+ * (`RESULT_ENCODING`), and the query builder's modules replaced by cheaper ones with the
+ * same behaviour (`SUBSTITUTES`, pinned to the exact upstream text they were written
+ * against). One copy of
  * `convex` then serves both the engine's code in the worker and the app's functions
  * (`app-loader.ts` hands the app the engine's `convex/server` and `convex/values`), so
  * class checks such as `instanceof CommitTsPlaceholder` keep working across them.
@@ -35,14 +39,17 @@ export function upstreamRegistrationModule(): string {
 /**
  * How upstream's query, mutation and action wrappers turn a function's return value into
  * the text they hand back, and what the workers' build makes of it: the same text, made
- * by `Convex.encodeResult` when the engine offers it, so that the engine also gets the
- * JSON value and checks Convex's limits and the `returns` validator on it instead of
- * parsing the text again. `convex-shim.test.ts` fails when upstream's line changes.
+ * by `Convex.encodeResult` when the engine offers it. The engine gets the return value
+ * itself and upstream's `convexToJson` (`values/result-json.ts` converts with the same
+ * checks in one cheaper walk, and leaves upstream's function every case it does not take,
+ * errors included), and keeps the JSON value for Convex's limits and the `returns`
+ * validator instead of parsing the text again. `convex-shim.test.ts` fails when
+ * upstream's line changes.
  */
 export const RESULT_ENCODING = {
   upstream: "return JSON.stringify(convexToJson(result === void 0 ? null : result));",
   substitute:
-    "return ((json) => typeof Convex !== \"undefined\" && Convex.encodeResult !== void 0 ? Convex.encodeResult(json) : JSON.stringify(json))(convexToJson(result === void 0 ? null : result));",
+    "return typeof Convex !== \"undefined\" && Convex.encodeResult !== void 0 ? Convex.encodeResult(result === void 0 ? null : result, convexToJson) : JSON.stringify(convexToJson(result === void 0 ? null : result));",
 } as const;
 
 /** Upstream's registration module with its result encoding made the engine's (see `RESULT_ENCODING`). */
@@ -55,7 +62,45 @@ export function registrationModuleText(upstreamText: string): string {
 
 /** The module that replaces it, in the package at `root` (the engine may run from a bundle elsewhere). */
 export function shimSyscallModule(root: string): string {
-  return path.join(root, "src", "runtime", "convex-shim", "syscall.ts");
+  return substituteModule(root, "syscall.ts");
+}
+
+function substituteModule(root: string, file: string): string {
+  return path.join(root, "src", "runtime", "convex-shim", file);
+}
+
+/**
+ * Upstream modules replaced whole in the workers' build, each by a module of this folder
+ * written against upstream's text of that version (its SHA-256 here). How they stay in
+ * step: the build refuses to run when the installed text differs (an upgrade of `convex`
+ * changed it), and `convex-shim.test.ts` fails with it, naming the module; whoever
+ * upgrades reads upstream's diff, carries it into the substitute, and pins the new digest.
+ * The substitutes' behaviour is checked against upstream's own module, run side by side
+ * on the same calls, in `convex-shim-query.test.ts`.
+ */
+export const SUBSTITUTES = [
+  {
+    upstream: "server/impl/query_impl.js",
+    substitute: "query-impl.ts",
+    sha256: "cb338c5d58d0ffbbdd311954e24456d7fa501f901b205784ce93d67e63206857",
+  },
+  {
+    upstream: "server/impl/index_range_builder_impl.js",
+    substitute: "index-range-builder.ts",
+    sha256: "ff65a69a8da7540705ee68146d4dd03197528b310fee319e6438c061238286ac",
+  },
+] as const;
+
+/** The installed text of an upstream module (a path below `dist/esm`). */
+export function upstreamModule(relative: string): string {
+  return path.join(convexPackageDir(), "dist", "esm", ...relative.split("/"));
+}
+
+/** The substitutes whose upstream text is no longer the one they were written against (empty when all match). */
+export function staleSubstitutes(): string[] {
+  return SUBSTITUTES.filter(
+    (s) => createHash("sha256").update(readFileSync(upstreamModule(s.upstream))).digest("hex") !== s.sha256,
+  ).map((s) => s.upstream);
 }
 
 /** Entry points of the package the engine imports, in its ESM build. */
@@ -73,6 +118,17 @@ export function convexShimPlugin(root: string): esbuild.Plugin {
       const esm = path.join(convexPackageDir(), "dist", "esm");
       const upstream = upstreamSyscallModule();
       build.onResolve({ filter: /^convex(\/server|\/values)?$/ }, (args) => ({ path: path.join(esm, ENTRIES[args.path]!) }));
+      const stale = staleSubstitutes();
+      if (stale.length > 0) {
+        throw new Error(`convex's ${stale.join(", ")} changed since the worker build's substitutes were written: review convex-shim-plugin.ts`);
+      }
+      const replaced = new Map(SUBSTITUTES.map((s) => [upstreamModule(s.upstream), substituteModule(root, s.substitute)]));
+      build.onResolve({ filter: /_impl\.js$/ }, (args) => {
+        const substitute = replaced.get(path.resolve(args.resolveDir, args.path));
+        return substitute === undefined ? undefined : { path: substitute };
+      });
+      // The substitutes' own imports of upstream modules they keep (typed in `upstream-modules.d.ts`).
+      build.onResolve({ filter: /^convex-upstream:/ }, (args) => ({ path: path.join(esm, args.path.slice("convex-upstream:".length)) }));
       build.onResolve({ filter: /(^|\/)syscall\.js$/ }, (args) =>
         path.resolve(args.resolveDir, args.path) === upstream ? { path: shimModule } : undefined,
       );
