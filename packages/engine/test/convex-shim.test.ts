@@ -5,10 +5,13 @@ import { expect, test } from "vitest";
 import * as shim from "../src/runtime/convex-shim/syscall";
 import {
   convexPackageDir,
+  databaseModuleText,
+  GET_DECODING,
   RESULT_ENCODING,
   registrationModuleText,
   staleSubstitutes,
   SUBSTITUTES,
+  upstreamDatabaseModule,
   upstreamRegistrationModule,
   upstreamSyscallModule,
 } from "../src/runtime/convex-shim/convex-shim-plugin";
@@ -118,5 +121,16 @@ test("the worker threads' build carries the query builder's substitutes, not ups
     expect(text).not.toContain('__publicField(this, "tableNameForErrorMessages")');
     expect(text).not.toContain('__publicField(this, "rangeExpressions")');
     expect(text.match(/class QueryImpl\b|var QueryImpl = class/g)).toHaveLength(1);
+  }
+});
+
+test("upstream's db.get copies its document on the one line the workers' build routes through document-values.ts", async () => {
+  const upstream = readFileSync(upstreamDatabaseModule(), "utf8");
+  expect(upstream.split(GET_DECODING.upstream)).toHaveLength(2);
+  expect(() => databaseModuleText(upstream.replace(GET_DECODING.upstream, "return null;"), "x")).toThrow(/review convex-shim-plugin/);
+  for (const program of ["query", "writer"] as const) {
+    const text = readFileSync(await workerScript(program), "utf8");
+    expect(text).toContain("return documentToConvex(syscallJSON);");
+    expect(text).not.toContain(GET_DECODING.upstream);
   }
 });

@@ -66,16 +66,49 @@ function toJson(value: unknown, upstream: (value: Value) => JSONValue): JSONValu
   if (value instanceof ArrayBuffer) return upstream(value);
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) throw REFUSED;
-  const keys = Object.keys(value);
-  keys.sort();
+  const keys = sortedKeys(value);
+  if (keys === null) throw REFUSED;
   const out: Record<string, JSONValue> = {};
   for (const key of keys) {
     const field: unknown = (value as Record<string, unknown>)[key];
     if (field === undefined) continue;
-    if (!validFieldName(key)) throw REFUSED;
     out[key] = toJson(field, upstream);
   }
   return out;
+}
+
+/** Field names found valid, and key lists in upstream's order by their names joined; bounded, reset when full. */
+let validNames = new Set<string>();
+let orders = new Map<string, string[]>();
+const MAX_MEMO = 4_096;
+
+/**
+ * `object`'s keys in upstream's order (sorted by UTF-16 code units), or null when one of
+ * them is a field name upstream refuses. Objects of one shape come back again and again
+ * (every post of a feed): their order is worked out once. The joined names are a safe key
+ * only once every name is valid (printable ASCII: no NUL inside a name).
+ */
+function sortedKeys(object: object): string[] | null {
+  const keys = Object.keys(object);
+  let inOrder = true;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!validNames.has(key)) {
+      if (!validFieldName(key)) return null;
+      if (validNames.size >= MAX_MEMO) validNames = new Set();
+      validNames.add(key);
+    }
+    if (i > 0 && keys[i - 1]! > key) inOrder = false;
+  }
+  if (inOrder) return keys;
+  const joined = keys.join("\u0000");
+  let order = orders.get(joined);
+  if (order === undefined) {
+    order = keys.sort();
+    if (orders.size >= MAX_MEMO) orders = new Map();
+    orders.set(joined, order);
+  }
+  return order;
 }
 
 /** Upstream's field-name rule: at most 1024 characters, no leading `$`, printable ASCII only. */

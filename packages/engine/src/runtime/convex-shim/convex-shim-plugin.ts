@@ -12,7 +12,8 @@ import type * as esbuild from "esbuild";
  * into the workers' entries (instead of staying external) with its one module that calls
  * the `Convex` global, `server/impl/syscall.js`, resolved to `syscall.ts`, the one line
  * of `registration_impl.js` that encodes results routed through `Convex.encodeResult`
- * (`RESULT_ENCODING`), and the query builder's modules replaced by cheaper ones with the
+ * (`RESULT_ENCODING`), `db.get`'s copy of the document it reads made by a cheaper
+ * equivalent (`GET_DECODING`), and the query builder's modules replaced by cheaper ones with the
  * same behaviour (`SUBSTITUTES`, pinned to the exact upstream text they were written
  * against). One copy of
  * `convex` then serves both the engine's code in the worker and the app's functions
@@ -58,6 +59,30 @@ export function registrationModuleText(upstreamText: string): string {
     throw new Error(`convex's ${path.basename(upstreamRegistrationModule())} no longer encodes results as the worker build expects: review convex-shim-plugin.ts`);
   }
   return upstreamText.split(RESULT_ENCODING.upstream).join(RESULT_ENCODING.substitute);
+}
+
+/** The upstream module whose `db.get` copies the document it reads (`GET_DECODING` below). */
+export function upstreamDatabaseModule(): string {
+  return upstreamModule("server/impl/database_impl.js");
+}
+
+/**
+ * How upstream's `db.get` copies the document the engine answers, and what the workers'
+ * build makes of it: the same copy by `document-values.ts` (upstream's `jsonToConvex`,
+ * cheaper). `convex-shim.test.ts` fails when upstream's lines change.
+ */
+export const GET_DECODING = {
+  upstream: 'const syscallJSON = await performAsyncSyscall("1.0/get", args);\n  return jsonToConvex(syscallJSON);',
+  substitute: 'const syscallJSON = await performAsyncSyscall("1.0/get", args);\n  return documentToConvex(syscallJSON);',
+} as const;
+
+/** Upstream's database module with `db.get`'s copy made by `documentValues` (the path of `document-values.ts`). */
+export function databaseModuleText(upstreamText: string, documentValues: string): string {
+  if (upstreamText.split(GET_DECODING.upstream).length !== 2) {
+    throw new Error(`convex's ${path.basename(upstreamDatabaseModule())} no longer reads documents as the worker build expects: review convex-shim-plugin.ts`);
+  }
+  const importLine = `import { documentToConvex } from ${JSON.stringify(documentValues)};\n`;
+  return importLine + upstreamText.split(GET_DECODING.upstream).join(GET_DECODING.substitute);
 }
 
 /** The module that replaces it, in the package at `root` (the engine may run from a bundle elsewhere). */
@@ -135,6 +160,11 @@ export function convexShimPlugin(root: string): esbuild.Plugin {
       const registration = upstreamRegistrationModule();
       build.onLoad({ filter: /registration_impl\.js$/ }, async (args) =>
         args.path === registration ? { contents: registrationModuleText(await readFile(registration, "utf8")), loader: "js" } : undefined,
+      );
+      const database = upstreamDatabaseModule();
+      const documentValues = substituteModule(root, "document-values.ts");
+      build.onLoad({ filter: /database_impl\.js$/ }, async (args) =>
+        args.path === database ? { contents: databaseModuleText(await readFile(database, "utf8"), documentValues), loader: "js" } : undefined,
       );
     },
   };

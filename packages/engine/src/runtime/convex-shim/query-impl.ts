@@ -3,6 +3,7 @@ import { jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { filterBuilderImpl, serializeExpression } from "convex-upstream:server/impl/filter_builder_impl.js";
 import { SearchFilterBuilderImpl } from "convex-upstream:server/impl/search_filter_builder_impl.js";
 import { validateArg, validateArgIsNonNegativeInteger } from "convex-upstream:server/impl/validate.js";
+import { documentToConvex } from "./document-values.js";
 import { IndexRangeBuilderImpl } from "./index-range-builder.js";
 import { performAsyncSyscall, performSyscall } from "./syscall.js";
 
@@ -20,9 +21,9 @@ import { performAsyncSyscall, performSyscall } from "./syscall.js";
  * opens the stream the same way and then takes the rest of it in one async syscall
  * (`engine/queryStreamRest`), which the engine answers by calling the very handler of
  * `1.0/queryStreamNext` until the stream is done: the same reads in the same order, the
- * same read set, the same budget checks, the same errors. Documents are copied with
- * `jsonToConvex` as upstream's `next()` copies them, so user code never holds a value
- * the engine shares.
+ * same read set, the same budget checks, the same errors. Documents are copied as
+ * upstream's `next()` copies them (`document-values.ts`: `jsonToConvex`, cheaper), so
+ * user code never holds a value the engine shares.
  *
  * Where the engine offers no value protocol, upstream's path runs as it is.
  */
@@ -130,7 +131,7 @@ function engineTakesRest(): boolean {
 async function restOfStream(queryId: number): Promise<Value[]> {
   const documents = (await performAsyncSyscall("engine/queryStreamRest", { queryId })) as JSONValue[];
   const out: Value[] = new Array(documents.length);
-  for (let i = 0; i < documents.length; i++) out[i] = jsonToConvex(documents[i]!);
+  for (let i = 0; i < documents.length; i++) out[i] = documentToConvex(documents[i]!);
   return out;
 }
 
@@ -218,7 +219,7 @@ export class QueryImpl {
     const queryId = this.state.type === "preparing" ? this.startQuery() : this.state.queryId;
     const { value, done } = await performAsyncSyscall("1.0/queryStreamNext", { queryId });
     if (done) this.closeQuery();
-    return { value: jsonToConvex(value), done };
+    return { value: documentToConvex(value), done };
   }
 
   return(): Promise<{ done: true; value: undefined }> {
@@ -242,7 +243,7 @@ export class QueryImpl {
       maximumBytesRead: paginationOpts.maximumBytesRead,
       version,
     });
-    return { page: (page as JSONValue[]).map((json) => jsonToConvex(json)), isDone, continueCursor, splitCursor, pageStatus };
+    return { page: (page as JSONValue[]).map((json) => documentToConvex(json)), isDone, continueCursor, splitCursor, pageStatus };
   }
 
   async collect(): Promise<Value[]> {
