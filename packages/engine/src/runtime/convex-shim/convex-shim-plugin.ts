@@ -7,18 +7,21 @@ import type * as esbuild from "esbuild";
 
 /**
  * The esbuild plugin that gives the engine's worker threads a `convex` package speaking
- * values instead of JSON text across the syscall boundary (`syscall.ts` beside it says
- * what changes). The official package stays unmodified on disk: its ESM build is bundled
- * into the workers' entries (instead of staying external) with its one module that calls
- * the `Convex` global, `server/impl/syscall.js`, resolved to `syscall.ts`, the one line
- * of `registration_impl.js` that encodes results routed through `Convex.encodeResult`
- * (`RESULT_ENCODING`), `db.get`'s copy of the document it reads made by a cheaper
- * equivalent (`GET_DECODING`), and the query builder's modules replaced by cheaper ones with the
- * same behaviour (`SUBSTITUTES`, pinned to the exact upstream text they were written
- * against). One copy of
- * `convex` then serves both the engine's code in the worker and the app's functions
- * (`app-loader.ts` hands the app the engine's `convex/server` and `convex/values`), so
- * class checks such as `instanceof CommitTsPlaceholder` keep working across them.
+ * values instead of JSON text across the syscall boundary, with a cheaper query builder.
+ * The official package stays unmodified on disk: its ESM build is bundled into the
+ * workers' entries (instead of staying external) with
+ * * its one module that calls the `Convex` global, `server/impl/syscall.js`, resolved to
+ *   `syscall.ts` (which says what changes);
+ * * the one line of `registration_impl.js` that encodes results routed through
+ *   `Convex.encodeResult` (`RESULT_ENCODING`), and the one line of `database_impl.js` that
+ *   copies `db.get`'s document made by a cheaper equivalent (`GET_DECODING`);
+ * * the query builder's modules replaced by ones with the same behaviour that cost less
+ *   (`SUBSTITUTES`, each pinned to the exact upstream text it was written against).
+ * One copy of `convex` then serves both the engine's code in the worker and the app's
+ * functions (`app-loader.ts` hands the app the engine's `convex/server` and
+ * `convex/values`), so class checks such as `instanceof CommitTsPlaceholder` keep working
+ * across them. docs/architecture.md ("Syscall protocol", "Query builder on the workers")
+ * says how each stays in step with upstream.
  */
 
 /** The installed package's folder. */
