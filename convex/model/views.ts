@@ -150,14 +150,18 @@ export async function feedPost(
   let isBookmarked = false;
   if (viewer !== null) {
     // Likes stay one point read per post: they are the most frequent
-    // action, so a viewer's list of likes is long as a rule. Bookmarks are
-    // few: a page answers them from the viewer's list (`viewer-lists.ts`).
+    // action, so a viewer's list of likes is long as a rule. A post whose
+    // counter is 0 has no likes (counters always equal their rows,
+    // `counters.ts`), so a fresh post costs no read. Bookmarks are few: a
+    // page answers them from the viewer's list (`viewer-lists.ts`).
     [isLiked, isBookmarked] = await Promise.all([
-      ctx.db
-        .query("likes")
-        .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
-        .first()
-        .then((like) => like !== null),
+      post.likes === 0
+        ? false
+        : ctx.db
+            .query("likes")
+            .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
+            .first()
+            .then((like) => like !== null),
       inViewerList(
         load,
         `bookmarks|${viewer._id}`,
