@@ -24,10 +24,25 @@ interface ListState {
   members: Promise<ReadonlySet<string> | null> | null;
 }
 
-const lists = new WeakMap<object, Map<string, ListState>>();
+const memos = new WeakMap<object, Map<string, unknown>>();
 
 /**
- * Whether `item` is in the list named `listKey` (say `blocked-by|<viewer id>`).
+ * `compute()`, remembered under `key` for the lifetime of `scope` (a query's
+ * `DocLoader`), or computed afresh without a scope.
+ */
+export function remembered<T>(scope: object | undefined, key: string, compute: () => T): T {
+  if (scope === undefined) return compute();
+  let memo = memos.get(scope);
+  if (memo === undefined) {
+    memo = new Map();
+    memos.set(scope, memo);
+  }
+  if (!memo.has(key)) memo.set(key, compute());
+  return memo.get(key) as T;
+}
+
+/**
+ * Whether `item` is in the list named `listKey` (say `by_blocker|<viewer id>`).
  * `readList(limit)` returns the list's first `limit` items through an index range;
  * `lookup()` answers for `item` alone with a point read.
  */
@@ -39,16 +54,7 @@ export async function inViewerList(
   lookup: () => Promise<boolean>,
 ): Promise<boolean> {
   if (scope === undefined) return await lookup();
-  let byKey = lists.get(scope);
-  if (byKey === undefined) {
-    byKey = new Map();
-    lists.set(scope, byKey);
-  }
-  let state = byKey.get(listKey);
-  if (state === undefined) {
-    state = { asked: 0, members: null };
-    byKey.set(listKey, state);
-  }
+  const state = remembered<ListState>(scope, `list|${listKey}`, () => ({ asked: 0, members: null }));
   state.asked += 1;
   if (state.asked === 1) return await lookup();
   state.members ??= readList(VIEWER_LIST_BOUND + 1).then((items) =>

@@ -1,6 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import { inViewerList } from "./viewer-lists";
+import { inViewerList, remembered } from "./viewer-lists";
 
 /**
  * Who may see whom: the one place the app decides it. Every query that
@@ -51,24 +51,6 @@ import { inViewerList } from "./viewer-lists";
 /** What a memo is attached to: a query's `DocLoader`, or nothing. */
 type MemoScope = object | undefined;
 
-const memos = new WeakMap<object, Map<string, Promise<boolean>>>();
-
-/** `compute()`, remembered under `key` for the lifetime of `scope`. */
-function remembered(scope: MemoScope, key: string, compute: () => Promise<boolean>): Promise<boolean> {
-  if (scope === undefined) return compute();
-  let memo = memos.get(scope);
-  if (memo === undefined) {
-    memo = new Map();
-    memos.set(scope, memo);
-  }
-  let answer = memo.get(key);
-  if (answer === undefined) {
-    answer = compute();
-    memo.set(key, answer);
-  }
-  return answer;
-}
-
 /** Whether `blockerId` blocked `blockedId` (one direction). */
 export async function hasBlocked(
   ctx: QueryCtx,
@@ -107,35 +89,40 @@ async function isBlockedWithViewer(
   if (viewerId === userId) return false;
   return await remembered(scope, `block|${viewerId}|${userId}`, async () => {
     const [blockedByViewer, blockedViewer] = await Promise.all([
-      inViewerList(
-        scope,
-        `blocked-by|${viewerId}`,
-        userId,
-        async (limit) => {
-          const rows = await ctx.db
-            .query("blocks")
-            .withIndex("by_blocker", (q) => q.eq("blockerId", viewerId))
-            .take(limit);
-          return rows.map((row) => row.blockedId);
-        },
-        () => hasBlocked(ctx, viewerId, userId),
-      ),
-      inViewerList(
-        scope,
-        `blockers-of|${viewerId}`,
-        userId,
-        async (limit) => {
-          const rows = await ctx.db
-            .query("blocks")
-            .withIndex("by_blocked", (q) => q.eq("blockedId", viewerId))
-            .take(limit);
-          return rows.map((row) => row.blockerId);
-        },
-        () => hasBlocked(ctx, userId, viewerId),
-      ),
+      inBlockList(ctx, scope, "by_blocker", viewerId, userId),
+      inBlockList(ctx, scope, "by_blocked", viewerId, userId),
     ]);
     return blockedByViewer || blockedViewer;
   });
+}
+
+/**
+ * Whether `userId` is in one of `viewerId`'s block lists: the users the
+ * viewer blocked (`by_blocker`) or the users who blocked the viewer
+ * (`by_blocked`).
+ */
+function inBlockList(
+  ctx: QueryCtx,
+  scope: MemoScope,
+  index: "by_blocker" | "by_blocked",
+  viewerId: Id<"users">,
+  userId: Id<"users">,
+): Promise<boolean> {
+  const byViewer = index === "by_blocker";
+  return inViewerList(
+    scope,
+    `${index}|${viewerId}`,
+    userId,
+    async (limit) => {
+      const blocks = ctx.db.query("blocks");
+      const rows = await (byViewer
+        ? blocks.withIndex("by_blocker", (q) => q.eq("blockerId", viewerId))
+        : blocks.withIndex("by_blocked", (q) => q.eq("blockedId", viewerId))
+      ).take(limit);
+      return rows.map((row) => (byViewer ? row.blockedId : row.blockerId));
+    },
+    () => (byViewer ? hasBlocked(ctx, viewerId, userId) : hasBlocked(ctx, userId, viewerId)),
+  );
 }
 
 /** Whether `followerId` is an approved follower of `userId`. */
