@@ -114,11 +114,15 @@ function inBlockList(
     `${index}|${viewerId}`,
     userId,
     async (limit) => {
-      const blocks = ctx.db.query("blocks");
-      const rows = await (byViewer
-        ? blocks.withIndex("by_blocker", (q) => q.eq("blockerId", viewerId))
-        : blocks.withIndex("by_blocked", (q) => q.eq("blockedId", viewerId))
-      ).take(limit);
+      const rows = byViewer
+        ? await ctx.db
+            .query("blocks")
+            .withIndex("by_blocker", (q) => q.eq("blockerId", viewerId))
+            .take(limit)
+        : await ctx.db
+            .query("blocks")
+            .withIndex("by_blocked", (q) => q.eq("blockedId", viewerId))
+            .take(limit);
       return rows.map((row) => (byViewer ? row.blockedId : row.blockerId));
     },
     () => (byViewer ? hasBlocked(ctx, viewerId, userId) : hasBlocked(ctx, userId, viewerId)),
