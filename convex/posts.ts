@@ -75,7 +75,7 @@ export const getFeedPosts = query({
       .withIndex("by_creation_time")
       .order("desc")
       .take(FEED_LIMIT);
-    const load = docLoader(ctx);
+    const load = docLoader(ctx, viewer);
     const items = await Promise.all(posts.map((post) => toFeedPost(ctx, post, viewer, load)));
     return items.filter((item) => item !== null);
   },
@@ -92,7 +92,7 @@ export const getGlobalFeed = query({
       .withIndex("by_creation_time")
       .order("desc")
       .paginate(boundedPage(paginationOpts));
-    const load = docLoader(ctx);
+    const load = docLoader(ctx, viewer);
     return await mapPage(rows, (post) => toFeedPost(ctx, post, viewer, load));
   },
 });
@@ -112,7 +112,7 @@ export const getFollowingFeed = query({
       .withIndex("by_owner_and_time", (q) => q.eq("ownerId", me._id))
       .order("desc")
       .paginate(boundedPage(paginationOpts));
-    const load = docLoader(ctx);
+    const load = docLoader(ctx, me);
     return await mapPage(rows, (item) => feedPostById(ctx, item.postId, me, load));
   },
 });
@@ -140,7 +140,7 @@ export const getPostsByUser = query({
       .withIndex("by_user", (q) => q.eq("userId", user._id))
       .order("desc")
       .take(USER_POSTS_LIMIT);
-    const load = docLoader(ctx);
+    const load = docLoader(ctx, viewer, user);
     const views = await Promise.all(posts.map((post) => visiblePostView(ctx, post, viewer, load)));
     return views.filter((view) => view !== null);
   },
@@ -180,7 +180,7 @@ export const getLikers = query({
   returns: paginationResultValidator(userSummary),
   handler: async (ctx, { postId, paginationOpts }) => {
     const viewer = await getViewer(ctx);
-    const load = docLoader(ctx);
+    const load = docLoader(ctx, viewer);
     if ((await visiblePost(ctx, viewer, postId, load)) === null) return emptyPage<UserSummary>();
     const rows = await ctx.db
       .query("likes")
@@ -207,7 +207,7 @@ export const searchPosts = query({
       .query("posts")
       .withSearchIndex("search_caption", (q) => q.search("caption", text))
       .paginate(boundedPage(args.paginationOpts));
-    const load = docLoader(ctx);
+    const load = docLoader(ctx, viewer);
     return await mapPage(rows, (post) => toFeedPost(ctx, post, viewer, load));
   },
 });
@@ -227,7 +227,7 @@ export const getPostsByHashtag = query({
       .withIndex("by_tag_and_time", (q) => q.eq("tag", tag))
       .order("desc")
       .paginate(boundedPage(args.paginationOpts));
-    const load = docLoader(ctx);
+    const load = docLoader(ctx, viewer);
     return await mapPage(rows, (row) => feedPostById(ctx, row.postId, viewer, load));
   },
 });

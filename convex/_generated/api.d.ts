@@ -44,6 +44,7 @@ import type * as model_post_migration from "../model/post-migration.js";
 import type * as model_post_tags from "../model/post-tags.js";
 import type * as model_upload_tickets from "../model/upload-tickets.js";
 import type * as model_user_search from "../model/user-search.js";
+import type * as model_viewer_lists from "../model/viewer-lists.js";
 import type * as model_views from "../model/views.js";
 import type * as model_visibility from "../model/visibility.js";
 import type * as notifications from "../notifications.js";
@@ -94,6 +95,7 @@ declare const fullApi: ApiFromModules<{
   "model/post-tags": typeof model_post_tags;
   "model/upload-tickets": typeof model_upload_tickets;
   "model/user-search": typeof model_user_search;
+  "model/viewer-lists": typeof model_viewer_lists;
   "model/views": typeof model_views;
   "model/visibility": typeof model_visibility;
   notifications: typeof notifications;

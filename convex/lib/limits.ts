@@ -80,6 +80,14 @@ export const HASHTAG_MAX_LENGTH = 100;
 /** Distinct @mentions one caption or comment may carry (Instagram's 20). */
 export const MENTIONS_MAX = 20;
 
+/**
+ * Rows of one of a viewer's short lists (the users they blocked, the users who
+ * blocked them, their bookmarks) a list query reads at once to answer every
+ * item of its page from memory (`model/viewer-lists.ts`); a longer list is
+ * checked with one point read per item instead.
+ */
+export const VIEWER_LIST_BOUND = 64;
+
 /** Largest page a paginated query serves; larger requests are clamped. */
 export const MAX_PAGE_SIZE = 100;
 

@@ -8,6 +8,7 @@ import type {
   PublicUser,
   UserSummary,
 } from "../lib/validators";
+import { inViewerList } from "./viewer-lists";
 import { canSeePost, canSeeUser } from "./visibility";
 
 /**
@@ -24,10 +25,15 @@ export type DocLoader = <T extends TableNames>(table: T, id: Id<T>) => Promise<D
  * `ctx.db.get` that reads each document at most once. A list query makes one
  * and hands it to every join, because one page often names the same author,
  * post or comment many times (a feed of few authors, a thread, many
- * notifications about one post).
+ * notifications about one post). `known` documents count as loaded. The
+ * loader is also the scope of the query's visibility answers
+ * (`visibility.ts`) and viewer lists (`viewer-lists.ts`).
  */
-export function docLoader(ctx: QueryCtx): DocLoader {
+export function docLoader(ctx: QueryCtx, ...known: (Doc<TableNames> | null)[]): DocLoader {
   const loaded = new Map<string, Promise<unknown>>();
+  // Documents the query read already (the viewer, found through an index)
+  // are not read again when the page names them (the viewer's own posts).
+  for (const doc of known) if (doc !== null) loaded.set(doc._id, Promise.resolve(doc));
   return <T extends TableNames>(table: T, id: Id<T>) => {
     let doc = loaded.get(id);
     if (doc === undefined) {
@@ -121,6 +127,9 @@ export async function visiblePostView(
   viewer: Doc<"users"> | null,
   load: DocLoader = docLoader(ctx),
 ): Promise<PostView | null> {
+  // A photo still being processed is its author's alone: no need to read
+  // the author (or anything else) to hide it from others.
+  if (post.imageState === "processing" && viewer?._id !== post.userId) return null;
   const author = await load("users", post.userId);
   if (author === null || !(await canSeePost(ctx, viewer, post, author, load))) return null;
   return await postView(ctx, post);
@@ -140,18 +149,39 @@ export async function feedPost(
   let isLiked = false;
   let isBookmarked = false;
   if (viewer !== null) {
-    const [like, bookmark] = await Promise.all([
-      ctx.db
-        .query("likes")
-        .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
-        .first(),
-      ctx.db
-        .query("bookmarks")
-        .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
-        .first(),
+    // Likes stay one point read per post: they are the most frequent
+    // action, so a viewer's list of likes is long as a rule. A post whose
+    // counter is 0 has no likes (counters always equal their rows,
+    // `counters.ts`), so a fresh post costs no read. Bookmarks are few: a
+    // page answers them from the viewer's list (`viewer-lists.ts`).
+    [isLiked, isBookmarked] = await Promise.all([
+      post.likes === 0
+        ? false
+        : ctx.db
+            .query("likes")
+            .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
+            .first()
+            .then((like) => like !== null),
+      inViewerList(
+        load,
+        `bookmarks|${viewer._id}`,
+        post._id,
+        async (limit) => {
+          const rows = await ctx.db
+            .query("bookmarks")
+            .withIndex("by_user", (q) => q.eq("userId", viewer._id))
+            .take(limit);
+          return rows.map((row) => row.postId);
+        },
+        async () => {
+          const row = await ctx.db
+            .query("bookmarks")
+            .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
+            .first();
+          return row !== null;
+        },
+      ),
     ]);
-    isLiked = like !== null;
-    isBookmarked = bookmark !== null;
   }
   return {
     ...view,

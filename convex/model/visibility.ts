@@ -1,5 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
+import { inViewerList, remembered } from "./viewer-lists";
 
 /**
  * Who may see whom: the one place the app decides it. Every query that
@@ -37,30 +38,18 @@ import type { QueryCtx } from "../_generated/server";
  * - `viewer` is the caller's user document (`getViewer`/`requireUser`), or
  *   null for a signed-out caller, who sees public accounts only.
  *
- * Every read goes through an index (`blocks.by_both`, `follows.by_both`),
- * at most three point reads per (viewer, user) pair.
+ * Every read goes through an index. One-off checks make at most three point
+ * reads per (viewer, user) pair (`blocks.by_both` both ways, then
+ * `follows.by_both` for a private account). A list query reads the viewer's
+ * two block lists once instead (`blocks.by_blocker`, `blocks.by_blocked`;
+ * see `isBlockedWithViewer`). Follows stay point reads per private author:
+ * a viewer's follow list is long as a rule (reading it would cost more than
+ * the few private authors on a page, and would re-run the page on every
+ * follow the viewer makes), and only private authors need the check.
  */
 
 /** What a memo is attached to: a query's `DocLoader`, or nothing. */
 type MemoScope = object | undefined;
-
-const memos = new WeakMap<object, Map<string, Promise<boolean>>>();
-
-/** `compute()`, remembered under `key` for the lifetime of `scope`. */
-function remembered(scope: MemoScope, key: string, compute: () => Promise<boolean>): Promise<boolean> {
-  if (scope === undefined) return compute();
-  let memo = memos.get(scope);
-  if (memo === undefined) {
-    memo = new Map();
-    memos.set(scope, memo);
-  }
-  let answer = memo.get(key);
-  if (answer === undefined) {
-    answer = compute();
-    memo.set(key, answer);
-  }
-  return answer;
-}
 
 /** Whether `blockerId` blocked `blockedId` (one direction). */
 export async function hasBlocked(
@@ -75,19 +64,69 @@ export async function hasBlocked(
   return row !== null;
 }
 
-/** Whether either of two users blocked the other. */
-export async function isBlockedBetween(
-  ctx: QueryCtx,
-  a: Id<"users">,
-  b: Id<"users">,
-  scope?: MemoScope,
-): Promise<boolean> {
+/** Whether either of two users blocked the other (two point reads). */
+export async function isBlockedBetween(ctx: QueryCtx, a: Id<"users">, b: Id<"users">): Promise<boolean> {
   if (a === b) return false;
-  const [low, high] = a < b ? [a, b] : [b, a];
-  return await remembered(scope, `block|${low}|${high}`, async () => {
-    const [ab, ba] = await Promise.all([hasBlocked(ctx, a, b), hasBlocked(ctx, b, a)]);
-    return ab || ba;
+  const [ab, ba] = await Promise.all([hasBlocked(ctx, a, b), hasBlocked(ctx, b, a)]);
+  return ab || ba;
+}
+
+/**
+ * {@link isBlockedBetween} for `viewerId` and each user a list query shows:
+ * remembered per pair for `scope`, and answered from the viewer's own two
+ * block lists (blocks they made, blocks against them) read once per scope
+ * while each is at most VIEWER_LIST_BOUND long (`viewer-lists.ts`), so a page
+ * by 50 authors costs two short range reads instead of 100 point reads, and
+ * its read set covers exactly the blocks that decide it: a new block made by
+ * or against the viewer re-runs the page, anyone else's does not.
+ */
+async function isBlockedWithViewer(
+  ctx: QueryCtx,
+  viewerId: Id<"users">,
+  userId: Id<"users">,
+  scope: MemoScope,
+): Promise<boolean> {
+  if (viewerId === userId) return false;
+  return await remembered(scope, `block|${viewerId}|${userId}`, async () => {
+    const [blockedByViewer, blockedViewer] = await Promise.all([
+      inBlockList(ctx, scope, "by_blocker", viewerId, userId),
+      inBlockList(ctx, scope, "by_blocked", viewerId, userId),
+    ]);
+    return blockedByViewer || blockedViewer;
   });
+}
+
+/**
+ * Whether `userId` is in one of `viewerId`'s block lists: the users the
+ * viewer blocked (`by_blocker`) or the users who blocked the viewer
+ * (`by_blocked`).
+ */
+function inBlockList(
+  ctx: QueryCtx,
+  scope: MemoScope,
+  index: "by_blocker" | "by_blocked",
+  viewerId: Id<"users">,
+  userId: Id<"users">,
+): Promise<boolean> {
+  const byViewer = index === "by_blocker";
+  return inViewerList(
+    scope,
+    `${index}|${viewerId}`,
+    userId,
+    async (limit) => {
+      const rows = byViewer
+        ? await ctx.db
+            .query("blocks")
+            .withIndex("by_blocker", (q) => q.eq("blockerId", viewerId))
+            .take(limit)
+        : await ctx.db
+            .query("blocks")
+            .withIndex("by_blocked", (q) => q.eq("blockedId", viewerId))
+            .take(limit);
+      return rows.map((row) => (byViewer ? row.blockedId : row.blockerId));
+    },
+    () => (byViewer ? hasBlocked(ctx, viewerId, userId) : hasBlocked(ctx, userId, viewerId)),
+  );
 }
 
 /** Whether `followerId` is an approved follower of `userId`. */
@@ -115,7 +154,7 @@ export async function canSeeUser(
   scope?: MemoScope,
 ): Promise<boolean> {
   if (viewer === null || viewer._id === userId) return true;
-  return !(await isBlockedBetween(ctx, viewer._id, userId, scope));
+  return !(await isBlockedWithViewer(ctx, viewer._id, userId, scope));
 }
 
 /**
@@ -131,7 +170,7 @@ export async function canSeeContentOf(
   if (viewer === null) return author.isPrivate !== true;
   if (viewer._id === author._id) return true;
   return await remembered(scope, `content|${viewer._id}|${author._id}|${author.isPrivate === true}`, async () => {
-    if (await isBlockedBetween(ctx, viewer._id, author._id, scope)) return false;
+    if (await isBlockedWithViewer(ctx, viewer._id, author._id, scope)) return false;
     return author.isPrivate !== true || (await isApprovedFollower(ctx, viewer._id, author._id));
   });
 }

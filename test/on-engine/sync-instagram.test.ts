@@ -78,6 +78,29 @@ describe("live Instagram views", () => {
     expect(comments.values).toHaveLength(1);
   });
 
+  test("a block re-runs a feed only when it involves the feed's viewer, and hides the blocker's posts live", async () => {
+    const [dave, erin, frank] = await Promise.all(["dave", "erin", "frank"].map((name) => app.createUser(name)));
+    const erinPost = (await app.seedPost(erin!, "erin's")) as Id<"posts">;
+    await app.seedPost(alice, "alice's");
+    const daveFeed = liveQuery(await app.client("dave"), api.posts.getFeedPosts, {});
+    // Two authors on the page: the feed answers blocks from dave's own block lists.
+    await daveFeed.until((feed) => feed.some((p) => p._id === erinPost) && feed.some((p) => p.userId === alice));
+    const [erinClient, frankClient] = await Promise.all([app.client("erin"), app.client("frank")]);
+
+    // Blocks between others (one of them an author on dave's page) change nothing dave read.
+    const runsBefore = await settledRuns(app.running.engine, "posts:getFeedPosts");
+    await frankClient.mutation(api.users.blockUser, { userId: erin as Id<"users"> });
+    await erinClient.mutation(api.users.blockUser, { userId: frank as Id<"users"> });
+    expect(await settledRuns(app.running.engine, "posts:getFeedPosts")).toBe(runsBefore);
+
+    // A block against dave re-runs his feed, without erin's post.
+    await erinClient.mutation(api.users.blockUser, { userId: dave as Id<"users"> });
+    const after = await daveFeed.until((feed) => !feed.some((p) => p._id === erinPost));
+    expect(after.some((p) => p.userId === alice)).toBe(true);
+    await erinClient.mutation(api.users.unblockUser, { userId: dave as Id<"users"> });
+    await daveFeed.until((feed) => feed.some((p) => p._id === erinPost));
+  });
+
   test("a follow updates both users' counters in everyone's subscriptions", async () => {
     const carol = (await app.createUser("carol")) as Id<"users">;
     const [aliceClient, carolClient] = await Promise.all([app.client("alice"), app.client("carol")]);

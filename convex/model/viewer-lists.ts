@@ -1,0 +1,65 @@
+import { VIEWER_LIST_BOUND } from "../lib/limits";
+
+/**
+ * "Is this user / post in one of the viewer's lists?" (blocks the viewer made, blocks
+ * against the viewer, the viewer's bookmarks), asked by a list query once per item on its
+ * page. Such lists are usually short, so instead of one point read per item the query reads
+ * the whole list once, as one bounded index range, and answers every later item from memory.
+ *
+ * Exactness: the range read stops after VIEWER_LIST_BOUND + 1 rows. When it returned at most
+ * VIEWER_LIST_BOUND rows it saw the whole list (and its read set covers the whole range, so
+ * a new row in the list re-runs a subscribed query, and rows of other users' lists do not);
+ * when it returned more, the list is too long to hold and each item falls back to its own
+ * point read. Either way the answer is the one the point read would give.
+ *
+ * Cost: the first item asked in a scope is answered by its point read (a query about one
+ * post or one user costs what it did); the list is read once a second, different item is
+ * asked. Answers live as long as the scope (a query's `DocLoader`), which only queries
+ * share: a mutation that writes these lists must not reuse a scope across its writes.
+ */
+
+/** One list of one scope: how many items were asked, and the list once read. */
+interface ListState {
+  asked: number;
+  members: Promise<ReadonlySet<string> | null> | null;
+}
+
+const memos = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * `compute()`, remembered under `key` for the lifetime of `scope` (a query's
+ * `DocLoader`), or computed afresh without a scope.
+ */
+export function remembered<T>(scope: object | undefined, key: string, compute: () => T): T {
+  if (scope === undefined) return compute();
+  let memo = memos.get(scope);
+  if (memo === undefined) {
+    memo = new Map();
+    memos.set(scope, memo);
+  }
+  if (!memo.has(key)) memo.set(key, compute());
+  return memo.get(key) as T;
+}
+
+/**
+ * Whether `item` is in the list named `listKey` (say `by_blocker|<viewer id>`).
+ * `readList(limit)` returns the list's first `limit` items through an index range;
+ * `lookup()` answers for `item` alone with a point read.
+ */
+export async function inViewerList(
+  scope: object | undefined,
+  listKey: string,
+  item: string,
+  readList: (limit: number) => Promise<string[]>,
+  lookup: () => Promise<boolean>,
+): Promise<boolean> {
+  if (scope === undefined) return await lookup();
+  const state = remembered<ListState>(scope, `list|${listKey}`, () => ({ asked: 0, members: null }));
+  state.asked += 1;
+  if (state.asked === 1) return await lookup();
+  state.members ??= readList(VIEWER_LIST_BOUND + 1).then((items) =>
+    items.length > VIEWER_LIST_BOUND ? null : new Set(items),
+  );
+  const members = await state.members;
+  return members === null ? await lookup() : members.has(item);
+}
