@@ -16,8 +16,9 @@ const byAuthor = makeFunctionReference<"query", { author: string }, { body: stri
 /**
  * Reads while a writer commit waits for its WAL sync (pipelined durability: the writer has
  * committed, readers of the file already see it, nobody is told yet). The query workers'
- * caches follow the commit at once, and the real-time layer keeps running queries while a
- * result waits for the sync of what it read. The sync is held by the test (the disk is
+ * caches follow the commit at once (the writer posts it to them itself, and the main thread
+ * forwards it too), and the real-time layer keeps running queries while a result waits for
+ * the sync of what it read. The sync is held by the test (the disk is
  * real: a SQLite file, fdatasync once released).
  */
 describe("reads during a WAL sync", () => {
@@ -67,6 +68,27 @@ describe("reads during a WAL sync", () => {
     const outcome = await listed;
     expect(outcome.status === "success" && (outcome.value as { body: string }[]).map((m) => m.body)).toEqual(["warm", "during the sync"]);
     // The worker began its snapshot knowing the commit: its caches were kept, not dropped whole.
+    expect(pool().counters.cacheDrops).toEqual(dropsBefore);
+  });
+
+  test("a query worker hears of a writer commit from the writer itself, however late the main thread forwards it", async () => {
+    running = await startTestEngine({ appDir: BASIC, writerThread: true, queryWorkers: 1, queryCache: false, flushWal });
+    expect((await call("messages:send", { author: "ann", body: "warm" }, "mutation")).status).toBe("success");
+    expect(await call("messages:byAuthor", { author: "ann" }, "query")).toMatchObject({ status: "success" });
+    const dropsBefore = { ...pool().counters.cacheDrops };
+    // The main thread forwards commits to the workers only when the test lets it, as if it were busy.
+    const late: (() => void)[] = [];
+    const forward = pool().committed.bind(pool());
+    pool().committed = (commit) => void late.push(() => forward(commit));
+
+    const { sent } = await commitHeld("while the main thread lags");
+    const listed = call("messages:byAuthor", { author: "ann" }, "query");
+    await eventually(async () => (pool().counters.jobs >= 2 ? true : undefined), "the worker's run");
+    release();
+    for (const go of late.splice(0)) go();
+    expect((await sent).map((o) => o.status)).toEqual(["success", "success"]);
+    const outcome = await listed;
+    expect(outcome.status === "success" && (outcome.value as { body: string }[]).map((m) => m.body)).toEqual(["warm", "while the main thread lags"]);
     expect(pool().counters.cacheDrops).toEqual(dropsBefore);
   });
 

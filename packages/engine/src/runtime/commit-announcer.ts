@@ -21,7 +21,8 @@ export interface CommitFollowers {
  * then callers waiting for a ts to be announced go on.
  *
  * The query workers hear of a writer commit earlier, as soon as the writer reports it
- * (`writerWrote`), while its WAL sync still runs: their caches follow what their read
+ * (`writerWrote`; the writer also posts it to them itself, `WriterStart.commitChannel`),
+ * while its WAL sync still runs: their caches follow what their read
  * connections see, and those see a commit as soon as it is made. Told only at the
  * announcement, a worker that began a snapshot during the sync found it newer than the last
  * commit it heard of and dropped all its caches. The ts order holds: the mutation batcher

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { EngineError } from "../errors.js";
 import { ActionWorkerPool } from "./action-workers/action-pool.js";
 import { DEFAULT_TIMEOUT_MS } from "./function-calls.js";
@@ -38,6 +39,8 @@ export interface RuntimeThreadHooks {
  */
 export function createRuntimeThreads(options: RuntimeOptions, hooks: RuntimeThreadHooks): RuntimeThreads {
   const workers = options.queryWorkers ?? 0;
+  // The writer tells the query workers of its commits itself, on a channel of this runtime's own.
+  const commitChannel = `convex-local:commits:${randomUUID()}`;
   const onLog = (path: string, level: LogLevel, line: string) => options.onLog?.(path, level, line);
   const queryPool =
     workers > 0 && options.dbPath !== undefined
@@ -48,6 +51,7 @@ export function createRuntimeThreads(options: RuntimeOptions, hooks: RuntimeThre
           timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
           onLog,
           logInternal: hooks.logInternal,
+          commitChannel,
         })
       : null;
   const writer =
@@ -56,6 +60,7 @@ export function createRuntimeThreads(options: RuntimeOptions, hooks: RuntimeThre
           dbPath: options.dbPath,
           synchronous: options.synchronous,
           flushWal: options.flushWal,
+          commitChannel,
           deployment: options.deployment,
           timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
           onCommit: hooks.writerCommitted,

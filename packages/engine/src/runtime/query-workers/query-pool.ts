@@ -24,6 +24,8 @@ export interface QueryPoolOptions {
   logInternal(e: unknown): void;
   /** The workers' nice value above the engine's other threads (default `QUERY_WORKER_NICENESS`). */
   niceness?: number;
+  /** The `BroadcastChannel` the writer posts its commits on (`WorkerStart.commitChannel`). */
+  commitChannel?: string;
 }
 
 /**
@@ -190,7 +192,8 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
   }
 
   protected newSlot() {
-    const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app, niceness: this.options.niceness ?? QUERY_WORKER_NICENESS };
+    const { dbPath, deployment, niceness, commitChannel } = this.options;
+    const start: WorkerStart = { dbPath, deployment, app: this.app, niceness: niceness ?? QUERY_WORKER_NICENESS, commitChannel: commitChannel ?? null };
     return { workerData: start, slot: { jobs: [], pins: new Map(), starting: true, drops: { unannounced: 0, gap: 0 } } };
   }
 

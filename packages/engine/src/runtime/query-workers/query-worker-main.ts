@@ -1,9 +1,9 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { BroadcastChannel, parentPort, workerData } from "node:worker_threads";
 import { createSqliteStore } from "../../store/sqlite-store.js";
 import { createScanCache, SnapshotCaches } from "./scan-cache.js";
 import { lowerThisThreadPriority } from "./thread-priority.js";
 import { WorkerQueryHost } from "./worker-query-host.js";
-import type { FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
+import type { CommitNotice, FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
 
 /**
  * Entry of a query worker thread (built to JavaScript by `worker-script.ts`). It owns a
@@ -48,15 +48,22 @@ post({ kind: "ready" });
 // first lets the event loop dispatch what arrived meanwhile. Never under a query.
 let running: Promise<void> = Promise.resolve();
 let querying = false;
-const deferredCommits: Extract<ToWorker, { kind: "commit" }>[] = [];
+const deferredCommits: CommitNotice[] = [];
+const committed = (message: CommitNotice) => {
+  if (querying) deferredCommits.push(message);
+  else host.committed(message.ts, message.previousTs, message.ids);
+};
 port.on("message", (message: ToWorker) => {
-  if (message.kind === "commit") {
-    if (querying) deferredCommits.push(message);
-    else host.committed(message.ts, message.previousTs, message.ids);
-    return;
-  }
-  running = running.then(() => handle(message));
+  if (message.kind === "commit") committed(message);
+  else running = running.then(() => handle(message));
 });
+// The writer's commits also come straight from the writer (the main thread may be busy);
+// whichever copy arrives second is ignored (its ts is not above the caches' any more).
+const commitChannel = start.commitChannel === null ? null : new BroadcastChannel(start.commitChannel);
+if (commitChannel !== null) {
+  commitChannel.onmessage = (event) => committed((event as { data: CommitNotice }).data);
+  commitChannel.unref();
+}
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.kind) {
@@ -83,6 +90,7 @@ async function handle(message: ToWorker): Promise<void> {
       post({ kind: "ready" });
       return;
     case "close":
+      commitChannel?.close();
       store.close();
       port.close();
       return;

@@ -23,6 +23,19 @@ export interface WorkerStart {
    * (a nice value; 0 keeps it equal). See `QUERY_WORKER_NICENESS`.
    */
   niceness: number;
+  /** The `BroadcastChannel` the writer thread posts its commits on (`CommitNotice`); null without a writer. */
+  commitChannel: string | null;
+}
+
+/**
+ * A commit's written ids, as query workers hear of it (from the main thread, or straight
+ * from the writer's `BroadcastChannel`); `previousTs` -2 when it cannot be chained.
+ */
+export interface CommitNotice {
+  kind: "commit";
+  ts: bigint;
+  previousTs: bigint;
+  ids: string[];
 }
 
 /** The app's code as a worker evaluates it. */
@@ -66,8 +79,8 @@ export type ToWorker =
   | { kind: "run"; job: QueryJob }
   /** Pin a fresh snapshot for `holdMs` (`/api/query_ts`); answered with `pinned`. */
   | { kind: "pin"; id: number; holdMs: number }
-  /** A commit of the writer: ids whose cached text is stale, and the commit it follows. */
-  | { kind: "commit"; ts: bigint; previousTs: bigint; ids: string[] }
+  /** A commit: ids whose cached text is stale, and the commit it follows. */
+  | CommitNotice
   | { kind: "close" };
 
 /** A query's outcome as it crosses the thread boundary (the value stays text). */

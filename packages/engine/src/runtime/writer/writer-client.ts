@@ -197,6 +197,7 @@ export class WriterClient {
       app: this.app,
       timeoutMs: this.options.timeoutMs,
       control: this.control.buffer,
+      commitChannel: this.options.commitChannel ?? null,
     };
     const worker = new Worker(script, { workerData: start });
     worker.unref();

@@ -20,6 +20,8 @@ export interface WriterStart {
   timeoutMs: number;
   /** The control word (`WriterControl`), shared with the main thread's watchdog. */
   control: SharedArrayBuffer;
+  /** A `BroadcastChannel` to post each commit's written ids on for the query workers (`CommitNotice`); null: none. */
+  commitChannel: string | null;
 }
 
 /** One mutation of a batch; the main thread has resolved its path and checked its arguments. */

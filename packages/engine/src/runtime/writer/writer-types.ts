@@ -25,6 +25,8 @@ export interface WriterOptions {
   issueUploadToken(): string;
   onLog(path: string, level: LogLevel, line: string): void;
   logInternal(e: unknown): void;
+  /** A `BroadcastChannel` the writer posts each commit's written ids on, for the query workers' caches. */
+  commitChannel?: string;
   /** How the WAL is flushed before commits are acknowledged (tests inject a failing disk). */
   flushWal?: FlushFile;
 }
