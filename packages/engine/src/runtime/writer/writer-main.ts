@@ -10,7 +10,7 @@ import { createRuntimeDatabase } from "../database-adapter.js";
 import type { CallOutcome } from "../function-outcome.js";
 import { defineApp } from "../function-registry.js";
 import type { AppSource, CommitNotice } from "../query-workers/worker-protocol.js";
-import type { RuntimeDatabase } from "../runtime-database.js";
+import type { CommitSummary, RuntimeDatabase } from "../runtime-database.js";
 import { Runtime, type CallRequest } from "../runtime.js";
 import type { BlobService } from "../services.js";
 import { WriterControl, type FromWriter, type ToWriter, type WireMutationOutcome, type WriterStart } from "./writer-protocol.js";
@@ -63,6 +63,8 @@ const db: RuntimeDatabase = Object.create(storeDb, {
       }
       try {
         const result = storeDb.commit();
+        // Readers of the file see the commit now: the workers' caches hear of it before any sync.
+        tellQueryWorkers(result);
         // Still COMMITTING: a kill now would take a durable batch for one that never ran.
         lastCommitSynced = syncInline && syncWalHere();
         return result;
@@ -72,6 +74,12 @@ const db: RuntimeDatabase = Object.create(storeDb, {
     },
   },
 }) as RuntimeDatabase;
+
+/** Posts a commit's written ids to the query workers (a bulk write set names tables: they then drop their caches whole). */
+function tellQueryWorkers(commit: CommitSummary): void {
+  const chained = commit.previousTs !== undefined && !commit.writes.some((w) => w.wholeTable !== undefined);
+  commitChannel?.postMessage({ kind: "commit", ts: commit.ts, previousTs: chained ? commit.previousTs! : -2n, ids: commit.writes.map((w) => w.id) } satisfies CommitNotice);
+}
 
 /** The running batch asked for its COMMIT to be synced here (see `WriterClient.runBatch`). */
 let syncInline = false;
@@ -125,9 +133,6 @@ const runtime = new Runtime({
     // on this thread; the main thread needs ids, tables and index keys (posting commits
     // took ~4% of the writer's time in a CPU profile of the durable-likes benchmark).
     const writes = commit.writes.map((w) => ({ ...w, oldText: null, newText: null }));
-    // A bulk write set names tables, not documents: the workers then drop their caches whole.
-    const chained = commit.previousTs !== undefined && !commit.writes.some((w) => w.wholeTable !== undefined);
-    commitChannel?.postMessage({ kind: "commit", ts: commit.ts, previousTs: chained ? commit.previousTs! : -2n, ids: commit.writes.map((w) => w.id) } satisfies CommitNotice);
     post({ kind: "commit", ts: commit.ts, previousTs: commit.previousTs ?? -2n, writes, deletedBlobs, touchedScheduler, synced: lastCommitSynced });
     lastCommitSynced = false;
     deletedBlobs = [];
