@@ -1,4 +1,5 @@
 import type { JSONValue, Value } from "convex/values";
+import { isConvexFieldName } from "./field-name-rule.js";
 
 /**
  * A function's result as Convex JSON, the value `convexToJson` of `convex/values` makes,
@@ -33,9 +34,6 @@ export function resultJson(result: Value, upstream: (value: Value) => JSONValue)
 
 /** Thrown inside the walk for anything upstream must decide; never escapes `resultJson`. */
 const REFUSED: unique symbol = Symbol("refused");
-
-/** Upstream's limit on field names (`MAX_IDENTIFIER_LEN` in `convex/values`). */
-const MAX_FIELD_NAME_LENGTH = 1024;
 
 function toJson(value: unknown, upstream: (value: Value) => JSONValue): JSONValue {
   switch (typeof value) {
@@ -101,7 +99,7 @@ function sortedKeys(object: object): string[] | null {
   }
   let inOrder = true;
   for (let i = 0; i < keys.length; i++) {
-    if (!validFieldName(keys[i]!)) return null;
+    if (!isConvexFieldName(keys[i]!)) return null;
     if (i > 0 && keys[i - 1]! > keys[i]!) inOrder = false;
   }
   const order = inOrder ? keys : [...keys].sort();
@@ -112,15 +110,5 @@ function sortedKeys(object: object): string[] | null {
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Upstream's field-name rule: at most 1024 characters, no leading `$`, printable ASCII only. */
-function validFieldName(key: string): boolean {
-  if (key.length > MAX_FIELD_NAME_LENGTH || key.charCodeAt(0) === 0x24) return false;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c < 32 || c >= 127) return false;
-  }
   return true;
 }
