@@ -60,8 +60,12 @@ async function main(): Promise<void> {
   const commits = new Map<number, number>();
   onEveryCommit(engine, (commit, at) => {
     for (const write of commit.writes) {
-      if (write.id !== watched || write.newText === null) continue;
-      const comments = (JSON.parse(write.newText) as { comments: number }).comments;
+      if (write.id !== watched) continue;
+      // The writer's commits carry no texts: read the post as the commit is announced (one
+      // commenter, one comment at a time, so the count read is this commit's).
+      const text = write.newText ?? engine.store.get(write.id);
+      if (text === null) continue;
+      const comments = (JSON.parse(text) as { comments: number }).comments;
       if (!commits.has(comments)) commits.set(comments, at);
     }
   });

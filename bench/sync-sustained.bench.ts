@@ -19,9 +19,10 @@
  * `SYNC_SUSTAINED_RATE` (50). Run: `npm run bench sync-sustained`.
  */
 import { ConvexHttpClient } from "convex/browser";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { WebSocketServer } from "ws";
 import { api } from "../convex/_generated/api";
+import type { Engine } from "../packages/engine/src/engine-options";
 import type { CommitSummary } from "../packages/engine/src/runtime/runtime-database";
 import { DEFAULT_FLOW_LIMITS, FlowBudget, SocketFlow } from "../packages/engine/src/sync/socket-flow";
 import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
 
   // When each post's like and comment counts reached each value, in the subscribers' clock.
   const commits = new Map<string, number>();
-  onEveryCommit(engine, (commit, at) => recordCounts(commit, commits, at));
+  onEveryCommit(engine, (commit, at) => recordCounts(engine, commit, commits, at));
 
   console.log(`seeding: ${SUBSCRIBERS} subscribers, ${MUTATORS} mutators, ${FEED_POSTS} posts …`);
   const author = await app.createUser("author");
@@ -68,8 +69,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < FEED_POSTS; i++) basePosts.push(await app.seedPost(author, `baseline ${i}`));
   console.log(`baseline: ${RATE} mutations/s for ${SECONDS} s, no subscribers …`);
   const quietMutators = await startClientProcess(childFile);
+  engine.sync.resetMutationTimings?.();
   const quiet = (await quietMutators.request({ kind: "mutators", ...load, posts: basePosts, tokens: mutatorTokens }, "mutated")) as unknown as Latency & { failures: number };
   await quietMutators.stop();
+  const quietPhases = engine.sync.stats().mutations;
 
   console.log(`subscribing ${SUBSCRIBERS} clients …`);
   const subscribers = await startClientProcess(childFile, ["--max-old-space-size=4096"]);
@@ -78,17 +81,24 @@ async function main(): Promise<void> {
   commits.clear();
 
   console.log(`load: ${RATE} mutations/s for ${SECONDS} s with ${SUBSCRIBERS} subscribers …`);
+  engine.sync.resetMutationTimings?.();
+  const countersBefore = engineCounters(engine);
   const statsBefore = engine.sync.stats();
   const cpuBefore = process.cpuUsage();
   const eluBefore = performance.eventLoopUtilization();
+  // How long the thread that serves the sockets could not take up anything new (10 ms resolution).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const wallBefore = epochNow();
   const mutators = await startClientProcess(childFile);
   const loaded = (await mutators.request({ kind: "mutators", ...load, tokens: mutatorTokens }, "mutated")) as unknown as Latency & { failures: number; calls: number; cpuMs: number };
   await engine.sync.idle();
   const cpu = process.cpuUsage(cpuBefore);
   const elu = performance.eventLoopUtilization(eluBefore);
+  loopDelay.disable();
   const wall = (epochNow() - wallBefore) / 1000;
   const statsAfter = engine.sync.stats();
+  const counters = countersSince(engineCounters(engine), countersBefore);
   await mutators.stop();
   const stale = (await subscribers.request({ kind: "staleness", commits: [...commits] }, "staleness")) as unknown as Latency & { samples: number; unmatched: number; cpuMs: number };
   await subscribers.stop();
@@ -109,12 +119,64 @@ async function main(): Promise<void> {
     `mutations: ${loaded.calls} (${loaded.failures} failed, baseline ${quiet.failures}); staleness samples: ${stale.samples} (${stale.unmatched} without a recorded commit)\n` +
       `engine: ${((cpu.user + cpu.system) / 1000 / wall / 10).toFixed(0)}% of a core over ${wall.toFixed(1)} s wall (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, main thread busy ${(elu.utilization * 100).toFixed(0)}%); ` +
       `${statsAfter.queryRuns - statsBefore.queryRuns} subscription runs, ${statsAfter.transitionsSent - statsBefore.transitionsSent} Transitions, ` +
-      `${statsAfter.staleResults - statsBefore.staleResults} results stale on arrival, at most ${statsAfter.maxRunsInFlight} runs in flight`,
+      `${statsAfter.staleResults - statsBefore.staleResults} results stale on arrival` +
+      (statsAfter.unshownResults === undefined ? "" : `, ${statsAfter.unshownResults - statsBefore.unshownResults} replaced before any client was sent them`) +
+      `, at most ${statsAfter.maxRunsInFlight} runs in flight`,
   );
   console.log(`client processes (sharing the 2 cores): subscribers ${(stale.cpuMs / 1000).toFixed(1)} s CPU, mutators ${(loaded.cpuMs / 1000).toFixed(1)} s CPU over the load`);
+  console.log(
+    `subscription runs: ${(statsAfter.runMs - statsBefore.runMs) / Math.max(1, statsAfter.queryRuns - statsBefore.queryRuns) < 0 ? "?" : ((statsAfter.runMs - statsBefore.runMs) / Math.max(1, statsAfter.queryRuns - statsBefore.queryRuns)).toFixed(1)} ms from dispatch to result on average` +
+      (counters.pool === null ? "" : `; query workers answered ${counters.pool.jobs} jobs and dropped all their caches ${counters.pool.unannounced} times (snapshot ahead of the commits they heard of) + ${counters.pool.gap} (a missed commit)`),
+  );
+  if (counters.writer !== null) {
+    const w = counters.writer;
+    console.log(
+      `writer: ${w.mutations} mutations in ${w.batches} batches, ${(w.executingMs / Math.max(1, w.batches)).toFixed(1)} ms per batch on the writer, ` +
+        `queue wait ${(w.waitedMs / Math.max(1, w.dispatched)).toFixed(1)} ms per mutation, ${w.syncs} WAL syncs of ${(w.syncMs / Math.max(1, w.syncs)).toFixed(1)} ms`,
+    );
+  }
+  const phases = (label: string, p: NonNullable<typeof quietPhases>) =>
+    console.log(
+      `${label}: ` +
+        (["inbox", "call", "transition"] as const).map((k) => `${k} p50/p99/max ${p[k].p50Ms.toFixed(1)}/${p[k].p99Ms.toFixed(1)}/${p[k].maxMs.toFixed(1)} ms`).join(", "),
+    );
+  const delayMs = (q: number) => (loopDelay.percentile(q) / 1e6).toFixed(1);
+  console.log(`main thread event-loop delay under load: p50 ${delayMs(50)}, p99 ${delayMs(99)}, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
+  if (quietPhases !== undefined) phases("engine side of a mutation, no subscribers", quietPhases);
+  if (statsAfter.mutations !== undefined) phases("engine side of a mutation, under load", statsAfter.mutations);
   console.log("targets (issue #11): mutation p99 ≤ 100 ms, staleness p99 ≤ 1,000 ms");
 
   await bench.close();
+}
+
+interface Counters {
+  writer: { batches: number; mutations: number; executingMs: number; syncs: number; syncMs: number; dispatched: number; waitedMs: number } | null;
+  pool: { jobs: number; unannounced: number; gap: number } | null;
+}
+
+/**
+ * The writer's and the query workers' counters, where this checkout's engine has them (a
+ * "before" checkout may not: then null).
+ */
+function engineCounters(engine: Engine): Counters {
+  const runtime = engine.app.runtime as unknown as {
+    mutations?: { writerStats?: () => Counters["writer"] };
+    threads?: { queryPool?: { counters?: { jobs: number; cacheDrops: { unannounced: number; gap: number } } } | null };
+  };
+  const writer = runtime.mutations?.writerStats?.() ?? null;
+  const pool = runtime.threads?.queryPool?.counters;
+  return {
+    writer: writer === null ? null : { ...writer },
+    pool: pool === undefined ? null : { jobs: pool.jobs, unannounced: pool.cacheDrops.unannounced, gap: pool.cacheDrops.gap },
+  };
+}
+
+function countersSince(after: Counters, before: Counters): Counters {
+  const minus = <T extends Record<string, number>>(a: T | null, b: T | null): T | null =>
+    a === null || b === null ? null : (Object.fromEntries(Object.keys(a).map((k) => [k, a[k]! - b[k]!])) as T);
+  const { writer: w, pool: p } = after;
+  const pick = (x: Counters["writer"]) => x && { batches: x.batches, mutations: x.mutations, executingMs: x.executingMs, syncs: x.syncs, syncMs: x.syncMs, dispatched: x.dispatched, waitedMs: x.waitedMs };
+  return { writer: minus(pick(w), pick(before.writer)), pool: minus(p, before.pool) };
 }
 
 /**
@@ -173,16 +235,25 @@ async function rawBroadcast(childFile: string, feedBytes: number): Promise<Laten
   return { ...result, frames };
 }
 
-/** Records when each post's like and comment counts first reached each value. */
-function recordCounts(commit: CommitSummary, into: Map<string, number>, at: number): void {
+/**
+ * Records when each post's like and comment counts first reached each value. The writer's
+ * commits carry no document texts (they stay on the writer thread), so the post is read
+ * here, on the main thread's connection, as the commit is announced. With pipelined
+ * durability the writer may already have committed the next batch; a count read then is
+ * dated to this earlier announcement, which can only make the measured staleness larger.
+ */
+function recordCounts(engine: Engine, commit: CommitSummary, into: Map<string, number>, at: number): void {
   for (const write of commit.writes) {
-    if (write.table !== "posts" || write.newText === null) continue;
-    const now = JSON.parse(write.newText) as { _id: string; likes: number; comments: number };
-    const was = write.oldText === null ? null : (JSON.parse(write.oldText) as { likes: number; comments: number });
+    if (write.table !== "posts" || write.id === "") continue;
+    const text = write.newText ?? engine.store.get(write.id);
+    if (text === null) continue;
+    const now = JSON.parse(text) as { _id: string; likes: number; comments: number };
     for (const field of ["likes", "comments"] as const) {
-      for (let count = (was?.[field] ?? 0) + 1; count <= now[field]; count++) {
+      // Counts only grow in this benchmark (likes never repeat): every count up to now not seen before.
+      for (let count = now[field]; count > 0; count--) {
         const key = `${now._id}|${field}|${count}`;
-        if (!into.has(key)) into.set(key, at);
+        if (into.has(key)) break;
+        into.set(key, at);
       }
     }
   }

@@ -3,14 +3,27 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect, test } from "vitest";
 import * as shim from "../src/runtime/convex-shim/syscall";
-import { convexPackageDir, RESULT_ENCODING, registrationModuleText, upstreamRegistrationModule, upstreamSyscallModule } from "../src/runtime/convex-shim/convex-shim-plugin";
+import {
+  convexPackageDir,
+  databaseModuleText,
+  GET_DECODING,
+  RESULT_ENCODING,
+  registrationModuleText,
+  staleSubstitutes,
+  SUBSTITUTES,
+  upstreamDatabaseModule,
+  upstreamRegistrationModule,
+  upstreamSyscallModule,
+} from "../src/runtime/convex-shim/convex-shim-plugin";
 import { workerScript } from "../src/runtime/worker-script";
 
 /**
- * The worker threads run the official `convex` package with one module substituted at
+ * The worker threads run the official `convex` package with a few modules substituted at
  * bundle time (`engine/runtime/convex-shim/`). These checks fail when an upgrade of
- * `convex` changes that module's shape, so the substitute is reviewed with the upgrade
- * instead of silently drifting from what the rest of the package expects.
+ * `convex` changes what a substitute replaces, so the substitute is reviewed with the
+ * upgrade instead of silently drifting from what the rest of the package expects. The
+ * query builder's substitutes are checked call for call against upstream's module in
+ * `convex-shim-query.test.ts`.
  */
 
 const upstreamText = () => readFileSync(upstreamSyscallModule(), "utf8");
@@ -90,5 +103,34 @@ test("upstream's function wrappers encode results on the one line the workers' b
 test("the query worker's build encodes function results through Convex.encodeResult", async () => {
   const text = readFileSync(await workerScript("query"), "utf8");
   expect(text).not.toContain(RESULT_ENCODING.upstream);
-  expect(text.match(/Convex\.encodeResult\(json\)/g)).toHaveLength(3);
+  expect(text.match(/Convex\.encodeResult\(result === void 0 \? null : result, convexToJson\)/g)).toHaveLength(3);
+});
+
+test("the query builder's substitutes were written against the installed upstream text, byte for byte", () => {
+  // On failure: read upstream's diff for the named modules, carry it into the substitutes,
+  // then pin the new SHA-256 in SUBSTITUTES (convex-shim-plugin.ts).
+  expect(staleSubstitutes()).toEqual([]);
+  expect(SUBSTITUTES.map((s) => s.upstream).sort()).toEqual(["server/impl/index_range_builder_impl.js", "server/impl/query_impl.js"]);
+});
+
+test("the worker threads' build carries the query builder's substitutes, not upstream's", async () => {
+  for (const program of ["query", "writer"] as const) {
+    const text = readFileSync(await workerScript(program), "utf8");
+    expect(text).toContain('"engine/queryStreamRest"');
+    // Upstream's classes define their fields through esbuild's helper; the substitutes do not.
+    expect(text).not.toContain('__publicField(this, "tableNameForErrorMessages")');
+    expect(text).not.toContain('__publicField(this, "rangeExpressions")');
+    expect(text.match(/class QueryImpl\b|var QueryImpl = class/g)).toHaveLength(1);
+  }
+});
+
+test("upstream's db.get copies its document on the one line the workers' build routes through document-values.ts", async () => {
+  const upstream = readFileSync(upstreamDatabaseModule(), "utf8");
+  expect(upstream.split(GET_DECODING.upstream)).toHaveLength(2);
+  expect(() => databaseModuleText(upstream.replace(GET_DECODING.upstream, "return null;"), "x")).toThrow(/review convex-shim-plugin/);
+  for (const program of ["query", "writer"] as const) {
+    const text = readFileSync(await workerScript(program), "utf8");
+    expect(text).toContain("return documentToConvex(syscallJSON);");
+    expect(text).not.toContain(GET_DECODING.upstream);
+  }
 });

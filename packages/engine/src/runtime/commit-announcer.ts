@@ -19,6 +19,14 @@ export interface CommitFollowers {
  * messages arrive — is told, in ts order, to the query cache, the recent write sets, the
  * scheduler, `onCommit` (the real-time layer), the query workers and the other connection;
  * then callers waiting for a ts to be announced go on.
+ *
+ * The query workers hear of a writer commit earlier, as soon as the writer reports it
+ * (`writerWrote`), while its WAL sync still runs: their caches follow what their read
+ * connections see, and those see a commit as soon as it is made. Told only at the
+ * announcement, a worker that began a snapshot during the sync found it newer than the last
+ * commit it heard of and dropped all its caches. The ts order holds: the mutation batcher
+ * keeps the runtime's lock until its commits are durable and announced, so no commit of this
+ * connection comes between.
  */
 export class CommitAnnouncer {
   /** Callers waiting until a commit ts has been announced here (worker results read at a later snapshot). */
@@ -71,6 +79,11 @@ export class CommitAnnouncer {
     this.announce({ ts: commit.ts, previousTs: commit.previousTs, writes }, commit.touchedScheduler, false);
   }
 
+  /** A commit of the writer as soon as it reports it, before it is durable: only the query workers' caches hear of it now. */
+  writerWrote(commit: WriterCommit): void {
+    this.followers.queryWorkers(commit);
+  }
+
   /** Resolves once every commit up to `ts` has been announced on this thread; null when it already was. */
   announced(ts: bigint): Promise<void> | null {
     if (ts <= this.db.latestTs()) return null;
@@ -90,8 +103,11 @@ export class CommitAnnouncer {
     // The scheduler only sets a timer here; before onCommit so a writer thread can report both together.
     if (touchedScheduler) this.options.onSchedulerChange?.();
     this.options.onCommit?.(commit);
-    this.followers.queryWorkers(commit);
-    if (ownConnection) this.followers.otherConnection(commit);
+    // The writer's commits reached the query workers when it reported them (`writerWrote`).
+    if (ownConnection) {
+      this.followers.queryWorkers(commit);
+      this.followers.otherConnection(commit);
+    }
     if (this.waiters.length > 0) {
       const ready = this.waiters.filter((w) => w.ts <= commit.ts);
       this.waiters = this.waiters.filter((w) => w.ts > commit.ts);

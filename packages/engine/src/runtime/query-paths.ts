@@ -170,7 +170,9 @@ export class QueryPaths {
     try {
       const fn = calls.resolve(request.path, request.allowInternal, "query", request.component);
       result = await this.poolRun(fn, calls.decodeArgs(fn, request.args), request, tracked);
-      // The writer's commit may reach a query worker's snapshot before its announcement reaches this thread.
+      request.executed?.();
+      // The writer's commit may reach a query worker's snapshot before its announcement
+      // reaches this thread (its WAL sync may still run).
       await this.deps.announcer.announced(result.ts);
     } catch (e) {
       result = { outcome: reporter.errorOutcome(e, []), ts: this.deps.db.latestTs(), journal: null, readSet: null };

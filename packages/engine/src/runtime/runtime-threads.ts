@@ -22,8 +22,10 @@ export interface RuntimeThreads {
 
 /** What the threads call back into on the runtime's thread. */
 export interface RuntimeThreadHooks {
-  /** A commit of the writer thread, in ts order. */
+  /** A commit of the writer thread, in ts order, once durable. */
   writerCommitted(commit: WriterCommit): void;
+  /** The same commit as soon as the writer reports it, before it is durable (caches only). */
+  writerWrote(commit: WriterCommit): void;
   /** An upload URL token for `generateUploadUrl` on the writer (file storage lives on this thread). */
   issueUploadToken(): unknown;
   logInternal(e: unknown): void;
@@ -57,6 +59,7 @@ export function createRuntimeThreads(options: RuntimeOptions, hooks: RuntimeThre
           deployment: options.deployment,
           timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
           onCommit: hooks.writerCommitted,
+          onCommitWritten: hooks.writerWrote,
           issueUploadToken: () => {
             const token = hooks.issueUploadToken();
             if (typeof token !== "string") throw new EngineError("StorageUnavailable", "File storage is not configured for this engine.");

@@ -38,6 +38,12 @@ export interface CallRequest {
    * stores its result in its own transaction (§5.5).
    */
   idempotencyKey?: { sessionId: string; requestId: number };
+  /**
+   * Subscription runs (`runTracked`): called once the executor has finished the run, before
+   * its result waits for the commits it read to be announced (durable). The executor is free
+   * for the next run from then on.
+   */
+  executed?: () => void;
 }
 
 /** A finished call, for the dashboard's list of recent calls and dev-mode logs. */

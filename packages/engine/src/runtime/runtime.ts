@@ -86,6 +86,7 @@ export class Runtime implements ExecutionHost {
     this.queryCache = options.queryCache === false ? null : new QueryCache({ ...QUERY_CACHE_DEFAULTS, ...options.queryCache });
     this.threads = createRuntimeThreads(options, {
       writerCommitted: (commit) => this.announcer.writerCommitted(commit),
+      writerWrote: (commit) => this.announcer.writerWrote(commit),
       issueUploadToken: () => this.blobs?.issueUploadToken(),
       logInternal: (e) => this.logInternal(e),
     });

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { JSONValue } from "convex/values";
+import type { JSONValue, Value } from "convex/values";
 import { installConsoleCapture, type LogSink } from "./log-capture.js";
 
 /** What one running function answers syscalls with (see convex-interface.md §2.3). */
@@ -28,8 +28,8 @@ declare global {
     jsSyscall(op: string, args: unknown): unknown;
     syscallValue?(op: string, args: JSONValue): JSONValue;
     asyncSyscallValue?(op: string, args: JSONValue): Promise<JSONValue>;
-    /** A function's result as JSON text, from its JSON value (query workers; `convex-shim-plugin.ts`). */
-    encodeResult?(json: JSONValue): string;
+    /** A function's result as JSON text, from its value and upstream's `convexToJson` (query workers; `convex-shim-plugin.ts`). */
+    encodeResult?(result: Value, convexToJson: (value: Value) => JSONValue): string;
   };
 }
 

@@ -1,3 +1,6 @@
+import type { ConnectionQuery } from "./connection-view.js";
+import type { Subscription } from "./subscription-registry.js";
+
 /** Counters for tests and benchmarks. */
 export interface RoundStats {
   /** Batches of queued connection changes processed. */
@@ -7,6 +10,8 @@ export interface RoundStats {
   queryRunsByPath: Map<string, number>;
   /** Results that arrived already invalidated by a commit after their snapshot, and ran again. */
   staleResults: number;
+  /** Results replaced by the next run's before any connection was sent them: runs nobody saw. */
+  unshownResults: number;
   /** Commits announced while at least one run was in flight. */
   commitsDuringRuns: number;
   /** Transitions whose results were computed at different snapshots (all valid at the Transition's ts). */
@@ -27,6 +32,7 @@ export function emptyRoundStats(): RoundStats {
     queryRuns: 0,
     queryRunsByPath: new Map(),
     staleResults: 0,
+    unshownResults: 0,
     commitsDuringRuns: 0,
     mixedSnapshotTransitions: 0,
     maxInFlight: 0,
@@ -34,4 +40,13 @@ export function emptyRoundStats(): RoundStats {
     emitMs: 0,
     transitionsSent: 0,
   };
+}
+
+/** A new result is about to replace `sub`'s: counts the old one if no connection was ever sent it. */
+export function countUnshown(stats: RoundStats, sub: Subscription<ConnectionQuery>): void {
+  const shown = sub.result;
+  if (shown === null || sub.watchers.size === 0) return;
+  // Equal bodies: the client has it (an unchanged result is not sent again).
+  for (const watcher of sub.watchers) if (watcher.sentResult !== null && (watcher.sentResult === shown || watcher.sentResult.body === shown.body)) return;
+  stats.unshownResults += 1;
 }

@@ -28,10 +28,14 @@ export class SessionOutbox {
   private deferred = false;
   /** A successful mutation's commit ts still waiting for a Transition that covers it; null when none. */
   private owedTs: bigint | null = null;
+  /** When the response that made a Transition owed went out. */
+  private owedSince = 0;
 
   constructor(
     private readonly sink: FrameSink,
     private readonly now: () => number,
+    /** A Transition covering an owed commit went out, `ms` after the response that owed it. */
+    private readonly owedPaid: (ms: number) => void = () => {},
   ) {
     this.lastSentAt = now();
   }
@@ -53,7 +57,10 @@ export class SessionOutbox {
 
   /** Sends a Transition at `ts` (the caller checked `accepts`). */
   sendTransition(frames: TransitionFrames, ts: bigint): void {
-    if (this.owedTs !== null && ts >= this.owedTs) this.owedTs = null;
+    if (this.owedTs !== null && ts >= this.owedTs) {
+      this.owedTs = null;
+      this.owedPaid(this.now() - this.owedSince);
+    }
     // The client reassembles chunks only when nothing else comes between them (§5.4): they go out back to back.
     for (const frame of frames) this.send(frame);
   }
@@ -75,7 +82,10 @@ export class SessionOutbox {
   endMutation(responseText: string, commitTs: bigint | null): boolean {
     this.send(responseText);
     // Only Transitions that reach the client after the response count for it.
-    if (commitTs !== null && (this.owedTs === null || this.owedTs < commitTs)) this.owedTs = commitTs;
+    if (commitTs !== null && (this.owedTs === null || this.owedTs < commitTs)) {
+      if (this.owedTs === null) this.owedSince = this.now();
+      this.owedTs = commitTs;
+    }
     return this.release();
   }
 

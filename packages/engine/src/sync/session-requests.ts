@@ -5,6 +5,7 @@ import type { RequestMessage } from "./client-message.js";
 import type { ClientQuota } from "./client-quota.js";
 import type { ConnectionAuth } from "./connection-auth.js";
 import { encodeServerMessage } from "./server-message.js";
+import type { MutationTimings } from "./mutation-timings.js";
 import type { SessionOutbox } from "./session-outbox.js";
 
 /** What a connection's requests need from its session. */
@@ -23,6 +24,9 @@ export interface SessionRequestDeps {
   wantsTransition: () => void;
   /** Ends the connection after an error outside any one function. */
   fail: (e: unknown) => void;
+  timings: MutationTimings;
+  /** Monotonic ms clock. */
+  monotonic: () => number;
 }
 
 /**
@@ -39,9 +43,9 @@ export class SessionRequests {
 
   constructor(private readonly deps: SessionRequestDeps) {}
 
-  /** Queues a mutation; its bytes stay counted against the quota until it has run. */
-  enqueueMutation(message: RequestMessage, bytes: number): void {
-    const { quota, auth, outbox } = this.deps;
+  /** Queues a mutation (its frame arrived at `receivedAt`); its bytes stay counted against the quota until it has run. */
+  enqueueMutation(message: RequestMessage, bytes: number, receivedAt: number): void {
+    const { quota, auth, outbox, timings, monotonic } = this.deps;
     quota.mutationQueued();
     // Captured now: a later Authenticate must not change who this mutation runs as.
     const { identity, admin } = auth;
@@ -52,7 +56,10 @@ export class SessionRequests {
         await auth.checked;
         if (this.deps.closed()) return;
         outbox.beginMutation(this.deps.lastCommitTs());
+        const started = monotonic();
+        timings.inbox.add(started - receivedAt);
         const outcome = await this.call(message, "mutation", identity, admin, sessionId);
+        timings.call.add(monotonic() - started);
         if (this.deps.closed()) return;
         const response = encodeServerMessage({ type: "MutationResponse", requestId: message.requestId, outcome });
         const commitTs = outcome.status === "success" ? (outcome.ts ?? null) : null;

@@ -9,6 +9,7 @@ import type { Store } from "../store/store.js";
 import { MAX_REQUEST_JSON_BYTES } from "../values/value-limits.js";
 import { DEFAULT_CLIENT_QUOTA, QuotaPool, type ClientQuotaLimits } from "./client-quota.js";
 import { MAX_QUERIES_PER_CONNECTION } from "./connection-view.js";
+import { MutationTimings } from "./mutation-timings.js";
 import { createSessionAuth } from "./session-auth.js";
 import { DEFAULT_FLOW_LIMITS, FlowBudget, SocketFlow, type FlowCut, type FlowLimits } from "./socket-flow.js";
 import { SyncSession } from "./sync-session.js";
@@ -54,6 +55,8 @@ export interface SyncStats {
   queryRunsByPath: Record<string, number>;
   /** Results already invalidated by a commit after their snapshot when they arrived (they ran again). */
   staleResults: number;
+  /** Results replaced by a newer one before any connection was sent them. */
+  unshownResults: number;
   /** Commits announced while subscription runs were in flight. */
   commitsDuringRuns: number;
   /** Transitions that combined results computed at different snapshots (each valid at the Transition's ts). */
@@ -72,6 +75,8 @@ export interface SyncStats {
   /** Bytes received and not yet handled, over all connections; connections closed for holding the most of them. */
   queuedBytes: number;
   busyCuts: number;
+  /** Where WebSocket mutations' time went, by phase (`mutation-timings.ts`). */
+  mutations: ReturnType<MutationTimings["summary"]>;
 }
 
 /** The WebSocket sync endpoint of one engine. */
@@ -85,6 +90,8 @@ export interface SyncServer {
   /** Verifies every signed-in connection's token again (the auth configuration changed). */
   reverifyIdentities(): void;
   stats(): SyncStats;
+  /** Starts the mutation timings of `stats()` afresh (a benchmark's next phase). */
+  resetMutationTimings(): void;
   /** Resolves once no update round runs or is due. */
   idle(): Promise<void>;
   /** Closes every connection (the clients reconnect) and stops the timers. */
@@ -119,6 +126,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
   const quotas = new QuotaPool({ ...DEFAULT_CLIENT_QUOTA, ...options.quota }, () => performance.now());
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME });
   const sessions = new Map<SyncSession, WebSocket>();
+  const timings = new MutationTimings();
 
   const accept = (ws: WebSocket): void => {
     const handle = { terminate: () => ws.terminate() };
@@ -152,6 +160,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
         logInternal,
         quotas,
         maxQueries: options.maxQueriesPerConnection ?? MAX_QUERIES_PER_CONNECTION,
+        timings,
       },
     );
     const live = session;
@@ -201,6 +210,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       queryRuns: rounds.stats.queryRuns,
       queryRunsByPath: Object.fromEntries(rounds.stats.queryRunsByPath),
       staleResults: rounds.stats.staleResults,
+      unshownResults: rounds.stats.unshownResults,
       commitsDuringRuns: rounds.stats.commitsDuringRuns,
       mixedSnapshotTransitions: rounds.stats.mixedSnapshotTransitions,
       maxRunsInFlight: rounds.stats.maxInFlight,
@@ -212,7 +222,9 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
       flowCuts: { ...budget.cuts },
       queuedBytes: quotas.queuedBytes,
       busyCuts: quotas.busyCuts,
+      mutations: timings.summary(),
     }),
+    resetMutationTimings: () => timings.reset(),
     idle: () => rounds.idle(),
     async close() {
       clearInterval(pinger);

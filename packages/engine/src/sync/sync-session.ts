@@ -7,6 +7,7 @@ import { ConnectionView } from "./connection-view.js";
 import { QuerySetVersions } from "./query-set-versions.js";
 import { encodeServerMessage } from "./server-message.js";
 import type { AuthenticateSession } from "./session-auth.js";
+import type { MutationTimings } from "./mutation-timings.js";
 import { SessionOutbox } from "./session-outbox.js";
 import { SessionRequests } from "./session-requests.js";
 import { CLOSE_TRY_AGAIN } from "./socket-flow.js";
@@ -42,6 +43,8 @@ export interface SessionDeps {
   quotas: QuotaPool;
   /** Live queries the connection may hold. */
   maxQueries: number;
+  /** Where WebSocket mutations' time goes (benchmarks). */
+  timings: MutationTimings;
 }
 
 /** Close codes: the client reconnects after any of them except after a FatalError. */
@@ -78,7 +81,7 @@ export class SyncSession implements RoundTarget {
     private readonly deps: SessionDeps,
   ) {
     this.view = new ConnectionView(deps.maxQueries);
-    this.outbox = new SessionOutbox(socket, deps.monotonic);
+    this.outbox = new SessionOutbox(socket, deps.monotonic, (ms) => deps.timings.transition.add(ms));
     this.quota = new ClientQuota(deps.quotas, {
       pauseReading: () => socket.pauseReading(),
       resumeReading: () => socket.resumeReading(),
@@ -100,6 +103,8 @@ export class SyncSession implements RoundTarget {
       sessionId: () => this.sessionId,
       wantsTransition: () => deps.rounds.emitNow(this),
       fail: (e) => this.fail(e),
+      timings: deps.timings,
+      monotonic: deps.monotonic,
     });
     deps.rounds.attach(this);
   }
@@ -132,13 +137,14 @@ export class SyncSession implements RoundTarget {
   receive(text: string): void {
     if (this.isClosed) return;
     const bytes = text.length;
+    const receivedAt = this.deps.monotonic();
     // One unit per message and per KiB: big frames are the costly ones to parse.
     this.quota.received(bytes, 1 + Math.floor(bytes / 1024));
     this.inbox = this.inbox
       // A message is handled once its units are paid: a big frame on a fresh connection waits too.
       .then(() => this.quota.ready())
       .then(() => this.takeTurn())
-      .then(() => (this.isClosed ? undefined : this.handle(parseClientMessage(text), bytes)))
+      .then(() => (this.isClosed ? undefined : this.handle(parseClientMessage(text), bytes, receivedAt)))
       .catch((e: unknown) => this.fail(e));
   }
 
@@ -194,7 +200,7 @@ export class SyncSession implements RoundTarget {
     this.socket.close(code, reason);
   }
 
-  private async handle(message: ClientMessage, bytes: number): Promise<void> {
+  private async handle(message: ClientMessage, bytes: number, receivedAt: number): Promise<void> {
     switch (message.type) {
       case "Connect":
         this.sessionId = message.sessionId;
@@ -205,7 +211,7 @@ export class SyncSession implements RoundTarget {
         break;
       case "Mutation":
         // Its bytes stay counted until it has run.
-        return this.requests.enqueueMutation(message, bytes);
+        return this.requests.enqueueMutation(message, bytes, receivedAt);
       case "Action":
         return this.requests.startAction(message, bytes);
       case "Authenticate":

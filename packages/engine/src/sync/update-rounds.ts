@@ -3,7 +3,8 @@ import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { Runtime, SnapshotQueryResult } from "../runtime/runtime.js";
 import { CommitLog } from "./commit-log.js";
 import type { ConnectionQuery, ConnectionView } from "./connection-view.js";
-import { emptyRoundStats, type RoundStats } from "./round-stats.js";
+import { EmitSlices } from "./emit-slices.js";
+import { countUnshown, emptyRoundStats, type RoundStats } from "./round-stats.js";
 import type { RoundTarget } from "./round-target.js";
 import { RunTurns } from "./run-turns.js";
 import { SubscriptionRegistry, type Subscription } from "./subscription-registry.js";
@@ -35,7 +36,7 @@ export type { RoundTarget } from "./round-target.js";
  * Fairness: a connection whose subscriptions went stale queues for runs
  * (`run-turns.ts`, round-robin, one run per turn), with a bounded number of
  * runs in flight. A subscription shared by many connections runs once, and
- * every holder is answered.
+ * every holder is answered, in bounded slices (`emit-slices.ts`).
  *
  * Failure of one subscription or connection stays with it: a run that throws
  * fails that query (QueryFailed) and a connection whose bookkeeping throws is
@@ -63,12 +64,16 @@ export class UpdateRounds {
   /** Connections owed a Transition for a mutation whose commit was not yet covered. */
   private readonly owing = new Set<RoundTarget>();
   private readonly turns = new RunTurns();
+  /** Runs on an executor now (bounded by `maxRunsInFlight`), and runs whose results have not arrived (also those waiting for a sync). */
   private inFlight = 0;
+  private unanswered = 0;
   /** Commits recent enough to matter to a run in flight, and the latest announced one. */
   private readonly commits: CommitLog;
   private scheduled = false;
   private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** Connections that may have a Transition due, served in bounded slices. */
+  private readonly emits = new EmitSlices((target) => this.tryEmit(target), () => this.encoder.clear(), () => this.settle());
 
   constructor(private readonly deps: UpdateRoundsDeps) {
     this.commits = new CommitLog(deps.lastCommitTs());
@@ -126,7 +131,7 @@ export class UpdateRounds {
   }
 
   private isIdle(): boolean {
-    return !this.scheduled && !this.pumpScheduled && this.inFlight === 0 && this.turns.size === 0;
+    return !this.scheduled && !this.pumpScheduled && this.unanswered === 0 && this.turns.size === 0 && !this.emits.busy;
   }
 
   private schedule(): void {
@@ -153,6 +158,7 @@ export class UpdateRounds {
       this.touched.delete(target);
       this.owing.delete(target);
       this.turns.delete(target.view);
+      this.emits.delete(target);
     }
     this.detached = [];
     const touched = [...this.touched, ...this.owing];
@@ -167,9 +173,9 @@ export class UpdateRounds {
         target.abort(e);
         continue;
       }
-      this.tryEmit(target);
+      this.emits.add(target);
     }
-    this.encoder.clear();
+    this.emits.run();
     this.pump();
   }
 
@@ -193,14 +199,24 @@ export class UpdateRounds {
     const { spec } = sub;
     sub.running = true;
     this.inFlight += 1;
+    this.unanswered += 1;
     if (this.inFlight > this.stats.maxInFlight) this.stats.maxInFlight = this.inFlight;
+    // The executor is free once it has run the query; the result may then still wait for the
+    // WAL sync of a commit it read (pipelined durability), and the next runs go on meanwhile.
+    let executing = true;
+    const executed = () => {
+      if (!executing) return;
+      executing = false;
+      this.inFlight -= 1;
+      this.schedulePump();
+    };
     const runId = this.commits.started();
     const epoch = sub.epoch;
     const startedAt = performance.now();
     this.stats.queryRuns += 1;
     this.stats.queryRunsByPath.set(spec.udfPath, (this.stats.queryRunsByPath.get(spec.udfPath) ?? 0) + 1);
     this.deps.runtime
-      .runTracked({ path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client", journal: sub.journal })
+      .runTracked({ path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client", journal: sub.journal, executed })
       .then(
         (result) => this.arrived(sub, epoch, result),
         (e: unknown) => this.failed(sub, e),
@@ -209,16 +225,15 @@ export class UpdateRounds {
       .finally(() => {
         this.stats.runMs += performance.now() - startedAt;
         this.commits.finished(runId);
-        this.inFlight -= 1;
+        this.unanswered -= 1;
+        executed();
         this.schedulePump();
       });
   }
 
   /**
-   * Dispatches the next runs from a macrotask of their own: an executor that
-   * answers within microtasks (today's, in this thread) would otherwise chain
-   * every queued run into one unbroken stretch, and sockets, HTTP requests and
-   * mutation batches get their turns between runs.
+   * Dispatches the next runs from a macrotask of their own: an executor that answers within
+   * microtasks (on this thread) would chain every queued run into one unbroken stretch.
    */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
@@ -238,6 +253,7 @@ export class UpdateRounds {
       this.turns.queueRun(sub);
       return;
     }
+    countUnshown(this.stats, sub);
     this.registry.recordRun(sub, recordedRun(sub, run, this.commits.firstConflict(run.readSet, run.ts), this.deps.logInternal));
     if (sub.dirty) {
       this.stats.staleResults += 1;
@@ -259,9 +275,9 @@ export class UpdateRounds {
   private answerWatchers(sub: Subscription<ConnectionQuery>): void {
     for (const watcher of sub.watchers) {
       const target = this.targets.get(watcher.view);
-      if (target !== undefined) this.tryEmit(target);
+      if (target !== undefined) this.emits.add(target);
     }
-    this.encoder.clear();
+    this.emits.run();
   }
 
   /** Builds and sends the connection's Transition if it may have one now. */

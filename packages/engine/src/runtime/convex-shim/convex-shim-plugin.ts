@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -5,15 +7,21 @@ import type * as esbuild from "esbuild";
 
 /**
  * The esbuild plugin that gives the engine's worker threads a `convex` package speaking
- * values instead of JSON text across the syscall boundary (`syscall.ts` beside it says
- * what changes). The official package stays unmodified on disk: its ESM build is bundled
- * into the workers' entries (instead of staying external) with its one module that calls
- * the `Convex` global, `server/impl/syscall.js`, resolved to `syscall.ts`, and the one line
- * of `registration_impl.js` that encodes results routed through `Convex.encodeResult`
- * (`RESULT_ENCODING`). One copy of
- * `convex` then serves both the engine's code in the worker and the app's functions
- * (`app-loader.ts` hands the app the engine's `convex/server` and `convex/values`), so
- * class checks such as `instanceof CommitTsPlaceholder` keep working across them.
+ * values instead of JSON text across the syscall boundary, with a cheaper query builder.
+ * The official package stays unmodified on disk: its ESM build is bundled into the
+ * workers' entries (instead of staying external) with
+ * * its one module that calls the `Convex` global, `server/impl/syscall.js`, resolved to
+ *   `syscall.ts` (which says what changes);
+ * * the one line of `registration_impl.js` that encodes results routed through
+ *   `Convex.encodeResult` (`RESULT_ENCODING`), and the one line of `database_impl.js` that
+ *   copies `db.get`'s document made by a cheaper equivalent (`GET_DECODING`);
+ * * the query builder's modules replaced by ones with the same behaviour that cost less
+ *   (`SUBSTITUTES`, each pinned to the exact upstream text it was written against).
+ * One copy of `convex` then serves both the engine's code in the worker and the app's
+ * functions (`app-loader.ts` hands the app the engine's `convex/server` and
+ * `convex/values`), so class checks such as `instanceof CommitTsPlaceholder` keep working
+ * across them. docs/architecture.md ("Syscall protocol", "Query builder on the workers")
+ * says how each stays in step with upstream.
  */
 
 /** The installed package's folder. */
@@ -35,14 +43,17 @@ export function upstreamRegistrationModule(): string {
 /**
  * How upstream's query, mutation and action wrappers turn a function's return value into
  * the text they hand back, and what the workers' build makes of it: the same text, made
- * by `Convex.encodeResult` when the engine offers it, so that the engine also gets the
- * JSON value and checks Convex's limits and the `returns` validator on it instead of
- * parsing the text again. `convex-shim.test.ts` fails when upstream's line changes.
+ * by `Convex.encodeResult` when the engine offers it. The engine gets the return value
+ * itself and upstream's `convexToJson` (`values/result-json.ts` converts with the same
+ * checks in one cheaper walk, and leaves upstream's function every case it does not take,
+ * errors included), and keeps the JSON value for Convex's limits and the `returns`
+ * validator instead of parsing the text again. `convex-shim.test.ts` fails when
+ * upstream's line changes.
  */
 export const RESULT_ENCODING = {
   upstream: "return JSON.stringify(convexToJson(result === void 0 ? null : result));",
   substitute:
-    "return ((json) => typeof Convex !== \"undefined\" && Convex.encodeResult !== void 0 ? Convex.encodeResult(json) : JSON.stringify(json))(convexToJson(result === void 0 ? null : result));",
+    "return typeof Convex !== \"undefined\" && Convex.encodeResult !== void 0 ? Convex.encodeResult(result === void 0 ? null : result, convexToJson) : JSON.stringify(convexToJson(result === void 0 ? null : result));",
 } as const;
 
 /** Upstream's registration module with its result encoding made the engine's (see `RESULT_ENCODING`). */
@@ -53,9 +64,71 @@ export function registrationModuleText(upstreamText: string): string {
   return upstreamText.split(RESULT_ENCODING.upstream).join(RESULT_ENCODING.substitute);
 }
 
+/** The upstream module whose `db.get` copies the document it reads (`GET_DECODING` below). */
+export function upstreamDatabaseModule(): string {
+  return upstreamModule("server/impl/database_impl.js");
+}
+
+/**
+ * How upstream's `db.get` copies the document the engine answers, and what the workers'
+ * build makes of it: the same copy by `document-values.ts` (upstream's `jsonToConvex`,
+ * cheaper). `convex-shim.test.ts` fails when upstream's lines change.
+ */
+export const GET_DECODING = {
+  upstream: 'const syscallJSON = await performAsyncSyscall("1.0/get", args);\n  return jsonToConvex(syscallJSON);',
+  substitute: 'const syscallJSON = await performAsyncSyscall("1.0/get", args);\n  return documentToConvex(syscallJSON);',
+} as const;
+
+/** Upstream's database module with `db.get`'s copy made by `documentValues` (the path of `document-values.ts`). */
+export function databaseModuleText(upstreamText: string, documentValues: string): string {
+  if (upstreamText.split(GET_DECODING.upstream).length !== 2) {
+    throw new Error(`convex's ${path.basename(upstreamDatabaseModule())} no longer reads documents as the worker build expects: review convex-shim-plugin.ts`);
+  }
+  const importLine = `import { documentToConvex } from ${JSON.stringify(documentValues)};\n`;
+  return importLine + upstreamText.split(GET_DECODING.upstream).join(GET_DECODING.substitute);
+}
+
 /** The module that replaces it, in the package at `root` (the engine may run from a bundle elsewhere). */
 export function shimSyscallModule(root: string): string {
-  return path.join(root, "src", "runtime", "convex-shim", "syscall.ts");
+  return substituteModule(root, "syscall.ts");
+}
+
+function substituteModule(root: string, file: string): string {
+  return path.join(root, "src", "runtime", "convex-shim", file);
+}
+
+/**
+ * Upstream modules replaced whole in the workers' build, each by a module of this folder
+ * written against upstream's text of that version (its SHA-256 here). How they stay in
+ * step: the build refuses to run when the installed text differs (an upgrade of `convex`
+ * changed it), and `convex-shim.test.ts` fails with it, naming the module; whoever
+ * upgrades reads upstream's diff, carries it into the substitute, and pins the new digest.
+ * The substitutes' behaviour is checked against upstream's own module, run side by side
+ * on the same calls, in `convex-shim-query.test.ts`.
+ */
+export const SUBSTITUTES = [
+  {
+    upstream: "server/impl/query_impl.js",
+    substitute: "query-impl.ts",
+    sha256: "cb338c5d58d0ffbbdd311954e24456d7fa501f901b205784ce93d67e63206857",
+  },
+  {
+    upstream: "server/impl/index_range_builder_impl.js",
+    substitute: "index-range-builder.ts",
+    sha256: "ff65a69a8da7540705ee68146d4dd03197528b310fee319e6438c061238286ac",
+  },
+] as const;
+
+/** The installed text of an upstream module (a path below `dist/esm`). */
+export function upstreamModule(relative: string): string {
+  return path.join(convexPackageDir(), "dist", "esm", ...relative.split("/"));
+}
+
+/** The substitutes whose upstream text is no longer the one they were written against (empty when all match). */
+export function staleSubstitutes(): string[] {
+  return SUBSTITUTES.filter(
+    (s) => createHash("sha256").update(readFileSync(upstreamModule(s.upstream))).digest("hex") !== s.sha256,
+  ).map((s) => s.upstream);
 }
 
 /** Entry points of the package the engine imports, in its ESM build. */
@@ -73,12 +146,28 @@ export function convexShimPlugin(root: string): esbuild.Plugin {
       const esm = path.join(convexPackageDir(), "dist", "esm");
       const upstream = upstreamSyscallModule();
       build.onResolve({ filter: /^convex(\/server|\/values)?$/ }, (args) => ({ path: path.join(esm, ENTRIES[args.path]!) }));
+      const stale = staleSubstitutes();
+      if (stale.length > 0) {
+        throw new Error(`convex's ${stale.join(", ")} changed since the worker build's substitutes were written: review convex-shim-plugin.ts`);
+      }
+      const replaced = new Map(SUBSTITUTES.map((s) => [upstreamModule(s.upstream), substituteModule(root, s.substitute)]));
+      build.onResolve({ filter: /_impl\.js$/ }, (args) => {
+        const substitute = replaced.get(path.resolve(args.resolveDir, args.path));
+        return substitute === undefined ? undefined : { path: substitute };
+      });
+      // The substitutes' own imports of upstream modules they keep (typed in `upstream-modules.d.ts`).
+      build.onResolve({ filter: /^convex-upstream:/ }, (args) => ({ path: path.join(esm, args.path.slice("convex-upstream:".length)) }));
       build.onResolve({ filter: /(^|\/)syscall\.js$/ }, (args) =>
         path.resolve(args.resolveDir, args.path) === upstream ? { path: shimModule } : undefined,
       );
       const registration = upstreamRegistrationModule();
       build.onLoad({ filter: /registration_impl\.js$/ }, async (args) =>
         args.path === registration ? { contents: registrationModuleText(await readFile(registration, "utf8")), loader: "js" } : undefined,
+      );
+      const database = upstreamDatabaseModule();
+      const documentValues = substituteModule(root, "document-values.ts");
+      build.onLoad({ filter: /database_impl\.js$/ }, async (args) =>
+        args.path === database ? { contents: databaseModuleText(await readFile(database, "utf8"), documentValues), loader: "js" } : undefined,
       );
     },
   };

@@ -4,8 +4,8 @@ import type { CommitSummary } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
 import { lazyReadSet } from "./packed-read-set.js";
 import { WorkerPool } from "../worker-pool.js";
-import { failure, fromWire, unpinnedResult, type WorkerQueryResult } from "./worker-results.js";
-import { UNPINNED_TS, type FromWorker, type QueryJob, type ToWorker, type WorkerStart } from "./worker-protocol.js";
+import { failure, fromWire, PoolCounters, unpinnedResult, type WorkerQueryResult } from "./worker-results.js";
+import { UNPINNED_TS, type CacheDrops, type FromWorker, type QueryJob, type ToWorker, type WorkerStart } from "./worker-protocol.js";
 
 export type { WorkerQueryResult } from "./worker-results.js";
 
@@ -57,6 +57,8 @@ interface Slot {
   pins: Map<number, (ts: bigint) => void>;
   /** True until the worker has loaded the app for the first time. */
   starting: boolean;
+  /** Its caches' whole drops as it last reported them. */
+  drops: CacheDrops;
 }
 
 /** A job that hit a worker crash this often is answered with an error instead of another try. */
@@ -95,6 +97,7 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
   private nextJobId = 0;
   /** Pinned snapshots by ts: the worker holding each, until when (performance.now()). */
   private readonly pinned = new Map<bigint, { slot: Slot; until: number }>();
+  readonly counters = new PoolCounters();
 
   constructor(private readonly options: QueryPoolOptions) {
     super("query", options.logInternal);
@@ -188,7 +191,7 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
 
   protected newSlot() {
     const start: WorkerStart = { dbPath: this.options.dbPath, deployment: this.options.deployment, app: this.app, niceness: this.options.niceness ?? QUERY_WORKER_NICENESS };
-    return { workerData: start, slot: { jobs: [], pins: new Map(), starting: true } };
+    return { workerData: start, slot: { jobs: [], pins: new Map(), starting: true, drops: { unannounced: 0, gap: 0 } } };
   }
 
   private assign(slot: Slot, pending: Pending): void {
@@ -208,6 +211,7 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
         if (pending === undefined || pending.job.id !== message.id) return;
         slot.jobs.shift();
         if (slot.jobs.length > 0) slot.jobs[0]!.startedAt = performance.now();
+        slot.drops = this.counters.answered(slot.drops, message.cacheDrops);
         pending.resolve({
           outcome: fromWire(message.outcome),
           ts: message.ts,

@@ -25,9 +25,10 @@ const store = createSqliteStore({
 });
 // Queries read through the scan cache; both caches follow the commits this worker hears.
 const scans = createScanCache(store);
+const caches = new SnapshotCaches(store, scans);
 const host = new WorkerQueryHost(
   scans.store,
-  new SnapshotCaches(store, scans),
+  caches,
   () =>
     // A pinned snapshot has a connection of its own, held in a read transaction; no
     // document cache (the worker's cache follows its main connection's snapshots).
@@ -69,7 +70,7 @@ async function handle(message: ToWorker): Promise<void> {
         querying = false;
         for (const commit of deferredCommits.splice(0)) host.committed(commit.ts, commit.previousTs, commit.ids);
       }
-      post(done, done.readSet === null ? undefined : [done.readSet]);
+      post({ ...done, cacheDrops: caches.drops }, done.readSet === null ? undefined : [done.readSet]);
       return;
     }
     case "pin":

@@ -116,6 +116,12 @@ function latin1(key: Uint8Array): string {
 export class SnapshotCaches {
   /** Highest commit ts whose writes the caches have taken. */
   private ts = -1n;
+  /**
+   * Times everything was dropped: a snapshot newer than the last commit heard of
+   * (`unannounced`), or a commit that did not follow the last one (`gap`). The pool sums
+   * them over its workers (the sustained benchmark prints them).
+   */
+  readonly drops = { unannounced: 0, gap: 0 };
 
   constructor(
     private readonly store: Store,
@@ -125,6 +131,7 @@ export class SnapshotCaches {
   /** A commit of the writer (in ts order): drops what it wrote, or everything after a gap. */
   committed(ts: bigint, previousTs: bigint, ids: readonly string[]): void {
     if (ts <= this.ts) return;
+    if (previousTs !== this.ts) this.drops.gap += 1;
     this.forget(previousTs === this.ts ? ids : null);
     this.ts = ts;
   }
@@ -135,6 +142,7 @@ export class SnapshotCaches {
    */
   reading(ts: bigint): void {
     if (ts === this.ts) return;
+    this.drops.unannounced += 1;
     this.forget(null);
     this.ts = ts;
   }

@@ -75,6 +75,14 @@ export type WireOutcome =
   | { status: "success"; valueText: string; logLines: string[] }
   | { status: "error"; errorMessage: string; errorData?: JSONValue; appFrames?: string[]; logLines: string[] };
 
+/** How often a worker dropped all its caches (`SnapshotCaches.drops`). */
+export interface CacheDrops {
+  /** It began a snapshot newer than the last commit it had heard of. */
+  unannounced: number;
+  /** A commit did not follow the last one it had heard of. */
+  gap: number;
+}
+
 /** Worker → main. */
 export type FromWorker =
   | {
@@ -86,6 +94,8 @@ export type FromWorker =
       journal: string | null;
       /** `packReadSet` of what it read; null when the job was not tracked. */
       readSet: ArrayBuffer | null;
+      /** How often this worker has dropped all its caches so far (`SnapshotCaches.drops`). */
+      cacheDrops?: CacheDrops;
     }
   | { kind: "pinned"; id: number; ts: bigint }
   /** The worker has evaluated the app (when it started, or new code) and starts its next job now. */

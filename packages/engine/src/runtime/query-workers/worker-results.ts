@@ -1,7 +1,7 @@
 import { EngineError } from "../../errors.js";
 import type { ReadSet } from "../../query/read-set.js";
 import type { CallOutcome } from "../function-outcome.js";
-import { UNPINNED_TS, type WireOutcome } from "./worker-protocol.js";
+import { UNPINNED_TS, type CacheDrops, type WireOutcome } from "./worker-protocol.js";
 
 // What the query pool answers a job with (runs on the main thread): a worker's result, or the
 // pool's own failure when no worker could run it.
@@ -36,6 +36,21 @@ export function fromWire(wire: WireOutcome): CallOutcome {
   return outcome;
 }
 
+
+/** Jobs a pool's workers answered, and their caches' whole drops summed over them. */
+export class PoolCounters {
+  jobs = 0;
+  readonly cacheDrops: CacheDrops = { unannounced: 0, gap: 0 };
+
+  /** A worker answered a job with its drops so far (`before`: its previous report); returns its report to keep. */
+  answered(before: CacheDrops, now: CacheDrops | undefined): CacheDrops {
+    this.jobs += 1;
+    if (now === undefined) return before;
+    this.cacheDrops.unannounced += now.unannounced - before.unannounced;
+    this.cacheDrops.gap += now.gap - before.gap;
+    return now;
+  }
+}
 
 /** The answer for a job whose pinned snapshot went with its worker. */
 export function unpinnedResult(): WorkerQueryResult {

@@ -3,6 +3,7 @@ import type { JSONValue } from "convex/values";
 import type { Execution } from "../execution.js";
 import { installConsoleCapture } from "../log-capture.js";
 import type { SyscallTarget } from "../syscall-router.js";
+import { resultJson } from "../../values/result-json.js";
 
 /**
  * The `Convex` global of a query worker thread (see `syscall-router.ts` for the main
@@ -67,7 +68,8 @@ export function installWorkerGlobal(): void {
     asyncSyscallValue: (op, args) => asPromise(() => target().asyncSyscallValue(op, args)),
     // The wrapper's result, as upstream encodes it; the value is kept for the checks in
     // `WorkerQueryHost.invoke`, which then need not parse the text again.
-    encodeResult: (json) => {
+    encodeResult: (result, convexToJson) => {
+      const json = resultJson(result, convexToJson);
       encoded.set(target(), json);
       return JSON.stringify(json);
     },

@@ -4,28 +4,14 @@ import { decodePatchValue, decodeValue } from "../../values/maybe-value.js";
 import { checkDocumentLimits, systemFieldsSize } from "../../values/value-limits.js";
 import type { ExecutionContext as Execution } from "../execution-context.js";
 import { budgetOf } from "../transaction-budget.js";
-import { DocumentText, PageReply, StreamItem, type OpHandler } from "./op-types.js";
+import { DocumentText, PageReply, type OpHandler } from "./op-types.js";
 
 const SYSTEM_FIELDS = ["_id", "_creationTime"];
 /** The longest document id (a 5-byte table number); a new document's id is no longer. */
 const MAX_ID_LENGTH = 37;
 
-/** Database reads and writes (convex-interface.md §3.1–3.2). */
+/** Database reads and writes (convex-interface.md §3.1–3.2); query streams are `stream-ops.ts`. */
 export const DATABASE_SYNC_OPS: Record<string, OpHandler> = {
-  "1.0/queryStream": (exec, args: { query: unknown }) => {
-    const tx = exec.requireTx("db.query");
-    budgetOf(tx).indexRange();
-    const id = exec.nextStreamId++;
-    exec.streams.set(id, exec.db.openStream(args.query, tx.reads));
-    return { queryId: id };
-  },
-  "1.0/queryCleanup": (exec, args: { queryId: number }) => {
-    const stream = exec.streams.get(args.queryId);
-    if (stream === undefined) return false;
-    stream.close();
-    exec.streams.delete(args.queryId);
-    return true;
-  },
   "1.0/db/normalizeId": (exec, args: { table: string; idString: string }) => {
     exec.requireTx("db.normalizeId");
     const id = exec.db.normalizeId(args.table, args.idString);
@@ -51,19 +37,6 @@ export const DATABASE_ASYNC_OPS: Record<string, OpHandler> = {
     if (doc === null) return null;
     budget.documentRead(doc.length);
     return new DocumentText(doc);
-  },
-  "1.0/queryStreamNext": (exec, args: { queryId: number }) => {
-    const tx = exec.requireTx("db.query");
-    const stream = exec.streams.get(args.queryId);
-    if (stream === undefined) throw new EngineError("QueryNotFound", `Query ${args.queryId} is not open.`);
-    const doc = stream.next();
-    if (doc === null) {
-      stream.close();
-      exec.streams.delete(args.queryId);
-      return { value: null, done: true };
-    }
-    budgetOf(tx).documentRead(doc.length);
-    return new StreamItem(doc);
   },
   "1.0/queryPage": (exec, args: QueryPageArgs) => {
     const tx = exec.requireTx("paginate");

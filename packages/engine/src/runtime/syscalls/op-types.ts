@@ -58,6 +58,21 @@ export class StreamItem extends EncodedReply {
   }
 }
 
+/** Documents' texts as a JSON array (`engine/queryStreamRest`); documents shared as in `DocumentText`. */
+export class DocumentList extends EncodedReply {
+  constructor(private readonly documents: readonly string[]) {
+    super();
+  }
+
+  text(): string {
+    return `[${this.documents.join(",")}]`;
+  }
+
+  value(): JSONValue {
+    return this.documents.map(parsedDocument);
+  }
+}
+
 /** A `1.0/queryPage` answer: its documents' texts and the page's other fields; documents shared as in `DocumentText`. */
 export class PageReply extends EncodedReply {
   constructor(

@@ -211,7 +211,9 @@ export class WriterClient {
     if (worker !== this.worker) return;
     switch (message.kind) {
       case "commit":
-        // Announced (to subscribers, caches, query results that read it) only once durable.
+        // Readers of the file see it already: caches that follow them hear of it now.
+        this.options.onCommitWritten?.(message);
+        // Announced (to subscribers, the query cache, query results that read it) only once durable.
         this.durable.commitReported(message.synced);
         void this.durable.whenDurable(() => this.options.onCommit(message));
         return;

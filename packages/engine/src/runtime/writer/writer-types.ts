@@ -15,8 +15,13 @@ export interface WriterOptions {
   deployment: DeploymentInfo;
   /** A mutation running longer than this is stopped (ms). */
   timeoutMs: number;
-  /** A commit of the writer, in ts order, before any answer that depends on it. */
+  /** A commit of the writer, in ts order, once durable and before any answer that depends on it. */
   onCommit(commit: WriterCommit): void;
+  /**
+   * The same commit as soon as the writer reports it, before it is durable (ts order): for
+   * caches that follow what readers of the file can see, never for answers or announcements.
+   */
+  onCommitWritten?(commit: WriterCommit): void;
   issueUploadToken(): string;
   onLog(path: string, level: LogLevel, line: string): void;
   logInternal(e: unknown): void;

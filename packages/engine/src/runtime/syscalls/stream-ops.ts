@@ -1,0 +1,59 @@
+import { EngineError } from "../../errors.js";
+import type { ExecutionContext as Execution } from "../execution-context.js";
+import { budgetOf } from "../transaction-budget.js";
+import { DocumentList, StreamItem, type OpHandler } from "./op-types.js";
+
+/**
+ * Query streams (convex-interface.md §3.1): `1.0/queryStream` opens one, each
+ * `1.0/queryStreamNext` answers its next document, `1.0/queryCleanup` closes it.
+ *
+ * `engine/queryStreamRest` is the engine's own: it answers every document left in an
+ * open stream at once, reading exactly as that many `1.0/queryStreamNext` would (the
+ * same stream, the same budget checks, in the same order), and closes it. Only the
+ * substituted query builder of the worker threads sends it (`convex-shim/query-impl.ts`:
+ * `collect()`, so `take(n)`, `first()`, `unique()`); the official package never does.
+ */
+
+export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
+  "1.0/queryStream": (exec, args: { query: unknown }) => {
+    const tx = exec.requireTx("db.query");
+    budgetOf(tx).indexRange();
+    const id = exec.nextStreamId++;
+    exec.streams.set(id, exec.db.openStream(args.query, tx.reads));
+    return { queryId: id };
+  },
+  "1.0/queryCleanup": (exec, args: { queryId: number }) => {
+    const stream = exec.streams.get(args.queryId);
+    if (stream === undefined) return false;
+    stream.close();
+    exec.streams.delete(args.queryId);
+    return true;
+  },
+};
+
+export const STREAM_ASYNC_OPS: Record<string, OpHandler> = {
+  "1.0/queryStreamNext": (exec, args: { queryId: number }) => {
+    const doc = nextDocument(exec, args.queryId);
+    return doc === null ? { value: null, done: true } : new StreamItem(doc);
+  },
+  "engine/queryStreamRest": (exec, args: { queryId: number }) => {
+    const documents: string[] = [];
+    for (let doc = nextDocument(exec, args.queryId); doc !== null; doc = nextDocument(exec, args.queryId)) documents.push(doc);
+    return new DocumentList(documents);
+  },
+};
+
+/** The stream's next document (text), or null when it ended (it is closed then). */
+function nextDocument(exec: Execution, queryId: number): string | null {
+  const tx = exec.requireTx("db.query");
+  const stream = exec.streams.get(queryId);
+  if (stream === undefined) throw new EngineError("QueryNotFound", `Query ${queryId} is not open.`);
+  const doc = stream.next();
+  if (doc === null) {
+    stream.close();
+    exec.streams.delete(queryId);
+    return null;
+  }
+  budgetOf(tx).documentRead(doc.length);
+  return doc;
+}

@@ -1,0 +1,122 @@
+import type { JSONValue, Value } from "convex/values";
+
+/**
+ * A function's result as Convex JSON, the value `convexToJson` of `convex/values` makes,
+ * for the query workers' result encoding (`worker-syscall-global.ts` `encodeResult`).
+ *
+ * Why by hand: upstream's `convexToJson` builds the error path of every value it visits
+ * (`context + ".field"`, a string per field) and an entries array per object, which made
+ * it ~8% of a feed re-run's CPU, for an error message that is almost never needed. This
+ * walk does the same checks without that bookkeeping and hands every case it does not
+ * take itself to upstream's function, passed in as `upstream`:
+ *
+ * * anything that fails a check (an `undefined` in an array, a field name upstream
+ *   refuses, a class instance, Set, Map, function or symbol): upstream converts the whole
+ *   value again and throws its own error, with its own path and wording;
+ * * the leaves with an encoding of their own (bigint, bytes, NaN, ±Infinity, -0):
+ *   upstream converts just that leaf (its messages for leaves name no path).
+ *
+ * Plain objects are those upstream accepts without its cross-realm fallback (a prototype
+ * of `null` or `Object.prototype`); any other object goes to upstream whole, so its rule
+ * applies there. Keys come out in upstream's order (sorted by UTF-16 code units), and
+ * `undefined` fields are left out as upstream leaves them out.
+ */
+export function resultJson(result: Value, upstream: (value: Value) => JSONValue): JSONValue {
+  try {
+    return toJson(result, upstream);
+  } catch (e) {
+    if (e !== REFUSED) throw e;
+    // Upstream's own error (or, were the walk stricter than upstream somewhere, its value).
+    return upstream(result);
+  }
+}
+
+/** Thrown inside the walk for anything upstream must decide; never escapes `resultJson`. */
+const REFUSED: unique symbol = Symbol("refused");
+
+/** Upstream's limit on field names (`MAX_IDENTIFIER_LEN` in `convex/values`). */
+const MAX_FIELD_NAME_LENGTH = 1024;
+
+function toJson(value: unknown, upstream: (value: Value) => JSONValue): JSONValue {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      // NaN, ±Infinity and -0 have an encoding of their own ({ $float }).
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : upstream(value);
+    case "bigint":
+      return upstream(value);
+    case "object":
+      break;
+    default:
+      // undefined, functions, symbols: upstream's message.
+      throw REFUSED;
+  }
+  if (value === null) return null;
+  if (Array.isArray(value)) {
+    const out: JSONValue[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const element: unknown = value[i];
+      if (element === undefined) throw REFUSED;
+      out[i] = toJson(element, upstream);
+    }
+    return out;
+  }
+  if (value instanceof ArrayBuffer) return upstream(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) throw REFUSED;
+  const keys = sortedKeys(value);
+  if (keys === null) throw REFUSED;
+  const out: Record<string, JSONValue> = {};
+  for (const key of keys) {
+    const field: unknown = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    out[key] = toJson(field, upstream);
+  }
+  return out;
+}
+
+/** Field names found valid, and key lists in upstream's order by their names joined; bounded, reset when full. */
+let validNames = new Set<string>();
+let orders = new Map<string, string[]>();
+const MAX_MEMO = 4_096;
+
+/**
+ * `object`'s keys in upstream's order (sorted by UTF-16 code units), or null when one of
+ * them is a field name upstream refuses. Objects of one shape come back again and again
+ * (every post of a feed): their order is worked out once. The joined names are a safe key
+ * only once every name is valid (printable ASCII: no NUL inside a name).
+ */
+function sortedKeys(object: object): string[] | null {
+  const keys = Object.keys(object);
+  let inOrder = true;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!validNames.has(key)) {
+      if (!validFieldName(key)) return null;
+      if (validNames.size >= MAX_MEMO) validNames = new Set();
+      validNames.add(key);
+    }
+    if (i > 0 && keys[i - 1]! > key) inOrder = false;
+  }
+  if (inOrder) return keys;
+  const joined = keys.join("\u0000");
+  let order = orders.get(joined);
+  if (order === undefined) {
+    order = keys.sort();
+    if (orders.size >= MAX_MEMO) orders = new Map();
+    orders.set(joined, order);
+  }
+  return order;
+}
+
+/** Upstream's field-name rule: at most 1024 characters, no leading `$`, printable ASCII only. */
+function validFieldName(key: string): boolean {
+  if (key.length > MAX_FIELD_NAME_LENGTH || key.charCodeAt(0) === 0x24) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 32 || c >= 127) return false;
+  }
+  return true;
+}
