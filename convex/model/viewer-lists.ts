@@ -24,37 +24,48 @@ interface ListState {
   members: Promise<ReadonlySet<string> | null> | null;
 }
 
-const memos = new WeakMap<object, Map<string, unknown>>();
+/** Per scope, per viewer id, per kind of answer: the answers by key. */
+const memos = new WeakMap<object, Map<string, Map<string, Map<string, unknown>>>>();
 
 /**
- * `compute()`, remembered under `key` for the lifetime of `scope` (a query's
- * `DocLoader`), or computed afresh without a scope.
+ * `compute()`, remembered under (`viewerId`, `kind`, `key`) for the lifetime
+ * of `scope` (a query's `DocLoader`), or computed afresh without a scope.
+ * Nested maps rather than one joined key: a page asks this several times per
+ * item, and the ids are the same string objects each time, hashed once.
  */
-export function remembered<T>(scope: object | undefined, key: string, compute: () => T): T {
+export function remembered<T>(
+  scope: object | undefined,
+  viewerId: string,
+  kind: string,
+  key: string,
+  compute: () => T,
+): T {
   if (scope === undefined) return compute();
-  let memo = memos.get(scope);
-  if (memo === undefined) {
-    memo = new Map();
-    memos.set(scope, memo);
-  }
-  if (!memo.has(key)) memo.set(key, compute());
-  return memo.get(key) as T;
+  let viewers = memos.get(scope);
+  if (viewers === undefined) memos.set(scope, (viewers = new Map()));
+  let kinds = viewers.get(viewerId);
+  if (kinds === undefined) viewers.set(viewerId, (kinds = new Map()));
+  let answers = kinds.get(kind);
+  if (answers === undefined) kinds.set(kind, (answers = new Map()));
+  if (!answers.has(key)) answers.set(key, compute());
+  return answers.get(key) as T;
 }
 
 /**
- * Whether `item` is in the list named `listKey` (say `by_blocker|<viewer id>`).
+ * Whether `item` is in `viewerId`'s list named `list` (say `by_blocker`).
  * `readList(limit)` returns the list's first `limit` items through an index range;
  * `lookup()` answers for `item` alone with a point read.
  */
 export async function inViewerList(
   scope: object | undefined,
-  listKey: string,
+  viewerId: string,
+  list: string,
   item: string,
   readList: (limit: number) => Promise<string[]>,
   lookup: () => Promise<boolean>,
 ): Promise<boolean> {
   if (scope === undefined) return await lookup();
-  const state = remembered<ListState>(scope, `list|${listKey}`, () => ({ asked: 0, members: null }));
+  const state = remembered<ListState>(scope, viewerId, "lists", list, () => ({ asked: 0, members: null }));
   state.asked += 1;
   if (state.asked === 1) return await lookup();
   state.members ??= readList(VIEWER_LIST_BOUND + 1).then((items) =>

@@ -164,7 +164,8 @@ export async function feedPost(
             .then((like) => like !== null),
       inViewerList(
         load,
-        `bookmarks|${viewer._id}`,
+        viewer._id,
+        "bookmarks",
         post._id,
         async (limit) => {
           const rows = await ctx.db

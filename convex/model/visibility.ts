@@ -87,7 +87,7 @@ async function isBlockedWithViewer(
   scope: MemoScope,
 ): Promise<boolean> {
   if (viewerId === userId) return false;
-  return await remembered(scope, `block|${viewerId}|${userId}`, async () => {
+  return await remembered(scope, viewerId, "blocked", userId, async () => {
     const [blockedByViewer, blockedViewer] = await Promise.all([
       inBlockList(ctx, scope, "by_blocker", viewerId, userId),
       inBlockList(ctx, scope, "by_blocked", viewerId, userId),
@@ -111,7 +111,8 @@ function inBlockList(
   const byViewer = index === "by_blocker";
   return inViewerList(
     scope,
-    `${index}|${viewerId}`,
+    viewerId,
+    index,
     userId,
     async (limit) => {
       const rows = byViewer
@@ -169,7 +170,7 @@ export async function canSeeContentOf(
 ): Promise<boolean> {
   if (viewer === null) return author.isPrivate !== true;
   if (viewer._id === author._id) return true;
-  return await remembered(scope, `content|${viewer._id}|${author._id}|${author.isPrivate === true}`, async () => {
+  return await remembered(scope, viewer._id, author.isPrivate === true ? "content (private)" : "content (public)", author._id, async () => {
     if (await isBlockedWithViewer(ctx, viewer._id, author._id, scope)) return false;
     return author.isPrivate !== true || (await isApprovedFollower(ctx, viewer._id, author._id));
   });

@@ -1,4 +1,5 @@
 import type { JSONValue, Value } from "convex/values";
+import { isConvexFieldName } from "./field-name-rule.js";
 
 /**
  * A function's result as Convex JSON, the value `convexToJson` of `convex/values` makes,
@@ -33,9 +34,6 @@ export function resultJson(result: Value, upstream: (value: Value) => JSONValue)
 
 /** Thrown inside the walk for anything upstream must decide; never escapes `resultJson`. */
 const REFUSED: unique symbol = Symbol("refused");
-
-/** Upstream's limit on field names (`MAX_IDENTIFIER_LEN` in `convex/values`). */
-const MAX_FIELD_NAME_LENGTH = 1024;
 
 function toJson(value: unknown, upstream: (value: Value) => JSONValue): JSONValue {
   switch (typeof value) {
@@ -77,46 +75,40 @@ function toJson(value: unknown, upstream: (value: Value) => JSONValue): JSONValu
   return out;
 }
 
-/** Field names found valid, and key lists in upstream's order by their names joined; bounded, reset when full. */
-let validNames = new Set<string>();
-let orders = new Map<string, string[]>();
-const MAX_MEMO = 4_096;
+/** Recent object shapes: an object's keys as `Object.keys` gives them, and the same in upstream's order. */
+interface Shape {
+  keys: string[];
+  order: string[];
+}
+const SHAPES = 16;
+const shapes: Shape[] = [];
+let nextShape = 0;
 
 /**
  * `object`'s keys in upstream's order (sorted by UTF-16 code units), or null when one of
- * them is a field name upstream refuses. Objects of one shape come back again and again
- * (every post of a feed): their order is worked out once. The joined names are a safe key
- * only once every name is valid (printable ASCII: no NUL inside a name).
+ * them is a field name upstream refuses. A result repeats a few shapes (every post of a
+ * feed has the same keys in the same order), so the last few shapes are kept with their
+ * order, their names already checked: a hit costs one pointer comparison per key (object
+ * keys are interned strings), where checking names and sorting cost ~5% of a feed run.
  */
 function sortedKeys(object: object): string[] | null {
   const keys = Object.keys(object);
+  for (let s = 0; s < shapes.length; s++) {
+    const shape = shapes[s]!;
+    if (shape.keys.length === keys.length && sameKeys(shape.keys, keys)) return shape.order;
+  }
   let inOrder = true;
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (!validNames.has(key)) {
-      if (!validFieldName(key)) return null;
-      if (validNames.size >= MAX_MEMO) validNames = new Set();
-      validNames.add(key);
-    }
-    if (i > 0 && keys[i - 1]! > key) inOrder = false;
+    if (!isConvexFieldName(keys[i]!)) return null;
+    if (i > 0 && keys[i - 1]! > keys[i]!) inOrder = false;
   }
-  if (inOrder) return keys;
-  const joined = keys.join("\u0000");
-  let order = orders.get(joined);
-  if (order === undefined) {
-    order = keys.sort();
-    if (orders.size >= MAX_MEMO) orders = new Map();
-    orders.set(joined, order);
-  }
+  const order = inOrder ? keys : [...keys].sort();
+  shapes[nextShape] = { keys, order };
+  nextShape = (nextShape + 1) % SHAPES;
   return order;
 }
 
-/** Upstream's field-name rule: at most 1024 characters, no leading `$`, printable ASCII only. */
-function validFieldName(key: string): boolean {
-  if (key.length > MAX_FIELD_NAME_LENGTH || key.charCodeAt(0) === 0x24) return false;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c < 32 || c >= 127) return false;
-  }
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -2,6 +2,7 @@ import type { JSONValue, ValidatorJSON } from "convex/values";
 import { tableNumberOfId } from "./document-id";
 import { decodeMaybeValue } from "./maybe-value";
 import type { ValidationContext } from "./validator";
+import { isConvexFieldName } from "./field-name-rule";
 
 /**
  * Validators compiled into closures for the hot paths (arguments, return
@@ -61,7 +62,7 @@ export function isPlainConvexJson(json: unknown): boolean {
       }
       const record = json as Record<string, unknown>;
       for (const key in record) {
-        if (!isFieldName(key) || !isPlainConvexJson(record[key])) return false;
+        if (!isConvexFieldName(key) || !isPlainConvexJson(record[key])) return false;
       }
       return true;
     }
@@ -157,7 +158,7 @@ function objectCheck(
   const names = Object.keys(validator.value);
   // Names a plain object inherits (`toString`, `__proto__`) cannot be read
   // safely by property access; such rare validators go the slow way.
-  if (names.some((name) => !isFieldName(name) || name in Object.prototype)) return NEVER;
+  if (names.some((name) => !isConvexFieldName(name) || name in Object.prototype)) return NEVER;
   const checks = names.map((name) => compile(validator.value[name]!.fieldType, context, json));
   const optional = names.map((name) => validator.value[name]!.optional);
   const count = names.length;
@@ -182,12 +183,3 @@ function objectCheck(
   };
 }
 
-/** Convex's field-name rule: printable ASCII, not starting with `$`, at most 1024 characters. */
-function isFieldName(name: string): boolean {
-  if (name.length > 1024 || name.charCodeAt(0) === 36 /* $ */) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 32 || c >= 127) return false;
-  }
-  return true;
-}

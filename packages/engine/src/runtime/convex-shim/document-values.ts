@@ -1,4 +1,5 @@
 import { jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { isConvexFieldName } from "../../values/field-name-rule.js";
 
 /**
  * `jsonToConvex` of `convex/values` for the documents the engine hands the worker
@@ -28,7 +29,7 @@ export function documentToConvex(json: JSONValue): Value {
   for (const key of keys) {
     if (!checkedNames.has(key)) {
       // Upstream's error for a name it refuses (nothing is returned then).
-      if (!validFieldName(key)) return jsonToConvex(json);
+      if (!isConvexFieldName(key)) return jsonToConvex(json);
       remember(key);
     }
     out[key] = documentToConvex(json[key]!);
@@ -43,14 +44,4 @@ const MAX_CHECKED_NAMES = 4_096;
 function remember(key: string): void {
   if (checkedNames.size >= MAX_CHECKED_NAMES) checkedNames = new Set();
   checkedNames.add(key);
-}
-
-/** Upstream's field-name rule (`validateObjectField`): at most 1024 characters, no leading `$`, printable ASCII. */
-function validFieldName(key: string): boolean {
-  if (key.length > 1024 || key.charCodeAt(0) === 0x24) return false;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c < 32 || c >= 127) return false;
-  }
-  return true;
 }
