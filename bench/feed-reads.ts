@@ -8,28 +8,13 @@
  *
  *   node scripts/run-ts.mjs bench/feed-reads.ts
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { createEngine } from "../packages/engine/src/engine";
-import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
-import { quietLogger } from "../packages/engine/test/support/test-engine";
 import { seed, USERS } from "./fixtures/feed-data";
+import { startAppEngine } from "./support/app-engine";
 
 const VIEWERS = 50;
-const dataDir = mkdtempSync(path.join(tmpdir(), "feed-reads-"));
-const issuer = await startTestIssuer();
-const engine = await createEngine({
-  appDir: path.resolve("convex"),
-  dataDir,
-  port: 0,
-  sitePort: 0,
-  env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
-  logger: quietLogger(),
-  queryCache: false,
-  queryWorkers: 1,
-});
+const running = await startAppEngine("feed-reads-", { queryCache: false, queryWorkers: 1 });
+const { engine, issuer } = running;
 const rng = randomTools(seededRandom(42));
 const seeded = await seed(engine, rng);
 const byIndex = new Map<string, number>();
@@ -57,6 +42,4 @@ for (const [index, count] of [...byIndex].sort()) {
 }
 console.log(`  ${"documents by id".padEnd(32)} ${(ids / VIEWERS).toFixed(1)}`);
 console.log(`  ${"total".padEnd(32)} ${((intervals + ids) / VIEWERS).toFixed(1)}`);
-await engine.close();
-await issuer.close();
-rmSync(dataDir, { recursive: true, force: true });
+await running.close();

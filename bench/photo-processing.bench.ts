@@ -16,23 +16,17 @@
  * CPU time is this process's (the engine runs in it; libvips threads count).
  */
 import { ConvexHttpClient } from "convex/browser";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import sharp from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { createEngine } from "../packages/engine/src/engine";
 import { adminClient } from "../packages/engine/test/support/admin-client";
 import { makePhoto } from "../test/support/photos";
-import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
-import { quietLogger } from "../packages/engine/test/support/test-engine";
+import { startAppEngine } from "./support/app-engine";
 
 const POSTS = 20;
 const WIDTH = 4000;
 const HEIGHT = 3000;
-const quiet = quietLogger();
 
 /** 20 distinct 12 MP photos: one generated picture, each re-tinted and re-encoded with phone EXIF. */
 async function phonePhotos(): Promise<Buffer[]> {
@@ -82,16 +76,8 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
 
 async function main(): Promise<void> {
   const photos = await phonePhotos();
-  const dataDir = mkdtempSync(path.join(tmpdir(), "bench-photos-"));
-  const issuer = await startTestIssuer();
-  const engine = await createEngine({
-    appDir: path.resolve("convex"),
-    dataDir,
-    port: 0,
-    sitePort: 0,
-    env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
-    logger: quiet,
-  });
+  const running = await startAppEngine("bench-photos-");
+  const { engine, issuer } = running;
   try {
     await adminClient(engine.cloudUrl, engine.adminKey).mutation(internal.users.createUser, { clerkId: "user_bench", username: "bench" });
     const client = new ConvexHttpClient(engine.cloudUrl, { logger: false });
@@ -156,9 +142,7 @@ async function main(): Promise<void> {
     ]);
     console.log(`saved by displayUrl: ${mb(uploaded - display)} MB (${((1 - display / uploaded) * 100).toFixed(1)}%)`);
   } finally {
-    await engine.close();
-    await issuer.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await running.close();
   }
 }
 

@@ -20,21 +20,16 @@
  * different signed-in user of the 1,000, all at the same snapshot.
  */
 import { ConvexHttpClient } from "convex/browser";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
 import { api } from "../convex/_generated/api";
-import { createEngine } from "../packages/engine/src/engine";
-import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
 import { buildBaseline, PAGE, seed, serveBaseline, USERS } from "./fixtures/feed-data";
-import { quietLogger } from "../packages/engine/test/support/test-engine";
+import { startAppEngine } from "./support/app-engine";
 
 const SECONDS = Number(process.env.SECONDS_ ?? 15);
 const WORKERS = Number(process.env.WORKERS ?? 1);
 const IN_FLIGHT = Number(process.env.INFLIGHT ?? 1);
 const VIEWERS = 50;
-const quiet = quietLogger();
 
 /** CPU ticks (user + system, 1/100 s) of every thread of this process, by "tid name". */
 function threadTicks(): Map<string, number> {
@@ -47,18 +42,8 @@ function threadTicks(): Map<string, number> {
   return ticks;
 }
 
-const dataDir = mkdtempSync(path.join(tmpdir(), "prof-feed-"));
-const issuer = await startTestIssuer();
-const engine = await createEngine({
-  appDir: path.resolve("convex"),
-  dataDir,
-  port: 0,
-  sitePort: 0,
-  env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer },
-  logger: quiet,
-  queryCache: false,
-  queryWorkers: WORKERS,
-});
+const running = await startAppEngine("prof-feed-", { queryCache: false, queryWorkers: WORKERS });
+const { engine, issuer } = running;
 const rng = randomTools(seededRandom(42));
 const seeded = await seed(engine, rng);
 const viewers = Array.from({ length: VIEWERS }, () => rng.int(0, USERS - 1));
@@ -109,7 +94,5 @@ for (const [thread, ticks] of threadTicks()) {
 }
 const cpuMs = (used.user + used.system) / 1000;
 console.log(`${pages} pages in ${(wall / 1000).toFixed(1)} s: ${(wall / pages).toFixed(3)} ms/page, ${(cpuMs / pages).toFixed(3)} CPU ms/page`);
-await engine.close();
+await running.close();
 await sqlServer.close();
-await issuer.close();
-rmSync(dataDir, { recursive: true, force: true });
