@@ -126,6 +126,7 @@ const runtime = new Runtime({
   now,
   transactionTimeoutMs: start.timeoutMs,
   queryCache: false,
+  keepRecentCommits: false,
   onMutationStart: (request) => control.running(batchIndex.get(request) ?? 0),
   onSchedulerChange: () => void (touchedScheduler = true),
   onCommit: (commit) => {
