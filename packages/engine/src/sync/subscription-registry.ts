@@ -1,6 +1,6 @@
 import type { JSONValue } from "convex/values";
 import type { ReadInterval, ReadSet } from "../query/read-set.js";
-import { samePackedReads } from "../runtime/query-workers/packed-read-set.js";
+import { changedReads, samePackedReads, type ReadSetChange } from "../runtime/query-workers/packed-read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
@@ -201,6 +201,12 @@ export class SubscriptionRegistry<W> {
     if (!sub.live) return;
     // The same reads as last time (bytes equal): the index entries already say so.
     if (samePackedReads(sub.readSet, run.readSet)) return;
+    // Nearly the same reads (a lookup more or less): only the entries that differ move.
+    const change = changedReads(sub.readSet, run.readSet);
+    if (change !== null) {
+      this.reindex(sub, change);
+      return;
+    }
     this.unindex(sub);
     sub.readSet = run.readSet;
     const intervals = new Map<string, ReadInterval[]>();
@@ -213,6 +219,30 @@ export class SubscriptionRegistry<W> {
     sub.ids = run.readSet.ids;
     for (const index of intervals.keys()) addTo(this.byIndex, index, sub);
     for (const id of sub.ids) addTo(this.byId, id, sub);
+  }
+
+  /** Moves a subscription's index entries by what its new read set adds and drops. */
+  private reindex(sub: Subscription<W>, change: ReadSetChange): void {
+    sub.readSet = change.readSet;
+    sub.ids = change.readSet.ids;
+    for (const interval of change.removedIntervals) {
+      const list = sub.intervals.get(interval.index)!;
+      list.splice(list.indexOf(interval), 1);
+      if (list.length > 0) continue;
+      sub.intervals.delete(interval.index);
+      removeFrom(this.byIndex, interval.index, sub);
+    }
+    for (const interval of change.addedIntervals) {
+      const list = sub.intervals.get(interval.index);
+      if (list !== undefined) list.push(interval);
+      else {
+        sub.intervals.set(interval.index, [interval]);
+        addTo(this.byIndex, interval.index, sub);
+      }
+    }
+    // An id read twice may be dropped at one place and kept at another.
+    for (const id of change.removedIds) if (!sub.ids.includes(id)) removeFrom(this.byId, id, sub);
+    for (const id of change.addedIds) addTo(this.byId, id, sub);
   }
 
   private unindex(sub: Subscription<W>): void {

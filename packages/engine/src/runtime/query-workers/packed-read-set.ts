@@ -95,7 +95,8 @@ export function unpackReadSet(buffer: ArrayBuffer): ReadSet {
  * A packed read set as the main thread receives it: unpacked on first use of `intervals`
  * or `ids`, and its bytes kept, so a subscription whose re-run read exactly what the last
  * run read (the usual case after a write elsewhere) is recognized by comparing bytes and
- * never unpacked or re-indexed (`samePackedReads`).
+ * never unpacked or re-indexed (`samePackedReads`), and one that read nearly the same is
+ * re-indexed only where its bytes differ (`changedReads`).
  */
 class PackedReadSet implements ReadSet {
   private unpacked: ReadSet | null = null;
@@ -109,6 +110,16 @@ class PackedReadSet implements ReadSet {
   get ids(): string[] {
     return (this.unpacked ??= unpackReadSet(this.packed.buffer as ArrayBuffer)).ids;
   }
+
+  /** True once `intervals` or `ids` was read (or `changedReads` filled them in). */
+  get isUnpacked(): boolean {
+    return this.unpacked !== null;
+  }
+
+  /** Sets what unpacking would give (entries equal to this read set's, by bytes). */
+  adopt(unpacked: ReadSet): void {
+    this.unpacked = unpacked;
+  }
 }
 
 /** `packReadSet`'s buffer as a read set unpacked when first read. */
@@ -119,4 +130,117 @@ export function lazyReadSet(buffer: ArrayBuffer): ReadSet {
 /** True when both read sets came packed from a worker with equal bytes (the same reads, in the same order). */
 export function samePackedReads(a: ReadSet | null, b: ReadSet): boolean {
   return a instanceof PackedReadSet && b instanceof PackedReadSet && Buffer.compare(a.packed, b.packed) === 0;
+}
+
+/** How a run's reads differ from the previous run's: the entries only one of them has. */
+export interface ReadSetChange {
+  /** The new read set, unpacked: the previous one's entry objects where the bytes agree. */
+  readSet: ReadSet;
+  removedIntervals: ReadSet["intervals"];
+  addedIntervals: ReadSet["intervals"];
+  removedIds: string[];
+  addedIds: string[];
+}
+
+/**
+ * Compares two packed read sets entry by entry (no strings or keys made for the entries
+ * they share): the entries before the first difference and after the last one, in each
+ * section, are kept as the previous read set's objects; only those in between are
+ * decoded, with their keys copied out of `next`'s buffer (so the entries kept over many
+ * runs hold on to the buffer of one full unpack at most, never to one per run). Null when
+ * either is not packed, `previous` was never unpacked (nothing was indexed from it), or
+ * more than half of the entries changed (a full re-index is as cheap). Runs on the thread
+ * that indexes read sets (the sync server's).
+ */
+export function changedReads(previous: ReadSet | null, next: ReadSet): ReadSetChange | null {
+  if (!(previous instanceof PackedReadSet) || !(next instanceof PackedReadSet) || !previous.isUnpacked) return null;
+  const before = Buffer.from(previous.packed.buffer, previous.packed.byteOffset, previous.packed.byteLength);
+  const after = Buffer.from(next.packed.buffer, next.packed.byteOffset, next.packed.byteLength);
+  const old = entryOffsets(before);
+  const now = entryOffsets(after);
+  const intervals = sharedEnds(before, old.intervals, after, now.intervals);
+  const ids = sharedEnds(before, old.ids, after, now.ids);
+  const total = old.intervals.length + old.ids.length + now.intervals.length + now.ids.length - 4;
+  const changed = intervals.removed + intervals.added + ids.removed + ids.added;
+  if (changed > total / 2) return null;
+  const oldIntervals = previous.intervals;
+  const oldIds = previous.ids;
+  const addedIntervals: ReadSet["intervals"] = [];
+  for (let n = intervals.head; n < intervals.head + intervals.added; n++) addedIntervals.push(intervalAt(after, now.intervals[n]!));
+  const addedIds: string[] = [];
+  for (let n = ids.head; n < ids.head + ids.added; n++) addedIds.push(idAt(after, now.ids[n]!));
+  const readSet: ReadSet = {
+    intervals: splice(oldIntervals, intervals.head, intervals.removed, addedIntervals),
+    ids: splice(oldIds, ids.head, ids.removed, addedIds),
+  };
+  next.adopt(readSet);
+  return {
+    readSet: next,
+    removedIntervals: oldIntervals.slice(intervals.head, intervals.head + intervals.removed),
+    addedIntervals,
+    removedIds: oldIds.slice(ids.head, ids.head + ids.removed),
+    addedIds,
+  };
+}
+
+/** Start offsets of each entry, and the end of the last, per section. */
+function entryOffsets(bytes: Buffer): { intervals: number[]; ids: number[] } {
+  const intervalCount = bytes.readUInt32LE(0);
+  const idCount = bytes.readUInt32LE(4);
+  let at = 8;
+  const intervals = [at];
+  for (let n = 0; n < intervalCount; n++) {
+    at += 2 + bytes.readUInt16LE(at);
+    at += 4 + bytes.readUInt32LE(at);
+    const hiLength = bytes.readInt32LE(at);
+    at += 4 + (hiLength >= 0 ? hiLength : 0);
+    intervals.push(at);
+  }
+  const ids = [at];
+  for (let n = 0; n < idCount; n++) {
+    at += 2 + bytes.readUInt16LE(at);
+    ids.push(at);
+  }
+  return { intervals, ids };
+}
+
+/**
+ * How many entries of a section the two share at its start (`head`), and how many
+ * entries between the shared start and the shared end each has (`removed`, `added`).
+ */
+function sharedEnds(a: Buffer, aAt: number[], b: Buffer, bAt: number[]): { head: number; removed: number; added: number } {
+  const aCount = aAt.length - 1;
+  const bCount = bAt.length - 1;
+  const same = (i: number, j: number) => {
+    const aLength = aAt[i + 1]! - aAt[i]!;
+    return aLength === bAt[j + 1]! - bAt[j]! && a.compare(b, bAt[j]!, bAt[j + 1]!, aAt[i]!, aAt[i + 1]!) === 0;
+  };
+  let head = 0;
+  while (head < aCount && head < bCount && same(head, head)) head++;
+  let tail = 0;
+  while (tail < aCount - head && tail < bCount - head && same(aCount - 1 - tail, bCount - 1 - tail)) tail++;
+  return { head, removed: aCount - head - tail, added: bCount - head - tail };
+}
+
+function intervalAt(bytes: Buffer, at: number): ReadSet["intervals"][number] {
+  const nameLength = bytes.readUInt16LE(at);
+  const index = bytes.toString("utf8", at + 2, at + 2 + nameLength);
+  at += 2 + nameLength;
+  const loLength = bytes.readUInt32LE(at);
+  const lo = Buffer.from(bytes.subarray(at + 4, at + 4 + loLength));
+  at += 4 + loLength;
+  const hiLength = bytes.readInt32LE(at);
+  const hi = hiLength >= 0 ? Buffer.from(bytes.subarray(at + 4, at + 4 + hiLength)) : null;
+  return { index, lo, hi };
+}
+
+function idAt(bytes: Buffer, at: number): string {
+  return bytes.toString("utf8", at + 2, at + 2 + bytes.readUInt16LE(at));
+}
+
+function splice<T>(list: readonly T[], start: number, removed: number, added: T[]): T[] {
+  const out = list.slice(0, start);
+  for (const item of added) out.push(item);
+  for (let n = start + removed; n < list.length; n++) out.push(list[n]!);
+  return out;
 }
