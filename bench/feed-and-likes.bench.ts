@@ -15,6 +15,8 @@
  *     pages/s with 16 in flight; 50 viewers take turns.
  * (b) Durable `posts.toggleLike` mutations per second (SQLite synchronous=FULL,
  *     acknowledged only after commit) from 64 concurrent clients.
+ * `FEED_BENCH_PROFILE=<folder>`: a CPU profile of the main thread over the measured
+ * pages of the "query cache off" row only (`main-uncached.cpuprofile`).
  */
 import { ConvexHttpClient } from "convex/browser";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,6 +28,7 @@ import { buildBaseline, latency, LIKES, PAGE, POSTS, seed, serveBaseline, throug
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { quietLogger } from "../packages/engine/test/support/test-engine";
+import { WindowProfile } from "./support/window-profile";
 
 const LATENCY_SAMPLES = 400;
 const THROUGHPUT_PAGES = 4_000;
@@ -37,6 +40,7 @@ const LIKE_SECONDS = 5;
 const newRng = () => randomTools(seededRandom(42));
 let rng = newRng();
 const quiet = quietLogger();
+const PROFILE = process.env.FEED_BENCH_PROFILE;
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "bench-feed-"));
@@ -107,11 +111,15 @@ async function main(): Promise<void> {
       await throughput(fn, 400, CONCURRENCY);
     }
     const rows = [];
+    const profile = PROFILE === undefined ? null : new WindowProfile(PROFILE);
     for (const [name, fn] of implementations) {
+      const profiled = profile !== null && fn === uncachedPage;
+      if (profiled) await profile.start();
       const cpu = process.cpuUsage();
       const lat = await latency(fn, LATENCY_SAMPLES);
       const rate = await throughput(fn, THROUGHPUT_PAGES, CONCURRENCY);
       const used = process.cpuUsage(cpu);
+      if (profiled) console.log(`profile: ${await profile.stop("main-uncached")}`);
       // CPU of this whole process (every thread, the clients' side too) per page measured.
       rows.push({ name, p50: lat.p50, p99: lat.p99, rate, cpuMs: (used.user + used.system) / 1000 / (LATENCY_SAMPLES + THROUGHPUT_PAGES) });
     }

@@ -272,7 +272,7 @@ function printRounds(rows: Row[]): void {
         subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
         "engine CPU": med((c) => c.cpuMs).toFixed(1),
         "main thread busy": med((c) => c.mainMs).toFixed(1),
-        "main thread CPU": med((c) => c.mainCpuMs).toFixed(0),
+        "main thread CPU": med((c) => c.mainCpuMs).toFixed(1),
         runs: med((c) => c.runs),
         "run time (summed)": med((c) => c.runMs).toFixed(1),
         "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),
@@ -295,12 +295,11 @@ function printRounds(rows: Row[]): void {
   }
 }
 
-/** CPU time of this process's main thread (ms; the task whose id is the pid), 10 ms resolution; NaN off Linux. */
+/** CPU time of this process's main thread (ms; the task whose id is the pid), from the scheduler's nanosecond count; NaN off Linux. */
 function mainThreadCpuMs(): number {
   try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    // utime and stime, the 14th and 15th fields of the line, in clock ticks (100 per second).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    // schedstat: time on the CPU (ns), time waiting to run (ns), timeslices.
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
   } catch {
     return NaN;
   }

@@ -15,6 +15,7 @@ import type { CommitNotice, FromWorker, ToWorker, WorkerStart } from "./worker-p
 const start = workerData as WorkerStart;
 lowerThisThreadPriority(start.niceness);
 const port = parentPort!;
+const textEncoder = new TextEncoder();
 const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 const store = createSqliteStore({
   path: start.dbPath,
@@ -77,7 +78,15 @@ async function handle(message: ToWorker): Promise<void> {
         querying = false;
         for (const commit of deferredCommits.splice(0)) host.committed(commit.ts, commit.previousTs, commit.ids);
       }
-      post({ ...done, cacheDrops: caches.drops }, done.readSet === null ? undefined : [done.readSet]);
+      const transfer = done.readSet === null ? [] : [done.readSet];
+      const { outcome } = done;
+      if (outcome.status === "success" && "valueText" in outcome) {
+        // UTF-8 here, on this thread, into a buffer of its own that moves to the main thread.
+        const bytes = textEncoder.encode(outcome.valueText);
+        done.outcome = { status: "success", valueUtf8: bytes.buffer as ArrayBuffer, logLines: outcome.logLines };
+        transfer.push(bytes.buffer as ArrayBuffer);
+      }
+      post({ ...done, cacheDrops: caches.drops }, transfer);
       return;
     }
     case "pin":
