@@ -183,22 +183,24 @@ export function changedReads(previous: ReadSet | null, next: ReadSet): ReadSetCh
   };
 }
 
-/** Start offsets of each entry, and the end of the last, per section. */
-function entryOffsets(bytes: Buffer): { intervals: number[]; ids: number[] } {
-  const intervalCount = bytes.readUInt32LE(0);
-  const idCount = bytes.readUInt32LE(4);
+/** Start offsets of each entry, and the end of the last, per section (lengths read byte by byte: no bounds-checked reads per field). */
+function entryOffsets(b: Buffer): { intervals: number[]; ids: number[] } {
+  const u32 = (at: number) => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+  const intervalCount = u32(0);
+  const idCount = u32(4);
   let at = 8;
   const intervals = [at];
   for (let n = 0; n < intervalCount; n++) {
-    at += 2 + bytes.readUInt16LE(at);
-    at += 4 + bytes.readUInt32LE(at);
-    const hiLength = bytes.readInt32LE(at);
-    at += 4 + (hiLength >= 0 ? hiLength : 0);
+    at += 2 + (b[at]! | (b[at + 1]! << 8));
+    at += 4 + u32(at);
+    const hiLength = u32(at);
+    // -1 (unbounded) reads as 0xffffffff.
+    at += 4 + (hiLength === 0xffffffff ? 0 : hiLength);
     intervals.push(at);
   }
   const ids = [at];
   for (let n = 0; n < idCount; n++) {
-    at += 2 + bytes.readUInt16LE(at);
+    at += 2 + (b[at]! | (b[at + 1]! << 8));
     ids.push(at);
   }
   return { intervals, ids };
@@ -207,19 +209,44 @@ function entryOffsets(bytes: Buffer): { intervals: number[]; ids: number[] } {
 /**
  * How many entries of a section the two share at its start (`head`), and how many
  * entries between the shared start and the shared end each has (`removed`, `added`).
+ * The shared bytes at each end are found by binary search with whole-range compares
+ * (memcmp), then turned into whole entries: entries parse the same from the section
+ * start, and from any offset that starts an entry in both at the same distance from the
+ * section end.
  */
 function sharedEnds(a: Buffer, aAt: number[], b: Buffer, bAt: number[]): { head: number; removed: number; added: number } {
   const aCount = aAt.length - 1;
   const bCount = bAt.length - 1;
-  const same = (i: number, j: number) => {
-    const aLength = aAt[i + 1]! - aAt[i]!;
-    return aLength === bAt[j + 1]! - bAt[j]! && a.compare(b, bAt[j]!, bAt[j + 1]!, aAt[i]!, aAt[i + 1]!) === 0;
-  };
+  const aStart = aAt[0]!;
+  const bStart = bAt[0]!;
+  const aEnd = aAt[aCount]!;
+  const bEnd = bAt[bCount]!;
+  const shortest = Math.min(aEnd - aStart, bEnd - bStart);
+  const prefix = longestShared(shortest, (m) => a.compare(b, bStart, bStart + m, aStart, aStart + m) === 0);
   let head = 0;
-  while (head < aCount && head < bCount && same(head, head)) head++;
+  while (head < aCount && head < bCount && aAt[head + 1]! - aStart <= prefix) head++;
+  const headBytes = aAt[head]! - aStart;
+  const suffix = longestShared(shortest - headBytes, (m) => a.compare(b, bEnd - m, bEnd, aEnd - m, aEnd) === 0);
   let tail = 0;
-  while (tail < aCount - head && tail < bCount - head && same(aCount - 1 - tail, bCount - 1 - tail)) tail++;
+  while (tail < aCount - head && tail < bCount - head) {
+    const fromEnd = aEnd - aAt[aCount - 1 - tail]!;
+    if (fromEnd > suffix || fromEnd !== bEnd - bAt[bCount - 1 - tail]!) break;
+    tail++;
+  }
   return { head, removed: aCount - head - tail, added: bCount - head - tail };
+}
+
+/** The largest m in [0, most] with `same(m)`, for a `same` that holds up to some m and not past it. */
+function longestShared(most: number, same: (m: number) => boolean): number {
+  if (most <= 0 || same(most)) return Math.max(0, most);
+  let low = 0;
+  let high = most - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if (same(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
 function intervalAt(bytes: Buffer, at: number): ReadSet["intervals"][number] {
