@@ -1,6 +1,7 @@
 import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { strToU8, zipSync } from "fflate";
+import { once } from "node:events";
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -246,8 +247,11 @@ function* repeat(size: number, byte: number): Generator<Uint8Array> {
 /** Writes head, then `size` bytes of one character, then tail, without holding the file in memory. */
 async function writeStreamed(file: string, head: string[], size: number, char: string, tail: string[]): Promise<void> {
   const out = createWriteStream(file);
-  const write = (data: string | Uint8Array) =>
-    new Promise<void>((resolve, reject) => (out.write(data) ? resolve() : out.once("drain", resolve), out.once("error", reject)));
+  // events.once() waits for "drain" and rejects on "error", and removes both
+  // listeners when it settles (one listener per write used to pile up).
+  const write = async (data: string | Uint8Array) => {
+    if (!out.write(data)) await once(out, "drain");
+  };
   for (const part of head) await write(part);
   for (const chunk of repeat(size, char.charCodeAt(0))) await write(chunk);
   for (const part of tail) await write(part);
