@@ -29,8 +29,12 @@ export interface StateVersion {
  */
 export interface EncodedResult {
   type: "QueryUpdated" | "QueryFailed";
-  /** `"value":…,"logLines":[…],"journal":…` (or the QueryFailed fields), UTF-8. */
-  body: Buffer;
+  /**
+   * `"value":…,"logLines":[…],"journal":…` (or the QueryFailed fields) as UTF-8, in parts
+   * written one after the other: a worker's result bytes are one part, kept as they came
+   * (no copy per result; each Transition copies them once, into its frame).
+   */
+  body: readonly Buffer[];
 }
 
 /**
@@ -90,14 +94,14 @@ export function encodeResult(outcome: CallOutcome, journal: string | null): Enco
     // (or text) and its `value` is parsed only when read: splicing it in saves a parse and
     // a stringify of every result on this thread (it is the function's own JSON.stringify).
     const tail = `,"logLines":${logLines},"journal":${journalText}`;
-    if (outcome.valueBytes !== undefined) return { type: "QueryUpdated", body: Buffer.concat([VALUE_FIELD, outcome.valueBytes, Buffer.from(tail)]) };
+    if (outcome.valueBytes !== undefined) return { type: "QueryUpdated", body: [VALUE_FIELD, outcome.valueBytes, Buffer.from(tail)] };
     const value = outcome.valueText ?? JSON.stringify(outcome.value ?? null);
-    return { type: "QueryUpdated", body: Buffer.from(`"value":${value}${tail}`) };
+    return { type: "QueryUpdated", body: [Buffer.from(`"value":${value}${tail}`)] };
   }
   const data = outcome.errorData === undefined ? "" : `,"errorData":${JSON.stringify(outcome.errorData as JSONValue)}`;
   return {
     type: "QueryFailed",
-    body: Buffer.from(`"errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journalText}${data}`),
+    body: [Buffer.from(`"errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journalText}${data}`)],
   };
 }
 
@@ -105,7 +109,21 @@ const VALUE_FIELD = Buffer.from('"value":');
 
 /** True when both results have the same bytes (the client would see no change). */
 export function sameEncodedResult(a: EncodedResult, b: EncodedResult | null): boolean {
-  return b !== null && (a === b || a.body.equals(b.body));
+  if (b === null) return false;
+  if (a === b) return true;
+  if (a.type !== b.type || bodyLength(a) !== bodyLength(b)) return false;
+  // Split alike (the usual case: both a worker's result): part by part, no copies.
+  if (a.body.length === b.body.length && a.body.every((part, n) => part.length === b.body[n]!.length)) {
+    return a.body.every((part, n) => part.equals(b.body[n]!));
+  }
+  return Buffer.concat(a.body).equals(Buffer.concat(b.body));
+}
+
+/** Bytes of a result's body. */
+export function bodyLength(result: EncodedResult): number {
+  let length = 0;
+  for (const part of result.body) length += part.length;
+  return length;
 }
 
 /** The text before a `QueryUpdated`/`QueryFailed` modification's body (then the body, then `}`). */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { TransitionPlan } from "./connection-view.js";
-import { encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult } from "./server-message.js";
+import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult } from "./server-message.js";
 
 /**
  * Transitions as the bytes that go on the wire, encoded once per distinct
@@ -92,7 +92,7 @@ function transitionBytes(plan: TransitionPlan): Buffer {
   for (const [queryId, result] of plan.updated) {
     const text = `${head}${texts.length > 0 || plan.removed.length > 0 ? "," : ""}${queryModificationHead(queryId, result)}`;
     texts.push(text);
-    length += Buffer.byteLength(text) + result.body.length;
+    length += Buffer.byteLength(text) + bodyLength(result);
     head = "}";
   }
   const close = plan.updated.length > 0 ? "}]}" : `${head}]}`;
@@ -100,7 +100,7 @@ function transitionBytes(plan: TransitionPlan): Buffer {
   let at = 0;
   for (let n = 0; n < texts.length; n++) {
     at += frame.write(texts[n]!, at);
-    at += plan.updated[n]![1].body.copy(frame, at);
+    for (const part of plan.updated[n]![1].body) at += part.copy(frame, at);
   }
   frame.write(close, at);
   return frame;
