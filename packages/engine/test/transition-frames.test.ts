@@ -1,3 +1,4 @@
+import type { JSONValue } from "convex/values";
 import { expect, test } from "vitest";
 import type { CallOutcome } from "../src/runtime/function-outcome";
 import { encodeResult, sameEncodedResult } from "../src/sync/server-message";
@@ -8,9 +9,9 @@ import { decodeTs } from "../src/values/ts-codec";
 // and is copied into each Transition's frame as it is. The frames must be the JSON the
 // official client parses, whatever mix of removals, worker bytes and text they hold.
 
-const fromWorker = (value: unknown, logLines: string[] = []): CallOutcome =>
+const fromWorker = (value: JSONValue, logLines: string[] = []): CallOutcome =>
   ({ status: "success", value, valueBytes: Buffer.from(JSON.stringify(value)), logLines }) as CallOutcome;
-const fromText = (value: unknown): CallOutcome => ({ status: "success", value, valueText: JSON.stringify(value), logLines: [] });
+const fromText = (value: JSONValue): CallOutcome => ({ status: "success", value, valueText: JSON.stringify(value), logLines: [] });
 const version = (ts: bigint) => ({ querySet: 2, identity: 1, ts });
 
 test("a Transition with removals, worker bytes, text and a failure is one frame of the JSON the client reads", () => {

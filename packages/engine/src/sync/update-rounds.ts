@@ -14,7 +14,6 @@ import { TransitionEncoder } from "./transition-frames.js";
 
 export type { RoundStats } from "./round-stats.js";
 export type { RoundTarget } from "./round-target.js";
-
 /**
  * Update rounds: the one place where subscriptions run and Transitions are
  * built (convex-interface.md §5.6, "an update").
@@ -215,20 +214,22 @@ export class UpdateRounds {
     const startedAt = performance.now();
     this.stats.queryRuns += 1;
     this.stats.queryRunsByPath.set(spec.udfPath, (this.stats.queryRunsByPath.get(spec.udfPath) ?? 0) + 1);
-    this.deps.runtime
-      .runTracked({ path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client", journal: sub.journal, executed })
-      .then(
-        (result) => this.arrived(sub, epoch, result),
-        (e: unknown) => this.failed(sub, e),
-      )
-      .catch((e: unknown) => this.deps.logInternal(e))
-      .finally(() => {
-        this.stats.runMs += performance.now() - startedAt;
-        this.commits.finished(runId);
-        this.unanswered -= 1;
-        executed();
-        this.schedulePump();
-      });
+    // One reaction for either outcome, no catch/finally links (a fan-out makes a thousand).
+    const answered = (result: SnapshotQueryResult | null, error: unknown) => {
+      try {
+        if (result !== null) this.arrived(sub, epoch, result);
+        else this.failed(sub, error);
+      } catch (e) {
+        this.deps.logInternal(e);
+      }
+      this.stats.runMs += performance.now() - startedAt;
+      this.commits.finished(runId);
+      this.unanswered -= 1;
+      executed();
+      this.schedulePump();
+    };
+    const request = { path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client" as const, journal: sub.journal, executed };
+    this.deps.runtime.runTracked(request).then((result) => answered(result, null), (e: unknown) => answered(null, e));
   }
 
   /**
