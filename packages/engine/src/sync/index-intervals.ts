@@ -1,4 +1,6 @@
 import type { ReadInterval } from "../query/read-set.js";
+import type { DocumentWrite } from "../store/write-set.js";
+import { tableNumberOfId } from "../values/document-id.js";
 import { compareKeys } from "../values/index-key-codec.js";
 
 /**
@@ -88,4 +90,23 @@ export function groupIntervals(intervals: readonly ReadInterval[]): Map<string, 
     group.add(interval);
   }
   return byIndex;
+}
+
+/** True when one of `writes` falls into these intervals (by index name) or fetched ids (`readSetIntersects`, on indexed reads). */
+export function readsAnyOf(intervals: Map<string, IndexIntervals>, ids: readonly string[], writes: readonly DocumentWrite[]): boolean {
+  for (const write of writes) {
+    if (write.wholeTable !== undefined) {
+      const prefix = `${write.table}.`;
+      for (const index of intervals.keys()) if (index.startsWith(prefix)) return true;
+      if (ids.some((id) => tableNumberOfId(id) === write.wholeTable!.tableNumber)) return true;
+      continue;
+    }
+    if (ids.includes(write.id)) return true;
+    for (const change of write.keys) {
+      const group = intervals.get(change.index);
+      if (group === undefined) continue;
+      if ((change.oldKey !== null && group.contains(change.oldKey)) || (change.newKey !== null && group.contains(change.newKey))) return true;
+    }
+  }
+  return false;
 }

@@ -4,7 +4,7 @@ import { changedReads, samePackedReads, type ReadSetChange } from "../runtime/qu
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
-import { groupIntervals, IndexIntervals } from "./index-intervals.js";
+import { groupIntervals, IndexIntervals, readsAnyOf } from "./index-intervals.js";
 import type { EncodedResult } from "./server-message.js";
 
 /**
@@ -186,6 +186,15 @@ export class SubscriptionRegistry<W> {
     const prefix = `${table}.`;
     for (const [index, subs] of this.byIndex) if (index.startsWith(prefix)) for (const sub of subs) mark(sub);
     for (const [id, subs] of this.byId) if (tableNumberOfId(id) === tableNumber) for (const sub of subs) mark(sub);
+  }
+
+  /**
+   * True when these writes fall into what the subscription's latest recorded run read (its
+   * index entries: the same test `invalidate` makes, for one subscription, with no unpacking
+   * or regrouping of its read set).
+   */
+  reads(sub: Subscription<W>, writes: readonly DocumentWrite[]): boolean {
+    return readsAnyOf(sub.intervals, sub.ids, writes);
   }
 
   /** Stores a run's outcome, valid from `ts` to `validTo`, and re-indexes its read set. */

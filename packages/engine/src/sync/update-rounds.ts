@@ -232,10 +232,7 @@ export class UpdateRounds {
     this.deps.runtime.runTracked(request).then((result) => answered(result, null), (e: unknown) => answered(null, e));
   }
 
-  /**
-   * Dispatches the next runs from a macrotask of their own: an executor that answers within
-   * microtasks (on this thread) would chain every queued run into one unbroken stretch.
-   */
+  /** Dispatches the next runs from a macrotask of their own (an executor answering within microtasks would chain them all). */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
@@ -255,7 +252,10 @@ export class UpdateRounds {
       return;
     }
     countUnshown(this.stats, sub);
-    this.registry.recordRun(sub, recordedRun(sub, run, this.commits.firstConflict(run.readSet, run.ts), this.deps.logInternal));
+    this.registry.recordRun(sub, recordedRun(sub, run, null, this.deps.logInternal));
+    // The commits announced since its snapshot, against its read set as just indexed.
+    const validTo = this.commits.firstConflict(run.ts, (writes) => this.registry.reads(sub, writes));
+    if (validTo !== null) [sub.validTo, sub.dirty] = [validTo, true];
     if (sub.dirty) {
       this.stats.staleResults += 1;
       this.turns.queueRun(sub);
