@@ -16,7 +16,10 @@ const start = workerData as WorkerStart;
 lowerThisThreadPriority(start.niceness);
 const port = parentPort!;
 const textEncoder = new TextEncoder();
-const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => {
+  if (message.kind === "done") postedAsBytes(message, transfer);
+  port.postMessage(message, transfer);
+};
 const store = createSqliteStore({
   path: start.dbPath,
   readOnly: true,
@@ -78,15 +81,7 @@ async function handle(message: ToWorker): Promise<void> {
         querying = false;
         for (const commit of deferredCommits.splice(0)) host.committed(commit.ts, commit.previousTs, commit.ids);
       }
-      const transfer = done.readSet === null ? [] : [done.readSet];
-      const { outcome } = done;
-      if (outcome.status === "success" && "valueText" in outcome) {
-        // UTF-8 here, on this thread, into a buffer of its own that moves to the main thread.
-        const bytes = textEncoder.encode(outcome.valueText);
-        done.outcome = { status: "success", valueUtf8: bytes.buffer as ArrayBuffer, logLines: outcome.logLines };
-        transfer.push(bytes.buffer as ArrayBuffer);
-      }
-      post({ ...done, cacheDrops: caches.drops }, transfer);
+      post({ ...done, cacheDrops: caches.drops }, done.readSet === null ? undefined : [done.readSet]);
       return;
     }
     case "pin":
@@ -104,4 +99,16 @@ async function handle(message: ToWorker): Promise<void> {
       port.close();
       return;
   }
+}
+
+/**
+ * A success's text goes as UTF-8, encoded here on this thread into a buffer of its own that
+ * moves to the main thread (`PostedSuccess`): that thread never copies or decodes it.
+ */
+function postedAsBytes(message: FromWorker & { kind: "done" }, transfer: ArrayBuffer[]): void {
+  const { outcome } = message;
+  if (outcome.status !== "success" || !("valueText" in outcome)) return;
+  const bytes = textEncoder.encode(outcome.valueText).buffer as ArrayBuffer;
+  message.outcome = { status: "success", valueUtf8: bytes, logLines: outcome.logLines };
+  transfer.push(bytes);
 }
