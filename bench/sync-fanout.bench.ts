@@ -23,12 +23,12 @@
  * row's likes (not the seeding or the clients' start-up), one `.cpuprofile` per row.
  */
 import { ConvexHttpClient } from "convex/browser";
-import { readFileSync } from "node:fs";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { SyncStats } from "../packages/engine/src/sync/sync-server";
+import { mainThreadCpuMs } from "./support/main-thread-cpu";
 import { buildClientProcess, epochNow, percentile, percentiles, startClientProcess as startChild } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 import { WindowProfile } from "./support/window-profile";
@@ -295,15 +295,6 @@ function printRounds(rows: Row[]): void {
   }
 }
 
-/** CPU time of this process's main thread (ms; the task whose id is the pid), from the scheduler's nanosecond count; NaN off Linux. */
-function mainThreadCpuMs(): number {
-  try {
-    // schedstat: time on the CPU (ns), time waiting to run (ns), timeslices.
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
-  } catch {
-    return NaN;
-  }
-}
 
 function measureMemory(): { heap: number; rss: number } {
   const gc = (globalThis as { gc?: () => void }).gc;
