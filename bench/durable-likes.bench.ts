@@ -204,7 +204,7 @@ function report(rows: EngineRow[], rawRows: RawRow[]): void {
   console.table(
     rows
       .filter((r) => r.writer !== null)
-      .map(({ engine, clients, writer: w }) => ({
+      .map(({ engine, clients, writer: w, engineCpuMs, mainCpuMs }) => ({
         engine,
         clients,
         batches: w!.batches,
@@ -216,6 +216,8 @@ function report(rows: EngineRow[], rawRows: RawRow[]): void {
         "writer busy": `${((w!.executingMs / w!.wallMs) * 100).toFixed(0)}%`,
         "ms/batch": (w!.executingMs / Math.max(1, w!.batches)).toFixed(1),
         "writer CPU ms/mutation": w!.writerCpuMs === null ? "" : (w!.writerCpuMs / Math.max(1, w!.mutations)).toFixed(3),
+        // Engine CPU on neither the main nor the writer thread: WAL checkpointer, GC helpers, query workers, libuv's fsyncs.
+        "other threads CPU ms/like": w!.writerCpuMs === null ? "" : (engineCpuMs - mainCpuMs - w!.writerCpuMs / Math.max(1, w!.mutations)).toFixed(3),
         "WAL syncs": w!.syncs,
         "ms/sync": (w!.syncMs / Math.max(1, w!.syncs)).toFixed(2),
         "queued ms/mutation": (w!.waitedMs / Math.max(1, w!.dispatched)).toFixed(1),

@@ -13,7 +13,7 @@ import { createSearchIndexes, type SearchIndexes } from "./search-indexes";
 import { openDatabase } from "./sqlite-layout";
 import { createSqliteStatements, type SqliteStatements } from "./sqlite-statements";
 import type { StoreOptions } from "./store-options";
-import { createWalCheckpointer, type WalCheckpointer } from "./wal-checkpointer";
+import { createWalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type WalCheckpointer } from "./wal-checkpointer";
 import { createWriteLog, type WriteLog } from "./write-log";
 
 /**
@@ -84,6 +84,7 @@ export function openSqliteConnection(options: StoreOptions): SqliteConnection {
   const readOnly = options.readOnly === true;
   const db = openDatabase(options.path, options.synchronous ?? "FULL", readOnly, options.notice);
   const checkpointer = readOnly ? null : createWalCheckpointer(options.path, options.synchronous ?? "FULL");
+  if (checkpointer !== null) db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
   const sql = createSqliteStatements(db);
   const catalog = createCatalog(db);
   const search = createSearchIndexes(db);

@@ -2,7 +2,7 @@ import type { Value } from "convex/values";
 import { EngineError } from "../errors";
 import { encodeDocumentId, newInternalId, tryDecodeDocumentId } from "../values/document-id";
 import { nextCreationTime } from "./commit-clock";
-import { checkUserFields, decodeDocument, documentIndexKey, encodeDocument, type DecodedDocument } from "./document-codec";
+import { checkUserFields, decodeDocument, documentIndexKey, encodeDocument, sameScalarFields, type DecodedDocument } from "./document-codec";
 import type { SqliteConnection } from "./sqlite-connection";
 import type { Store } from "./store";
 import type { IndexKeyChange } from "./write-set";
@@ -36,6 +36,12 @@ export function createSqliteDocumentWrites(
   ): void {
     const keys: IndexKeyChange[] = [];
     for (const index of catalog.indexesOf(table)) {
+      // A patch mostly leaves an index's fields alone (a counter): the same scalars make the same key.
+      if (oldDoc !== null && newDoc !== null && sameScalarFields(oldDoc, newDoc, index.paths)) {
+        const key = documentIndexKey(newDoc, index);
+        keys.push({ index: index.name, oldKey: key, newKey: key });
+        continue;
+      }
       const oldKey = oldDoc === null ? null : documentIndexKey(oldDoc, index);
       const newKey = newDoc === null ? null : documentIndexKey(newDoc, index);
       const unchanged = oldKey !== null && newKey !== null && oldKey.equals(newKey);

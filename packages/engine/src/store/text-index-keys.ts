@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Value } from "convex/values";
 import { getFieldValue } from "../values/field-path";
+import { sameScalarFields } from "./document-codec";
 import { sortKey } from "../values/index-key-codec";
 import { tokenize } from "../values/text-tokenizer";
 import type { SearchIndexRecord } from "./search-catalog";
@@ -57,6 +58,11 @@ export function textIndexKeyChanges(
   oldDoc: Record<string, Value> | null,
   newDoc: Record<string, Value> | null,
 ): IndexKeyChange[] {
+  // A write that leaves the text and filter fields alone (a like on a post) keeps every key:
+  // the same pairs the general case makes, tokenized and hashed once instead of twice.
+  if (oldDoc !== null && newDoc !== null && sameScalarFields(oldDoc, newDoc, record.paths)) {
+    return documentKeys(record, newDoc).map((key) => ({ index: record.name, oldKey: key, newKey: key }));
+  }
   const oldKeys = oldDoc === null ? [] : documentKeys(record, oldDoc);
   const newKeys = newDoc === null ? [] : documentKeys(record, newDoc);
   const changes: IndexKeyChange[] = [];

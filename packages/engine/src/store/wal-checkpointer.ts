@@ -5,8 +5,8 @@ import type { SynchronousMode } from "./store-options";
 
 /**
  * WAL checkpoints, mostly on a worker thread. SQLite's automatic checkpoint
- * runs inside the COMMIT that crosses its threshold (1000 pages): on the one
- * thread that also runs every function, it copies the WAL's pages into the
+ * runs inside the COMMIT that crosses its threshold (`WRITER_AUTOCHECKPOINT_PAGES`):
+ * on the thread that also runs mutations, it copies the WAL's pages into the
  * database file and fsyncs it. A PASSIVE checkpoint from a second connection
  * does that copying without blocking the writer or any reader, so a worker
  * with its own connection copies frames as they come; when the writer's own
@@ -18,7 +18,19 @@ import type { SynchronousMode } from "./store-options";
  * stores, tests among them, never pay for a thread).
  */
 
-/** The worker starts once the WAL file has grown this big (bytes; SQLite checkpoints itself at ~4 MiB). */
+/**
+ * The write connection's own automatic checkpoint threshold (pages; SQLite's default is 1000).
+ * That checkpoint runs inside the COMMIT that crosses it, on the thread that commits (the
+ * writer), and with it two fsyncs (WAL, then database file) even when the worker has left
+ * nothing to copy. At 1000 pages the writer took it ~25 times a second under the
+ * durable-likes load, stalled in fsync each time. The worker does the copying; this
+ * checkpoint is left for what only the writer can do cheaply (finish the last frames while
+ * it holds the write lock, so the next transaction restarts the WAL from its beginning) and
+ * as the fallback should the worker fail: the WAL now grows to ~32 MiB between restarts.
+ */
+export const WRITER_AUTOCHECKPOINT_PAGES = 8192;
+
+/** The worker starts once the WAL file has grown this big (bytes). */
 const START_AT_WAL_BYTES = 2 << 20;
 /** How many commits pass between looks at the WAL file's size before the worker runs. */
 const SIZE_CHECK_EVERY = 16;

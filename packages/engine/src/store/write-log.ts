@@ -47,6 +47,8 @@ export interface WriteLog {
   /**
    * The write set: one entry per document, first-seen order, holding the state before the
    * transaction and at its end. Intermediate states are dropped because nobody saw them.
+   * A document written once is handed out as the log's own entry (no copy: the commit
+   * takes the write set once, adds its text-index keys to it, then clears the log).
    */
   writeSet(): DocumentWrite[];
 }
@@ -89,11 +91,18 @@ export function createWriteLog(): WriteLog {
         return [...tables].map(([table, tableNumber]) => ({ id: "", table, oldText: null, newText: null, keys: [], wholeTable: { tableNumber } }));
       }
       const byId = new Map<string, DocumentWrite>();
+      /** Entries already copied from the log (only a document written twice needs its own copy to coalesce into). */
+      const copied = new Set<DocumentWrite>();
       for (const write of writes) {
-        const earlier = byId.get(write.id);
+        let earlier = byId.get(write.id);
         if (earlier === undefined) {
-          byId.set(write.id, { ...write, keys: write.keys.map((k) => ({ ...k })) });
+          byId.set(write.id, write);
           continue;
+        }
+        if (!copied.has(earlier)) {
+          earlier = { ...earlier, keys: earlier.keys.map((k) => ({ ...k })) };
+          copied.add(earlier);
+          byId.set(write.id, earlier);
         }
         earlier.newText = write.newText;
         // A table's indexes cannot change inside a transaction, so the lists line up.
