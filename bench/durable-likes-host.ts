@@ -56,13 +56,16 @@ function difference(after: WriterStats | null, before: WriterStats | null): Writ
   if (after === null || before === null) return null;
   const sizes: Record<number, number> = {};
   for (const [size, n] of Object.entries(after.sizes)) sizes[Number(size)] = n - (before.sizes[Number(size)] ?? 0);
-  const minus = (k: Exclude<keyof WriterStats, "sizes" | "writerCpuMs">) => after[k] - before[k];
+  const minus = (k: Exclude<keyof WriterStats, "sizes" | "writerCpuMs" | "writerRunDelayMs">) => after[k] - before[k];
+  // Older engines report neither counter (undefined), some OSes neither (null).
+  const thread = (k: "writerCpuMs" | "writerRunDelayMs") => (after[k] == null || before[k] == null ? null : after[k] - before[k]);
   return {
     batches: minus("batches"),
     mutations: minus("mutations"),
     sizes,
     executingMs: minus("executingMs"),
-    writerCpuMs: after.writerCpuMs === null || before.writerCpuMs === null ? null : after.writerCpuMs - before.writerCpuMs,
+    writerCpuMs: thread("writerCpuMs"),
+    writerRunDelayMs: thread("writerRunDelayMs"),
     syncs: minus("syncs"),
     syncMs: minus("syncMs"),
     dispatched: minus("dispatched"),

@@ -216,6 +216,8 @@ function report(rows: EngineRow[], rawRows: RawRow[]): void {
         "writer busy": `${((w!.executingMs / w!.wallMs) * 100).toFixed(0)}%`,
         "ms/batch": (w!.executingMs / Math.max(1, w!.batches)).toFixed(1),
         "writer CPU ms/mutation": w!.writerCpuMs === null ? "" : (w!.writerCpuMs / Math.max(1, w!.mutations)).toFixed(3),
+        // The writer's busy time split: on a core, ready but waiting for one, and the rest (blocked: fsync, locks, messages).
+        "writer on CPU / waiting for a core / blocked": w!.writerCpuMs === null ? "" : busySplit(w!),
         // Engine CPU on neither the main nor the writer thread: WAL checkpointer, GC helpers, query workers, libuv's fsyncs.
         "other threads CPU ms/like": w!.writerCpuMs === null ? "" : (engineCpuMs - mainCpuMs - w!.writerCpuMs / Math.max(1, w!.mutations)).toFixed(3),
         "WAL syncs": w!.syncs,
@@ -235,6 +237,13 @@ function report(rows: EngineRow[], rawRows: RawRow[]): void {
       ),
     })),
   );
+}
+
+/** The writer's busy time as shares on a core / waiting for a core / blocked (older engines: CPU share only). */
+function busySplit(w: WriterWindow): string {
+  const pct = (ms: number) => `${Math.round((ms / Math.max(1, w.executingMs)) * 100)}%`;
+  if (w.writerRunDelayMs == null) return pct(w.writerCpuMs!);
+  return [pct(w.writerCpuMs!), pct(w.writerRunDelayMs), pct(Math.max(0, w.executingMs - w.writerCpuMs! - w.writerRunDelayMs))].join(" / ");
 }
 
 /** Per engine and client count, the round with the median rate. */

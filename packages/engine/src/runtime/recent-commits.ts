@@ -18,7 +18,11 @@ export class RecentCommits {
   /** Every commit after this ts is in the log (null: nothing known yet). */
   private knownAfter: bigint | null = null;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    /** At most this many commits are kept; 0 keeps none (a thread that never answers `changedSince`: the writer). */
+    private readonly maxCommits = MAX_COMMITS,
+  ) {}
 
   /** Adds a commit (called in ts order). */
   add(commit: CommitSummary): void {
@@ -30,7 +34,7 @@ export class RecentCommits {
     }
     const at = this.now();
     this.commits.push({ ts: commit.ts, at, writes: commit.writes });
-    while (this.commits.length > MAX_COMMITS || (this.commits.length > 0 && at - this.commits[0]!.at > WINDOW_MS)) {
+    while (this.commits.length > this.maxCommits || (this.commits.length > 0 && at - this.commits[0]!.at > WINDOW_MS)) {
       this.knownAfter = this.commits.shift()!.ts;
     }
   }

@@ -90,6 +90,8 @@ export interface RuntimeOptions {
   logInternal?: (e: unknown) => void;
   /** The query cache's bounds, or false to run every query call (default: on, see `query-cache.ts`). */
   queryCache?: Partial<QueryCacheOptions> | false;
+  /** False: keep no recent write sets (a runtime that answers no tracked queries, such as the writer thread's). */
+  keepRecentCommits?: boolean;
   /**
    * Query executors on worker threads: how many at most, each with its own read-only
    * connection to `dbPath` and its own copy of the app. 0 (or no `dbPath`) runs queries on

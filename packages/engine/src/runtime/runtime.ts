@@ -91,7 +91,10 @@ export class Runtime implements ExecutionHost {
       logInternal: (e) => this.logInternal(e),
     });
     const { queryPool, writer, actionPool } = this.threads;
-    const recentCommits = new RecentCommits();
+    // Kept for query results read at a later snapshot (main thread); a runtime that answers
+    // no tracked queries (the writer thread's) keeps none: 30 s of write sets, document texts
+    // included, made the writer's heap hundreds of MB under load.
+    const recentCommits = new RecentCommits(undefined, options.keepRecentCommits === false ? 0 : undefined);
     this.announcer = new CommitAnnouncer(this.db, this.queryCache, recentCommits, this.blobs, options, {
       queryWorkers: (commit) => queryPool?.committed(commit),
       otherConnection: (commit) => writer?.committed(commit.ts, commit.previousTs, commit.writes.map((w) => w.id)),

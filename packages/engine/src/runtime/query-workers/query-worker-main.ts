@@ -81,7 +81,10 @@ async function handle(message: ToWorker): Promise<void> {
         querying = false;
         for (const commit of deferredCommits.splice(0)) host.committed(commit.ts, commit.previousTs, commit.ids);
       }
-      post({ ...done, cacheDrops: caches.drops }, done.readSet === null ? undefined : [done.readSet]);
+      // Set on the (fresh) answer, not spread into a copy: V8 adds a property after a
+      // spread in a literal through its slow path.
+      done.cacheDrops = caches.drops;
+      post(done, done.readSet === null ? undefined : [done.readSet]);
       return;
     }
     case "pin":

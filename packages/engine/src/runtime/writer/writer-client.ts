@@ -38,7 +38,14 @@ export class WriterClient {
   private closed = false;
   /** Answers and announcements, each once its commit is durable. */
   private readonly durable: DurableOrder;
-  private readonly counters = { batches: 0, mutations: 0, sizes: {} as Record<number, number>, executingMs: 0, writerCpuMs: null as number | null };
+  private readonly counters = {
+    batches: 0,
+    mutations: 0,
+    sizes: {} as Record<number, number>,
+    executingMs: 0,
+    writerCpuMs: null as number | null,
+    writerRunDelayMs: null as number | null,
+  };
 
   constructor(private readonly options: WriterOptions) {
     const mode = options.synchronous ?? "FULL";
@@ -100,7 +107,8 @@ export class WriterClient {
       );
       if (done?.kind === "batchDone") {
         this.count(batch.length, performance.now() - sentAt);
-        this.counters.writerCpuMs = done.threadCpuMs;
+        this.counters.writerCpuMs = done.thread?.cpuMs ?? null;
+        this.counters.writerRunDelayMs = done.thread?.runDelayMs ?? null;
         const outcomes = done.outcomes;
         // A success is told only once durable; if the sync failed, nobody knows whether it is.
         answered.push(this.durable.whenDurable((durable) => batch.forEach((item, i) => item.resolve(durable || outcomes[i]!.status === "error" ? fromWire(outcomes[i]!) : unknownOutcome(item)))));

@@ -13,7 +13,7 @@ import type { AppSource, CommitNotice } from "../query-workers/worker-protocol.j
 import type { CommitSummary, RuntimeDatabase } from "../runtime-database.js";
 import { Runtime, type CallRequest } from "../runtime.js";
 import type { BlobService } from "../services.js";
-import { WriterControl, type FromWriter, type ToWriter, type WireMutationOutcome, type WriterStart } from "./writer-protocol.js";
+import { WriterControl, type FromWriter, type ThreadTimes, type ToWriter, type WireMutationOutcome, type WriterStart } from "./writer-protocol.js";
 
 /**
  * Entry of the writer worker thread (built to JavaScript by `worker-script.ts`): the
@@ -126,6 +126,7 @@ const runtime = new Runtime({
   now,
   transactionTimeoutMs: start.timeoutMs,
   queryCache: false,
+  keepRecentCommits: false,
   onMutationStart: (request) => control.running(batchIndex.get(request) ?? 0),
   onSchedulerChange: () => void (touchedScheduler = true),
   onCommit: (commit) => {
@@ -200,26 +201,28 @@ async function runBatch(id: number, jobs: import("./writer-protocol.js").Mutatio
   control.running(0);
   const outcomes = await Promise.all(requests.map((r) => runtime.call(r)));
   control.idle();
-  post({ kind: "batchDone", id, outcomes: outcomes.map(toWire), threadCpuMs: threadCpuMs() });
+  post({ kind: "batchDone", id, outcomes: outcomes.map(toWire), thread: threadTimes() });
 }
 
-let cpuReadAt = -Infinity;
-let cpuMs: number | null = null;
+let timesReadAt = -Infinity;
+let times: ThreadTimes | null = null;
 /**
- * This thread's CPU time (ms) from `/proc/thread-self/stat` (Linux; null elsewhere), for
- * the benchmark's counters; read at most every 50 ms (a read costs tens of microseconds).
+ * This thread's CPU time and the time it was ready to run but waited for a core (ms), from
+ * `/proc/thread-self/schedstat` (Linux, nanoseconds; null elsewhere), for the benchmark's
+ * counters: what is left of the writer's busy time is time it was blocked (fsync, locks).
+ * Read at most every 50 ms (a read costs tens of microseconds).
  */
-function threadCpuMs(): number | null {
+function threadTimes(): ThreadTimes | null {
   const now = performance.now();
-  if (now - cpuReadAt < 50) return cpuMs;
-  cpuReadAt = now;
+  if (now - timesReadAt < 50) return times;
+  timesReadAt = now;
   try {
-    const fields = readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1]!.split(" ");
-    cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+    const [cpuNs, waitNs] = readFileSync("/proc/thread-self/schedstat", "utf8").split(" ");
+    times = { cpuMs: Number(cpuNs) / 1e6, runDelayMs: Number(waitNs) / 1e6 };
   } catch {
-    cpuMs = null;
+    times = null;
   }
-  return cpuMs;
+  return times;
 }
 
 function toWire(outcome: CallOutcome): WireMutationOutcome {

@@ -56,8 +56,8 @@ export type WireMutationOutcome = WireOutcome & { ts?: bigint };
 export type FromWriter =
   /** A durable commit, before any answer that depends on it. */
   | { kind: "commit"; ts: bigint; previousTs: bigint; writes: DocumentWrite[]; deletedBlobs: string[]; touchedScheduler: boolean; synced: boolean }
-  /** `threadCpuMs`: the writer thread's CPU time so far (null where the OS does not tell). */
-  | { kind: "batchDone"; id: number; outcomes: WireMutationOutcome[]; threadCpuMs: number | null }
+  /** `thread`: the writer thread's CPU and run-queue times so far (null where the OS does not tell). */
+  | { kind: "batchDone"; id: number; outcomes: WireMutationOutcome[]; thread: ThreadTimes | null }
   | { kind: "scheduledDone"; id: number; result: "ran" | "skipped" }
   /** The writer needs the main thread (upload tokens live there). */
   | { kind: "request"; id: number; op: "issueUploadToken" }
@@ -129,4 +129,10 @@ export class WriterControl {
   state(): number {
     return Atomics.load(this.words, 0);
   }
+}
+
+/** A thread's CPU time, and the time it was ready to run but waited for a core (ms since it started). */
+export interface ThreadTimes {
+  cpuMs: number;
+  runDelayMs: number;
 }

@@ -50,6 +50,8 @@ export interface WriterStats {
   executingMs: number;
   /** CPU time of the writer thread so far (ms; null where the OS does not tell; restarts with a new thread). */
   writerCpuMs: number | null;
+  /** Time the writer thread was ready to run but waited for a core, so far (ms; null as above). */
+  writerRunDelayMs: number | null;
   /** fdatasync calls on the WAL (one serves every commit made before it started). */
   syncs: number;
   /** Time in fdatasync of the WAL, summed (ms; it overlaps the next batch's execution). */
