@@ -11,10 +11,15 @@
  *     page executes the query on a query worker), and with the cache off and no
  *     worker threads (queries and mutations on the main thread, the engine before
  *     issue 11), so the executor's cost shows in one run. Every implementation is warmed up
- *     before any is measured. Latency p50/p99 one request at a time, and
+ *     before any is measured. The engine without worker threads is started, seeded and
+ *     measured last: it runs functions on this thread under AsyncLocalStorage, which on
+ *     Node 20 turns on async hooks for every promise of the process from then on (a cost
+ *     no other row has in production, the SQL baseline's fetch included). Latency p50/p99 one request at a time, and
  *     pages/s with 16 in flight; 50 viewers take turns.
  * (b) Durable `posts.toggleLike` mutations per second (SQLite synchronous=FULL,
  *     acknowledged only after commit) from 64 concurrent clients.
+ * `FEED_BENCH_PROFILE=<folder>`: a CPU profile of the main thread over the measured
+ * pages of the "query cache off" row only (`main-uncached.cpuprofile`).
  */
 import { ConvexHttpClient } from "convex/browser";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,6 +31,7 @@ import { buildBaseline, latency, LIKES, PAGE, POSTS, seed, serveBaseline, throug
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { quietLogger } from "../packages/engine/test/support/test-engine";
+import { WindowProfile } from "./support/window-profile";
 
 const LATENCY_SAMPLES = 400;
 const THROUGHPUT_PAGES = 4_000;
@@ -37,6 +43,7 @@ const LIKE_SECONDS = 5;
 const newRng = () => randomTools(seededRandom(42));
 let rng = newRng();
 const quiet = quietLogger();
+const PROFILE = process.env.FEED_BENCH_PROFILE;
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "bench-feed-"));
@@ -58,14 +65,12 @@ async function main(): Promise<void> {
     });
   const engine = await start(dataDir, true);
   const uncachedEngine = await start(uncachedDir, false);
-  const inlineEngine = await start(inlineDir, false, 0);
+  let inlineEngine: Awaited<ReturnType<typeof start>> | null = null;
   try {
     console.log(`seeding ${USERS} users, ${POSTS} posts, ${LIKES} likes, ${BOOKMARKS} bookmarks (three times)…`);
     const seeded = await seed(engine, rng);
     rng = newRng();
     const uncachedSeeded = await seed(uncachedEngine, rng);
-    rng = newRng();
-    const inlineSeeded = await seed(inlineEngine, rng);
     const baselineDb = buildBaseline(seeded);
 
     const viewers = Array.from({ length: 50 }, () => rng.int(0, USERS - 1));
@@ -79,12 +84,10 @@ async function main(): Promise<void> {
       );
     const clients = await clientsOf(engine.cloudUrl, seeded);
     const uncachedClients = await clientsOf(uncachedEngine.cloudUrl, uncachedSeeded);
-    const inlineClients = await clientsOf(inlineEngine.cloudUrl, inlineSeeded);
     const pageOf = (list: ConvexHttpClient[]) => (i: number) =>
       list[i % list.length]!.query(api.posts.getGlobalFeed, { paginationOpts: { numItems: PAGE, cursor: null } });
     const enginePage = pageOf(clients);
     const uncachedPage = pageOf(uncachedClients);
-    const inlinePage = pageOf(inlineClients);
     const sqlPage = (i: number) => baselineDb.page(seeded.userIds[viewers[i % viewers.length]!]!);
     const sqlServer = await serveBaseline(sqlPage);
     const httpPage = async (i: number) => (await fetch(`${sqlServer.url}?i=${i}`)).json();
@@ -94,27 +97,46 @@ async function main(): Promise<void> {
     const b = sqlPage(0).map((p) => [p._id, p.likes, p.isLiked, p.isBookmarked]);
     if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error("engine and SQL pages differ");
 
-    const implementations = [
+    type Page = (i: number) => Promise<unknown>;
+    const implementations: [string, Page][] = [
       ["engine (ConvexHttpClient)", enginePage],
       ["engine, query cache off", uncachedPage],
-      ["engine, query cache off, no worker threads", inlinePage],
       ["SQL behind node:http + fetch", httpPage],
       ["SQL in process", async (i: number) => sqlPage(i)],
-    ] as const;
-    // Warm every path up before measuring any, so no row pays the process's warm-up.
-    for (const [, fn] of implementations) {
-      await latency(fn, 200);
-      await throughput(fn, 400, CONCURRENCY);
-    }
-    const rows = [];
-    for (const [name, fn] of implementations) {
-      const cpu = process.cpuUsage();
-      const lat = await latency(fn, LATENCY_SAMPLES);
-      const rate = await throughput(fn, THROUGHPUT_PAGES, CONCURRENCY);
-      const used = process.cpuUsage(cpu);
-      // CPU of this whole process (every thread, the clients' side too) per page measured.
-      rows.push({ name, p50: lat.p50, p99: lat.p99, rate, cpuMs: (used.user + used.system) / 1000 / (LATENCY_SAMPLES + THROUGHPUT_PAGES) });
-    }
+    ];
+    const profile = PROFILE === undefined ? null : new WindowProfile(PROFILE);
+    const measure = async (list: [string, Page][]) => {
+      // Warm every path up before measuring any, so no row pays the process's warm-up.
+      for (const [, fn] of list) {
+        await latency(fn, 200);
+        await throughput(fn, 400, CONCURRENCY);
+      }
+      const measured = [];
+      for (const [name, fn] of list) {
+        const profiled = profile !== null && fn === uncachedPage;
+        if (profiled) await profile.start();
+        const cpu = process.cpuUsage();
+        const lat = await latency(fn, LATENCY_SAMPLES);
+        const rate = await throughput(fn, THROUGHPUT_PAGES, CONCURRENCY);
+        const used = process.cpuUsage(cpu);
+        if (profiled) console.log(`profile: ${await profile.stop("main-uncached")}`);
+        // CPU of this whole process (every thread, the clients' side too) per page measured.
+        measured.push({ name, p50: lat.p50, p99: lat.p99, rate, cpuMs: (used.user + used.system) / 1000 / (LATENCY_SAMPLES + THROUGHPUT_PAGES) });
+      }
+      return measured;
+    };
+    const rows = await measure(implementations);
+    await sqlServer.close();
+    const likeRate = await likeThroughput(engine.cloudUrl, seeded, issuer);
+
+    // Last: the engine without worker threads (see the header: it turns on async hooks).
+    inlineEngine = await start(inlineDir, false, 0);
+    rng = newRng();
+    const inlineSeeded = await seed(inlineEngine, rng);
+    const inlinePage = pageOf(await clientsOf(inlineEngine.cloudUrl, inlineSeeded));
+    rows.splice(2, 0, ...(await measure([["engine, query cache off, no worker threads", inlinePage]])));
+    const inlineLikeRate = await likeThroughput(inlineEngine.cloudUrl, inlineSeeded, issuer);
+
     const base = rows.find((r) => r.name.startsWith("SQL behind"))!;
     console.log(`\n(a) ${PAGE}-post feed page with author, isLiked, isBookmarked (${USERS} users, ${POSTS} posts, ${LIKES} likes)`);
     console.table(
@@ -128,10 +150,7 @@ async function main(): Promise<void> {
         "pages/s vs SQL+HTTP": (base.rate / r.rate).toFixed(2) + "× slower",
       })),
     );
-    await sqlServer.close();
 
-    const likeRate = await likeThroughput(engine.cloudUrl, seeded, issuer);
-    const inlineLikeRate = await likeThroughput(inlineEngine.cloudUrl, inlineSeeded, issuer);
     console.log(`\n(b) durable toggleLike mutations (synchronous=FULL, ${LIKE_CLIENTS} clients, ${LIKE_SECONDS} s)`);
     console.table([
       { executor: "writer thread", "likes/s": Math.round(likeRate.rate), "p50 ms": likeRate.p50.toFixed(2), "p99 ms": likeRate.p99.toFixed(2) },
@@ -140,7 +159,7 @@ async function main(): Promise<void> {
   } finally {
     await engine.close();
     await uncachedEngine.close();
-    await inlineEngine.close();
+    await inlineEngine?.close();
     await issuer.close();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(uncachedDir, { recursive: true, force: true });

@@ -19,16 +19,19 @@
  * session with 1,000 and 5,000 subscribed official clients (and the client
  * process's RSS) and with 10,000 idle sync sessions.
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
+ * `SYNC_BENCH_PROFILE=<folder>`: a CPU profile of the engine's main thread over each
+ * row's likes (not the seeding or the clients' start-up), one `.cpuprofile` per row.
  */
 import { ConvexHttpClient } from "convex/browser";
-import { readFileSync } from "node:fs";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { SyncStats } from "../packages/engine/src/sync/sync-server";
+import { mainThreadCpuMs } from "./support/main-thread-cpu";
 import { buildClientProcess, epochNow, percentile, percentiles, startClientProcess as startChild } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
+import { WindowProfile } from "./support/window-profile";
 
 const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000,5000").split(",").map(Number);
 /** Above this many clients only the distinct-users row runs (the target row; shared subscriptions are cheap). */
@@ -36,6 +39,7 @@ const SAME_USER_UP_TO = 1_000;
 const FEED_POSTS = 20;
 const TRIALS = 6;
 const IDLE_SESSIONS = 10_000;
+const PROFILE = process.env.SYNC_BENCH_PROFILE;
 
 
 /** The sync layer's work for one like: runs, their summed wall time, and Transition building and sending (ms). */
@@ -132,6 +136,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const memory: { label: string; sessions: number; heapPerSession: number; rssPerSession: number; clientRss?: number }[] = [];
   let likes = 0;
+  const profile = PROFILE === undefined ? null : new WindowProfile(PROFILE);
   for (const clients of SIZES) {
     for (const mode of clients === 1 || clients > SAME_USER_UP_TO ? ["distinct"] : ["distinct", "same user"]) {
       const child = await startChild(childFile);
@@ -151,6 +156,7 @@ async function main(): Promise<void> {
       const latencies: number[] = [];
       const costs: LikeCost[] = [];
       const clientCpu: number[] = [];
+      await profile?.start();
       for (let trial = 0; trial < TRIALS; trial++) {
         likes = likes === 0 ? 1 : 0;
         await child.request({ kind: "expect", likes }, "armed");
@@ -168,6 +174,7 @@ async function main(): Promise<void> {
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
       }
+      if (profile !== null) console.log(`  profile: ${await profile.stop(`main-${clients}-${mode.replace(" ", "-")}`)}`);
       await child.stop();
 
       // The baseline: the same text to the same number of sockets, from a plain ws server.
@@ -265,7 +272,7 @@ function printRounds(rows: Row[]): void {
         subscriptions: r.mode === "distinct" ? `${r.clients} distinct` : "1 shared",
         "engine CPU": med((c) => c.cpuMs).toFixed(1),
         "main thread busy": med((c) => c.mainMs).toFixed(1),
-        "main thread CPU": med((c) => c.mainCpuMs).toFixed(0),
+        "main thread CPU": med((c) => c.mainCpuMs).toFixed(1),
         runs: med((c) => c.runs),
         "run time (summed)": med((c) => c.runMs).toFixed(1),
         "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),
@@ -288,16 +295,6 @@ function printRounds(rows: Row[]): void {
   }
 }
 
-/** CPU time of this process's main thread (ms; the task whose id is the pid), 10 ms resolution; NaN off Linux. */
-function mainThreadCpuMs(): number {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    // utime and stime, the 14th and 15th fields of the line, in clock ticks (100 per second).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 function measureMemory(): { heap: number; rss: number } {
   const gc = (globalThis as { gc?: () => void }).gc;

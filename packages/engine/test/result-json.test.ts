@@ -1,7 +1,7 @@
 import { runInNewContext } from "node:vm";
 import { convexToJson, type Value } from "convex/values";
 import { expect, test } from "vitest";
-import { resultJson } from "../src/values/result-json";
+import { resultJson, resultText } from "../src/values/result-json";
 import { randomTools, seededRandom } from "./support/seeded-random";
 
 /**
@@ -80,3 +80,66 @@ test("takes what upstream takes beyond plain objects: null prototypes, other rea
     expect(outcome(() => convert(value))).toEqual(outcome(() => convexToJson(value as Value)));
   }
 });
+
+/** `resultText` as the worker uses it: the text and the value, or the error. */
+const encode = (value: unknown) => {
+  try {
+    const { text, json } = resultText(value as Value, convexToJson);
+    return { text, json: json as unknown };
+  } catch (e) {
+    return { error: `${(e as Error).constructor.name}: ${(e as Error).message}` };
+  }
+};
+const upstreamText = (value: unknown) => {
+  try {
+    const json = convexToJson(value as Value);
+    return { text: JSON.stringify(json), json: json as unknown };
+  } catch (e) {
+    return { error: `${(e as Error).constructor.name}: ${(e as Error).message}` };
+  }
+};
+
+test("resultText gives upstream's text and value for 3,000 random values, plain ones (no copy) and others alike", () => {
+  const rng = randomTools(seededRandom(11));
+  let plain = 0;
+  for (let i = 0; i < 3_000; i++) {
+    const value = randomValue(rng, 0) ?? null;
+    const encoded = encode(value);
+    expect(encoded).toEqual(upstreamText(value));
+    if ("text" in encoded && resultText(value as Value, convexToJson).json === value) plain++;
+  }
+  // The fast path was taken for a good share of them (and not for the rest).
+  expect(plain).toBeGreaterThan(300);
+  expect(plain).toBeLessThan(2_900);
+});
+
+test("resultText writes each object's keys in upstream's order, whatever order the objects were built in", () => {
+  const rows = [
+    { zeta: 1, alpha: "a", _id: "x", nested: { b: 2, a: [1, { d: null, c: true }] } },
+    { "10": 1, "2": 2, b: 3, A: 4, "01": 5, "4294967295": 6, "4294967294": 7 },
+    Object.assign(Object.create(null) as object, { y: 1, x: 2 }),
+  ];
+  const { text, json } = resultText(rows as Value, convexToJson);
+  expect(text).toBe(JSON.stringify(convexToJson(rows as Value)));
+  expect(json).toEqual(convexToJson(rows as Value));
+  expect(text).toContain('{"_id":"x","alpha":"a","nested":{"a":[1,{"c":true,"d":null}],"b":2},"zeta":1}');
+  expect(text).toContain('{"2":2,"10":1,"4294967294":7,"01":5,"4294967295":6,"A":4,"b":3}');
+});
+
+test("resultText hands documents as the database gives them out (keys in order) on as their own JSON value, no copy", () => {
+  const docs = [
+    { _creationTime: 1.5, _id: "a", body: "x", n: 2, tags: ["t"] },
+    { _creationTime: 2.5, _id: "b", body: "y", meta: { "2": true, "10": false, seen: null }, n: 3 },
+  ];
+  const { text, json } = resultText(docs, convexToJson);
+  expect(json).toBe(docs);
+  expect(text).toBe(JSON.stringify(convexToJson(docs)));
+});
+
+for (const [name, value] of Object.entries(REFUSED)) {
+  test(`resultText throws upstream's error for ${name}`, () => {
+    const expected = upstreamText(value);
+    expect(expected.error).toBeDefined();
+    expect(encode(value)).toEqual(expected);
+  });
+}

@@ -19,6 +19,7 @@ const add = makeFunctionReference<"mutation", { owner: string; n: number }, stri
 const setN = makeFunctionReference<"mutation", { id: string; n: number }, null>("items:setN");
 const move = makeFunctionReference<"mutation", { id: string; owner: string }, null>("items:move");
 const note = makeFunctionReference<"mutation", { body: string }, string>("items:note");
+const changedAfterReturn = makeFunctionReference<"query", { ticks: number }, { n: number; tags: string[] }>("items:changedAfterReturn");
 
 const APP = path.resolve(__dirname, "fixtures/read-caches/convex");
 let running: TestEngine;
@@ -34,6 +35,20 @@ afterAll(async () => {
 });
 
 describe("query worker caches", () => {
+  test("a result is checked against its validator as it is sent: a change a stray promise makes later never reaches the client", async () => {
+    // Whichever microtask the change lands on, before or after the result is encoded.
+    const outcomes = new Set<string>();
+    for (let ticks = 0; ticks <= 12; ticks++) {
+      const outcome = await http.query(changedAfterReturn, { ticks }).then(
+        (value) => JSON.stringify(value),
+        (e: Error) => (/ReturnsValidationError/.test(e.message) ? "refused" : e.message),
+      );
+      outcomes.add(outcome);
+    }
+    expect([...outcomes].every((o) => o === '{"n":1,"tags":["a"]}' || o === "refused")).toBe(true);
+    expect(outcomes).toContain('{"n":1,"tags":["a"]}');
+  });
+
   test("a query that changes the documents it read leaves every later run's documents intact", async () => {
     for (let n = 0; n < 3; n++) await http.mutation(add, { owner: "ann", n });
     const before = await http.query(list, { owner: "ann" });

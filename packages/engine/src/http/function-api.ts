@@ -171,17 +171,23 @@ function parseFormat(raw: unknown, runEndpoint: boolean): ResultFormat {
 }
 
 /**
- * The response body as text. A success in Convex JSON takes the result text
- * the runtime already has: a feed page is kilobytes, and encoding it again
- * would cost more than the rest of the response.
+ * The response body. A success in Convex JSON takes the result the runtime
+ * already has, as a query worker's UTF-8 bytes or as text: a feed page is
+ * kilobytes, and encoding it again would cost more than the rest of the response.
  */
-function outcomeText(outcome: CallOutcome, format: ResultFormat): string {
+function outcomeText(outcome: CallOutcome, format: ResultFormat): string | Buffer {
+  if (outcome.status === "success" && format === "convex" && outcome.valueBytes !== undefined) {
+    const logLines = outcome.logLines.length > 0 ? `,"logLines":${JSON.stringify(outcome.logLines)}` : "";
+    return Buffer.concat([SUCCESS_HEAD, outcome.valueBytes, Buffer.from(`${logLines}}`)]);
+  }
   if (outcome.status === "success" && format === "convex" && outcome.valueText !== undefined) {
     const logLines = outcome.logLines.length > 0 ? `,"logLines":${JSON.stringify(outcome.logLines)}` : "";
     return `{"status":"success","value":${outcome.valueText}${logLines}}`;
   }
   return JSON.stringify(outcomeBody(outcome, format));
 }
+
+const SUCCESS_HEAD = Buffer.from('{"status":"success","value":');
 
 function outcomeBody(outcome: CallOutcome, format: ResultFormat): Record<string, unknown> {
   if (outcome.status === "success") {

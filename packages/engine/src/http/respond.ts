@@ -6,8 +6,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   sendJsonText(res, status, JSON.stringify(body));
 }
 
-/** Sends JSON that is already text. */
-export function sendJsonText(res: ServerResponse, status: number, text: string): void {
+/** Sends JSON that is already text (or its UTF-8 bytes). */
+export function sendJsonText(res: ServerResponse, status: number, text: string | Buffer): void {
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),

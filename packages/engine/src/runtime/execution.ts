@@ -6,7 +6,7 @@ import type { Identity } from "./services.js";
 import type { SyscallTarget } from "./syscall-router.js";
 import { ASYNC_OPS, JS_OPS, SYNC_OPS } from "./syscalls/op-table.js";
 import { unknownOperation } from "./syscalls/unsupported-ops.js";
-import { replyText, replyValue, type OpReply } from "./syscalls/op-types.js";
+import { asSyscallRejection, replyText, replyValue, type OpReply } from "./syscalls/op-types.js";
 import type { ExecutionContext, ExecutionHost, FrameKind, TransactionState } from "./execution-context.js";
 
 export type { ExecutionContext, ExecutionHost, FrameKind, FunctionAddress, TransactionState } from "./execution-context.js";
@@ -135,15 +135,4 @@ export class Execution implements SyscallTarget, ExecutionContext {
       );
     }
   }
-}
-
-/**
- * Pagination errors reach user code as a ConvexError with the data the
- * official `usePaginatedQuery` looks for, so it resets itself (§4.4).
- */
-function asSyscallRejection(e: unknown): unknown {
-  if (e instanceof EngineError && e.code === "InvalidCursor") {
-    return { message: `InvalidCursor: ${e.message}`, data: { isConvexSystemError: true, paginationError: "InvalidCursor" } };
-  }
-  return e;
 }

@@ -9,6 +9,8 @@ export type CallOutcome =
       value: JSONValue;
       /** `value` as Convex JSON text when the runtime has it, so transports need not encode it again. */
       valueText?: string;
+      /** `valueText` as UTF-8, when it came that way from a query worker (sockets and HTTP send these bytes). */
+      valueBytes?: Buffer;
       logLines: string[];
       ts?: bigint;
     }

@@ -91,8 +91,9 @@ export class QueryCache {
    * later commit can happen (under the executor lock that ran the query).
    */
   set(key: string, outcome: CachedOutcome, reads: ReadSet): void {
-    // Text and key, plus the parsed value, which takes roughly twice the text.
-    const bytes = 3 * (outcome.valueText?.length ?? JSON.stringify(outcome.value).length) + key.length;
+    // Text and key, plus the parsed value, which takes roughly twice the text (a worker's
+    // UTF-8 bytes count as its text: measured without decoding them).
+    const bytes = 3 * (outcome.valueBytes?.length ?? outcome.valueText?.length ?? JSON.stringify(outcome.value).length) + key.length;
     if (bytes > this.options.maxBytes / 4) return;
     const previous = this.entries.get(key);
     if (previous !== undefined) this.drop(previous);

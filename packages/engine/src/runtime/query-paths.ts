@@ -172,8 +172,9 @@ export class QueryPaths {
       result = await this.poolRun(fn, calls.decodeArgs(fn, request.args), request, tracked);
       request.executed?.();
       // The writer's commit may reach a query worker's snapshot before its announcement
-      // reaches this thread (its WAL sync may still run).
-      await this.deps.announcer.announced(result.ts);
+      // reaches this thread (its WAL sync may still run). Usually it was: no extra turn then.
+      const announced = this.deps.announcer.announced(result.ts);
+      if (announced !== null) await announced;
     } catch (e) {
       result = { outcome: reporter.errorOutcome(e, []), ts: this.deps.db.latestTs(), journal: null, readSet: null };
     }

@@ -1,4 +1,3 @@
-import { readSetIntersects, type ReadSet } from "../query/read-set.js";
 import type { CommitSummary } from "../runtime/runtime-database.js";
 import type { DocumentWrite } from "../store/write-set.js";
 
@@ -67,13 +66,13 @@ export class CommitLog {
   }
 
   /**
-   * The first commit after `ts` that writes into `readSet` (where a result
-   * computed at `ts` stops being valid), or null when none has so far.
+   * The first commit after `ts` whose writes `reads` says the result read (where a
+   * result computed at `ts` stops being valid), or null when none has so far.
    */
-  firstConflict(readSet: ReadSet, ts: bigint): bigint | null {
+  firstConflict(ts: bigint, reads: (writes: readonly DocumentWrite[]) => boolean): bigint | null {
     if (ts < this.horizon) return ts + 1n;
     for (const commit of this.commits) {
-      if (commit.ts > ts && readSetIntersects(readSet, commit.writes)) return commit.ts;
+      if (commit.ts > ts && reads(commit.writes)) return commit.ts;
     }
     return null;
   }

@@ -1,7 +1,7 @@
 import type { JSONValue } from "convex/values";
 import { canonicalUdfPath } from "../runtime/udf-path.js";
 import type { Identity } from "../runtime/services.js";
-import { encodeQueryRemoved, encodeResult, type EncodedResult, type StateVersion } from "./server-message.js";
+import { encodeQueryRemoved, encodeResult, sameEncodedResult, type EncodedResult, type StateVersion } from "./server-message.js";
 import type { Subscription, SubscriptionRegistry } from "./subscription-registry.js";
 
 /**
@@ -190,7 +190,7 @@ export class ConnectionView {
     const updated: [number, EncodedResult][] = [];
     for (const query of this.queries.values()) {
       const result = query.sub.result;
-      if (result !== null && !sameResult(result, query.sentResult)) updated.push([query.queryId, result]);
+      if (result !== null && !sameEncodedResult(result, query.sentResult)) updated.push([query.queryId, result]);
     }
     const end: StateVersion = { querySet: this.applied.querySet, identity: this.applied.identity, ts };
     const versionsMoved = end.querySet !== this.sent.querySet || end.identity !== this.sent.identity;
@@ -217,10 +217,6 @@ export class ConnectionView {
   }
 }
 
-/** Equal bodies mean the client would see no change (results are re-encoded on every run). */
-function sameResult(a: EncodedResult, b: EncodedResult | null): boolean {
-  return b !== null && (a === b || a.body === b.body);
-}
 
 /** What a query past the per-connection limit reports instead of running. */
 function tooManyQueries(limit: number): EncodedResult {

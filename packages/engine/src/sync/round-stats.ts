@@ -1,5 +1,6 @@
 import type { ConnectionQuery } from "./connection-view.js";
 import type { Subscription } from "./subscription-registry.js";
+import { sameEncodedResult } from "./server-message.js";
 
 /** Counters for tests and benchmarks. */
 export interface RoundStats {
@@ -47,6 +48,6 @@ export function countUnshown(stats: RoundStats, sub: Subscription<ConnectionQuer
   const shown = sub.result;
   if (shown === null || sub.watchers.size === 0) return;
   // Equal bodies: the client has it (an unchanged result is not sent again).
-  for (const watcher of sub.watchers) if (watcher.sentResult !== null && (watcher.sentResult === shown || watcher.sentResult.body === shown.body)) return;
+  for (const watcher of sub.watchers) if (watcher.sentResult !== null && sameEncodedResult(shown, watcher.sentResult)) return;
   stats.unshownResults += 1;
 }

@@ -4,9 +4,10 @@ import { encodeTs } from "../values/ts-codec.js";
 
 /**
  * Messages the engine sends over the sync socket (convex-interface.md §5.3)
- * and their JSON text. Query results are encoded once per subscription and
- * spliced into each subscriber's Transition as text, so a result shared by
- * a thousand connections is serialized once, not a thousand times.
+ * and their JSON text. Query results are encoded once per subscription, as
+ * UTF-8 bytes, and spliced into each subscriber's Transition as they are, so a
+ * result shared by a thousand connections is serialized once, not a thousand
+ * times, and a query worker's result bytes are copied, never decoded.
  *
  * Transitions carry no `clientClockSkew`: the client reads it only together
  * with `serverTs` (for a debug log line about large transitions), and
@@ -22,14 +23,18 @@ export interface StateVersion {
 }
 
 /**
- * A query's latest result as wire text without its `queryId`: the fields of a
- * `QueryUpdated` or `QueryFailed` modification. Equal text means the client
+ * A query's latest result as wire bytes without its `queryId`: the fields of a
+ * `QueryUpdated` or `QueryFailed` modification. Equal bytes mean the client
  * would see no change.
  */
 export interface EncodedResult {
   type: "QueryUpdated" | "QueryFailed";
-  /** `"value":…,"logLines":[…],"journal":…` (or the QueryFailed fields). */
-  body: string;
+  /**
+   * `"value":…,"logLines":[…],"journal":…` (or the QueryFailed fields) as UTF-8, in parts
+   * written one after the other: a worker's result bytes are one part, kept as they came
+   * (no copy per result; each Transition copies them once, into its frame).
+   */
+  body: readonly Buffer[];
 }
 
 /**
@@ -85,22 +90,45 @@ export function encodeResult(outcome: CallOutcome, journal: string | null): Enco
   const logLines = JSON.stringify(outcome.logLines);
   const journalText = JSON.stringify(journal);
   if (outcome.status === "success") {
-    // `undefined` results travel as null (§5.3). A worker's result arrives as text and its
-    // `value` is parsed only when read: splicing the text in saves a parse and a stringify
-    // of every result on this thread (the text is the function's own JSON.stringify).
+    // `undefined` results travel as null (§5.3). A worker's result arrives as UTF-8 bytes
+    // (or text) and its `value` is parsed only when read: splicing it in saves a parse and
+    // a stringify of every result on this thread (it is the function's own JSON.stringify).
+    const tail = `,"logLines":${logLines},"journal":${journalText}`;
+    if (outcome.valueBytes !== undefined) return { type: "QueryUpdated", body: [VALUE_FIELD, outcome.valueBytes, Buffer.from(tail)] };
     const value = outcome.valueText ?? JSON.stringify(outcome.value ?? null);
-    return { type: "QueryUpdated", body: `"value":${value},"logLines":${logLines},"journal":${journalText}` };
+    return { type: "QueryUpdated", body: [Buffer.from(`"value":${value}${tail}`)] };
   }
   const data = outcome.errorData === undefined ? "" : `,"errorData":${JSON.stringify(outcome.errorData as JSONValue)}`;
   return {
     type: "QueryFailed",
-    body: `"errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journalText}${data}`,
+    body: [Buffer.from(`"errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journalText}${data}`)],
   };
 }
 
-/** A `QueryUpdated`/`QueryFailed` modification for one of the connection's query ids. */
-export function encodeQueryModification(queryId: number, result: EncodedResult): string {
-  return `{"type":"${result.type}","queryId":${queryId},${result.body}}`;
+const VALUE_FIELD = Buffer.from('"value":');
+
+/** True when both results have the same bytes (the client would see no change). */
+export function sameEncodedResult(a: EncodedResult, b: EncodedResult | null): boolean {
+  if (b === null) return false;
+  if (a === b) return true;
+  if (a.type !== b.type || bodyLength(a) !== bodyLength(b)) return false;
+  // Split alike (the usual case: both a worker's result): part by part, no copies.
+  if (a.body.length === b.body.length && a.body.every((part, n) => part.length === b.body[n]!.length)) {
+    return a.body.every((part, n) => part.equals(b.body[n]!));
+  }
+  return Buffer.concat(a.body).equals(Buffer.concat(b.body));
+}
+
+/** Bytes of a result's body. */
+export function bodyLength(result: EncodedResult): number {
+  let length = 0;
+  for (const part of result.body) length += part.length;
+  return length;
+}
+
+/** The text before a `QueryUpdated`/`QueryFailed` modification's body (then the body, then `}`). */
+export function queryModificationHead(queryId: number, result: EncodedResult): string {
+  return `{"type":"${result.type}","queryId":${queryId},`;
 }
 
 /** A `QueryRemoved` modification. */

@@ -1,10 +1,10 @@
 import type { JSONValue } from "convex/values";
-import type { ReadInterval, ReadSet } from "../query/read-set.js";
-import { samePackedReads } from "../runtime/query-workers/packed-read-set.js";
+import type { ReadSet } from "../query/read-set.js";
+import { changedReads, samePackedReads, type ReadSetChange } from "../runtime/query-workers/packed-read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
-import { compareKeys } from "../values/index-key-codec.js";
+import { groupIntervals, IndexIntervals, readsAnyOf } from "./index-intervals.js";
 import type { EncodedResult } from "./server-message.js";
 
 /**
@@ -76,7 +76,7 @@ export interface Subscription<W = unknown> {
   /** False once released (or never registered, for a refused query): results for it are dropped. */
   live: boolean;
   /** The last run's read intervals, grouped by index name. */
-  intervals: Map<string, ReadInterval[]>;
+  intervals: Map<string, IndexIntervals>;
   /** The ids the last run fetched with `get`. */
   ids: string[];
   /** The last run's read set, as it was indexed. */
@@ -156,7 +156,7 @@ export class SubscriptionRegistry<W> {
         for (const sub of candidates) {
           if (sub.validTo !== null) continue;
           const intervals = sub.intervals.get(change.index)!;
-          if ((change.oldKey !== null && anyContains(intervals, change.oldKey)) || (change.newKey !== null && anyContains(intervals, change.newKey))) {
+          if ((change.oldKey !== null && intervals.contains(change.oldKey)) || (change.newKey !== null && intervals.contains(change.newKey))) {
             mark(sub);
           }
         }
@@ -188,6 +188,15 @@ export class SubscriptionRegistry<W> {
     for (const [id, subs] of this.byId) if (tableNumberOfId(id) === tableNumber) for (const sub of subs) mark(sub);
   }
 
+  /**
+   * True when these writes fall into what the subscription's latest recorded run read (its
+   * index entries: the same test `invalidate` makes, for one subscription, with no unpacking
+   * or regrouping of its read set).
+   */
+  reads(sub: Subscription<W>, writes: readonly DocumentWrite[]): boolean {
+    return readsAnyOf(sub.intervals, sub.ids, writes);
+  }
+
   /** Stores a run's outcome, valid from `ts` to `validTo`, and re-indexes its read set. */
   recordRun(
     sub: Subscription<W>,
@@ -201,18 +210,40 @@ export class SubscriptionRegistry<W> {
     if (!sub.live) return;
     // The same reads as last time (bytes equal): the index entries already say so.
     if (samePackedReads(sub.readSet, run.readSet)) return;
+    // Nearly the same reads (a lookup more or less): only the entries that differ move.
+    const change = changedReads(sub.readSet, run.readSet);
+    if (change !== null) {
+      this.reindex(sub, change);
+      return;
+    }
     this.unindex(sub);
     sub.readSet = run.readSet;
-    const intervals = new Map<string, ReadInterval[]>();
-    for (const interval of run.readSet.intervals) {
-      const list = intervals.get(interval.index);
-      if (list === undefined) intervals.set(interval.index, [interval]);
-      else list.push(interval);
-    }
-    sub.intervals = intervals;
+    sub.intervals = groupIntervals(run.readSet.intervals);
     sub.ids = run.readSet.ids;
-    for (const index of intervals.keys()) addTo(this.byIndex, index, sub);
+    for (const index of sub.intervals.keys()) addTo(this.byIndex, index, sub);
     for (const id of sub.ids) addTo(this.byId, id, sub);
+  }
+
+  /** Moves a subscription's index entries by what its new read set adds and drops. */
+  private reindex(sub: Subscription<W>, change: ReadSetChange): void {
+    sub.readSet = change.readSet;
+    sub.ids = change.readSet.ids;
+    for (const interval of change.removedIntervals) {
+      if (sub.intervals.get(interval.index)!.remove(interval) > 0) continue;
+      sub.intervals.delete(interval.index);
+      removeFrom(this.byIndex, interval.index, sub);
+    }
+    for (const interval of change.addedIntervals) {
+      let group = sub.intervals.get(interval.index);
+      if (group === undefined) {
+        sub.intervals.set(interval.index, (group = new IndexIntervals()));
+        addTo(this.byIndex, interval.index, sub);
+      }
+      group.add(interval);
+    }
+    // An id read twice may be dropped at one place and kept at another.
+    for (const id of change.removedIds) if (!sub.ids.includes(id)) removeFrom(this.byId, id, sub);
+    for (const id of change.addedIds) addTo(this.byId, id, sub);
   }
 
   private unindex(sub: Subscription<W>): void {
@@ -246,13 +277,6 @@ function newSubscription<W>(key: string, spec: QuerySpec, epoch: number): Subscr
 /** The dedupe key: equal keys are guaranteed equal results at one snapshot. */
 function subscriptionKey(spec: QuerySpec): string {
   return `${spec.udfPath}\u0000${JSON.stringify(spec.args)}\u0000${spec.identityKey}\u0000${spec.admin ? 1 : 0}\u0000${JSON.stringify(spec.journal)}`;
-}
-
-function anyContains(intervals: readonly ReadInterval[], key: Uint8Array): boolean {
-  for (const interval of intervals) {
-    if (compareKeys(key, interval.lo) >= 0 && (interval.hi === null || compareKeys(key, interval.hi) < 0)) return true;
-  }
-  return false;
 }
 
 function addTo<K, S>(map: Map<K, Set<S>>, key: K, sub: S): void {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { TransitionPlan } from "./connection-view.js";
-import { encodeQueryModification, encodeQueryRemoved, encodeVersion, type EncodedResult } from "./server-message.js";
+import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult } from "./server-message.js";
 
 /**
  * Transitions as the bytes that go on the wire, encoded once per distinct
@@ -15,7 +15,7 @@ import { encodeQueryModification, encodeQueryRemoved, encodeVersion, type Encode
  * Runs on the sync server's thread.
  */
 
-/** Transitions above this many characters travel as TransitionChunks (the backend splits above ~5 MB). */
+/** Transitions above this many bytes travel as TransitionChunks (the backend splits above ~5 MB). */
 const CHUNK_THRESHOLD = 5_000_000;
 /** Characters per TransitionChunk. */
 const CHUNK_SIZE = 1_000_000;
@@ -41,12 +41,8 @@ export class TransitionEncoder {
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
     this.encoded += 1;
-    const modifications = plan.removed.map(encodeQueryRemoved);
-    for (const [queryId, result] of plan.updated) modifications.push(encodeQueryModification(queryId, result));
-    const text =
-      `{"type":"Transition","startVersion":${encodeVersion(plan.start)},` +
-      `"endVersion":${encodeVersion(plan.end)},"modifications":[${modifications.join(",")}]}`;
-    const frames = text.length <= CHUNK_THRESHOLD ? [Buffer.from(text)] : this.chunk(text);
+    const frame = transitionBytes(plan);
+    const frames = frame.length <= CHUNK_THRESHOLD ? [frame] : this.chunk(frame.toString("utf8"));
     if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, frames);
     return frames;
@@ -81,6 +77,33 @@ export class TransitionEncoder {
       Buffer.from(JSON.stringify({ type: "TransitionChunk", chunk, partNumber, totalParts: parts.length, transitionId: id })),
     );
   }
+}
+
+/**
+ * A Transition's JSON as one buffer: the short texts around the results written in, each
+ * result's bytes copied in as they are (never decoded or re-encoded here).
+ */
+function transitionBytes(plan: TransitionPlan): Buffer {
+  let head = `{"type":"Transition","startVersion":${encodeVersion(plan.start)},"endVersion":${encodeVersion(plan.end)},"modifications":[`;
+  head += plan.removed.map(encodeQueryRemoved).join(",");
+  // Text before each result (its head, after the previous result's `}`), then the closing text.
+  const texts: string[] = [];
+  let length = 0;
+  for (const [queryId, result] of plan.updated) {
+    const text = `${head}${texts.length > 0 || plan.removed.length > 0 ? "," : ""}${queryModificationHead(queryId, result)}`;
+    texts.push(text);
+    length += Buffer.byteLength(text) + bodyLength(result);
+    head = "}";
+  }
+  const close = plan.updated.length > 0 ? "}]}" : `${head}]}`;
+  const frame = Buffer.allocUnsafe(length + Buffer.byteLength(close));
+  let at = 0;
+  for (let n = 0; n < texts.length; n++) {
+    at += frame.write(texts[n]!, at);
+    for (const part of plan.updated[n]![1].body) at += part.copy(frame, at);
+  }
+  frame.write(close, at);
+  return frame;
 }
 
 /** Splits text into pieces of at most `size` characters without cutting a surrogate pair. */

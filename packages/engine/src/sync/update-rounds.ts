@@ -14,7 +14,6 @@ import { TransitionEncoder } from "./transition-frames.js";
 
 export type { RoundStats } from "./round-stats.js";
 export type { RoundTarget } from "./round-target.js";
-
 /**
  * Update rounds: the one place where subscriptions run and Transitions are
  * built (convex-interface.md §5.6, "an update").
@@ -215,26 +214,25 @@ export class UpdateRounds {
     const startedAt = performance.now();
     this.stats.queryRuns += 1;
     this.stats.queryRunsByPath.set(spec.udfPath, (this.stats.queryRunsByPath.get(spec.udfPath) ?? 0) + 1);
-    this.deps.runtime
-      .runTracked({ path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client", journal: sub.journal, executed })
-      .then(
-        (result) => this.arrived(sub, epoch, result),
-        (e: unknown) => this.failed(sub, e),
-      )
-      .catch((e: unknown) => this.deps.logInternal(e))
-      .finally(() => {
-        this.stats.runMs += performance.now() - startedAt;
-        this.commits.finished(runId);
-        this.unanswered -= 1;
-        executed();
-        this.schedulePump();
-      });
+    // One reaction for either outcome, no catch/finally links (a fan-out makes a thousand).
+    const answered = (result: SnapshotQueryResult | null, error: unknown) => {
+      try {
+        if (result !== null) this.arrived(sub, epoch, result);
+        else this.failed(sub, error);
+      } catch (e) {
+        this.deps.logInternal(e);
+      }
+      this.stats.runMs += performance.now() - startedAt;
+      this.commits.finished(runId);
+      this.unanswered -= 1;
+      executed();
+      this.schedulePump();
+    };
+    const request = { path: spec.udfPath, args: spec.args, identity: spec.identity, allowInternal: spec.admin, origin: "client" as const, journal: sub.journal, executed };
+    this.deps.runtime.runTracked(request).then((result) => answered(result, null), (e: unknown) => answered(null, e));
   }
 
-  /**
-   * Dispatches the next runs from a macrotask of their own: an executor that answers within
-   * microtasks (on this thread) would chain every queued run into one unbroken stretch.
-   */
+  /** Dispatches the next runs from a macrotask of their own (an executor answering within microtasks would chain them all). */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
@@ -254,7 +252,10 @@ export class UpdateRounds {
       return;
     }
     countUnshown(this.stats, sub);
-    this.registry.recordRun(sub, recordedRun(sub, run, this.commits.firstConflict(run.readSet, run.ts), this.deps.logInternal));
+    this.registry.recordRun(sub, recordedRun(sub, run, null, this.deps.logInternal));
+    // The commits announced since its snapshot, against its read set as just indexed.
+    const validTo = this.commits.firstConflict(run.ts, (writes) => this.registry.reads(sub, writes));
+    if (validTo !== null) [sub.validTo, sub.dirty] = [validTo, true];
     if (sub.dirty) {
       this.stats.staleResults += 1;
       this.turns.queueRun(sub);

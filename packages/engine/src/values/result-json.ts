@@ -32,6 +32,59 @@ export function resultJson(result: Value, upstream: (value: Value) => JSONValue)
   }
 }
 
+/**
+ * `result`'s JSON text as upstream writes it (`JSON.stringify(convexToJson(result))`)
+ * and the JSON value that text holds, for the query workers' result encoding.
+ *
+ * A result that is already Convex JSON as it stands — strings, booleans, null, finite
+ * numbers other than -0, arrays and plain objects of those, no `undefined` anywhere, every
+ * field name one upstream takes — and whose objects list their keys in upstream's order
+ * (documents as the database hands them out do) is its own JSON value: no copy is built,
+ * and its text is `JSON.stringify` of it. Anything else takes `resultJson` (a property
+ * list for `JSON.stringify` would order the keys without a copy, but measured slower
+ * than the copy: V8 takes its slow path for every object then).
+ *
+ * The one difference from upstream: a getter in a returned object is read twice (by the
+ * walk that checks the value, then by `JSON.stringify`).
+ */
+export function resultText(result: Value, upstream: (value: Value) => JSONValue): { text: string; json: JSONValue } {
+  if (isOrderedJson(result)) return { text: JSON.stringify(result), json: result as JSONValue };
+  const json = resultJson(result, upstream);
+  return { text: JSON.stringify(json), json };
+}
+
+/** Whether `value` is Convex JSON whose objects' keys are in upstream's order (see `resultText`). */
+function isOrderedJson(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const element: unknown = value[i];
+      if (element === undefined || !isOrderedJson(element)) return false;
+    }
+    return true;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  const shape = shapeOf(value);
+  if (shape === null || !shape.printsInOrder) return false;
+  for (const key of shape.keys) {
+    const field: unknown = (value as Record<string, unknown>)[key];
+    if (field === undefined || !isOrderedJson(field)) return false;
+  }
+  return true;
+}
+
 /** Thrown inside the walk for anything upstream must decide; never escapes `resultJson`. */
 const REFUSED: unique symbol = Symbol("refused");
 
@@ -64,8 +117,9 @@ function toJson(value: unknown, upstream: (value: Value) => JSONValue): JSONValu
   if (value instanceof ArrayBuffer) return upstream(value);
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) throw REFUSED;
-  const keys = sortedKeys(value);
-  if (keys === null) throw REFUSED;
+  const shape = shapeOf(value);
+  if (shape === null) throw REFUSED;
+  const keys = shape.order;
   const out: Record<string, JSONValue> = {};
   for (const key of keys) {
     const field: unknown = (value as Record<string, unknown>)[key];
@@ -75,37 +129,64 @@ function toJson(value: unknown, upstream: (value: Value) => JSONValue): JSONValu
   return out;
 }
 
-/** Recent object shapes: an object's keys as `Object.keys` gives them, and the same in upstream's order. */
+/**
+ * Recent object shapes: an object's keys as `Object.keys` gives them, and the same in
+ * upstream's order (the very same array when they are in order already).
+ */
 interface Shape {
   keys: string[];
   order: string[];
+  /**
+   * Whether `JSON.stringify` writes these keys as it writes upstream's copy of the object:
+   * the keys upstream inserts in sorted order, which V8 then lists array indices first,
+   * in numeric order (as `Object.keys` lists them here), and the other names in order.
+   */
+  printsInOrder: boolean;
 }
 const SHAPES = 16;
 const shapes: Shape[] = [];
 let nextShape = 0;
 
 /**
- * `object`'s keys in upstream's order (sorted by UTF-16 code units), or null when one of
- * them is a field name upstream refuses. A result repeats a few shapes (every post of a
+ * `object`'s shape: its keys, and the same in upstream's order (sorted by UTF-16 code
+ * units); null when one of them is a field name upstream refuses. A result repeats a few shapes (every post of a
  * feed has the same keys in the same order), so the last few shapes are kept with their
  * order, their names already checked: a hit costs one pointer comparison per key (object
  * keys are interned strings), where checking names and sorting cost ~5% of a feed run.
  */
-function sortedKeys(object: object): string[] | null {
+function shapeOf(object: object): Shape | null {
   const keys = Object.keys(object);
   for (let s = 0; s < shapes.length; s++) {
     const shape = shapes[s]!;
-    if (shape.keys.length === keys.length && sameKeys(shape.keys, keys)) return shape.order;
+    if (shape.keys.length === keys.length && sameKeys(shape.keys, keys)) return shape;
   }
   let inOrder = true;
+  let printsInOrder = true;
+  let previousName: string | null = null;
   for (let i = 0; i < keys.length; i++) {
-    if (!isConvexFieldName(keys[i]!)) return null;
-    if (i > 0 && keys[i - 1]! > keys[i]!) inOrder = false;
+    const key = keys[i]!;
+    if (!isConvexFieldName(key)) return null;
+    if (i > 0 && keys[i - 1]! > key) inOrder = false;
+    if (!isArrayIndex(key)) {
+      if (previousName !== null && previousName > key) printsInOrder = false;
+      previousName = key;
+    }
   }
-  const order = inOrder ? keys : [...keys].sort();
-  shapes[nextShape] = { keys, order };
+  const shape: Shape = { keys, order: inOrder ? keys : [...keys].sort(), printsInOrder };
+  shapes[nextShape] = shape;
   nextShape = (nextShape + 1) % SHAPES;
-  return order;
+  return shape;
+}
+
+/** Whether V8 keeps `key` among an object's array indices (a canonical integer below 2^32 - 1). */
+function isArrayIndex(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (first < 48 || first > 57 || (first === 48 && key.length > 1) || key.length > 10) return false;
+  for (let i = 1; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return Number(key) < 4294967295;
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {

@@ -6,6 +6,7 @@ import { validateArg, validateArgIsNonNegativeInteger } from "convex-upstream:se
 import { documentToConvex } from "./document-values.js";
 import { IndexRangeBuilderImpl } from "./index-range-builder.js";
 import { performAsyncSyscall, performSyscall } from "./syscall.js";
+import { asyncSyscallError, isAsyncFailure } from "./syscall-errors.js";
 
 /**
  * Stands in for `convex/dist/esm/server/impl/query_impl.js` in the engine's worker
@@ -17,15 +18,15 @@ import { performAsyncSyscall, performSyscall } from "./syscall.js";
  * upstream opens the stream (`1.0/queryStream`), then asks for each document with its
  * own async syscall and promise (`1.0/queryStreamNext`, one more to learn that the stream
  * is done) and closes it (`1.0/queryCleanup`); a `first()` is four syscalls, four query
- * objects and a dozen promises. Here, when the engine offers the value protocol, it
- * opens the stream the same way and then takes the rest of it in one async syscall
- * (`engine/queryStreamRest`), which the engine answers by calling the very handler of
- * `1.0/queryStreamNext` until the stream is done: the same reads in the same order, the
- * same read set, the same budget checks, the same errors. Documents are copied as
- * upstream's `next()` copies them (`document-values.ts`: `jsonToConvex`, cheaper), so
- * user code never holds a value the engine shares.
- *
- * Where the engine offers no value protocol, upstream's path runs as it is.
+ * objects and a dozen promises. Here, when the engine offers the value protocol,
+ * `collect()` opens the stream the same way and then takes the rest of it in one async
+ * syscall (`engine/queryStreamRest`), which the engine answers by calling the very handler
+ * of `1.0/queryStreamNext` until the stream is done: the same reads in the same order, the
+ * same read set, the same budget checks, the same errors. `take(n)` (so `first()` and
+ * `unique()`) opens and reads in one synchronous syscall (`engine/queryTake`), whose
+ * reading errors are thrown as that async syscall's were. Documents are copied as
+ * upstream's `next()` copies them (`document-values.ts`), so user code never holds a value
+ * the engine shares. Without the engine's value protocol, upstream's path runs as it is.
  */
 
 declare const Convex: { asyncSyscallValue?: unknown } | undefined;
@@ -123,13 +124,13 @@ function engineTakesRest(): boolean {
   return typeof Convex !== "undefined" && Convex.asyncSyscallValue !== undefined;
 }
 
-/**
- * The documents left in open stream `queryId`, in one syscall, copied for user code as
- * upstream's `next()` copies each. An error leaves the stream open, as upstream's loop
- * leaves it when a `next()` fails.
- */
+/** The documents left in open stream `queryId`, in one syscall; an error leaves it open, as upstream's loop does. */
 async function restOfStream(queryId: number): Promise<Value[]> {
-  const documents = (await performAsyncSyscall("engine/queryStreamRest", { queryId })) as JSONValue[];
+  return copied((await performAsyncSyscall("engine/queryStreamRest", { queryId })) as JSONValue[]);
+}
+
+/** Documents as the engine answered them, copied for user code. */
+function copied(documents: JSONValue[]): Value[] {
   const out: Value[] = new Array(documents.length);
   for (let i = 0; i < documents.length; i++) out[i] = documentToConvex(documents[i]!);
   return out;
@@ -260,12 +261,15 @@ export class QueryImpl {
     validateArg(n, 1, "take", "n");
     validateArgIsNonNegativeInteger(n, 1, "take", "n");
     if (!engineTakesRest()) return this.limit(n).collect();
-    // Upstream's `this.limit(n).collect()` without the query object `limit` makes only
-    // for `collect` to open: nothing else ever sees that object.
+    // Upstream's `this.limit(n).collect()`, in one syscall and without the query object
+    // `limit` makes only for `collect` (nothing else ever sees it); see the header.
     const query = this.takeQuery();
     query.operators.push({ limit: n });
-    const { queryId } = performSyscall("1.0/queryStream", { query, version });
-    return restOfStream(queryId);
+    try {
+      return copied(performSyscall("engine/queryTake", { query, version }) as JSONValue[]);
+    } catch (e) {
+      throw isAsyncFailure(e) ? asyncSyscallError(e.rejection) : e;
+    }
   }
 
   async first(): Promise<Value | null> {

@@ -1,4 +1,5 @@
-import { ConvexError, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import type { JSONValue } from "convex/values";
+import { asyncSyscallError } from "./syscall-errors.js";
 
 /**
  * Stands in for `convex/dist/esm/server/impl/syscall.js` of the official package in the
@@ -48,13 +49,7 @@ export async function performAsyncSyscall(op: string, arg: Record<string, any>):
     return JSON.parse(await Convex.asyncSyscall(op, JSON.stringify(arg)));
   } catch (e) {
     // As upstream: a rejection carrying `data` is a ConvexError (its data in Convex JSON).
-    const failure = e as { message: string; data?: JSONValue };
-    if (failure.data !== undefined) {
-      const rethrown = new ConvexError<Value>(failure.message);
-      rethrown.data = jsonToConvex(failure.data);
-      throw rethrown;
-    }
-    throw new Error(failure.message);
+    throw asyncSyscallError(e);
   }
 }
 

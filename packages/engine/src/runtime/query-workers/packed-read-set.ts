@@ -95,7 +95,8 @@ export function unpackReadSet(buffer: ArrayBuffer): ReadSet {
  * A packed read set as the main thread receives it: unpacked on first use of `intervals`
  * or `ids`, and its bytes kept, so a subscription whose re-run read exactly what the last
  * run read (the usual case after a write elsewhere) is recognized by comparing bytes and
- * never unpacked or re-indexed (`samePackedReads`).
+ * never unpacked or re-indexed (`samePackedReads`), and one that read nearly the same is
+ * re-indexed only where its bytes differ (`changedReads`).
  */
 class PackedReadSet implements ReadSet {
   private unpacked: ReadSet | null = null;
@@ -109,6 +110,16 @@ class PackedReadSet implements ReadSet {
   get ids(): string[] {
     return (this.unpacked ??= unpackReadSet(this.packed.buffer as ArrayBuffer)).ids;
   }
+
+  /** True once `intervals` or `ids` was read (or `changedReads` filled them in). */
+  get isUnpacked(): boolean {
+    return this.unpacked !== null;
+  }
+
+  /** Sets what unpacking would give (entries equal to this read set's, by bytes). */
+  adopt(unpacked: ReadSet): void {
+    this.unpacked = unpacked;
+  }
 }
 
 /** `packReadSet`'s buffer as a read set unpacked when first read. */
@@ -119,4 +130,144 @@ export function lazyReadSet(buffer: ArrayBuffer): ReadSet {
 /** True when both read sets came packed from a worker with equal bytes (the same reads, in the same order). */
 export function samePackedReads(a: ReadSet | null, b: ReadSet): boolean {
   return a instanceof PackedReadSet && b instanceof PackedReadSet && Buffer.compare(a.packed, b.packed) === 0;
+}
+
+/** How a run's reads differ from the previous run's: the entries only one of them has. */
+export interface ReadSetChange {
+  /** The new read set, unpacked: the previous one's entry objects where the bytes agree. */
+  readSet: ReadSet;
+  removedIntervals: ReadSet["intervals"];
+  addedIntervals: ReadSet["intervals"];
+  removedIds: string[];
+  addedIds: string[];
+}
+
+/**
+ * Compares two packed read sets entry by entry (no strings or keys made for the entries
+ * they share): the entries before the first difference and after the last one, in each
+ * section, are kept as the previous read set's objects; only those in between are
+ * decoded, with their keys copied out of `next`'s buffer (so the entries kept over many
+ * runs hold on to the buffer of one full unpack at most, never to one per run). Null when
+ * either is not packed, `previous` was never unpacked (nothing was indexed from it), or
+ * more than half of the entries changed (a full re-index is as cheap). Runs on the thread
+ * that indexes read sets (the sync server's).
+ */
+export function changedReads(previous: ReadSet | null, next: ReadSet): ReadSetChange | null {
+  if (!(previous instanceof PackedReadSet) || !(next instanceof PackedReadSet) || !previous.isUnpacked) return null;
+  const before = Buffer.from(previous.packed.buffer, previous.packed.byteOffset, previous.packed.byteLength);
+  const after = Buffer.from(next.packed.buffer, next.packed.byteOffset, next.packed.byteLength);
+  const old = entryOffsets(before);
+  const now = entryOffsets(after);
+  const intervals = sharedEnds(before, old.intervals, after, now.intervals);
+  const ids = sharedEnds(before, old.ids, after, now.ids);
+  const total = old.intervals.length + old.ids.length + now.intervals.length + now.ids.length - 4;
+  const changed = intervals.removed + intervals.added + ids.removed + ids.added;
+  if (changed > total / 2) return null;
+  const oldIntervals = previous.intervals;
+  const oldIds = previous.ids;
+  const addedIntervals: ReadSet["intervals"] = [];
+  for (let n = intervals.head; n < intervals.head + intervals.added; n++) addedIntervals.push(intervalAt(after, now.intervals[n]!));
+  const addedIds: string[] = [];
+  for (let n = ids.head; n < ids.head + ids.added; n++) addedIds.push(idAt(after, now.ids[n]!));
+  const readSet: ReadSet = {
+    intervals: splice(oldIntervals, intervals.head, intervals.removed, addedIntervals),
+    ids: splice(oldIds, ids.head, ids.removed, addedIds),
+  };
+  next.adopt(readSet);
+  return {
+    readSet: next,
+    removedIntervals: oldIntervals.slice(intervals.head, intervals.head + intervals.removed),
+    addedIntervals,
+    removedIds: oldIds.slice(ids.head, ids.head + ids.removed),
+    addedIds,
+  };
+}
+
+/** Start offsets of each entry, and the end of the last, per section (lengths read byte by byte: no bounds-checked reads per field). */
+function entryOffsets(b: Buffer): { intervals: number[]; ids: number[] } {
+  const u32 = (at: number) => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+  const intervalCount = u32(0);
+  const idCount = u32(4);
+  let at = 8;
+  const intervals = [at];
+  for (let n = 0; n < intervalCount; n++) {
+    at += 2 + (b[at]! | (b[at + 1]! << 8));
+    at += 4 + u32(at);
+    const hiLength = u32(at);
+    // -1 (unbounded) reads as 0xffffffff.
+    at += 4 + (hiLength === 0xffffffff ? 0 : hiLength);
+    intervals.push(at);
+  }
+  const ids = [at];
+  for (let n = 0; n < idCount; n++) {
+    at += 2 + (b[at]! | (b[at + 1]! << 8));
+    ids.push(at);
+  }
+  return { intervals, ids };
+}
+
+/**
+ * How many entries of a section the two share at its start (`head`), and how many
+ * entries between the shared start and the shared end each has (`removed`, `added`).
+ * The shared bytes at each end are found by binary search with whole-range compares
+ * (memcmp), then turned into whole entries: entries parse the same from the section
+ * start, and from any offset that starts an entry in both at the same distance from the
+ * section end.
+ */
+function sharedEnds(a: Buffer, aAt: number[], b: Buffer, bAt: number[]): { head: number; removed: number; added: number } {
+  const aCount = aAt.length - 1;
+  const bCount = bAt.length - 1;
+  const aStart = aAt[0]!;
+  const bStart = bAt[0]!;
+  const aEnd = aAt[aCount]!;
+  const bEnd = bAt[bCount]!;
+  const shortest = Math.min(aEnd - aStart, bEnd - bStart);
+  const prefix = longestShared(shortest, (m) => a.compare(b, bStart, bStart + m, aStart, aStart + m) === 0);
+  let head = 0;
+  while (head < aCount && head < bCount && aAt[head + 1]! - aStart <= prefix) head++;
+  const headBytes = aAt[head]! - aStart;
+  const suffix = longestShared(shortest - headBytes, (m) => a.compare(b, bEnd - m, bEnd, aEnd - m, aEnd) === 0);
+  let tail = 0;
+  while (tail < aCount - head && tail < bCount - head) {
+    const fromEnd = aEnd - aAt[aCount - 1 - tail]!;
+    if (fromEnd > suffix || fromEnd !== bEnd - bAt[bCount - 1 - tail]!) break;
+    tail++;
+  }
+  return { head, removed: aCount - head - tail, added: bCount - head - tail };
+}
+
+/** The largest m in [0, most] with `same(m)`, for a `same` that holds up to some m and not past it. */
+function longestShared(most: number, same: (m: number) => boolean): number {
+  if (most <= 0 || same(most)) return Math.max(0, most);
+  let low = 0;
+  let high = most - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >>> 1;
+    if (same(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+function intervalAt(bytes: Buffer, at: number): ReadSet["intervals"][number] {
+  const nameLength = bytes.readUInt16LE(at);
+  const index = bytes.toString("utf8", at + 2, at + 2 + nameLength);
+  at += 2 + nameLength;
+  const loLength = bytes.readUInt32LE(at);
+  const lo = Buffer.from(bytes.subarray(at + 4, at + 4 + loLength));
+  at += 4 + loLength;
+  const hiLength = bytes.readInt32LE(at);
+  const hi = hiLength >= 0 ? Buffer.from(bytes.subarray(at + 4, at + 4 + hiLength)) : null;
+  return { index, lo, hi };
+}
+
+function idAt(bytes: Buffer, at: number): string {
+  return bytes.toString("utf8", at + 2, at + 2 + bytes.readUInt16LE(at));
+}
+
+function splice<T>(list: readonly T[], start: number, removed: number, added: T[]): T[] {
+  const out = list.slice(0, start);
+  for (const item of added) out.push(item);
+  for (let n = start + removed; n < list.length; n++) out.push(list[n]!);
+  return out;
 }

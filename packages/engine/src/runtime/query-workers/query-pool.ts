@@ -124,10 +124,12 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
       if (pin === undefined || pin.until < performance.now() || !this.slots.includes(pin.slot)) return Promise.resolve(null);
       slot = pin.slot;
     }
-    return new Promise<WorkerQueryResult>((resolve) => {
+    const answer = new Promise<WorkerQueryResult>((resolve) => {
       this.queue.push({ job: { ...job, id: ++this.nextJobId, appVersion: this.appVersion }, slot, resolve, crashes: 0, startedAt: 0 });
       this.dispatch();
-    }).then((result) => (result.ts === UNPINNED_TS ? null : result));
+    });
+    // Only a job bound to a pinned snapshot can come back unpinned (no extra promise for the others).
+    return slot === null ? answer : answer.then((result) => (result.ts === UNPINNED_TS ? null : result));
   }
 
   /**

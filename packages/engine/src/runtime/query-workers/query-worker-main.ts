@@ -15,7 +15,11 @@ import type { CommitNotice, FromWorker, ToWorker, WorkerStart } from "./worker-p
 const start = workerData as WorkerStart;
 lowerThisThreadPriority(start.niceness);
 const port = parentPort!;
-const post = (message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+const textEncoder = new TextEncoder();
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => {
+  if (message.kind === "done") postedAsBytes(message, transfer);
+  port.postMessage(message, transfer);
+};
 const store = createSqliteStore({
   path: start.dbPath,
   readOnly: true,
@@ -77,7 +81,10 @@ async function handle(message: ToWorker): Promise<void> {
         querying = false;
         for (const commit of deferredCommits.splice(0)) host.committed(commit.ts, commit.previousTs, commit.ids);
       }
-      post({ ...done, cacheDrops: caches.drops }, done.readSet === null ? undefined : [done.readSet]);
+      // Set on the (fresh) answer, not spread into a copy: V8 adds a property after a
+      // spread in a literal through its slow path.
+      done.cacheDrops = caches.drops;
+      post(done, done.readSet === null ? undefined : [done.readSet]);
       return;
     }
     case "pin":
@@ -95,4 +102,16 @@ async function handle(message: ToWorker): Promise<void> {
       port.close();
       return;
   }
+}
+
+/**
+ * A success's text goes as UTF-8, encoded here on this thread into a buffer of its own that
+ * moves to the main thread (`PostedSuccess`): that thread never copies or decodes it.
+ */
+function postedAsBytes(message: FromWorker & { kind: "done" }, transfer: ArrayBuffer[]): void {
+  const { outcome } = message;
+  if (outcome.status !== "success" || !("valueText" in outcome)) return;
+  const bytes = textEncoder.encode(outcome.valueText).buffer as ArrayBuffer;
+  message.outcome = { status: "success", valueUtf8: bytes, logLines: outcome.logLines };
+  transfer.push(bytes);
 }

@@ -83,10 +83,21 @@ export type ToWorker =
   | CommitNotice
   | { kind: "close" };
 
-/** A query's outcome as it crosses the thread boundary (the value stays text). */
+/** A function's outcome as it crosses a thread boundary (the value stays text). */
 export type WireOutcome =
   | { status: "success"; valueText: string; logLines: string[] }
   | { status: "error"; errorMessage: string; errorData?: JSONValue; appFrames?: string[]; logLines: string[] };
+
+/**
+ * A query's success as a query worker posts it: the value's text as UTF-8 bytes in a
+ * transferred buffer, so the main thread neither copies nor holds a string of it and sends
+ * the bytes to sockets and HTTP clients as they are.
+ */
+export interface PostedSuccess {
+  status: "success";
+  valueUtf8: ArrayBuffer;
+  logLines: string[];
+}
 
 /** How often a worker dropped all its caches (`SnapshotCaches.drops`). */
 export interface CacheDrops {
@@ -101,7 +112,8 @@ export type FromWorker =
   | {
       kind: "done";
       id: number;
-      outcome: WireOutcome;
+      /** `PostedSuccess` once posted (the worker host reports the text; its thread encodes it). */
+      outcome: WireOutcome | PostedSuccess;
       /** The commit ts of the snapshot the query read. */
       ts: bigint;
       journal: string | null;

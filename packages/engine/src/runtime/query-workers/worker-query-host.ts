@@ -20,7 +20,7 @@ import { checkArgsLimits, checkResultLimits } from "../../values/value-limits.js
 import { packReadSet } from "./packed-read-set.js";
 import type { SnapshotCaches } from "./scan-cache.js";
 import { SnapshotPins } from "./snapshot-pins.js";
-import { asCurrent, asNested, encodedResult, installWorkerGlobal, isRunning } from "./worker-syscall-global.js";
+import { asCurrent, asNested, checkedAsEncoded, checkResultAsEncoded, installWorkerGlobal, isRunning } from "./worker-syscall-global.js";
 import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type WireOutcome } from "./worker-protocol.js";
 import { DISCARDED_READS, createReadSetRecorder } from "../../query/read-set.js";
 
@@ -212,13 +212,18 @@ export class WorkerQueryHost implements ExecutionHost {
 
   /** Calls the wrapper with `exec` answering its syscalls; checks the return value when it has a validator. */
   private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<string> {
-    const text = await asCurrent(exec, () => fn.invoke(argsJson, exec.requestId));
-    // The wrapper's own text is what travels. The checks need its value: the one the wrapper
-    // encoded (`Convex.encodeResult`), or, from a wrapper that did not say, the text parsed.
-    const value = encodedResult(exec) ?? (JSON.parse(text) as JSONValue);
     // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
-    checkResultLimits(fn.path, value);
-    checkReturns(fn, value, this.validation);
+    const check = (value: JSONValue) => {
+      checkResultLimits(fn.path, value);
+      checkReturns(fn, value, this.validation);
+    };
+    // The wrapper's result is checked as the wrapper encodes it (`Convex.encodeResult`), on
+    // the value it encoded; from a wrapper that did not say, on its text parsed.
+    checkResultAsEncoded(exec, check);
+    const text = await asCurrent(exec, () => fn.invoke(argsJson, exec.requestId));
+    const checked = checkedAsEncoded(exec);
+    if (checked === undefined) check(JSON.parse(text) as JSONValue);
+    else if (checked.failure !== undefined) throw checked.failure;
     return text;
   }
 

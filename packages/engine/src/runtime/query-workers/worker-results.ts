@@ -1,7 +1,7 @@
 import { EngineError } from "../../errors.js";
 import type { ReadSet } from "../../query/read-set.js";
 import type { CallOutcome } from "../function-outcome.js";
-import { UNPINNED_TS, type CacheDrops, type WireOutcome } from "./worker-protocol.js";
+import { UNPINNED_TS, type CacheDrops, type PostedSuccess, type WireOutcome } from "./worker-protocol.js";
 
 // What the query pool answers a job with (runs on the main thread): a worker's result, or the
 // pool's own failure when no worker could run it.
@@ -16,26 +16,50 @@ export interface WorkerQueryResult {
   readSet: ReadSet | null;
 }
 
-/** A worker's outcome as the runtime reports it; the value is parsed only if someone reads it. */
-export function fromWire(wire: WireOutcome): CallOutcome {
+/**
+ * A worker's outcome as the runtime reports it. A value that came as UTF-8 bytes stays
+ * bytes (`valueBytes`); its text (`valueText`) is decoded and its value (`value`) parsed
+ * only if someone reads them (the sync layer and HTTP responses never do).
+ */
+export function fromWire(wire: WireOutcome | PostedSuccess): CallOutcome {
   if (wire.status === "error") return wire;
-  const text = wire.valueText;
-  const outcome = { status: "success", valueText: text, logLines: wire.logLines } as CallOutcome & { status: "success" };
-  Object.defineProperty(outcome, "value", {
-    configurable: true,
-    enumerable: true,
-    get() {
-      const value: unknown = JSON.parse(text);
-      Object.defineProperty(outcome, "value", { value, writable: true, enumerable: true, configurable: true });
-      return value;
-    },
-    set(value: unknown) {
-      Object.defineProperty(outcome, "value", { value, writable: true, enumerable: true, configurable: true });
-    },
-  });
-  return outcome;
+  if (!("valueUtf8" in wire)) return lazyValue({ status: "success", valueText: wire.valueText, logLines: wire.logLines } as Success);
+  const outcome = { status: "success", valueBytes: Buffer.from(wire.valueUtf8), logLines: wire.logLines } as Success;
+  return lazyValue(Object.defineProperty(outcome, "valueText", LAZY_TEXT));
 }
 
+type Success = CallOutcome & { status: "success" };
+
+/** Shared accessors (no closure per outcome): each replaces itself with a plain property once used. */
+const LAZY_TEXT: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Success) {
+    return settle(this, "valueText", this.valueBytes!.toString("utf8"));
+  },
+  set(this: Success, text: string) {
+    settle(this, "valueText", text);
+  },
+};
+const LAZY_VALUE: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Success) {
+    return settle(this, "value", JSON.parse(this.valueText!) as unknown);
+  },
+  set(this: Success, value: unknown) {
+    settle(this, "value", value);
+  },
+};
+
+function lazyValue(outcome: Success): Success {
+  return Object.defineProperty(outcome, "value", LAZY_VALUE);
+}
+
+function settle<T>(outcome: Success, key: "value" | "valueText", value: T): T {
+  Object.defineProperty(outcome, key, { value, writable: true, enumerable: true, configurable: true });
+  return value;
+}
 
 /** Jobs a pool's workers answered, and their caches' whole drops summed over them. */
 export class PoolCounters {

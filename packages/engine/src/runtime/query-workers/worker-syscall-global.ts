@@ -3,7 +3,7 @@ import type { JSONValue } from "convex/values";
 import type { Execution } from "../execution.js";
 import { installConsoleCapture } from "../log-capture.js";
 import type { SyscallTarget } from "../syscall-router.js";
-import { resultJson } from "../../values/result-json.js";
+import { resultText } from "../../values/result-json.js";
 
 /**
  * The `Convex` global of a query worker thread (see `syscall-router.ts` for the main
@@ -18,14 +18,28 @@ let current: Execution | null = null;
 /** Set only inside a nested `ctx.runQuery`, whose syscalls may interleave with its caller's. */
 const nested = new AsyncLocalStorage<SyscallTarget>();
 
-/** The JSON value each running query's wrapper encoded as its result text (see `encodeResult`). */
-const encoded = new WeakMap<SyscallTarget, JSONValue>();
+/**
+ * The checks of each running query's result (Convex's limits, its `returns` validator),
+ * run as its wrapper encodes it (see `encodeResult`), and what they found.
+ */
+const checks = new WeakMap<SyscallTarget, (json: JSONValue) => void>();
+const checked = new WeakMap<SyscallTarget, { failure: unknown }>();
 
-/** The JSON value whose text `exec`'s function returned, if its wrapper encoded it through this global. */
-export function encodedResult(exec: Execution): JSONValue | undefined {
-  const value = encoded.get(exec);
-  encoded.delete(exec);
-  return value;
+/**
+ * Has `check` run on the JSON value of `exec`'s result when its wrapper encodes it through
+ * this global: at once, before any other code of the query can run (the fast encoding's
+ * JSON value is the result object itself, which a stray promise could change later).
+ */
+export function checkResultAsEncoded(exec: Execution, check: (json: JSONValue) => void): void {
+  checks.set(exec, check);
+}
+
+/** Whether `exec`'s result was checked as it was encoded, and the error the check threw (undefined if none). */
+export function checkedAsEncoded(exec: Execution): { failure: unknown } | undefined {
+  const outcome = checked.get(exec);
+  checked.delete(exec);
+  checks.delete(exec);
+  return outcome;
 }
 
 /** Runs `call` with `exec` answering the syscalls of the top-level query. */
@@ -66,12 +80,23 @@ export function installWorkerGlobal(): void {
     // The worker's copy of `convex/server` is the substituted one (`convex-shim/`): values, not text.
     syscallValue: (op, args) => target().syscallValue(op, args),
     asyncSyscallValue: (op, args) => asPromise(() => target().asyncSyscallValue(op, args)),
-    // The wrapper's result, as upstream encodes it; the value is kept for the checks in
-    // `WorkerQueryHost.invoke`, which then need not parse the text again.
+    // The wrapper's result, as upstream encodes it. Its value is checked here and now (see
+    // `checkResultAsEncoded`); an error is kept for `WorkerQueryHost.invoke` to throw, as
+    // when it checked the parsed text.
     encodeResult: (result, convexToJson) => {
-      const json = resultJson(result, convexToJson);
-      encoded.set(target(), json);
-      return JSON.stringify(json);
+      const { text, json } = resultText(result, convexToJson);
+      const exec = target();
+      const check = checks.get(exec);
+      if (check !== undefined) {
+        let failure: unknown = undefined;
+        try {
+          check(json);
+        } catch (e) {
+          failure = e;
+        }
+        checked.set(exec, { failure });
+      }
+      return text;
     },
   };
   installConsoleCapture(() => (nested.getStore() ?? current)?.log);

@@ -1,5 +1,6 @@
 import type { JSONValue } from "convex/values";
 import type { ExecutionContext as Execution } from "../execution-context.js";
+import { EngineError } from "../../errors.js";
 import { parsedDocument } from "./parsed-documents.js";
 
 /** A reply held in an encoded form: the text protocol asks for `text()`, the object protocol for `value()`. */
@@ -95,6 +96,35 @@ export class PageReply extends EncodedReply {
     const { isDone, continueCursor, splitCursor, pageStatus } = this.rest;
     return { page: this.documents.map(parsedDocument), isDone, continueCursor, splitCursor, pageStatus };
   }
+}
+
+const ASYNC_FAILURE: unique symbol = Symbol.for("convex-local.asyncFailure") as never;
+
+/**
+ * Thrown by a synchronous syscall for a failure that the official protocol reports from
+ * an async one (`engine/queryTake`'s reading, which `engine/queryStreamRest` did): the
+ * substituted query builder throws `rejection` as a failed async syscall (`syscall.ts`
+ * `asyncSyscallError`). `rejection` is what the async path would have rejected with.
+ */
+export class AsyncFailure {
+  /** The mark the query builder knows it by (`convex-shim/syscall-errors.ts`). */
+  readonly [ASYNC_FAILURE] = true;
+  readonly rejection: unknown;
+
+  constructor(error: unknown) {
+    this.rejection = asSyscallRejection(error);
+  }
+}
+
+/**
+ * Pagination errors reach user code as a ConvexError with the data the
+ * official `usePaginatedQuery` looks for, so it resets itself (§4.4).
+ */
+export function asSyscallRejection(e: unknown): unknown {
+  if (e instanceof EngineError && e.code === "InvalidCursor") {
+    return { message: `InvalidCursor: ${e.message}`, data: { isConvexSystemError: true, paginationError: "InvalidCursor" } };
+  }
+  return e;
 }
 
 /** What a syscall answers: a JSON value, or one held encoded (see `EncodedReply`). */

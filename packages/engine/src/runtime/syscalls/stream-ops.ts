@@ -1,7 +1,7 @@
 import { EngineError } from "../../errors.js";
 import type { ExecutionContext as Execution } from "../execution-context.js";
 import { budgetOf } from "../transaction-budget.js";
-import { DocumentList, StreamItem, type OpHandler } from "./op-types.js";
+import { AsyncFailure, DocumentList, StreamItem, type OpHandler } from "./op-types.js";
 
 /**
  * Query streams (convex-interface.md §3.1): `1.0/queryStream` opens one, each
@@ -11,7 +11,15 @@ import { DocumentList, StreamItem, type OpHandler } from "./op-types.js";
  * open stream at once, reading exactly as that many `1.0/queryStreamNext` would (the
  * same stream, the same budget checks, in the same order), and closes it. Only the
  * substituted query builder of the worker threads sends it (`convex-shim/query-impl.ts`:
- * `collect()`, so `take(n)`, `first()`, `unique()`); the official package never does.
+ * `collect()`); the official package never does.
+ *
+ * `engine/queryTake` is the engine's too, for `take(n)` (so `first()`, `unique()`): one
+ * synchronous syscall that does what `1.0/queryStream` then `engine/queryStreamRest` do,
+ * in the same order, with the same reads, budget checks and read set. An error of the
+ * opening is thrown as `1.0/queryStream` throws it; an error of the reading comes as an
+ * `AsyncFailure`, which the query builder throws as a failed async syscall (the way the
+ * reading reached it before). Only the stream's id, which user code never sees, is not
+ * taken.
  */
 
 export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
@@ -21,6 +29,24 @@ export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
     const id = exec.nextStreamId++;
     exec.streams.set(id, exec.db.openStream(args.query, tx.reads));
     return { queryId: id };
+  },
+  "engine/queryTake": (exec, args: { query: unknown }) => {
+    const tx = exec.requireTx("db.query");
+    const budget = budgetOf(tx);
+    budget.indexRange();
+    const stream = exec.db.openStream(args.query, tx.reads);
+    const documents: string[] = [];
+    try {
+      for (let doc = stream.next(); doc !== null; doc = stream.next()) {
+        budget.documentRead(doc.length);
+        documents.push(doc);
+      }
+    } catch (e) {
+      throw new AsyncFailure(e);
+    } finally {
+      stream.close();
+    }
+    return new DocumentList(documents);
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
     const stream = exec.streams.get(args.queryId);

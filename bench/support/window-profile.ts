@@ -1,0 +1,40 @@
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import path from "node:path";
+
+/**
+ * A CPU profile of this process's main thread over chosen stretches only (the measured
+ * likes of a benchmark, not its seeding or client start-up), written as a `.cpuprofile`
+ * that Chrome DevTools or `speedscope` open. `--cpu-prof` covers the whole process
+ * life, where set-up hides the few hundred milliseconds that matter.
+ */
+export class WindowProfile {
+  private readonly session = new Session();
+  private started = false;
+
+  /** `dir`: where `stop` writes; `intervalUs`: the sampling interval. */
+  constructor(private readonly dir: string, private readonly intervalUs = 250) {
+    this.session.connect();
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.post("Profiler.enable");
+    await this.post("Profiler.setSamplingInterval", { interval: this.intervalUs });
+    await this.post("Profiler.start");
+  }
+
+  /** Stops sampling and writes `<name>.cpuprofile`; returns its path. */
+  async stop(name: string): Promise<string> {
+    const { profile } = (await this.post("Profiler.stop")) as { profile: unknown };
+    this.started = false;
+    const file = path.resolve(this.dir, `${name}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    return file;
+  }
+
+  private post(method: string, params?: object): Promise<unknown> {
+    return new Promise((resolve, reject) => this.session.post(method, params ?? {}, (e, result) => (e ? reject(e) : resolve(result))));
+  }
+}

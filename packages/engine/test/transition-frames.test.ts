@@ -1,0 +1,73 @@
+import type { JSONValue } from "convex/values";
+import { expect, test } from "vitest";
+import type { CallOutcome } from "../src/runtime/function-outcome";
+import { encodeResult, sameEncodedResult } from "../src/sync/server-message";
+import { TransitionEncoder } from "../src/sync/transition-frames";
+import { decodeTs } from "../src/values/ts-codec";
+
+// Results travel as bytes: a query worker's UTF-8 result is one part of the encoded result
+// and is copied into each Transition's frame as it is. The frames must be the JSON the
+// official client parses, whatever mix of removals, worker bytes and text they hold.
+
+const fromWorker = (value: JSONValue, logLines: string[] = []): CallOutcome =>
+  ({ status: "success", value, valueBytes: Buffer.from(JSON.stringify(value)), logLines }) as CallOutcome;
+const fromText = (value: JSONValue): CallOutcome => ({ status: "success", value, valueText: JSON.stringify(value), logLines: [] });
+const version = (ts: bigint) => ({ querySet: 2, identity: 1, ts });
+
+test("a Transition with removals, worker bytes, text and a failure is one frame of the JSON the client reads", () => {
+  const encoder = new TransitionEncoder();
+  // Non-ASCII text and an escaped quote inside the worker's bytes.
+  const post = { body: "héllo \"wörld\" 👋", likes: 3 };
+  const failed: CallOutcome = { status: "error", errorMessage: "Uncaught Error: nope", errorData: { code: 7 }, logLines: ["a line"] };
+  const frames = encoder.encode({
+    start: version(5n),
+    end: version(9n),
+    removed: [4, 6],
+    updated: [
+      [1, encodeResult(fromWorker([post], ["log é"]), "cursor-1")],
+      [2, encodeResult(fromText({ n: 1 }), null)],
+      [3, encodeResult(failed, null)],
+    ],
+  });
+  expect(frames).toHaveLength(1);
+  const message = JSON.parse(frames[0]!.toString("utf8"));
+  expect(decodeTs(message.endVersion.ts)).toBe(9n);
+  expect(message.modifications).toEqual([
+    { type: "QueryRemoved", queryId: 4 },
+    { type: "QueryRemoved", queryId: 6 },
+    { type: "QueryUpdated", queryId: 1, value: [post], logLines: ["log é"], journal: "cursor-1" },
+    { type: "QueryUpdated", queryId: 2, value: { n: 1 }, logLines: [], journal: null },
+    { type: "QueryFailed", queryId: 3, errorMessage: "Uncaught Error: nope", errorData: { code: 7 }, logLines: ["a line"], journal: null },
+  ]);
+  const onlyRemoved = JSON.parse(encoder.encode({ start: version(9n), end: version(10n), removed: [1], updated: [] })[0]!.toString());
+  expect(onlyRemoved.modifications).toEqual([{ type: "QueryRemoved", queryId: 1 }]);
+  const empty = JSON.parse(encoder.encode({ start: version(10n), end: version(11n), removed: [], updated: [] })[0]!.toString());
+  expect(empty.modifications).toEqual([]);
+});
+
+test("equal results compare equal however their bytes are split, and any changed byte makes them differ", () => {
+  const value = { feed: ["a", "b"], count: 2 };
+  expect(sameEncodedResult(encodeResult(fromWorker(value), null), encodeResult(fromWorker(value), null))).toBe(true);
+  expect(sameEncodedResult(encodeResult(fromWorker(value), null), encodeResult(fromText(value), null))).toBe(true);
+  expect(sameEncodedResult(encodeResult(fromWorker(value), null), encodeResult(fromWorker({ ...value, count: 3 }), null))).toBe(false);
+  expect(sameEncodedResult(encodeResult(fromWorker(value), null), encodeResult(fromWorker(value), "c"))).toBe(false);
+  expect(sameEncodedResult(encodeResult(fromWorker(value), null), null)).toBe(false);
+});
+
+test("a Transition above 5 MB of worker bytes is split into TransitionChunks that join to the same JSON", () => {
+  const big = "é".repeat(1_500_000); // 3 MB of UTF-8 per result
+  const frames = new TransitionEncoder().encode({
+    start: version(1n),
+    end: version(2n),
+    removed: [],
+    updated: [
+      [1, encodeResult(fromWorker(big), null)],
+      [2, encodeResult(fromWorker(big), null)],
+    ],
+  });
+  expect(frames.length).toBeGreaterThan(1);
+  const chunks = frames.map((f) => JSON.parse(f.toString("utf8")));
+  expect(chunks.every((c, n) => c.type === "TransitionChunk" && c.partNumber === n && c.totalParts === frames.length)).toBe(true);
+  const whole = JSON.parse(chunks.map((c) => c.chunk).join(""));
+  expect(whole.modifications.map((m: { value: string }) => m.value === big)).toEqual([true, true]);
+});
