@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { timingSafeEqual } from "node:crypto";
 import { EngineError } from "../errors.js";
 import type { Identity } from "../runtime/services.js";
@@ -19,8 +20,8 @@ export type VerifyToken = (token: string) => Promise<{ identity: Identity; expir
  * a signature check is the most expensive part of a small query.
  */
 export function createIdentityResolver(deps: { verify: () => VerifyToken; adminKey: string; now: () => number; cacheSize?: number }) {
-  const cache = new Map<string, { identity: Identity; expiresAt: number }>();
-  const limit = deps.cacheSize ?? 10_000;
+  // lru-cache evicts in O(1); a Map trimmed with keys().next() walked V8's holes of deleted entries.
+  const cache = new LRUCache<string, { identity: Identity; expiresAt: number }>({ max: deps.cacheSize ?? 10_000 });
   const adminKey = Buffer.from(deps.adminKey);
 
   const isAdminKey = (key: string): boolean => {
@@ -50,7 +51,6 @@ export function createIdentityResolver(deps: { verify: () => VerifyToken; adminK
           }
           cache.delete(credentials.token);
           const verified = await deps.verify()(credentials.token);
-          if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
           cache.set(credentials.token, verified);
           return { identity: verified.identity, admin: false };
         }

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { EngineError } from "../errors.js";
 import type { EngineLogger } from "../logger.js";
@@ -69,7 +70,8 @@ const INFO_CACHE_SIZE = 10_000;
 /** Creates the service over a blob store and a token store. */
 export function createStorageService(deps: StorageServiceDeps): StorageService {
   const { blobs, tokens } = deps;
-  const info = new Map<string, StoredFileInfo>();
+  // lru-cache evicts in O(1); a Map trimmed with keys().next() walked V8's holes of deleted entries.
+  const info = new LRUCache<string, StoredFileInfo>({ max: INFO_CACHE_SIZE });
 
   /** Inserts the row and places the file in one transaction; on failure nothing stays. */
   async function commitFile(received: ReceivedBlob, contentType: string | null, claim?: () => void): Promise<string> {
@@ -106,7 +108,6 @@ export function createStorageService(deps: StorageServiceDeps): StorageService {
       size: Number(doc.size),
       contentType: typeof doc.contentType === "string" ? doc.contentType : null,
     };
-    if (info.size >= INFO_CACHE_SIZE) info.delete(info.keys().next().value!);
     info.set(storageId, found);
     return found;
   }
