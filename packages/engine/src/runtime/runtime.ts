@@ -93,7 +93,8 @@ export class Runtime implements ExecutionHost {
     const { queryPool, writer, actionPool } = this.threads;
     // Kept for query results read at a later snapshot (main thread); a runtime that answers
     // no tracked queries (the writer thread's) keeps none: 30 s of write sets, document texts
-    // included, made the writer's heap hundreds of MB under load.
+    // included, is ~4 KB per toggleLike, so ~160 MB at 1,300/s (estimated); the writer's GC
+    // share fell from 4.3% to 3.3% of its profile without it (durable-likes, 64 clients).
     const recentCommits = new RecentCommits(undefined, options.keepRecentCommits === false ? 0 : undefined);
     this.announcer = new CommitAnnouncer(this.db, this.queryCache, recentCommits, this.blobs, options, {
       queryWorkers: (commit) => queryPool?.committed(commit),
