@@ -6,10 +6,12 @@ import { compareKeys } from "../values/index-key-codec.js";
 /**
  * One subscription's read intervals on one index, as a commit's keys are tested against
  * them (`SubscriptionRegistry.invalidate`). The intervals are kept as recorded (entries
- * move in and out by identity when a re-run read nearly the same), and, once a key is
- * tested, also as their union: sorted, disjoint, so a key is found by binary search
- * instead of a compare against each interval. A feed subscriber's like lookups are a
- * few dozen point intervals on one index, and a like's commit tests every subscriber.
+ * move in and out by identity when a re-run read nearly the same), and, once they have
+ * been tested a few times without changing, also as their union: sorted, disjoint, so a
+ * key is found by binary search instead of a compare against each interval. A feed
+ * subscriber's like lookups are a few dozen point intervals on one index, and every
+ * commit that writes the index tests every subscriber; the union is not built for
+ * intervals that change between tests (sorting them would cost more than the scans).
  * Runs on the sync server's thread.
  */
 export class IndexIntervals {
@@ -17,23 +19,25 @@ export class IndexIntervals {
   /** The union's intervals (`lo` ascending, disjoint); null until a key is tested after a change. */
   private los: Uint8Array[] | null = null;
   private his: (Uint8Array | null)[] = [];
+  /** Keys tested since the intervals last changed. */
+  private tests = 0;
 
   add(interval: ReadInterval): void {
     this.list.push(interval);
-    this.los = null;
+    this.changed();
   }
 
   /** Removes this recorded interval (the same object); returns how many remain. */
   remove(interval: ReadInterval): number {
     const at = this.list.indexOf(interval);
     if (at >= 0) this.list.splice(at, 1);
-    this.los = null;
+    this.changed();
     return this.list.length;
   }
 
   /** True when some interval holds `key` (`lo` inclusive, `hi` exclusive, null = unbounded). */
   contains(key: Uint8Array): boolean {
-    if (this.list.length <= LINEAR_UP_TO) {
+    if (this.los === null && (this.list.length <= LINEAR_UP_TO || ++this.tests < UNION_AFTER_TESTS)) {
       for (const interval of this.list) if (holds(interval.lo, interval.hi, key)) return true;
       return false;
     }
@@ -53,6 +57,11 @@ export class IndexIntervals {
     if (found < 0) return false;
     const hi = this.his[found]!;
     return hi === null || compareKeys(key, hi) < 0;
+  }
+
+  private changed(): void {
+    this.los = null;
+    this.tests = 0;
   }
 
   private merge(): void {
@@ -76,6 +85,8 @@ export class IndexIntervals {
 
 /** Below this many intervals a linear scan is as cheap as keeping the union. */
 const LINEAR_UP_TO = 4;
+/** The union is built at the third key tested since the intervals last changed. */
+const UNION_AFTER_TESTS = 3;
 
 function holds(lo: Uint8Array, hi: Uint8Array | null, key: Uint8Array): boolean {
   return compareKeys(key, lo) >= 0 && (hi === null || compareKeys(key, hi) < 0);
