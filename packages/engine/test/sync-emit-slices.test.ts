@@ -38,7 +38,8 @@ afterAll(async () => {
  * One result of a subscription that many connections share becomes a Transition for each
  * of them. The socket thread sends them in bounded slices, each from a macrotask of its
  * own, so the I/O that arrives meanwhile (a mutation, its response, other clients) is
- * handled between slices instead of after the whole fan-out.
+ * handled between slices instead of after the whole fan-out. The Transition is encoded
+ * once for all of them, whichever slice sends it.
  */
 test("a fan-out to many connections lets other work in between its slices, and every connection gets the update", async () => {
   const latest: string[][] = [];
@@ -53,6 +54,7 @@ test("a fan-out to many connections lets other work in between its slices, and e
   // When the update's first Transition goes out, a macrotask is queued; it records how
   // many had gone out by the time the thread got to it.
   transitions = 0;
+  const encodedBefore = running.engine.sync.stats().transitionsEncoded;
   let sentBeforeNextTurn: number | null = null;
   onTransition = () => {
     onTransition = null;
@@ -65,4 +67,7 @@ test("a fan-out to many connections lets other work in between its slices, and e
   expect(transitions).toBeGreaterThanOrEqual(CLIENTS);
   expect(sentBeforeNextTurn).not.toBeNull();
   expect(sentBeforeNextTurn!).toBeLessThanOrEqual(SLICE_TARGETS);
+  // The connections are in the same state, so their Transition is one encoding shared
+  // across all the slices, not one per slice.
+  expect(running.engine.sync.stats().transitionsEncoded - encodedBefore).toBe(1);
 });

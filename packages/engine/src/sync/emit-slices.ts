@@ -27,7 +27,7 @@ export class EmitSlices {
   constructor(
     /** Builds and sends one connection's Transition if it may have one now. */
     private readonly emit: (target: RoundTarget) => void,
-    /** After each slice (the shared Transition encodings are dropped then). */
+    /** After each slice (while `busy` is false then, the owner drops its shared encodings). */
     private readonly sliceDone: () => void,
     /** Called when a later slice served the last due connection. */
     private readonly drained: () => void,

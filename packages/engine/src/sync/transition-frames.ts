@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { randomBytes } from "node:crypto";
 import type { TransitionPlan } from "./connection-view.js";
 import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult } from "./server-message.js";
@@ -21,6 +22,8 @@ const CHUNK_THRESHOLD = 5_000_000;
 const CHUNK_SIZE = 1_000_000;
 /** Distinct Transitions kept for sharing; a batch of emissions rarely needs more. */
 const CACHE_ENTRIES = 256;
+/** Bytes of kept frames at most (a larger Transition is sent but not kept). */
+const CACHE_BYTES = 8 << 20;
 
 /** The frames of one Transition, in order (one, or the TransitionChunks). */
 export type TransitionFrames = readonly Buffer[];
@@ -29,7 +32,11 @@ export type TransitionFrames = readonly Buffer[];
 export class TransitionEncoder {
   /** Transitions encoded (each cache miss); Transitions sent minus this is what sharing saved. */
   encoded = 0;
-  private readonly cache = new Map<string, TransitionFrames>();
+  private readonly cache = new LRUCache<string, TransitionFrames>({
+    max: CACHE_ENTRIES,
+    maxSize: CACHE_BYTES,
+    sizeCalculation: (frames) => frames.reduce((sum, frame) => sum + frame.length, 0) || 1,
+  });
   private readonly resultIds = new WeakMap<EncodedResult, number>();
   private nextResultId = 1;
   private nextTransitionId = 0;
@@ -43,12 +50,11 @@ export class TransitionEncoder {
     this.encoded += 1;
     const frame = transitionBytes(plan);
     const frames = frame.length <= CHUNK_THRESHOLD ? [frame] : this.chunk(frame.toString("utf8"));
-    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, frames);
     return frames;
   }
 
-  /** Forgets cached frames (between batches: equal Transitions are built within one). */
+  /** Forgets cached frames (once a batch is sent: equal Transitions are built within one). */
   clear(): void {
     this.cache.clear();
   }
