@@ -27,8 +27,11 @@ export class EmitSlices {
   constructor(
     /** Builds and sends one connection's Transition if it may have one now. */
     private readonly emit: (target: RoundTarget) => void,
-    /** After each slice (while `busy` is false then, the owner drops its shared encodings). */
-    private readonly sliceDone: () => void,
+    /**
+     * After the slice that leaves nothing due (the owner drops its shared encodings then:
+     * kept across the slices of one fan-out, each distinct Transition is encoded once).
+     */
+    private readonly allSent: () => void,
     /** Called when a later slice served the last due connection. */
     private readonly drained: () => void,
   ) {}
@@ -58,8 +61,8 @@ export class EmitSlices {
       this.emit(target);
       if (++served >= SLICE_TARGETS || performance.now() - started >= SLICE_MS) break;
     }
-    this.sliceDone();
     if (this.due.size > 0) this.schedule();
+    else this.allSent();
   }
 
   private schedule(): void {

@@ -71,21 +71,8 @@ export class UpdateRounds {
   private scheduled = false;
   private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
-  /**
-   * Connections that may have a Transition due, served in bounded slices. The shared
-   * encodings are kept until the last slice: a round cut into slices (under load a slice
-   * ends after 4 ms) still encodes each distinct Transition once.
-   */
-  private readonly emits = new EmitSlices(
-    (target) => this.tryEmit(target),
-    () => {
-      if (!this.emits.busy) this.encoder.clear();
-    },
-    () => {
-      this.encoder.clear();
-      this.settle();
-    },
-  );
+  /** Connections that may have a Transition due, served in bounded slices (one encoding per distinct Transition across them). */
+  private readonly emits = new EmitSlices((target) => this.tryEmit(target), () => this.encoder.clear(), () => this.settle());
 
   constructor(private readonly deps: UpdateRoundsDeps) {
     this.commits = new CommitLog(deps.lastCommitTs());
