@@ -176,12 +176,10 @@ function parseFormat(raw: unknown, runEndpoint: boolean): ResultFormat {
  * kilobytes, and encoding it again would cost more than the rest of the response.
  */
 function outcomeText(outcome: CallOutcome, format: ResultFormat): string | Buffer {
-  if (outcome.status === "success" && format === "convex" && outcome.valueBytes !== undefined) {
+  if (outcome.status === "success" && format === "convex" && (outcome.valueBytes !== undefined || outcome.valueText !== undefined)) {
     const logLines = outcome.logLines.length > 0 ? `,"logLines":${JSON.stringify(outcome.logLines)}` : "";
-    return Buffer.concat([SUCCESS_HEAD, outcome.valueBytes, Buffer.from(`${logLines}}`)]);
-  }
-  if (outcome.status === "success" && format === "convex" && outcome.valueText !== undefined) {
-    const logLines = outcome.logLines.length > 0 ? `,"logLines":${JSON.stringify(outcome.logLines)}` : "";
+    // Bytes first: reading `valueText` of a worker's outcome would decode them.
+    if (outcome.valueBytes !== undefined) return Buffer.concat([SUCCESS_HEAD, outcome.valueBytes, Buffer.from(`${logLines}}`)]);
     return `{"status":"success","value":${outcome.valueText}${logLines}}`;
   }
   return JSON.stringify(outcomeBody(outcome, format));
