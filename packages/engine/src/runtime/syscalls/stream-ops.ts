@@ -1,6 +1,7 @@
 import { EngineError } from "../../errors.js";
 import type { ExecutionContext as Execution } from "../execution-context.js";
-import { budgetOf } from "../transaction-budget.js";
+import type { DocumentStream } from "../runtime-database.js";
+import { budgetOf, type TransactionBudget } from "../transaction-budget.js";
 import { AsyncFailure, DocumentList, StreamItem, type OpHandler } from "./op-types.js";
 
 /**
@@ -35,18 +36,13 @@ export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
     const budget = budgetOf(tx);
     budget.indexRange();
     const stream = exec.db.openStream(args.query, tx.reads);
-    const documents: string[] = [];
     try {
-      for (let doc = stream.next(); doc !== null; doc = stream.next()) {
-        budget.documentRead(doc.length);
-        documents.push(doc);
-      }
+      return new DocumentList(readRest(stream, budget));
     } catch (e) {
       throw new AsyncFailure(e);
     } finally {
       stream.close();
     }
-    return new DocumentList(documents);
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
     const stream = exec.streams.get(args.queryId);
@@ -63,17 +59,39 @@ export const STREAM_ASYNC_OPS: Record<string, OpHandler> = {
     return doc === null ? { value: null, done: true } : new StreamItem(doc);
   },
   "engine/queryStreamRest": (exec, args: { queryId: number }) => {
-    const documents: string[] = [];
-    for (let doc = nextDocument(exec, args.queryId); doc !== null; doc = nextDocument(exec, args.queryId)) documents.push(doc);
+    const budget = budgetOf(exec.requireTx("db.query"));
+    const stream = openStream(exec, args.queryId);
+    const documents = readRest(stream, budget);
+    stream.close();
+    exec.streams.delete(args.queryId);
     return new DocumentList(documents);
   },
 };
 
+/**
+ * Every document left in `stream`, in order, each counted against the budget after it is
+ * read, as that many `1.0/queryStreamNext` count them (shared by `engine/queryStreamRest`
+ * and `engine/queryTake`). A failure leaves the stream to the caller.
+ */
+function readRest(stream: DocumentStream, budget: TransactionBudget): string[] {
+  const documents: string[] = [];
+  for (let doc = stream.next(); doc !== null; doc = stream.next()) {
+    budget.documentRead(doc.length);
+    documents.push(doc);
+  }
+  return documents;
+}
+
+function openStream(exec: Execution, queryId: number): DocumentStream {
+  const stream = exec.streams.get(queryId);
+  if (stream === undefined) throw new EngineError("QueryNotFound", `Query ${queryId} is not open.`);
+  return stream;
+}
+
 /** The stream's next document (text), or null when it ended (it is closed then). */
 function nextDocument(exec: Execution, queryId: number): string | null {
   const tx = exec.requireTx("db.query");
-  const stream = exec.streams.get(queryId);
-  if (stream === undefined) throw new EngineError("QueryNotFound", `Query ${queryId} is not open.`);
+  const stream = openStream(exec, queryId);
   const doc = stream.next();
   if (doc === null) {
     stream.close();
