@@ -128,8 +128,8 @@ export function readSetIntersects(readSet: ReadSet, writes: readonly DocumentWri
       const intervals = byIndex.get(change.index);
       if (intervals === undefined) continue;
       for (const interval of intervals) {
-        if (change.oldKey !== null && contains(interval, change.oldKey)) return true;
-        if (change.newKey !== null && contains(interval, change.newKey)) return true;
+        if (change.oldKey !== null && intervalContains(interval, change.oldKey)) return true;
+        if (change.newKey !== null && intervalContains(interval, change.newKey)) return true;
       }
     }
   }
@@ -142,6 +142,7 @@ export function readsTable(readSet: ReadSet, table: string, tableNumber: number)
   return readSet.intervals.some((i) => i.index.startsWith(prefix)) || readSet.ids.some((id) => tableNumberOfId(id) === tableNumber);
 }
 
-function contains(interval: ReadInterval, key: Uint8Array): boolean {
+/** True when `key` lies in the interval (`lo` inclusive, `hi` exclusive, null = unbounded). */
+export function intervalContains(interval: Pick<ReadInterval, "lo" | "hi">, key: Uint8Array): boolean {
   return compareKeys(key, interval.lo) >= 0 && (interval.hi === null || compareKeys(key, interval.hi) < 0);
 }

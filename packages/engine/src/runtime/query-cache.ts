@@ -1,5 +1,4 @@
-import { compareKeys } from "../values/index-key-codec.js";
-import type { ReadInterval, ReadSet } from "../query/read-set.js";
+import { intervalContains, type ReadInterval, type ReadSet } from "../query/read-set.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import type { CallOutcome } from "./function-outcome.js";
 
@@ -158,8 +157,8 @@ export class QueryCache {
   private dropReaders(file: IndexFile, key: Buffer): void {
     const doomed: Entry[] = [];
     const bucket = key.length >= BUCKET_BYTES ? file.buckets.get(key.toString("latin1", 0, BUCKET_BYTES)) : undefined;
-    if (bucket !== undefined) for (const filed of bucket) if (contains(filed.interval, key)) doomed.push(filed.entry);
-    for (const filed of file.wide) if (contains(filed.interval, key)) doomed.push(filed.entry);
+    if (bucket !== undefined) for (const filed of bucket) if (intervalContains(filed.interval, key)) doomed.push(filed.entry);
+    for (const filed of file.wide) if (intervalContains(filed.interval, key)) doomed.push(filed.entry);
     // Keys shorter than a bucket prefix can only fall in wide intervals.
     for (const entry of doomed) this.drop(entry);
   }
@@ -198,6 +197,3 @@ function bucketOf(interval: ReadInterval): string | null {
   return Buffer.from(lo.buffer, lo.byteOffset, BUCKET_BYTES).toString("latin1");
 }
 
-function contains(interval: ReadInterval, key: Uint8Array): boolean {
-  return compareKeys(key, interval.lo) >= 0 && (interval.hi === null || compareKeys(key, interval.hi) < 0);
-}

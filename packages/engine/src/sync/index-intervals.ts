@@ -1,4 +1,4 @@
-import type { ReadInterval } from "../query/read-set.js";
+import { intervalContains, type ReadInterval } from "../query/read-set.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
 import { compareKeys } from "../values/index-key-codec.js";
@@ -38,7 +38,7 @@ export class IndexIntervals {
   /** True when some interval holds `key` (`lo` inclusive, `hi` exclusive, null = unbounded). */
   contains(key: Uint8Array): boolean {
     if (this.los === null && (this.list.length <= LINEAR_UP_TO || ++this.tests < UNION_AFTER_TESTS)) {
-      for (const interval of this.list) if (holds(interval.lo, interval.hi, key)) return true;
+      for (const interval of this.list) if (intervalContains(interval, key)) return true;
       return false;
     }
     if (this.los === null) this.merge();
@@ -88,9 +88,6 @@ const LINEAR_UP_TO = 4;
 /** The union is built at the third key tested since the intervals last changed. */
 const UNION_AFTER_TESTS = 3;
 
-function holds(lo: Uint8Array, hi: Uint8Array | null, key: Uint8Array): boolean {
-  return compareKeys(key, lo) >= 0 && (hi === null || compareKeys(key, hi) < 0);
-}
 
 /** A read set's intervals by index name. */
 export function groupIntervals(intervals: readonly ReadInterval[]): Map<string, IndexIntervals> {
