@@ -71,3 +71,36 @@ test("a Transition above 5 MB of worker bytes is split into TransitionChunks tha
   const whole = JSON.parse(chunks.map((c) => c.chunk).join(""));
   expect(whole.modifications.map((m: { value: string }) => m.value === big)).toEqual([true, true]);
 });
+
+test("equal Transitions share one encoding until clear(), after a few encodings or many", () => {
+  const encoder = new TransitionEncoder();
+  const results = Array.from({ length: 40 }, (_, n) => encodeResult(fromWorker({ n }), null));
+  const plan = (n: number) => ({ start: version(1n), end: version(2n), removed: [], updated: [[1, results[n]!]] as [number, typeof results[number]][] });
+  for (const count of [1, 3, 16, 17, 40]) {
+    const before = encoder.encoded;
+    const first = Array.from({ length: count }, (_, n) => encoder.encode(plan(n)));
+    // Encoded once each, then shared: the same Buffers, no new encoding.
+    expect(Array.from({ length: count }, (_, n) => encoder.encode(plan(n))[0])).toEqual(first.map((f) => f[0]));
+    expect(Array.from({ length: count }, (_, n) => encoder.encode(plan(n))[0] === first[n]![0]).every(Boolean)).toBe(true);
+    expect(encoder.encoded - before).toBe(count);
+    encoder.clear();
+    // After clear() every one of them is forgotten: encoding them again builds new frames.
+    const again = Array.from({ length: count }, (_, n) => encoder.encode(plan(n)));
+    expect(again.every((f, n) => f[0] !== first[n]![0])).toBe(true);
+    expect(encoder.encoded - before).toBe(2 * count);
+    encoder.clear();
+  }
+});
+
+test("the shared encodings are bounded: past 256 distinct Transitions older ones are encoded again", () => {
+  const encoder = new TransitionEncoder();
+  const results = Array.from({ length: 300 }, (_, n) => encodeResult(fromWorker({ n }), null));
+  const plan = (n: number) => ({ start: version(1n), end: version(2n), removed: [], updated: [[1, results[n]!]] as [number, typeof results[number]][] });
+  const frames = Array.from({ length: 300 }, (_, n) => encoder.encode(plan(n))[0]);
+  expect(encoder.encoded).toBe(300);
+  // The newest is still shared; one of the first is not kept any more.
+  expect(encoder.encode(plan(299))[0]).toBe(frames[299]);
+  expect(encoder.encoded).toBe(300);
+  expect(encoder.encode(plan(1))[0]).not.toBe(frames[1]);
+  expect(encoder.encoded).toBe(301);
+});

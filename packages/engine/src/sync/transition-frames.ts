@@ -1,4 +1,3 @@
-import { LRUCache } from "lru-cache";
 import { randomBytes } from "node:crypto";
 import type { TransitionPlan } from "./connection-view.js";
 import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult } from "./server-message.js";
@@ -32,11 +31,15 @@ export type TransitionFrames = readonly Buffer[];
 export class TransitionEncoder {
   /** Transitions encoded (each cache miss); Transitions sent minus this is what sharing saved. */
   encoded = 0;
-  private readonly cache = new LRUCache<string, TransitionFrames>({
-    max: CACHE_ENTRIES,
-    maxSize: CACHE_BYTES,
-    sizeCalculation: (frames) => frames.reduce((sum, frame) => sum + frame.length, 0) || 1,
-  });
+  /**
+   * Kept frames by Transition key, and their bytes. A plain Map that starts over when a
+   * bound would be passed, not an LRU: it lives for one fan-out (`clear()` once all is
+   * sent), where recency buys nothing, and it takes a set and a clear per Transition, a
+   * thousand per commit with distinct subscribers: ~0.4 µs with a Map, 3.7–7.7 µs with
+   * lru-cache 11 (its set, delete and clear keep per-entry arrays; Node 20).
+   */
+  private readonly cache = new Map<string, TransitionFrames>();
+  private cachedBytes = 0;
   private readonly resultIds = new WeakMap<EncodedResult, number>();
   private nextResultId = 1;
   private nextTransitionId = 0;
@@ -50,13 +53,18 @@ export class TransitionEncoder {
     this.encoded += 1;
     const frame = transitionBytes(plan);
     const frames = frame.length <= CHUNK_THRESHOLD ? [frame] : this.chunk(frame.toString("utf8"));
-    this.cache.set(key, frames);
+    if (frame.length <= CACHE_BYTES) {
+      if (this.cache.size >= CACHE_ENTRIES || this.cachedBytes + frame.length > CACHE_BYTES) this.clear();
+      this.cache.set(key, frames);
+      this.cachedBytes += frame.length;
+    }
     return frames;
   }
 
   /** Forgets cached frames (once a batch is sent: equal Transitions are built within one). */
   clear(): void {
     this.cache.clear();
+    this.cachedBytes = 0;
   }
 
   private keyOf(plan: TransitionPlan): string {
