@@ -12,8 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * The engine as a product of its own: a Convex project that is not this repository's app
  * (a folder outside the repository, with its own package.json) adds the package as a dev
  * dependency the way a user would, runs it with one command, and the official clients
- * talk to it. Offline: `convex` comes from npm's cache (CI's `npm ci` filled it), the
- * engine from this repository.
+ * talk to it. The engine comes from this repository; `convex` from npm's cache when it
+ * can answer (`--prefer-offline`), else from the registry: `npm ci` caches tarballs but
+ * not the registry's metadata a version range is resolved against, so on a fresh machine
+ * an `--offline` install failed with ENOTCACHED.
  */
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -37,7 +39,7 @@ const clients: ConvexClient[] = [];
 beforeAll(async () => {
   project = mkdtempSync(path.join(tmpdir(), "convex-project-"));
   cpSync(FIXTURE, project, { recursive: true });
-  const install = spawnSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--save-dev", PACKAGE_DIR], {
+  const install = spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--save-dev", PACKAGE_DIR], {
     cwd: project,
     env: userEnv(),
     encoding: "utf8",
