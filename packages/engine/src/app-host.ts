@@ -51,6 +51,8 @@ export interface AppHostDeps extends AppHostEvents {
   /** Query worker threads (0 runs queries on the main thread), and the store file they read. */
   queryWorkers?: number;
   dbPath?: string;
+  /** The commit counter `store` was opened with (`StoreOptions.commitCounter`), for the threads' connections. */
+  commitCounter?: SharedArrayBuffer;
   /** How far the deployment clock is ahead of the wall clock (ms). */
   clockOffsetMs?: () => number;
   /** Time limit of a query or mutation (ms). */
@@ -114,6 +116,7 @@ export class AppHost {
       queryCache: deps.queryCache === false ? false : undefined,
       queryWorkers: deps.queryWorkers,
       dbPath: deps.dbPath,
+      commitCounter: deps.commitCounter,
       clockOffsetMs: deps.clockOffsetMs,
       transactionTimeoutMs: deps.transactionTimeoutMs,
       actionWorkers: deps.actionWorkers,

@@ -20,6 +20,7 @@ import { createScheduler } from "./scheduler/job-scheduler.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import { createLocalStorage } from "./storage/local-storage.js";
 import type { StorageService } from "./storage/storage-service.js";
+import { CommitCounter } from "./store/commit-counter.js";
 import { createSqliteStore } from "./store/sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { createSyncServer, type SyncServer } from "./sync/sync-server.js";
@@ -53,10 +54,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // One clock for data, jobs and functions; a scheduler drain may move it forward.
   const clock = createDeploymentClock(wallClock);
   const dbPath = path.join(dataDir, "db.sqlite3");
+  // Shared by every connection the engine opens to the file, on every thread: the query
+  // workers keep a snapshot between runs only while nobody committed (`commit-counter.ts`).
+  const commits = new CommitCounter();
   let store: Store;
   try {
     store = createSqliteStore({
       path: dbPath,
+      commitCounter: commits.buffer,
       now: () => clock.now(),
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
       synchronous: options.synchronous,
@@ -140,6 +145,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       queryCache: options.queryCache,
       queryWorkers: options.queryWorkers ?? availableParallelism(),
       dbPath,
+      commitCounter: commits.buffer,
       clockOffsetMs: () => clock.offsetMs(),
       transactionTimeoutMs: options.transactionTimeoutMs,
       actionWorkers: options.actionWorkers ?? DEFAULT_ACTION_WORKERS,

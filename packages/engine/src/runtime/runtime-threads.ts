@@ -47,6 +47,7 @@ export function createRuntimeThreads(options: RuntimeOptions, hooks: RuntimeThre
       ? new QueryWorkerPool({
           size: workers,
           dbPath: options.dbPath,
+          commitCounter: options.commitCounter,
           deployment: options.deployment,
           timeoutMs: options.transactionTimeoutMs ?? DEFAULT_TIMEOUT_MS,
           onLog,
@@ -58,6 +59,7 @@ export function createRuntimeThreads(options: RuntimeOptions, hooks: RuntimeThre
     (options.writerThread ?? workers > 0) && options.dbPath !== undefined
       ? new WriterClient({
           dbPath: options.dbPath,
+          commitCounter: options.commitCounter,
           synchronous: options.synchronous,
           flushWal: options.flushWal,
           commitChannel,

@@ -100,6 +100,12 @@ export interface RuntimeOptions {
   queryWorkers?: number;
   /** The store's SQLite file, for the query workers' connections. */
   dbPath?: string;
+  /**
+   * The commit counter `db`'s store was opened with (`StoreOptions.commitCounter`): the
+   * writer's connection bumps it too, and query workers keep a snapshot between runs only
+   * while it is unchanged. Without it they begin a new one for every run.
+   */
+  commitCounter?: SharedArrayBuffer;
   /** How far the deployment clock is ahead of the wall clock (ms), for functions on workers. */
   clockOffsetMs?: () => number;
   /**

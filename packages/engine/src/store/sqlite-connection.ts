@@ -5,6 +5,7 @@ import { systemTableNameOf } from "../values/table-names";
 import type { ValidationContext } from "../values/validator";
 import { indexKey } from "../values/index-key-codec";
 import { createCatalog, type Catalog } from "./catalog";
+import { CommitCounter } from "./commit-counter";
 import { createDocumentCache, type DocumentCache } from "./document-cache";
 import { createDocumentValidation, type DocumentValidation } from "./document-validation";
 import { pooledRandomBytes } from "./pooled-random-bytes";
@@ -45,6 +46,13 @@ export interface ConnectionState {
   /** A read transaction (`beginRead`) is open; `readOpen` once SQLite's part of it has begun. */
   reading: boolean;
   readOpen: boolean;
+  /**
+   * SQLite's read transaction stays open after `pauseRead()` for the next `beginSnapshot()`,
+   * which reads at it again if the commit counter still shows `snapshotCount`.
+   */
+  paused: boolean;
+  /** The commit counter as read just before the open (or paused) read transaction began. */
+  snapshotCount: number;
   catalogVersionAtBegin: number;
   /** Changes on every write and rollback (`Store.writeVersion`). */
   version: number;
@@ -61,6 +69,8 @@ export interface SqliteConnection {
   readonly validationContext: ValidationContext;
   /** Null for a read-only connection: a reader never writes WAL frames, so it has nothing to checkpoint. */
   readonly checkpointer: WalCheckpointer | null;
+  /** The engine's count of commits to the file (`StoreOptions.commitCounter`), or null. */
+  readonly commits: CommitCounter | null;
   readonly now: () => number;
   readonly randomBytes: (n: number) => Uint8Array;
   /** Ids written by the open transaction: their uncommitted text must never be cached. */
@@ -108,6 +118,8 @@ export function openSqliteConnection(options: StoreOptions): SqliteConnection {
     open: false,
     reading: false,
     readOpen: false,
+    paused: false,
+    snapshotCount: 0,
     catalogVersionAtBegin: 0,
     version: 0,
   };
@@ -119,6 +131,7 @@ export function openSqliteConnection(options: StoreOptions): SqliteConnection {
     return byId === undefined ? null : { table: table!, index: byId.id, key: indexKey([id]) };
   }
 
+  const commits = options.commitCounter === undefined ? null : new CommitCounter(options.commitCounter);
   return {
     db,
     sql,
@@ -129,6 +142,7 @@ export function openSqliteConnection(options: StoreOptions): SqliteConnection {
     validation,
     validationContext,
     checkpointer,
+    commits,
     now: options.now,
     randomBytes: pooledRandomBytes(options.randomBytes),
     writtenInTransaction: new Set<string>(),
@@ -136,6 +150,7 @@ export function openSqliteConnection(options: StoreOptions): SqliteConnection {
     tableName,
     readFromSqlite() {
       if (state.reading && !state.readOpen) {
+        if (commits !== null) state.snapshotCount = commits.read();
         sql.beginRead.run();
         state.readOpen = true;
       }

@@ -23,6 +23,7 @@ export type SqliteTransactions = Pick<
   | "observeCommit"
   | "forgetCachedDocuments"
   | "endRead"
+  | "pauseRead"
   | "begin"
   | "commit"
   | "rollback"
@@ -39,7 +40,7 @@ interface SavepointFrame {
 }
 
 export function createSqliteTransactions(connection: SqliteConnection): SqliteTransactions {
-  const { db, sql, catalog, search, log, cache, validation, checkpointer, state } = connection;
+  const { db, sql, catalog, search, log, cache, validation, checkpointer, commits, state } = connection;
   const savepoints: SavepointFrame[] = [];
 
   /** Prepared SAVEPOINT statements by nesting depth: every mutation of a group commit opens one. */
@@ -63,6 +64,13 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
     savepoints.length = 0;
     log.clear();
     connection.writtenInTransaction.clear();
+  }
+
+  /** Ends the read transaction `pauseRead()` left open, if any. */
+  function endPausedRead(): void {
+    if (!state.paused) return;
+    state.paused = false;
+    if (db.inTransaction) sql.commit.run();
   }
 
   function afterRollback(catalogVersion: number): void {
@@ -122,6 +130,7 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
       const nextText = next === null ? null : JSON.stringify(next);
       if (nextText === state.schemaText) return { ts: state.lastTs, createdTables: [], addedIndexes: [], droppedIndexes: [] };
       const catalogVersion = catalog.version();
+      endPausedRead();
       sql.begin.run();
       try {
         catchUp();
@@ -130,6 +139,7 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
         else sql.setState("schema", nextText);
         const ts = stampCommit(true);
         sql.commit.run();
+        commits?.bump();
         state.lastTs = state.syncedTs = ts;
         state.schema = next;
         state.schemaText = nextText;
@@ -149,10 +159,25 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
       if (state.open || state.reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
       // SQLite's transaction starts with the first read (see `readFromSqlite`): a query
       // answered from the document cache alone costs no statement at all.
+      endPausedRead();
       state.reading = true;
     },
     beginSnapshot() {
       if (state.open || state.reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
+      if (state.paused) {
+        state.paused = false;
+        // No connection committed since the paused snapshot began (`commit-counter.ts`):
+        // it is still the latest, with the same ts and catalog. SQLite may have ended the
+        // transaction itself (after an I/O error): then a new one.
+        if (db.inTransaction && commits !== null && commits.read() === state.snapshotCount) {
+          state.reading = true;
+          state.readOpen = true;
+          return state.lastTs;
+        }
+        if (db.inTransaction) sql.commit.run();
+      }
+      // Read before BEGIN: a commit in between makes a later reuse fail, never pass.
+      if (commits !== null) state.snapshotCount = commits.read();
       sql.beginRead.run();
       state.reading = true;
       state.readOpen = true;
@@ -168,6 +193,7 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
     },
     observeCommit(ts, previousTs, ids) {
       if (ts <= state.lastTs) return;
+      endPausedRead();
       if (previousTs === state.lastTs) for (const id of ids) cache.delete(id);
       else cache.clear();
       state.lastTs = ts;
@@ -180,6 +206,7 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
       else for (const id of ids) cache.delete(id);
     },
     endRead() {
+      endPausedRead();
       if (!state.reading) return;
       state.reading = false;
       if (state.readOpen) {
@@ -187,8 +214,18 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
         if (db.inTransaction) sql.commit.run();
       }
     },
+    pauseRead() {
+      if (!state.reading) return;
+      state.reading = false;
+      if (!state.readOpen) return;
+      state.readOpen = false;
+      if (!db.inTransaction) return;
+      if (commits === null) sql.commit.run();
+      else state.paused = true;
+    },
     begin() {
       if (state.open || state.reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
+      endPausedRead();
       sql.begin.run();
       try {
         catchUp();
@@ -217,6 +254,9 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
           sql.putResult.run(r.sessionId, r.requestId, r.result, ts.toString(), r.recordedAt);
         }
         sql.commit.run();
+        // Before anything about this commit is told: readers that saw the old count stop
+        // reusing their snapshots (`commit-counter.ts`).
+        commits?.bump();
         const previousTs = state.lastTs;
         state.lastTs = state.syncedTs = ts;
         checkpointer?.committed();

@@ -21,6 +21,13 @@ export interface StoreOptions {
    * WAL checkpoints, and `beginSnapshot()` keeps catalog and ts in step with the writer.
    */
   readOnly?: boolean;
+  /**
+   * The engine's count of commits to this file (`commit-counter.ts`), shared by every
+   * connection it opens, on any thread: this store bumps it after each of its commits, and
+   * a reader's `pauseRead()` keeps its snapshot only while the count stays the same.
+   * Without it, `pauseRead()` is `endRead()`.
+   */
+  commitCounter?: SharedArrayBuffer;
   /** Told what happens when an older data file is converted to this engine's layout on open. */
   notice?: (message: string) => void;
 }

@@ -69,7 +69,9 @@ export interface Store {
   /**
    * Opens a read transaction at once and returns the commit ts of the snapshot it sees
    * (which `lastCommitTs()` then reports). A reader on its own connection (query workers)
-   * reloads its catalog here when another connection changed tables or indexes.
+   * reloads its catalog here when another connection changed tables or indexes. After
+   * `pauseRead()`, reads at the paused snapshot again when no connection sharing the
+   * store's commit counter has committed since it began (it is then still the latest).
    */
   beginSnapshot(): bigint;
   /**
@@ -83,8 +85,17 @@ export interface Store {
    * connection's other state (catalog, schema, clocks) catches up at its next `begin()`.
    */
   observeCommit(ts: bigint, previousTs: bigint, ids: readonly string[]): void;
-  /** Ends the read transaction (no-op without one). */
+  /** Ends the read transaction, or the one `pauseRead()` left open (no-op without either). */
   endRead(): void;
+  /**
+   * Ends the read transaction for the caller but leaves SQLite's part of it open, for the
+   * next `beginSnapshot()` to read at again while nothing was committed (saves its BEGIN,
+   * its reads of the commit ts and catalog generation, and the COMMIT that ends it). Only
+   * with a commit counter (`StoreOptions.commitCounter`); else the same as `endRead()`.
+   * The caller ends it with `endRead()` when it goes idle: an open read transaction keeps
+   * WAL checkpoints from restarting the log.
+   */
+  pauseRead(): void;
   /** Marks a point inside the open transaction to return to (nested mutations). */
   savepoint(): SavepointId;
   /** Keeps everything since `savepoint` and forgets the mark (and any marks nested in it). */

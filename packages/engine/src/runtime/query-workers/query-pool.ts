@@ -15,6 +15,8 @@ export interface QueryPoolOptions {
   size: number;
   /** The store's SQLite file; every worker opens its own read-only connection to it. */
   dbPath: string;
+  /** The engine's commit counter (`RuntimeOptions.commitCounter`), shared with every worker. */
+  commitCounter?: SharedArrayBuffer;
   deployment: DeploymentInfo;
   /** A query running longer than this is stopped by terminating its worker (ms). */
   timeoutMs: number;
@@ -194,8 +196,8 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
   }
 
   protected newSlot() {
-    const { dbPath, deployment, niceness, commitChannel } = this.options;
-    const start: WorkerStart = { dbPath, deployment, app: this.app, niceness: niceness ?? QUERY_WORKER_NICENESS, commitChannel: commitChannel ?? null };
+    const { dbPath, commitCounter, deployment, niceness, commitChannel } = this.options;
+    const start: WorkerStart = { dbPath, commitCounter: commitCounter ?? null, deployment, app: this.app, niceness: niceness ?? QUERY_WORKER_NICENESS, commitChannel: commitChannel ?? null };
     return { workerData: start, slot: { jobs: [], pins: new Map(), starting: true, drops: { unannounced: 0, gap: 0 } } };
   }
 

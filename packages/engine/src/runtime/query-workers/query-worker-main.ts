@@ -23,6 +23,8 @@ const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => {
 const store = createSqliteStore({
   path: start.dbPath,
   readOnly: true,
+  // Runs that follow each other with no commit between read at one snapshot (`Store.pauseRead`).
+  commitCounter: start.commitCounter ?? undefined,
   // A reader never stamps anything; its clock and ids are never used.
   now: () => Date.now(),
   randomBytes: (n) => new Uint8Array(n),
@@ -52,6 +54,18 @@ post({ kind: "ready" });
 // first lets the event loop dispatch what arrived meanwhile. Never under a query.
 let running: Promise<void> = Promise.resolve();
 let querying = false;
+/**
+ * Jobs received and not started yet. While one waits, a finished run leaves its snapshot
+ * paused for the next; once none does (shortly after the last answer: the pool usually
+ * posts the next job as it reads an answer), the snapshot ends, so that this connection
+ * holds no read transaction while idle and WAL checkpoints can restart the log.
+ */
+let queuedRuns = 0;
+const IDLE_AFTER_MS = 2;
+const idleTimer = setTimeout(() => {
+  if (queuedRuns === 0 && !querying) host.idle();
+}, IDLE_AFTER_MS);
+idleTimer.unref();
 const deferredCommits: CommitNotice[] = [];
 const committed = (message: CommitNotice) => {
   if (querying) deferredCommits.push(message);
@@ -59,7 +73,10 @@ const committed = (message: CommitNotice) => {
 };
 port.on("message", (message: ToWorker) => {
   if (message.kind === "commit") committed(message);
-  else running = running.then(() => handle(message));
+  else {
+    if (message.kind === "run") queuedRuns += 1;
+    running = running.then(() => handle(message));
+  }
 });
 // The writer's commits also come straight from the writer (the main thread may be busy);
 // whichever copy arrives second is ignored (its ts is not above the caches' any more).
@@ -73,6 +90,7 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.kind) {
     case "run": {
       await new Promise((resolve) => setImmediate(resolve));
+      queuedRuns -= 1;
       querying = true;
       let done: Awaited<ReturnType<WorkerQueryHost["run"]>>;
       try {
@@ -85,6 +103,7 @@ async function handle(message: ToWorker): Promise<void> {
       // spread in a literal through its slow path.
       done.cacheDrops = caches.drops;
       post(done, done.readSet === null ? undefined : [done.readSet]);
+      if (queuedRuns === 0) idleTimer.refresh();
       return;
     }
     case "pin":

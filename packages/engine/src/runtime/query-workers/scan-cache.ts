@@ -136,6 +136,11 @@ export class SnapshotCaches {
     this.ts = ts;
   }
 
+  /** Whether the caches took a commit newer than `ts`: a run must not read behind them. */
+  heardAfter(ts: bigint): boolean {
+    return this.ts > ts;
+  }
+
   /**
    * A run reads at snapshot `ts`. The caches hold what was valid at `this.ts`; a newer
    * snapshot whose commits were not announced to this worker yet may not use them.

@@ -15,6 +15,8 @@ export const UNPINNED_TS = -1n;
 /** What a worker is started with (`workerData`). */
 export interface WorkerStart {
   dbPath: string;
+  /** The engine's commit counter (`StoreOptions.commitCounter`); null: a new snapshot for every run. */
+  commitCounter: SharedArrayBuffer | null;
   deployment: DeploymentInfo;
   /** The app the worker loads before its first query. */
   app: AppSource | null;

@@ -93,12 +93,26 @@ export class WorkerQueryHost implements ExecutionHost {
         this.db = this.mainDb;
       }
     }
-    const ts = this.store.beginSnapshot();
+    // The latest snapshot: the one the previous run paused when nobody committed since it
+    // began (`Store.pauseRead`), else a new one. Every commit this worker heard of was
+    // counted before anyone told of it, so it is in either; should the caches still know
+    // of a newer one, a new snapshot rather than a read behind them.
+    let ts = this.store.beginSnapshot();
+    if (this.caches.heardAfter(ts)) {
+      this.store.endRead();
+      ts = this.store.beginSnapshot();
+    }
     this.caches.reading(ts);
     return this.runAt(job, ts, true);
   }
 
-  private async runAt(job: QueryJob, ts: bigint, endRead: boolean): Promise<FromWorker & { kind: "done" }> {
+  /** No job is queued: ends the paused snapshot, so WAL checkpoints can restart the log. */
+  idle(): void {
+    this.store.endRead();
+  }
+
+  /** Runs `job` at `ts`; `pause`: the main connection's snapshot, paused for the next run afterwards. */
+  private async runAt(job: QueryJob, ts: bigint, pause: boolean): Promise<FromWorker & { kind: "done" }> {
     this.clockOffsetMs = job.clockOffsetMs;
     // Functions read time through Date.now; once the deployment clock runs ahead of the
     // wall clock (a scheduler drain), they must see the deployment's time (function-clock.ts).
@@ -119,7 +133,7 @@ export class WorkerQueryHost implements ExecutionHost {
     } catch (e) {
       outcome = this.errorOutcome(e, logLines);
     } finally {
-      if (endRead) this.store.endRead();
+      if (pause) this.store.pauseRead();
     }
     return { kind: "done", id: job.id, outcome, ts, journal: tx.journalOut, readSet: job.tracked ? packReadSet(reads.readSet()) : null };
   }

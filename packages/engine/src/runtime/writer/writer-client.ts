@@ -199,6 +199,7 @@ export class WriterClient {
     this.control = new WriterControl();
     const start: WriterStart = {
       dbPath: this.options.dbPath,
+      commitCounter: this.options.commitCounter ?? null,
       // With a sync of its own here, the writer's COMMIT does not wait for the disk.
       synchronous: this.durable.syncsWal ? "NORMAL" : this.options.synchronous,
       deployment: this.options.deployment,

@@ -43,6 +43,8 @@ function setClockOffset(offsetMs: number): void {
 
 const store = createSqliteStore({
   path: start.dbPath,
+  // Bumped at each COMMIT, before the commit is posted to anyone (query workers reuse snapshots by it).
+  commitCounter: start.commitCounter ?? undefined,
   now,
   randomBytes: (n) => new Uint8Array(randomBytes(n)),
   synchronous: start.synchronous,

@@ -13,6 +13,8 @@ import type { DeploymentInfo, Identity } from "../services.js";
 /** What the writer is started with (`workerData`). */
 export interface WriterStart {
   dbPath: string;
+  /** The engine's commit counter, bumped by this thread's connection at each commit; null: none. */
+  commitCounter: SharedArrayBuffer | null;
   synchronous: SynchronousMode | undefined;
   deployment: DeploymentInfo;
   app: AppSource | null;

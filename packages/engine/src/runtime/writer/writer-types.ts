@@ -11,6 +11,8 @@ import type { MutationJob } from "./writer-protocol.js";
 /** Settings of the writer thread. */
 export interface WriterOptions {
   dbPath: string;
+  /** The engine's commit counter (`StoreOptions.commitCounter`): the writer's connection bumps it at each commit. */
+  commitCounter?: SharedArrayBuffer;
   synchronous?: SynchronousMode;
   deployment: DeploymentInfo;
   /** A mutation running longer than this is stopped (ms). */
