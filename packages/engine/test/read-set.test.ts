@@ -5,7 +5,7 @@ import { countDocuments, readDocument } from "../src/query/document-reads";
 import { paginateQuery } from "../src/query/paginate";
 import { openQueryStream } from "../src/query/query-stream";
 import { createReadSetRecorder, readSetIntersects, type ReadSetRecorder } from "../src/query/read-set";
-import type { SerializedQuery } from "../src/query/serialized-query";
+import type { QueryOperator, SerializedQuery } from "../src/query/serialized-query";
 import type { Store } from "../src/store/store";
 import type { DocumentWrite } from "../src/store/write-set";
 import { schemaExport } from "./helpers/convex-json";
@@ -107,6 +107,55 @@ describe("read sets", () => {
     const recorder = createReadSetRecorder();
     expect(collect(store, tableScan("later"), recorder)).toEqual([]);
     expect(readSetIntersects(recorder.readSet(), commit(() => void store.insert("later", {})))).toBe(true);
+  });
+
+  test("drain reads what next() until null reads: the same documents in order and the same read set", () => {
+    commit(() => {
+      for (const post of [5, 6, 7]) store.insert("likes", { user: "ada", post });
+    });
+    const hex = (recorder: ReadSetRecorder) => {
+      const { intervals, ids } = recorder.readSet();
+      return { intervals: intervals.map((i) => [i.index, Buffer.from(i.lo).toString("hex"), i.hi && Buffer.from(i.hi).toString("hex")]), ids };
+    };
+    const onlyEven: QueryOperator = { filter: { $eq: [{ $field: "post" }, { $literal: 2 }] } };
+    const queries: SerializedQuery[] = [];
+    // take(n) below, at and beyond the 7 rows of the range (one batch: drain's own path), both
+    // orders, a full table scan, two limits, and shapes a stream reads row by row (a filter
+    // before the limit, no limit at all).
+    for (const n of [0, 1, 2, 7, 8]) for (const order of ["asc", "desc"] as const) queries.push(ada(order), { ...ada(order), operators: [{ limit: n }] });
+    queries.push({ ...tableScan("likes", "desc"), operators: [{ limit: 3 }] });
+    queries.push({ ...ada(), operators: [{ limit: 5 }, { limit: 2 }] });
+    queries.push({ ...ada(), operators: [onlyEven, { limit: 1 }] }, { ...ada(), operators: [{ limit: 4 }, onlyEven] });
+    for (const query of queries) {
+      const byNext = createReadSetRecorder();
+      const stream = openQueryStream(store, query, byNext);
+      const expected: string[] = [];
+      for (let text = stream.next(); text !== null; text = stream.next()) expected.push(text);
+
+      const byDrain = createReadSetRecorder();
+      const drained: string[] = [];
+      openQueryStream(store, query, byDrain).drain((text) => drained.push(text));
+      expect(drained).toEqual(expected);
+      expect(hex(byDrain)).toEqual(hex(byNext));
+    }
+  });
+
+  test("drain hands out rows one by one: an error from the callback leaves the read set at that row and ends the stream", () => {
+    const recorder = createReadSetRecorder();
+    const stream = openQueryStream(store, { ...ada(), operators: [{ limit: 3 }] }, recorder);
+    const seen: number[] = [];
+    expect(() =>
+      stream.drain((text) => {
+        seen.push(JSON.parse(text).post);
+        if (seen.length === 2) throw new Error("over budget");
+      }),
+    ).toThrow("over budget");
+    expect(seen).toEqual([1, 2]);
+    expect(stream.next()).toBeNull();
+    // Read as far as the second row: a write after it cannot change what was handed out.
+    const readSet = recorder.readSet();
+    expect(readSetIntersects(readSet, commit(like("ada", 2.5)))).toBe(false);
+    expect(readSetIntersects(readSet, commit(like("ada", 1.5)))).toBe(true);
   });
 
   test("a page covers from just after its cursor through its last examined key", () => {

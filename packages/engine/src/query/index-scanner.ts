@@ -10,7 +10,7 @@ import type { ScanTracker } from "./read-set";
  */
 
 /** Rows per batch grow up to this, trading memory for fewer statement runs. */
-const MAX_BATCH = 1024;
+export const MAX_BATCH = 1024;
 
 /** A first batch for when nothing says how many rows are needed. */
 export const DEFAULT_FIRST_BATCH = 32;

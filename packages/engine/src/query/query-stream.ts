@@ -1,8 +1,8 @@
 import type { Store } from "../store/store";
-import { DEFAULT_FIRST_BATCH, type IndexScanner } from "./index-scanner";
+import { DEFAULT_FIRST_BATCH, MAX_BATCH, type IndexScanner } from "./index-scanner";
 import { createOperatorPipeline } from "./operator-pipeline";
 import { openPlanScanner } from "./plan-scanner";
-import { planQuery } from "./query-plan";
+import { planQuery, type QueryPlan } from "./query-plan";
 import type { ReadSetRecorder } from "./read-set";
 import type { SerializedQuery } from "./serialized-query";
 
@@ -18,6 +18,12 @@ export interface QueryStream {
   next(): string | null;
   /** Ends the stream early; later `next()` calls return null. */
   close(): void;
+  /**
+   * Hands every document left to `each`, in order, as that many `next()` calls would (the
+   * same reads, read set and order), then ends the stream, also when `each` throws: for
+   * callers that close the stream anyway (`engine/queryTake`).
+   */
+  drain(each: (text: string) => void): void;
 }
 
 /**
@@ -47,5 +53,46 @@ export function openQueryStream(store: Store, query: SerializedQuery, recorder: 
     close() {
       ended = true;
     },
+    drain(each) {
+      if (!ended && scanner === null && readsOneBatch(plan)) {
+        ended = true;
+        drainOneBatch(store, plan, recorder, each);
+        return;
+      }
+      try {
+        for (let text = this.next(); text !== null; text = this.next()) each(text);
+      } finally {
+        ended = true;
+      }
+    },
   };
+}
+
+/**
+ * True when a fresh stream of `plan` reads all it will ever read with one index scan: no
+ * filter, a leading limit that fits one batch (`take(n)`, so `first()` and `unique()`).
+ * Its first `next()` would fetch exactly `rowCap` rows (`createIndexScanner`'s first batch)
+ * and the limit would close it after them.
+ */
+function readsOneBatch(plan: QueryPlan): boolean {
+  return plan.search === null && !plan.parsesDocuments && plan.rowCap !== null && plan.rowCap <= MAX_BATCH;
+}
+
+/**
+ * What `next()` until null does for such a plan, without the scanner and pipeline that a
+ * stream read one row at a time needs (this runs for every `first()` of a query run): the
+ * scan is tracked before it reads, each row is tracked before `each` sees it, and a scan
+ * that came back short reached the end of its range. A limit of 0 reads nothing.
+ */
+function drainOneBatch(store: Store, plan: QueryPlan, recorder: ReadSetRecorder, each: (text: string) => void): void {
+  const cap = plan.rowCap!;
+  if (cap === 0) return;
+  const tracker = recorder.trackScan(plan.index.name, plan.range, plan.order);
+  const rows = store.scan(plan.index.name, plan.range, plan.order, cap);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    tracker.advance(row);
+    each(row.text);
+  }
+  if (rows.length < cap) tracker.finish();
 }

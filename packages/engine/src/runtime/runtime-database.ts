@@ -84,6 +84,8 @@ export interface CommitSummary {
 export interface DocumentStream {
   next(): string | null;
   close(): void;
+  /** Every document left, in order, to `each`; the stream is closed after, also when `each` throws (`QueryStream.drain`). */
+  drain(each: (text: string) => void): void;
 }
 
 /** Arguments of one `paginate()` call. */

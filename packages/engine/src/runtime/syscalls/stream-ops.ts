@@ -36,13 +36,18 @@ export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
     const budget = budgetOf(tx);
     budget.indexRange();
     const stream = exec.db.openStream(args.query, tx.reads);
+    const documents: string[] = [];
     try {
-      return new DocumentList(readRest(stream, budget));
+      // The stream is closed after, whatever happens: `drain` may then skip the scanner
+      // and pipeline a stream read row by row needs (`query-stream.ts`).
+      stream.drain((doc) => {
+        budget.documentRead(doc.length);
+        documents.push(doc);
+      });
     } catch (e) {
       throw new AsyncFailure(e);
-    } finally {
-      stream.close();
     }
+    return new DocumentList(documents);
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
     const stream = exec.streams.get(args.queryId);
@@ -70,8 +75,8 @@ export const STREAM_ASYNC_OPS: Record<string, OpHandler> = {
 
 /**
  * Every document left in `stream`, in order, each counted against the budget after it is
- * read, as that many `1.0/queryStreamNext` count them (shared by `engine/queryStreamRest`
- * and `engine/queryTake`). A failure leaves the stream to the caller.
+ * read, as that many `1.0/queryStreamNext` count them (`engine/queryTake` does the same
+ * through `drain`). A failure leaves the stream open, as upstream's loop would.
  */
 function readRest(stream: DocumentStream, budget: TransactionBudget): string[] {
   const documents: string[] = [];
