@@ -1,6 +1,6 @@
 import { compareValues, type Value } from "convex/values";
 import { describe, expect, test } from "vitest";
-import { compareKeys, indexKey, keyAfter, sortKey, successor } from "../src/values/index-key-codec";
+import { compareKeys, indexKey, keyAfter, prefixRange, sortKey, successor } from "../src/values/index-key-codec";
 import { createSeededRandom, type SeededRandom } from "./helpers/seeded-random";
 
 const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
@@ -107,6 +107,24 @@ describe("index-key codec", () => {
       const expected = first !== 0 ? first : sign(compareValues(a[1], b[1]));
       expect(sign(compareKeys(indexKey(a), indexKey(b)))).toBe(expected);
     }
+  });
+
+  test("prefixRange is the prefix and its successor, each with bytes of its own", () => {
+    const tuples: (Value | undefined)[][] = [["a"], ["a\0b", 2], [undefined, null, true], [{ b: 1n, a: [1, "x"] }, new Uint8Array([0, 255]).buffer], ["é".repeat(40), -0]];
+    for (const values of tuples) {
+      const { lo, hi } = prefixRange(values);
+      expect(Buffer.from(lo)).toEqual(indexKey(values));
+      expect(Buffer.from(hi)).toEqual(successor(indexKey(values)));
+      expect([lo.length, hi.length]).toEqual([indexKey(values).length, indexKey(values).length + 1]);
+    }
+    // Each call has bytes of its own, across arena rollovers (8 KiB) and for keys too long
+    // for the arena: later encodings change none of the earlier ones.
+    const strings = Array.from({ length: 2_000 }, (_, i) => (i % 100 === 0 ? "long ".repeat(60) : "") + `key ${i}`);
+    const ranges = strings.map((s) => prefixRange([s, 1]));
+    strings.forEach((s, i) => {
+      expect(Buffer.from(ranges[i]!.lo)).toEqual(indexKey([s, 1]));
+      expect(Buffer.from(ranges[i]!.hi)).toEqual(successor(indexKey([s, 1])));
+    });
   });
 
   test("successor bounds exactly the keys extending a prefix, strings with NUL included", () => {

@@ -1,6 +1,6 @@
 import type { Value } from "convex/values";
 import { EngineError } from "../errors";
-import { indexKey, MIN_KEY, successor } from "../values/index-key-codec";
+import { indexKey, MIN_KEY, prefixRange, successor } from "../values/index-key-codec";
 import { decodeMaybeValue } from "../values/maybe-value";
 import { displayValue } from "../values/value-display";
 import type { IndexInfo, KeyRange } from "../store/store";
@@ -35,8 +35,7 @@ function eqPrefixRange(index: IndexInfo, range: readonly RangeExpression[]): Key
     if (expression.type !== "Eq" || expression.fieldPath !== index.fields[i]) return null;
     values.push(decodeMaybeValue(expression.value));
   }
-  const prefix = indexKey(values);
-  return { lo: prefix, hi: successor(prefix) };
+  return prefixRange(values);
 }
 
 function generalRange(index: IndexInfo, range: readonly RangeExpression[]): KeyRange {
