@@ -47,12 +47,24 @@ export interface ReadSetRecorder {
   readSet(): ReadSet;
 }
 
-interface TrackedScan {
-  index: string;
-  range: KeyRange;
-  order: ScanOrder;
-  last: { readonly key: Uint8Array } | null;
-  finished: boolean;
+/** One scan of an execution, and its own tracker: one object per `first()`, not four. */
+class TrackedScan implements ScanTracker {
+  last: { readonly key: Uint8Array } | null = null;
+  finished = false;
+
+  constructor(
+    readonly index: string,
+    readonly range: KeyRange,
+    readonly order: ScanOrder,
+  ) {}
+
+  advance(row: { readonly key: Uint8Array }): void {
+    this.last = row;
+  }
+
+  finish(): void {
+    this.finished = true;
+  }
 }
 
 const NO_TRACKING: ScanTracker = { advance() {}, finish() {} };
@@ -79,12 +91,9 @@ export function createReadSetRecorder(): ReadSetRecorder {
     addInterval: (index, lo, hi) => void intervals.push({ index, lo, hi }),
     addId: (id) => void ids.add(id),
     trackScan(index, range, order) {
-      const scan: TrackedScan = { index, range, order, last: null, finished: false };
+      const scan = new TrackedScan(index, range, order);
       scans.push(scan);
-      return {
-        advance: (row) => void (scan.last = row),
-        finish: () => void (scan.finished = true),
-      };
+      return scan;
     },
     readSet() {
       const out = [...intervals];
