@@ -20,15 +20,22 @@ export function componentDatabase(base: RuntimeDatabase, component: string): Run
     }
     return tableInComponent(component, table);
   };
+  /**
+   * True when store table name `stored` is this component's: `componentOfTable(stored)`'s
+   * component, worked out without the object it makes (every `db.get` asks, twice).
+   */
+  const owns = (stored: string): boolean => {
+    const slash = stored.lastIndexOf("/");
+    return component === "" ? slash === -1 : slash === component.length && stored.startsWith(component);
+  };
   /** The component's own name for a store table name, or null when it belongs to another component. */
   const ownName = (stored: string | null | undefined): string | null | undefined => {
     if (typeof stored !== "string") return stored;
-    const { component: owner, table } = componentOfTable(stored);
-    return owner === component ? table : null;
+    return !owns(stored) ? null : component === "" ? stored : componentOfTable(stored).table;
   };
   const foreign = (id: string): boolean => {
     const stored = base.tableOfId(id);
-    return typeof stored === "string" && componentOfTable(stored).component !== component;
+    return typeof stored === "string" && !owns(stored);
   };
   const requireOwn = (id: string): void => {
     if (foreign(id)) throw new EngineError("DocumentNotFound", `Nonexistent document ID ${id}`);
