@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { describe, expect, test } from "vitest";
 import { isEngineError } from "../src/errors";
 import { tableNumberOfId } from "../src/values/document-id";
+import { indexKey } from "../src/values/index-key-codec";
 import { inTransaction, openTestStore } from "./helpers/temp-store";
 
 function expectEngineError(run: () => unknown, code: string): void {
@@ -143,6 +144,24 @@ describe("store transactions", () => {
     // Writes work again once it has ended.
     inTransaction(store, () => store.insert("posts", { v: 4 }));
     expect(store.count("posts")).toBe(2);
+  });
+
+  test("a scanned row carries its entry's key and its document's exact text, with braces and non-ASCII inside", () => {
+    const { store } = openTestStore();
+    store.begin();
+    const texts = ["{not a key}", "é}{ü", "plain", "x".repeat(3000)].map((caption) => store.get(store.insert("posts", { caption }))!);
+    store.commit();
+    const whole = { lo: new Uint8Array([0]), hi: null };
+    // Many rows (one statement) and one row (the LIMIT 1 statement), both orders.
+    for (const [order, limit] of [["asc", 10], ["desc", 10], ["asc", 1], ["desc", 1]] as const) {
+      const rows = store.scan("posts.by_creation_time", whole, order, limit);
+      const expected = order === "asc" ? texts : [...texts].reverse();
+      expect(rows.map((row) => row.text)).toEqual(expected.slice(0, limit));
+      for (const row of rows) {
+        const doc = JSON.parse(row.text) as { _creationTime: number; _id: string };
+        expect(row.key).toEqual(indexKey([doc._creationTime, doc._id]));
+      }
+    }
   });
 
   test("writes need an open transaction", () => {

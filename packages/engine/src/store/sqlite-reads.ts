@@ -33,10 +33,12 @@ export function createSqliteReads(connection: SqliteConnection): SqliteReads {
       const hi = range.hi ?? MAX_KEY;
       if (limit === 1) {
         const row = (order === "desc" ? sql.scanFirstDesc : sql.scanFirstAsc).get(record.id, range.lo, hi);
-        return row === undefined ? [] : [new HexKeyedRow(row[0], row[1])];
+        return row === undefined ? [] : [new HexKeyedRow(row)];
       }
       const rows = (order === "desc" ? sql.scanDesc : sql.scanAsc).all(record.id, range.lo, hi, limit);
-      return rows.map(([keyHex, text]) => new HexKeyedRow(keyHex, text));
+      const out: IndexRow[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = new HexKeyedRow(rows[i]!);
+      return out;
     },
     textSearch(index, query) {
       connection.readFromSqlite();
