@@ -100,12 +100,16 @@ function storeQuery(query: unknown, component: string): unknown {
   const source = (query as { source?: unknown }).source;
   if (typeof source !== "object" || source === null) return query;
   const { tableName, indexName } = source as { tableName?: unknown; indexName?: unknown };
-  for (const name of [tableName, indexName]) {
-    if (typeof name === "string" && name.includes("/")) throw new EngineError("InvalidTableName", `Invalid table name: ${JSON.stringify(name)}`);
-  }
+  refuseSlash(tableName);
+  refuseSlash(indexName);
   if (component === "") return query;
   const renamed: Record<string, unknown> = { ...source };
   if (typeof tableName === "string") renamed.tableName = tableInComponent(component, tableName);
   if (typeof indexName === "string") renamed.indexName = tableInComponent(component, indexName);
   return { ...query, source: renamed };
+}
+
+/** A name with a `/` would reach into another component's namespace (checked once per query). */
+function refuseSlash(name: unknown): void {
+  if (typeof name === "string" && name.includes("/")) throw new EngineError("InvalidTableName", `Invalid table name: ${JSON.stringify(name)}`);
 }

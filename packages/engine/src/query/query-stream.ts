@@ -1,6 +1,6 @@
 import type { Store } from "../store/store";
 import { DEFAULT_FIRST_BATCH, MAX_BATCH, type IndexScanner } from "./index-scanner";
-import { createOperatorPipeline } from "./operator-pipeline";
+import { createOperatorPipeline, type OperatorPipeline } from "./operator-pipeline";
 import { openPlanScanner } from "./plan-scanner";
 import { planQuery, type QueryPlan } from "./query-plan";
 import type { ReadSetRecorder } from "./read-set";
@@ -32,13 +32,15 @@ export interface QueryStream {
  */
 export function openQueryStream(store: Store, query: SerializedQuery, recorder: ReadSetRecorder): QueryStream {
   const plan = planQuery(store, query);
-  const pipeline = createOperatorPipeline(plan.operators);
+  // Made on the first `next()`: a one-batch `drain` needs neither it nor a scanner.
+  let pipeline: OperatorPipeline | null = null;
   let scanner: IndexScanner | null = null;
   let ended = false;
 
   return {
     next() {
       if (ended) return null;
+      pipeline ??= createOperatorPipeline(plan.operators);
       for (;;) {
         // Checked before reading, so `first()` never reads (or records) a second row.
         if (pipeline.closed()) break;
