@@ -208,6 +208,12 @@ const SCENARIOS: Record<string, (db: (table: string) => Builder) => Promise<unkn
   "a range value convex refuses": (db) => db("items").withIndex("by_x", (q: any) => q.eq("x", new Set([1]))).first(),
   "gt and lt ranges": (db) => db("items").withIndex("by_x", (q: any) => q.gt("x", 1).lte("x", 2n)).take(5),
   "withIndex() without a name": (db) => (db("items").withIndex as Function)(),
+  "more distinct table and index names than the substitute keeps, then repeated ones": async (db) => {
+    const firsts: unknown[] = [];
+    for (let i = 0; i < 1_100; i++) firsts.push(await db(`t${i}`).withIndex(`by_${i % 3}`, (q: any) => q.eq("x", 1)).first());
+    for (let i = 0; i < 5; i++) firsts.push(await db(`t${i}`).withIndex(`by_${i % 3}`).first(), await db("items").withIndex("by_x").first());
+    return firsts;
+  },
   paginate: (db) => byX(db, 1).paginate({ numItems: 2, cursor: null }),
   "paginate with a bad size": (db) => byX(db, 1).paginate({ numItems: -1, cursor: null }),
   count: (db) => db("items").count(),

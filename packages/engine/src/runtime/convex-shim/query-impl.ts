@@ -54,7 +54,7 @@ export class QueryInitializerImpl {
     let rangeBuilder = IndexRangeBuilderImpl.new();
     if (indexRange !== undefined) rangeBuilder = indexRange(rangeBuilder);
     return new QueryImpl({
-      source: { type: "IndexRange", indexName: `${this.tableName}.${indexName}`, range: rangeBuilder.export(), order: null },
+      source: { type: "IndexRange", indexName: qualifiedIndexName(this.tableName, indexName), range: rangeBuilder.export(), order: null },
       operators: [],
     });
   }
@@ -117,6 +117,32 @@ export class QueryInitializerImpl {
   [Symbol.asyncIterator](): QueryImpl {
     return this.fullTableScan()[Symbol.asyncIterator]();
   }
+}
+
+/**
+ * `${table}.${index}`, the same string object for the same pair: a fresh concatenation per
+ * query is a rope that every map the engine looks the name up in (the catalog, the scan
+ * cache) must flatten and hash again. Table and index names in user code are literals, so
+ * there are a handful of pairs; the map starts over if code makes names up by the thousand.
+ */
+const indexNames = new Map<string, Map<string, string>>();
+let indexNamesHeld = 0;
+const MAX_INDEX_NAMES = 1_024;
+
+function qualifiedIndexName(tableName: string, indexName: string): string {
+  let ofTable = indexNames.get(tableName);
+  let name = ofTable?.get(indexName);
+  if (name !== undefined) return name;
+  if (indexNamesHeld >= MAX_INDEX_NAMES) {
+    indexNames.clear();
+    indexNamesHeld = 0;
+    ofTable = undefined;
+  }
+  if (ofTable === undefined) indexNames.set(tableName, (ofTable = new Map()));
+  name = `${tableName}.${indexName}`;
+  ofTable.set(indexName, name);
+  indexNamesHeld += 1;
+  return name;
 }
 
 /** Whether the `Convex` global answers `engine/queryStreamRest` (the engine's value protocol does). */
