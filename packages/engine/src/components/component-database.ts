@@ -1,6 +1,6 @@
 import { EngineError } from "../errors.js";
 import type { RuntimeDatabase } from "../runtime/runtime-database.js";
-import { componentOfTable, tableInComponent } from "../values/table-names.js";
+import { tableInComponent } from "../values/table-names.js";
 
 /**
  * The database as one component sees it (the app is the component `""`).
@@ -31,7 +31,8 @@ export function componentDatabase(base: RuntimeDatabase, component: string): Run
   /** The component's own name for a store table name, or null when it belongs to another component. */
   const ownName = (stored: string | null | undefined): string | null | undefined => {
     if (typeof stored !== "string") return stored;
-    return !owns(stored) ? null : component === "" ? stored : componentOfTable(stored).table;
+    // An owned name is `<component>/<table>` (or the bare table in the app).
+    return !owns(stored) ? null : component === "" ? stored : stored.slice(component.length + 1);
   };
   const foreign = (id: string): boolean => {
     const stored = base.tableOfId(id);
