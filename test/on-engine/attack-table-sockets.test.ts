@@ -51,7 +51,7 @@ describe("clients that stop reading", () => {
   beforeAll(async () => {
     const sync: SyncServerOptions = {
       flow: { transitionGateBytes: GATE },
-      beforeSend: (text, connection) => void sent.set(connection, (sent.get(connection) ?? 0) + Buffer.byteLength(text)),
+      beforeSend: (frame, connection) => void sent.set(connection, (sent.get(connection) ?? 0) + Buffer.byteLength(frame)),
     };
     app = await startInstagramSync({ sync });
     author = (await app.createUser("author")) as Id<"users">;

@@ -24,7 +24,7 @@ let alice: Id<"users">;
 beforeAll(async () => {
   app = await startInstagramSync({
     sync: {
-      beforeSend(_text, connection) {
+      beforeSend(_frame, connection) {
         if (!cutNextFrame) return;
         cutNextFrame = false;
         connection.terminate();

@@ -13,17 +13,19 @@ const CLIENTS = 3 * SLICE_TARGETS;
 
 let running: TestEngine;
 let clients: ConvexClient[] = [];
-/** Transitions sent, and a hook run as each goes out. */
+/** Transitions sent, the frames they went out as, and a hook run as each goes out. */
 let transitions = 0;
+const frames: (string | Buffer)[] = [];
 let onTransition: (() => void) | null = null;
 
 beforeAll(async () => {
   running = await startTestEngine({
     appDir: BASIC,
     sync: {
-      beforeSend(text) {
-        if (!text.startsWith('{"type":"Transition"')) return;
+      beforeSend(frame) {
+        if (!String(frame).startsWith('{"type":"Transition"')) return;
         transitions += 1;
+        frames.push(frame);
         onTransition?.();
       },
     },
@@ -54,6 +56,7 @@ test("a fan-out to many connections lets other work in between its slices, and e
   // When the update's first Transition goes out, a macrotask is queued; it records how
   // many had gone out by the time the thread got to it.
   transitions = 0;
+  frames.length = 0;
   const encodedBefore = running.engine.sync.stats().transitionsEncoded;
   let sentBeforeNextTurn: number | null = null;
   onTransition = () => {
@@ -70,4 +73,9 @@ test("a fan-out to many connections lets other work in between its slices, and e
   // The connections are in the same state, so their Transition is one encoding shared
   // across all the slices, not one per slice.
   expect(running.engine.sync.stats().transitionsEncoded - encodedBefore).toBe(1);
+  // The frame hook sees that encoding as it goes to each socket: one shared Buffer, no
+  // text decoded per connection (a hook that wants text decodes what it looks at).
+  expect(frames.length).toBe(transitions);
+  expect(new Set(frames).size).toBe(1);
+  expect(Buffer.isBuffer(frames[0])).toBe(true);
 });

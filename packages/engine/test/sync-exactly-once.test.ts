@@ -37,8 +37,8 @@ function cutFirstMutationResponse(): { options: SyncServerOptions; cut: Promise<
   return {
     cut,
     options: {
-      beforeSend(text, connection) {
-        if (done || !text.startsWith('{"type":"MutationResponse"')) return;
+      beforeSend(frame, connection) {
+        if (done || !String(frame).startsWith('{"type":"MutationResponse"')) return;
         done = true;
         connection.terminate();
         signal();

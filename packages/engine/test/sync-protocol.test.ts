@@ -31,7 +31,7 @@ beforeAll(async () => {
     appDir: APP,
     sync: {
       pingAfterMs: PING_AFTER_MS,
-      beforeSend: (text) => void sentTypes.push(/^\{"type":"(\w+)"/.exec(text)?.[1] ?? "?"),
+      beforeSend: (frame) => void sentTypes.push(/^\{"type":"(\w+)"/.exec(String(frame))?.[1] ?? "?"),
     },
   });
 });

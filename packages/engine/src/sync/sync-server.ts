@@ -31,8 +31,12 @@ export interface SyncServerOptions {
   flow?: Partial<FlowLimits>;
   /** What one connection may ask at a time (`client-quota.ts`). */
   quota?: Partial<ClientQuotaLimits>;
-  /** Sees every frame before it is sent; tests use it to cut a connection at an exact point. */
-  beforeSend?: (text: string, connection: { terminate(): void }) => void;
+  /**
+   * Sees every frame before it is sent; tests use it to cut a connection at an exact point.
+   * The frame comes as it goes to the socket (a Transition is the Buffer every socket that
+   * gets it shares): a hook decodes what it looks at, so it adds no text per frame.
+   */
+  beforeSend?: (frame: string | Buffer, connection: { terminate(): void }) => void;
 }
 
 /** What the sync server is built from. */
@@ -135,7 +139,7 @@ export function createSyncServer(deps: SyncServerDeps): SyncServer {
     session = new SyncSession(
       {
         send(data) {
-          options.beforeSend?.(typeof data === "string" ? data : data.toString(), handle);
+          options.beforeSend?.(data, handle);
           flow.send(data);
         },
         close(code, reason) {
