@@ -100,8 +100,14 @@ export function unpackReadSet(buffer: ArrayBuffer): ReadSet {
  */
 class PackedReadSet implements ReadSet {
   private unpacked: ReadSet | null = null;
+  private view: Buffer | null = null;
 
   constructor(readonly packed: Uint8Array) {}
+
+  /** The same bytes as a Buffer (for `compare` over ranges), made once, when first compared. */
+  get bytes(): Buffer {
+    return (this.view ??= Buffer.from(this.packed.buffer, this.packed.byteOffset, this.packed.byteLength));
+  }
 
   get intervals(): ReadSet["intervals"] {
     return (this.unpacked ??= unpackReadSet(this.packed.buffer as ArrayBuffer)).intervals;
@@ -154,21 +160,21 @@ export interface ReadSetChange {
  */
 export function changedReads(previous: ReadSet | null, next: ReadSet): ReadSetChange | null {
   if (!(previous instanceof PackedReadSet) || !(next instanceof PackedReadSet) || !previous.isUnpacked) return null;
-  const before = Buffer.from(previous.packed.buffer, previous.packed.byteOffset, previous.packed.byteLength);
-  const after = Buffer.from(next.packed.buffer, next.packed.byteOffset, next.packed.byteLength);
-  const old = entryOffsets(before);
-  const now = entryOffsets(after);
-  const intervals = sharedEnds(before, old.intervals, after, now.intervals);
-  const ids = sharedEnds(before, old.ids, after, now.ids);
-  const total = old.intervals.length + old.ids.length + now.intervals.length + now.ids.length - 4;
+  const before = previous.bytes;
+  const after = next.bytes;
+  const old = oldOffsets.fill(before);
+  const now = newOffsets.fill(after);
+  const intervals = sharedEnds(before, old, 0, old.intervals, after, now, 0, now.intervals);
+  const ids = sharedEnds(before, old, old.intervals + 1, old.ids, after, now, now.intervals + 1, now.ids);
+  const total = old.intervals + old.ids + now.intervals + now.ids;
   const changed = intervals.removed + intervals.added + ids.removed + ids.added;
   if (changed > total / 2) return null;
   const oldIntervals = previous.intervals;
   const oldIds = previous.ids;
   const addedIntervals: ReadSet["intervals"] = [];
-  for (let n = intervals.head; n < intervals.head + intervals.added; n++) addedIntervals.push(intervalAt(after, now.intervals[n]!));
+  for (let n = intervals.head; n < intervals.head + intervals.added; n++) addedIntervals.push(intervalAt(after, now.at[n]!));
   const addedIds: string[] = [];
-  for (let n = ids.head; n < ids.head + ids.added; n++) addedIds.push(idAt(after, now.ids[n]!));
+  for (let n = ids.head; n < ids.head + ids.added; n++) addedIds.push(idAt(after, now.at[now.intervals + 1 + n]!));
   const readSet: ReadSet = {
     intervals: splice(oldIntervals, intervals.head, intervals.removed, addedIntervals),
     ids: splice(oldIds, ids.head, ids.removed, addedIds),
@@ -183,61 +189,86 @@ export function changedReads(previous: ReadSet | null, next: ReadSet): ReadSetCh
   };
 }
 
-/** Start offsets of each entry, and the end of the last, per section (lengths read byte by byte: no bounds-checked reads per field). */
-function entryOffsets(b: Buffer): { intervals: number[]; ids: number[] } {
-  const u32 = (at: number) => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
-  const intervalCount = u32(0);
-  const idCount = u32(4);
-  let at = 8;
-  const intervals = [at];
-  for (let n = 0; n < intervalCount; n++) {
-    at += 2 + (b[at]! | (b[at + 1]! << 8));
-    at += 4 + u32(at);
-    const hiLength = u32(at);
-    // -1 (unbounded) reads as 0xffffffff.
-    at += 4 + (hiLength === 0xffffffff ? 0 : hiLength);
-    intervals.push(at);
+/**
+ * Where each entry of a packed read set starts, per section: `at[0..intervals]` are the
+ * interval entries' starts and then the end of the last one, `at[intervals + 1..]` the same
+ * for the ids. Two are kept for the life of the thread and refilled by every
+ * `changedReads` (it runs a thousand times per fan-out on the sync server's thread, one
+ * pair at a time: no offset arrays per run).
+ */
+class EntryOffsets {
+  at = new Int32Array(256);
+  intervals = 0;
+  ids = 0;
+
+  /** Reads the offsets of `b` (lengths read byte by byte: no bounds-checked reads per field). */
+  fill(b: Buffer): this {
+    const u32 = (at: number) => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+    const intervalCount = u32(0);
+    const idCount = u32(4);
+    if (this.at.length < intervalCount + idCount + 2) this.at = new Int32Array(2 * (intervalCount + idCount + 2));
+    const offsets = this.at;
+    let at = 8;
+    let slot = 0;
+    offsets[slot++] = at;
+    for (let n = 0; n < intervalCount; n++) {
+      at += 2 + (b[at]! | (b[at + 1]! << 8));
+      at += 4 + u32(at);
+      const hiLength = u32(at);
+      // -1 (unbounded) reads as 0xffffffff.
+      at += 4 + (hiLength === 0xffffffff ? 0 : hiLength);
+      offsets[slot++] = at;
+    }
+    offsets[slot++] = at;
+    for (let n = 0; n < idCount; n++) {
+      at += 2 + (b[at]! | (b[at + 1]! << 8));
+      offsets[slot++] = at;
+    }
+    this.intervals = intervalCount;
+    this.ids = idCount;
+    return this;
   }
-  const ids = [at];
-  for (let n = 0; n < idCount; n++) {
-    at += 2 + (b[at]! | (b[at + 1]! << 8));
-    ids.push(at);
-  }
-  return { intervals, ids };
 }
+
+const oldOffsets = new EntryOffsets();
+const newOffsets = new EntryOffsets();
 
 /**
  * How many entries of a section the two share at its start (`head`), and how many
- * entries between the shared start and the shared end each has (`removed`, `added`).
- * The shared bytes at each end are found by binary search with whole-range compares
- * (memcmp), then turned into whole entries: entries parse the same from the section
- * start, and from any offset that starts an entry in both at the same distance from the
- * section end.
+ * entries between the shared start and the shared end each has (`removed`, `added`);
+ * the section's `count` entries start at `at[from]`. The shared bytes at each end are
+ * found by binary search with whole-range compares (memcmp), then turned into whole
+ * entries: entries parse the same from the section start, and from any offset that starts
+ * an entry in both at the same distance from the section end.
  */
-function sharedEnds(a: Buffer, aAt: number[], b: Buffer, bAt: number[]): { head: number; removed: number; added: number } {
-  const aCount = aAt.length - 1;
-  const bCount = bAt.length - 1;
-  const aStart = aAt[0]!;
-  const bStart = bAt[0]!;
-  const aEnd = aAt[aCount]!;
-  const bEnd = bAt[bCount]!;
+function sharedEnds(a: Buffer, aOffsets: EntryOffsets, aFrom: number, aCount: number, b: Buffer, bOffsets: EntryOffsets, bFrom: number, bCount: number): { head: number; removed: number; added: number } {
+  const aAt = aOffsets.at;
+  const bAt = bOffsets.at;
+  const aStart = aAt[aFrom]!;
+  const bStart = bAt[bFrom]!;
+  const aEnd = aAt[aFrom + aCount]!;
+  const bEnd = bAt[bFrom + bCount]!;
   const shortest = Math.min(aEnd - aStart, bEnd - bStart);
-  const prefix = longestShared(shortest, (m) => a.compare(b, bStart, bStart + m, aStart, aStart + m) === 0);
+  const prefix = longestShared(a, aStart, b, bStart, shortest, false);
   let head = 0;
-  while (head < aCount && head < bCount && aAt[head + 1]! - aStart <= prefix) head++;
-  const headBytes = aAt[head]! - aStart;
-  const suffix = longestShared(shortest - headBytes, (m) => a.compare(b, bEnd - m, bEnd, aEnd - m, aEnd) === 0);
+  while (head < aCount && head < bCount && aAt[aFrom + head + 1]! - aStart <= prefix) head++;
+  const headBytes = aAt[aFrom + head]! - aStart;
+  const suffix = longestShared(a, aEnd, b, bEnd, shortest - headBytes, true);
   let tail = 0;
   while (tail < aCount - head && tail < bCount - head) {
-    const fromEnd = aEnd - aAt[aCount - 1 - tail]!;
-    if (fromEnd > suffix || fromEnd !== bEnd - bAt[bCount - 1 - tail]!) break;
+    const fromEnd = aEnd - aAt[aFrom + aCount - 1 - tail]!;
+    if (fromEnd > suffix || fromEnd !== bEnd - bAt[bFrom + bCount - 1 - tail]!) break;
     tail++;
   }
   return { head, removed: aCount - head - tail, added: bCount - head - tail };
 }
 
-/** The largest m in [0, most] with `same(m)`, for a `same` that holds up to some m and not past it. */
-function longestShared(most: number, same: (m: number) => boolean): number {
+/**
+ * The largest m in [0, most] for which the m bytes of `a` and `b` after `aEdge`/`bEdge`
+ * (before them, `fromEnd`) are equal: a binary search, as equal runs stay equal when shortened.
+ */
+function longestShared(a: Buffer, aEdge: number, b: Buffer, bEdge: number, most: number, fromEnd: boolean): number {
+  const same = (m: number) => (fromEnd ? a.compare(b, bEdge - m, bEdge, aEdge - m, aEdge) : a.compare(b, bEdge, bEdge + m, aEdge, aEdge + m)) === 0;
   if (most <= 0 || same(most)) return Math.max(0, most);
   let low = 0;
   let high = most - 1;
