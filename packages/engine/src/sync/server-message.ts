@@ -30,6 +30,13 @@ export interface StateVersion {
 export interface EncodedResult {
   type: "QueryUpdated" | "QueryFailed";
   /**
+   * Unique per encoded result (`encodeResult` numbers them): what a Transition's cache key
+   * names it by (`transition-frames.ts`). A number on the object, not a WeakMap entry per
+   * result: a fan-out makes a thousand results per commit, and every weak entry is extra
+   * work for each garbage collection of the thread that serves the sockets.
+   */
+  readonly serial: number;
+  /**
    * `"value":…,"logLines":[…],"journal":…` (or the QueryFailed fields) as UTF-8, in parts
    * written one after the other: a worker's result bytes are one part, kept as they came
    * (no copy per result; each Transition copies them once, into its frame).
@@ -94,18 +101,21 @@ export function encodeResult(outcome: CallOutcome, journal: string | null): Enco
     // (or text) and its `value` is parsed only when read: splicing it in saves a parse and
     // a stringify of every result on this thread (it is the function's own JSON.stringify).
     const tail = `,"logLines":${logLines},"journal":${journalText}`;
-    if (outcome.valueBytes !== undefined) return { type: "QueryUpdated", body: [VALUE_FIELD, outcome.valueBytes, Buffer.from(tail)] };
+    if (outcome.valueBytes !== undefined) return { type: "QueryUpdated", serial: ++lastSerial, body: [VALUE_FIELD, outcome.valueBytes, Buffer.from(tail)] };
     const value = outcome.valueText ?? JSON.stringify(outcome.value ?? null);
-    return { type: "QueryUpdated", body: [Buffer.from(`"value":${value}${tail}`)] };
+    return { type: "QueryUpdated", serial: ++lastSerial, body: [Buffer.from(`"value":${value}${tail}`)] };
   }
   const data = outcome.errorData === undefined ? "" : `,"errorData":${JSON.stringify(outcome.errorData as JSONValue)}`;
   return {
     type: "QueryFailed",
+    serial: ++lastSerial,
     body: [Buffer.from(`"errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journalText}${data}`)],
   };
 }
 
 const VALUE_FIELD = Buffer.from('"value":');
+/** The last `EncodedResult.serial` handed out (2^53 results are centuries of fan-outs). */
+let lastSerial = 0;
 
 /** True when both results have the same bytes (the client would see no change). */
 export function sameEncodedResult(a: EncodedResult, b: EncodedResult | null): boolean {

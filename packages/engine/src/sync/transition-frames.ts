@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { TransitionPlan } from "./connection-view.js";
-import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult } from "./server-message.js";
+import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead } from "./server-message.js";
 
 /**
  * Transitions as the bytes that go on the wire, encoded once per distinct
@@ -40,8 +40,6 @@ export class TransitionEncoder {
    */
   private readonly cache = new Map<string, TransitionFrames>();
   private cachedBytes = 0;
-  private readonly resultIds = new WeakMap<EncodedResult, number>();
-  private nextResultId = 1;
   private nextTransitionId = 0;
   private readonly idPrefix = randomBytes(4).toString("hex");
 
@@ -70,17 +68,8 @@ export class TransitionEncoder {
   private keyOf(plan: TransitionPlan): string {
     const { start, end } = plan;
     let key = `${start.querySet}/${start.identity}/${start.ts}>${end.querySet}/${end.identity}/${end.ts}|${plan.removed.join(",")}|`;
-    for (const [queryId, result] of plan.updated) key += `${queryId}:${this.resultId(result)},`;
+    for (const [queryId, result] of plan.updated) key += `${queryId}:${result.serial},`;
     return key;
-  }
-
-  private resultId(result: EncodedResult): number {
-    let id = this.resultIds.get(result);
-    if (id === undefined) {
-      id = this.nextResultId++;
-      this.resultIds.set(result, id);
-    }
-    return id;
   }
 
   private chunk(text: string): Buffer[] {
