@@ -20,7 +20,10 @@
  * process's RSS) and with 10,000 idle sync sessions.
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  * `SYNC_BENCH_PROFILE=<folder>`: a CPU profile of the engine's main thread over each
- * row's likes (not the seeding or the clients' start-up), one `.cpuprofile` per row.
+ * row's likes (not the seeding or the clients' start-up), one `.cpuprofile` per row; with
+ * `SYNC_BENCH_PROFILE_ALLOCATIONS=1`, a sampling heap profile of the same stretch instead
+ * (`.heapprofile`: what the main thread allocates per like, which a busy machine does not
+ * change, where its CPU time varies by a fifth from run to run).
  */
 import { ConvexHttpClient } from "convex/browser";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const memory: { label: string; sessions: number; heapPerSession: number; rssPerSession: number; clientRss?: number }[] = [];
   let likes = 0;
-  const profile = PROFILE === undefined ? null : new WindowProfile(PROFILE);
+  const profile = PROFILE === undefined ? null : new WindowProfile(PROFILE, 250, process.env.SYNC_BENCH_PROFILE_ALLOCATIONS === "1");
   for (const clients of SIZES) {
     for (const mode of clients === 1 || clients > SAME_USER_UP_TO ? ["distinct"] : ["distinct", "same user"]) {
       const child = await startChild(childFile);
