@@ -76,7 +76,7 @@ describe("changedReads", () => {
       const first = { intervals: Array.from({ length: round % 3 === 0 ? 400 : 10 }, () => randomInterval(rand)), ids: IDS.slice(0, 6) };
       const second = nextReads(rand, first);
       const previous = lazyReadSet(packReadSet(first));
-      void previous.intervals; // indexed, hence unpacked
+      const previousIntervals = [...previous.intervals]; // indexed, hence unpacked
       const next = lazyReadSet(packReadSet(second));
       const change = changedReads(previous, next);
       const expected = unpackReadSet(packReadSet(second));
@@ -84,7 +84,10 @@ describe("changedReads", () => {
       expect({ intervals: change.readSet.intervals.map(plain), ids: change.readSet.ids }).toEqual({ intervals: expected.intervals.map(plain), ids: expected.ids });
       // Every entry not reported as added is one of the previous run's objects.
       const added = new Set(change.addedIntervals);
-      for (const interval of change.readSet.intervals) if (!added.has(interval)) expect(previous.intervals).toContain(interval);
+      for (const interval of change.readSet.intervals) if (!added.has(interval)) expect(previousIntervals).toContain(interval);
+      // The previous read set gave its arrays up and still reads as its own bytes.
+      expect(previous.intervals).not.toBe(change.readSet.intervals);
+      expect({ intervals: previous.intervals.map(plain), ids: previous.ids }).toEqual({ intervals: unpackReadSet(packReadSet(first)).intervals.map(plain), ids: first.ids });
       compared += 1;
     }
     expect(compared).toBeGreaterThan(200);

@@ -122,8 +122,8 @@ class PackedReadSet implements ReadSet {
     return this.unpacked !== null;
   }
 
-  /** Sets what unpacking would give (entries equal to this read set's, by bytes). */
-  adopt(unpacked: ReadSet): void {
+  /** Sets what unpacking would give (entries equal to this read set's, by bytes); null: unpack again when read. */
+  adopt(unpacked: ReadSet | null): void {
     this.unpacked = unpacked;
   }
 }
@@ -151,9 +151,10 @@ export interface ReadSetChange {
 /**
  * Compares two packed read sets entry by entry (no strings or keys made for the entries
  * they share): the entries before the first difference and after the last one, in each
- * section, are kept as the previous read set's objects; only those in between are
- * decoded, with their keys copied out of `next`'s buffer (so the entries kept over many
- * runs hold on to the buffer of one full unpack at most, never to one per run). Null when
+ * section, are kept as the previous read set's objects (in its arrays, which `next` takes
+ * over); only those in between are decoded, with their keys copied out of `next`'s buffer
+ * (so the entries kept over many runs hold on to the buffer of one full unpack at most,
+ * never to one per run). Null when
  * either is not packed, `previous` was never unpacked (nothing was indexed from it), or
  * more than half of the entries changed (a full re-index is as cheap). Runs on the thread
  * that indexes read sets (the sync server's).
@@ -175,18 +176,14 @@ export function changedReads(previous: ReadSet | null, next: ReadSet): ReadSetCh
   for (let n = intervals.head; n < intervals.head + intervals.added; n++) addedIntervals.push(intervalAt(after, now.at[n]!));
   const addedIds: string[] = [];
   for (let n = ids.head; n < ids.head + ids.added; n++) addedIds.push(idAt(after, now.at[now.intervals + 1 + n]!));
-  const readSet: ReadSet = {
-    intervals: splice(oldIntervals, intervals.head, intervals.removed, addedIntervals),
-    ids: splice(oldIds, ids.head, ids.removed, addedIds),
-  };
-  next.adopt(readSet);
-  return {
-    readSet: next,
-    removedIntervals: oldIntervals.slice(intervals.head, intervals.head + intervals.removed),
-    addedIntervals,
-    removedIds: oldIds.slice(ids.head, ids.head + ids.removed),
-    addedIds,
-  };
+  // The previous run's arrays become the new run's, edited in place: no copies of a feed's
+  // hundred entries per re-run, and nothing more for the thread's next collections to move
+  // into the old generation. `previous` forgets them and unpacks from its bytes if read again.
+  const removedIntervals = oldIntervals.splice(intervals.head, intervals.removed, ...addedIntervals);
+  const removedIds = oldIds.splice(ids.head, ids.removed, ...addedIds);
+  previous.adopt(null);
+  next.adopt({ intervals: oldIntervals, ids: oldIds });
+  return { readSet: next, removedIntervals, addedIntervals, removedIds, addedIds };
 }
 
 /**
@@ -294,11 +291,4 @@ function intervalAt(bytes: Buffer, at: number): ReadSet["intervals"][number] {
 
 function idAt(bytes: Buffer, at: number): string {
   return bytes.toString("utf8", at + 2, at + 2 + bytes.readUInt16LE(at));
-}
-
-function splice<T>(list: readonly T[], start: number, removed: number, added: T[]): T[] {
-  const out = list.slice(0, start);
-  for (const item of added) out.push(item);
-  for (let n = start + removed; n < list.length; n++) out.push(list[n]!);
-  return out;
 }
