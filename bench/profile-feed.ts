@@ -17,7 +17,9 @@
  *
  * MODE=rerun models the re-runs after one commit instead: `posts.getFeedPosts` (50 posts)
  * through `runtime.runTracked` in process (no HTTP, read sets recorded), each run as a
- * different signed-in user of the 1,000, all at the same snapshot.
+ * different signed-in user of the 1,000, all at the same snapshot. QUERY names another
+ * query without arguments to re-run instead (QUERY=users:getCurrentUser: one indexed read,
+ * so mostly what every run costs whatever it reads).
  *
  * CLIENTS=process (default and sql modes) runs the clients in a child process (this same
  * script, unprofiled), so the threads printed are the server's alone: the engine's main
@@ -35,6 +37,8 @@ const SECONDS = Number(process.env.SECONDS_ ?? 15);
 const WORKERS = Number(process.env.WORKERS ?? 1);
 const IN_FLIGHT = Number(process.env.INFLIGHT ?? 1);
 const VIEWERS = 50;
+/** MODE=rerun's query (no arguments); QUERY=users:getCurrentUser shows a run's fixed cost. */
+const RERUN_QUERY = process.env.QUERY ?? "posts:getFeedPosts";
 
 /** CPU ticks (user + system, 1/100 s) of every thread of this process, by "tid name". */
 function threadTicks(): Map<string, number> {
@@ -113,7 +117,7 @@ const runtime = engine.app.runtime;
 const rerun = async (i: number) => {
   const u = i % USERS;
   const { outcome } = await runtime.runTracked({
-    path: "posts:getFeedPosts",
+    path: RERUN_QUERY,
     args: {},
     identity: { subject: seeded.clerkIds[u]!, issuer: issuer.issuer, tokenIdentifier: `${issuer.issuer}|${seeded.clerkIds[u]!}` },
     allowInternal: false,
