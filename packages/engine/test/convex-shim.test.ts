@@ -89,6 +89,51 @@ test("upstream's text protocol still answers where the engine offers no value pr
   }
 });
 
+test("performAsyncSyscall settles as upstream's does, by both protocols: a promise every time, never a synchronous throw", async () => {
+  // The substitute is no async function (a few hundred calls per feed run): each way
+  // upstream's call can end is run through upstream's module and the substitute side by side.
+  const upstream = (await import(pathToFileURL(upstreamSyscallModule()).href)) as typeof shim;
+  const settled = (call: () => Promise<unknown>) => {
+    let promise: Promise<unknown>;
+    try {
+      promise = call();
+    } catch (e) {
+      return Promise.resolve({ threwSynchronously: e });
+    }
+    return promise.then(
+      (value) => ({ value }),
+      (e: { name?: string; message?: string; data?: unknown }) => ({ name: e.name, message: e.message, data: e.data, isError: e instanceof Error }),
+    );
+  };
+  const answers: Record<string, (argsJson: string) => Promise<string>> = {
+    succeeds: (argsJson) => Promise.resolve(`{"echo":${argsJson}}`),
+    "rejects with data": () => Promise.reject({ message: "boom", data: { $integer: "AQAAAAAAAAA=" } }),
+    "rejects without data": () => Promise.reject({ message: "plain" }),
+    "throws synchronously": () => {
+      throw { message: "at once" };
+    },
+  };
+  const previous = globalThis.Convex;
+  try {
+    globalThis.Convex = undefined as never;
+    const outside = await settled(() => upstream.performAsyncSyscall("1.0/get", {}));
+    expect(outside).toMatchObject({ message: expect.stringMatching(/outside of a Convex backend/) });
+    expect(await settled(() => shim.performAsyncSyscall("1.0/get", {}))).toEqual(outside);
+    for (const [name, answer] of Object.entries(answers)) {
+      globalThis.Convex = { syscall: () => "null", asyncSyscall: (_op, argsJson) => answer(argsJson), jsSyscall: () => null };
+      const expected = await settled(() => upstream.performAsyncSyscall("1.0/get", { id: "x" }));
+      expect.soft(await settled(() => shim.performAsyncSyscall("1.0/get", { id: "x" })), `text protocol: ${name}`).toEqual(expected);
+      globalThis.Convex = {
+        ...globalThis.Convex,
+        asyncSyscallValue: (_op, args) => answer(JSON.stringify(args)).then((text) => JSON.parse(text) as never),
+      };
+      expect.soft(await settled(() => shim.performAsyncSyscall("1.0/get", { id: "x" })), `value protocol: ${name}`).toEqual(expected);
+    }
+  } finally {
+    globalThis.Convex = previous;
+  }
+});
+
 test("upstream's function wrappers encode results on the one line the workers' build routes through Convex.encodeResult", () => {
   const upstream = readFileSync(upstreamRegistrationModule(), "utf8");
   // Query, mutation and action wrappers; no other place turns a result into text.
