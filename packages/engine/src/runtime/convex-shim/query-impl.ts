@@ -284,27 +284,19 @@ export class QueryImpl {
   }
 
   async take(n: number): Promise<Value[]> {
-    validateArg(n, 1, "take", "n");
-    validateArgIsNonNegativeInteger(n, 1, "take", "n");
-    if (!engineTakesRest()) return this.limit(n).collect();
-    // Upstream's `this.limit(n).collect()`, in one syscall and without the query object
-    // `limit` makes only for `collect` (nothing else ever sees it); see the header.
-    const query = this.takeQuery();
-    query.operators.push({ limit: n });
-    try {
-      return copied(performSyscall("engine/queryTake", { query, version }) as JSONValue[]);
-    } catch (e) {
-      throw isAsyncFailure(e) ? asyncSyscallError(e.rejection) : e;
-    }
+    return this.takenAtOnce(n) ?? (await this.limit(n).collect());
   }
 
+  // first() and unique() read through `takenAtOnce` rather than awaiting take(): one async
+  // function per call instead of two (a feed run makes one first() per post), same reads,
+  // same errors (a throw inside an async function is its rejection either way).
   async first(): Promise<Value | null> {
-    const firstArray = await this.take(1);
+    const firstArray = this.takenAtOnce(1) ?? (await this.limit(1).collect());
     return firstArray.length === 0 ? null : firstArray[0]!;
   }
 
   async unique(): Promise<Value | null> {
-    const firstTwo = await this.take(2);
+    const firstTwo = this.takenAtOnce(2) ?? (await this.limit(2).collect());
     if (firstTwo.length === 0) return null;
     if (firstTwo.length === 2) {
       const [a, b] = firstTwo as Array<{ _id: string }>;
@@ -312,6 +304,25 @@ export class QueryImpl {
  [${a!._id}, ${b!._id}, ...]`);
     }
     return firstTwo[0]!;
+  }
+
+  /**
+   * take(n)'s documents, read at once: upstream's `this.limit(n).collect()` in one
+   * synchronous syscall, without the query object `limit` makes only for `collect`
+   * (nothing else ever sees it); see the header. Null where the engine offers no value
+   * protocol: then the caller collects as upstream does (its argument checks made here).
+   */
+  private takenAtOnce(n: number): Value[] | null {
+    validateArg(n, 1, "take", "n");
+    validateArgIsNonNegativeInteger(n, 1, "take", "n");
+    if (!engineTakesRest()) return null;
+    const query = this.takeQuery();
+    query.operators.push({ limit: n });
+    try {
+      return copied(performSyscall("engine/queryTake", { query, version }) as JSONValue[]);
+    } catch (e) {
+      throw isAsyncFailure(e) ? asyncSyscallError(e.rejection) : e;
+    }
   }
 
   /** Upstream's `collect()`: one `next()` per document. */
