@@ -70,6 +70,21 @@ describe("file storage over HTTP", () => {
     await running?.close();
   });
 
+  test("storage.getUrl answers the same in a query (at its snapshot) and in an action: a stored file's URL, null once deleted, a refusal the function can catch for what is no storage id", async () => {
+    const storageId = await upload(bytes(100, 7), "text/plain");
+    const asQuery = (id: string) => client.query(fn<"query">("files:urlOf"), { id });
+    const asAction = (id: string) => client.action(fn<"action">("files:urlOfFromAction"), { id });
+    const fileUrl = `${running.engine.cloudUrl}/api/storage/${storageId}`;
+    expect(await asQuery(storageId)).toBe(fileUrl);
+    expect(await asAction(storageId)).toBe(fileUrl);
+    await client.mutation(fn<"mutation">("files:remove"), { storageId });
+    expect(await asQuery(storageId)).toBeNull();
+    expect(await asAction(storageId)).toBeNull();
+    for (const refused of [await asQuery("not-an-id"), await asAction("not-an-id")]) {
+      expect(refused).toEqual({ refused: expect.stringContaining("Invalid storage id") });
+    }
+  });
+
   test("an upload stores its bytes, sha256, size and Content-Type, and its URL serves them back", async () => {
     const body = bytes(40_000);
     const url = await uploadUrl();

@@ -20,11 +20,16 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
     const token = await blobs(exec).issueUploadToken();
     return `${exec.host.deployment.cloudUrl}/api/storage/upload?token=${encodeURIComponent(token)}`;
   },
-  "1.0/storageGetUrl": async (exec, args: StorageArgs) => {
+  "1.0/storageGetUrl": (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
     // Only whether the file exists: its stored text answers that without decoding it.
-    const exists = await withReads(exec, (reads) => exec.db.get(id, reads) !== null);
-    return exists ? blobs(exec).urlFor(id) : null;
+    const urlIf = (exists: boolean) => (exists ? blobs(exec).urlFor(id) : null);
+    // In a query or mutation the read is synchronous on the thread that runs it (its own
+    // connection, at its snapshot), so the answer is a value, not a promise chain: a feed
+    // page asks this for every photo. A failure still rejects the syscall's promise
+    // (`Execution.asyncSyscall*` turns a handler's throw into a rejection).
+    if (exec.tx !== null) return urlIf(exec.db.get(id, exec.tx.reads) !== null);
+    return exec.host.readFromAction((tx) => urlIf(exec.db.get(id, tx.reads) !== null));
   },
   "1.0/storageGetMetadata": async (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
