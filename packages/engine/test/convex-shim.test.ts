@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect, test } from "vitest";
@@ -6,6 +7,10 @@ import * as shim from "../src/runtime/convex-shim/syscall";
 import {
   convexPackageDir,
   databaseModuleText,
+  READER_GET,
+  STORAGE_GET_URL,
+  storageModuleText,
+  upstreamStorageModule,
   GET_DECODING,
   RESULT_ENCODING,
   registrationModuleText,
@@ -177,5 +182,83 @@ test("upstream's db.get copies its document on the one line the workers' build r
     const text = readFileSync(await workerScript(program), "utf8");
     expect(text).toContain("return documentToConvex(syscallJSON);");
     expect(text).not.toContain(GET_DECODING.upstream);
+  }
+});
+
+test("upstream's db.get and storage.getUrl are async arrows the workers' build makes return their promise, on the lines it expects", async () => {
+  const database = readFileSync(upstreamDatabaseModule(), "utf8");
+  const storage = readFileSync(upstreamStorageModule(), "utf8");
+  expect(database.split(READER_GET.upstream)).toHaveLength(2);
+  expect(storage.split(STORAGE_GET_URL.upstream)).toHaveLength(2);
+  expect(() => databaseModuleText(database.replace(READER_GET.upstream, "get: null,"), "x")).toThrow(/review convex-shim-plugin/);
+  expect(() => storageModuleText(storage.replace(STORAGE_GET_URL.upstream, "getUrl: null,"))).toThrow(/review convex-shim-plugin/);
+  for (const program of ["query", "writer"] as const) {
+    const text = readFileSync(await workerScript(program), "utf8");
+    // The whole upstream lines (one of these bundles carries the plugin, whose constants hold them with escaped line ends).
+    expect(text).not.toContain(READER_GET.upstream);
+    expect(text).not.toContain(STORAGE_GET_URL.upstream);
+    expect(text).toContain('return performAsyncSyscall("1.0/storageGetUrl"');
+  }
+});
+
+test("db.get and storage.getUrl as the workers' build rewrites them settle as upstream's on the same calls", async () => {
+  // The rewritten modules run from a folder of their own, their imports pointed at upstream's.
+  const impl = path.dirname(upstreamStorageModule());
+  const dir = mkdtempSync(path.join(tmpdir(), "convex-shim-"));
+  const load = async (name: string, text: string) => {
+    const absolute = text
+      .replace(/^\/\/# sourceMappingURL=.*$/m, "")
+      .replace(/from "\.\//g, `from "${pathToFileURL(impl).href}/`)
+      .replace(/from "\.\.\/\.\.\//g, `from "${pathToFileURL(path.join(impl, "..", "..")).href}/`);
+    writeFileSync(path.join(dir, name), absolute);
+    return (await import(pathToFileURL(path.join(dir, name)).href)) as Record<string, (...a: unknown[]) => Record<string, (...a: unknown[]) => Promise<unknown>>>;
+  };
+  const database = readFileSync(upstreamDatabaseModule(), "utf8");
+  const storage = readFileSync(upstreamStorageModule(), "utf8");
+  const sides = {
+    upstream: { db: (await import(pathToFileURL(upstreamDatabaseModule()).href)).setupReader(), storage: (await import(pathToFileURL(upstreamStorageModule()).href)).setupStorageReader("r") },
+    rewritten: {
+      db: (await load("database_impl.mjs", database.split(READER_GET.upstream).join(READER_GET.substitute))).setupReader!(),
+      storage: (await load("storage_impl.mjs", storageModuleText(storage))).setupStorageReader!("r"),
+    },
+  };
+  const settled = (call: () => Promise<unknown>) => {
+    let promise: Promise<unknown>;
+    try {
+      promise = call();
+    } catch (e) {
+      return Promise.resolve({ threwSynchronously: String(e) });
+    }
+    return promise.then(
+      (value) => ({ value }),
+      (e: { name?: string; message?: string; data?: unknown }) => ({ name: e.name, message: e.message, data: e.data }),
+    );
+  };
+  const previous = globalThis.Convex;
+  const calls: string[] = [];
+  globalThis.Convex = {
+    syscall: () => "null",
+    asyncSyscall: (op, argsJson) => {
+      calls.push(`${op} ${argsJson}`);
+      const id = (JSON.parse(argsJson) as { id?: string; storageId?: string }).id ?? (JSON.parse(argsJson) as { storageId?: string }).storageId;
+      if (id === "gone") return Promise.resolve("null");
+      if (id === "fails") return Promise.reject({ message: "boom", data: "why" });
+      return Promise.resolve(op === "1.0/get" ? `{"_id":${JSON.stringify(id)},"n":{"$integer":"AQAAAAAAAAA="}}` : '"https://files/x"');
+    },
+    jsSyscall: () => null,
+  };
+  try {
+    for (const args of [["abc"], ["users", "abc"], ["gone"], ["fails"], [undefined], [42]]) {
+      calls.length = 0;
+      const expected = { get: await settled(() => sides.upstream.db.get!(...args)), getUrl: await settled(() => sides.upstream.storage.getUrl!(...args)) };
+      const upstreamCalls = [...calls];
+      calls.length = 0;
+      const actual = { get: await settled(() => sides.rewritten.db.get!(...args)), getUrl: await settled(() => sides.rewritten.storage.getUrl!(...args)) };
+      expect.soft(actual, JSON.stringify(args)).toEqual(expected);
+      expect.soft(calls, JSON.stringify(args)).toEqual(upstreamCalls);
+    }
+  } finally {
+    globalThis.Convex = previous;
+    rmSync(dir, { recursive: true, force: true });
   }
 });

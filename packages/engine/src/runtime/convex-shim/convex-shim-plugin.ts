@@ -13,8 +13,10 @@ import type * as esbuild from "esbuild";
  * * its one module that calls the `Convex` global, `server/impl/syscall.js`, resolved to
  *   `syscall.ts` (which says what changes);
  * * the one line of `registration_impl.js` that encodes results routed through
- *   `Convex.encodeResult` (`RESULT_ENCODING`), and the one line of `database_impl.js` that
- *   copies `db.get`'s document made by a cheaper equivalent (`GET_DECODING`);
+ *   `Convex.encodeResult` (`RESULT_ENCODING`), the one line of `database_impl.js` that
+ *   copies `db.get`'s document made by a cheaper equivalent (`GET_DECODING`), and the
+ *   async arrows of `db.get` and `storage.getUrl` that only await another promise made
+ *   to return it (`READER_GET`, `STORAGE_GET_URL`);
  * * the query builder's modules replaced by ones with the same behaviour that cost less
  *   (`SUBSTITUTES`, each pinned to the exact upstream text it was written against).
  * One copy of `convex` then serves both the engine's code in the worker and the app's
@@ -79,13 +81,52 @@ export const GET_DECODING = {
   substitute: 'const syscallJSON = await performAsyncSyscall("1.0/get", args);\n  return documentToConvex(syscallJSON);',
 } as const;
 
-/** Upstream's database module with `db.get`'s copy made by `documentValues` (the path of `document-values.ts`). */
+/**
+ * Upstream's `ctx.db.get` is an async arrow that awaits the async `get` it calls; the
+ * workers' build returns that promise instead (`get` is an async function, so it never
+ * throws synchronously: the same outcome, one async function fewer per call).
+ * `convex-shim.test.ts` fails when upstream's lines change.
+ */
+export const READER_GET = {
+  upstream:
+    "get: async (arg0, arg1) => {\n        return arg1 !== void 0 ? await get(arg0, arg1, isSystem) : await get(void 0, arg0, isSystem);\n      },",
+  substitute: "get: (arg0, arg1) => {\n        return arg1 !== void 0 ? get(arg0, arg1, isSystem) : get(void 0, arg0, isSystem);\n      },",
+} as const;
+
+/** Upstream's database module with `db.get`'s copy made by `documentValues` (the path of `document-values.ts`) and its reader's `get` as `READER_GET` says. */
 export function databaseModuleText(upstreamText: string, documentValues: string): string {
-  if (upstreamText.split(GET_DECODING.upstream).length !== 2) {
+  if (upstreamText.split(GET_DECODING.upstream).length !== 2 || upstreamText.split(READER_GET.upstream).length !== 2) {
     throw new Error(`convex's ${path.basename(upstreamDatabaseModule())} no longer reads documents as the worker build expects: review convex-shim-plugin.ts`);
   }
   const importLine = `import { documentToConvex } from ${JSON.stringify(documentValues)};\n`;
-  return importLine + upstreamText.split(GET_DECODING.upstream).join(GET_DECODING.substitute);
+  return importLine + upstreamText.split(GET_DECODING.upstream).join(GET_DECODING.substitute).split(READER_GET.upstream).join(READER_GET.substitute);
+}
+
+/** The upstream module of `ctx.storage` (`STORAGE_GET_URL` below). */
+export function upstreamStorageModule(): string {
+  return upstreamModule("server/impl/storage_impl.js");
+}
+
+/**
+ * Upstream's `ctx.storage.getUrl` is an async arrow that checks its argument and awaits
+ * the syscall; the workers' build returns the syscall's promise, and a failed check as a
+ * rejected promise, as the async arrow's own promise would have ended: one async function
+ * fewer per call (a feed run asks for a few URLs per post). `convex-shim.test.ts` fails
+ * when upstream's lines change, and runs both on the same calls.
+ */
+export const STORAGE_GET_URL = {
+  upstream:
+    'getUrl: async (storageId) => {\n      validateArg(storageId, 1, "getUrl", "storageId");\n      return await performAsyncSyscall("1.0/storageGetUrl", {',
+  substitute:
+    'getUrl: (storageId) => {\n      try {\n        validateArg(storageId, 1, "getUrl", "storageId");\n      } catch (e) {\n        return Promise.reject(e);\n      }\n      return performAsyncSyscall("1.0/storageGetUrl", {',
+} as const;
+
+/** Upstream's storage module with `getUrl` as `STORAGE_GET_URL` says. */
+export function storageModuleText(upstreamText: string): string {
+  if (upstreamText.split(STORAGE_GET_URL.upstream).length !== 2) {
+    throw new Error(`convex's ${path.basename(upstreamStorageModule())} no longer makes file URLs as the worker build expects: review convex-shim-plugin.ts`);
+  }
+  return upstreamText.split(STORAGE_GET_URL.upstream).join(STORAGE_GET_URL.substitute);
 }
 
 /** The module that replaces it, in the package at `root` (the engine may run from a bundle elsewhere). */
@@ -168,6 +209,10 @@ export function convexShimPlugin(root: string): esbuild.Plugin {
       const documentValues = substituteModule(root, "document-values.ts");
       build.onLoad({ filter: /database_impl\.js$/ }, async (args) =>
         args.path === database ? { contents: databaseModuleText(await readFile(database, "utf8"), documentValues), loader: "js" } : undefined,
+      );
+      const storage = upstreamStorageModule();
+      build.onLoad({ filter: /storage_impl\.js$/ }, async (args) =>
+        args.path === storage ? { contents: storageModuleText(await readFile(storage, "utf8")), loader: "js" } : undefined,
       );
     },
   };
