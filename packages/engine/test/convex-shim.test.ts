@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect, test } from "vitest";
 import * as shim from "../src/runtime/convex-shim/syscall";
+import { asyncSyscallError } from "../src/runtime/convex-shim/syscall-errors";
 import {
   convexPackageDir,
   databaseModuleText,
@@ -133,6 +134,16 @@ test("performAsyncSyscall settles as upstream's does, by both protocols: a promi
         asyncSyscallValue: (_op, args) => answer(JSON.stringify(args)).then((text) => JSON.parse(text) as never),
       };
       expect.soft(await settled(() => shim.performAsyncSyscall("1.0/get", { id: "x" })), `value protocol: ${name}`).toEqual(expected);
+      // A query worker's global maps failures itself (`asyncSyscallSettled`): the substitute passes its promise on.
+      globalThis.Convex = {
+        ...globalThis.Convex,
+        asyncSyscallSettled: (_op, args) =>
+          answer(JSON.stringify(args)).then(
+            (text) => JSON.parse(text) as never,
+            (e: unknown) => Promise.reject(asyncSyscallError(e)),
+          ),
+      };
+      expect.soft(await settled(() => shim.performAsyncSyscall("1.0/get", { id: "x" })), `settled protocol: ${name}`).toEqual(expected);
     }
   } finally {
     globalThis.Convex = previous;

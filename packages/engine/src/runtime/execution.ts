@@ -70,14 +70,18 @@ export class Execution implements SyscallTarget, ExecutionContext {
     return replyValue(this.syncReply(op, args));
   }
 
-  /** `asyncSyscall` with JSON values instead of text. */
-  asyncSyscallValue(op: string, args: JSONValue): Promise<JSONValue> {
+  /**
+   * `asyncSyscall` with JSON values instead of text. `rejected` makes what a failure
+   * rejects with from the syscall's rejection (`asSyscallRejection`'s): a query worker
+   * makes the error user code sees right here (`worker-syscall-global.ts`).
+   */
+  asyncSyscallValue(op: string, args: JSONValue, rejected: (rejection: unknown) => unknown = identity): Promise<JSONValue> {
     try {
       const reply = this.asyncReply(op, args);
       if (!(reply instanceof Promise)) return Promise.resolve(replyValue(reply));
-      return reply.then(replyValue, (e: unknown) => Promise.reject(asSyscallRejection(e)));
+      return reply.then(replyValue, (e: unknown) => Promise.reject(rejected(asSyscallRejection(e))));
     } catch (e) {
-      return Promise.reject(asSyscallRejection(e));
+      return Promise.reject(rejected(asSyscallRejection(e)));
     }
   }
 
@@ -136,3 +140,5 @@ export class Execution implements SyscallTarget, ExecutionContext {
     }
   }
 }
+
+const identity = <T>(value: T): T => value;

@@ -9,8 +9,8 @@ export interface SyscallTarget {
   jsSyscall(op: string, args: unknown): unknown;
   /** `syscall` with JSON values in and out: the protocol of the substituted `syscall.js` (`convex-shim/`). */
   syscallValue(op: string, args: JSONValue): JSONValue;
-  /** `asyncSyscall` with JSON values in and out. */
-  asyncSyscallValue(op: string, args: JSONValue): Promise<JSONValue>;
+  /** `asyncSyscall` with JSON values in and out; `rejected` maps a failure's rejection (`Execution.asyncSyscallValue`). */
+  asyncSyscallValue(op: string, args: JSONValue, rejected?: (rejection: unknown) => unknown): Promise<JSONValue>;
   /** Receives the function's console output. */
   log: LogSink;
 }
@@ -28,6 +28,12 @@ declare global {
     jsSyscall(op: string, args: unknown): unknown;
     syscallValue?(op: string, args: JSONValue): JSONValue;
     asyncSyscallValue?(op: string, args: JSONValue): Promise<JSONValue>;
+    /**
+     * `asyncSyscallValue` whose failures already reject with the error user code sees
+     * (upstream's `performAsyncSyscall` makes it; query workers), so the substituted
+     * `syscall.js` returns its promise as it is.
+     */
+    asyncSyscallSettled?(op: string, args: JSONValue): Promise<JSONValue>;
     /** A function's result as JSON text, from its value and upstream's `convexToJson` (query workers; `convex-shim-plugin.ts`). */
     encodeResult?(result: Value, convexToJson: (value: Value) => JSONValue): string;
   };

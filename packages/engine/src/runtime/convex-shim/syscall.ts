@@ -28,6 +28,7 @@ declare const Convex:
       jsSyscall(op: string, args: unknown): unknown;
       syscallValue?(op: string, args: unknown): JSONValue;
       asyncSyscallValue?(op: string, args: unknown): Promise<JSONValue>;
+      asyncSyscallSettled?(op: string, args: unknown): Promise<JSONValue>;
     }
   | undefined;
 
@@ -43,13 +44,17 @@ export function performSyscall(op: string, arg: Record<string, any>): any {
 
 /**
  * Not an async function, unlike upstream's: the engine's promise with one `then` for the
- * error (an async function costs a promise, its frame and an await per call, and a feed
- * run makes a few hundred). Every outcome is still a promise, never a synchronous throw.
+ * error, or none where the engine rejects with that error itself (`asyncSyscallSettled`,
+ * query workers): an async function costs a promise, its frame and an await per call,
+ * and a feed run makes a few hundred. Every outcome is still a promise, never a
+ * synchronous throw.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function performAsyncSyscall(op: string, arg: Record<string, any>): Promise<any> {
   if (typeof Convex === "undefined" || Convex.asyncSyscall === undefined) return Promise.reject(new Error(OUTSIDE_BACKEND));
   try {
+    // A query worker's failures reject with the error already (`asyncSyscallSettled`).
+    if (Convex.asyncSyscallSettled !== undefined) return Convex.asyncSyscallSettled(op, arg);
     if (Convex.asyncSyscallValue !== undefined) return Convex.asyncSyscallValue(op, arg).then(undefined, rethrownAsUpstream);
     return Convex.asyncSyscall(op, JSON.stringify(arg)).then(JSON.parse).then(undefined, rethrownAsUpstream);
   } catch (e) {

@@ -4,6 +4,7 @@ import type { Execution } from "../execution.js";
 import { installConsoleCapture } from "../log-capture.js";
 import type { SyscallTarget } from "../syscall-router.js";
 import { resultText } from "../../values/result-json.js";
+import { asyncSyscallError } from "../convex-shim/syscall-errors.js";
 
 /**
  * The `Convex` global of a query worker thread (see `syscall-router.ts` for the main
@@ -80,11 +81,21 @@ export function installWorkerGlobal(): void {
     // The worker's copy of `convex/server` is the substituted one (`convex-shim/`): values, not text.
     syscallValue: (op, args) => target().syscallValue(op, args),
     asyncSyscallValue: (op, args) => {
-      // Inline rather than through `asPromise`: no closure per call on the feed's most frequent path.
+      // Inline rather than through `asPromise`: no closure per call.
       try {
         return target().asyncSyscallValue(op, args);
       } catch (e) {
         return Promise.reject(e);
+      }
+    },
+    // The substituted `syscall.js` takes this one: the error user code sees is made where
+    // a syscall fails, so an answer (nearly every one is a value at once) is no more than
+    // `Promise.resolve` of it, without a `then` per call to map failures.
+    asyncSyscallSettled: (op, args) => {
+      try {
+        return target().asyncSyscallValue(op, args, asyncSyscallError);
+      } catch (e) {
+        return Promise.reject(asyncSyscallError(e));
       }
     },
     // The wrapper's result, as upstream encodes it. Its value is checked here and now (see
