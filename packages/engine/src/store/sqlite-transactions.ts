@@ -164,18 +164,16 @@ export function createSqliteTransactions(connection: SqliteConnection): SqliteTr
     },
     beginSnapshot() {
       if (state.open || state.reading) throw new EngineError("TransactionOpen", "A transaction is already open", "fatal");
-      if (state.paused) {
+      // No connection committed since the paused snapshot began (`commit-counter.ts`): it
+      // is still the latest, with the same ts and catalog. SQLite may have ended the
+      // transaction itself (after an I/O error): then a new one.
+      if (state.paused && db.inTransaction && commits !== null && commits.read() === state.snapshotCount) {
         state.paused = false;
-        // No connection committed since the paused snapshot began (`commit-counter.ts`):
-        // it is still the latest, with the same ts and catalog. SQLite may have ended the
-        // transaction itself (after an I/O error): then a new one.
-        if (db.inTransaction && commits !== null && commits.read() === state.snapshotCount) {
-          state.reading = true;
-          state.readOpen = true;
-          return state.lastTs;
-        }
-        if (db.inTransaction) sql.commit.run();
+        state.reading = true;
+        state.readOpen = true;
+        return state.lastTs;
       }
+      endPausedRead();
       // Read before BEGIN: a commit in between makes a later reuse fail, never pass.
       if (commits !== null) state.snapshotCount = commits.read();
       sql.beginRead.run();
