@@ -50,6 +50,47 @@ test("copies 3,000 random documents exactly as upstream, into values that share 
   expect(doc).toEqual({ _id: "d1", list: [{ k: 1 }], inner: { deep: "v" } });
 });
 
+test("a document copied again (its plan: a spread plus its nested fields) is upstream's value, fresh each time", () => {
+  // The engine hands the same parsed document to every run that reads it: the first copy
+  // walks it, later ones follow what the walk recorded. Each copy, first or later, must be
+  // upstream's value and share nothing with the document or with other copies.
+  const rng = randomTools(seededRandom(12));
+  for (let i = 0; i < 1_000; i++) {
+    const json = randomJson(rng, 0);
+    const first = outcome(() => documentToConvex(json));
+    for (let again = 0; again < 3; again++) {
+      const copy = outcome(() => documentToConvex(json));
+      expect(copy).toEqual(outcome(() => jsonToConvex(json)));
+      expect(copy).toEqual(first);
+      if (typeof json === "object" && json !== null && "value" in copy) expect(copy.value).not.toBe(json);
+    }
+  }
+  const doc = { _id: "d1", n: { $integer: "AQAAAAAAAAA=" }, b: { $bytes: "AAEC" }, list: [{ k: 1 }], inner: { deep: "v" }, "10": 1 };
+  documentToConvex(doc);
+  const a = documentToConvex(doc) as Record<string, unknown> & { list: { k: number }[]; inner: { deep: string } };
+  const b = documentToConvex(doc) as typeof a;
+  expect(Object.keys(a)).toEqual(Object.keys(jsonToConvex(doc) as object));
+  expect(a.n).toBe(1n);
+  expect(a.b).toBeInstanceOf(ArrayBuffer);
+  expect(a.b).not.toBe(b.b);
+  a.list[0]!.k = 2;
+  a.inner.deep = "changed";
+  a.added = true;
+  expect(b).toEqual(jsonToConvex(doc));
+  expect(doc).toEqual({ _id: "d1", n: { $integer: "AQAAAAAAAAA=" }, b: { $bytes: "AAEC" }, list: [{ k: 1 }], inner: { deep: "v" }, "10": 1 });
+});
+
+test("a field named __proto__ is copied as upstream copies it, the second time too", () => {
+  const json = JSON.parse('{"a":1,"__proto__":{"x":1}}') as JSONValue;
+  for (let i = 0; i < 2; i++) {
+    const copy = documentToConvex(json) as Record<string, unknown>;
+    const expected = jsonToConvex(json) as Record<string, unknown>;
+    expect(Object.keys(copy)).toEqual(Object.keys(expected));
+    expect(Object.getPrototypeOf(copy)).toEqual(Object.getPrototypeOf(expected));
+    expect(Object.hasOwn(copy, "__proto__")).toBe(Object.hasOwn(expected, "__proto__"));
+  }
+});
+
 const REFUSED: Record<string, JSONValue> = {
   "a $-field beside others": { a: 1, $b: 2 },
   "an unknown $-field alone": { nested: { $foo: 1 } },
