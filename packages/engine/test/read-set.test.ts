@@ -134,7 +134,7 @@ describe("read sets", () => {
 
       const byDrain = createReadSetRecorder();
       const drained: string[] = [];
-      openQueryStream(store, query, byDrain).drain((text) => drained.push(text));
+      openQueryStream(store, query, byDrain).drain((row) => drained.push(row.text));
       expect(drained).toEqual(expected);
       expect(hex(byDrain)).toEqual(hex(byNext));
     }
@@ -145,8 +145,8 @@ describe("read sets", () => {
     const stream = openQueryStream(store, { ...ada(), operators: [{ limit: 3 }] }, recorder);
     const seen: number[] = [];
     expect(() =>
-      stream.drain((text) => {
-        seen.push(JSON.parse(text).post);
+      stream.drain((row) => {
+        seen.push(JSON.parse(row.text).post);
         if (seen.length === 2) throw new Error("over budget");
       }),
     ).toThrow("over budget");

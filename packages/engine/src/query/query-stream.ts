@@ -1,4 +1,4 @@
-import type { Store } from "../store/store";
+import type { IndexRow, Store } from "../store/store";
 import { DEFAULT_FIRST_BATCH, MAX_BATCH, type IndexScanner } from "./index-scanner";
 import { createOperatorPipeline, type OperatorPipeline } from "./operator-pipeline";
 import { openPlanScanner } from "./plan-scanner";
@@ -16,14 +16,16 @@ import type { SerializedQuery } from "./serialized-query";
 export interface QueryStream {
   /** The next document's Convex JSON text, or null when the stream has ended. */
   next(): string | null;
+  /** `next()`'s row itself (its text and the memo of its parse), or null when the stream has ended. */
+  nextRow(): IndexRow | null;
   /** Ends the stream early; later `next()` calls return null. */
   close(): void;
   /**
-   * Hands every document left to `each`, in order, as that many `next()` calls would (the
-   * same reads, read set and order), then ends the stream, also when `each` throws: for
-   * callers that close the stream anyway (`engine/queryTake`).
+   * Hands the row of every document left to `each`, in order, as that many `nextRow()`
+   * calls would (the same reads, read set and order), then ends the stream, also when
+   * `each` throws: for callers that close the stream anyway (`engine/queryTake`).
    */
-  drain(each: (text: string) => void): void;
+  drain(each: (row: IndexRow) => void): void;
 }
 
 /**
@@ -39,6 +41,9 @@ export function openQueryStream(store: Store, query: SerializedQuery, recorder: 
 
   return {
     next() {
+      return this.nextRow()?.text ?? null;
+    },
+    nextRow() {
       if (ended) return null;
       pipeline ??= createOperatorPipeline(plan.operators);
       for (;;) {
@@ -47,7 +52,7 @@ export function openQueryStream(store: Store, query: SerializedQuery, recorder: 
         scanner ??= openPlanScanner(store, plan, plan.range, recorder, plan.rowCap ?? DEFAULT_FIRST_BATCH);
         const row = scanner.next();
         if (row === null) break;
-        if (pipeline.accept(row.text)) return row.text;
+        if (pipeline.accept(row.text)) return row;
       }
       ended = true;
       return null;
@@ -62,7 +67,7 @@ export function openQueryStream(store: Store, query: SerializedQuery, recorder: 
         return;
       }
       try {
-        for (let text = this.next(); text !== null; text = this.next()) each(text);
+        for (let row = this.nextRow(); row !== null; row = this.nextRow()) each(row);
       } finally {
         ended = true;
       }
@@ -86,7 +91,7 @@ function readsOneBatch(plan: QueryPlan): boolean {
  * scan is tracked before it reads, each row is tracked before `each` sees it, and a scan
  * that came back short reached the end of its range. A limit of 0 reads nothing.
  */
-function drainOneBatch(store: Store, plan: QueryPlan, recorder: ReadSetRecorder, each: (text: string) => void): void {
+function drainOneBatch(store: Store, plan: QueryPlan, recorder: ReadSetRecorder, each: (row: IndexRow) => void): void {
   const cap = plan.rowCap!;
   if (cap === 0) return;
   const tracker = recorder.trackScan(plan.index.name, plan.range, plan.order);
@@ -94,7 +99,7 @@ function drainOneBatch(store: Store, plan: QueryPlan, recorder: ReadSetRecorder,
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     tracker.advance(row);
-    each(row.text);
+    each(row);
   }
   if (rows.length < cap) tracker.finish();
 }

@@ -1,5 +1,6 @@
 import type { Value } from "convex/values";
 import type { ReadSetRecorder } from "../query/read-set.js";
+import type { IndexRow } from "../store/store.js";
 import type { DocumentWrite } from "../store/write-set.js";
 
 /**
@@ -80,12 +81,14 @@ export interface CommitSummary {
   writes: readonly DocumentWrite[];
 }
 
-/** A query stream: documents as JSON text, in order. */
+/** A query stream: documents as JSON text (in rows that keep their parse, `IndexRow.parsed`), in order. */
 export interface DocumentStream {
   next(): string | null;
+  /** `next()`'s row: its text and the memo of its parse. */
+  nextRow(): IndexRow | null;
   close(): void;
-  /** Every document left, in order, to `each`; the stream is closed after, also when `each` throws (`QueryStream.drain`). */
-  drain(each: (text: string) => void): void;
+  /** Every document's row left, in order, to `each`; the stream is closed after, also when `each` throws (`QueryStream.drain`). */
+  drain(each: (row: IndexRow) => void): void;
 }
 
 /** Arguments of one `paginate()` call. */

@@ -17,6 +17,7 @@ export class HexKeyedRow implements IndexRow {
   private bytes: Buffer | null = null;
   private readonly split: number;
   readonly text: string;
+  parsed: unknown = undefined;
 
   constructor(private readonly keyHexAndText: string) {
     this.split = keyHexAndText.indexOf("{");

@@ -212,6 +212,12 @@ export type ScanOrder = "asc" | "desc";
 export interface IndexRow {
   readonly key: Buffer;
   readonly text: string;
+  /**
+   * `text` parsed, kept by the thread that reads the row (`syscalls/parsed-documents.ts`
+   * `parsedRow`): a query worker's scan cache hands the same rows to run after run. Never
+   * stale, as `text` never changes; undefined until someone parses it.
+   */
+  parsed?: unknown;
 }
 
 /** A stored mutation result. */

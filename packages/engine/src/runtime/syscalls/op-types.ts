@@ -1,7 +1,8 @@
 import type { JSONValue } from "convex/values";
 import type { ExecutionContext as Execution } from "../execution-context.js";
 import { EngineError } from "../../errors.js";
-import { parsedDocument } from "./parsed-documents.js";
+import type { IndexRow } from "../../store/store.js";
+import { parsedDocument, parsedRow } from "./parsed-documents.js";
 
 /** A reply held in an encoded form: the text protocol asks for `text()`, the object protocol for `value()`. */
 export abstract class EncodedReply {
@@ -59,18 +60,24 @@ export class StreamItem extends EncodedReply {
   }
 }
 
-/** Documents' texts as a JSON array (`engine/queryStreamRest`); documents shared as in `DocumentText`. */
+/**
+ * Scanned documents as a JSON array (`engine/queryStreamRest`, `engine/queryTake`);
+ * documents shared as in `DocumentText`, each parse kept on its row (`parsedRow`).
+ */
 export class DocumentList extends EncodedReply {
-  constructor(private readonly documents: readonly string[]) {
+  constructor(private readonly rows: readonly IndexRow[]) {
     super();
   }
 
   text(): string {
-    return `[${this.documents.join(",")}]`;
+    return `[${this.rows.map((row) => row.text).join(",")}]`;
   }
 
   value(): JSONValue {
-    return this.documents.map(parsedDocument);
+    const rows = this.rows;
+    const out: JSONValue[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = parsedRow(rows[i]!);
+    return out;
   }
 }
 

@@ -1,4 +1,5 @@
 import { EngineError } from "../../errors.js";
+import type { IndexRow } from "../../store/store.js";
 import type { ExecutionContext as Execution } from "../execution-context.js";
 import type { DocumentStream } from "../runtime-database.js";
 import { budgetOf, type TransactionBudget } from "../transaction-budget.js";
@@ -36,18 +37,18 @@ export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
     const budget = budgetOf(tx);
     budget.indexRange();
     const stream = exec.db.openStream(args.query, tx.reads);
-    const documents: string[] = [];
+    const rows: IndexRow[] = [];
     try {
       // The stream is closed after, whatever happens: `drain` may then skip the scanner
       // and pipeline a stream read row by row needs (`query-stream.ts`).
-      stream.drain((doc) => {
-        budget.documentRead(doc.length);
-        documents.push(doc);
+      stream.drain((row) => {
+        budget.documentRead(row.text.length);
+        rows.push(row);
       });
     } catch (e) {
       throw new AsyncFailure(e);
     }
-    return new DocumentList(documents);
+    return new DocumentList(rows);
   },
   "1.0/queryCleanup": (exec, args: { queryId: number }) => {
     const stream = exec.streams.get(args.queryId);
@@ -66,10 +67,10 @@ export const STREAM_ASYNC_OPS: Record<string, OpHandler> = {
   "engine/queryStreamRest": (exec, args: { queryId: number }) => {
     const budget = budgetOf(exec.requireTx("db.query"));
     const stream = openStream(exec, args.queryId);
-    const documents = readRest(stream, budget);
+    const rows = readRest(stream, budget);
     stream.close();
     exec.streams.delete(args.queryId);
-    return new DocumentList(documents);
+    return new DocumentList(rows);
   },
 };
 
@@ -78,13 +79,13 @@ export const STREAM_ASYNC_OPS: Record<string, OpHandler> = {
  * read, as that many `1.0/queryStreamNext` count them (`engine/queryTake` does the same
  * through `drain`). A failure leaves the stream open, as upstream's loop would.
  */
-function readRest(stream: DocumentStream, budget: TransactionBudget): string[] {
-  const documents: string[] = [];
-  for (let doc = stream.next(); doc !== null; doc = stream.next()) {
-    budget.documentRead(doc.length);
-    documents.push(doc);
+function readRest(stream: DocumentStream, budget: TransactionBudget): IndexRow[] {
+  const rows: IndexRow[] = [];
+  for (let row = stream.nextRow(); row !== null; row = stream.nextRow()) {
+    budget.documentRead(row.text.length);
+    rows.push(row);
   }
-  return documents;
+  return rows;
 }
 
 function openStream(exec: Execution, queryId: number): DocumentStream {
