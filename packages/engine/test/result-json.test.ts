@@ -143,3 +143,11 @@ for (const [name, value] of Object.entries(REFUSED)) {
     expect(encode(value)).toEqual(expected);
   });
 }
+
+test("resultText leaves out an own __proto__ field as upstream's copy does, even in an object whose keys are in order", () => {
+  // JSON.parse makes `__proto__` an own field; upstream's `out[k] = …` sets the copy's prototype instead.
+  for (const text of ['[{"__proto__": {"x": 1}, "a": 2}]', '{"__proto__": 5, "b": [1]}', '{"a": {"__proto__": null}}']) {
+    const value = JSON.parse(text) as Value;
+    expect(encode(value)).toEqual(upstreamText(value));
+  }
+});
