@@ -2,10 +2,10 @@ import { isConvexFieldName } from "./field-name-rule.js";
 
 /**
  * The shapes of the objects a query worker's results are made of, for the result encoding
- * (`result-json.ts`; runs on the query worker threads, and on the main thread in tests). A
- * result repeats a few shapes (every post of a feed has the same keys in the same order),
- * so what is worked out per shape (names checked, upstream's order) is kept with the last
- * few shapes seen.
+ * (`result-json.ts`, `result-encoder.ts`; runs on the query worker threads, and on the main
+ * thread in tests). A result repeats a few shapes (every post of a feed has the same keys in
+ * the same order), so what is worked out per shape (names checked, upstream's order, what a
+ * validator makes of it) is kept with the last few shapes seen.
  */
 
 /**
@@ -27,6 +27,8 @@ export interface Shape {
    * prototype instead. Such an object never prints in order.
    */
   protoKey: boolean;
+  /** What object validators made of this shape (`result-encoder.ts`), one entry per validator met with it (usually one). */
+  plans: { validator: object; plan: object }[];
 }
 const SHAPES = 16;
 const shapes: Shape[] = [];
@@ -59,7 +61,7 @@ export function shapeOf(object: object): Shape | null {
       previousName = key;
     }
   }
-  const shape: Shape = { keys, order: inOrder ? keys : [...keys].sort(), printsInOrder: printsInOrder && !protoKey, protoKey };
+  const shape: Shape = { keys, order: inOrder ? keys : [...keys].sort(), printsInOrder: printsInOrder && !protoKey, protoKey, plans: [] };
   shapes[nextShape] = shape;
   nextShape = (nextShape + 1) % SHAPES;
   return shape;

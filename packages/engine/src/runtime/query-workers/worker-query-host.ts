@@ -17,6 +17,7 @@ import type { BlobService, DeploymentInfo } from "../services.js";
 import { canonicalUdfPath } from "../udf-path.js";
 import { checkArgs, checkReturns } from "../validation.js";
 import { checkArgsLimits, checkResultLimits } from "../../values/value-limits.js";
+import { resultEncoder, type ResultChecks } from "../../values/result-encoder.js";
 import { packReadSet } from "./packed-read-set.js";
 import type { SnapshotCaches } from "./scan-cache.js";
 import { SnapshotPins } from "./snapshot-pins.js";
@@ -226,19 +227,35 @@ export class WorkerQueryHost implements ExecutionHost {
 
   /** Calls the wrapper with `exec` answering its syscalls; checks the return value when it has a validator. */
   private async invoke(fn: RegisteredFunction, exec: Execution, argsJson: string): Promise<string> {
-    // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
-    const check = (value: JSONValue) => {
-      checkResultLimits(fn.path, value);
-      checkReturns(fn, value, this.validation);
-    };
     // The wrapper's result is checked as the wrapper encodes it (`Convex.encodeResult`), on
     // the value it encoded; from a wrapper that did not say, on its text parsed.
-    checkResultAsEncoded(exec, check);
+    const resultChecks = this.resultChecksOf(fn);
+    checkResultAsEncoded(exec, resultChecks);
     const text = await asCurrent(exec, () => fn.invoke(argsJson, exec.requestId));
     const checked = checkedAsEncoded(exec);
-    if (checked === undefined) check(JSON.parse(text) as JSONValue);
-    else if (checked.failure !== undefined) throw checked.failure;
+    if (checked === undefined) {
+      const json = JSON.parse(text) as JSONValue;
+      resultChecks.limits(json);
+      resultChecks.returns(json);
+    } else if (checked.failure !== undefined) throw checked.failure;
     return text;
+  }
+
+  /** Each function's result checks, made once per loaded function. */
+  private readonly resultChecks = new WeakMap<RegisteredFunction, ResultChecks>();
+
+  private resultChecksOf(fn: RegisteredFunction): ResultChecks {
+    let found = this.resultChecks.get(fn);
+    if (found === undefined) {
+      found = {
+        encoder: resultEncoder(fn.returnsValidator, this.validation),
+        // Convex's size and nesting limits first: they bound what the (recursive) validator walks.
+        limits: (json) => checkResultLimits(fn.path, json),
+        returns: (json) => checkReturns(fn, json, this.validation),
+      };
+      this.resultChecks.set(fn, found);
+    }
+    return found;
   }
 
   private errorOutcome(e: unknown, logLines: string[]): WireOutcome {

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { JSONValue } from "convex/values";
 import type { Execution } from "../execution.js";
 import { installConsoleCapture } from "../log-capture.js";
 import type { SyscallTarget } from "../syscall-router.js";
 import { resultText } from "../../values/result-json.js";
+import { checkedResultText, type ResultChecks } from "../../values/result-encoder.js";
 import { asyncSyscallError } from "../convex-shim/syscall-errors.js";
 
 /**
@@ -19,20 +19,17 @@ let current: Execution | null = null;
 /** Set only inside a nested `ctx.runQuery`, whose syscalls may interleave with its caller's. */
 const nested = new AsyncLocalStorage<SyscallTarget>();
 
-/**
- * The checks of each running query's result (Convex's limits, its `returns` validator),
- * run as its wrapper encodes it (see `encodeResult`), and what they found.
- */
-const checks = new WeakMap<SyscallTarget, (json: JSONValue) => void>();
+/** The checks of each running query's result, run as its wrapper encodes it (see `encodeResult`), and what they found. */
+const checks = new WeakMap<SyscallTarget, ResultChecks>();
 const checked = new WeakMap<SyscallTarget, { failure: unknown }>();
 
 /**
- * Has `check` run on the JSON value of `exec`'s result when its wrapper encodes it through
- * this global: at once, before any other code of the query can run (the fast encoding's
- * JSON value is the result object itself, which a stray promise could change later).
+ * Has `resultChecks` run on `exec`'s result when its wrapper encodes it through this
+ * global: at once, before any other code of the query can run (the JSON value checked may
+ * be the result object itself, which a stray promise could change later).
  */
-export function checkResultAsEncoded(exec: Execution, check: (json: JSONValue) => void): void {
-  checks.set(exec, check);
+export function checkResultAsEncoded(exec: Execution, resultChecks: ResultChecks): void {
+  checks.set(exec, resultChecks);
 }
 
 /** Whether `exec`'s result was checked as it was encoded, and the error the check threw (undefined if none). */
@@ -99,21 +96,15 @@ export function installWorkerGlobal(): void {
       }
     },
     // The wrapper's result, as upstream encodes it. Its value is checked here and now (see
-    // `checkResultAsEncoded`); an error is kept for `WorkerQueryHost.invoke` to throw, as
-    // when it checked the parsed text.
+    // `checkResultAsEncoded`), by the walk that encodes it as far as that proves, else by
+    // the usual checks, limits first; an error is kept for `WorkerQueryHost.invoke` to
+    // throw, as when it checked the parsed text.
     encodeResult: (result, convexToJson) => {
-      const { text, json } = resultText(result, convexToJson);
       const exec = target();
-      const check = checks.get(exec);
-      if (check !== undefined) {
-        let failure: unknown = undefined;
-        try {
-          check(json);
-        } catch (e) {
-          failure = e;
-        }
-        checked.set(exec, { failure });
-      }
+      const resultChecks = checks.get(exec);
+      if (resultChecks === undefined) return resultText(result, convexToJson).text;
+      const { text, failure } = checkedResultText(result, convexToJson, resultChecks);
+      checked.set(exec, { failure });
       return text;
     },
   };

@@ -1,0 +1,329 @@
+import type { JSONValue, Value, ValidatorJSON } from "convex/values";
+import { tableNumberOfId } from "./document-id.js";
+import { isConvexFieldName } from "./field-name-rule.js";
+import { decodeMaybeValue } from "./maybe-value.js";
+import { shapeOf, type Shape } from "./object-shapes.js";
+import { resultText } from "./result-json.js";
+import type { ValidationContext } from "./validator.js";
+import { MAX_ARRAY_LENGTH, MAX_OBJECT_FIELDS, MAX_RESULT_SIZE, MAX_VALUE_NESTING } from "./value-limits.js";
+
+/**
+ * A query's result encoded and checked in one walk (the query workers' `Convex.encodeResult`,
+ * `worker-syscall-global.ts`; on the worker thread, synchronously as the function's wrapper
+ * returns, so nothing else can change the value meanwhile).
+ *
+ * The usual way walks a result four times after the function returns: `resultText` (order
+ * check, sorted copy), `JSON.stringify`, `checkResultLimits` (Convex's size and nesting
+ * limits) and `checkReturns` (the `returns` validator, compiled by `validator-check.ts`).
+ * Here the returns validator is compiled into an encoder instead: one walk that makes the
+ * same JSON value as `resultText` (the value itself where it is Convex JSON in upstream's
+ * key order, else a copy) while it checks the validator and the nesting, array and field
+ * limits; the size limit and the strings' Unicode are read off the text afterwards (see
+ * `PROVEN_TEXT_LENGTH`). Hand-written because no library walks a value by a Convex validator.
+ *
+ * It only proves: anything it does not prove (a mismatch, a limit reached, a value
+ * upstream must encode or refuse: bigints, bytes, special floats, `undefined` in an array,
+ * class instances, odd field names) makes it give up, and the caller takes the usual way
+ * from the start, whose errors (upstream's, Convex's limits, the validator's message) are
+ * the ones thrown. So it accepts nothing the validator's compiled check
+ * (`validator-check.ts` `jsonCheck`) would not accept on the same JSON, and validators that
+ * check does not compile (`v.record`, `v.bytes`, `v.int64`, …) leave the validation to
+ * `checkReturns` as before (`ResultEncoder.validates` false).
+ *
+ * One difference from the usual way: a getter in a returned object may be read once more
+ * (by this walk, before the usual way reads it again when the walk gives up).
+ */
+
+/** A compiled result encoder for one `returns` validator (or none), see `resultEncoder`. */
+export interface ResultEncoder {
+  /** `value`'s JSON when the walk proves it; `UNSURE` otherwise. `depth`: the containers around it. */
+  encode: NodeEncoder;
+  /** Whether a JSON value `encode` gives satisfies the `returns` validator (false: `checkReturns` still decides). */
+  validates: boolean;
+}
+
+/**
+ * What a function's result must pass (Convex's limits, its `returns` validator): the walk
+ * that encodes it proving what it can, and the usual checks for the rest.
+ */
+export interface ResultChecks {
+  /** `resultEncoder` of the function's `returns` validator. */
+  encoder: ResultEncoder;
+  /** Throws when `json` is beyond Convex's limits for a return value (`checkResultLimits`). */
+  limits(json: JSONValue): void;
+  /** Throws when `json` does not satisfy the `returns` validator (`checkReturns`). */
+  returns(json: JSONValue): void;
+}
+
+/**
+ * `result`'s text as upstream writes it (`JSON.stringify(convexToJson(result))`, `upstream`
+ * being `convexToJson`, whose errors for what it refuses are thrown as they are), and what
+ * its checks threw (undefined if they passed): the same as `resultText` followed by
+ * `checks.limits` and `checks.returns` on its JSON value, with only what the walk of
+ * `checks.encoder` did not prove checked the usual way.
+ */
+export function checkedResultText(result: Value, upstream: (value: Value) => JSONValue, checks: ResultChecks): { text: string; failure: unknown } {
+  let text: string;
+  let json: JSONValue | typeof UNSURE = checks.encoder.encode(result, 0);
+  let limitsChecked = false;
+  let returnsChecked = false;
+  if (json !== UNSURE) {
+    text = JSON.stringify(json);
+    limitsChecked = text.length <= PROVEN_TEXT_LENGTH && !text.includes("\\ud");
+    returnsChecked = checks.encoder.validates;
+  } else {
+    const usual = resultText(result, upstream);
+    text = usual.text;
+    json = usual.json;
+  }
+  try {
+    if (!limitsChecked) checks.limits(json);
+    if (!returnsChecked) checks.returns(json);
+  } catch (e) {
+    return { text, failure: e };
+  }
+  return { text, failure: undefined };
+}
+
+/**
+ * Convex's size of a JSON value is at most 9 times the length of its text: a number's 9
+ * against at least one character, a string's 2 + UTF-8 bytes (at most 3 per UTF-16 unit)
+ * against its quotes and at least one character per unit, a field's name + 1 against the
+ * name, its quotes and a colon, 2 per array or object against its brackets. So a text this
+ * short is within `MAX_RESULT_SIZE`. `JSON.stringify` writes a lone surrogate (which
+ * Convex refuses) as `\udXXX`: a text without `\ud` has none (one with it may, or may hold
+ * an escaped backslash before "ud": the exact check then decides).
+ */
+const PROVEN_TEXT_LENGTH = Math.floor(MAX_RESULT_SIZE / 9);
+
+/** What an encoder gives for anything it does not prove. */
+export const UNSURE: unique symbol = Symbol("unsure");
+type Encoded = JSONValue | typeof UNSURE;
+type NodeEncoder = (value: unknown, depth: number) => Encoded;
+
+const compiled = new WeakMap<ValidationContext, WeakMap<object, ResultEncoder>>();
+
+/** The encoder for a function's `returns` validator (null: none), compiled once per validator and context. */
+export function resultEncoder(validator: ValidatorJSON | null, context: ValidationContext): ResultEncoder {
+  if (validator === null) return UNVALIDATED;
+  let cache = compiled.get(context);
+  if (cache === undefined) compiled.set(context, (cache = new WeakMap()));
+  let encoder = cache.get(validator);
+  if (encoder === undefined) {
+    const encode = compile(validator, context);
+    encoder = encode === null ? { encode: anyValue, validates: false } : { encode, validates: true };
+    cache.set(validator, encoder);
+  }
+  return encoder;
+}
+
+/** For a function without a `returns` validator: every plain JSON value is valid. */
+const UNVALIDATED: ResultEncoder = { encode: anyValue, validates: true };
+
+/** `validator` as an encoder, or null when `jsonCheck` does not compile some part of it either. */
+function compile(validator: ValidatorJSON, context: ValidationContext): NodeEncoder | null {
+  switch (validator.type) {
+    case "any":
+      return anyValue;
+    case "null":
+      return (v) => (v === null ? null : UNSURE);
+    case "number":
+      // NaN, ±Infinity and -0 are `$float`-tagged in JSON: upstream encodes them.
+      return (v) => (typeof v === "number" && isPlainNumber(v) ? v : UNSURE);
+    case "boolean":
+      return (v) => (typeof v === "boolean" ? v : UNSURE);
+    case "string":
+      return (v) => (typeof v === "string" ? v : UNSURE);
+    case "literal":
+      return literalEncoder(validator.value as JSONValue);
+    case "id": {
+      const table = validator.tableName;
+      return (v) => {
+        if (typeof v !== "string") return UNSURE;
+        const number = tableNumberOfId(v);
+        return number !== null && context.tableNameOf(number) === table ? v : UNSURE;
+      };
+    }
+    case "array": {
+      const item = compile(validator.value, context);
+      return item === null ? null : (v, depth) => (Array.isArray(v) ? encodeArray(v, depth, item) : UNSURE);
+    }
+    case "object":
+      return objectEncoder(validator, context);
+    case "union": {
+      const members: NodeEncoder[] = [];
+      for (const member of validator.value) {
+        const encoder = compile(member, context);
+        if (encoder === null) return null;
+        members.push(encoder);
+      }
+      if (members.length === 1) return members[0]!;
+      return (v, depth) => {
+        // Every member that accepts gives the same JSON (a value's JSON does not depend on the validator).
+        for (let i = 0; i < members.length; i++) {
+          const json = members[i]!(v, depth);
+          if (json !== UNSURE) return json;
+        }
+        return UNSURE;
+      };
+    }
+    default:
+      // `bigint`, `bytes`, `record`, `commitTs` and anything newer: `checkReturns` decides.
+      return null;
+  }
+}
+
+function literalEncoder(literalJson: JSONValue): NodeEncoder | null {
+  const literal = decodeMaybeValue(literalJson);
+  switch (typeof literal) {
+    case "string":
+    case "boolean":
+      return (v) => (v === literal ? literal : UNSURE);
+    case "number":
+      // A literal -0 or NaN has a `$float` encoding: such values are declined as upstream encodes them.
+      return (v) => (typeof v === "number" && isPlainNumber(v) && Object.is(v, literal) ? v : UNSURE);
+    default:
+      return null;
+  }
+}
+
+/**
+ * What an object validator makes of one shape: per key of `shape.order`, the field's
+ * encoder (null: a key the validator does not have, which may only hold `undefined`) and
+ * whether it may be absent (`undefined`).
+ */
+interface ObjectPlan {
+  fields: (NodeEncoder | null)[];
+  optional: boolean[];
+}
+
+function objectEncoder(validator: Extract<ValidatorJSON, { type: "object" }>, context: ValidationContext): NodeEncoder | null {
+  const names = Object.keys(validator.value);
+  // As `jsonCheck`: names a plain object inherits, or invalid ones, go the slow way.
+  if (names.some((name) => !isConvexFieldName(name) || name in Object.prototype)) return null;
+  const encoders = new Map<string, NodeEncoder>();
+  for (const name of names) {
+    const encoder = compile(validator.value[name]!.fieldType, context);
+    if (encoder === null) return null;
+    encoders.set(name, encoder);
+  }
+  /** The plan for `shape`, or NO_MATCH when a required field is not among its keys. */
+  const planOf = (shape: Shape): ObjectPlan => {
+    for (const slot of shape.plans) if (slot.validator === validator) return slot.plan as ObjectPlan;
+    const keys = new Set(shape.keys);
+    const plan =
+      shape.keys.length > MAX_OBJECT_FIELDS || names.some((name) => !validator.value[name]!.optional && !keys.has(name))
+        ? NO_MATCH
+        : {
+            fields: shape.order.map((key) => encoders.get(key) ?? null),
+            optional: shape.order.map((key) => !encoders.has(key) || validator.value[key]!.optional),
+          };
+    shape.plans.push({ validator, plan });
+    return plan;
+  };
+  return (v, depth) => {
+    // Plain objects only, as `jsonCheck` (a null prototype goes the slow way).
+    if (typeof v !== "object" || v === null || Object.getPrototypeOf(v) !== Object.prototype || depth >= MAX_VALUE_NESTING) return UNSURE;
+    const shape = shapeOf(v);
+    if (shape === null || shape.protoKey) return UNSURE;
+    const plan = planOf(shape);
+    return plan === NO_MATCH ? UNSURE : encodeFields(v as Record<string, unknown>, shape, plan, depth + 1);
+  };
+}
+
+const NO_MATCH: ObjectPlan = { fields: [], optional: [] };
+
+/** Any Convex JSON value, as `resultJson` takes it without upstream (`v.any()`, or no validator). */
+function anyValue(v: unknown, depth: number): Encoded {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return v;
+    case "number":
+      return isPlainNumber(v) ? v : UNSURE;
+    case "object":
+      break;
+    default:
+      return UNSURE;
+  }
+  if (v === null) return null;
+  if (Array.isArray(v)) return encodeArray(v, depth, anyValue);
+  const prototype: unknown = Object.getPrototypeOf(v);
+  if ((prototype !== Object.prototype && prototype !== null) || depth >= MAX_VALUE_NESTING) return UNSURE;
+  const shape = shapeOf(v);
+  if (shape === null || shape.protoKey || shape.keys.length > MAX_OBJECT_FIELDS) return UNSURE;
+  return encodeFields(v as Record<string, unknown>, shape, anyPlanOf(shape), depth + 1);
+}
+
+/** The key `anyValue`'s plans are kept under in `Shape.plans`. */
+const ANY_PLAN_KEY = {};
+
+function anyPlanOf(shape: Shape): ObjectPlan {
+  for (const slot of shape.plans) if (slot.validator === ANY_PLAN_KEY) return slot.plan as ObjectPlan;
+  const plan: ObjectPlan = { fields: shape.order.map(() => anyValue), optional: shape.order.map(() => true) };
+  shape.plans.push({ validator: ANY_PLAN_KEY, plan });
+  return plan;
+}
+
+/**
+ * An object's fields by `plan`, in upstream's order (`level`: the object's own nesting).
+ * The object is its own JSON when its keys print in upstream's order, no field is
+ * `undefined` and every field is its own JSON; else a copy with the keys inserted in
+ * upstream's order, as `resultJson` makes it.
+ */
+function encodeFields(record: Record<string, unknown>, shape: Shape, plan: ObjectPlan, level: number): Encoded {
+  const order = shape.order;
+  const { fields, optional } = plan;
+  let out: Record<string, JSONValue> | null = shape.printsInOrder ? null : {};
+  for (let k = 0; k < order.length; k++) {
+    const key = order[k]!;
+    const field = record[key];
+    if (field === undefined) {
+      if (!optional[k]) return UNSURE;
+      if (out === null) out = copyBefore(record, order, k);
+      continue;
+    }
+    const encoder = fields[k];
+    if (encoder === null) return UNSURE;
+    const json = encoder!(field, level);
+    if (json === UNSURE) return UNSURE;
+    if (out !== null) out[key] = json;
+    else if (json !== field) {
+      out = copyBefore(record, order, k);
+      out[key] = json;
+    }
+  }
+  return out ?? (record as JSONValue);
+}
+
+/** A copy of the first `count` keys of `order` (all defined and their own JSON). */
+function copyBefore(record: Record<string, unknown>, order: string[], count: number): Record<string, JSONValue> {
+  const out: Record<string, JSONValue> = {};
+  for (let k = 0; k < count; k++) out[order[k]!] = record[order[k]!] as JSONValue;
+  return out;
+}
+
+/** An array whose every element `item` encodes; itself when each element is its own JSON. */
+function encodeArray(array: unknown[], depth: number, item: NodeEncoder): Encoded {
+  if (depth >= MAX_VALUE_NESTING || array.length > MAX_ARRAY_LENGTH) return UNSURE;
+  const level = depth + 1;
+  let out: JSONValue[] | null = null;
+  for (let i = 0; i < array.length; i++) {
+    // Holes and `undefined` elements: no encoder takes them (upstream refuses them).
+    const element = array[i];
+    const json = item(element, level);
+    if (json === UNSURE) return UNSURE;
+    if (out !== null) out[i] = json;
+    else if (json !== element) {
+      out = new Array<JSONValue>(array.length);
+      for (let j = 0; j < i; j++) out[j] = array[j] as JSONValue;
+      out[i] = json;
+    }
+  }
+  return out ?? (array as JSONValue);
+}
+
+/** A number that is its own JSON (NaN, ±Infinity and -0 are `$float`-tagged). */
+function isPlainNumber(n: number): boolean {
+  return Number.isFinite(n) && !Object.is(n, -0);
+}
