@@ -285,3 +285,11 @@ test("checks the result itself when its keys are in upstream's order (no copy), 
   expect(measured(unordered)).not.toBe(unordered);
   expect(measured(unordered)).toEqual(convexToJson(unordered));
 });
+
+test("copies made by a shape's compiled copier (after a few of them) print as the usual way's, array-index keys and left-out fields included", () => {
+  const make = (n: number) => ({ zeta: n, "10": [n], "2": { b: n, a: "x" }, _id: IDS[1], maybe: n % 3 === 0 ? undefined : n });
+  const value = Array.from({ length: 40 }, (_, n) => make(n));
+  expect(proven(value, null)).toBe(true);
+  for (let round = 0; round < 3; round++) expect(oneWalk(value, null)).toEqual(usualWay(value, null));
+  expect(oneWalk(value, null)).toEqual({ text: JSON.stringify(convexToJson(value)) });
+});

@@ -1,3 +1,4 @@
+import type { JSONValue } from "convex/values";
 import { isConvexFieldName } from "./field-name-rule.js";
 
 /**
@@ -29,6 +30,9 @@ export interface Shape {
   protoKey: boolean;
   /** What object validators made of this shape (`result-encoder.ts`), one entry per validator met with it (usually one). */
   plans: { validator: object; plan: object }[];
+  /** How many copies `result-encoder.ts` made of objects of this shape, and the copier it compiled once they were enough. */
+  copies: number;
+  copier?: (values: JSONValue[]) => Record<string, JSONValue>;
 }
 const SHAPES = 16;
 const shapes: Shape[] = [];
@@ -61,7 +65,7 @@ export function shapeOf(object: object): Shape | null {
       previousName = key;
     }
   }
-  const shape: Shape = { keys, order: inOrder ? keys : [...keys].sort(), printsInOrder: printsInOrder && !protoKey, protoKey, plans: [] };
+  const shape: Shape = { keys, order: inOrder ? keys : [...keys].sort(), printsInOrder: printsInOrder && !protoKey, protoKey, plans: [], copies: 0 };
   shapes[nextShape] = shape;
   nextShape = (nextShape + 1) % SHAPES;
   return shape;
