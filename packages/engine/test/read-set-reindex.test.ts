@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { ReadInterval, ReadSet } from "../src/query/read-set";
-import { changedReads, lazyReadSet, packReadSet, unpackReadSet } from "../src/runtime/query-workers/packed-read-set";
+import { packReadSet, unpackReadSet } from "../src/runtime/query-workers/packed-read-set";
+import { changedReads, lazyReadSet } from "../src/runtime/query-workers/received-read-set";
 import type { DocumentWrite } from "../src/store/write-set";
 import { IndexIntervals } from "../src/sync/index-intervals";
 import { SubscriptionRegistry, type QuerySpec, type Subscription } from "../src/sync/subscription-registry";

@@ -1,6 +1,6 @@
 import type { JSONValue } from "convex/values";
 import type { ReadSet } from "../query/read-set.js";
-import { changedReads, samePackedReads, type ReadSetChange } from "../runtime/query-workers/packed-read-set.js";
+import { changedReads, samePackedReads, type ReadSetChange } from "../runtime/query-workers/received-read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";

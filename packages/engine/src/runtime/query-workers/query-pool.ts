@@ -2,7 +2,7 @@ import type { Worker } from "node:worker_threads";
 import type { LogLevel } from "../log-capture.js";
 import type { CommitSummary } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
-import { lazyReadSet } from "./packed-read-set.js";
+import { lazyReadSet } from "./received-read-set.js";
 import { WorkerPool } from "../worker-pool.js";
 import { failure, fromWire, PoolCounters, unpinnedResult, type WorkerQueryResult } from "./worker-results.js";
 import { UNPINNED_TS, type CacheDrops, type FromWorker, type QueryJob, type ToWorker, type WorkerStart } from "./worker-protocol.js";
