@@ -1,4 +1,4 @@
-import { convexToJson, jsonToConvex, v, type JSONValue, type Value, type ValidatorJSON } from "convex/values";
+import { convexToJson, v, type Value, type ValidatorJSON } from "convex/values";
 import { expect, test } from "vitest";
 import { checkReturns } from "../src/runtime/validation";
 import type { RegisteredFunction } from "../src/runtime/function-registry";
@@ -8,6 +8,7 @@ import { resultText } from "../src/values/result-json";
 import type { ValidationContext } from "../src/values/validator";
 import { checkResultLimits } from "../src/values/value-limits";
 import { validatorJson } from "./helpers/convex-json";
+import { matchingValues, randomValidators } from "./helpers/random-validators";
 import { createSeededRandom } from "./helpers/seeded-random";
 
 /**
@@ -84,34 +85,7 @@ const random = createSeededRandom(2026);
 const pick = <T>(items: readonly T[]): T => items[random.int(items.length)]!;
 const NAMES = ["zeta", "a", "b", "_id", "10", "2", "toString", "c"];
 
-function randomValidator(depth: number): ValidatorJSON {
-  const leaves = [
-    () => v.string(),
-    () => v.number(),
-    () => v.boolean(),
-    () => v.null(),
-    () => v.int64(),
-    () => v.bytes(),
-    () => v.any(),
-    () => v.id(pick(["users", "posts", "_storage"])),
-    () => v.literal(pick(["a", "b", 0, 1, -0, true, false, 5n] as const)),
-  ];
-  if (depth <= 0 || random.int(3) === 0) return validatorJson(pick(leaves)());
-  switch (random.int(4)) {
-    case 0:
-      return { type: "array", value: randomValidator(depth - 1) } as ValidatorJSON;
-    case 1:
-    case 2: {
-      const fields: Record<string, { fieldType: ValidatorJSON; optional: boolean }> = {};
-      for (let n = 1 + random.int(4); n > 0; n--) fields[pick(NAMES)] = { fieldType: randomValidator(depth - 1), optional: random.int(2) === 0 };
-      return { type: "object", value: fields } as ValidatorJSON;
-    }
-    default:
-      return random.int(4) === 0
-        ? ({ type: "record", keys: validatorJson(v.string()), values: { fieldType: randomValidator(depth - 1), optional: false } } as ValidatorJSON)
-        : ({ type: "union", value: [randomValidator(depth - 1), randomValidator(depth - 1)] } as ValidatorJSON);
-  }
-}
+const randomValidator = randomValidators(random, NAMES);
 
 function randomLeaf(): unknown {
   return pick<() => unknown>([
@@ -136,47 +110,7 @@ function randomValue(depth: number): unknown {
   return out;
 }
 
-/** A value built to match `validator`, keys in random order, so that the walk's proofs are exercised. */
-function matchingValue(validator: ValidatorJSON, depth = 0): unknown {
-  switch (validator.type) {
-    case "string":
-      return pick(["s", "longer string", "😀"]);
-    case "number":
-      return pick([2.5, 0, 1e21, -7]);
-    case "boolean":
-      return true;
-    case "null":
-      return null;
-    case "bigint":
-      return 3n;
-    case "bytes":
-      return new Uint8Array([7]).buffer;
-    case "any":
-      return { free: [1, "x"], b: null };
-    case "id":
-      return IDS[["users", "posts", "_storage"].indexOf(validator.tableName)]!;
-    case "literal":
-      return jsonToConvex(validator.value as JSONValue);
-    case "array":
-      return Array.from({ length: random.int(3) }, () => matchingValue(validator.value, depth + 1));
-    case "object": {
-      const names = Object.keys(validator.value).sort(() => random.next() - 0.5);
-      const out: Record<string, unknown> = {};
-      for (const name of names) {
-        const field = validator.value[name]!;
-        if (!field.optional || random.int(2) === 0) out[name] = matchingValue(field.fieldType, depth + 1);
-        else if (random.int(3) === 0) out[name] = undefined;
-      }
-      return out;
-    }
-    case "union":
-      return matchingValue(validator.value[random.int(validator.value.length)]!, depth + 1);
-    case "record":
-      return { k: matchingValue(validator.values.fieldType, depth + 1) };
-    default:
-      return null;
-  }
-}
+const matchingValue = matchingValues(random, IDS);
 
 test("gives the usual way's text, error or check failure for 20,000 random values and validators", () => {
   let provenCount = 0;

@@ -1,9 +1,10 @@
-import { convexToJson, jsonToConvex, v, type JSONValue, type Value, type ValidatorJSON } from "convex/values";
+import { convexToJson, v, type JSONValue, type Value, type ValidatorJSON } from "convex/values";
 import { describe, expect, test } from "vitest";
 import { encodeDocumentId } from "../src/values/document-id";
 import { validateValue, type ValidationContext } from "../src/values/validator";
 import { isPlainConvexJson, jsonCheck, valueCheck } from "../src/values/validator-check";
 import { validatorJson } from "./helpers/convex-json";
+import { matchingValues, randomValidators } from "./helpers/random-validators";
 import { createSeededRandom } from "./helpers/seeded-random";
 
 /**
@@ -21,35 +22,7 @@ const IDS = [encodeDocumentId(10001, internal), encodeDocumentId(10002, internal
 const random = createSeededRandom(4242);
 const pick = <T>(items: readonly T[]): T => items[random.int(items.length)]!;
 
-function randomValidator(depth: number): ValidatorJSON {
-  const leaves = [
-    () => v.string(),
-    () => v.number(),
-    () => v.boolean(),
-    () => v.null(),
-    () => v.int64(),
-    () => v.bytes(),
-    () => v.any(),
-    () => v.id(pick(["users", "posts", "_storage"])),
-    () => v.literal(pick(["a", "b", 0, 1, -0, true, false, 5n] as const)),
-  ];
-  if (depth <= 0 || random.int(3) === 0) return validatorJson(pick(leaves)());
-  switch (random.int(4)) {
-    case 0:
-      return { type: "array", value: randomValidator(depth - 1) } as ValidatorJSON;
-    case 1: {
-      const fields: Record<string, { fieldType: ValidatorJSON; optional: boolean }> = {};
-      for (const name of ["a", "b", "c", "toString"].slice(0, 1 + random.int(4))) {
-        fields[name] = { fieldType: randomValidator(depth - 1), optional: random.int(2) === 0 };
-      }
-      return { type: "object", value: fields } as ValidatorJSON;
-    }
-    case 2:
-      return { type: "union", value: [randomValidator(depth - 1), randomValidator(depth - 1)] } as ValidatorJSON;
-    default:
-      return { type: "record", keys: validatorJson(v.string()), values: { fieldType: randomValidator(depth - 1), optional: false } } as ValidatorJSON;
-  }
-}
+const randomValidator = randomValidators(random, ["a", "b", "c", "toString"]);
 
 function randomValue(depth: number): Value {
   const leaves: (() => Value)[] = [
@@ -69,41 +42,7 @@ function randomValue(depth: number): Value {
 }
 
 /** A value shaped to match `validator` where that is easy, so acceptance is exercised too. */
-function matchingValue(validator: ValidatorJSON): Value {
-  switch (validator.type) {
-    case "string":
-      return "s";
-    case "number":
-      return 2.5;
-    case "boolean":
-      return true;
-    case "null":
-      return null;
-    case "bigint":
-      return 3n;
-    case "bytes":
-      return new Uint8Array([7]).buffer;
-    case "any":
-      return { free: [1, "x"] };
-    case "id":
-      return IDS[["users", "posts", "_storage"].indexOf(validator.tableName)]!;
-    case "literal":
-      return jsonToConvex(validator.value as JSONValue);
-    case "array":
-      return [matchingValue(validator.value), matchingValue(validator.value)];
-    case "object": {
-      const out: Record<string, Value> = {};
-      for (const [name, field] of Object.entries(validator.value)) if (!field.optional || random.int(2) === 0) out[name] = matchingValue(field.fieldType);
-      return out;
-    }
-    case "union":
-      return matchingValue(validator.value[random.int(validator.value.length)]!);
-    case "record":
-      return { k: matchingValue(validator.values.fieldType) };
-    default:
-      return null;
-  }
-}
+const matchingValue = matchingValues(random, IDS) as (validator: ValidatorJSON) => Value;
 
 describe("compiled validator checks", () => {
   test("never accept a value validateValue rejects (decoded and JSON forms, 20,000 random pairs)", () => {
