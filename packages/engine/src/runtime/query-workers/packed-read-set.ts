@@ -29,6 +29,19 @@ function encodedName(name: string): Buffer {
  * that is not ASCII sends the whole set the general way (`packAnyReadSet`).
  */
 export function packReadSet(readSet: ReadSet): ArrayBuffer {
+  return packed(readSet, true) ?? packed(readSet, false)!;
+}
+
+/** `packReadSet` for any read set: ids measured and written as UTF-8. */
+export function packAnyReadSet(readSet: ReadSet): ArrayBuffer {
+  return packed(readSet, false)!;
+}
+
+/**
+ * The packed read set; with `asciiIds`, ids taken as one byte per character (null as soon
+ * as one is not ASCII), else measured and written as UTF-8.
+ */
+function packed(readSet: ReadSet, asciiIds: boolean): ArrayBuffer | null {
   const { intervals, ids } = readSet;
   const names: Buffer[] = new Array<Buffer>(intervals.length);
   let size = 8;
@@ -37,8 +50,7 @@ export function packReadSet(readSet: ReadSet): ArrayBuffer {
     const name = (names[n] = encodedName(interval.index));
     size += 2 + name.length + 4 + interval.lo.length + 4 + (interval.hi?.length ?? 0);
   }
-  // An ASCII id takes one byte per character.
-  for (let n = 0; n < ids.length; n++) size += 2 + ids[n]!.length;
+  for (let n = 0; n < ids.length; n++) size += 2 + (asciiIds ? ids[n]!.length : Buffer.byteLength(ids[n]!, "utf8"));
   const buffer = new ArrayBuffer(size);
   const bytes = new Uint8Array(buffer);
   writeU32(bytes, 0, intervals.length);
@@ -66,18 +78,21 @@ export function packReadSet(readSet: ReadSet): ArrayBuffer {
       at += 4 + hi.length;
     }
   }
+  const utf8 = asciiIds ? null : Buffer.from(buffer);
   for (let n = 0; n < ids.length; n++) {
     const id = ids[n]!;
-    const length = id.length;
+    let length = id.length;
+    if (utf8 !== null) length = utf8.write(id, at + 2, "utf8");
+    else {
+      for (let i = 0; i < length; i++) {
+        const c = id.charCodeAt(i);
+        if (c > 0x7f) return null;
+        bytes[at + 2 + i] = c;
+      }
+    }
     bytes[at] = length & 0xff;
     bytes[at + 1] = length >>> 8;
-    at += 2;
-    for (let i = 0; i < length; i++) {
-      const c = id.charCodeAt(i);
-      if (c > 0x7f) return packAnyReadSet(readSet);
-      bytes[at + i] = c;
-    }
-    at += length;
+    at += 2 + length;
   }
   return buffer;
 }
@@ -88,43 +103,6 @@ function writeU32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 1] = (value >>> 8) & 0xff;
   bytes[at + 2] = (value >>> 16) & 0xff;
   bytes[at + 3] = value >>> 24;
-}
-
-/** `packReadSet` for any read set: ids measured and written as UTF-8. */
-export function packAnyReadSet(readSet: ReadSet): ArrayBuffer {
-  const { intervals, ids } = readSet;
-  let size = 8;
-  for (const interval of intervals) {
-    size += 2 + encodedName(interval.index).length + 4 + interval.lo.length + 4 + (interval.hi?.length ?? 0);
-  }
-  for (const id of ids) size += 2 + Buffer.byteLength(id, "utf8");
-  const buffer = new ArrayBuffer(size);
-  const bytes = Buffer.from(buffer);
-  let at = 8;
-  bytes.writeUInt32LE(intervals.length, 0);
-  bytes.writeUInt32LE(ids.length, 4);
-  for (const interval of intervals) {
-    const name = encodedName(interval.index);
-    bytes.writeUInt16LE(name.length, at);
-    bytes.set(name, at + 2);
-    at += 2 + name.length;
-    bytes.writeUInt32LE(interval.lo.length, at);
-    bytes.set(interval.lo, at + 4);
-    at += 4 + interval.lo.length;
-    const hi = interval.hi;
-    bytes.writeInt32LE(hi === null ? -1 : hi.length, at);
-    at += 4;
-    if (hi !== null) {
-      bytes.set(hi, at);
-      at += hi.length;
-    }
-  }
-  for (const id of ids) {
-    const length = bytes.write(id, at + 2, "utf8");
-    bytes.writeUInt16LE(length, at);
-    at += 2 + length;
-  }
-  return buffer;
 }
 
 /** Unpacks `packReadSet`'s buffer; keys are views into it (Buffers, as the store's keys are). */
