@@ -23,13 +23,10 @@ export const STORAGE_ASYNC_OPS: Record<string, OpHandler> = {
   "1.0/storageGetUrl": (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
     // Only whether the file exists: its stored text answers that without decoding it.
-    const urlIf = (exists: boolean) => (exists ? blobs(exec).urlFor(id) : null);
-    // In a query or mutation the read is synchronous on the thread that runs it (its own
-    // connection, at its snapshot), so the answer is a value, not a promise chain: a feed
-    // page asks this for every photo. A failure still rejects the syscall's promise
+    // In a query or mutation the answer is a value, not a promise chain (`withReads`): a
+    // feed page asks this for every photo. A failure still rejects the syscall's promise
     // (`Execution.asyncSyscall*` turns a handler's throw into a rejection).
-    if (exec.tx !== null) return urlIf(exec.db.get(id, exec.tx.reads) !== null);
-    return exec.host.readFromAction((tx) => urlIf(exec.db.get(id, tx.reads) !== null));
+    return withReads(exec, (reads) => (exec.db.get(id, reads) !== null ? blobs(exec).urlFor(id) : null));
   },
   "1.0/storageGetMetadata": async (exec, args: StorageArgs) => {
     const id = storageId(exec, args.storageId);
@@ -105,8 +102,12 @@ async function readDoc<T>(exec: Execution, id: string, use: (doc: Record<string,
   return withReads(exec, (reads) => use(exec.db.getValue(id, reads)));
 }
 
-/** Runs `read` in the execution's transaction, or (in an action) in a read transaction of its own. */
-async function withReads<T>(exec: Execution, read: (reads: ReadRecorder) => T): Promise<T> {
+/**
+ * Runs `read` in the execution's transaction, or (in an action) in a read transaction of
+ * its own. In a query or mutation the read is synchronous on the thread that runs it (its
+ * own connection, at its snapshot), so its answer is returned as a value, not a promise.
+ */
+function withReads<T>(exec: Execution, read: (reads: ReadRecorder) => T): T | Promise<T> {
   if (exec.tx !== null) return read(exec.tx.reads);
   return exec.host.readFromAction((tx) => read(tx.reads));
 }
