@@ -16,13 +16,14 @@
  * optional `runtime.mutations.writerStats`.
  */
 import Database from "better-sqlite3";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createEngine } from "../packages/engine/src/engine";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { seed } from "./fixtures/feed-data";
 import { processWrites } from "./fixtures/process-io";
+import { mainThreadCpuMs } from "./support/main-thread-cpu";
 import type { QueueStats } from "../packages/engine/src/runtime/mutation-batch";
 import type { WriterStats as WriterClientStats } from "../packages/engine/src/runtime/writer/writer-types";
 
@@ -45,12 +46,6 @@ export type WriterStats = WriterClientStats & QueueStats;
 
 const writerStats = (): WriterStats | null =>
   (engine?.app.runtime as { mutations?: { writerStats?: () => WriterStats | null } } | undefined)?.mutations?.writerStats?.() ?? null;
-
-/** CPU time of this process's main thread (the one serving sockets), ms; Linux only. */
-function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-}
 
 function difference(after: WriterStats | null, before: WriterStats | null): WriterStats | null {
   if (after === null || before === null) return null;

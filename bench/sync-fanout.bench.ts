@@ -13,7 +13,8 @@
  * Transition text to the same number of sockets in the same client process
  * (each parsed with JSON.parse), and the ratio. The engine's CPU time per like
  * (this process: the engine and the benchmark's own bookkeeping) is printed
- * beside the wall times, and the client process's own CPU per like: the
+ * beside the wall times, split into the main thread, the query workers and the
+ * other threads (V8's GC helpers, the writer; Linux), and the client process's own CPU per like: the
  * official clients share the machine's cores with the engine, so their
  * work is a floor under the ratio (printed). Also: engine memory per
  * session with 1,000 and 5,000 subscribed official clients (and the client
@@ -31,7 +32,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { SyncStats } from "../packages/engine/src/sync/sync-server";
-import { mainThreadCpuMs } from "./support/main-thread-cpu";
+import { threadCpuMs, type ThreadCpu } from "./support/main-thread-cpu";
 import { buildClientProcess, epochNow, percentile, percentiles, startClientProcess as startChild } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 import { WindowProfile } from "./support/window-profile";
@@ -53,17 +54,23 @@ interface LikeCost {
   mainMs: number;
   /** CPU time of the engine's main thread alone (Linux: /proc; NaN elsewhere). */
   mainCpuMs: number;
+  /** CPU time of the query workers together, and of every other thread (GC helpers, the writer, …). */
+  workersCpuMs: number;
+  otherCpuMs: number;
   runs: number;
   runMs: number;
   emitMs: number;
   transitions: number;
 }
 
-function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage, elu: EventLoopUtilization, mainCpuMs: number): LikeCost {
+function likeCost(before: SyncStats, after: SyncStats, cpu: NodeJS.CpuUsage, elu: EventLoopUtilization, threadsBefore: ThreadCpu): LikeCost {
+  const threads = threadCpuMs();
   return {
     cpuMs: (cpu.user + cpu.system) / 1000,
     mainMs: elu.active,
-    mainCpuMs,
+    mainCpuMs: threads.main - threadsBefore.main,
+    workersCpuMs: threads.queryWorkers - threadsBefore.queryWorkers,
+    otherCpuMs: threads.other - threadsBefore.other,
     runs: after.queryRuns - before.queryRuns,
     runMs: after.runMs - before.runMs,
     emitMs: after.emitMs - before.emitMs,
@@ -172,11 +179,11 @@ async function main(): Promise<void> {
         const statsBefore = engine.sync.stats();
         const cpuBefore = process.cpuUsage();
         const eluBefore = performance.eventLoopUtilization();
-        const mainCpuBefore = mainThreadCpuMs();
+        const threadsBefore = threadCpuMs();
         await likerClient.mutation(api.posts.toggleLike, { postId: measured });
         const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
         await engine.sync.idle();
-        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore), mainThreadCpuMs() - mainCpuBefore));
+        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore), threadsBefore));
         clientCpu.push(cpuMs);
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
@@ -280,6 +287,8 @@ function printRounds(rows: Row[]): void {
         "engine CPU": med((c) => c.cpuMs).toFixed(1),
         "main thread busy": med((c) => c.mainMs).toFixed(1),
         "main thread CPU": med((c) => c.mainCpuMs).toFixed(1),
+        "query workers CPU": med((c) => c.workersCpuMs).toFixed(1),
+        "other threads CPU": med((c) => c.otherCpuMs).toFixed(1),
         runs: med((c) => c.runs),
         "run time (summed)": med((c) => c.runMs).toFixed(1),
         "per run": percentile(r.costs.map((c) => c.runMs / Math.max(1, c.runs)), 0.5).toFixed(3),

@@ -25,7 +25,7 @@ import { api } from "../convex/_generated/api";
 import type { Engine } from "../packages/engine/src/engine-options";
 import type { CommitSummary } from "../packages/engine/src/runtime/runtime-database";
 import { DEFAULT_FLOW_LIMITS, FlowBudget, SocketFlow } from "../packages/engine/src/sync/socket-flow";
-import { mainThreadCpuMs } from "./support/main-thread-cpu";
+import { threadCpuMs } from "./support/main-thread-cpu";
 import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
 
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const countersBefore = engineCounters(engine);
   const statsBefore = engine.sync.stats();
   const cpuBefore = process.cpuUsage();
-  const mainBefore = mainThreadCpuMs();
+  const threadsBefore = threadCpuMs();
   const eluBefore = performance.eventLoopUtilization();
   // How long the thread that serves the sockets could not take up anything new (10 ms resolution).
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -96,7 +96,10 @@ async function main(): Promise<void> {
   const loaded = (await mutators.request({ kind: "mutators", ...load, tokens: mutatorTokens }, "mutated")) as unknown as Latency & { failures: number; calls: number; cpuMs: number };
   await engine.sync.idle();
   const cpu = process.cpuUsage(cpuBefore);
-  const mainCpu = mainThreadCpuMs() - mainBefore;
+  const threadsAfter = threadCpuMs();
+  const mainCpu = threadsAfter.main - threadsBefore.main;
+  const workersCpu = threadsAfter.queryWorkers - threadsBefore.queryWorkers;
+  const otherCpu = threadsAfter.other - threadsBefore.other;
   const elu = performance.eventLoopUtilization(eluBefore);
   loopDelay.disable();
   const wall = (epochNow() - wallBefore) / 1000;
@@ -121,7 +124,9 @@ async function main(): Promise<void> {
   console.log(
     `mutations: ${loaded.calls} (${loaded.failures} failed, baseline ${quiet.failures}); staleness samples: ${stale.samples} (${stale.unmatched} without a recorded commit)\n` +
       `engine: ${((cpu.user + cpu.system) / 1000 / wall / 10).toFixed(0)}% of a core over ${wall.toFixed(1)} s wall (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, main thread CPU ${(mainCpu / 1000).toFixed(1)} s = ` +
-      `${(mainCpu / Math.max(1, statsAfter.queryRuns - statsBefore.queryRuns)).toFixed(3)} ms per subscription run, main thread busy ${(elu.utilization * 100).toFixed(0)}%); ` +
+      `${(mainCpu / Math.max(1, statsAfter.queryRuns - statsBefore.queryRuns)).toFixed(3)} ms per subscription run, main thread busy ${(elu.utilization * 100).toFixed(0)}%; ` +
+      `query workers ${(workersCpu / 1000).toFixed(1)} s = ${(workersCpu / Math.max(1, statsAfter.queryRuns - statsBefore.queryRuns)).toFixed(3)} ms per run, ` +
+      `other threads (GC helpers, writer, …) ${(otherCpu / 1000).toFixed(1)} s); ` +
       `${statsAfter.queryRuns - statsBefore.queryRuns} subscription runs, ${statsAfter.transitionsSent - statsBefore.transitionsSent} Transitions, ` +
       `${statsAfter.staleResults - statsBefore.staleResults} results stale on arrival` +
       (statsAfter.unshownResults === undefined ? "" : `, ${statsAfter.unshownResults - statsBefore.unshownResults} replaced before any client was sent them`) +
