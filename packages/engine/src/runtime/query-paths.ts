@@ -75,14 +75,11 @@ export class QueryPaths {
    * commits. Contract for the real-time layer: every commit with ts <= the result's `ts`
    * has been announced through `onCommit` before the returned promise resolves.
    */
-  async runTracked(request: CallRequest): Promise<SnapshotQueryResult> {
-    if (this.deps.poolHasApp()) {
-      // A worker reads at the latest snapshot when it starts; commits are announced on this
-      // thread in the same turn as they happen, so any commit <= ts was announced before
-      // the worker's answer (a later event) is handled here.
-      const { outcome, readSet, journal, ts } = await this.queryOnWorker(request, true);
-      return { outcome: this.deps.reporter.forCaller(request, outcome), readSet: readSet ?? { intervals: [], ids: [] }, journal, ts };
-    }
+  runTracked(request: CallRequest): Promise<SnapshotQueryResult> {
+    // A worker reads at the latest snapshot when it starts; commits are announced on this
+    // thread in the same turn as they happen, so any commit <= ts was announced before
+    // the worker's answer (a later event) is handled here.
+    if (this.deps.poolHasApp()) return this.trackedOnWorker(request);
     return this.deps.lock.run(async () => {
       const ts = this.deps.db.latestTs();
       const { outcome, reads, journal } = await this.runQueryLocked(request);
@@ -176,10 +173,61 @@ export class QueryPaths {
       const announced = this.deps.announcer.announced(result.ts);
       if (announced !== null) await announced;
     } catch (e) {
-      result = { outcome: reporter.errorOutcome(e, []), ts: this.deps.db.latestTs(), journal: null, readSet: null };
+      result = this.failedOnWorker(e);
     }
     reporter.record(displayFunctionName(request.component ?? "", request.path), "query", request.origin, result.outcome, startedAt, request.identity);
     return result;
+  }
+
+  /**
+   * `runTracked` on a worker: the steps of `queryOnWorker` (the same record, errors and
+   * announcement wait) as one reaction to the pool's answer instead of two async functions
+   * awaiting each other. Main thread; a fan-out makes a thousand of these per commit, and
+   * each async layer was a promise, a suspended frame and a reaction more per run.
+   */
+  private trackedOnWorker(request: CallRequest): Promise<SnapshotQueryResult> {
+    const { calls, reporter } = this.deps;
+    const startedAt = reporter.now();
+    let answer: Promise<WorkerQueryResult>;
+    try {
+      const fn = calls.resolve(request.path, request.allowInternal, "query", request.component);
+      answer = this.poolRun(fn, calls.decodeArgs(fn, request.args), request, true);
+    } catch (e) {
+      // Still a rejection, never a throw, if recording fails (as from an async function).
+      answer = new Promise((resolve) => resolve(this.failedOnWorker(e)));
+      return answer.then((failed) => this.trackedAnswer(request, startedAt, failed));
+    }
+    return answer.then(
+      (result) => {
+        let announced: Promise<void> | null;
+        try {
+          request.executed?.();
+          // The writer's commit may reach a query worker's snapshot before its announcement
+          // reaches this thread (its WAL sync may still run). Usually it was: no extra turn then.
+          announced = this.deps.announcer.announced(result.ts);
+        } catch (e) {
+          return this.trackedAnswer(request, startedAt, this.failedOnWorker(e));
+        }
+        if (announced === null) return this.trackedAnswer(request, startedAt, result);
+        return announced.then(
+          () => this.trackedAnswer(request, startedAt, result),
+          (e: unknown) => this.trackedAnswer(request, startedAt, this.failedOnWorker(e)),
+        );
+      },
+      (e: unknown) => this.trackedAnswer(request, startedAt, this.failedOnWorker(e)),
+    );
+  }
+
+  /** A tracked run's result once it is in: recorded in the call log, and as its caller may see it. */
+  private trackedAnswer(request: CallRequest, startedAt: number, result: WorkerQueryResult): SnapshotQueryResult {
+    const { reporter } = this.deps;
+    reporter.record(displayFunctionName(request.component ?? "", request.path), "query", request.origin, result.outcome, startedAt, request.identity);
+    return { outcome: reporter.forCaller(request, result.outcome), readSet: result.readSet ?? { intervals: [], ids: [] }, journal: result.journal, ts: result.ts };
+  }
+
+  /** What `queryOnWorker` answers when resolving, checking, running or waiting threw. */
+  private failedOnWorker(e: unknown): WorkerQueryResult {
+    return { outcome: this.deps.reporter.errorOutcome(e, []), ts: this.deps.db.latestTs(), journal: null, readSet: null };
   }
 
   private poolRun(fn: RegisteredFunction, argsJson: string, request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
@@ -191,6 +239,9 @@ export class QueryPaths {
       journal: request.journal ?? null,
       tracked,
       clockOffsetMs: this.deps.calls.clockOffset(),
+      // Set by the pool; here so the object has its final shape from the start.
+      id: 0,
+      appVersion: 0,
     });
   }
 

@@ -39,6 +39,12 @@ export interface QueryPoolOptions {
  */
 export const QUERY_WORKER_NICENESS = 5;
 
+/**
+ * A job as a caller hands it to `run`: a fresh object the pool takes over, setting its `id`
+ * and `appVersion` (absent here, or overwritten).
+ */
+export type NewJob = Omit<QueryJob, "id" | "appVersion"> & Partial<Pick<QueryJob, "id" | "appVersion">>;
+
 interface Pending {
   job: QueryJob;
   /** Only this worker may run it (it holds the job's pinned snapshot). */
@@ -116,9 +122,10 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
    * Runs a query on a worker (queued while every worker is busy). With `atTs`, on the
    * worker that pinned that snapshot; null when no worker holds it (any more).
    */
-  run(job: Omit<QueryJob, "id" | "appVersion">): Promise<WorkerQueryResult>;
-  run(job: Omit<QueryJob, "id" | "appVersion"> & { atTs: bigint }): Promise<WorkerQueryResult | null>;
-  run(job: Omit<QueryJob, "id" | "appVersion">): Promise<WorkerQueryResult | null> {
+  run(job: NewJob): Promise<WorkerQueryResult>;
+  run(job: NewJob & { atTs: bigint }): Promise<WorkerQueryResult | null>;
+  run(fields: NewJob): Promise<WorkerQueryResult | null> {
+    const job = fields as QueryJob;
     if (this.closed) return Promise.resolve(failure("The engine is shutting down.", []));
     let slot: Slot | null = null;
     if (job.atTs !== undefined) {
@@ -127,7 +134,10 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
       slot = pin.slot;
     }
     const answer = new Promise<WorkerQueryResult>((resolve) => {
-      this.queue.push({ job: { ...job, id: ++this.nextJobId, appVersion: this.appVersion }, slot, resolve, crashes: 0, startedAt: 0 });
+      // The job object is the caller's fresh literal, completed in place: no copy of it per run.
+      job.id = ++this.nextJobId;
+      job.appVersion = this.appVersion;
+      this.queue.push({ job, slot, resolve, crashes: 0, startedAt: 0 });
       this.dispatch();
     });
     // Only a job bound to a pinned snapshot can come back unpinned (no extra promise for the others).
