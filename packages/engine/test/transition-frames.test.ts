@@ -104,3 +104,26 @@ test("the shared encodings are bounded: past 256 distinct Transitions older ones
   expect(encoder.encode(plan(1))[0]).not.toBe(frames[1]);
   expect(encoder.encoded).toBe(301);
 });
+
+test("a worker's result without logs or journal (the shared tail) has the bytes of the general encoding", () => {
+  const value = { feed: ["é", "b"], count: 2 };
+  const quiet = encodeResult(fromWorker(value), null);
+  // The general path: the same outcome as text, and as worker bytes with the tail built.
+  expect(Buffer.concat(quiet.body).toString("utf8")).toBe(Buffer.concat(encodeResult(fromText(value), null).body).toString("utf8"));
+  expect(Buffer.concat(quiet.body).toString("utf8")).toBe(`"value":${JSON.stringify(value)},"logLines":[],"journal":null`);
+  // Logs or a journal take the general path and keep their fields.
+  expect(Buffer.concat(encodeResult(fromWorker(value, ["x"]), "j").body).toString("utf8")).toBe(`"value":${JSON.stringify(value)},"logLines":["x"],"journal":"j"`);
+});
+
+test("a Transition with a result of one connection alone has the same bytes, built each time instead of kept", () => {
+  const encoder = new TransitionEncoder();
+  const result = encodeResult(fromWorker({ n: 1 }), null);
+  const plan = (alone?: boolean) => ({ start: version(1n), end: version(2n), removed: [3], updated: [[1, result]] as [number, typeof result][], alone });
+  const shared = encoder.encode(plan());
+  const alone = encoder.encode(plan(true));
+  expect(alone[0]!.equals(shared[0]!)).toBe(true);
+  expect(alone[0]).not.toBe(shared[0]);
+  expect(encoder.encode(plan(true))[0]).not.toBe(alone[0]);
+  expect(encoder.encode(plan(false))[0]).toBe(shared[0]);
+  expect(encoder.encoded).toBe(3);
+});

@@ -39,6 +39,12 @@ export interface TransitionPlan {
   /** `QueryRemoved` ids, then `[queryId, result]` for every changed result. */
   removed: number[];
   updated: [number, EncodedResult][];
+  /**
+   * True when some result in it is this connection's alone (its subscription has one
+   * watcher): no other connection can be planned an equal Transition, so its encoding is
+   * not kept for sharing (`TransitionEncoder.encode`). Absent: it may be shared.
+   */
+  alone?: boolean;
 }
 
 /**
@@ -188,14 +194,19 @@ export class ConnectionView {
    */
   planTransition(ts: bigint, force: boolean): TransitionPlan | null {
     const updated: [number, EncodedResult][] = [];
+    let alone = false;
     for (const query of this.queries.values()) {
       const result = query.sub.result;
-      if (result !== null && !sameEncodedResult(result, query.sentResult)) updated.push([query.queryId, result]);
+      if (result !== null && !sameEncodedResult(result, query.sentResult)) {
+        updated.push([query.queryId, result]);
+        // A result object is one subscription's (`encodeResult` makes one per run).
+        if (query.sub.watchers.size === 1) alone = true;
+      }
     }
     const end: StateVersion = { querySet: this.applied.querySet, identity: this.applied.identity, ts };
     const versionsMoved = end.querySet !== this.sent.querySet || end.identity !== this.sent.identity;
     if (updated.length === 0 && this.removed.length === 0 && !versionsMoved && !force) return null;
-    return { start: this.sent, end, removed: this.removed, updated };
+    return { start: this.sent, end, removed: this.removed, updated, alone };
   }
 
   /** Records that a planned Transition was sent. */

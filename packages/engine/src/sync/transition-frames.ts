@@ -45,13 +45,17 @@ export class TransitionEncoder {
 
   /** The frames for `plan`; equal plans (same versions, ids and result objects) get the same Buffers. */
   encode(plan: TransitionPlan): TransitionFrames {
-    const key = this.keyOf(plan);
-    const hit = this.cache.get(key);
+    // A Transition carrying a result no other connection holds (a distinct subscriber's) is
+    // built and sent but neither looked up nor kept: no key text, no entry, and its frame is
+    // not held until the fan-out's end (the usual fan-out of distinct feeds makes a
+    // thousand per commit on the thread that serves the sockets).
+    const key = plan.alone === true ? null : this.keyOf(plan);
+    const hit = key === null ? undefined : this.cache.get(key);
     if (hit !== undefined) return hit;
     this.encoded += 1;
     const frame = transitionBytes(plan);
     const frames = frame.length <= CHUNK_THRESHOLD ? [frame] : this.chunk(frame.toString("utf8"));
-    if (frame.length <= CACHE_BYTES) {
+    if (key !== null && frame.length <= CACHE_BYTES) {
       if (this.cache.size >= CACHE_ENTRIES || this.cachedBytes + frame.length > CACHE_BYTES) this.clear();
       this.cache.set(key, frames);
       this.cachedBytes += frame.length;

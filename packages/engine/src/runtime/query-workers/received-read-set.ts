@@ -178,16 +178,20 @@ function sharedEnds(a: Buffer, aOffsets: EntryOffsets, aFrom: number, aCount: nu
  * (before them, `fromEnd`) are equal: a binary search, as equal runs stay equal when shortened.
  */
 function longestShared(a: Buffer, aEdge: number, b: Buffer, bEdge: number, most: number, fromEnd: boolean): number {
-  const same = (m: number) => (fromEnd ? a.compare(b, bEdge - m, bEdge, aEdge - m, aEdge) : a.compare(b, bEdge, bEdge + m, aEdge, aEdge + m)) === 0;
-  if (most <= 0 || same(most)) return Math.max(0, most);
+  if (most <= 0 || sameRun(a, aEdge, b, bEdge, most, fromEnd)) return Math.max(0, most);
   let low = 0;
   let high = most - 1;
   while (low < high) {
     const mid = (low + high + 1) >>> 1;
-    if (same(mid)) low = mid;
+    if (sameRun(a, aEdge, b, bEdge, mid, fromEnd)) low = mid;
     else high = mid - 1;
   }
   return low;
+}
+
+/** True when the `m` bytes after (`fromEnd`: before) the edges are equal. A function, not a closure per search. */
+function sameRun(a: Buffer, aEdge: number, b: Buffer, bEdge: number, m: number, fromEnd: boolean): boolean {
+  return (fromEnd ? a.compare(b, bEdge - m, bEdge, aEdge - m, aEdge) : a.compare(b, bEdge, bEdge + m, aEdge, aEdge + m)) === 0;
 }
 
 function intervalAt(bytes: Buffer, at: number): ReadSet["intervals"][number] {
