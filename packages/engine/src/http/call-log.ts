@@ -20,19 +20,23 @@ export interface CallLog {
  * every change. Runs on the engine's main thread, where calls are recorded.
  */
 export function createCallLog(capacity: number): CallLog {
-  const ring: (LoggedCall | undefined)[] = new Array(capacity);
+  // Records as they were added (call `seq` sits at `seq % capacity`); the numbered copies are
+  // made when read. Every subscription re-run adds one on the main thread, a thousand per
+  // commit in a fan-out, and each stays until a thousand later ones: a copy per call was an
+  // object more for that thread's collections to promote.
+  const ring: (CallRecord | undefined)[] = new Array(capacity);
   let latest = 0;
   const listeners = new Set<() => void>();
   return {
     add(record) {
       latest += 1;
-      ring[latest % capacity] = { ...record, seq: latest };
+      ring[latest % capacity] = record;
       for (const listener of listeners) listener();
     },
     since(seq) {
       const from = Math.max(seq + 1, latest - capacity + 1, 1);
       const out: LoggedCall[] = [];
-      for (let s = from; s <= latest; s++) out.push(ring[s % capacity]!);
+      for (let s = from; s <= latest; s++) out.push({ ...ring[s % capacity]!, seq: s });
       return out;
     },
     get latestSeq() {
