@@ -8,6 +8,7 @@ import type { SerializedQuery } from "../src/query/serialized-query";
 import type { Store } from "../src/store/store";
 import { schemaExport } from "./helpers/convex-json";
 import { collect, indexRange, r, tableScan, UNDEFINED } from "./helpers/query-json";
+import { compileIndexRange } from "../src/query/index-range";
 import { inTransaction, openTestStore } from "./helpers/temp-store";
 
 const schema = defineSchema({
@@ -122,4 +123,19 @@ describe("index ranges", () => {
     // No search index of that name was declared.
     expect(() => openQueryStream(store, search, createReadSetRecorder())).toThrow(/Index items.search_tag not found/);
   });
+});
+
+test("an eq-prefix range of strings (read without decoding them) is the range the general path makes of the same eqs", () => {
+  const index = { name: "items.by_grp_n", table: "items", fields: ["grp", "n", "_creationTime", "_id"] };
+  // The fast path hands out views, the general path Buffers: compared as bytes.
+  const bytes = (range: { lo: Uint8Array; hi: Uint8Array | null }) => ({ lo: [...range.lo], hi: range.hi === null ? null : [...range.hi] });
+  for (const [grp, n] of [["a", "x"], ["a\0", ""], ["é😀", "$b"], ["", "\ud800"]] as const) {
+    const inOrder = [r("Eq", "grp", grp), r("Eq", "n", n)];
+    // Reversed, the eqs are not in index order: `generalRange` decodes and sorts them.
+    const general = bytes(compileIndexRange(index, [...inOrder].reverse()));
+    expect(bytes(compileIndexRange(index, inOrder))).toEqual(general);
+  }
+  // A non-string value still decodes (`{"$integer": …}` is a bigint, not an object).
+  const int = [r("Eq", "grp", "a"), r("Eq", "n", { $integer: "AgAAAAAAAAA=" })];
+  expect(bytes(compileIndexRange(index, int))).toEqual(bytes(compileIndexRange(index, [...int].reverse())));
 });

@@ -29,11 +29,13 @@ export function compileIndexRange(index: IndexInfo, range: readonly RangeExpress
  */
 function eqPrefixRange(index: IndexInfo, range: readonly RangeExpression[]): KeyRange | null {
   if (range.length === 0 || range.length > index.fields.length) return null;
-  const values: (Value | undefined)[] = [];
+  const values = new Array<Value | undefined>(range.length);
   for (let i = 0; i < range.length; i++) {
     const expression = range[i];
     if (expression.type !== "Eq" || expression.fieldPath !== index.fields[i]) return null;
-    values.push(decodeMaybeValue(expression.value));
+    const json = expression.value;
+    // A string (an id, most often) is its own value: `jsonToConvex` returns it as it is.
+    values[i] = typeof json === "string" ? json : decodeMaybeValue(json);
   }
   return prefixRange(values);
 }

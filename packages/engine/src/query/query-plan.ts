@@ -59,15 +59,17 @@ export function planQuery(store: Store, query: SerializedQuery): QueryPlan {
     range = { lo: MIN_KEY, hi: null };
   }
 
-  const operators: CompiledOperator[] = [];
+  // Sized up front: a push onto `[]` allocates room for 17 (one plan per `first()`).
+  const operators = new Array<CompiledOperator>(query.operators.length);
   let parsesDocuments = false;
   let rowCap: number | null = null;
-  for (const op of query.operators) {
+  for (let i = 0; i < query.operators.length; i++) {
+    const op = query.operators[i]!;
     if ("filter" in op) {
-      operators.push({ kind: "filter", test: compileFilter(op.filter) });
+      operators[i] = { kind: "filter", test: compileFilter(op.filter) };
       parsesDocuments = true;
     } else {
-      operators.push({ kind: "limit", count: op.limit });
+      operators[i] = { kind: "limit", count: op.limit };
       // Only a limit before every filter bounds the rows the scan must read.
       if (!parsesDocuments) rowCap = rowCap === null ? op.limit : Math.min(rowCap, op.limit);
     }

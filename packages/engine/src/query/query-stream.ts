@@ -33,46 +33,61 @@ export interface QueryStream {
  * here; evaluation errors from `next()`. Reads are recorded into `recorder` as they happen.
  */
 export function openQueryStream(store: Store, query: SerializedQuery, recorder: ReadSetRecorder): QueryStream {
-  const plan = planQuery(store, query);
-  // Made on the first `next()`: a one-batch `drain` needs neither it nor a scanner.
-  let pipeline: OperatorPipeline | null = null;
-  let scanner: IndexScanner | null = null;
-  let ended = false;
+  return new PlannedStream(store, planQuery(store, query), recorder);
+}
 
-  return {
-    next() {
-      return this.nextRow()?.text ?? null;
-    },
-    nextRow() {
-      if (ended) return null;
-      pipeline ??= createOperatorPipeline(plan.operators);
-      for (;;) {
-        // Checked before reading, so `first()` never reads (or records) a second row.
-        if (pipeline.closed()) break;
-        scanner ??= openPlanScanner(store, plan, plan.range, recorder, plan.rowCap ?? DEFAULT_FIRST_BATCH);
-        const row = scanner.next();
-        if (row === null) break;
-        if (pipeline.accept(row.text)) return row;
-      }
-      ended = true;
-      return null;
-    },
-    close() {
-      ended = true;
-    },
-    drain(each) {
-      if (!ended && scanner === null && readsOneBatch(plan)) {
-        ended = true;
-        drainOneBatch(store, plan, recorder, each);
-        return;
-      }
-      try {
-        for (let row = this.nextRow(); row !== null; row = this.nextRow()) each(row);
-      } finally {
-        ended = true;
-      }
-    },
-  };
+/**
+ * A stream of one plan. A class rather than an object literal of closures: one object per
+ * stream instead of a context and four functions (a stream is opened for every `first()`).
+ */
+class PlannedStream implements QueryStream {
+  // Made on the first `next()`: a one-batch `drain` needs neither it nor a scanner.
+  private pipeline: OperatorPipeline | null = null;
+  private scanner: IndexScanner | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly plan: QueryPlan,
+    private readonly recorder: ReadSetRecorder,
+  ) {}
+
+  next(): string | null {
+    return this.nextRow()?.text ?? null;
+  }
+
+  nextRow(): IndexRow | null {
+    if (this.ended) return null;
+    const plan = this.plan;
+    const pipeline = (this.pipeline ??= createOperatorPipeline(plan.operators));
+    for (;;) {
+      // Checked before reading, so `first()` never reads (or records) a second row.
+      if (pipeline.closed()) break;
+      this.scanner ??= openPlanScanner(this.store, plan, plan.range, this.recorder, plan.rowCap ?? DEFAULT_FIRST_BATCH);
+      const row = this.scanner.next();
+      if (row === null) break;
+      if (pipeline.accept(row.text)) return row;
+    }
+    this.ended = true;
+    return null;
+  }
+
+  close(): void {
+    this.ended = true;
+  }
+
+  drain(each: (row: IndexRow) => void): void {
+    if (!this.ended && this.scanner === null && readsOneBatch(this.plan)) {
+      this.ended = true;
+      drainOneBatch(this.store, this.plan, this.recorder, each);
+      return;
+    }
+    try {
+      for (let row = this.nextRow(); row !== null; row = this.nextRow()) each(row);
+    } finally {
+      this.ended = true;
+    }
+  }
 }
 
 /**

@@ -7,9 +7,10 @@ import { convexOrUndefinedToJson } from "convex-upstream:values/value.js";
  * was written against). Same class, same methods, same errors; what differs is the cost
  * of `q.eq(…).eq(…)` (about 5% of a feed re-run with upstream's): upstream copies the
  * expression list at every step (`concat`) and defines fields through esbuild's
- * `__publicField` helper, this one appends to one list the steps share. Sharing is not
- * observable: a builder that handed its list on is consumed, and every method of a
- * consumed builder throws before touching the list.
+ * `__publicField` helper, this one appends to one list the steps share (the first two steps
+ * make lists of their exact size instead). Sharing is not observable: a builder that
+ * handed its list on is consumed, and every method of a consumed builder throws before
+ * touching the list.
  */
 
 type RangeExpression = { type: "Eq" | "Gt" | "Gte" | "Lt" | "Lte"; fieldPath: string; value: unknown };
@@ -65,7 +66,13 @@ export class IndexRangeBuilderImpl extends IndexRange {
     this.consume();
     // Converted before the list grows, as upstream: a value `convexToJson` refuses leaves it as it was.
     const json = convexOrUndefinedToJson(value as never);
-    this.rangeExpressions.push({ type, fieldPath, value: json });
-    return new IndexRangeBuilderImpl(this.rangeExpressions);
+    const list = this.rangeExpressions;
+    const expression: RangeExpression = { type, fieldPath, value: json };
+    // The usual one or two steps make lists of their exact size (a push onto `[]` allocates
+    // room for 17, per `withIndex` of every `first()`); longer chains append.
+    if (list.length === 0) return new IndexRangeBuilderImpl([expression]);
+    if (list.length === 1) return new IndexRangeBuilderImpl([list[0]!, expression]);
+    list.push(expression);
+    return new IndexRangeBuilderImpl(list);
   }
 }

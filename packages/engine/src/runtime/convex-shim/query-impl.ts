@@ -317,7 +317,9 @@ export class QueryImpl {
     validateArgIsNonNegativeInteger(n, 1, "take", "n");
     if (!engineTakesRest()) return null;
     const query = this.takeQuery();
-    query.operators.push({ limit: n });
+    // A new list rather than a push: the first push onto `[]` allocates room for 17 operators,
+    // and this runs for every `first()` (nothing else holds the taken query's list).
+    query.operators = query.operators.length === 0 ? [{ limit: n }] : [...query.operators, { limit: n }];
     try {
       return copied(performSyscall("engine/queryTake", { query, version }) as JSONValue[]);
     } catch (e) {

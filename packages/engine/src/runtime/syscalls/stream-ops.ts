@@ -37,13 +37,16 @@ export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
     const budget = budgetOf(tx);
     budget.indexRange();
     const stream = exec.db.openStream(args.query, tx.reads);
-    const rows: IndexRow[] = [];
+    // The first row makes a list of one (a `first()` reads at most one row; a push onto
+    // `[]` would allocate room for 17), later rows are pushed.
+    let rows: IndexRow[] = NO_ROWS;
     try {
       // The stream is closed after, whatever happens: `drain` may then skip the scanner
       // and pipeline a stream read row by row needs (`query-stream.ts`).
       stream.drain((row) => {
         budget.documentRead(row.text.length);
-        rows.push(row);
+        if (rows === NO_ROWS) rows = [row];
+        else rows.push(row);
       });
     } catch (e) {
       throw new AsyncFailure(e);
@@ -58,6 +61,9 @@ export const STREAM_SYNC_OPS: Record<string, OpHandler> = {
     return true;
   },
 };
+
+/** The rows of a take that found none (shared: nothing changes a reply's rows). */
+const NO_ROWS: IndexRow[] = [];
 
 export const STREAM_ASYNC_OPS: Record<string, OpHandler> = {
   "1.0/queryStreamNext": (exec, args: { queryId: number }) => {
