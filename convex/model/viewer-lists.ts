@@ -56,7 +56,7 @@ export function remembered<T>(
  * `readList(limit)` returns the list's first `limit` items through an index range;
  * `lookup()` answers for `item` alone with a point read.
  */
-export async function inViewerList(
+export function inViewerList(
   scope: object | undefined,
   viewerId: string,
   list: string,
@@ -64,13 +64,15 @@ export async function inViewerList(
   readList: (limit: number) => Promise<string[]>,
   lookup: () => Promise<boolean>,
 ): Promise<boolean> {
-  if (scope === undefined) return await lookup();
+  // Not an async function: a page asks this for every item, and an async function costs a
+  // promise, a frame and a turn of its own on top of the promise it hands back. `lookup`
+  // and `readList` are async (they never throw here), so callers see the same.
+  if (scope === undefined) return lookup();
   const state = remembered<ListState>(scope, viewerId, "lists", list, () => ({ asked: 0, members: null }));
   state.asked += 1;
-  if (state.asked === 1) return await lookup();
+  if (state.asked === 1) return lookup();
   state.members ??= readList(VIEWER_LIST_BOUND + 1).then((items) =>
     items.length > VIEWER_LIST_BOUND ? null : new Set(items),
   );
-  const members = await state.members;
-  return members === null ? await lookup() : members.has(item);
+  return state.members.then((members) => (members === null ? lookup() : members.has(item)));
 }

@@ -94,11 +94,11 @@ export async function visibleSummaryOf(
  */
 export async function postView(ctx: QueryCtx, post: Doc<"posts">): Promise<PostView | null> {
   const urlOf = (id: Id<"_storage"> | undefined) => (id === undefined ? null : ctx.storage.getUrl(id));
-  const [imageUrl, displayUrl, thumbnailUrl] = await Promise.all([
-    ctx.storage.getUrl(post.storageId),
-    urlOf(post.displayId),
-    urlOf(post.thumbnailId),
-  ]);
+  // Indexed rather than destructured: destructuring walks the array with an iterator.
+  const urls = await Promise.all([ctx.storage.getUrl(post.storageId), urlOf(post.displayId), urlOf(post.thumbnailId)]);
+  const imageUrl = urls[0];
+  const displayUrl = urls[1];
+  const thumbnailUrl = urls[2];
   if (imageUrl === null) return null;
   return {
     _id: post._id,
@@ -154,7 +154,7 @@ export async function feedPost(
     // counter is 0 has no likes (counters always equal their rows,
     // `counters.ts`), so a fresh post costs no read. Bookmarks are few: a
     // page answers them from the viewer's list (`viewer-lists.ts`).
-    [isLiked, isBookmarked] = await Promise.all([
+    const answers = await Promise.all([
       post.likes === 0
         ? false
         : ctx.db
@@ -183,6 +183,8 @@ export async function feedPost(
         },
       ),
     ]);
+    isLiked = answers[0];
+    isBookmarked = answers[1];
   }
   // `view` is this call's own object, so it is completed in place rather than
   // copied with `{ ...view, author, … }` (see `withFields`).

@@ -96,11 +96,12 @@ function isBlockedWithViewer(
 ): Promise<boolean> {
   if (viewerId === userId) return Promise.resolve(false);
   return remembered(scope, viewerId, "blocked", userId, async () => {
-    const [blockedByViewer, blockedViewer] = await Promise.all([
+    // Indexed rather than destructured: destructuring walks the array with an iterator.
+    const both = await Promise.all([
       inBlockList(ctx, scope, "by_blocker", viewerId, userId),
       inBlockList(ctx, scope, "by_blocked", viewerId, userId),
     ]);
-    return blockedByViewer || blockedViewer;
+    return both[0] || both[1];
   });
 }
 
