@@ -13,6 +13,7 @@ import {
   storageModuleText,
   upstreamStorageModule,
   GET_DECODING,
+  GET_FUNCTION,
   RESULT_ENCODING,
   registrationModuleText,
   staleSubstitutes,
@@ -191,22 +192,25 @@ test("upstream's db.get copies its document on the one line the workers' build r
   expect(() => databaseModuleText(upstream.replace(GET_DECODING.upstream, "return null;"), "x")).toThrow(/review convex-shim-plugin/);
   for (const program of ["query", "writer"] as const) {
     const text = readFileSync(await workerScript(program), "utf8");
-    expect(text).toContain("return documentToConvex(syscallJSON);");
+    expect(text).toContain('return performAsyncSyscall("1.0/get", args).then(documentToConvex);');
     expect(text).not.toContain(GET_DECODING.upstream);
   }
 });
 
-test("upstream's db.get and storage.getUrl are async arrows the workers' build makes return their promise, on the lines it expects", async () => {
+test("upstream's db.get and storage.getUrl are async functions the workers' build makes return their promise, on the lines it expects", async () => {
   const database = readFileSync(upstreamDatabaseModule(), "utf8");
   const storage = readFileSync(upstreamStorageModule(), "utf8");
   expect(database.split(READER_GET.upstream)).toHaveLength(2);
+  expect(database.split(GET_FUNCTION.upstream)).toHaveLength(2);
   expect(storage.split(STORAGE_GET_URL.upstream)).toHaveLength(2);
   expect(() => databaseModuleText(database.replace(READER_GET.upstream, "get: null,"), "x")).toThrow(/review convex-shim-plugin/);
+  expect(() => databaseModuleText(database.replace(GET_FUNCTION.upstream, "function get() {"), "x")).toThrow(/review convex-shim-plugin/);
   expect(() => storageModuleText(storage.replace(STORAGE_GET_URL.upstream, "getUrl: null,"))).toThrow(/review convex-shim-plugin/);
   for (const program of ["query", "writer"] as const) {
     const text = readFileSync(await workerScript(program), "utf8");
     // The whole upstream lines (one of these bundles carries the plugin, whose constants hold them with escaped line ends).
     expect(text).not.toContain(READER_GET.upstream);
+    expect(text).not.toContain(GET_FUNCTION.upstream);
     expect(text).not.toContain(STORAGE_GET_URL.upstream);
     expect(text).toContain('return performAsyncSyscall("1.0/storageGetUrl"');
   }
@@ -229,7 +233,19 @@ test("db.get and storage.getUrl as the workers' build rewrites them settle as up
   const sides = {
     upstream: { db: (await import(pathToFileURL(upstreamDatabaseModule()).href)).setupReader(), storage: (await import(pathToFileURL(upstreamStorageModule()).href)).setupStorageReader("r") },
     rewritten: {
-      db: (await load("database_impl.mjs", database.split(READER_GET.upstream).join(READER_GET.substitute))).setupReader!(),
+      // As `databaseModuleText` rewrites it, with upstream's copy (`documentToConvex` makes the same one; document-values.test).
+      db: (
+        await load(
+          "database_impl.mjs",
+          database
+            .split(READER_GET.upstream)
+            .join(READER_GET.substitute)
+            .split(GET_FUNCTION.upstream)
+            .join(GET_FUNCTION.substitute)
+            .split(GET_DECODING.upstream)
+            .join(GET_DECODING.substitute.replace("documentToConvex", "jsonToConvex")),
+        )
+      ).setupReader!(),
       storage: (await load("storage_impl.mjs", storageModuleText(storage))).setupStorageReader!("r"),
     },
   };

@@ -15,8 +15,8 @@ import type * as esbuild from "esbuild";
  * * the one line of `registration_impl.js` that encodes results routed through
  *   `Convex.encodeResult` (`RESULT_ENCODING`), the one line of `database_impl.js` that
  *   copies `db.get`'s document made by a cheaper equivalent (`GET_DECODING`), and the
- *   async arrows of `db.get` and `storage.getUrl` that only await another promise made
- *   to return it (`READER_GET`, `STORAGE_GET_URL`);
+ *   async functions of `db.get` and `storage.getUrl` that only await another promise made
+ *   to return it (`READER_GET`, `GET_FUNCTION`, `STORAGE_GET_URL`);
  * * the query builder's modules replaced by ones with the same behaviour that cost less
  *   (`SUBSTITUTES`, each pinned to the exact upstream text it was written against).
  * One copy of `convex` then serves both the engine's code in the worker and the app's
@@ -78,7 +78,22 @@ export function upstreamDatabaseModule(): string {
  */
 export const GET_DECODING = {
   upstream: 'const syscallJSON = await performAsyncSyscall("1.0/get", args);\n  return jsonToConvex(syscallJSON);',
-  substitute: 'const syscallJSON = await performAsyncSyscall("1.0/get", args);\n  return documentToConvex(syscallJSON);',
+  substitute: 'return performAsyncSyscall("1.0/get", args).then(documentToConvex);',
+} as const;
+
+/**
+ * Upstream's `get` behind `db.get` is an async function that checks its arguments and
+ * awaits the syscall (`GET_DECODING` is its last two lines); the workers' build makes it a
+ * plain function that returns the syscall's promise, the copy made in its `then`, and a
+ * failed check as a rejected promise, as the async function's own promise would have
+ * ended: one async function and one await fewer per `db.get` (a feed run reads each
+ * post's author). `performAsyncSyscall` (`syscall.ts`) never throws. `convex-shim.test.ts`
+ * fails when upstream's lines change, and runs both on the same calls.
+ */
+export const GET_FUNCTION = {
+  upstream: 'async function get(table, id, isSystem) {\n  validateArg(id, 1, "get", "id");',
+  substitute:
+    'function get(table, id, isSystem) {\n  try {\n    return getChecked(table, id, isSystem);\n  } catch (e) {\n    return Promise.reject(e);\n  }\n}\nfunction getChecked(table, id, isSystem) {\n  validateArg(id, 1, "get", "id");',
 } as const;
 
 /**
@@ -95,11 +110,24 @@ export const READER_GET = {
 
 /** Upstream's database module with `db.get`'s copy made by `documentValues` (the path of `document-values.ts`) and its reader's `get` as `READER_GET` says. */
 export function databaseModuleText(upstreamText: string, documentValues: string): string {
-  if (upstreamText.split(GET_DECODING.upstream).length !== 2 || upstreamText.split(READER_GET.upstream).length !== 2) {
+  if (
+    upstreamText.split(GET_DECODING.upstream).length !== 2 ||
+    upstreamText.split(READER_GET.upstream).length !== 2 ||
+    upstreamText.split(GET_FUNCTION.upstream).length !== 2
+  ) {
     throw new Error(`convex's ${path.basename(upstreamDatabaseModule())} no longer reads documents as the worker build expects: review convex-shim-plugin.ts`);
   }
   const importLine = `import { documentToConvex } from ${JSON.stringify(documentValues)};\n`;
-  return importLine + upstreamText.split(GET_DECODING.upstream).join(GET_DECODING.substitute).split(READER_GET.upstream).join(READER_GET.substitute);
+  return (
+    importLine +
+    upstreamText
+      .split(GET_DECODING.upstream)
+      .join(GET_DECODING.substitute)
+      .split(READER_GET.upstream)
+      .join(READER_GET.substitute)
+      .split(GET_FUNCTION.upstream)
+      .join(GET_FUNCTION.substitute)
+  );
 }
 
 /** The upstream module of `ctx.storage` (`STORAGE_GET_URL` below). */
