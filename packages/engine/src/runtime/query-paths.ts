@@ -32,6 +32,9 @@ export interface QueryPathDeps {
   poolHasApp(): boolean;
 }
 
+/** `onWorker`'s `finish` that hands the recorded result on as it is. */
+const asRecorded = (_request: CallRequest, result: WorkerQueryResult): WorkerQueryResult => result;
+
 /**
  * Every way a query runs, seen from the runtime's thread (the main thread): subscription
  * runs (`runTracked`, `runQueryLocked`), one-off calls through the query cache, and reads at
@@ -79,7 +82,7 @@ export class QueryPaths {
     // A worker reads at the latest snapshot when it starts; commits are announced on this
     // thread in the same turn as they happen, so any commit <= ts was announced before
     // the worker's answer (a later event) is handled here.
-    if (this.deps.poolHasApp()) return this.trackedOnWorker(request);
+    if (this.deps.poolHasApp()) return this.onWorker(request, true, this.asTracked);
     return this.deps.lock.run(async () => {
       const ts = this.deps.db.latestTs();
       const { outcome, reads, journal } = await this.runQueryLocked(request);
@@ -158,72 +161,55 @@ export class QueryPaths {
 
   /**
    * Runs a query on a worker at its latest snapshot (resolved and argument-checked here,
-   * so the worker only runs it); records the call. Never throws for the function's errors.
+   * so the worker only runs it); records the call. Never rejects for the function's errors.
    */
-  private async queryOnWorker(request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
-    const { calls, reporter } = this.deps;
-    const startedAt = reporter.now();
-    let result: WorkerQueryResult;
-    try {
-      const fn = calls.resolve(request.path, request.allowInternal, "query", request.component);
-      result = await this.poolRun(fn, calls.decodeArgs(fn, request.args), request, tracked);
-      request.executed?.();
-      // The writer's commit may reach a query worker's snapshot before its announcement
-      // reaches this thread (its WAL sync may still run). Usually it was: no extra turn then.
-      const announced = this.deps.announcer.announced(result.ts);
-      if (announced !== null) await announced;
-    } catch (e) {
-      result = this.failedOnWorker(e);
-    }
-    reporter.record(displayFunctionName(request.component ?? "", request.path), "query", request.origin, result.outcome, startedAt, request.identity);
-    return result;
+  private queryOnWorker(request: CallRequest, tracked: boolean): Promise<WorkerQueryResult> {
+    return this.onWorker(request, tracked, asRecorded);
   }
 
   /**
-   * `runTracked` on a worker: the steps of `queryOnWorker` (the same record, errors and
-   * announcement wait) as one reaction to the pool's answer instead of two async functions
-   * awaiting each other. Main thread; a fan-out makes a thousand of these per commit, and
-   * each async layer was a promise, a suspended frame and a reaction more per run.
+   * `queryOnWorker`, its result handed to `finish` once recorded. One reaction to the pool's
+   * answer (and one to the announcement, when the commit it read was not announced yet)
+   * rather than async functions awaiting each other: a fan-out makes a thousand of these per
+   * commit on the main thread, and each async layer was a promise, a suspended frame and a
+   * reaction more per run. Still a rejection, never a throw, if recording fails.
    */
-  private trackedOnWorker(request: CallRequest): Promise<SnapshotQueryResult> {
+  private onWorker<T>(request: CallRequest, tracked: boolean, finish: (request: CallRequest, result: WorkerQueryResult) => T): Promise<T> {
     const { calls, reporter } = this.deps;
     const startedAt = reporter.now();
+    const done = (result: WorkerQueryResult): T => {
+      reporter.record(displayFunctionName(request.component ?? "", request.path), "query", request.origin, result.outcome, startedAt, request.identity);
+      return finish(request, result);
+    };
+    const failed = (e: unknown): T => done(this.failedOnWorker(e));
     let answer: Promise<WorkerQueryResult>;
     try {
       const fn = calls.resolve(request.path, request.allowInternal, "query", request.component);
-      answer = this.poolRun(fn, calls.decodeArgs(fn, request.args), request, true);
+      answer = this.poolRun(fn, calls.decodeArgs(fn, request.args), request, tracked);
     } catch (e) {
-      // Still a rejection, never a throw, if recording fails (as from an async function).
-      answer = new Promise((resolve) => resolve(this.failedOnWorker(e)));
-      return answer.then((failed) => this.trackedAnswer(request, startedAt, failed));
+      return Promise.resolve().then(() => failed(e));
     }
-    return answer.then(
-      (result) => {
-        let announced: Promise<void> | null;
-        try {
-          request.executed?.();
-          // The writer's commit may reach a query worker's snapshot before its announcement
-          // reaches this thread (its WAL sync may still run). Usually it was: no extra turn then.
-          announced = this.deps.announcer.announced(result.ts);
-        } catch (e) {
-          return this.trackedAnswer(request, startedAt, this.failedOnWorker(e));
-        }
-        if (announced === null) return this.trackedAnswer(request, startedAt, result);
-        return announced.then(
-          () => this.trackedAnswer(request, startedAt, result),
-          (e: unknown) => this.trackedAnswer(request, startedAt, this.failedOnWorker(e)),
-        );
-      },
-      (e: unknown) => this.trackedAnswer(request, startedAt, this.failedOnWorker(e)),
-    );
+    return answer.then((result) => {
+      let announced: Promise<void> | null;
+      try {
+        request.executed?.();
+        // The writer's commit may reach a query worker's snapshot before its announcement
+        // reaches this thread (its WAL sync may still run). Usually it was: no extra turn then.
+        announced = this.deps.announcer.announced(result.ts);
+      } catch (e) {
+        return failed(e);
+      }
+      return announced === null ? done(result) : announced.then(() => done(result), failed);
+    }, failed);
   }
 
-  /** A tracked run's result once it is in: recorded in the call log, and as its caller may see it. */
-  private trackedAnswer(request: CallRequest, startedAt: number, result: WorkerQueryResult): SnapshotQueryResult {
-    const { reporter } = this.deps;
-    reporter.record(displayFunctionName(request.component ?? "", request.path), "query", request.origin, result.outcome, startedAt, request.identity);
-    return { outcome: reporter.forCaller(request, result.outcome), readSet: result.readSet ?? { intervals: [], ids: [] }, journal: result.journal, ts: result.ts };
-  }
+  /** A subscription run's result as `runTracked` answers it (made once: no closure per run). */
+  private readonly asTracked = (request: CallRequest, result: WorkerQueryResult): SnapshotQueryResult => ({
+    outcome: this.deps.reporter.forCaller(request, result.outcome),
+    readSet: result.readSet ?? { intervals: [], ids: [] },
+    journal: result.journal,
+    ts: result.ts,
+  });
 
   /** What `queryOnWorker` answers when resolving, checking, running or waiting threw. */
   private failedOnWorker(e: unknown): WorkerQueryResult {
