@@ -109,6 +109,20 @@ describe("index-key codec", () => {
     }
   });
 
+  test("compareKeys orders byte strings as Buffer.compare does (equal, prefixes, any differing byte; seed 5)", () => {
+    const rand = createSeededRandom(5);
+    const bytes = (n: number) => Uint8Array.from({ length: n }, () => rand.int(4) * 85);
+    for (let n = 0; n < 5000; n++) {
+      // Lengths on both sides of the 32 bytes compareKeys compares itself.
+      const a = bytes(rand.int(48));
+      // Often b shares a's start: equal, a prefix of it, or differing after it.
+      const b = rand.next() < 0.5 ? bytes(rand.int(48)) : Uint8Array.from([...a.subarray(0, rand.int(a.length + 1)), ...bytes(rand.int(3))]);
+      expect(sign(compareKeys(a, b))).toBe(Buffer.compare(a, b));
+      expect(sign(compareKeys(b, a))).toBe(Buffer.compare(b, a));
+      expect(compareKeys(a, a)).toBe(0);
+    }
+  });
+
   test("prefixRange is the prefix and its successor, each with bytes of its own", () => {
     const tuples: (Value | undefined)[][] = [["a"], ["a\0b", 2], [undefined, null, true], [{ b: 1n, a: [1, "x"] }, new Uint8Array([0, 255]).buffer], ["é".repeat(40), -0]];
     for (const values of tuples) {

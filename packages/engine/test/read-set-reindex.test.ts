@@ -3,8 +3,7 @@ import type { ReadInterval, ReadSet } from "../src/query/read-set";
 import { packReadSet, unpackReadSet } from "../src/runtime/query-workers/packed-read-set";
 import { changedReads, lazyReadSet } from "../src/runtime/query-workers/received-read-set";
 import type { DocumentWrite } from "../src/store/write-set";
-import { compareKeyBytes, IndexIntervals } from "../src/sync/index-intervals";
-import { compareKeys } from "../src/values/index-key-codec";
+import { IndexIntervals } from "../src/sync/index-intervals";
 import { SubscriptionRegistry, type QuerySpec, type Subscription } from "../src/sync/subscription-registry";
 import type { EncodedResult } from "../src/sync/server-message";
 
@@ -168,18 +167,5 @@ test("an index's intervals find a key by their union exactly as a scan of every 
       const scanned = recorded.some((i) => Buffer.compare(k, i.lo) >= 0 && (i.hi === null || Buffer.compare(k, i.hi) < 0));
       expect(group.contains(k)).toBe(scanned);
     }
-  }
-});
-
-test("the sync layer's key compare orders keys as compareKeys does (equal, prefixes, any differing byte)", () => {
-  const rand = random(7);
-  const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 4) * 85);
-  for (let n = 0; n < 5000; n++) {
-    const a = bytes(Math.floor(rand() * 12));
-    // Often b shares a's start: equal, a prefix of it, or differing at one byte.
-    const b = rand() < 0.5 ? bytes(Math.floor(rand() * 12)) : Uint8Array.from([...a.subarray(0, Math.floor(rand() * (a.length + 1))), ...bytes(Math.floor(rand() * 3))]);
-    expect(Math.sign(compareKeyBytes(a, b))).toBe(Math.sign(compareKeys(a, b)));
-    expect(Math.sign(compareKeyBytes(b, a))).toBe(Math.sign(compareKeys(b, a)));
-    expect(compareKeyBytes(a, a)).toBe(0);
   }
 });

@@ -1,4 +1,4 @@
-import type { ReadInterval } from "../query/read-set.js";
+import { intervalContains, type ReadInterval } from "../query/read-set.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
 import { compareKeys } from "../values/index-key-codec.js";
@@ -38,13 +38,10 @@ export class IndexIntervals {
   /** True when some interval holds `key` (`lo` inclusive, `hi` exclusive, null = unbounded). */
   contains(key: Uint8Array): boolean {
     if (this.los === null && (this.list.length <= LINEAR_UP_TO || ++this.tests < UNION_AFTER_TESTS)) {
-      // An index loop (a for-of over the array allocated an iterator result per step
-      // whenever this ran unoptimized), and `intervalContains` with the compare below.
+      // An index loop: a for-of over the array allocated an iterator result per step
+      // whenever this ran unoptimized.
       const list = this.list;
-      for (let n = 0; n < list.length; n++) {
-        const { lo, hi } = list[n]!;
-        if (compareKeyBytes(key, lo) >= 0 && (hi === null || compareKeyBytes(key, hi) < 0)) return true;
-      }
+      for (let n = 0; n < list.length; n++) if (intervalContains(list[n]!, key)) return true;
       return false;
     }
     if (this.los === null) this.merge();
@@ -55,14 +52,14 @@ export class IndexIntervals {
     let found = -1;
     while (low <= high) {
       const mid = (low + high) >>> 1;
-      if (compareKeyBytes(los[mid]!, key) <= 0) {
+      if (compareKeys(los[mid]!, key) <= 0) {
         found = mid;
         low = mid + 1;
       } else high = mid - 1;
     }
     if (found < 0) return false;
     const hi = this.his[found]!;
-    return hi === null || compareKeyBytes(key, hi) < 0;
+    return hi === null || compareKeys(key, hi) < 0;
   }
 
   private changed(): void {
@@ -87,22 +84,6 @@ export class IndexIntervals {
     this.los = los;
     this.his = his;
   }
-}
-
-/**
- * `compareKeys` (bytewise, then the shorter first) with the same sign, in JavaScript: a
- * commit's keys are tested against every subscriber's intervals, tens of thousands of
- * compares per commit in a fan-out, and index keys differ within their first bytes, where
- * the loop ends long before a call into `Buffer.compare` would have returned.
- * test/index-intervals.test.ts compares the two.
- */
-export function compareKeyBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
 }
 
 /** Below this many intervals a linear scan is as cheap as keeping the union. */
