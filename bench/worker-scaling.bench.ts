@@ -19,7 +19,16 @@ import { quietLogger } from "../packages/engine/test/support/test-engine";
 
 const WORKERS = [0, 1, 2, 4];
 const EXECUTIONS = 3_000;
+const WARM_UP = 1_000;
 const IN_FLIGHT = 32;
+
+/** Runs `run(0)` … `run(count - 1)` with IN_FLIGHT of them in flight at once. */
+async function inFlight(count: number, run: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < count) await run(next++);
+  }));
+}
 const quiet = quietLogger();
 
 async function main(): Promise<void> {
@@ -43,13 +52,13 @@ async function main(): Promise<void> {
 
     const rows: Record<string, string | number>[] = [];
     const measure = async (name: string, run: (i: number) => Promise<unknown>) => {
-      for (let i = 0; i < 200; i++) await run(i); // warm-up: workers started, code compiled
+      // Warm-up with as many in flight as measured, so every worker is started and has its code
+      // compiled and caches filled (one at a time, the pool hands every run to the first idle
+      // worker, and the others would warm up inside the measured window).
+      await inFlight(WARM_UP, run);
       const cpu = process.cpuUsage();
       const t0 = performance.now();
-      let next = 0;
-      await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < EXECUTIONS) await run(next++);
-      }));
+      await inFlight(EXECUTIONS, run);
       const wall = performance.now() - t0;
       const used = process.cpuUsage(cpu);
       return { name, rate: (EXECUTIONS / wall) * 1000, cpuMs: (used.user + used.system) / 1000 / EXECUTIONS, wallS: wall / 1000 };
