@@ -10,8 +10,9 @@
  * and the time from the commit (the engine's onCommit) until each client's
  * callback sees the new count is recorded: p50, p99, max over all clients and
  * trials. Baseline in the same run: a plain `ws` server broadcasting the same
- * Transition text to the same number of sockets in the same client process
- * (each parsed with JSON.parse), and the ratio. The engine's CPU time per like
+ * Transition text to the same number of sockets in a client process of its own
+ * (each parsed with JSON.parse), one broadcast right after each like so both
+ * sides see the machine at the same speed, and the ratio. The engine's CPU time per like
  * (this process: the engine and the benchmark's own bookkeeping) is printed
  * beside the wall times, split into the main thread, the query workers and the
  * other threads (V8's GC helpers, the writer; Linux), and the client process's own CPU per like: the
@@ -21,7 +22,8 @@
  * process's RSS) and with 10,000 idle sync sessions.
  * Fixed sizes and seed; prints tables. Run: `npm run bench sync-fanout`.
  * `SYNC_BENCH_PROFILE=<folder>`: a CPU profile of the engine's main thread over each
- * row's likes (not the seeding or the clients' start-up), one `.cpuprofile` per row; with
+ * like (not the seeding, the clients' start-up or the raw broadcasts), one `.cpuprofile`
+ * per like (`main-<clients>-<mode>-like<n>`); with
  * `SYNC_BENCH_PROFILE_ALLOCATIONS=1`, a sampling heap profile of the same stretch instead
  * (`.heapprofile`: what the main thread allocates per like, which a busy machine does not
  * change, where its CPU time varies by a fifth from run to run).
@@ -167,11 +169,20 @@ async function main(): Promise<void> {
           clientRss: ready.rss as number,
         });
       }
+      // The baseline's sockets: the same text to the same number of sockets from a plain ws
+      // server, one broadcast right after each like (below), so both see the machine as it was
+      // then (its speed swings within a run by more than a ratio's margin).
+      const rawChild = await startChild(childFile);
+      rawSockets.length = 0;
+      await rawChild.request({ kind: "raw", url: rawUrl, count: clients }, "ready");
+      const rawLatencies: number[] = [];
+      const rawClientCpu: number[] = [];
+      const rawSend: number[] = [];
       const latencies: number[] = [];
       const costs: LikeCost[] = [];
       const clientCpu: number[] = [];
-      await profile?.start();
       for (let trial = 0; trial < TRIALS; trial++) {
+        await profile?.start();
         likes = likes === 0 ? 1 : 0;
         await child.request({ kind: "expect", likes }, "armed");
         captureNext = true;
@@ -187,27 +198,18 @@ async function main(): Promise<void> {
         clientCpu.push(cpuMs);
         latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
-      }
-      if (profile !== null) console.log(`  profile: ${await profile.stop(`main-${clients}-${mode.replace(" ", "-")}`)}`);
-      await child.stop();
+        if (profile !== null) console.log(`  profile: ${await profile.stop(`main-${clients}-${mode.replace(" ", "-")}-like${trial + 1}`)}`);
 
-      // The baseline: the same text to the same number of sockets, from a plain ws server.
-      const rawChild = await startChild(childFile);
-      rawSockets.length = 0;
-      await rawChild.request({ kind: "raw", url: rawUrl, count: clients }, "ready");
-      const rawLatencies: number[] = [];
-      const rawClientCpu: number[] = [];
-      const rawSend: number[] = [];
-      for (let trial = 0; trial < TRIALS; trial++) {
         await rawChild.request({ kind: "raw-expect" }, "armed");
-        const seen = rawChild.next("seen");
+        const rawSeen = rawChild.next("seen");
         const sentAt = epochNow();
         for (const ws of rawSockets) ws.send(payload);
         rawSend.push(epochNow() - sentAt);
-        const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
-        rawLatencies.push(...times.map((t) => t - sentAt));
-        rawClientCpu.push(cpuMs);
+        const raw = (await rawSeen) as { times: number[]; cpuMs: number };
+        rawLatencies.push(...raw.times.map((t) => t - sentAt));
+        rawClientCpu.push(raw.cpuMs);
       }
+      await child.stop();
       await rawChild.stop();
 
       const row: Row = {

@@ -29,8 +29,9 @@ export async function startInstagramBench(sync?: SyncServerOptions): Promise<Ben
     // The app's per-user rate limits would refuse the benchmarks' steady writers (a comment every
     // 250 ms passes the comment burst within a minute); the benchmarks measure the engine.
     env: { CLERK_JWT_ISSUER_DOMAIN: issuer.issuer, RATE_LIMIT_SCALE: "1000000" },
-    // As `convex-local start` does: one query worker per core (test engines start with one).
-    queryWorkers: availableParallelism(),
+    // As `convex-local start` does: one query worker per core (test engines start with one);
+    // BENCH_QUERY_WORKERS sets another count (e.g. to compare 1 and 2 on this machine).
+    queryWorkers: Number(process.env.BENCH_QUERY_WORKERS ?? availableParallelism()),
     sync,
   });
   const app = await instagramSeeding(running.engine, issuer);
