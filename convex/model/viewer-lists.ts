@@ -22,39 +22,35 @@ import { VIEWER_LIST_BOUND } from "../lib/limits";
 interface ListState {
   asked: number;
   members: Promise<ReadonlySet<string> | null> | null;
+  /** What `members` settled to (null: too long to hold), so later items are answered at once; undefined until then. */
+  held: ReadonlySet<string> | null | undefined;
 }
 
 /** Per scope, per viewer id, per kind of answer: the answers by key. */
 const memos = new WeakMap<object, Map<string, Map<string, Map<string, unknown>>>>();
 
 /**
- * `compute()`, remembered under (`viewerId`, `kind`, `key`) for the lifetime
- * of `scope` (a query's `DocLoader`), or computed afresh without a scope.
- * Nested maps rather than one joined key: a page asks this several times per
- * item, and the ids are the same string objects each time, hashed once.
+ * The answers remembered under (`viewerId`, `kind`) for the lifetime of `scope` (a query's
+ * `DocLoader`), by key. Nested maps rather than one joined key: a page asks this several
+ * times per item, and the ids are the same string objects each time, hashed once.
  */
-export function remembered<T>(
-  scope: object | undefined,
-  viewerId: string,
-  kind: string,
-  key: string,
-  compute: () => T,
-): T {
-  if (scope === undefined) return compute();
+export function answersOf(scope: object, viewerId: string, kind: string): Map<string, unknown> {
   let viewers = memos.get(scope);
   if (viewers === undefined) memos.set(scope, (viewers = new Map()));
   let kinds = viewers.get(viewerId);
   if (kinds === undefined) viewers.set(viewerId, (kinds = new Map()));
   let answers = kinds.get(kind);
   if (answers === undefined) kinds.set(kind, (answers = new Map()));
-  if (!answers.has(key)) answers.set(key, compute());
-  return answers.get(key) as T;
+  return answers;
 }
 
 /**
- * Whether `item` is in `viewerId`'s list named `list` (say `by_blocker`).
- * `readList(limit)` returns the list's first `limit` items through an index range;
- * `lookup()` answers for `item` alone with a point read.
+ * Whether `item` is in `viewerId`'s list named `list` (say `by_blocker`): the answer
+ * itself once the list is held, else its promise. `readList(limit)` returns the list's
+ * first `limit` items through an index range; `lookup()` answers for `item` alone with a
+ * point read. Not an async function: a page asks this for every item, and an async
+ * function costs a promise, a frame and a turn of its own on top of the answer. `lookup`
+ * and `readList` are async (they never throw here), and callers await the answer.
  */
 export function inViewerList(
   scope: object | undefined,
@@ -63,16 +59,19 @@ export function inViewerList(
   item: string,
   readList: (limit: number) => Promise<string[]>,
   lookup: () => Promise<boolean>,
-): Promise<boolean> {
-  // Not an async function: a page asks this for every item, and an async function costs a
-  // promise, a frame and a turn of its own on top of the promise it hands back. `lookup`
-  // and `readList` are async (they never throw here), so callers see the same.
+): boolean | Promise<boolean> {
   if (scope === undefined) return lookup();
-  const state = remembered<ListState>(scope, viewerId, "lists", list, () => ({ asked: 0, members: null }));
+  const lists = answersOf(scope, viewerId, "lists");
+  let state = lists.get(list) as ListState | undefined;
+  if (state === undefined) lists.set(list, (state = { asked: 0, members: null, held: undefined }));
   state.asked += 1;
   if (state.asked === 1) return lookup();
-  state.members ??= readList(VIEWER_LIST_BOUND + 1).then((items) =>
-    items.length > VIEWER_LIST_BOUND ? null : new Set(items),
+  // The same answers as waiting for `members`, with the same reads: a held list answers
+  // from memory, one too long to hold by the item's point read.
+  if (state.held !== undefined) return state.held === null ? lookup() : state.held.has(item);
+  const held = state;
+  held.members ??= readList(VIEWER_LIST_BOUND + 1).then((items) =>
+    (held.held = items.length > VIEWER_LIST_BOUND ? null : new Set(items)),
   );
-  return state.members.then((members) => (members === null ? lookup() : members.has(item)));
+  return held.members.then((members) => (members === null ? lookup() : members.has(item)));
 }

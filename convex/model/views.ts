@@ -91,15 +91,25 @@ export async function visibleSummaryOf(
  * they always name the deployment that serves the request, also after the
  * data moved (an exported and imported snapshot, a move to Convex's cloud).
  * Null when the photo's file is gone (its post is being deleted).
+ *
+ * Not an async function, and one `then` rather than a `Promise.all` when the
+ * post has no display or thumbnail file (not processed yet): a feed asks this
+ * for every post, and each async function or `Promise.all` costs promises and
+ * turns of its own. `getUrl` never throws (it rejects), so callers see the same.
  */
-export async function postView(ctx: QueryCtx, post: Doc<"posts">): Promise<PostView | null> {
+export function postView(ctx: QueryCtx, post: Doc<"posts">): Promise<PostView | null> {
+  const image = ctx.storage.getUrl(post.storageId);
+  if (post.displayId === undefined && post.thumbnailId === undefined) {
+    return image.then((imageUrl) => (imageUrl === null ? null : viewOf(post, imageUrl, null, null)));
+  }
   const urlOf = (id: Id<"_storage"> | undefined) => (id === undefined ? null : ctx.storage.getUrl(id));
-  // Indexed rather than destructured: destructuring walks the array with an iterator.
-  const urls = await Promise.all([ctx.storage.getUrl(post.storageId), urlOf(post.displayId), urlOf(post.thumbnailId)]);
-  const imageUrl = urls[0];
-  const displayUrl = urls[1];
-  const thumbnailUrl = urls[2];
-  if (imageUrl === null) return null;
+  return Promise.all([image, urlOf(post.displayId), urlOf(post.thumbnailId)]).then((urls) =>
+    // Indexed rather than destructured: destructuring walks the array with an iterator.
+    urls[0] === null ? null : viewOf(post, urls[0], urls[1], urls[2]),
+  );
+}
+
+function viewOf(post: Doc<"posts">, imageUrl: string, displayUrl: string | null, thumbnailUrl: string | null): PostView {
   return {
     _id: post._id,
     _creationTime: post._creationTime,
@@ -135,17 +145,25 @@ export async function visiblePostView(
   return await postView(ctx, post);
 }
 
-/** A post with its author and the viewer's like/bookmark state. */
+/**
+ * A post with its author and the viewer's like/bookmark state. The steps of
+ * {@link visiblePostView} are written out here rather than awaited through it
+ * (one async function per post instead of three, and the author in hand
+ * instead of asked of the loader again): a feed makes this for every post.
+ * Same reads in the same order: the author and visibility, the file URLs,
+ * then the like and the bookmark.
+ */
 export async function feedPost(
   ctx: QueryCtx,
   post: Doc<"posts">,
   viewer: Doc<"users"> | null,
   load: DocLoader = docLoader(ctx),
 ): Promise<FeedPost | null> {
-  const view = await visiblePostView(ctx, post, viewer, load);
-  // The loader read the author for the visibility check already.
-  const author = view === null ? null : await load("users", post.userId);
-  if (view === null || author === null) return null;
+  if (post.imageState === "processing" && viewer?._id !== post.userId) return null;
+  const author = await load("users", post.userId);
+  if (author === null || !(await canSeePost(ctx, viewer, post, author, load))) return null;
+  const view = await postView(ctx, post);
+  if (view === null) return null;
   let isLiked = false;
   let isBookmarked = false;
   if (viewer !== null) {
@@ -153,15 +171,16 @@ export async function feedPost(
     // action, so a viewer's list of likes is long as a rule. A post whose
     // counter is 0 has no likes (counters always equal their rows,
     // `counters.ts`), so a fresh post costs no read. Bookmarks are few: a
-    // page answers them from the viewer's list (`viewer-lists.ts`).
+    // page answers them from the viewer's list (`viewer-lists.ts`). The like
+    // goes into the `Promise.all` as the row itself (null: none), without a
+    // `then` of its own.
     const answers = await Promise.all([
       post.likes === 0
-        ? false
+        ? null
         : ctx.db
             .query("likes")
             .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
-            .first()
-            .then((like) => like !== null),
+            .first(),
       inViewerList(
         load,
         viewer._id,
@@ -183,7 +202,7 @@ export async function feedPost(
         },
       ),
     ]);
-    isLiked = answers[0];
+    isLiked = answers[0] !== null;
     isBookmarked = answers[1];
   }
   // `view` is this call's own object, so it is completed in place rather than

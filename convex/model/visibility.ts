@@ -1,6 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import { inViewerList, remembered } from "./viewer-lists";
+import { answersOf, inViewerList } from "./viewer-lists";
 
 /**
  * Who may see whom: the one place the app decides it. Every query that
@@ -50,10 +50,12 @@ import { inViewerList, remembered } from "./viewer-lists";
 
 /*
  * `canSeePost`, `canSeeContentOf` and `isBlockedWithViewer` hand back the remembered
- * promise (or a settled one) instead of being `async` functions that await it: a feed page
- * asks them for every post, and each async function costs its own promise, frame and turn
- * (measured: the feed query's allocations per run, see the commit). Nothing in them throws
- * before that promise exists, and their callers await them, so callers see the same.
+ * answer, or its promise while it is being worked out, instead of being `async` functions
+ * that await it: a feed page asks them for every post, and each async function costs its
+ * own promise, frame and turn (measured: the feed query's allocations per run, see the
+ * commits). Nothing in them throws, and their callers await them, so callers see the same.
+ * An answer is remembered as a value when it is known at once (the viewer's block lists
+ * held already, `viewer-lists.ts`), else as its promise.
  */
 
 /** What a memo is attached to: a query's `DocLoader`, or nothing. */
@@ -93,16 +95,21 @@ function isBlockedWithViewer(
   viewerId: Id<"users">,
   userId: Id<"users">,
   scope: MemoScope,
-): Promise<boolean> {
-  if (viewerId === userId) return Promise.resolve(false);
-  return remembered(scope, viewerId, "blocked", userId, async () => {
-    // Indexed rather than destructured: destructuring walks the array with an iterator.
-    const both = await Promise.all([
-      inBlockList(ctx, scope, "by_blocker", viewerId, userId),
-      inBlockList(ctx, scope, "by_blocked", viewerId, userId),
-    ]);
-    return both[0] || both[1];
-  });
+): boolean | Promise<boolean> {
+  if (viewerId === userId) return false;
+  const answers = scope === undefined ? undefined : answersOf(scope, viewerId, "blocked");
+  let answer = answers?.get(userId) as boolean | Promise<boolean> | undefined;
+  if (answer === undefined) {
+    const byViewer = inBlockList(ctx, scope, "by_blocker", viewerId, userId);
+    const against = inBlockList(ctx, scope, "by_blocked", viewerId, userId);
+    answer =
+      typeof byViewer === "boolean" && typeof against === "boolean"
+        ? byViewer || against
+        : // Indexed rather than destructured: destructuring walks the array with an iterator.
+          Promise.all([byViewer, against]).then((both) => both[0] || both[1]);
+    answers?.set(userId, answer);
+  }
+  return answer;
 }
 
 /**
@@ -116,7 +123,7 @@ function inBlockList(
   index: "by_blocker" | "by_blocked",
   viewerId: Id<"users">,
   userId: Id<"users">,
-): Promise<boolean> {
+): boolean | Promise<boolean> {
   const byViewer = index === "by_blocker";
   return inViewerList(
     scope,
@@ -176,13 +183,21 @@ export function canSeeContentOf(
   viewer: Doc<"users"> | null,
   author: Doc<"users">,
   scope?: MemoScope,
-): Promise<boolean> {
-  if (viewer === null) return Promise.resolve(author.isPrivate !== true);
-  if (viewer._id === author._id) return Promise.resolve(true);
-  return remembered(scope, viewer._id, author.isPrivate === true ? "content (private)" : "content (public)", author._id, async () => {
-    if (await isBlockedWithViewer(ctx, viewer._id, author._id, scope)) return false;
-    return author.isPrivate !== true || (await isApprovedFollower(ctx, viewer._id, author._id));
-  });
+): boolean | Promise<boolean> {
+  if (viewer === null) return author.isPrivate !== true;
+  if (viewer._id === author._id) return true;
+  const isPrivate = author.isPrivate === true;
+  const answers = scope === undefined ? undefined : answersOf(scope, viewer._id, isPrivate ? "content (private)" : "content (public)");
+  let answer = answers?.get(author._id) as boolean | Promise<boolean> | undefined;
+  if (answer === undefined) {
+    // Follows are read only once the blocks said no, as ever.
+    const visibleUnblocked = (blocked: boolean) =>
+      blocked ? false : !isPrivate || isApprovedFollower(ctx, viewer._id, author._id);
+    const blocked = isBlockedWithViewer(ctx, viewer._id, author._id, scope);
+    answer = typeof blocked === "boolean" ? visibleUnblocked(blocked) : blocked.then(visibleUnblocked);
+    answers?.set(author._id, answer);
+  }
+  return answer;
 }
 
 /** Whether `viewer` may see `post` by `author` (its author document). */
@@ -192,8 +207,8 @@ export function canSeePost(
   post: Doc<"posts">,
   author: Doc<"users">,
   scope?: MemoScope,
-): Promise<boolean> {
-  if (viewer !== null && viewer._id === author._id) return Promise.resolve(true);
-  if (post.imageState === "processing") return Promise.resolve(false);
+): boolean | Promise<boolean> {
+  if (viewer !== null && viewer._id === author._id) return true;
+  if (post.imageState === "processing") return false;
   return canSeeContentOf(ctx, viewer, author, scope);
 }
