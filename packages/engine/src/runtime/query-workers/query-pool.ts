@@ -4,8 +4,9 @@ import type { CommitSummary } from "../runtime-database.js";
 import type { DeploymentInfo } from "../services.js";
 import { lazyReadSet } from "./received-read-set.js";
 import { WorkerPool } from "../worker-pool.js";
-import { failure, fromWire, PoolCounters, unpinnedResult, type WorkerQueryResult } from "./worker-results.js";
-import { UNPINNED_TS, type CacheDrops, type FromWorker, type QueryJob, type ToWorker, type WorkerStart } from "./worker-protocol.js";
+import { packedAnswer } from "./packed-answer.js";
+import { failure, fromWire, PoolCounters, postedSuccess, unpinnedResult, type WorkerQueryResult } from "./worker-results.js";
+import { UNPINNED_TS, type CacheDrops, type PostedFromWorker, type QueryJob, type ToWorker, type WorkerStart } from "./worker-protocol.js";
 
 export type { WorkerQueryResult } from "./worker-results.js";
 
@@ -103,7 +104,7 @@ const WORKER_START_ALLOWANCE_MS = 30_000;
  * and the next job starts a fresh worker. A job whose worker died of something else is
  * retried on another worker once.
  */
-export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
+export class QueryWorkerPool extends WorkerPool<Slot, Pending, PostedFromWorker> {
   private nextJobId = 0;
   /** Pinned snapshots by ts: the worker holding each, until when (performance.now()). */
   private readonly pinned = new Map<bigint, { slot: Slot; until: number }>();
@@ -220,14 +221,27 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
     this.armWatchdog(Math.max(1, Math.min(250, Math.floor(this.options.timeoutMs / 10))));
   }
 
-  protected onMessage(slot: Slot, message: FromWorker): void {
+  protected onMessage(slot: Slot, message: PostedFromWorker): void {
+    if (message instanceof ArrayBuffer) {
+      // A success, packed: read without an object graph per answer (`packed-answer.ts`).
+      const bytes = Buffer.from(message);
+      const pending = this.answering(slot, packedAnswer.id(bytes));
+      if (pending === null) return;
+      slot.drops = this.counters.answeredWith(slot.drops, packedAnswer.unannounced(bytes), packedAnswer.gap(bytes));
+      const readSet = packedAnswer.readSet(bytes);
+      pending.resolve({
+        outcome: postedSuccess(packedAnswer.value(bytes), packedAnswer.logLines(bytes)),
+        ts: packedAnswer.ts(bytes),
+        journal: packedAnswer.journal(bytes),
+        readSet: readSet === null ? null : lazyReadSet(readSet),
+      });
+      this.dispatch();
+      return;
+    }
     switch (message.kind) {
       case "done": {
-        // A worker answers its jobs in the order they were posted.
-        const pending = slot.jobs[0];
-        if (pending === undefined || pending.job.id !== message.id) return;
-        slot.jobs.shift();
-        if (slot.jobs.length > 0) slot.jobs[0]!.startedAt = performance.now();
+        const pending = this.answering(slot, message.id);
+        if (pending === null) return;
         slot.drops = this.counters.answered(slot.drops, message.cacheDrops);
         pending.resolve({
           outcome: fromWire(message.outcome),
@@ -254,6 +268,16 @@ export class QueryWorkerPool extends WorkerPool<Slot, Pending, FromWorker> {
         this.options.logInternal(new Error(`query worker: ${message.text}`));
         return;
     }
+  }
+
+  /** Takes the job a worker answered off its line (null when `id` is not the one it runs), and starts the clock of the next. */
+  private answering(slot: Slot, id: number): Pending | null {
+    // A worker answers its jobs in the order they were posted.
+    const pending = slot.jobs[0];
+    if (pending === undefined || pending.job.id !== id) return null;
+    slot.jobs.shift();
+    if (slot.jobs.length > 0) slot.jobs[0]!.startedAt = performance.now();
+    return pending;
   }
 
   /** A worker exited on its own (a crash; our kills take the slot out first): its jobs go elsewhere or fail. */

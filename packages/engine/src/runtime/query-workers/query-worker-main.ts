@@ -1,6 +1,7 @@
 import { BroadcastChannel, parentPort, workerData } from "node:worker_threads";
 import { createSqliteStore } from "../../store/sqlite-store.js";
 import { createScanCache, SnapshotCaches } from "./scan-cache.js";
+import { packAnswer } from "./packed-answer.js";
 import { lowerThisThreadPriority } from "./thread-priority.js";
 import { WorkerQueryHost } from "./worker-query-host.js";
 import type { CommitNotice, FromWorker, ToWorker, WorkerStart } from "./worker-protocol.js";
@@ -15,10 +16,15 @@ import type { CommitNotice, FromWorker, ToWorker, WorkerStart } from "./worker-p
 const start = workerData as WorkerStart;
 lowerThisThreadPriority(start.niceness);
 const port = parentPort!;
-const textEncoder = new TextEncoder();
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => {
-  if (message.kind === "done") postedAsBytes(message, transfer);
-  port.postMessage(message, transfer);
+  const outcome = message.kind === "done" ? message.outcome : null;
+  if (outcome !== null && outcome.status === "success" && "valueText" in outcome) {
+    // A success crosses as one transferred buffer (`packed-answer.ts`), not as an object graph
+    // the main thread would rebuild; the UTF-8 of its value is written on this thread.
+    const { id, ts, journal, readSet, cacheDrops } = message as FromWorker & { kind: "done" };
+    const packed = packAnswer({ id, ts, journal, readSet, valueText: outcome.valueText, logLines: outcome.logLines, drops: cacheDrops ?? caches.drops });
+    port.postMessage(packed, [packed]);
+  } else port.postMessage(message, transfer);
 };
 const store = createSqliteStore({
   path: start.dbPath,
@@ -121,16 +127,4 @@ async function handle(message: ToWorker): Promise<void> {
       port.close();
       return;
   }
-}
-
-/**
- * A success's text goes as UTF-8, encoded here on this thread into a buffer of its own that
- * moves to the main thread (`PostedSuccess`): that thread never copies or decodes it.
- */
-function postedAsBytes(message: FromWorker & { kind: "done" }, transfer: ArrayBuffer[]): void {
-  const { outcome } = message;
-  if (outcome.status !== "success" || !("valueText" in outcome)) return;
-  const bytes = textEncoder.encode(outcome.valueText).buffer as ArrayBuffer;
-  message.outcome = { status: "success", valueUtf8: bytes, logLines: outcome.logLines };
-  transfer.push(bytes);
 }

@@ -19,20 +19,32 @@ class PackedReadSet implements ReadSet {
 
   /** The same bytes as a Buffer (for `compare` over ranges), made once, when first compared. */
   get bytes(): Buffer {
-    return (this.view ??= Buffer.from(this.packed.buffer, this.packed.byteOffset, this.packed.byteLength));
+    return (this.view ??= Buffer.isBuffer(this.packed) ? this.packed : Buffer.from(this.packed.buffer, this.packed.byteOffset, this.packed.byteLength));
   }
 
   get intervals(): ReadSet["intervals"] {
-    return (this.unpacked ??= unpackReadSet(this.packed.buffer as ArrayBuffer)).intervals;
+    return (this.unpacked ??= this.unpack()).intervals;
   }
 
   get ids(): string[] {
-    return (this.unpacked ??= unpackReadSet(this.packed.buffer as ArrayBuffer)).ids;
+    return (this.unpacked ??= this.unpack()).ids;
   }
 
   /** True once `intervals` or `ids` was read (or `changedReads` filled them in). */
   get isUnpacked(): boolean {
     return this.unpacked !== null;
+  }
+
+  /**
+   * The unpacked entries, their keys views into a buffer of the read set's own: one that
+   * came inside a worker's answer (`packed-answer.ts`) is copied out first, so entries kept
+   * run after run never hold on to a result's bytes.
+   */
+  private unpack(): ReadSet {
+    const { packed } = this;
+    // A copy (`new Uint8Array(view)` copies; a Buffer's `slice` would not).
+    const own = packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength ? packed.buffer : new Uint8Array(packed).buffer;
+    return unpackReadSet(own as ArrayBuffer);
   }
 
   /** Sets what unpacking would give (entries equal to this read set's, by bytes); null: unpack again when read. */
@@ -41,9 +53,9 @@ class PackedReadSet implements ReadSet {
   }
 }
 
-/** `packReadSet`'s buffer as a read set unpacked when first read. */
-export function lazyReadSet(buffer: ArrayBuffer): ReadSet {
-  return new PackedReadSet(new Uint8Array(buffer));
+/** `packReadSet`'s bytes (its buffer, or a view of them inside a worker's answer) as a read set unpacked when first read. */
+export function lazyReadSet(packed: ArrayBuffer | Uint8Array): ReadSet {
+  return new PackedReadSet(packed instanceof Uint8Array ? packed : new Uint8Array(packed));
 }
 
 /** True when both read sets came packed from a worker with equal bytes (the same reads, in the same order). */

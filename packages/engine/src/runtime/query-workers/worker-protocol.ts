@@ -90,17 +90,6 @@ export type WireOutcome =
   | { status: "success"; valueText: string; logLines: string[] }
   | { status: "error"; errorMessage: string; errorData?: JSONValue; appFrames?: string[]; logLines: string[] };
 
-/**
- * A query's success as a query worker posts it: the value's text as UTF-8 bytes in a
- * transferred buffer, so the main thread neither copies nor holds a string of it and sends
- * the bytes to sockets and HTTP clients as they are.
- */
-export interface PostedSuccess {
-  status: "success";
-  valueUtf8: ArrayBuffer;
-  logLines: string[];
-}
-
 /** How often a worker dropped all its caches (`SnapshotCaches.drops`). */
 export interface CacheDrops {
   /** It began a snapshot newer than the last commit it had heard of. */
@@ -114,8 +103,8 @@ export type FromWorker =
   | {
       kind: "done";
       id: number;
-      /** `PostedSuccess` once posted (the worker host reports the text; its thread encodes it). */
-      outcome: WireOutcome | PostedSuccess;
+      /** A success is posted as a packed buffer instead (`PostedFromWorker`). */
+      outcome: WireOutcome;
       /** The commit ts of the snapshot the query read. */
       ts: bigint;
       journal: string | null;
@@ -130,3 +119,9 @@ export type FromWorker =
   | { kind: "log"; path: string; level: LogLevel; line: string }
   /** An engine fault inside the worker, for the engine's log. */
   | { kind: "internal"; text: string };
+
+/**
+ * What a query worker posts: a `FromWorker` message, or a success's "done" packed into one
+ * transferred buffer (`packed-answer.ts`).
+ */
+export type PostedFromWorker = FromWorker | ArrayBuffer;

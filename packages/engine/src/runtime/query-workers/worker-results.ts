@@ -1,7 +1,7 @@
 import { EngineError } from "../../errors.js";
 import type { ReadSet } from "../../query/read-set.js";
 import type { CallOutcome } from "../function-outcome.js";
-import { UNPINNED_TS, type CacheDrops, type PostedSuccess, type WireOutcome } from "./worker-protocol.js";
+import { UNPINNED_TS, type CacheDrops, type WireOutcome } from "./worker-protocol.js";
 
 // What the query pool answers a job with (runs on the main thread): a worker's result, or the
 // pool's own failure when no worker could run it.
@@ -17,14 +17,19 @@ export interface WorkerQueryResult {
 }
 
 /**
- * A worker's outcome as the runtime reports it. A value that came as UTF-8 bytes stays
- * bytes (`valueBytes`); its text (`valueText`) is decoded and its value (`value`) parsed
- * only if someone reads them (the sync layer and HTTP responses never do).
+ * A worker's outcome as the runtime reports it. A success's value that came as UTF-8 bytes
+ * stays bytes (`valueBytes`, a view into the answer's buffer: `packed-answer.ts`); its text
+ * (`valueText`) is decoded and its value (`value`) parsed only if someone reads them (the
+ * sync layer and HTTP responses never do).
  */
-export function fromWire(wire: WireOutcome | PostedSuccess): CallOutcome {
+export function fromWire(wire: WireOutcome): CallOutcome {
   if (wire.status === "error") return wire;
-  if (!("valueUtf8" in wire)) return lazyValue({ status: "success", valueText: wire.valueText, logLines: wire.logLines } as Success);
-  const outcome = { status: "success", valueBytes: Buffer.from(wire.valueUtf8), logLines: wire.logLines } as Success;
+  return lazyValue({ status: "success", valueText: wire.valueText, logLines: wire.logLines } as Success);
+}
+
+/** A success whose value arrived as UTF-8 bytes (a packed answer). */
+export function postedSuccess(valueBytes: Buffer, logLines: string[]): CallOutcome {
+  const outcome = { status: "success", valueBytes, logLines } as Success;
   return lazyValue(Object.defineProperty(outcome, "valueText", LAZY_TEXT));
 }
 
@@ -68,11 +73,16 @@ export class PoolCounters {
 
   /** A worker answered a job with its drops so far (`before`: its previous report); returns its report to keep. */
   answered(before: CacheDrops, now: CacheDrops | undefined): CacheDrops {
+    return now === undefined ? this.answeredWith(before, before.unannounced, before.gap) : this.answeredWith(before, now.unannounced, now.gap);
+  }
+
+  /** `answered` with the drops as numbers (a packed answer): a new report object only when they changed. */
+  answeredWith(before: CacheDrops, unannounced: number, gap: number): CacheDrops {
     this.jobs += 1;
-    if (now === undefined) return before;
-    this.cacheDrops.unannounced += now.unannounced - before.unannounced;
-    this.cacheDrops.gap += now.gap - before.gap;
-    return now;
+    if (unannounced === before.unannounced && gap === before.gap) return before;
+    this.cacheDrops.unannounced += unannounced - before.unannounced;
+    this.cacheDrops.gap += gap - before.gap;
+    return { unannounced, gap };
   }
 }
 
