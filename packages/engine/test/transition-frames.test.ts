@@ -1,7 +1,7 @@
 import type { JSONValue } from "convex/values";
 import { expect, test } from "vitest";
 import type { CallOutcome } from "../src/runtime/function-outcome";
-import { encodeResult, sameEncodedResult } from "../src/sync/server-message";
+import { encodeQueryRemoved, encodeResult, encodeVersion, queryModificationHead, sameEncodedResult } from "../src/sync/server-message";
 import { TransitionEncoder } from "../src/sync/transition-frames";
 import { decodeTs } from "../src/values/ts-codec";
 
@@ -126,4 +126,47 @@ test("a Transition with a result of one connection alone has the same bytes, bui
   expect(encoder.encode(plan(true))[0]).not.toBe(alone[0]);
   expect(encoder.encode(plan(false))[0]).toBe(shared[0]);
   expect(encoder.encoded).toBe(3);
+});
+
+/**
+ * The frame as the text it stands for, built the plain way (strings joined, then encoded):
+ * what `transitionBytes` wrote before it wrote cached heads and single bytes instead.
+ */
+function referenceFrame(plan: Parameters<TransitionEncoder["encode"]>[0]): Buffer {
+  let text = `{"type":"Transition","startVersion":${encodeVersion(plan.start)},"endVersion":${encodeVersion(plan.end)},"modifications":[`;
+  const parts = plan.removed.map(encodeQueryRemoved);
+  for (const [queryId, result] of plan.updated) parts.push(`${queryModificationHead(queryId, result.type)}${Buffer.concat(result.body).toString("utf8")}}`);
+  text += `${parts.join(",")}]}`;
+  return Buffer.from(text, "utf8");
+}
+
+test("a Transition's frame has the bytes of its text built the plain way, for every mix of removals and updates, versions and query ids", () => {
+  const encoder = new TransitionEncoder();
+  const failed: CallOutcome = { status: "error", errorMessage: "Uncaught Error: nö", logLines: [] };
+  const results = [
+    encodeResult(fromWorker({ n: "é 👋" }), null),
+    encodeResult(fromWorker([1, 2], ["log"]), "cursor"),
+    encodeResult(fromText({ t: 1 }), null),
+    encodeResult(failed, null),
+  ];
+  let checked = 0;
+  for (const removed of [[], [3], [4, 9000]]) {
+    for (const queryIds of [[], [0], [1, 5000], [0, 2, 7, 4095, 4096]]) {
+      // The same versions twice in a row (the kept head), then others (a new head each).
+      for (const [start, end] of [
+        [version(5n), version(9n)],
+        [version(5n), version(9n)],
+        [{ querySet: 3, identity: 1, ts: 5n }, version(9n)],
+        [version(5n), { querySet: 2, identity: 4, ts: 9n }],
+        [version(9n), version(12n)],
+      ] as const) {
+        const plan = { start, end, removed, updated: queryIds.map((id, n) => [id, results[n % results.length]!] as [number, (typeof results)[number]]), alone: true };
+        const frame = encoder.encode(plan)[0]!;
+        expect(frame.equals(referenceFrame(plan))).toBe(true);
+        JSON.parse(frame.toString("utf8"));
+        checked += 1;
+      }
+    }
+  }
+  expect(checked).toBe(60);
 });

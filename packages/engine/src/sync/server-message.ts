@@ -147,8 +147,8 @@ export function bodyLength(result: EncodedResult): number {
 }
 
 /** The text before a `QueryUpdated`/`QueryFailed` modification's body (then the body, then `}`). */
-export function queryModificationHead(queryId: number, result: EncodedResult): string {
-  return `{"type":"${result.type}","queryId":${queryId},`;
+export function queryModificationHead(queryId: number, type: EncodedResult["type"]): string {
+  return `{"type":"${type}","queryId":${queryId},`;
 }
 
 /** A `QueryRemoved` modification. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { TransitionPlan } from "./connection-view.js";
-import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead } from "./server-message.js";
+import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult, type StateVersion } from "./server-message.js";
 
 /**
  * Transitions as the bytes that go on the wire, encoded once per distinct
@@ -42,6 +42,8 @@ export class TransitionEncoder {
   private cachedBytes = 0;
   private nextTransitionId = 0;
   private readonly idPrefix = randomBytes(4).toString("hex");
+  /** The last Transition head made, and the versions it is for (copies: versions are the views' objects). */
+  private lastHead: { start: StateVersion; end: StateVersion; bytes: Buffer } | null = null;
 
   /** The frames for `plan`; equal plans (same versions, ids and result objects) get the same Buffers. */
   encode(plan: TransitionPlan): TransitionFrames {
@@ -53,7 +55,7 @@ export class TransitionEncoder {
     const hit = key === null ? undefined : this.cache.get(key);
     if (hit !== undefined) return hit;
     this.encoded += 1;
-    const frame = transitionBytes(plan);
+    const frame = transitionBytes(plan, this.versionsHead(plan.start, plan.end));
     const frames = frame.length <= CHUNK_THRESHOLD ? [frame] : this.chunk(frame.toString("utf8"));
     if (key !== null && frame.length <= CACHE_BYTES) {
       if (this.cache.size >= CACHE_ENTRIES || this.cachedBytes + frame.length > CACHE_BYTES) this.clear();
@@ -67,6 +69,29 @@ export class TransitionEncoder {
   clear(): void {
     this.cache.clear();
     this.cachedBytes = 0;
+  }
+
+  /**
+   * The Transition's head as bytes, kept for the last pair of versions: in a fan-out every
+   * connection goes from the same versions to the same (clients number query sets and
+   * identities alike, and a commit's round shares its ts).
+   */
+  private versionsHead(start: StateVersion, end: StateVersion): Buffer {
+    const last = this.lastHead;
+    if (
+      last !== null &&
+      last.start.ts === start.ts &&
+      last.end.ts === end.ts &&
+      last.start.querySet === start.querySet &&
+      last.end.querySet === end.querySet &&
+      last.start.identity === start.identity &&
+      last.end.identity === end.identity
+    ) {
+      return last.bytes;
+    }
+    const bytes = Buffer.from(versionsHeadText(start, end));
+    this.lastHead = { start: { ...start }, end: { ...end }, bytes };
+    return bytes;
   }
 
   private keyOf(plan: TransitionPlan): string {
@@ -87,30 +112,62 @@ export class TransitionEncoder {
 }
 
 /**
- * A Transition's JSON as one buffer: the short texts around the results written in, each
- * result's bytes copied in as they are (never decoded or re-encoded here).
+ * A Transition's JSON as one buffer, written piece by piece: its head (both versions) as
+ * `versionsHead` gives it, each modification's head (`modificationHead`, kept per type and
+ * query id) and each result's bytes copied in as they are (never decoded or re-encoded
+ * here), and the few separators as single bytes. A fan-out writes a thousand of these per
+ * commit on the thread that serves the sockets, nearly all with the same versions and query
+ * ids; built as strings they were a dozen strings and arrays per Transition to encode again.
+ * The bytes are those of the text `{"type":"Transition","startVersion":…,"endVersion":…,
+ * "modifications":[` + the removals, then per update `{"type":…,"queryId":…,` + body + `}`,
+ * comma-separated, then `]}` (test/transition-frames.test.ts compares it with that text).
  */
-function transitionBytes(plan: TransitionPlan): Buffer {
-  let head = `{"type":"Transition","startVersion":${encodeVersion(plan.start)},"endVersion":${encodeVersion(plan.end)},"modifications":[`;
-  head += plan.removed.map(encodeQueryRemoved).join(",");
-  // Text before each result (its head, after the previous result's `}`), then the closing text.
-  const texts: string[] = [];
-  let length = 0;
-  for (const [queryId, result] of plan.updated) {
-    const text = `${head}${texts.length > 0 || plan.removed.length > 0 ? "," : ""}${queryModificationHead(queryId, result)}`;
-    texts.push(text);
-    length += Buffer.byteLength(text) + bodyLength(result);
-    head = "}";
+function transitionBytes(plan: TransitionPlan, head: Buffer): Buffer {
+  const { updated } = plan;
+  const removed = plan.removed.length === 0 ? null : Buffer.from(plan.removed.map(encodeQueryRemoved).join(","));
+  let length = head.length + (removed === null ? 0 : removed.length) + 2;
+  // Indexed, not destructured: destructuring an entry walks it with an iterator.
+  for (let n = 0; n < updated.length; n++) {
+    const result = updated[n]![1];
+    length += (n > 0 || removed !== null ? 1 : 0) + modificationHead(result.type, updated[n]![0]).length + bodyLength(result) + 1;
   }
-  const close = plan.updated.length > 0 ? "}]}" : `${head}]}`;
-  const frame = Buffer.allocUnsafe(length + Buffer.byteLength(close));
-  let at = 0;
-  for (let n = 0; n < texts.length; n++) {
-    at += frame.write(texts[n]!, at);
-    for (const part of plan.updated[n]![1].body) at += part.copy(frame, at);
+  const frame = Buffer.allocUnsafe(length);
+  let at = head.copy(frame, 0);
+  if (removed !== null) at += removed.copy(frame, at);
+  for (let n = 0; n < updated.length; n++) {
+    const result = updated[n]![1];
+    if (n > 0 || removed !== null) frame[at++] = COMMA;
+    at += modificationHead(result.type, updated[n]![0]).copy(frame, at);
+    for (const part of result.body) at += part.copy(frame, at);
+    frame[at++] = CLOSE_BRACE;
   }
-  frame.write(close, at);
+  frame[at++] = CLOSE_BRACKET;
+  frame[at] = CLOSE_BRACE;
   return frame;
+}
+
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/** The text before both versions' heads' end: `{"type":"Transition","startVersion":…,"endVersion":…,"modifications":[`. */
+function versionsHeadText(start: StateVersion, end: StateVersion): string {
+  return `{"type":"Transition","startVersion":${encodeVersion(start)},"endVersion":${encodeVersion(end)},"modifications":[`;
+}
+
+/** Modification heads by type, then query id (clients number their queries from 0). */
+const modificationHeads = { QueryUpdated: [] as Buffer[], QueryFailed: [] as Buffer[] };
+/** Query ids whose heads are kept (a connection holds at most 4,096 queries; most hold a few). */
+const KEPT_HEADS = 4_096;
+
+/** `queryModificationHead` as bytes, made once per type and query id below `KEPT_HEADS`. */
+function modificationHead(type: EncodedResult["type"], queryId: number): Buffer {
+  const heads = modificationHeads[type];
+  const kept = heads[queryId];
+  if (kept !== undefined) return kept;
+  const bytes = Buffer.from(queryModificationHead(queryId, type));
+  if (Number.isInteger(queryId) && queryId >= 0 && queryId < KEPT_HEADS) heads[queryId] = bytes;
+  return bytes;
 }
 
 /** Splits text into pieces of at most `size` characters without cutting a surrogate pair. */
