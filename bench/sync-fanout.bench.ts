@@ -9,10 +9,12 @@
  * share one identity, so it executes once and fans out. A like is committed
  * and the time from the commit (the engine's onCommit) until each client's
  * callback sees the new count is recorded: p50, p99, max over all clients and
- * trials. Baseline in the same run: a plain `ws` server broadcasting the same
- * Transition text to the same number of sockets in a client process of its own
- * (each parsed with JSON.parse), one broadcast right after each like so both
- * sides see the machine at the same speed, and the ratio. The engine's CPU time per like
+ * trials, after one unmeasured warm-up like per row (its figures are printed
+ * apart; SYNC_BENCH_WARM_UP sets how many). Baseline in the same run: a plain
+ * `ws` server broadcasting the same Transition text to the same number of
+ * sockets in a client process of its own (each parsed with JSON.parse), one
+ * broadcast right after each like so both sides see the machine at the same
+ * speed, and the ratio. The engine's CPU time per like
  * (this process: the engine and the benchmark's own bookkeeping) is printed
  * beside the wall times, split into the main thread, the query workers and the
  * other threads (V8's GC helpers, the writer; Linux), and the client process's own CPU per like: the
@@ -44,6 +46,8 @@ const SIZES = (process.env.SYNC_BENCH_SIZES ?? "1,100,1000,5000").split(",").map
 const SAME_USER_UP_TO = 1_000;
 const FEED_POSTS = 20;
 const TRIALS = 6;
+/** Likes (and raw broadcasts) before the measured ones in each row: see the trial loop. */
+const WARM_UP_LIKES = Number(process.env.SYNC_BENCH_WARM_UP ?? 1);
 const IDLE_SESSIONS = 10_000;
 const PROFILE = process.env.SYNC_BENCH_PROFILE;
 
@@ -181,8 +185,12 @@ async function main(): Promise<void> {
       const latencies: number[] = [];
       const costs: LikeCost[] = [];
       const clientCpu: number[] = [];
-      for (let trial = 0; trial < TRIALS; trial++) {
-        await profile?.start();
+      // Trials below 0 warm up (the first like after subscribing still compiles the re-run
+      // path on every thread: ~1.5x the engine CPU of the next ones); printed, not pooled.
+      const warm = { latencies: [] as number[], raw: [] as number[] };
+      for (let trial = -WARM_UP_LIKES; trial < TRIALS; trial++) {
+        const measuring = trial >= 0;
+        if (measuring) await profile?.start();
         likes = likes === 0 ? 1 : 0;
         await child.request({ kind: "expect", likes }, "armed");
         captureNext = true;
@@ -194,20 +202,27 @@ async function main(): Promise<void> {
         await likerClient.mutation(api.posts.toggleLike, { postId: measured });
         const { times, cpuMs } = (await seen) as { times: number[]; cpuMs: number };
         await engine.sync.idle();
-        costs.push(likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore), threadsBefore));
-        clientCpu.push(cpuMs);
-        latencies.push(...times.map((t) => t - commitAt));
+        const cost = likeCost(statsBefore, engine.sync.stats(), process.cpuUsage(cpuBefore), performance.eventLoopUtilization(eluBefore), threadsBefore);
+        if (measuring) {
+          costs.push(cost);
+          clientCpu.push(cpuMs);
+          latencies.push(...times.map((t) => t - commitAt));
+        } else warm.latencies.push(...times.map((t) => t - commitAt));
         await engine.sync.idle();
-        if (profile !== null) console.log(`  profile: ${await profile.stop(`main-${clients}-${mode.replace(" ", "-")}-like${trial + 1}`)}`);
+        if (measuring && profile !== null) console.log(`  profile: ${await profile.stop(`main-${clients}-${mode.replace(" ", "-")}-like${trial + 1}`)}`);
 
         await rawChild.request({ kind: "raw-expect" }, "armed");
         const rawSeen = rawChild.next("seen");
         const sentAt = epochNow();
         for (const ws of rawSockets) ws.send(payload);
-        rawSend.push(epochNow() - sentAt);
+        if (measuring) rawSend.push(epochNow() - sentAt);
         const raw = (await rawSeen) as { times: number[]; cpuMs: number };
-        rawLatencies.push(...raw.times.map((t) => t - sentAt));
-        rawClientCpu.push(raw.cpuMs);
+        (measuring ? rawLatencies : warm.raw).push(...raw.times.map((t) => t - sentAt));
+        if (measuring) rawClientCpu.push(raw.cpuMs);
+      }
+      if (WARM_UP_LIKES > 0) {
+        const w = percentiles(warm.latencies);
+        console.log(`  ${clients} clients (${mode}), warm-up like${WARM_UP_LIKES > 1 ? "s" : ""} (not in the tables): p50 ${w.p50.toFixed(1)} ms, p99 ${w.p99.toFixed(1)} ms; raw ws p50 ${percentile(warm.raw, 0.5).toFixed(1)} ms`);
       }
       await child.stop();
       await rawChild.stop();
