@@ -1,3 +1,5 @@
+import type { Id } from "../_generated/dataModel";
+import type { QueryCtx } from "../_generated/server";
 import { VIEWER_LIST_BOUND } from "../lib/limits";
 
 /**
@@ -45,33 +47,62 @@ export function answersOf(scope: object, viewerId: string, kind: string): Map<st
 }
 
 /**
- * Whether `item` is in `viewerId`'s list named `list` (say `by_blocker`): the answer
- * itself once the list is held, else its promise. `readList(limit)` returns the list's
- * first `limit` items through an index range; `lookup()` answers for `item` alone with a
- * point read. Not an async function: a page asks this for every item, and an async
- * function costs a promise, a frame and a turn of its own on top of the answer. `lookup`
- * and `readList` are async (they never throw here), and callers await the answer.
+ * One kind of list: its name (the key its state is kept under) and how a query reads it.
+ * Lists are module constants whose functions take the query's `ctx` and ids as arguments,
+ * so asking about an item makes no closures (a page asks for every item).
  */
-export function inViewerList(
+export interface ViewerList<C, V extends string, I extends string> {
+  name: string;
+  /** The first `limit` items of `viewerId`'s list, through an index range. */
+  read(ctx: C, viewerId: V, limit: number): Promise<I[]>;
+  /** Whether `item` is in `viewerId`'s list, by a point read. */
+  lookup(ctx: C, viewerId: V, item: I): Promise<boolean>;
+}
+
+/**
+ * Whether `item` is in `viewerId`'s `list`: the answer itself once the list is held, else
+ * its promise. Not an async function: a page asks this for every item, and an async
+ * function costs a promise, a frame and a turn of its own on top of the answer. The list's
+ * `read` and `lookup` are async (they never throw here), and callers await the answer.
+ */
+export function inViewerList<C, V extends string, I extends string>(
+  ctx: C,
   scope: object | undefined,
-  viewerId: string,
-  list: string,
-  item: string,
-  readList: (limit: number) => Promise<string[]>,
-  lookup: () => Promise<boolean>,
+  viewerId: V,
+  list: ViewerList<C, V, I>,
+  item: I,
 ): boolean | Promise<boolean> {
-  if (scope === undefined) return lookup();
+  if (scope === undefined) return list.lookup(ctx, viewerId, item);
   const lists = answersOf(scope, viewerId, "lists");
-  let state = lists.get(list) as ListState | undefined;
-  if (state === undefined) lists.set(list, (state = { asked: 0, members: null, held: undefined }));
+  let state = lists.get(list.name) as ListState | undefined;
+  if (state === undefined) lists.set(list.name, (state = { asked: 0, members: null, held: undefined }));
   state.asked += 1;
-  if (state.asked === 1) return lookup();
+  if (state.asked === 1) return list.lookup(ctx, viewerId, item);
   // The same answers as waiting for `members`, with the same reads: a held list answers
   // from memory, one too long to hold by the item's point read.
-  if (state.held !== undefined) return state.held === null ? lookup() : state.held.has(item);
+  if (state.held !== undefined) return state.held === null ? list.lookup(ctx, viewerId, item) : state.held.has(item);
   const held = state;
-  held.members ??= readList(VIEWER_LIST_BOUND + 1).then((items) =>
-    (held.held = items.length > VIEWER_LIST_BOUND ? null : new Set(items)),
+  held.members ??= list.read(ctx, viewerId, VIEWER_LIST_BOUND + 1).then((items) =>
+    (held.held = items.length > VIEWER_LIST_BOUND ? null : new Set<string>(items)),
   );
-  return held.members.then((members) => (members === null ? lookup() : members.has(item)));
+  return held.members.then((members) => (members === null ? list.lookup(ctx, viewerId, item) : members.has(item)));
 }
+
+/** The posts `viewerId` bookmarked. */
+export const BOOKMARKS: ViewerList<QueryCtx, Id<"users">, Id<"posts">> = {
+  name: "bookmarks",
+  async read(ctx, viewerId, limit) {
+    const rows = await ctx.db
+      .query("bookmarks")
+      .withIndex("by_user", (q) => q.eq("userId", viewerId))
+      .take(limit);
+    return rows.map((row) => row.postId);
+  },
+  async lookup(ctx, viewerId, postId) {
+    const row = await ctx.db
+      .query("bookmarks")
+      .withIndex("by_user_and_post", (q) => q.eq("userId", viewerId).eq("postId", postId))
+      .first();
+    return row !== null;
+  },
+};

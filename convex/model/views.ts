@@ -8,7 +8,7 @@ import type {
   PublicUser,
   UserSummary,
 } from "../lib/validators";
-import { inViewerList } from "./viewer-lists";
+import { BOOKMARKS, inViewerList } from "./viewer-lists";
 import { canSeePost, canSeeUser } from "./visibility";
 
 /**
@@ -109,21 +109,28 @@ export function postView(ctx: QueryCtx, post: Doc<"posts">): Promise<PostView | 
   );
 }
 
+/*
+ * The shapes a feed makes for every post list their keys in the order Convex writes them
+ * (`convexToJson` sorts an object's keys by UTF-16 code unit): the result text is the same
+ * in any order, but the self-hosted engine then takes each object as its own JSON instead of
+ * copying it into that order (`values/result-encoder.ts`).
+ */
+
 function viewOf(post: Doc<"posts">, imageUrl: string, displayUrl: string | null, thumbnailUrl: string | null): PostView {
   return {
-    _id: post._id,
     _creationTime: post._creationTime,
-    userId: post.userId,
-    storageId: post.storageId,
+    _id: post._id,
     caption: post.caption,
-    likes: post.likes,
     comments: post.comments,
-    imageUrl,
     displayUrl,
-    thumbnailUrl,
-    placeholder: post.placeholder ?? null,
-    width: post.width ?? null,
     height: post.height ?? null,
+    imageUrl,
+    likes: post.likes,
+    placeholder: post.placeholder ?? null,
+    storageId: post.storageId,
+    thumbnailUrl,
+    userId: post.userId,
+    width: post.width ?? null,
   };
 }
 
@@ -181,37 +188,31 @@ export async function feedPost(
             .query("likes")
             .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
             .first(),
-      inViewerList(
-        load,
-        viewer._id,
-        "bookmarks",
-        post._id,
-        async (limit) => {
-          const rows = await ctx.db
-            .query("bookmarks")
-            .withIndex("by_user", (q) => q.eq("userId", viewer._id))
-            .take(limit);
-          return rows.map((row) => row.postId);
-        },
-        async () => {
-          const row = await ctx.db
-            .query("bookmarks")
-            .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
-            .first();
-          return row !== null;
-        },
-      ),
+      inViewerList(ctx, load, viewer._id, BOOKMARKS, post._id),
     ]);
     isLiked = answers[0] !== null;
     isBookmarked = answers[1];
   }
-  // `view` is this call's own object, so it is completed in place rather than
-  // copied with `{ ...view, author, … }` (see `withFields`).
-  return Object.assign(view, {
-    author: { _id: author._id, username: author.username, image: author.image },
-    isLiked,
+  // One literal with every key in Convex's order (see `viewOf`), rather than `view`
+  // completed in place: adding keys to it would grow its storage and put them out of order.
+  return {
+    _creationTime: view._creationTime,
+    _id: view._id,
+    author: { _id: author._id, image: author.image, username: author.username },
+    caption: view.caption,
+    comments: view.comments,
+    displayUrl: view.displayUrl,
+    height: view.height,
+    imageUrl: view.imageUrl,
     isBookmarked,
-  });
+    isLiked,
+    likes: view.likes,
+    placeholder: view.placeholder,
+    storageId: view.storageId,
+    thumbnailUrl: view.thumbnailUrl,
+    userId: view.userId,
+    width: view.width,
+  };
 }
 
 /** The feed form of post `postId`, or null if it (or its author) is gone. */

@@ -1,6 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import { answersOf, inViewerList } from "./viewer-lists";
+import { answersOf, inViewerList, type ViewerList } from "./viewer-lists";
 
 /**
  * Who may see whom: the one place the app decides it. Every query that
@@ -124,27 +124,34 @@ function inBlockList(
   viewerId: Id<"users">,
   userId: Id<"users">,
 ): boolean | Promise<boolean> {
-  const byViewer = index === "by_blocker";
-  return inViewerList(
-    scope,
-    viewerId,
-    index,
-    userId,
-    async (limit) => {
-      const rows = byViewer
-        ? await ctx.db
-            .query("blocks")
-            .withIndex("by_blocker", (q) => q.eq("blockerId", viewerId))
-            .take(limit)
-        : await ctx.db
-            .query("blocks")
-            .withIndex("by_blocked", (q) => q.eq("blockedId", viewerId))
-            .take(limit);
-      return rows.map((row) => (byViewer ? row.blockedId : row.blockerId));
-    },
-    () => (byViewer ? hasBlocked(ctx, viewerId, userId) : hasBlocked(ctx, userId, viewerId)),
-  );
+  return inViewerList(ctx, scope, viewerId, index === "by_blocker" ? BLOCKED_BY_VIEWER : BLOCKING_VIEWER, userId);
 }
+
+/** The users `viewerId` blocked. */
+const BLOCKED_BY_VIEWER: ViewerList<QueryCtx, Id<"users">, Id<"users">> = {
+  name: "by_blocker",
+  async read(ctx, viewerId, limit) {
+    const rows = await ctx.db
+      .query("blocks")
+      .withIndex("by_blocker", (q) => q.eq("blockerId", viewerId))
+      .take(limit);
+    return rows.map((row) => row.blockedId);
+  },
+  lookup: (ctx, viewerId, userId) => hasBlocked(ctx, viewerId, userId),
+};
+
+/** The users who blocked `viewerId`. */
+const BLOCKING_VIEWER: ViewerList<QueryCtx, Id<"users">, Id<"users">> = {
+  name: "by_blocked",
+  async read(ctx, viewerId, limit) {
+    const rows = await ctx.db
+      .query("blocks")
+      .withIndex("by_blocked", (q) => q.eq("blockedId", viewerId))
+      .take(limit);
+    return rows.map((row) => row.blockerId);
+  },
+  lookup: (ctx, viewerId, userId) => hasBlocked(ctx, userId, viewerId),
+};
 
 /** Whether `followerId` is an approved follower of `userId`. */
 export async function isApprovedFollower(

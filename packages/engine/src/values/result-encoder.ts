@@ -274,7 +274,11 @@ function anyPlanOf(shape: Shape): ObjectPlan {
 function encodeFields(record: Record<string, unknown>, shape: Shape, plan: ObjectPlan, level: number): Encoded {
   const order = shape.order;
   const { fields, optional } = plan;
-  const values = new Array<JSONValue | undefined>(order.length);
+  // The fields' JSON is gathered in this level's list, not a new one per object: most
+  // objects of a result are their own JSON and need no list at all afterwards (a feed's
+  // posts, once their keys print in order). Levels only grow down a walk, so the object
+  // at a level is done before another object at that level starts.
+  const values = (fieldValues[level] ??= []);
   let same = shape.printsInOrder;
   let complete = true;
   for (let k = 0; k < order.length; k++) {
@@ -282,6 +286,7 @@ function encodeFields(record: Record<string, unknown>, shape: Shape, plan: Objec
     if (field === undefined) {
       if (!optional[k]) return UNSURE;
       // Left out, as upstream leaves it out (encoders never give undefined).
+      values[k] = undefined;
       same = complete = false;
       continue;
     }
@@ -301,6 +306,9 @@ function encodeFields(record: Record<string, unknown>, shape: Shape, plan: Objec
   }
   return out;
 }
+
+/** Per nesting level, the list `encodeFields` gathers an object's fields' JSON in (this thread's). */
+const fieldValues: (JSONValue | undefined)[][] = [];
 
 /** Copies of a shape made before it gets a copier of its own (a shape seen a few times only is not worth compiling). */
 const COPIER_AFTER = 8;
