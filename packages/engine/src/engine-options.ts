@@ -76,6 +76,13 @@ export interface EngineOptions {
    * thread under the executor lock (and a runaway query cannot be stopped).
    */
   queryWorkers?: number;
+  /**
+   * How far V8 lets the old generation grow past the live heap before the next full
+   * collection, in percent, for the whole process (default 100: twice the live heap; 0
+   * leaves V8's own factor; a process started with `--heap-growing-percent` keeps its own).
+   * See `heap-growth.ts`.
+   */
+  heapGrowingPercent?: number;
   /** How long a query or mutation may run (ms; default 30 000). */
   transactionTimeoutMs?: number;
   /**

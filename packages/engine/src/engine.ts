@@ -11,6 +11,7 @@ import { createRoutedServer, type Route, type RoutedServer, type UpgradeRoute } 
 import { createCallLog } from "./http/call-log.js";
 import { createHostPolicy } from "./http/host-policy.js";
 import { createIdentityResolver } from "./http/identity-resolver.js";
+import { applyHeapGrowth } from "./heap-growth.js";
 import { consoleLogger } from "./logger.js";
 import { resolvePublicUrls } from "./public-urls.js";
 import type { AppBundle } from "./runtime/app-bundler.js";
@@ -47,6 +48,8 @@ const RECENT_CALLS = 1000;
 /** Starts an engine: opens the data folder, loads the functions, listens on both ports. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? consoleLogger();
+  // Before any thread of the engine starts: the workers' heaps follow the same flag.
+  applyHeapGrowth(options.heapGrowingPercent);
   const dataDir = path.resolve(options.dataDir);
   // Before anything opens the database: modes first (the lock file is created 0600 too), then the lock.
   prepareDataFolder(dataDir, logger);
