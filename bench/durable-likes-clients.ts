@@ -12,6 +12,7 @@ import { ConvexClient } from "convex/browser";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { randomTools, seededRandom } from "../packages/engine/test/support/seeded-random";
+import { exitWithBench } from "./support/client-process";
 
 type Command =
   | { kind: "connect"; cloudUrl: string; tokens: string[]; postIds: string[]; seed: number }
@@ -69,6 +70,7 @@ async function run(command: Extract<Command, { kind: "run" }>): Promise<void> {
   }
 }
 
+exitWithBench();
 process.on("message", (command: Command) => {
   switch (command.kind) {
     case "connect":

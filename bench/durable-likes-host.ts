@@ -24,6 +24,7 @@ import { seededRandom, randomTools } from "../packages/engine/test/support/seede
 import { seed } from "./fixtures/feed-data";
 import { processWrites } from "./fixtures/process-io";
 import { mainThreadCpuMs } from "./support/main-thread-cpu";
+import { exitWithBench } from "./support/client-process";
 import type { QueueStats } from "../packages/engine/src/runtime/mutation-batch";
 import type { WriterStats as WriterClientStats } from "../packages/engine/src/runtime/writer/writer-types";
 
@@ -102,6 +103,7 @@ async function start(command: Extract<Command, { kind: "start" }>): Promise<void
   reply({ kind: "started", cloudUrl: engine.cloudUrl, clerkIds: seeded.clerkIds, postIds: seeded.postIds, dbBytes: fileBytes("db.sqlite3") });
 }
 
+exitWithBench();
 process.on("message", (command: Command) => {
   switch (command.kind) {
     case "start":

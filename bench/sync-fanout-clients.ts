@@ -14,7 +14,7 @@
 import { ConvexClient } from "convex/browser";
 import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
-import { closeAndExit, epochNow, replyToBench } from "./support/client-process";
+import { closeAndExit, epochNow, exitWithBench, replyToBench } from "./support/client-process";
 
 type Command =
   | { kind: "official"; cloudUrl: string; tokens: string[]; postId: string }
@@ -116,6 +116,7 @@ async function startIdle(command: Extract<Command, { kind: "idle" }>): Promise<v
   reply({ kind: "ready" });
 }
 
+exitWithBench();
 process.on("message", (command: Command) => {
   switch (command.kind) {
     case "official":

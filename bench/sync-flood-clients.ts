@@ -17,7 +17,7 @@ import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { MAX_REQUEST_JSON_BYTES } from "../packages/engine/src/values/value-limits";
-import { epochNow, percentiles, replyToBench } from "./support/client-process";
+import { epochNow, exitWithBench, percentiles, replyToBench } from "./support/client-process";
 
 export type Flood = "subscriptions" | "paused sockets" | "big frames" | "deep nesting" | "mutation flood";
 
@@ -153,6 +153,7 @@ async function attack(command: Extract<Command, { kind: "attack" }>): Promise<vo
   reply({ kind: "attacking" });
 }
 
+exitWithBench();
 process.on("message", (command: Command) => {
   switch (command.kind) {
     case "bystander":

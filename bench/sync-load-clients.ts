@@ -21,7 +21,7 @@ import { ConvexClient } from "convex/browser";
 import { WebSocket } from "ws";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { closeAndExit, epochNow, percentiles, replyToBench } from "./support/client-process";
+import { closeAndExit, epochNow, exitWithBench, percentiles, replyToBench } from "./support/client-process";
 
 type Command =
   | { kind: "subscribers"; cloudUrl: string; tokens: string[] }
@@ -173,6 +173,7 @@ async function startRaw(command: Extract<Command, { kind: "raw" }>): Promise<voi
   reply({ kind: "ready" });
 }
 
+exitWithBench();
 process.on("message", (command: Command) => {
   switch (command.kind) {
     case "subscribers":

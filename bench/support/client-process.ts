@@ -84,6 +84,14 @@ export async function startClientProcess(
   };
 }
 
+/**
+ * In a client process: exits when the benchmark's process is gone (its IPC channel closes),
+ * so a benchmark that fails or is killed leaves no clients running on the machine.
+ */
+export function exitWithBench(): void {
+  process.once("disconnect", () => process.exit(1));
+}
+
 /** In a client process: sends a message to the benchmark. */
 export function replyToBench(message: Record<string, unknown>): void {
   process.send!(message);

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import path from "node:path";
 
@@ -41,6 +41,7 @@ export class WindowProfile {
     const { profile } = (await this.post(this.allocations ? "HeapProfiler.stopSampling" : "Profiler.stop")) as { profile: unknown };
     this.started = false;
     const file = path.resolve(this.dir, `${name}.${this.allocations ? "heapprofile" : "cpuprofile"}`);
+    mkdirSync(this.dir, { recursive: true });
     writeFileSync(file, JSON.stringify(profile));
     return file;
   }
