@@ -17,11 +17,10 @@ const start = workerData as WorkerStart;
 lowerThisThreadPriority(start.niceness);
 const port = parentPort!;
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => {
-  const outcome = message.kind === "done" ? message.outcome : null;
-  if (outcome !== null && outcome.status === "success" && "valueText" in outcome) {
+  if (message.kind === "done" && message.outcome.status === "success") {
     // A success crosses as one transferred buffer (`packed-answer.ts`), not as an object graph
     // the main thread would rebuild; the UTF-8 of its value is written on this thread.
-    const { id, ts, journal, readSet, cacheDrops } = message as FromWorker & { kind: "done" };
+    const { id, ts, journal, readSet, cacheDrops, outcome } = message;
     const packed = packAnswer({ id, ts, journal, readSet, valueText: outcome.valueText, logLines: outcome.logLines, drops: cacheDrops ?? caches.drops });
     port.postMessage(packed, [packed]);
   } else port.postMessage(message, transfer);
