@@ -3,6 +3,8 @@ import { v } from "convex/values";
 import { beforeEach, describe, expect, test } from "vitest";
 import { isEngineError } from "../src/errors";
 import { paginateQuery, type PageResult, type PaginateOptions } from "../src/query/paginate";
+import { computedFingerprint, queryFingerprint } from "../src/query/pagination-cursor";
+import { planQuery } from "../src/query/query-plan";
 import { createReadSetRecorder } from "../src/query/read-set";
 import type { SerializedQuery } from "../src/query/serialized-query";
 import type { Store } from "../src/store/store";
@@ -119,6 +121,40 @@ describe("paginate", () => {
     expect(errorCode(() => page(byN, { cursor: "garbage!" }))).toMatch(/^InvalidCursor/);
     expect(errorCode(() => page(byN, { cursor: cursor.slice(0, 10) }))).toMatch(/^InvalidCursor/);
     expect(errorCode(() => page(byN, { endCursor: page(tableScan("items"), {}).continueCursor }))).toMatch(/^InvalidCursor/);
+  });
+
+  test("a query's remembered fingerprint is the one computed afresh; cursors stay bound to their query and arguments", () => {
+    insertN(1, 2, 3, 4);
+    const queries: SerializedQuery[] = [
+      byN,
+      tableScan("items"),
+      indexRange("items.by_n", [], "desc"),
+      indexRange("items.by_n", [r("Gt", "n", 1)]),
+      indexRange("items.by_n", [r("Gt", "n", 2)]),
+      indexRange("items.by_n", [r("Eq", "n", "1")]),
+      indexRange("items.by_n", [], null, [{ filter: { $literal: true } }]),
+      indexRange("items.by_n", [], null, [{ limit: 2 }]),
+    ];
+    const fingerprints = queries.map((query) => {
+      const plan = planQuery(store, query);
+      const remembered = queryFingerprint(plan);
+      // Asked again (remembered now), and for an equal query built afresh with its keys in another order.
+      const reordered = JSON.parse(JSON.stringify({ operators: query.operators, source: query.source })) as SerializedQuery;
+      expect(queryFingerprint(plan).equals(remembered)).toBe(true);
+      expect(queryFingerprint(planQuery(store, reordered)).equals(remembered)).toBe(true);
+      expect(computedFingerprint(plan).equals(remembered)).toBe(true);
+      return remembered.toString("hex");
+    });
+    expect(new Set(fingerprints).size).toBe(queries.length);
+    // With every fingerprint remembered, a cursor still works only for its own query.
+    queries.forEach((query, i) => {
+      const cursor = page(query, { pageSize: 1 }).continueCursor;
+      expect(errorCode(() => page(query, { pageSize: 1, cursor }))).toBe("no error");
+      const other = queries[(i + 1) % queries.length]!;
+      expect(errorCode(() => page(other, { cursor }))).toBe(
+        "InvalidCursor: InvalidCursor: the pagination cursor cannot be used with this query: it was returned by a different query.",
+      );
+    });
   });
 
   test("no gaps and no duplicates while documents come and go between pages (seed 5)", () => {
