@@ -179,13 +179,15 @@ function outcomeText(outcome: CallOutcome, format: ResultFormat): string | Buffe
   if (outcome.status === "success" && format === "convex" && (outcome.valueBytes !== undefined || outcome.valueText !== undefined)) {
     const logLines = outcome.logLines.length > 0 ? `,"logLines":${JSON.stringify(outcome.logLines)}` : "";
     // Bytes first: reading `valueText` of a worker's outcome would decode them.
-    if (outcome.valueBytes !== undefined) return Buffer.concat([SUCCESS_HEAD, outcome.valueBytes, Buffer.from(`${logLines}}`)]);
+    if (outcome.valueBytes !== undefined) return Buffer.concat([SUCCESS_HEAD, outcome.valueBytes, logLines === "" ? SUCCESS_TAIL : Buffer.from(`${logLines}}`)]);
     return `{"status":"success","value":${outcome.valueText}${logLines}}`;
   }
   return JSON.stringify(outcomeBody(outcome, format));
 }
 
 const SUCCESS_HEAD = Buffer.from('{"status":"success","value":');
+/** The end of a success without log lines (one buffer for all: it is only read). */
+const SUCCESS_TAIL = Buffer.from("}");
 
 function outcomeBody(outcome: CallOutcome, format: ResultFormat): Record<string, unknown> {
   if (outcome.status === "success") {

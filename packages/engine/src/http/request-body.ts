@@ -2,7 +2,11 @@ import type { IncomingMessage } from "node:http";
 import { EngineError } from "../errors.js";
 import { checkJsonDepth } from "../values/value-limits.js";
 
-/** Reads a whole request body, refusing more than `limit` bytes before buffering them. */
+/**
+ * Reads a whole request body, refusing more than `limit` bytes before buffering them (on the
+ * main thread, where node:http parses requests). A body with a Content-Length is done with
+ * its last byte, a chunked one at the request's end.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) {
@@ -31,6 +35,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
+      // Every declared byte is in (node:http passes no more to a request's body): done now,
+      // not at the end, which the parser's message-complete callback and the stream's ticks
+      // emit later. A function call's job then leaves for its query worker ~5 µs sooner.
+      if (size === declared) done(null);
     };
     const onEnd = () => done(null);
     const onError = (e: Error) => done(e);
