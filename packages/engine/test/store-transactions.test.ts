@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { readdirSync, readlinkSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { isEngineError } from "../src/errors";
 import { tableNumberOfId } from "../src/values/document-id";
@@ -98,6 +99,31 @@ describe("store transactions", () => {
     const { writes } = store.commit();
     expect(writes.map((w) => w.id)).toEqual([outer, third]);
     expect(store.count("posts")).toBe(2);
+  });
+
+  test.runIf(process.platform === "linux")("a savepoint's undo pages stay in memory, not in a temporary file, and still roll back", () => {
+    const { store } = openTestStore();
+    const ids = inTransaction(store, () => Array.from({ length: 300 }, (_, n) => store.insert("posts", { n, text: "a".repeat(2000) })));
+    // SQLite names its temporary files etilqs_* and unlinks them at once; an open one shows in /proc.
+    const openTempFiles = () =>
+      readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).includes("etilqs_");
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = openTempFiles();
+    store.begin();
+    store.insert("posts", { n: -1 });
+    const sp = store.savepoint();
+    // ~600 KiB of changed pages: past the 64 KiB at which SQLite spills a sub-journal to a file.
+    for (const id of ids) store.replace(id, { n: 0, text: "b".repeat(2000) });
+    expect(openTempFiles()).toBe(before);
+    store.rollbackTo(sp);
+    store.commit();
+    expect(ids.map((id) => JSON.parse(store.get(id)!).text[0])).toEqual(ids.map(() => "a"));
+    expect(store.count("posts")).toBe(301);
   });
 
   test("the document cache never serves uncommitted or rolled-back text", () => {
