@@ -179,19 +179,25 @@ export async function feedPost(
     // counter is 0 has no likes (counters always equal their rows,
     // `counters.ts`), so a fresh post costs no read. Bookmarks are few: a
     // page answers them from the viewer's list (`viewer-lists.ts`). The like
-    // goes into the `Promise.all` as the row itself (null: none), without a
-    // `then` of its own.
-    const answers = await Promise.all([
+    // is awaited as the row itself (null: none). Both are asked before either
+    // is awaited. Once the viewer's bookmarks are held that answer is a value
+    // and no `Promise.all` is made; else one takes both, failures and all.
+    const like =
       post.likes === 0
         ? null
         : ctx.db
             .query("likes")
             .withIndex("by_user_and_post", (q) => q.eq("userId", viewer._id).eq("postId", post._id))
-            .first(),
-      inViewerList(ctx, load, viewer._id, BOOKMARKS, post._id),
-    ]);
-    isLiked = answers[0] !== null;
-    isBookmarked = answers[1];
+            .first();
+    const bookmarked = inViewerList(ctx, load, viewer._id, BOOKMARKS, post._id);
+    if (typeof bookmarked === "boolean") {
+      isLiked = like !== null && (await like) !== null;
+      isBookmarked = bookmarked;
+    } else {
+      const answers = await Promise.all([like, bookmarked]);
+      isLiked = answers[0] !== null;
+      isBookmarked = answers[1];
+    }
   }
   // One literal with every key in Convex's order (see `viewOf`), rather than `view`
   // completed in place: adding keys to it would grow its storage and put them out of order.

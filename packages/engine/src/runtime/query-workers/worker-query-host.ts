@@ -58,7 +58,7 @@ export class WorkerQueryHost implements ExecutionHost {
       throw new EngineError("ReadOnly", `${what} can only be used in mutations and actions.`);
     };
     this.blobs = {
-      urlFor: (id) => `${deployment.cloudUrl}/api/storage/${id}`,
+      urlFor: fileUrls(deployment.cloudUrl),
       issueUploadToken: readOnly("generateUploadUrl"),
       deleteBlob: readOnly("storage.delete"),
       storeBlob: readOnly("storage.store"),
@@ -276,4 +276,43 @@ const wallNow: () => number = Date.now;
 /** The answer to a job naming a snapshot this worker no longer holds: no outcome, so the caller falls back. */
 function unpinned(job: QueryJob): FromWorker & { kind: "done" } {
   return { kind: "done", id: job.id, outcome: { status: "error", errorMessage: "snapshot not pinned", logLines: [] }, ts: UNPINNED_TS, journal: null, readSet: null };
+}
+
+/**
+ * `storage.getUrl`'s answer for a file id: the same text as `${cloudUrl}/api/storage/${id}`,
+ * one string per file, kept for the thread's life in two generations (like the store's
+ * caches), as the worker's `urlFor`. A feed re-run asks for every post's photo, and the
+ * thousand re-runs after a commit ask for the same files: a fresh concatenation each time
+ * is a rope the result's `JSON.stringify` must flatten into a copy of its own (and both are
+ * garbage after the run); a kept one is flat and shared. Runs on the query worker thread;
+ * the deployment's URL is fixed for the worker's life (it comes with its `workerData`).
+ */
+function fileUrls(cloudUrl: string): (id: string) => string {
+  const prefix = `${cloudUrl}/api/storage/`;
+  let young = new Map<string, string>();
+  let old = new Map<string, string>();
+  return (id) => {
+    let url = young.get(id);
+    if (url !== undefined) return url;
+    url = old.get(id) ?? flat(prefix + id);
+    if (young.size >= FILE_URLS_PER_GENERATION) {
+      old = young;
+      young = new Map();
+    }
+    young.set(id, url);
+    return url;
+  };
+}
+
+/** Files whose URLs a generation of `fileUrls` holds (~100 bytes each with the id). */
+const FILE_URLS_PER_GENERATION = 4_096;
+
+/**
+ * `text` flattened: V8 makes a concatenation a rope (a pair of pointers) and copies it into
+ * one run of characters the first time something reads them; `charCodeAt` does that here,
+ * once per kept URL, rather than every result's `JSON.stringify` doing it per run.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
