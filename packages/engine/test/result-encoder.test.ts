@@ -227,3 +227,63 @@ test("copies made by a shape's compiled copier (after a few of them) print as th
   for (let round = 0; round < 3; round++) expect(oneWalk(value, null)).toEqual(usualWay(value, null));
   expect(oneWalk(value, null)).toEqual({ text: JSON.stringify(convexToJson(value)) });
 });
+
+test("texts kept across results (the same posts for many viewers) are the usual way's, whatever changed between them", () => {
+  const feedOf = validatorJson(
+    v.array(
+      v.object({
+        _creationTime: v.number(),
+        _id: v.id("posts"),
+        author: v.object({ _id: v.id("users"), name: v.string() }),
+        caption: v.optional(v.string()),
+        isLiked: v.boolean(),
+        tags: v.array(v.string()),
+        extra: v.optional(v.any()),
+      }),
+    ),
+  );
+  // One shared object the "app" keeps between runs and changes: never taken as unchanged.
+  const shared: Record<string, unknown> = { "7": 1, b: "x", a: [1, 2] };
+  const author = (n: number) => ({ _id: IDS[0], name: n % 5 === 0 ? "quote\"d\\" : "ann" });
+  const post = (n: number, viewer: number) => ({
+    _creationTime: 1733500000000.5 + (n % 7),
+    _id: IDS[1],
+    author: author(n),
+    caption: n % 3 === 0 ? undefined : `post ${n % 4} é 😀`,
+    isLiked: (n + viewer) % 2 === 0,
+    tags: n % 2 ? [] : ["x", `t${n % 3}`],
+    extra: n % 4 === 0 ? shared : n % 4 === 1 ? { "10": { q: n % 2 }, "2": "y", z: null } : undefined,
+  });
+  for (let viewer = 0; viewer < 600; viewer++) {
+    const value = Array.from({ length: 20 }, (_, n) => post(n, viewer));
+    shared.b = `x${viewer % 3}`;
+    (shared.a as number[])[1] = viewer % 2;
+    for (const validator of [feedOf, null]) {
+      expect(oneWalk(value, validator)).toEqual({ text: JSON.stringify(convexToJson(value as Value)) });
+    }
+  }
+});
+
+test("texts kept for one shape are not taken for another shape with the same values", () => {
+  const a = [{ a: IDS[0], b: 1 }];
+  const b = [{ b: 1, c: IDS[0] }];
+  const c = [{ "1": IDS[0], b: 1, "0": { b: 1 } }];
+  for (let round = 0; round < 3; round++) {
+    for (const value of [a, b, c]) expect(oneWalk(value, null)).toEqual({ text: JSON.stringify(convexToJson(value as Value)) });
+  }
+});
+
+test("no text is kept or reused while a prototype has a toJSON (JSON.stringify would call it)", () => {
+  const value = [{ _id: IDS[1], author: { _id: IDS[0] } }];
+  for (let round = 0; round < 3; round++) oneWalk(value, null);
+  const proto = Object.prototype as { toJSON?: unknown };
+  proto.toJSON = function (this: object) {
+    return "_id" in this ? { id: (this as { _id: unknown })._id } : this;
+  };
+  try {
+    expect(oneWalk(value, null)).toEqual({ text: JSON.stringify(convexToJson(value as Value)) });
+  } finally {
+    delete proto.toJSON;
+  }
+  expect(oneWalk(value, null)).toEqual({ text: JSON.stringify(convexToJson(value as Value)) });
+});

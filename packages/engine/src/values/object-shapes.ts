@@ -33,6 +33,11 @@ export interface Shape {
   /** How many copies `result-encoder.ts` made of objects of this shape, and the copier it compiled once they were enough. */
   copies: number;
   copier?: (values: JSONValue[]) => Record<string, JSONValue>;
+  /**
+   * The texts `result-encoder.ts` made of objects of this shape, by their fields' values
+   * (null once it found that they hardly repeat); made on the shape's first use there.
+   */
+  texts?: object | null;
 }
 const SHAPES = 16;
 const shapes: Shape[] = [];
@@ -72,7 +77,7 @@ export function shapeOf(object: object): Shape | null {
 }
 
 /** Whether V8 keeps `key` among an object's array indices (a canonical integer below 2^32 - 1). */
-function isArrayIndex(key: string): boolean {
+export function isArrayIndex(key: string): boolean {
   const first = key.charCodeAt(0);
   if (first < 48 || first > 57 || (first === 48 && key.length > 1) || key.length > 10) return false;
   for (let i = 1; i < key.length; i++) {

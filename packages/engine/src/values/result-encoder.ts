@@ -2,7 +2,7 @@ import type { JSONValue, Value, ValidatorJSON } from "convex/values";
 import { tableNumberOfId } from "./document-id.js";
 import { isConvexFieldName } from "./field-name-rule.js";
 import { decodeMaybeValue } from "./maybe-value.js";
-import { shapeOf, type Shape } from "./object-shapes.js";
+import { isArrayIndex, shapeOf, type Shape } from "./object-shapes.js";
 import { resultText } from "./result-json.js";
 import type { ValidationContext } from "./validator.js";
 import { MAX_ARRAY_LENGTH, MAX_OBJECT_FIELDS, MAX_RESULT_SIZE, MAX_VALUE_NESTING } from "./value-limits.js";
@@ -36,7 +36,7 @@ import { MAX_ARRAY_LENGTH, MAX_OBJECT_FIELDS, MAX_RESULT_SIZE, MAX_VALUE_NESTING
 
 /** A compiled result encoder for one `returns` validator (or none), see `resultEncoder`. */
 export interface ResultEncoder {
-  /** `value`'s JSON when the walk proves it; `UNSURE` otherwise. `depth`: the containers around it. */
+  /** `value`'s JSON (or its text, `Built`) when the walk proves it; `UNSURE` otherwise. `depth`: the containers around it. */
   encode: NodeEncoder;
   /** Whether a JSON value `encode` gives satisfies the `returns` validator (false: `checkReturns` still decides). */
   validates: boolean;
@@ -64,13 +64,20 @@ export interface ResultChecks {
  */
 export function checkedResultText(result: Value, upstream: (value: Value) => JSONValue, checks: ResultChecks): { text: string; failure: unknown } {
   let text: string;
-  let json: JSONValue | typeof UNSURE = checks.encoder.encode(result, 0);
+  // Texts of objects are kept only where the walk proves the validator, and where
+  // `JSON.stringify` would call no `toJSON` of a prototype (see `Built`).
+  textsKept = checks.encoder.validates && !("toJSON" in Object.prototype) && !("toJSON" in Array.prototype);
+  let encoded: Encoded = checks.encoder.encode(result, 0);
+  let json: JSONValue | typeof UNSURE;
   let limitsChecked = false;
   let returnsChecked = false;
-  if (json !== UNSURE) {
-    text = JSON.stringify(json);
+  if (encoded !== UNSURE) {
+    text = encoded instanceof Built ? encoded.text : JSON.stringify(encoded);
     limitsChecked = text.length <= PROVEN_TEXT_LENGTH && !text.includes("\\ud");
     returnsChecked = checks.encoder.validates;
+    // A result made of kept texts has no JSON value of its own: the usual checks that
+    // remain (a long text, a lone surrogate) take upstream's, which prints as `text`.
+    json = encoded instanceof Built ? (limitsChecked && returnsChecked ? null : resultText(result, upstream).json) : encoded;
   } else {
     const usual = resultText(result, upstream);
     text = usual.text;
@@ -98,7 +105,155 @@ const PROVEN_TEXT_LENGTH = Math.floor(MAX_RESULT_SIZE / 9);
 
 /** What an encoder gives for anything it does not prove. */
 export const UNSURE: unique symbol = Symbol("unsure");
-type Encoded = JSONValue | typeof UNSURE;
+type Encoded = JSONValue | Built | typeof UNSURE;
+
+/**
+ * The JSON text of an object or array the walk proved, where the text was made here
+ * rather than by one `JSON.stringify` of the whole result: an object whose fields'
+ * values (a nested object's or array's by its text) are those of an object of the same
+ * shape met before gets that object's text, kept with the shape (`Shape.texts`), and its
+ * container is then written around the texts. A feed's thousand re-runs after one commit
+ * return the same posts, each in a few versions (the viewer's like and bookmark), by the
+ * same authors: their texts are made once, where `JSON.stringify` of each result was ~13%
+ * of the query worker's time per run. Texts are exact: a text is a function of the
+ * object's shape (its keys, printed in the order upstream's copy prints them) and its
+ * fields' values, compared with `===` (strings by their characters; numbers here are
+ * never NaN or -0). Made only where `JSON.stringify` calls no `toJSON` (none on
+ * `Object.prototype` or `Array.prototype`; the walk's objects are plain, its values JSON).
+ * Hand-written: no library keys JSON texts by the values they print.
+ */
+class Built {
+  constructor(
+    readonly text: string,
+    /** The fields' encodings the text was made of, in `Shape.order` (null: not kept). */
+    readonly values: readonly unknown[] | null,
+  ) {}
+}
+
+/** Whether this walk keeps and reuses texts (set by `checkedResultText` for each walk; this thread's). */
+let textsKept = false;
+
+/** The texts kept for one shape: by the first string among an object's fields (its id, as a rule), the last few versions. */
+interface ShapeTexts {
+  /** Null once the shape's objects were found to hardly repeat: their texts are then made, not kept. */
+  byKey: Map<unknown, Built[]> | null;
+  lookups: number;
+  hits: number;
+  /** Characters of the texts kept (bounded by `KEPT_CHARS_PER_SHAPE`). */
+  chars: number;
+  /** Per key of `Shape.order`, its JSON text and a colon; the keys' print order (indices into `order`). */
+  names: string[];
+  printOrder: number[];
+}
+
+/** Versions kept per key (a feed post: liked or not, bookmarked or not). */
+const VERSIONS_PER_KEY = 4;
+/** Characters kept per shape before its texts start over (16 recent shapes: at most ~16 MB a thread). */
+const KEPT_CHARS_PER_SHAPE = 1 << 20;
+/** Objects whose text is longer are not kept (their text is made as usual). */
+const MAX_KEPT_TEXT = 4_096;
+/** A shape whose objects hit less than a quarter of the time after this many is left to the usual way. */
+const TRIAL_LOOKUPS = 256;
+
+function textsOf(shape: Shape): ShapeTexts {
+  let texts = shape.texts as ShapeTexts | undefined;
+  if (texts === undefined) {
+    const order = shape.order;
+    const indices = order.map((_, k) => k);
+    // Upstream's copy is made in `order`; V8 prints its array-index keys first, in numeric order.
+    const printOrder = [
+      ...indices.filter((k) => isArrayIndex(order[k]!)).sort((a, b) => Number(order[a]) - Number(order[b])),
+      ...indices.filter((k) => !isArrayIndex(order[k]!)),
+    ];
+    texts = { byKey: new Map(), lookups: 0, hits: 0, chars: 0, names: order.map((key) => `${JSON.stringify(key)}:`), printOrder };
+    shape.texts = texts;
+  }
+  return texts;
+}
+
+/** The kept text of an object of `shape` whose fields' encodings are `values` (the first `n`), or null. */
+function keptText(texts: ShapeTexts, values: readonly unknown[], n: number): Built | null {
+  texts.lookups++;
+  const versions = texts.byKey!.get(keyOf(values, n));
+  if (versions !== undefined) {
+    for (let i = 0; i < versions.length; i++) {
+      const kept = versions[i]!;
+      if (sameValues(kept.values!, values, n)) {
+        texts.hits++;
+        return kept;
+      }
+    }
+  }
+  return null;
+}
+
+/** Keeps `text` for an object of the shape whose fields' encodings are `values` (the first `n`). */
+function keep(texts: ShapeTexts, values: readonly unknown[], n: number, text: string): Built {
+  if (text.length > MAX_KEPT_TEXT || !keepable(values, n)) return new Built(text, null);
+  // Flat once here (a concatenation is a rope until read), not in every result that uses it.
+  text.charCodeAt(0);
+  const built = new Built(text, values.slice(0, n));
+  const key = keyOf(values, n);
+  const byKey = texts.byKey!;
+  if ((texts.chars += text.length) > KEPT_CHARS_PER_SHAPE) {
+    byKey.clear();
+    texts.chars = text.length;
+  }
+  let versions = byKey.get(key);
+  if (versions === undefined) byKey.set(key, (versions = []));
+  if (versions.length >= VERSIONS_PER_KEY) versions.shift();
+  versions.push(built);
+  if (texts.lookups >= TRIAL_LOOKUPS && texts.hits * 4 < texts.lookups) texts.byKey = null;
+  return built;
+}
+
+/**
+ * Whether the fields are all primitives or made texts: a field holding the user's own object
+ * or array (its JSON value as it is, from a shape that keeps no texts) is never compared
+ * by identity, as user code may change that object before it returns it again.
+ */
+function keepable(values: readonly unknown[], n: number): boolean {
+  for (let k = 0; k < n; k++) {
+    const value = values[k];
+    if (typeof value === "object" && value !== null && !(value instanceof Built)) return false;
+  }
+  return true;
+}
+
+/** What texts are kept under: the first string among the fields, else "" (one list for the shape). */
+function keyOf(values: readonly unknown[], n: number): unknown {
+  for (let k = 0; k < n; k++) if (typeof values[k] === "string") return values[k];
+  return "";
+}
+
+function sameValues(kept: readonly unknown[], values: readonly unknown[], n: number): boolean {
+  for (let k = 0; k < n; k++) {
+    const a = kept[k];
+    const b = values[k];
+    if (a !== b && !(a instanceof Built && b instanceof Built && a.text === b.text)) return false;
+  }
+  return true;
+}
+
+/** The text of an object of `texts`' shape from its fields' encodings (undefined: left out), as `JSON.stringify` prints upstream's copy. */
+function objectText(texts: ShapeTexts, values: readonly unknown[]): string {
+  const { names, printOrder } = texts;
+  let text = "{";
+  let first = true;
+  for (let i = 0; i < printOrder.length; i++) {
+    const k = printOrder[i]!;
+    const value = values[k];
+    if (value === undefined) continue;
+    text += (first ? names[k]! : `,${names[k]!}`) + pieceText(value);
+    first = false;
+  }
+  return `${text}}`;
+}
+
+/** The text of one encoding: a made text as it is, a JSON value by `JSON.stringify`. */
+function pieceText(encoded: unknown): string {
+  return encoded instanceof Built ? encoded.text : JSON.stringify(encoded);
+}
 type NodeEncoder = (value: unknown, depth: number) => Encoded;
 
 const compiled = new WeakMap<ValidationContext, WeakMap<object, ResultEncoder>>();
@@ -281,6 +436,7 @@ function encodeFields(record: Record<string, unknown>, shape: Shape, plan: Objec
   const values = (fieldValues[level] ??= []);
   let same = shape.printsInOrder;
   let complete = true;
+  let built = false;
   for (let k = 0; k < order.length; k++) {
     const field = record[order[k]!];
     if (field === undefined) {
@@ -296,19 +452,36 @@ function encodeFields(record: Record<string, unknown>, shape: Shape, plan: Objec
     if (json === UNSURE) return UNSURE;
     values[k] = json;
     if (json !== field) same = false;
+    if (json instanceof Built) built = true;
   }
+  const n = order.length;
+  const texts = textsKept ? textsOf(shape) : null;
+  if (texts !== null && texts.byKey !== null) {
+    const kept = keptText(texts, values, n);
+    if (kept !== null) return kept;
+    // A field made of texts: so is this object. Else its text is its JSON value's.
+    return keep(texts, values, n, built ? objectText(texts, values) : JSON.stringify(objectJson(record, shape, values, same, complete)));
+  }
+  // A field made of texts (its shape keeps them, this one's not): this object is written around it.
+  if (built) return new Built(objectText(texts!, values), null);
+  return objectJson(record, shape, values, same, complete);
+}
+
+/** An object's JSON value from its fields' JSON (`values`, in `shape.order`): itself when `same`, else a copy in upstream's order. */
+function objectJson(record: Record<string, unknown>, shape: Shape, values: readonly unknown[], same: boolean, complete: boolean): JSONValue {
   if (same) return record as JSONValue;
+  const order = shape.order;
   if (complete && ++shape.copies >= COPIER_AFTER) return (shape.copier ??= compileCopier(order))(values as JSONValue[]);
   const out: Record<string, JSONValue> = {};
   for (let k = 0; k < order.length; k++) {
-    const json = values[k];
+    const json = values[k] as JSONValue | undefined;
     if (json !== undefined) out[order[k]!] = json;
   }
   return out;
 }
 
 /** Per nesting level, the list `encodeFields` gathers an object's fields' JSON in (this thread's). */
-const fieldValues: (JSONValue | undefined)[][] = [];
+const fieldValues: unknown[][] = [];
 
 /** Copies of a shape made before it gets a copier of its own (a shape seen a few times only is not worth compiling). */
 const COPIER_AFTER = 8;
@@ -335,20 +508,28 @@ function compileCopier(order: string[]): (values: JSONValue[]) => Record<string,
 function encodeArray(array: unknown[], depth: number, item: NodeEncoder): Encoded {
   if (depth >= MAX_VALUE_NESTING || array.length > MAX_ARRAY_LENGTH) return UNSURE;
   const level = depth + 1;
-  let out: JSONValue[] | null = null;
+  let out: Encoded[] | null = null;
+  let built = false;
   for (let i = 0; i < array.length; i++) {
     // Holes and `undefined` elements: no encoder takes them (upstream refuses them).
     const element = array[i];
     const json = item(element, level);
     if (json === UNSURE) return UNSURE;
+    if (json instanceof Built) built = true;
     if (out !== null) out[i] = json;
     else if (json !== element) {
-      out = new Array<JSONValue>(array.length);
+      out = new Array<Encoded>(array.length);
       for (let j = 0; j < i; j++) out[j] = array[j] as JSONValue;
       out[i] = json;
     }
   }
-  return out ?? (array as JSONValue);
+  // Elements made of texts (a made text is never the element itself, so `out` holds them all).
+  if (built) {
+    let text = "[";
+    for (let i = 0; i < out!.length; i++) text += (i === 0 ? "" : ",") + pieceText(out![i]);
+    return new Built(`${text}]`, null);
+  }
+  return (out as JSONValue[] | null) ?? (array as JSONValue);
 }
 
 /** A number that is its own JSON (NaN, ±Infinity and -0 are `$float`-tagged). */
