@@ -1,7 +1,7 @@
 import { expect, test } from "vitest";
 import { packAnswer, packedAnswer } from "../src/runtime/query-workers/packed-answer";
 import { packReadSet } from "../src/runtime/query-workers/packed-read-set";
-import { changedReads, lazyReadSet, samePackedReads } from "../src/runtime/query-workers/received-read-set";
+import { changedReads, keepReadSet, lazyReadSet, samePackedReads } from "../src/runtime/query-workers/received-read-set";
 import type { ReadSet } from "../src/query/read-set";
 
 /**
@@ -70,4 +70,49 @@ test("a read set inside an answer unpacks, compares and re-indexes as one in a b
   // Unpacked keys are views into a copy of the read set's bytes, not into the answer's buffer.
   const unpacked = inAnswer(first);
   for (const interval of unpacked.intervals) expect(interval.lo.buffer.byteLength).toBe(packReadSet(first).byteLength);
+});
+
+test("a kept read set holds its bytes apart from the answer and compares, re-indexes and unpacks as a fresh one", () => {
+  // A subscription keeps its read set run after run (`keepReadSet`); the next run's arrives
+  // fresh, inside its answer. Kept and fresh must agree on every question the registry asks.
+  const answer = (set: ReadSet) => packAnswer({ id: 1, ts: 1n, journal: null, logLines: [], readSet: packReadSet(set), valueText: '"v"', drops: { unannounced: 0, gap: 0 } });
+  const fresh = (set: ReadSet) => lazyReadSet(packedAnswer.readSet(Buffer.from(answer(set)))!);
+  const kept = (set: ReadSet) => {
+    const readSet = fresh(set);
+    keepReadSet(readSet);
+    return readSet;
+  };
+  const first = reads(["a1", "b2", "c3"]);
+  const sameLength = reads(["a1", "b2", "c4"]);
+  const second = reads(["a1", "b2", "d4", "c3"]);
+  for (const [a, b] of [[kept, fresh], [fresh, kept], [kept, kept], [fresh, fresh]] as const) {
+    expect(samePackedReads(a(first), b(first))).toBe(true);
+    expect(samePackedReads(a(first), b(sameLength))).toBe(false);
+    expect(samePackedReads(a(first), b(second))).toBe(false);
+  }
+  const many = reads(Array.from({ length: 3_000 }, (_, n) => `id${n}`));
+  expect(samePackedReads(kept(many), fresh(many))).toBe(true);
+  expect(samePackedReads(fresh(many), kept(reads(Array.from({ length: 3_000 }, (_, n) => `id${n === 2_999 ? "x" : n}`))))).toBe(false);
+  expect(plain(kept(first))).toEqual(plain(fresh(first)));
+  // Kept after it was unpacked (a full re-index), it unpacks again to the same entries.
+  const unpackedFirst = fresh(first);
+  void unpackedFirst.ids;
+  keepReadSet(unpackedFirst);
+  expect(plain(unpackedFirst)).toEqual(plain(fresh(first)));
+  // The previous run's read set kept, the next one fresh: the same change as both fresh.
+  const previous = kept(first);
+  void previous.ids;
+  const change = changedReads(previous, fresh(second))!;
+  const freshPrevious = fresh(first);
+  void freshPrevious.ids;
+  const expected = changedReads(freshPrevious, fresh(second))!;
+  expect(plain(change.readSet)).toEqual(plain(expected.readSet));
+  expect([change.addedIds, change.removedIds, change.addedIntervals.length, change.removedIntervals.length]).toEqual([expected.addedIds, expected.removedIds, expected.addedIntervals.length, expected.removedIntervals.length]);
+  keepReadSet(change.readSet);
+  expect(samePackedReads(change.readSet, fresh(second))).toBe(true);
+  // Kept: its bytes are no view into the answer's buffer any more.
+  const inAnswer = fresh(first);
+  const answerBuffer = (inAnswer as unknown as { bytes: Buffer }).bytes.buffer;
+  keepReadSet(inAnswer);
+  expect((inAnswer as unknown as { bytes: Buffer }).bytes.buffer).not.toBe(answerBuffer);
 });

@@ -13,7 +13,7 @@ import type { EncodedResult } from "../src/sync/server-message";
 
 const INDEXES = ["posts.by_author", "likes.by_user_post", "users.by_name"];
 const IDS = Array.from({ length: 12 }, (_, n) => `id${String(n).padStart(3, "0")}xxxxxxxxxxxxxxxxxxxxxxxxxxxx`);
-const RESULT: EncodedResult = { type: "QueryUpdated", serial: 1, body: [Buffer.from('"value":null,"logLines":[],"journal":null')] };
+const RESULT: EncodedResult = { type: "QueryUpdated", serial: 1, body: [Buffer.from('"value":null,"logLines":[],"journal":null')], answerPart: -1 };
 
 /** A seeded generator (mulberry32), so a failure repeats. */
 function random(seed: number): () => number {

@@ -11,6 +11,7 @@ import { decodeTs } from "../src/values/ts-codec";
 
 const fromWorker = (value: JSONValue, logLines: string[] = []): CallOutcome =>
   ({ status: "success", value, valueBytes: Buffer.from(JSON.stringify(value)), logLines }) as CallOutcome;
+const fromBytes = (valueBytes: Buffer): CallOutcome => ({ status: "success", valueBytes, logLines: [] }) as unknown as CallOutcome;
 const fromText = (value: JSONValue): CallOutcome => ({ status: "success", value, valueText: JSON.stringify(value), logLines: [] });
 const version = (ts: bigint) => ({ querySet: 2, identity: 1, ts });
 
@@ -169,4 +170,30 @@ test("a Transition's frame has the bytes of its text built the plain way, for ev
     }
   }
   expect(checked).toBe(60);
+});
+
+test("a worker's result, once copied into a frame, is kept as a view of that frame instead of the worker's answer", () => {
+  // The answer also holds the read set; a subscription keeps its result for a whole pass.
+  const value = { feed: "é".repeat(5_000), n: 1 };
+  const text = Buffer.from(JSON.stringify(value));
+  const answer = Buffer.allocUnsafeSlow(40 + text.length);
+  text.copy(answer, 40);
+  const result = encodeResult(fromBytes(answer.subarray(40)), null);
+  const other = encodeResult(fromText({ other: true }), null);
+  expect(result.body.some((part) => part.buffer === answer.buffer)).toBe(true);
+  const encoder = new TransitionEncoder();
+  const first = { start: version(1n), end: version(2n), removed: [], updated: [[3, other], [1, result]] as [number, typeof result][], alone: true };
+  const frame = encoder.encode(first)[0]!;
+  expect(result.body.some((part) => part.buffer === answer.buffer)).toBe(false);
+  expect(result.body.some((part) => part.buffer === frame.buffer)).toBe(true);
+  // The same bytes: equal to the result as text, and the next Transition carrying it is the
+  // text's JSON (it copies from the frame now).
+  expect(sameEncodedResult(result, encodeResult(fromText(value), null))).toBe(true);
+  const second = { start: version(2n), end: version(5n), removed: [7], updated: [[1, result]] as [number, typeof result][] };
+  expect(encoder.encode(second)[0]!.equals(referenceFrame(second))).toBe(true);
+  expect(frame.equals(referenceFrame(first))).toBe(true);
+  // A result twice in one Transition (two query ids, one subscription) is written twice alike.
+  const again = encodeResult(fromBytes(Buffer.from(answer.subarray(40))), null);
+  const twice = { start: version(5n), end: version(6n), removed: [], updated: [[1, again], [2, again]] as [number, typeof again][] };
+  expect(encoder.encode(twice)[0]!.equals(referenceFrame(twice))).toBe(true);
 });

@@ -41,7 +41,21 @@ export interface EncodedResult {
    * written one after the other: a worker's result bytes are one part, kept as they came
    * (no copy per result; each Transition copies them once, into its frame).
    */
-  body: readonly Buffer[];
+  readonly body: readonly Buffer[];
+  /**
+   * The part of `body` that is a view into a worker's answer (`packed-answer.ts`), -1 when
+   * none is (any more). The first Transition frame that copies the result takes it over:
+   * the part becomes a view of its copy in that frame (`settleInFrame`). A subscription
+   * keeps its result until its next run, about one pass over the subscribers, and a view
+   * into the answer kept the whole answer that long, its packed read set (a third of a
+   * feed's answer) included; the frame exists anyway and holds the same bytes. Memory
+   * outside the JavaScript heap that dies after surviving two scavenges is freed only by a
+   * full collection, and V8 starts one whenever such memory has grown 64 MB since the last
+   * ("external memory pressure"; under the sustained load about once a second, each marking
+   * the main thread's whole heap to free ~2.5 MB of it: kept answers were one source,
+   * Transition frames that wait on slow sockets are another).
+   */
+  answerPart: number;
 }
 
 /**
@@ -97,7 +111,7 @@ export function encodeResult(outcome: CallOutcome, journal: string | null): Enco
   if (outcome.status === "success" && outcome.valueBytes !== undefined && outcome.logLines.length === 0 && journal === null) {
     // The usual subscription re-run (no logs, no pagination): its tail is always the same
     // bytes, shared (parts are only ever read: compared, and copied into frames).
-    return { type: "QueryUpdated", serial: ++lastSerial, body: [VALUE_FIELD, outcome.valueBytes, QUIET_TAIL] };
+    return { type: "QueryUpdated", serial: ++lastSerial, body: [VALUE_FIELD, outcome.valueBytes, QUIET_TAIL], answerPart: 1 };
   }
   const logLines = JSON.stringify(outcome.logLines);
   const journalText = JSON.stringify(journal);
@@ -106,15 +120,16 @@ export function encodeResult(outcome: CallOutcome, journal: string | null): Enco
     // (or text) and its `value` is parsed only when read: splicing it in saves a parse and
     // a stringify of every result on this thread (it is the function's own JSON.stringify).
     const tail = `,"logLines":${logLines},"journal":${journalText}`;
-    if (outcome.valueBytes !== undefined) return { type: "QueryUpdated", serial: ++lastSerial, body: [VALUE_FIELD, outcome.valueBytes, Buffer.from(tail)] };
+    if (outcome.valueBytes !== undefined) return { type: "QueryUpdated", serial: ++lastSerial, body: [VALUE_FIELD, outcome.valueBytes, Buffer.from(tail)], answerPart: 1 };
     const value = outcome.valueText ?? JSON.stringify(outcome.value ?? null);
-    return { type: "QueryUpdated", serial: ++lastSerial, body: [Buffer.from(`"value":${value}${tail}`)] };
+    return { type: "QueryUpdated", serial: ++lastSerial, body: [Buffer.from(`"value":${value}${tail}`)], answerPart: -1 };
   }
   const data = outcome.errorData === undefined ? "" : `,"errorData":${JSON.stringify(outcome.errorData as JSONValue)}`;
   return {
     type: "QueryFailed",
     serial: ++lastSerial,
     body: [Buffer.from(`"errorMessage":${JSON.stringify(outcome.errorMessage)},"logLines":${logLines},"journal":${journalText}${data}`)],
+    answerPart: -1,
   };
 }
 
@@ -137,6 +152,16 @@ export function sameEncodedResult(a: EncodedResult, b: EncodedResult | null): bo
   if (!alike) return Buffer.concat(a.body).equals(Buffer.concat(b.body));
   for (let n = 0; n < parts; n++) if (!a.body[n]!.equals(b.body[n]!)) return false;
   return true;
+}
+
+/**
+ * A frame copied `result`'s answer part (`EncodedResult.answerPart`) to `copy`: the result
+ * keeps that copy, the same bytes, and lets go of the worker's answer. Frames are never
+ * written once built (`transition-frames.ts`), so the view stays the result's bytes.
+ */
+export function settleInFrame(result: EncodedResult, copy: Buffer): void {
+  (result.body as Buffer[])[result.answerPart] = copy;
+  result.answerPart = -1;
 }
 
 /** Bytes of a result's body. */

@@ -1,6 +1,6 @@
 import type { JSONValue } from "convex/values";
 import type { ReadSet } from "../query/read-set.js";
-import { changedReads, samePackedReads, type ReadSetChange } from "../runtime/query-workers/received-read-set.js";
+import { changedReads, keepReadSet, samePackedReads, type ReadSetChange } from "../runtime/query-workers/received-read-set.js";
 import type { Identity } from "../runtime/services.js";
 import type { DocumentWrite } from "../store/write-set.js";
 import { tableNumberOfId } from "../values/document-id.js";
@@ -217,6 +217,8 @@ export class SubscriptionRegistry<W> {
       return;
     }
     this.unindex(sub);
+    // Kept before it is unpacked: the entries' keys are then views into the kept copy.
+    keepReadSet(run.readSet);
     sub.readSet = run.readSet;
     sub.intervals = groupIntervals(run.readSet.intervals);
     sub.ids = run.readSet.ids;
@@ -227,6 +229,7 @@ export class SubscriptionRegistry<W> {
   /** Moves a subscription's index entries by what its new read set adds and drops. */
   private reindex(sub: Subscription<W>, change: ReadSetChange): void {
     sub.readSet = change.readSet;
+    keepReadSet(change.readSet);
     sub.ids = change.readSet.ids;
     for (const interval of change.removedIntervals) {
       if (sub.intervals.get(interval.index)!.remove(interval) > 0) continue;

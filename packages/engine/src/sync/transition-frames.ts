@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { TransitionPlan } from "./connection-view.js";
-import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, type EncodedResult, type StateVersion } from "./server-message.js";
+import { bodyLength, encodeQueryRemoved, encodeVersion, queryModificationHead, settleInFrame, type EncodedResult, type StateVersion } from "./server-message.js";
 
 /**
  * Transitions as the bytes that go on the wire, encoded once per distinct
@@ -138,7 +138,14 @@ function transitionBytes(plan: TransitionPlan, head: Buffer): Buffer {
     const result = updated[n]![1];
     if (n > 0 || removed !== null) frame[at++] = COMMA;
     at += modificationHead(result.type, updated[n]![0]).copy(frame, at);
-    for (const part of result.body) at += part.copy(frame, at);
+    // A worker's result bytes are from now on the result's view of this frame, not of the
+    // worker's answer (`settleInFrame`): the frame is made anyway, the answer can go.
+    const { body, answerPart } = result;
+    for (let p = 0; p < body.length; p++) {
+      const start = at;
+      at += body[p]!.copy(frame, at);
+      if (p === answerPart) settleInFrame(result, frame.subarray(start, at));
+    }
     frame[at++] = CLOSE_BRACE;
   }
   frame[at++] = CLOSE_BRACKET;

@@ -15,7 +15,8 @@ class PackedReadSet implements ReadSet {
   private unpacked: ReadSet | null = null;
   private view: Buffer | null = null;
 
-  constructor(readonly packed: Uint8Array) {}
+  /** The bytes: a view into the worker's answer until kept (`keep`), then a copy of their own. */
+  constructor(private packed: Uint8Array) {}
 
   /** The same bytes as a Buffer (for `compare` over ranges), made once, when first compared. */
   get bytes(): Buffer {
@@ -33,6 +34,26 @@ class PackedReadSet implements ReadSet {
   /** True once `intervals` or `ids` was read (or `changedReads` filled them in). */
   get isUnpacked(): boolean {
     return this.unpacked !== null;
+  }
+
+  /** True when `other` has the same bytes. */
+  sameBytes(other: PackedReadSet): boolean {
+    return Buffer.compare(this.packed, other.packed) === 0;
+  }
+
+  /**
+   * Copies the bytes out of the worker's answer, if they are a view into one. A subscription
+   * keeps its read set until a run reads something else, often for many runs: a view would
+   * keep the whole answer (the result's bytes too) outside the JavaScript heap that long,
+   * and such memory, once it survived two scavenges, is freed only by a full collection
+   * (`ownBytes` in `sync/server-message.ts` says why that is costly).
+   */
+  keep(): void {
+    const { packed } = this;
+    if (packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength) return;
+    // `new Uint8Array(view)` copies (a Buffer's `slice` would not).
+    this.packed = new Uint8Array(packed);
+    this.view = null;
   }
 
   /**
@@ -60,7 +81,15 @@ export function lazyReadSet(packed: ArrayBuffer | Uint8Array): ReadSet {
 
 /** True when both read sets came packed from a worker with equal bytes (the same reads, in the same order). */
 export function samePackedReads(a: ReadSet | null, b: ReadSet): boolean {
-  return a instanceof PackedReadSet && b instanceof PackedReadSet && Buffer.compare(a.packed, b.packed) === 0;
+  return a instanceof PackedReadSet && b instanceof PackedReadSet && a.sameBytes(b);
+}
+
+/**
+ * Marks a read set as kept past its run (a subscription's, until a later run reads something
+ * else): a packed one copies its bytes out of the worker's answer (`PackedReadSet.keep`).
+ */
+export function keepReadSet(readSet: ReadSet): void {
+  if (readSet instanceof PackedReadSet) readSet.keep();
 }
 
 /** How a run's reads differ from the previous run's: the entries only one of them has. */
