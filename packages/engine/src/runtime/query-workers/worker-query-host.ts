@@ -24,6 +24,7 @@ import { SnapshotPins } from "./snapshot-pins.js";
 import { asCurrent, asNested, checkedAsEncoded, checkResultAsEncoded, installWorkerGlobal, isRunning } from "./worker-syscall-global.js";
 import { UNPINNED_TS, type AppSource, type FromWorker, type QueryJob, type WireOutcome } from "./worker-protocol.js";
 import { DISCARDED_READS, createReadSetRecorder } from "../../query/read-set.js";
+import { TwoGenerations } from "../two-generations.js";
 
 /**
  * The query executor inside one worker thread (runs on that worker; reads at one WAL
@@ -280,8 +281,8 @@ function unpinned(job: QueryJob): FromWorker & { kind: "done" } {
 
 /**
  * `storage.getUrl`'s answer for a file id: the same text as `${cloudUrl}/api/storage/${id}`,
- * one string per file, kept for the thread's life in two generations (like the store's
- * caches), as the worker's `urlFor`. A feed re-run asks for every post's photo, and the
+ * one string per file, kept for the thread's life in two generations (`TwoGenerations`, as
+ * the parsed documents are), as the worker's `urlFor`. A feed re-run asks for every post's photo, and the
  * thousand re-runs after a commit ask for the same files: a fresh concatenation each time
  * is a rope the result's `JSON.stringify` must flatten into a copy of its own (and both are
  * garbage after the run); a kept one is flat and shared. Runs on the query worker thread;
@@ -289,19 +290,9 @@ function unpinned(job: QueryJob): FromWorker & { kind: "done" } {
  */
 function fileUrls(cloudUrl: string): (id: string) => string {
   const prefix = `${cloudUrl}/api/storage/`;
-  let young = new Map<string, string>();
-  let old = new Map<string, string>();
-  return (id) => {
-    let url = young.get(id);
-    if (url !== undefined) return url;
-    url = old.get(id) ?? flat(prefix + id);
-    if (young.size >= FILE_URLS_PER_GENERATION) {
-      old = young;
-      young = new Map();
-    }
-    young.set(id, url);
-    return url;
-  };
+  const urls = new TwoGenerations<string, string>(FILE_URLS_PER_GENERATION);
+  const make = (id: string) => flat(prefix + id);
+  return (id) => urls.get(id, make);
 }
 
 /** Files whose URLs a generation of `fileUrls` holds (~100 bytes each with the id). */

@@ -1,5 +1,6 @@
 import type { JSONValue } from "convex/values";
 import type { IndexRow } from "../../store/store.js";
+import { TwoGenerations } from "../two-generations.js";
 
 /**
  * Parsed stored documents, keyed by their text, shared by every execution on this thread
@@ -15,8 +16,7 @@ import type { IndexRow } from "../../store/store.js";
  * copy every document with `jsonToConvex` before user code sees it; nothing else may
  * receive them. Not frozen: freezing would walk every value once more for nothing.
  *
- * Bounded by two generations (a cheap stand-in for least-recently-used): lookups fill
- * the young one; when it is full it becomes the old one and the oldest entries go.
+ * Bounded by two generations (`TwoGenerations`).
  *
  * A scanned row keeps its parse itself (`parsedRow`): rows the scan cache hands to run
  * after run then cost no lookup here. A lookup in a map of thousands of long string keys
@@ -29,21 +29,12 @@ const GENERATION_SIZE = 8_192;
 /** Longer texts are parsed each time: holding them would cost more memory than the parse saves. */
 const MAX_CACHED_LENGTH = 64 * 1024;
 
-let young = new Map<string, JSONValue>();
-let old = new Map<string, JSONValue>();
+const documents = new TwoGenerations<string, JSONValue>(GENERATION_SIZE);
+const parse = (text: string) => JSON.parse(text) as JSONValue;
 
 /** The parsed value of a stored document's text (shared: see above). */
 export function parsedDocument(text: string): JSONValue {
-  let value = young.get(text);
-  if (value !== undefined) return value;
-  if (text.length > MAX_CACHED_LENGTH) return JSON.parse(text) as JSONValue;
-  value = old.get(text) ?? (JSON.parse(text) as JSONValue);
-  young.set(text, value);
-  if (young.size >= GENERATION_SIZE) {
-    old = young;
-    young = new Map();
-  }
-  return value;
+  return text.length > MAX_CACHED_LENGTH ? parse(text) : documents.get(text, parse);
 }
 
 /**
