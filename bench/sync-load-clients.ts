@@ -7,6 +7,8 @@
  *   post's like or comment count reach a value, the instant is recorded.
  * - `staleness`: given the engine's commit instant of each (post, count),
  *   answers the delays from commit to each subscriber seeing it.
+ * - `seen`: how many (count, subscriber) sightings are recorded so far (the
+ *   protocol baseline, `support/protocol-broadcast.ts`, waits for all of them).
  * - `mutators`: M official clients that like, comment and follow on an
  *   open-loop schedule (one call every `1000 / rate` ms, whatever the
  *   previous ones are doing); answers each call's latency from its
@@ -26,6 +28,7 @@ import { closeAndExit, epochNow, exitWithBench, percentiles, replyToBench } from
 type Command =
   | { kind: "subscribers"; cloudUrl: string; tokens: string[] }
   | { kind: "staleness"; commits: [string, number][] }
+  | { kind: "seen" }
   | { kind: "mutators"; cloudUrl: string; tokens: string[]; posts: string[]; users: string[]; rate: number; seconds: number }
   | { kind: "raw"; url: string; count: number }
   | { kind: "raw-run"; updates: number }
@@ -37,6 +40,8 @@ const sockets: WebSocket[] = [];
 
 /** `post|likes|count` → when each subscriber first saw that count (or more). */
 const seen = new Map<string, number[]>();
+/** How many (count, subscriber) sightings `seen` holds. */
+let sightings = 0;
 /** CPU time of this process when its subscribers were all ready. */
 let cpuAtReady = process.cpuUsage();
 
@@ -51,6 +56,7 @@ function observe(last: Map<string, number>, postId: string, field: "likes" | "co
     let list = seen.get(sampleKey);
     if (list === undefined) seen.set(sampleKey, (list = []));
     list.push(now);
+    sightings += 1;
   }
 }
 
@@ -181,6 +187,9 @@ process.on("message", (command: Command) => {
       return;
     case "staleness":
       staleness(command);
+      return;
+    case "seen":
+      reply({ kind: "seen", samples: sightings });
       return;
     case "mutators":
       void runMutators(command);

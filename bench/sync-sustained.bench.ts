@@ -13,12 +13,16 @@
  * same mutation schedule with no subscribers (mutation latency), and a plain
  * `ws` server sending a frame of the feed's size to 1,000 sockets for every
  * update of the same schedule, with the engine's flow control (staleness; see
- * `rawBroadcast`). The engine's CPU time over the load is printed too.
+ * `rawBroadcast`), and the same official clients subscribed to a server that speaks the
+ * sync protocol but runs no query (`support/protocol-broadcast.ts`: the staleness an engine
+ * costing nothing per subscriber would show on these cores, the clients' own decoding
+ * included). The engine's CPU time over the load is printed too.
  *
  * Sizes: `SYNC_SUSTAINED_SUBSCRIBERS` (1000), `SYNC_SUSTAINED_SECONDS` (60),
  * `SYNC_SUSTAINED_RATE` (50). Run: `npm run bench sync-sustained`.
  */
 import { ConvexHttpClient } from "convex/browser";
+import type { Value } from "convex/values";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { WebSocketServer } from "ws";
 import { api } from "../convex/_generated/api";
@@ -28,6 +32,7 @@ import { DEFAULT_FLOW_LIMITS, FlowBudget, SocketFlow } from "../packages/engine/
 import { threadCpuMs } from "./support/main-thread-cpu";
 import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
+import { protocolBroadcast } from "./support/protocol-broadcast";
 
 const SUBSCRIBERS = Number(process.env.SYNC_SUSTAINED_SUBSCRIBERS ?? 1_000);
 const SECONDS = Number(process.env.SYNC_SUSTAINED_SECONDS ?? 60);
@@ -115,11 +120,16 @@ async function main(): Promise<void> {
   console.log("baseline: raw ws broadcast on the same schedule …");
   const feedBytes = JSON.stringify(await new ConvexHttpClient(engine.cloudUrl, { logger: false }).query(api.posts.getFeedPosts, {})).length;
   const raw = await rawBroadcast(childFile, feedBytes);
+  // Baseline 3: the official clients' own share, with a server that runs no query.
+  console.log("baseline: a sync-protocol server that runs no query, official clients, same schedule …");
+  const feed = (await new ConvexHttpClient(engine.cloudUrl, { logger: false }).query(api.posts.getFeedPosts, {})) as unknown as Record<string, Value>[];
+  const floor = await protocolBroadcast(childFile, feed, subscriberTokens, RATE, SECONDS);
   const ms = (n: number) => n.toFixed(1);
   console.log(`\nSustained load: ${SUBSCRIBERS} distinct feed subscribers, ${RATE} mutations/s (likes, comments, follows) for ${SECONDS} s`);
   console.table([
     { measure: "mutation latency", p50: ms(loaded.p50), p99: ms(loaded.p99), max: ms(loaded.max), "baseline p50": ms(quiet.p50), "baseline p99": ms(quiet.p99), "ratio p99": (loaded.p99 / quiet.p99).toFixed(1), baseline: "same schedule, no subscribers" },
     { measure: "update staleness", p50: ms(stale.p50), p99: ms(stale.p99), max: ms(stale.max), "baseline p50": ms(raw.p50), "baseline p99": ms(raw.p99), "ratio p99": (stale.p99 / raw.p99).toFixed(1), baseline: `raw ws, ${feedBytes} B frames, ${raw.frames} sent` },
+    { measure: "update staleness", p50: ms(stale.p50), p99: ms(stale.p99), max: ms(stale.max), "baseline p50": ms(floor.p50), "baseline p99": ms(floor.p99), "ratio p99": (stale.p99 / floor.p99).toFixed(1), baseline: `official clients, a server running no query, ${floor.transitions} Transitions` },
   ]);
   console.log(
     `mutations: ${loaded.calls} (${loaded.failures} failed, baseline ${quiet.failures}); staleness samples: ${stale.samples} (${stale.unmatched} without a recorded commit)\n` +
@@ -133,6 +143,10 @@ async function main(): Promise<void> {
       `, at most ${statsAfter.maxRunsInFlight} runs in flight`,
   );
   console.log(`client processes (sharing the 2 cores): subscribers ${(stale.cpuMs / 1000).toFixed(1)} s CPU, mutators ${(loaded.cpuMs / 1000).toFixed(1)} s CPU over the load`);
+  console.log(
+    `server running no query: ${floor.samples} of ${floor.expected} sightings; subscribers ${(floor.clientsCpuMs / 1000).toFixed(1)} s CPU ` +
+      `(${(floor.clientsCpuMs / Math.max(1, floor.transitions)).toFixed(3)} ms per Transition), server ${(floor.serverCpuMs / 1000).toFixed(1)} s CPU`,
+  );
   console.log(
     `subscription runs: ${(statsAfter.runMs - statsBefore.runMs) / Math.max(1, statsAfter.queryRuns - statsBefore.queryRuns) < 0 ? "?" : ((statsAfter.runMs - statsBefore.runMs) / Math.max(1, statsAfter.queryRuns - statsBefore.queryRuns)).toFixed(1)} ms from dispatch to result on average` +
       (counters.pool === null ? "" : `; query workers answered ${counters.pool.jobs} jobs and dropped all their caches ${counters.pool.unannounced} times (snapshot ahead of the commits they heard of) + ${counters.pool.gap} (a missed commit)`),
