@@ -10,7 +10,10 @@
  *     until a commit touches them, as Convex's does), with the cache off (every
  *     page executes the query on a query worker), and with the cache off and no
  *     worker threads (queries and mutations on the main thread, the engine before
- *     issue 11), so the executor's cost shows in one run. Every implementation is warmed up
+ *     issue 11), so the executor's cost shows in one run. A fourth row sends the same
+ *     `ConvexHttpClient` calls to a node:http server that answers each with the engine's bytes
+ *     for one page and does nothing else: what the client library and HTTP cost with no engine
+ *     (the floor under the engine's rows). Every implementation is warmed up
  *     before any is measured. The engine without worker threads is started, seeded and
  *     measured last: it runs functions on this thread under AsyncLocalStorage, which on
  *     Node 20 turns on async hooks for every promise of the process from then on (a cost
@@ -27,7 +30,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { api } from "../convex/_generated/api";
 import { createEngine } from "../packages/engine/src/engine";
-import { buildBaseline, latency, LIKES, PAGE, POSTS, seed, serveBaseline, throughput, USERS, BOOKMARKS, type Seeded } from "./fixtures/feed-data";
+import { convexToJson, type Value } from "convex/values";
+import { buildBaseline, latency, LIKES, PAGE, POSTS, seed, serveBaseline, serveCanned, throughput, USERS, BOOKMARKS, type Seeded } from "./fixtures/feed-data";
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { quietLogger } from "../packages/engine/test/support/test-engine";
@@ -91,6 +95,9 @@ async function main(): Promise<void> {
     const sqlPage = (i: number) => baselineDb.page(seeded.userIds[viewers[i % viewers.length]!]!);
     const sqlServer = await serveBaseline(sqlPage);
     const httpPage = async (i: number) => (await fetch(`${sqlServer.url}?i=${i}`)).json();
+    // The engine's answer for one page as it goes over HTTP, served by a server that does nothing else.
+    const cannedServer = await serveCanned(JSON.stringify({ status: "success", value: convexToJson((await uncachedPage(0)) as unknown as Value), logLines: [] }));
+    const cannedPage = pageOf(await clientsOf(cannedServer.url, uncachedSeeded));
 
     // Same answer from both.
     const a = (await enginePage(0)).page.map((p) => [p._id, p.likes, p.isLiked, p.isBookmarked]);
@@ -101,6 +108,7 @@ async function main(): Promise<void> {
     const implementations: [string, Page][] = [
       ["engine (ConvexHttpClient)", enginePage],
       ["engine, query cache off", uncachedPage],
+      ["ConvexHttpClient, a fixed answer behind node:http (no engine)", cannedPage],
       ["SQL behind node:http + fetch", httpPage],
       ["SQL in process", async (i: number) => sqlPage(i)],
     ];
@@ -127,6 +135,7 @@ async function main(): Promise<void> {
     };
     const rows = await measure(implementations);
     await sqlServer.close();
+    await cannedServer.close();
     const likeRate = await likeThroughput(engine.cloudUrl, seeded, issuer);
 
     // Last: the engine without worker threads (see the header: it turns on async hooks).
