@@ -13,7 +13,8 @@
  *     issue 11), so the executor's cost shows in one run. A fourth row sends the same
  *     `ConvexHttpClient` calls to a node:http server that answers each with the engine's bytes
  *     for one page and does nothing else: what the client library and HTTP cost with no engine
- *     (the floor under the engine's rows). Every implementation is warmed up
+ *     (the floor under the engine's rows), and the median round trip to a worker thread on
+ *     this machine (`support/thread-hop.ts`). Every implementation is warmed up
  *     before any is measured. The engine without worker threads is started, seeded and
  *     measured last: it runs functions on this thread under AsyncLocalStorage, which on
  *     Node 20 turns on async hooks for every promise of the process from then on (a cost
@@ -35,6 +36,7 @@ import { buildBaseline, latency, LIKES, PAGE, POSTS, seed, serveBaseline, serveC
 import { startTestIssuer } from "../packages/engine/test/support/test-issuer";
 import { seededRandom, randomTools } from "../packages/engine/test/support/seeded-random";
 import { quietLogger } from "../packages/engine/test/support/test-engine";
+import { threadHop } from "./support/thread-hop";
 import { WindowProfile } from "./support/window-profile";
 
 const LATENCY_SAMPLES = 400;
@@ -158,6 +160,11 @@ async function main(): Promise<void> {
         "p50 vs SQL+HTTP": (r.p50 / base.p50).toFixed(2) + "×",
         "pages/s vs SQL+HTTP": (base.rate / r.rate).toFixed(2) + "× slower",
       })),
+    );
+    const hop = await threadHop();
+    console.log(
+      `a round trip to a worker thread on this machine (each query on a query worker makes one): ${hop.idleRoundTripUs} µs after 1 ms idle ` +
+        `(of which ${hop.idlePostUs} µs in postMessage, waking the worker), ${hop.awakeRoundTripUs} µs back to back (median)`,
     );
 
     console.log(`\n(b) durable toggleLike mutations (synchronous=FULL, ${LIKE_CLIENTS} clients, ${LIKE_SECONDS} s)`);
