@@ -32,7 +32,7 @@ import { DEFAULT_FLOW_LIMITS, FlowBudget, SocketFlow } from "../packages/engine/
 import { threadCpuMs } from "./support/main-thread-cpu";
 import { buildClientProcess, epochNow, startClientProcess } from "./support/client-process";
 import { onEveryCommit, startInstagramBench } from "./support/instagram-engine";
-import { protocolBroadcast } from "./support/protocol-broadcast";
+import { protocolBroadcast, sendWhenCaughtUp } from "./support/protocol-broadcast";
 
 const SUBSCRIBERS = Number(process.env.SYNC_SUSTAINED_SUBSCRIBERS ?? 1_000);
 const SECONDS = Number(process.env.SYNC_SUSTAINED_SECONDS ?? 60);
@@ -223,19 +223,11 @@ async function rawBroadcast(childFile: string, feedBytes: number): Promise<Laten
   let frames = 0;
   const flush = (socket: (typeof sockets)[number]) => {
     if (socket.unsent.length === 0) return;
-    if (socket.flow.gated) {
-      if (!socket.waiting) {
-        socket.waiting = true;
-        socket.flow.whenDrained(() => {
-          socket.waiting = false;
-          flush(socket);
-        });
-      }
-      return;
-    }
-    socket.flow.send(JSON.stringify({ updates: socket.unsent, padding }));
-    socket.unsent = [];
-    frames += 1;
+    sendWhenCaughtUp(socket, () => {
+      socket.flow.send(JSON.stringify({ updates: socket.unsent, padding }));
+      socket.unsent = [];
+      frames += 1;
+    });
   };
   const start = epochNow() + 50;
   let updates = 0;

@@ -51,6 +51,31 @@ export interface ProtocolBaselineResult {
   serverCpuMs: number;
 }
 
+/** A socket of a baseline server under the engine's flow control, and whether a send waits for its client. */
+export interface GatedSocket {
+  flow: SocketFlow;
+  waiting: boolean;
+}
+
+/**
+ * Calls `send` now when the client is below the flow gate, else once it has caught up: one
+ * wait per socket however many updates come meanwhile, and `send` reads the latest state
+ * when it runs, so a client behind gets one frame for all of them.
+ */
+export function sendWhenCaughtUp(socket: GatedSocket, send: () => void): void {
+  if (!socket.flow.gated) {
+    send();
+    return;
+  }
+  if (socket.waiting) return;
+  socket.waiting = true;
+  // Called back once below the gate or once the socket ended (where a send does nothing).
+  socket.flow.whenDrained(() => {
+    socket.waiting = false;
+    send();
+  });
+}
+
 /** `u64` as the sync protocol encodes it: 8 little-endian bytes in base64. */
 function encodeTs(ts: bigint): string {
   const bytes = Buffer.alloc(8);
@@ -92,18 +117,10 @@ export async function protocolBroadcast(
   const queryUpdated = (c: Connection) => `{"type":"QueryUpdated","queryId":${c.queryId},"value":${valueText},"logLines":[],"journal":null}`;
   const flush = (c: Connection) => {
     if (c.queryId === null || c.sentUpdate === update) return;
-    if (c.flow.gated) {
-      if (!c.waiting) {
-        c.waiting = true;
-        c.flow.whenDrained(() => {
-          c.waiting = false;
-          flush(c);
-        });
-      }
-      return;
-    }
-    c.sentUpdate = update;
-    transition(c, c, queryUpdated(c));
+    sendWhenCaughtUp(c, () => {
+      c.sentUpdate = update;
+      transition(c, c, queryUpdated(c));
+    });
   };
 
   server.on("connection", (ws: WebSocket) => {
