@@ -18,6 +18,16 @@ const reads = (ids: string[]): ReadSet => ({
   ids,
 });
 
+/** A read set as it reaches the main thread: inside a worker's answer, read lazily. */
+const inAnswer = (set: ReadSet) =>
+  lazyReadSet(packedAnswer.readSet(Buffer.from(packAnswer({ id: 1, ts: 1n, journal: null, logLines: [], readSet: packReadSet(set), valueText: '"v"', drops: { unannounced: 0, gap: 0 } })))!);
+
+/** `changedReads` from `previous` to `next`, `previous` unpacked first (the registry only compares against an indexed read set). */
+function changeFrom(previous: ReadSet, next: ReadSet) {
+  void previous.ids;
+  return changedReads(previous, next)!;
+}
+
 const plain = (set: ReadSet) => ({ intervals: set.intervals.map((i) => [i.index, [...i.lo], i.hi === null ? null : [...i.hi]]), ids: set.ids });
 
 test("every field comes back as the worker wrote it, with and without a journal, log lines and a read set", () => {
@@ -53,17 +63,12 @@ test("every field comes back as the worker wrote it, with and without a journal,
 test("a read set inside an answer unpacks, compares and re-indexes as one in a buffer of its own, and keeps no answer's bytes", () => {
   const first = reads(["a1", "b2", "c3"]);
   const second = reads(["a1", "b2", "d4", "c3"]);
-  const inAnswer = (set: ReadSet) => lazyReadSet(packedAnswer.readSet(Buffer.from(packAnswer({ id: 1, ts: 1n, journal: null, logLines: [], readSet: packReadSet(set), valueText: '"v"', drops: { unannounced: 0, gap: 0 } })))!);
   const alone = (set: ReadSet) => lazyReadSet(packReadSet(set));
   expect(plain(inAnswer(first))).toEqual(plain(alone(first)));
   expect(samePackedReads(inAnswer(first), inAnswer(first))).toBe(true);
   expect(samePackedReads(inAnswer(first), inAnswer(second))).toBe(false);
-  const previous = inAnswer(first);
-  void previous.ids;
-  const change = changedReads(previous, inAnswer(second))!;
-  const referencePrevious = alone(first);
-  void referencePrevious.ids;
-  const expected = changedReads(referencePrevious, alone(second))!;
+  const change = changeFrom(inAnswer(first), inAnswer(second));
+  const expected = changeFrom(alone(first), alone(second));
   expect(plain(change.readSet)).toEqual(plain(expected.readSet));
   expect(change.addedIds).toEqual(expected.addedIds);
   expect(change.removedIds).toEqual(expected.removedIds);
@@ -75,8 +80,7 @@ test("a read set inside an answer unpacks, compares and re-indexes as one in a b
 test("a kept read set holds its bytes apart from the answer and compares, re-indexes and unpacks as a fresh one", () => {
   // A subscription keeps its read set run after run (`keepReadSet`); the next run's arrives
   // fresh, inside its answer. Kept and fresh must agree on every question the registry asks.
-  const answer = (set: ReadSet) => packAnswer({ id: 1, ts: 1n, journal: null, logLines: [], readSet: packReadSet(set), valueText: '"v"', drops: { unannounced: 0, gap: 0 } });
-  const fresh = (set: ReadSet) => lazyReadSet(packedAnswer.readSet(Buffer.from(answer(set)))!);
+  const fresh = inAnswer;
   const kept = (set: ReadSet) => {
     const readSet = fresh(set);
     keepReadSet(readSet);
@@ -100,19 +104,15 @@ test("a kept read set holds its bytes apart from the answer and compares, re-ind
   keepReadSet(unpackedFirst);
   expect(plain(unpackedFirst)).toEqual(plain(fresh(first)));
   // The previous run's read set kept, the next one fresh: the same change as both fresh.
-  const previous = kept(first);
-  void previous.ids;
-  const change = changedReads(previous, fresh(second))!;
-  const freshPrevious = fresh(first);
-  void freshPrevious.ids;
-  const expected = changedReads(freshPrevious, fresh(second))!;
+  const change = changeFrom(kept(first), fresh(second));
+  const expected = changeFrom(fresh(first), fresh(second));
   expect(plain(change.readSet)).toEqual(plain(expected.readSet));
   expect([change.addedIds, change.removedIds, change.addedIntervals.length, change.removedIntervals.length]).toEqual([expected.addedIds, expected.removedIds, expected.addedIntervals.length, expected.removedIntervals.length]);
   keepReadSet(change.readSet);
   expect(samePackedReads(change.readSet, fresh(second))).toBe(true);
   // Kept: its bytes are no view into the answer's buffer any more.
-  const inAnswer = fresh(first);
-  const answerBuffer = (inAnswer as unknown as { bytes: Buffer }).bytes.buffer;
-  keepReadSet(inAnswer);
-  expect((inAnswer as unknown as { bytes: Buffer }).bytes.buffer).not.toBe(answerBuffer);
+  const arrived = fresh(first);
+  const answerBuffer = (arrived as unknown as { bytes: Buffer }).bytes.buffer;
+  keepReadSet(arrived);
+  expect((arrived as unknown as { bytes: Buffer }).bytes.buffer).not.toBe(answerBuffer);
 });
