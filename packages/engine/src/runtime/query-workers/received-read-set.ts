@@ -62,10 +62,8 @@ class PackedReadSet implements ReadSet {
    * run after run never hold on to a result's bytes.
    */
   private unpack(): ReadSet {
-    const { packed } = this;
-    // A copy (`new Uint8Array(view)` copies; a Buffer's `slice` would not).
-    const own = packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength ? packed.buffer : new Uint8Array(packed).buffer;
-    return unpackReadSet(own as ArrayBuffer);
+    this.keep();
+    return unpackReadSet(this.packed.buffer as ArrayBuffer);
   }
 
   /** Sets what unpacking would give (entries equal to this read set's, by bytes); null: unpack again when read. */
