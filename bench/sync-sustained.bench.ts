@@ -118,11 +118,11 @@ async function main(): Promise<void> {
   // schedule, with the engine's flow control (a client behind on reading is skipped; its next
   // frame covers every update it missed), so both sides may coalesce the same way.
   console.log("baseline: raw ws broadcast on the same schedule …");
-  const feedBytes = JSON.stringify(await new ConvexHttpClient(engine.cloudUrl, { logger: false }).query(api.posts.getFeedPosts, {})).length;
+  const feed = (await new ConvexHttpClient(engine.cloudUrl, { logger: false }).query(api.posts.getFeedPosts, {})) as unknown as Record<string, Value>[];
+  const feedBytes = JSON.stringify(feed).length;
   const raw = await rawBroadcast(childFile, feedBytes);
   // Baseline 3: the official clients' own share, with a server that runs no query.
   console.log("baseline: a sync-protocol server that runs no query, official clients, same schedule …");
-  const feed = (await new ConvexHttpClient(engine.cloudUrl, { logger: false }).query(api.posts.getFeedPosts, {})) as unknown as Record<string, Value>[];
   const floor = await protocolBroadcast(childFile, feed, subscriberTokens, RATE, SECONDS);
   const ms = (n: number) => n.toFixed(1);
   console.log(`\nSustained load: ${SUBSCRIBERS} distinct feed subscribers, ${RATE} mutations/s (likes, comments, follows) for ${SECONDS} s`);

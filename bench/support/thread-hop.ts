@@ -10,7 +10,7 @@ import { Worker } from "node:worker_threads";
  * neither.
  */
 export async function threadHop(samples = 1_000): Promise<{ idleRoundTripUs: number; idlePostUs: number; awakeRoundTripUs: number }> {
-  const worker = new Worker(`require("node:worker_threads").parentPort.on("message", (m) => require("node:worker_threads").parentPort.postMessage(m));`, { eval: true });
+  const worker = new Worker(`const { parentPort } = require("node:worker_threads"); parentPort.on("message", (m) => parentPort.postMessage(m));`, { eval: true });
   const job = { kind: "run", job: { id: 1, path: "posts:getGlobalFeed", args: "[{}]", identity: { subject: "user_1", issuer: "https://issuer.example" } } };
   const roundTrip = async () => {
     const answered = new Promise((resolve) => worker.once("message", resolve));
